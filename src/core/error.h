@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace klozeo::core {
+
+/// Neutral error codes. `http/` maps each to one HTTP status and wire code.
+enum class ErrorCode {
+  kBadRequest,         ///< invalid body, parameter, filter, cursor, expression
+  kUnauthorized,       ///< missing, unknown or revoked API key
+  kLeadsLimitReached,  ///< the plan's stored-lead cap
+  kNotFound,           ///< missing, malformed or another account's object
+  kMethodNotAllowed,   ///< route exists, method does not
+  kConflict,           ///< a uniqueness or idempotency conflict
+  kPayloadTooLarge,    ///< request body above the configured limit
+  kRateLimited,        ///< the plan's request budget is spent
+  kUnavailable,        ///< the database cannot be reached
+  kInternal,           ///< a bug or an unexpected library failure
+};
+
+/// An expected failure: a code and a message meant for the person who sent the request.
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+
+  static Error BadRequest(std::string message) { return {ErrorCode::kBadRequest, std::move(message)}; }
+  static Error NotFound(std::string message) { return {ErrorCode::kNotFound, std::move(message)}; }
+  static Error Unauthorized(std::string message) {
+    return {ErrorCode::kUnauthorized, std::move(message)};
+  }
+  static Error Conflict(std::string message) { return {ErrorCode::kConflict, std::move(message)}; }
+  static Error Internal(std::string message) { return {ErrorCode::kInternal, std::move(message)}; }
+  static Error Unavailable(std::string message) {
+    return {ErrorCode::kUnavailable, std::move(message)};
+  }
+};
+
+/// A stable name for a code, for logs and tests ("bad_request", ...).
+std::string_view ErrorCodeName(ErrorCode code);
+
+}  // namespace klozeo::core
