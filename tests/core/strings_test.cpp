@@ -22,3 +22,20 @@ TEST(Strings, Utf8Validation) {
 
 }  // namespace
 }  // namespace klozeo::core
+
+#include "core/fold.h"
+
+namespace klozeo::core {
+namespace {
+
+TEST(Fold, UnicodeCaseFolding) {
+  EXPECT_EQ(FoldText("Z\xC3\x9CRICH"), FoldText("z\xC3\xBCrich"));  // ZÜRICH / zürich
+  EXPECT_EQ(FoldText("Stra\xC3\x9F" "e"), "strasse");                  // ß folds to ss
+  EXPECT_EQ(FoldText("ACME"), "acme");
+  // Decomposed ü (u + combining diaeresis) composes to the same text as precomposed ü.
+  EXPECT_EQ(FoldText("zu\xCC\x88rich"), FoldText("z\xC3\xBCrich"));
+  EXPECT_EQ(FoldText("\xFF" "ABC"), "\xFF" "abc");  // invalid UTF-8: ASCII lowercase only
+}
+
+}  // namespace
+}  // namespace klozeo::core

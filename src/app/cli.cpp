@@ -1,0 +1,176 @@
+#include "app/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "app/wiring.h"
+#include "core/clock.h"
+
+namespace klozeo::app {
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitConfig = 2;
+
+int Fail(int code, const std::string& message) {
+  std::cerr << "klozeo: " << message << std::endl;
+  return code;
+}
+
+int ExitCodeFor(const core::Error& e) {
+  return e.code == core::ErrorCode::kBadRequest ? kExitConfig : kExitFailure;
+}
+
+std::string DefaultDb() {
+  const char* env = std::getenv("KLOZEO_DB");
+  return env != nullptr && *env != '\0' ? env : "sqlite:./klozeo.db";
+}
+
+int Serve(ServeConfig config) {
+  if (const char* key = std::getenv("KLOZEO_BOOTSTRAP_KEY"); key != nullptr && *key != '\0') {
+    config.bootstrap_key = key;
+  }
+  core::SystemClock clock;
+  std::optional<std::string> new_key;
+  auto app = ServerApp::Create(config, clock, &new_key);
+  if (!app.ok()) return Fail(kExitConfig, "cannot start: " + app.error().message);
+  if (new_key) {
+    std::cout << "\n  No account existed, so account 'default' (plan unlimited) was created.\n"
+              << "  Its API key is shown this once; keep it:\n\n"
+              << "    " << *new_key << "\n\n"
+              << "  Try: curl -H 'X-API-Key: " << *new_key << "' http://" << config.listen
+              << "/api/v1/leads\n\n";
+  }
+  auto& server = (*app)->server();
+  server.StopOnSignals();
+  std::cout << "klozeo listening on http://" << config.listen.substr(0, config.listen.rfind(':'))
+            << ":" << (*app)->port() << std::endl;
+  spdlog::info("server started listen={} port={} db={}", config.listen, (*app)->port(),
+               config.db.rfind("postgres", 0) == 0 ? "postgres" : config.db);
+  server.Run();
+  spdlog::info("server stopped");
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  // Logs go to stderr; stdout is for what a person or script asked for (keys, listings).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("klozeo"));
+  CLI::App cli{"klozeo: a self-hostable, Klozeo-compatible lead-management server"};
+  cli.require_subcommand(1);
+  cli.set_version_flag("--version", "klozeo 0.1.0");
+
+  // serve
+  ServeConfig serve_config;
+  auto* serve = cli.add_subcommand("serve", "Start the HTTP API");
+  serve->add_option("--listen", serve_config.listen, "HOST:PORT to listen on")
+      ->envname("KLOZEO_LISTEN")
+      ->capture_default_str();
+  serve->add_option("--db", serve_config.db,
+                    "Database: sqlite:PATH, a file path, or postgres://user@host:port/db")
+      ->envname("KLOZEO_DB")
+      ->capture_default_str();
+  serve->add_option("--threads", serve_config.threads, "I/O threads (0: one per core)")
+      ->envname("KLOZEO_THREADS")
+      ->check(CLI::Range(0, 256));
+  serve->add_option("--pool-size", serve_config.pool_size, "Database connections (0: threads + 2)")
+      ->envname("KLOZEO_POOL_SIZE")
+      ->check(CLI::Range(0, 1024));
+  serve->add_option("--max-body-bytes", serve_config.max_body_bytes,
+                    "Largest accepted request body; larger ones get 413")
+      ->envname("KLOZEO_MAX_BODY_BYTES")
+      ->capture_default_str();
+  serve->add_flag("--sdk-compat", serve_config.sdk_compat,
+                  "Enveloped list responses and ISO webhook timestamps for the official SDKs")
+      ->envname("KLOZEO_SDK_COMPAT");
+  serve->add_option("--plan", serve_config.plan_overrides,
+                    "Override plan limits, e.g. free:leads=100,requests=100,window=600,batch=100 "
+                    "(repeatable; 0 means unlimited for leads and requests)");
+
+  // accounts
+  std::string db_url = DefaultDb();
+  auto* accounts = cli.add_subcommand("accounts", "Manage accounts");
+  accounts->require_subcommand(1);
+  std::string account_name, plan = "free";
+  auto* acc_create = accounts->add_subcommand(
+      "create", "Create an account and its first API key (printed as the last line)");
+  acc_create->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  acc_create->add_option("--name", account_name, "Account name")->required();
+  acc_create->add_option("--plan", plan, "Plan: free, pro or unlimited")->capture_default_str();
+  auto* acc_list = accounts->add_subcommand("list", "List accounts");
+  acc_list->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+
+  // keys
+  auto* keys = cli.add_subcommand("keys", "Manage API keys of an account");
+  keys->require_subcommand(1);
+  std::string key_id;
+  auto* key_create = keys->add_subcommand("create", "Create a key (printed as the last line)");
+  auto* key_list = keys->add_subcommand("list", "List keys (never the secrets)");
+  auto* key_revoke = keys->add_subcommand("revoke", "Revoke a key by id");
+  for (auto* sub : {key_create, key_list, key_revoke}) {
+    sub->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+    sub->add_option("--account", account_name, "Account name")->required();
+  }
+  key_revoke->add_option("--key", key_id, "Key id (from keys list)")->required();
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = cli.exit(e);
+    return code == 0 ? 0 : kExitConfig;
+  }
+
+  if (serve->parsed()) return Serve(serve_config);
+
+  core::SystemClock clock;
+  auto services = Services::Open(db_url, 2, {}, clock);
+  if (!services.ok()) return Fail(ExitCodeFor(services.error()), services.error().message);
+  auto& acc = (*services)->accounts();
+
+  if (acc_create->parsed()) {
+    auto created = acc.CreateAccount(account_name, plan);
+    if (!created.ok()) return Fail(ExitCodeFor(created.error()), created.error().message);
+    std::cout << "account " << created->first.name << " (" << created->first.id << ") on plan "
+              << created->first.plan << "\n"
+              << "API key (shown once):\n"
+              << created->second.secret << std::endl;
+    return 0;
+  }
+  if (acc_list->parsed()) {
+    auto list = acc.ListAccounts();
+    if (!list.ok()) return Fail(kExitFailure, list.error().message);
+    for (const auto& a : *list) std::cout << a.id << "\t" << a.name << "\t" << a.plan << "\n";
+    return 0;
+  }
+  if (key_create->parsed()) {
+    auto key = acc.CreateKey(account_name);
+    if (!key.ok()) return Fail(kExitFailure, key.error().message);
+    std::cout << "key " << key->key.id << " for account " << account_name << " (shown once):\n"
+              << key->secret << std::endl;
+    return 0;
+  }
+  if (key_list->parsed()) {
+    auto list = acc.ListKeys(account_name);
+    if (!list.ok()) return Fail(kExitFailure, list.error().message);
+    for (const auto& k : *list) {
+      std::cout << k.id << "\t" << k.prefix << "...\t"
+                << (k.revoked_at ? "revoked" : "active") << "\n";
+    }
+    return 0;
+  }
+  if (key_revoke->parsed()) {
+    auto status = acc.RevokeKey(account_name, key_id);
+    if (!status.ok()) return Fail(kExitFailure, status.error().message);
+    std::cout << "revoked " << key_id << std::endl;
+    return 0;
+  }
+  return kExitConfig;
+}
+
+}  // namespace klozeo::app

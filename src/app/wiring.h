@@ -1,0 +1,92 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "service/account_service.h"
+#include "service/lead_service.h"
+#include "service/plans.h"
+#include "service/rate_limiter.h"
+#include "storage/store.h"
+
+namespace klozeo::app {
+
+/// Where the data lives, parsed from `--db`: `sqlite:PATH`, a bare path (SQLite), or
+/// `postgres://...`.
+struct DatabaseUrl {
+  enum class Kind { kSqlite, kPostgres } kind = Kind::kSqlite;
+  std::string location;  ///< file path or libpq connection string
+};
+
+/// Errors: BadRequest for an unsupported scheme.
+core::Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url);
+
+/// Opens the database named by `url` (the only place that names concrete storage).
+core::Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, int pool_size);
+
+/// Everything `klozeo serve` can be told.
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string db = "sqlite:./klozeo.db";
+  int threads = 0;
+  int pool_size = 0;  ///< 0: threads + 2
+  size_t max_body_bytes = 10 * 1024 * 1024;
+  bool sdk_compat = false;
+  std::vector<std::string> plan_overrides;
+  std::optional<std::string> bootstrap_key;
+};
+
+/// The services over one database, shared by the server and the command line.
+class Services {
+ public:
+  /// Errors: as OpenDatabase; BadRequest for a bad plan override.
+  static core::Result<std::unique_ptr<Services>> Open(const std::string& db_url, int pool_size,
+                                                      const std::vector<std::string>& plan_overrides,
+                                                      const core::Clock& clock);
+  storage::Database& db() { return *db_; }
+  const service::Plans& plans() const { return plans_; }
+  service::AccountService& accounts() { return *accounts_; }
+  service::LeadService& leads() { return *leads_; }
+  service::RateLimiter& limiter() { return *limiter_; }
+  const core::Clock& clock() const { return clock_; }
+
+ private:
+  explicit Services(const core::Clock& clock) : clock_(clock) {}
+  const core::Clock& clock_;
+  std::unique_ptr<storage::Database> db_;
+  service::Plans plans_;
+  std::unique_ptr<service::AccountService> accounts_;
+  std::unique_ptr<service::LeadService> leads_;
+  std::unique_ptr<service::RateLimiter> limiter_;
+};
+
+/// A ready-to-run server: services, API and HTTP listener.
+class ServerApp {
+ public:
+  /// Opens the database, bootstraps the default account, binds the listener.
+  /// `printed_key` receives a freshly created default key, if one was made.
+  static core::Result<std::unique_ptr<ServerApp>> Create(const ServeConfig& config,
+                                                         const core::Clock& clock,
+                                                         std::optional<std::string>* printed_key);
+  http::Server& server() { return *server_; }
+  Services& services() { return *services_; }
+  uint16_t port() const { return server_->port(); }
+
+ private:
+  ServerApp() = default;
+  std::unique_ptr<Services> services_;
+  std::unique_ptr<http::Api> api_;
+  std::unique_ptr<http::Server> server_;
+};
+
+/// Splits "HOST:PORT" (IPv6 as "[::1]:PORT"). Errors: BadRequest.
+core::Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen);
+
+}  // namespace klozeo::app

@@ -1,0 +1,93 @@
+#include "dedup/similarity.h"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "dedup/normalize.h"
+
+namespace klozeo::dedup {
+namespace {
+
+constexpr double kWinklerPrefixScale = 0.1;
+constexpr size_t kWinklerMaxPrefix = 4;
+
+// Decodes UTF-8 into code points; a byte that is not UTF-8 becomes U+DC00 + byte (the
+// "surrogateescape" convention), so it still compares equal only to itself.
+std::u32string DecodeUtf8(std::string_view text) {
+  std::u32string out;
+  out.reserve(text.size());
+  const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  auto remaining = static_cast<utf8proc_ssize_t>(text.size());
+  while (remaining > 0) {
+    utf8proc_int32_t cp = -1;
+    utf8proc_ssize_t length = utf8proc_iterate(bytes, remaining, &cp);
+    if (length <= 0) {
+      cp = 0xDC00 + *bytes;
+      length = 1;
+    }
+    out.push_back(static_cast<char32_t>(cp));
+    bytes += length;
+    remaining -= length;
+  }
+  return out;
+}
+
+}  // namespace
+
+double JaroWinkler(std::u32string_view a, std::u32string_view b) {
+  if (a.empty() && b.empty()) return 1.0;
+  if (a.empty() || b.empty()) return 0.0;
+
+  const size_t window = std::max(a.size(), b.size()) / 2;
+  const size_t reach = window > 0 ? window - 1 : 0;
+  std::vector<bool> a_matched(a.size(), false);
+  std::vector<bool> b_matched(b.size(), false);
+  size_t matches = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const size_t begin = i > reach ? i - reach : 0;
+    const size_t end = std::min(b.size(), i + reach + 1);
+    for (size_t j = begin; j < end; ++j) {
+      if (!b_matched[j] && a[i] == b[j]) {
+        a_matched[i] = b_matched[j] = true;
+        ++matches;
+        break;
+      }
+    }
+  }
+  if (matches == 0) return 0.0;
+
+  // Shared characters taken in order from each side; every position where they differ is
+  // half a transposition.
+  size_t out_of_order = 0;
+  for (size_t i = 0, j = 0; i < a.size(); ++i) {
+    if (!a_matched[i]) continue;
+    while (!b_matched[j]) ++j;
+    if (a[i] != b[j]) ++out_of_order;
+    ++j;
+  }
+  const double m = static_cast<double>(matches);
+  const double t = static_cast<double>(out_of_order) / 2.0;
+  const double jaro =
+      (m / static_cast<double>(a.size()) + m / static_cast<double>(b.size()) + (m - t) / m) / 3.0;
+
+  size_t prefix = 0;
+  const size_t max_prefix = std::min({kWinklerMaxPrefix, a.size(), b.size()});
+  while (prefix < max_prefix && a[prefix] == b[prefix]) ++prefix;
+  return jaro + kWinklerPrefixScale * static_cast<double>(prefix) * (1.0 - jaro);
+}
+
+double NameSimilarity(std::string_view a, std::string_view b) {
+  std::u32string left = DecodeUtf8(NormalizeName(a));
+  std::u32string right = DecodeUtf8(NormalizeName(b));
+  if (left.empty() || right.empty()) return 0.0;
+  return JaroWinkler(left, right);
+}
+
+bool NamesMatch(std::string_view a, std::string_view b, double threshold) {
+  return NameSimilarity(a, b) > threshold;
+}
+
+}  // namespace klozeo::dedup

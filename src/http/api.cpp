@@ -1,0 +1,311 @@
+#include "http/api.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "core/crypto.h"
+#include "core/ids.h"
+#include "domain/lead_codec.h"
+#include "http/errors.h"
+
+namespace klozeo::http {
+
+using core::Error;
+using core::Result;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kMaxJsonDepth = 64;
+constexpr int kDefaultLimit = 50;
+constexpr int kMaxLimit = 1000;
+// Shown on plans without a request limit, so clients that read the headers never throttle.
+constexpr int64_t kUnlimitedHeaderValue = 1000000000;
+
+struct DepthExceeded {};
+
+/// Parses a JSON request body, bounding nesting depth. Errors: BadRequest with the position.
+Result<json> ParseBody(const Request& req) {
+  if (req.body.empty()) return Error::BadRequest("request body is empty: expected JSON");
+  try {
+    json::parser_callback_t depth_guard = [](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxJsonDepth) throw DepthExceeded{};
+      return true;
+    };
+    return json::parse(req.body, depth_guard);
+  } catch (const json::parse_error& e) {
+    return Error::BadRequest("request body is not valid JSON (byte " + std::to_string(e.byte) +
+                             ")");
+  } catch (const DepthExceeded&) {
+    return Error::BadRequest("request body nests deeper than 64 levels");
+  }
+}
+
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Response Json(int status, const json& body) {
+  Response r;
+  r.status = status;
+  r.body = Dump(body);
+  return r;
+}
+
+Response NoContent() {
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+Result<int> ParseLimit(const Request& req) {
+  auto raw = req.Query("limit");
+  if (!raw) return kDefaultLimit;
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), n);
+  if (ec == std::errc::result_out_of_range && !raw->empty() && (*raw)[0] != '-') return kMaxLimit;
+  if (ec != std::errc() || ptr != raw->data() + raw->size()) {
+    return Error::BadRequest("limit must be an integer between 1 and 1000");
+  }
+  if (n < 1) return Error::BadRequest("limit must be at least 1");
+  return static_cast<int>(std::min<int64_t>(n, kMaxLimit));
+}
+
+std::string NewRequestId() { return core::RandomHex(8); }
+
+/// Accepts a caller's X-Request-Id when it is short and plain, so traces can span systems.
+std::string RequestIdFor(const Request& req) {
+  std::string_view given = req.Header("x-request-id");
+  if (given.empty() || given.size() > 64) return NewRequestId();
+  for (char c : given) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return NewRequestId();
+    }
+  }
+  return std::string(given);
+}
+
+std::string_view PresentedKey(const Request& req) {
+  std::string_view key = req.Header("x-api-key");
+  if (!key.empty()) return key;
+  std::string_view auth = req.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.size() > kBearer.size() && auth.substr(0, kBearer.size()) == kBearer) {
+    return auth.substr(kBearer.size());
+  }
+  return {};
+}
+
+}  // namespace
+
+Api::Api(ApiOptions options, storage::Database& db, service::AccountService& accounts,
+         service::LeadService& leads, service::RateLimiter& limiter)
+    : options_(options), db_(db), accounts_(accounts), leads_(leads), limiter_(limiter) {
+  AddRoutes();
+}
+
+void Api::Add(const char* method, const char* pattern, bool authenticated, RouteHandler handler) {
+  router_.Add(method, pattern, {authenticated, std::move(handler)});
+}
+
+Response Api::Handle(Request& req) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::string request_id = RequestIdFor(req);
+  std::string route_name = "unmatched";
+  std::string account_id;
+  Response response;
+
+  // Stage 1: route.
+  auto match = router_.Find(req.method, req.path);
+  if (match.kind == ApiRouter::MatchKind::kNoRoute) {
+    response = ErrorResponse(Error::NotFound("no route for " + req.method + " " + req.path.substr(0, 200)));
+  } else if (match.kind == ApiRouter::MatchKind::kWrongMethod) {
+    route_name = "method_not_allowed";
+    response = ErrorResponse(Error{core::ErrorCode::kMethodNotAllowed,
+                                   "method " + req.method + " is not allowed here; allowed: " + match.allow});
+    response.SetHeader("Allow", match.allow);
+  } else {
+    route_name = match.route->pattern;
+    const auto& [authenticated, handler] = match.route->handler;
+    domain::Principal principal;
+    std::optional<Response> refused;
+    service::RateDecision rate;
+    // Stage 2: authenticate.
+    if (authenticated) {
+      auto who = accounts_.Authenticate(PresentedKey(req));
+      if (!who.ok()) {
+        refused = ErrorResponse(who.error());
+        if (who.error().code == core::ErrorCode::kInternal) {
+          spdlog::error("request_id={} authentication failed: {}", request_id, who.error().message);
+        }
+      } else {
+        principal = std::move(*who);
+        account_id = principal.account_id;
+        // Stage 3: rate limit.
+        rate = limiter_.Take(principal.account_id, principal.limits);
+        if (!rate.allowed) {
+          refused = ErrorResponse(Error{core::ErrorCode::kRateLimited,
+                                        "rate limit of " + std::to_string(rate.limit) +
+                                            " requests exceeded; retry in " +
+                                            std::to_string(rate.retry_after_seconds) + " s"});
+          refused->SetHeader("Retry-After", std::to_string(rate.retry_after_seconds));
+        }
+      }
+    }
+    // Stage 4: handle.
+    if (refused) {
+      response = std::move(*refused);
+    } else {
+      Context ctx{req, match.params, principal, request_id};
+      try {
+        auto result = handler(ctx);
+        if (result.ok()) {
+          response = std::move(*result);
+        } else {
+          if (result.error().code == core::ErrorCode::kInternal ||
+              result.error().code == core::ErrorCode::kUnavailable) {
+            spdlog::error("request_id={} route={} error: {}", request_id, route_name,
+                          result.error().message);
+          }
+          response = ErrorResponse(result.error());
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("request_id={} route={} unhandled exception: {}", request_id, route_name,
+                      e.what());
+        response = ErrorResponse(Error::Internal(e.what()));
+      }
+    }
+    if (authenticated && !account_id.empty()) {
+      response.SetHeader("X-RateLimit-Limit",
+                         std::to_string(rate.limited ? rate.limit : kUnlimitedHeaderValue));
+      response.SetHeader("X-RateLimit-Remaining",
+                         std::to_string(rate.limited ? rate.remaining : kUnlimitedHeaderValue));
+    }
+  }
+  // Stage 5: respond and log.
+  response.SetHeader("X-Request-Id", request_id);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  spdlog::info("access method={} route={} status={} duration_ms={:.3f} request_id={} account_id={}",
+               req.method, route_name, response.status, ms, request_id,
+               account_id.empty() ? "-" : account_id);
+  return response;
+}
+
+void Api::AddRoutes() {
+  // --- health (no key) ---
+  Add("GET", "/healthz", false, [this](Context&) -> Result<Response> {
+    auto ping = db_.Ping();
+    if (!ping.ok()) {
+      spdlog::error("healthz: database unreachable: {}", ping.error().message);
+      return Json(503, json{{"status", "unavailable"}, {"database", db_.Dialect()}});
+    }
+    return Json(200, json{{"status", "ok"}, {"database", db_.Dialect()}});
+  });
+
+  // --- leads ---
+  Add("GET", "/api/v1/leads", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(int limit, ParseLimit(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(auto page, leads_.List(c.principal, limit, c.request.Query("cursor")));
+    json leads = json::array();
+    for (const auto& lead : page.leads) leads.push_back(domain::LeadToJson(lead));
+    json body{{"leads", std::move(leads)},
+              {"next_cursor", page.next_cursor ? json(*page.next_cursor) : json(nullptr)},
+              {"has_more", page.next_cursor.has_value()},
+              {"count", page.leads.size()}};
+    return Json(200, body);
+  });
+
+  Add("POST", "/api/v1/leads", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseLeadPatch(body, true));
+    KLOZEO_ASSIGN_OR_RETURN(auto outcome, leads_.Create(c.principal, patch));
+    json out{{"id", outcome.lead.id}, {"created_at", outcome.lead.created_at}};
+    if (outcome.duplicate) {
+      out["message"] = "Duplicate detected, existing lead updated";
+      out["duplicate"] = true;
+      return Json(200, out);
+    }
+    out["message"] = "Lead created successfully";
+    if (outcome.potential_duplicate_id) out["potential_duplicate_id"] = *outcome.potential_duplicate_id;
+    return Json(201, out);
+  });
+
+  Add("GET", "/api/v1/leads/{id}", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(auto lead, leads_.Get(c.principal, c.params.at("id")));
+    return Json(200, domain::LeadToJson(lead));
+  });
+
+  Add("PUT", "/api/v1/leads/{id}", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseLeadPatch(body, false));
+    KLOZEO_ASSIGN_OR_RETURN(auto lead, leads_.Update(c.principal, c.params.at("id"), patch));
+    return Json(200, domain::LeadToJson(lead));
+  });
+
+  Add("DELETE", "/api/v1/leads/{id}", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_TRY(leads_.Delete(c.principal, c.params.at("id")));
+    return NoContent();
+  });
+
+  // --- attributes ---
+  Add("GET", "/api/v1/leads/{id}/attributes", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(auto attrs, leads_.ListAttributes(c.principal, c.params.at("id")));
+    json list = json::array();
+    for (const auto& a : attrs) list.push_back(domain::AttributeToJson(a));
+    return Json(200, options_.sdk_compat ? json{{"attributes", std::move(list)}} : list);
+  });
+
+  Add("POST", "/api/v1/leads/{id}/attributes", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(auto attr, domain::ParseAttribute(body));
+    KLOZEO_ASSIGN_OR_RETURN(auto stored, leads_.PutAttribute(c.principal, c.params.at("id"), attr));
+    return Json(201, domain::AttributeToJson(stored));
+  });
+
+  Add("PUT", "/api/v1/leads/{id}/attributes/{attr_id}", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    // `{"value": X}` is the wrapper; anything else is the bare value (a Python client sends it).
+    json value = (body.is_object() && body.size() == 1 && body.contains("value")) ? body["value"] : body;
+    KLOZEO_ASSIGN_OR_RETURN(auto stored, leads_.UpdateAttributeValue(c.principal, c.params.at("id"),
+                                                                     c.params.at("attr_id"), value));
+    return Json(200, domain::AttributeToJson(stored));
+  });
+
+  Add("DELETE", "/api/v1/leads/{id}/attributes/{attr_id}", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_TRY(leads_.DeleteAttribute(c.principal, c.params.at("id"), c.params.at("attr_id")));
+    return NoContent();
+  });
+
+  // --- notes ---
+  Add("GET", "/api/v1/leads/{id}/notes", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(auto notes, leads_.ListNotes(c.principal, c.params.at("id")));
+    json list = json::array();
+    for (const auto& n : notes) list.push_back(domain::NoteToJson(n));
+    return Json(200, options_.sdk_compat ? json{{"notes", std::move(list)}} : list);
+  });
+
+  Add("POST", "/api/v1/leads/{id}/notes", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(std::string content, domain::ParseNoteContent(body));
+    KLOZEO_ASSIGN_OR_RETURN(auto note, leads_.CreateNote(c.principal, c.params.at("id"), content));
+    return Json(201, domain::NoteToJson(note));
+  });
+
+  Add("PUT", "/api/v1/notes/{note_id}", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(std::string content, domain::ParseNoteContent(body));
+    KLOZEO_ASSIGN_OR_RETURN(auto note, leads_.UpdateNote(c.principal, c.params.at("note_id"), content));
+    return Json(200, domain::NoteToJson(note));
+  });
+
+  Add("DELETE", "/api/v1/notes/{note_id}", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_TRY(leads_.DeleteNote(c.principal, c.params.at("note_id")));
+    return NoContent();
+  });
+}
+
+}  // namespace klozeo::http

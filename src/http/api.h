@@ -1,0 +1,60 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "domain/account.h"
+#include "http/message.h"
+#include "http/router.h"
+#include "service/account_service.h"
+#include "service/lead_service.h"
+#include "service/rate_limiter.h"
+#include "storage/store.h"
+
+namespace klozeo::http {
+
+struct ApiOptions {
+  /// Envelopes for attribute/note lists and ISO webhook timestamps (API-CONTRACT section 4).
+  bool sdk_compat = false;
+};
+
+/// What a handler gets: the request, its path parameters and the authenticated caller.
+struct Context {
+  Request& request;
+  const PathParams& params;
+  const domain::Principal& principal;
+  const std::string& request_id;
+};
+
+using RouteHandler = std::function<core::Result<Response>(Context&)>;
+/// Routes carry whether they need a key, and their handler.
+using ApiRouter = Router<std::pair<bool, RouteHandler>>;
+
+/// The Klozeo REST API. `Handle` runs the named stages of every request, top to bottom:
+/// assign a request id, route, authenticate, rate-limit, handle, map errors, log.
+class Api {
+ public:
+  Api(ApiOptions options, storage::Database& db, service::AccountService& accounts,
+      service::LeadService& leads, service::RateLimiter& limiter);
+
+  Response Handle(Request& request);
+
+  /// Every (method, pattern) the API serves; the OpenAPI check walks this.
+  const ApiRouter& router() const { return router_; }
+
+ private:
+  void AddRoutes();
+  /// `authenticated` routes run behind the key check and the rate limiter.
+  void Add(const char* method, const char* pattern, bool authenticated, RouteHandler handler);
+
+  ApiOptions options_;
+  storage::Database& db_;
+  service::AccountService& accounts_;
+  service::LeadService& leads_;
+  service::RateLimiter& limiter_;
+  ApiRouter router_;
+};
+
+}  // namespace klozeo::http

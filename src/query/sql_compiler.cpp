@@ -1,0 +1,373 @@
+#include "query/sql_compiler.h"
+
+#include <cmath>
+#include <utility>
+
+#include "core/strings.h"
+#include "query/fold.h"
+#include "query/geo.h"
+
+namespace klozeo::query {
+
+void SqlBuilder::Bind(SqlValue value) {
+  binds_.push_back(std::move(value));
+  sql_ += dialect_.Placeholder(binds_.size());
+}
+
+CompiledSql SqlBuilder::Finish() && { return {std::move(sql_), std::move(binds_)}; }
+
+namespace {
+
+// The correlated lookup of one attribute row of the current lead; callers append
+// " AND <condition on a>)".
+constexpr std::string_view kAttributeRow =
+    "SELECT 1 FROM lead_attributes a WHERE a.account_id = leads.account_id"
+    " AND a.lead_id = leads.id AND a.name = ";
+constexpr std::string_view kLikeEscape = " ESCAPE '\\'";
+
+// The positive operator a negative (or "empty") operator negates.
+Op Positive(Op op) {
+  switch (op) {
+    case Op::kNeq: return Op::kEq;
+    case Op::kNotContains: return Op::kContains;
+    case Op::kArrayNotContains: return Op::kArrayContains;
+    case Op::kIsEmpty: return Op::kIsNotEmpty;
+    case Op::kArrayEmpty: return Op::kArrayNotEmpty;
+    default: return op;
+  }
+}
+
+bool IsNegation(Op op) { return Positive(op) != op; }
+
+const std::string& Text(const Filter& filter) { return std::get<std::string>(filter.value); }
+
+// A LIKE pattern matching `folded` literally, with % and _ escaped by backslash.
+std::string LikeLiteral(std::string_view folded) {
+  std::string out;
+  for (char c : folded) {
+    if (c == '\\' || c == '%' || c == '_') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string_view ComparisonSql(Op op) {
+  switch (op) {
+    case Op::kGt: return " > ";
+    case Op::kGte: return " >= ";
+    case Op::kLt: return " < ";
+    case Op::kLte: return " <= ";
+    default: return " = ";
+  }
+}
+
+bool IsAscending(const Sort& sort) { return sort.direction == SortDirection::kAsc; }
+
+class Compiler {
+ public:
+  Compiler(const SqlDialect& dialect, SqlBuilder& out) : dialect_(dialect), out_(out) {}
+
+  void Condition(const Filter& filter) {
+    switch (filter.field.kind) {
+      case FieldKind::kText: return TextField(filter);
+      case FieldKind::kNumber: return NumberField(filter);
+      case FieldKind::kTags: return Tags(filter);
+      case FieldKind::kLocation: return Location(filter);
+      case FieldKind::kAttribute: return Attribute(filter);
+    }
+  }
+
+  void SortExpression(const Sort& sort) {
+    switch (sort.field.kind) {
+      case FieldKind::kText:
+        out_.Append("leads." + sort.field.name + "_fold");
+        return;
+      case FieldKind::kAttribute:
+        // Numbers and bools sort by value_num, text by value_fold; list and object have no
+        // sort value (NULL, so last). Numbers order before text, as in SQLite.
+        out_.Append("(SELECT COALESCE(a.value_num, a.value_fold) FROM lead_attributes a"
+                    " WHERE a.account_id = leads.account_id AND a.lead_id = leads.id"
+                    " AND a.name = ");
+        out_.Bind(sort.field.name);
+        out_.Append(")");
+        return;
+      default:
+        out_.Append("leads." + sort.field.name);
+        return;
+    }
+  }
+
+  // Rows strictly after `after` in the order "sort value (NULLs last), id", both in the
+  // sort's direction.
+  void Keyset(const Sort& sort, const Cursor& after) {
+    std::string_view cmp = IsAscending(sort) ? " > " : " < ";
+    if (std::holds_alternative<std::nullptr_t>(after.last_value)) {
+      // Inside the trailing NULL block: only the id moves on.
+      out_.Append("(");
+      SortExpression(sort);
+      out_.Append(" IS NULL AND leads.id");
+      out_.Append(cmp);
+      out_.Bind(after.last_id);
+      out_.Append(")");
+    } else if (IsNeverNull(sort.field)) {
+      // A row-value comparison lets both engines seek the (account_id, <field>, id) index.
+      out_.Append("(");
+      SortExpression(sort);
+      out_.Append(", leads.id)");
+      out_.Append(cmp);
+      out_.Append("(");
+      out_.Bind(after.last_value);
+      out_.Append(", ");
+      out_.Bind(after.last_id);
+      out_.Append(")");
+    } else {
+      out_.Append("(");
+      SortExpression(sort);
+      out_.Append(cmp);
+      out_.Bind(after.last_value);
+      out_.Append(" OR (");
+      SortExpression(sort);
+      out_.Append(" = ");
+      out_.Bind(after.last_value);
+      out_.Append(" AND leads.id");
+      out_.Append(cmp);
+      out_.Bind(after.last_id);
+      out_.Append(") OR ");
+      SortExpression(sort);
+      out_.Append(" IS NULL)");
+    }
+  }
+
+ private:
+  // Text fields match through their folded column. Negations are "NULL or not positive".
+  void TextField(const Filter& filter) {
+    std::string column = "leads." + filter.field.name + "_fold";
+    if (IsNegation(filter.op)) {
+      out_.Append("(" + column + " IS NULL OR NOT (");
+      PositiveText(Positive(filter.op), column, filter);
+      out_.Append("))");
+    } else {
+      PositiveText(filter.op, column, filter);
+    }
+  }
+
+  // A condition on a folded text expression (a `_fold` column or a.value_fold); false when
+  // the expression is NULL.
+  void PositiveText(Op op, std::string_view column, const Filter& filter) {
+    out_.Append(column);
+    switch (op) {
+      case Op::kEq:
+        out_.Append(" = ");
+        out_.Bind(FoldText(Text(filter)));
+        return;
+      case Op::kContains:
+        out_.Append(" LIKE ");
+        out_.Bind("%" + LikeLiteral(FoldText(Text(filter))) + "%");
+        out_.Append(kLikeEscape);
+        return;
+      case Op::kStartsWith:
+        out_.Append(" LIKE ");
+        out_.Bind(LikeLiteral(FoldText(Text(filter))) + "%");
+        out_.Append(kLikeEscape);
+        return;
+      case Op::kEndsWith:
+        out_.Append(" LIKE ");
+        out_.Bind("%" + LikeLiteral(FoldText(Text(filter))));
+        out_.Append(kLikeEscape);
+        return;
+      case Op::kIn: {
+        out_.Append(" IN (");
+        const auto& items = std::get<std::vector<std::string>>(filter.value);
+        for (size_t i = 0; i < items.size(); ++i) {
+          if (i > 0) out_.Append(", ");
+          out_.Bind(FoldText(items[i]));
+        }
+        out_.Append(")");
+        return;
+      }
+      case Op::kIsNotEmpty:
+        out_.Append(" <> ''");
+        return;
+      default:
+        out_.Append(" IS NULL AND 1 = 0");  // unreachable: the parser rejects other operators
+        return;
+    }
+  }
+
+  void NumberField(const Filter& filter) {
+    std::string column = "leads." + filter.field.name;
+    double value = std::get<double>(filter.value);
+    if (filter.op == Op::kNeq) {
+      out_.Append("(" + column + " IS NULL OR " + column + " <> ");
+      out_.Bind(value);
+      out_.Append(")");
+      return;
+    }
+    out_.Append(column);
+    out_.Append(ComparisonSql(filter.op));
+    out_.Bind(value);
+  }
+
+  void Tags(const Filter& filter) {
+    // tags_fold is NOT NULL, so a negation is a plain NOT.
+    if (IsNegation(filter.op)) out_.Append("NOT ");
+    if (Positive(filter.op) == Op::kArrayContains) {
+      dialect_.AppendJsonArrayHas(out_, "leads.tags_fold", /*fold_elements=*/false,
+                                  FoldText(Text(filter)));
+    } else {
+      dialect_.AppendJsonHasMembers(out_, "leads.tags_fold");
+    }
+  }
+
+  void Location(const Filter& filter) {
+    if (filter.op == Op::kIsSet) {
+      out_.Append("(leads.latitude IS NOT NULL AND leads.longitude IS NOT NULL)");
+      return;
+    }
+    if (filter.op == Op::kIsNotSet) {
+      out_.Append("(leads.latitude IS NULL OR leads.longitude IS NULL)");
+      return;
+    }
+    const auto& circle = std::get<GeoCircle>(filter.value);
+    BoundingBox box = BoundingBoxOf(circle);
+    // The box is a cheap, index-friendly prefilter; the distance decides.
+    out_.Append("(leads.latitude BETWEEN ");
+    out_.Bind(box.min_lat);
+    out_.Append(" AND ");
+    out_.Bind(box.max_lat);
+    if (box.min_lng && box.max_lng) {
+      out_.Append(" AND leads.longitude BETWEEN ");
+      out_.Bind(*box.min_lng);
+      out_.Append(" AND ");
+      out_.Bind(*box.max_lng);
+    } else {
+      out_.Append(" AND leads.longitude IS NOT NULL");
+    }
+    out_.Append(" AND ");
+    dialect_.AppendDistanceKm(out_, "leads.latitude", "leads.longitude", circle.lat, circle.lng);
+    out_.Append(" <= ");
+    out_.Bind(circle.km);
+    out_.Append(")");
+  }
+
+  // attr:<name>: EXISTS an attribute row satisfying the positive condition; a negation is
+  // NOT EXISTS, so a lead without the attribute matches neq, not_contains,
+  // array_not_contains, is_empty and array_empty, and never matches the others.
+  void Attribute(const Filter& filter) {
+    Op op = Positive(filter.op);
+    out_.Append(IsNegation(filter.op) ? "NOT EXISTS (" : "EXISTS (");
+    out_.Append(kAttributeRow);
+    out_.Bind(filter.field.name);
+    out_.Append(" AND ");
+    switch (op) {
+      case Op::kEq:
+        AttributeEquals(Text(filter));
+        break;
+      case Op::kContains:
+      case Op::kStartsWith:
+      case Op::kEndsWith:
+        PositiveText(op, "a.value_fold", filter);  // text attributes only
+        break;
+      case Op::kGt:
+      case Op::kGte:
+      case Op::kLt:
+      case Op::kLte:
+        out_.Append("a.type = 'number' AND a.value_num");
+        out_.Append(ComparisonSql(op));
+        out_.Bind(std::get<double>(filter.value));
+        break;
+      case Op::kIsNotEmpty:
+        out_.Append("(a.type IN ('number', 'bool') OR (a.type = 'text' AND a.value_fold <> '')"
+                    " OR (a.type IN ('list', 'object') AND ");
+        dialect_.AppendJsonHasMembers(out_, "a.value");
+        out_.Append("))");
+        break;
+      case Op::kArrayContains:
+        out_.Append("a.type = 'list' AND ");
+        dialect_.AppendJsonArrayHas(out_, "a.value", /*fold_elements=*/true,
+                                    FoldText(Text(filter)));
+        break;
+      case Op::kArrayNotEmpty:
+        out_.Append("a.type = 'list' AND ");
+        dialect_.AppendJsonHasMembers(out_, "a.value");
+        break;
+      default:
+        out_.Append("1 = 0");  // unreachable: the parser rejects other operators
+        break;
+    }
+    out_.Append(")");
+  }
+
+  // Text attributes compare folded; number attributes compare numerically when the value is
+  // a number; bool attributes match "true"/"false" (any case).
+  void AttributeEquals(const std::string& value) {
+    out_.Append("(a.value_fold = ");
+    out_.Bind(FoldText(value));
+    if (std::optional<double> number = ParseNumber(value)) {
+      out_.Append(" OR (a.type = 'number' AND a.value_num = ");
+      out_.Bind(*number);
+      out_.Append(")");
+    }
+    std::string word = core::AsciiLower(core::Trim(value));
+    if (word == "true" || word == "false") {
+      out_.Append(" OR (a.type = 'bool' AND a.value_num = ");
+      out_.Bind(std::int64_t{word == "true" ? 1 : 0});
+      out_.Append(")");
+    }
+    out_.Append(")");
+  }
+
+  const SqlDialect& dialect_;
+  SqlBuilder& out_;
+};
+
+}  // namespace
+
+CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_list,
+                             const ListQuery& query) {
+  SqlBuilder out(dialect);
+  Compiler compiler(dialect, out);
+  std::string_view direction = IsAscending(query.sort) ? " ASC" : " DESC";
+
+  out.Append("SELECT ");
+  out.Append(select_list);
+  out.Append(", ");
+  compiler.SortExpression(query.sort);
+  out.Append(" AS ");
+  out.Append(kSortKeyColumn);
+  out.Append(" FROM leads WHERE leads.account_id = ");
+  out.Bind(query.account_id);
+
+  for (const Filter& filter : query.filters) {
+    if (filter.logic != Logic::kAnd) continue;
+    out.Append(" AND ");
+    compiler.Condition(filter);
+  }
+  bool first_or = true;
+  for (const Filter& filter : query.filters) {
+    if (filter.logic != Logic::kOr) continue;
+    out.Append(first_or ? " AND (" : " OR ");
+    first_or = false;
+    compiler.Condition(filter);
+  }
+  if (!first_or) out.Append(")");
+
+  if (query.after) {
+    out.Append(" AND ");
+    compiler.Keyset(query.sort, *query.after);
+  }
+
+  out.Append(" ORDER BY ");
+  out.Append(kSortKeyColumn);
+  out.Append(direction);
+  if (!IsNeverNull(query.sort.field)) out.Append(" NULLS LAST");
+  out.Append(", leads.id");
+  out.Append(direction);
+  if (query.limit) {
+    out.Append(" LIMIT ");
+    out.Bind(std::int64_t{*query.limit} + 1);
+  }
+  return std::move(out).Finish();
+}
+
+}  // namespace klozeo::query

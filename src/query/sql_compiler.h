@@ -1,0 +1,88 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "query/cursor.h"
+#include "query/filter.h"
+#include "query/sort.h"
+#include "query/sql_value.h"
+
+namespace klozeo::query {
+
+/// SQL text with placeholders, and the values to bind to them in order (1-based).
+struct CompiledSql {
+  std::string sql;
+  std::vector<SqlValue> binds;
+};
+
+class SqlDialect;
+
+/// Accumulates SQL text and bind values strictly left to right, so each placeholder's number
+/// is its position in `binds`.
+class SqlBuilder {
+ public:
+  explicit SqlBuilder(const SqlDialect& dialect) : dialect_(dialect) {}
+
+  /// Appends SQL text verbatim (never client input).
+  void Append(std::string_view sql) { sql_ += sql; }
+  /// Appends a placeholder and records the value bound to it.
+  void Bind(SqlValue value);
+  /// The finished statement.
+  CompiledSql Finish() &&;
+
+ private:
+  const SqlDialect& dialect_;
+  std::string sql_;
+  std::vector<SqlValue> binds_;
+};
+
+/// The few pieces of SQL that differ between SQLite and PostgreSQL. Everything else the
+/// compiler writes in SQL both accept. JSON documents are the `tags_fold` column (an array
+/// of folded strings) and `lead_attributes.value` (the attribute's JSON text).
+class SqlDialect {
+ public:
+  virtual ~SqlDialect() = default;
+  /// The placeholder for bind number `index` (1-based): "?" or "$<index>".
+  virtual std::string Placeholder(size_t index) const = 0;
+  /// Appends a condition: the JSON array of strings `array_expr` has an element equal to
+  /// `element` (already folded). With `fold_elements` the stored elements are folded first
+  /// (list attributes are stored as given; tags_fold is folded already).
+  virtual void AppendJsonArrayHas(SqlBuilder& out, std::string_view array_expr,
+                                  bool fold_elements, std::string element) const = 0;
+  /// Appends a condition: the JSON array or object `json_expr` has at least one member.
+  virtual void AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const = 0;
+  /// Appends a REAL expression: the great-circle distance in km (GreatCircleKm) from the
+  /// point (lat_expr, lng_expr), in degrees, to (lat, lng).
+  virtual void AppendDistanceKm(SqlBuilder& out, std::string_view lat_expr,
+                                std::string_view lng_expr, double lat, double lng) const = 0;
+};
+
+/// The name of the column the compiler appends to the select list: the row's sort value,
+/// to be read back (NULL, INTEGER, REAL or TEXT) into Cursor::last_value via CursorAfter.
+inline constexpr std::string_view kSortKeyColumn = "sort_key";
+
+/// One listing: an account's leads matching the filters, in sort order, after a cursor.
+struct ListQuery {
+  std::string account_id;
+  std::vector<Filter> filters;
+  Sort sort;
+  /// Continue strictly after this row (from DecodeCursor with the same sort).
+  std::optional<Cursor> after;
+  /// Page size: the SQL asks for limit + 1 rows, so a surplus row means has_more.
+  /// nullopt: no LIMIT at all (export).
+  std::optional<int> limit;
+};
+
+/// Compiles `query` into
+///   SELECT <select_list>, <sort expression> AS sort_key FROM leads
+///   WHERE leads.account_id = ? [AND <and filters>] [AND (<or filters>)] [AND <keyset>]
+///   ORDER BY sort_key <dir> [NULLS LAST], leads.id <dir> [LIMIT ?]
+/// `select_list` is SQL chosen by the storage (columns of `leads`, qualified or not); it is
+/// copied verbatim. Text matching uses the `<field>_fold` columns with folded values.
+CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_list,
+                             const ListQuery& query);
+
+}  // namespace klozeo::query

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string_view>
+
+#include "query/sql_compiler.h"
+
+namespace klozeo::query {
+
+/// SQLite (3.38+ with math functions, JSON1 built in): `?` placeholders, json_each(), the
+/// haversine in SQL math functions, and `klozeo_fold()` (see RegisterSqliteFunctions) to
+/// fold list-attribute elements.
+class SqliteDialect final : public SqlDialect {
+ public:
+  std::string Placeholder(size_t index) const override;
+  void AppendJsonArrayHas(SqlBuilder& out, std::string_view array_expr, bool fold_elements,
+                          std::string element) const override;
+  void AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const override;
+  void AppendDistanceKm(SqlBuilder& out, std::string_view lat_expr, std::string_view lng_expr,
+                        double lat, double lng) const override;
+};
+
+/// CompileListQuery in the SQLite dialect. The connection running the statement must have had
+/// RegisterSqliteFunctions called on it.
+CompiledSql CompileSqliteListQuery(std::string_view select_list, const ListQuery& query);
+
+}  // namespace klozeo::query

@@ -1,0 +1,121 @@
+#include "service/account_service.h"
+
+#include "core/crypto.h"
+#include "core/ids.h"
+#include "core/strings.h"
+
+namespace klozeo::service {
+
+using core::Error;
+using core::Result;
+
+std::string GenerateApiKey() { return "sk_live_" + core::RandomHex(16); }
+
+NewKey AccountService::MakeKey(const std::string& account_id, const std::string& secret) {
+  domain::ApiKey key;
+  key.id = core::NewUuidV7();
+  key.account_id = account_id;
+  key.key_hash = core::Sha256Hex(secret);
+  key.prefix = secret.substr(0, std::min<size_t>(secret.size(), 12));
+  key.created_at = clock_.NowSeconds();
+  return NewKey{std::move(key), secret};
+}
+
+Result<std::pair<domain::Account, NewKey>> AccountService::CreateAccount(const std::string& name,
+                                                                         const std::string& plan) {
+  if (core::Trim(name).empty()) return Error::BadRequest("account name must not be empty");
+  if (plans_.Find(plan) == nullptr) return Error::BadRequest("unknown plan '" + plan + "'");
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto existing, tx->FindAccountByName(name));
+  if (existing) return Error::Conflict("an account named '" + name + "' already exists");
+  domain::Account account{core::NewUuidV7(), name, plan, clock_.NowSeconds()};
+  KLOZEO_TRY(tx->InsertAccount(account));
+  NewKey key = MakeKey(account.id, GenerateApiKey());
+  KLOZEO_TRY(tx->InsertApiKey(key.key));
+  KLOZEO_TRY(tx->Commit());
+  return std::make_pair(std::move(account), std::move(key));
+}
+
+Result<std::vector<domain::Account>> AccountService::ListAccounts() {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  return tx->ListAccounts();
+}
+
+Result<domain::Account> AccountService::RequireAccount(storage::Tx& tx, const std::string& name) {
+  KLOZEO_ASSIGN_OR_RETURN(auto account, tx.FindAccountByName(name));
+  if (!account) return Error::NotFound("no account named '" + name + "'");
+  return *account;
+}
+
+Result<NewKey> AccountService::CreateKey(const std::string& account_name) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
+  NewKey key = MakeKey(account.id, GenerateApiKey());
+  KLOZEO_TRY(tx->InsertApiKey(key.key));
+  KLOZEO_TRY(tx->Commit());
+  return key;
+}
+
+Result<std::vector<domain::ApiKey>> AccountService::ListKeys(const std::string& account_name) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
+  return tx->ListApiKeys(account.id);
+}
+
+core::Status AccountService::RevokeKey(const std::string& account_name, const std::string& key_id) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
+  KLOZEO_ASSIGN_OR_RETURN(bool revoked, tx->RevokeApiKey(account.id, key_id, clock_.NowSeconds()));
+  if (!revoked) return Error::NotFound("account '" + account_name + "' has no active key " + key_id);
+  return tx->Commit();
+}
+
+Result<domain::Principal> AccountService::Authenticate(std::string_view presented_key) {
+  if (presented_key.empty()) {
+    return Error::Unauthorized("missing API key: send it in the X-API-Key header");
+  }
+  if (presented_key.size() > 256) return Error::Unauthorized("invalid or revoked API key");
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  KLOZEO_ASSIGN_OR_RETURN(auto account, tx->FindAccountByKeyHash(core::Sha256Hex(presented_key)));
+  if (!account) return Error::Unauthorized("invalid or revoked API key");
+  const domain::PlanLimits* limits = plans_.Find(account->plan);
+  if (limits == nullptr) {
+    return Error::Internal("account " + account->id + " is on unknown plan " + account->plan);
+  }
+  return domain::Principal{account->id, account->plan, *limits};
+}
+
+Result<std::optional<std::string>> AccountService::Bootstrap(
+    const std::optional<std::string>& bootstrap_key) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto existing, tx->FindAccountByName("default"));
+  if (bootstrap_key) {
+    if (bootstrap_key->size() < 16 || bootstrap_key->size() > 256) {
+      return Error::BadRequest("KLOZEO_BOOTSTRAP_KEY must be 16 to 256 characters long");
+    }
+    domain::Account account;
+    if (existing) {
+      account = *existing;
+    } else {
+      account = domain::Account{core::NewUuidV7(), "default", "unlimited", clock_.NowSeconds()};
+      KLOZEO_TRY(tx->InsertAccount(account));
+    }
+    KLOZEO_ASSIGN_OR_RETURN(auto holder, tx->FindAccountByKeyHash(core::Sha256Hex(*bootstrap_key)));
+    if (holder && holder->id != account.id) {
+      return Error::Conflict("KLOZEO_BOOTSTRAP_KEY already belongs to account '" + holder->name + "'");
+    }
+    if (!holder) KLOZEO_TRY(tx->InsertApiKey(MakeKey(account.id, *bootstrap_key).key));
+    KLOZEO_TRY(tx->Commit());
+    return std::optional<std::string>();
+  }
+  KLOZEO_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts());
+  if (!accounts.empty()) return std::optional<std::string>();
+  domain::Account account{core::NewUuidV7(), "default", "unlimited", clock_.NowSeconds()};
+  KLOZEO_TRY(tx->InsertAccount(account));
+  NewKey key = MakeKey(account.id, GenerateApiKey());
+  KLOZEO_TRY(tx->InsertApiKey(key.key));
+  KLOZEO_TRY(tx->Commit());
+  return std::optional<std::string>(key.secret);
+}
+
+}  // namespace klozeo::service

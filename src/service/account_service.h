@@ -1,0 +1,58 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "domain/account.h"
+#include "service/plans.h"
+#include "storage/store.h"
+
+namespace klozeo::service {
+
+/// A key just created: the stored record and the secret, which is shown once and never again.
+struct NewKey {
+  domain::ApiKey key;
+  std::string secret;
+};
+
+/// Accounts, API keys and authentication.
+class AccountService {
+ public:
+  AccountService(storage::Database& db, const core::Clock& clock, const Plans& plans)
+      : db_(db), clock_(clock), plans_(plans) {}
+
+  /// Creates an account and its first key. Errors: BadRequest (empty name, unknown plan),
+  /// Conflict (name taken).
+  core::Result<std::pair<domain::Account, NewKey>> CreateAccount(const std::string& name,
+                                                                 const std::string& plan);
+  core::Result<std::vector<domain::Account>> ListAccounts();
+  /// Errors: NotFound for an unknown account name.
+  core::Result<NewKey> CreateKey(const std::string& account_name);
+  core::Result<std::vector<domain::ApiKey>> ListKeys(const std::string& account_name);
+  core::Status RevokeKey(const std::string& account_name, const std::string& key_id);
+
+  /// The caller behind a presented key. Errors: Unauthorized for a missing, unknown or revoked
+  /// key (one message for all three, so keys cannot be probed).
+  core::Result<domain::Principal> Authenticate(std::string_view presented_key);
+
+  /// Start-up: with `bootstrap_key`, make sure account `default` (plan unlimited) holds it;
+  /// without one and with no account at all, create `default` and return its new key so it
+  /// can be printed once. Idempotent.
+  core::Result<std::optional<std::string>> Bootstrap(const std::optional<std::string>& bootstrap_key);
+
+ private:
+  core::Result<domain::Account> RequireAccount(storage::Tx& tx, const std::string& name);
+  NewKey MakeKey(const std::string& account_id, const std::string& secret);
+
+  storage::Database& db_;
+  const core::Clock& clock_;
+  const Plans& plans_;
+};
+
+/// `sk_live_` + 32 random hex characters.
+std::string GenerateApiKey();
+
+}  // namespace klozeo::service

@@ -1,0 +1,222 @@
+#include "service/lead_service.h"
+
+#include "core/crypto.h"
+#include "core/ids.h"
+
+namespace klozeo::service {
+
+using core::Error;
+using core::Result;
+using domain::Lead;
+using domain::Principal;
+using nlohmann::json;
+
+namespace {
+
+Error LeadNotFound() { return Error::NotFound("lead not found"); }
+Error NoteNotFound() { return Error::NotFound("note not found"); }
+Error AttributeNotFound() { return Error::NotFound("attribute not found"); }
+
+// Cursor: base64url(JSON payload) "." base64url(HMAC-SHA256(secret, payload)).
+std::string EncodeCursor(const storage::LeadKey& key, const std::string& secret) {
+  std::string payload = json{{"s", "created_at"}, {"o", "asc"}, {"v", key.created_at}, {"id", key.id}}.dump();
+  return core::Base64UrlEncode(payload) + "." +
+         core::Base64UrlEncode(core::HmacSha256(secret, payload));
+}
+
+Result<storage::LeadKey> DecodeCursor(const std::string& cursor, const std::string& secret) {
+  Error bad = Error::BadRequest("invalid cursor: pass next_cursor from a previous response unchanged");
+  auto dot = cursor.find('.');
+  if (dot == std::string::npos || cursor.size() > 2048) return bad;
+  std::string payload, mac;
+  if (!core::Base64UrlDecode(cursor.substr(0, dot), &payload) ||
+      !core::Base64UrlDecode(cursor.substr(dot + 1), &mac) ||
+      !core::ConstantTimeEquals(mac, core::HmacSha256(secret, payload))) {
+    return bad;
+  }
+  json j = json::parse(payload, nullptr, false);
+  if (!j.is_object() || j.value("s", "") != "created_at" || j.value("o", "") != "asc" ||
+      !j.contains("v") || !j["v"].is_number_integer() || !j.contains("id") || !j["id"].is_string()) {
+    return Error::BadRequest("cursor belongs to another sort order");
+  }
+  return storage::LeadKey{j["v"].get<int64_t>(), j["id"].get<std::string>()};
+}
+
+}  // namespace
+
+Result<std::string> LeadService::CursorSecret() { return db_.Secret("cursor_hmac"); }
+
+Result<Lead> LeadService::LoadLead(storage::Tx& tx, const Principal& who, const std::string& id) {
+  if (!core::HasIdShape(id, "cl_")) return LeadNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx.GetLead(who.account_id, id));
+  if (!lead) return LeadNotFound();
+  return std::move(*lead);
+}
+
+Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::LeadPatch& patch) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  if (who.limits.max_leads > 0) {
+    KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->CountLeads(who.account_id, who.limits.max_leads));
+    if (count >= who.limits.max_leads) {
+      return Error{core::ErrorCode::kLeadsLimitReached,
+                   "lead limit of " + std::to_string(who.limits.max_leads) + " for plan '" +
+                       who.plan + "' reached"};
+    }
+  }
+  const int64_t now = clock_.NowSeconds();
+  Lead lead;
+  lead.id = core::NewLeadId();
+  domain::ApplyPatch(lead, patch);
+  lead.created_at = lead.updated_at = lead.last_interaction_at = now;
+  KLOZEO_TRY(tx->InsertLead(who.account_id, lead));
+  KLOZEO_TRY(tx->Commit());
+  return CreateOutcome{std::move(lead), false, std::nullopt};
+}
+
+Result<Lead> LeadService::Get(const Principal& who, const std::string& id) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  return LoadLead(*tx, who, id);
+}
+
+Result<Lead> LeadService::Update(const Principal& who, const std::string& id,
+                                 const domain::LeadPatch& patch) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, id));
+  const int64_t now = clock_.NowSeconds();
+  if (domain::ApplyPatch(lead, patch)) lead.updated_at = now;
+  lead.last_interaction_at = now;
+  KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
+  KLOZEO_TRY(tx->Commit());
+  return lead;
+}
+
+core::Status LeadService::Delete(const Principal& who, const std::string& id) {
+  if (!core::HasIdShape(id, "cl_")) return LeadNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->DeleteLead(who.account_id, id));
+  if (!deleted) return LeadNotFound();
+  return tx->Commit();
+}
+
+Result<LeadList> LeadService::List(const Principal& who, int limit,
+                                   const std::optional<std::string>& cursor) {
+  KLOZEO_ASSIGN_OR_RETURN(std::string secret, CursorSecret());
+  storage::LeadPageQuery query;
+  query.limit = limit;
+  if (cursor) {
+    KLOZEO_ASSIGN_OR_RETURN(query.after, DecodeCursor(*cursor, secret));
+  }
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  KLOZEO_ASSIGN_OR_RETURN(auto page, tx->ListLeads(who.account_id, query));
+  LeadList out;
+  if (page.has_more && !page.leads.empty()) {
+    const Lead& last = page.leads.back();
+    out.next_cursor = EncodeCursor(storage::LeadKey{last.created_at, last.id}, secret);
+  }
+  out.leads = std::move(page.leads);
+  return out;
+}
+
+Result<std::vector<domain::Attribute>> LeadService::ListAttributes(const Principal& who,
+                                                                   const std::string& lead_id) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, lead_id));
+  return std::move(lead.attributes);
+}
+
+Result<domain::Attribute> LeadService::PutAttribute(const Principal& who, const std::string& lead_id,
+                                                    const domain::Attribute& attribute) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, lead_id));
+  domain::Attribute a = attribute;
+  a.id = core::NewUuidV7();
+  if (domain::UpsertAttributeByName(lead.attributes, a)) {
+    if (lead.attributes.size() > domain::kMaxAttributes) {
+      return Error::BadRequest("a lead holds at most 200 attributes");
+    }
+    lead.updated_at = clock_.NowSeconds();
+    KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
+    KLOZEO_TRY(tx->Commit());
+  }
+  for (const auto& stored : lead.attributes) {
+    if (stored.name == attribute.name) return stored;
+  }
+  return Error::Internal("attribute vanished after upsert");
+}
+
+Result<domain::Attribute> LeadService::UpdateAttributeValue(const Principal& who,
+                                                            const std::string& lead_id,
+                                                            const std::string& attribute_id,
+                                                            const json& value) {
+  if (!core::IsUuid(attribute_id)) return AttributeNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, lead_id));
+  for (auto& a : lead.attributes) {
+    if (a.id != attribute_id) continue;
+    KLOZEO_TRY(domain::ValidateAttributeValue(a.type, value));
+    if (a.value != value) {
+      a.value = value;
+      lead.updated_at = clock_.NowSeconds();
+      KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
+      KLOZEO_TRY(tx->Commit());
+    }
+    return a;
+  }
+  return AttributeNotFound();
+}
+
+core::Status LeadService::DeleteAttribute(const Principal& who, const std::string& lead_id,
+                                          const std::string& attribute_id) {
+  if (!core::IsUuid(attribute_id)) return AttributeNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, lead_id));
+  auto before = lead.attributes.size();
+  std::erase_if(lead.attributes, [&](const auto& a) { return a.id == attribute_id; });
+  if (lead.attributes.size() == before) return AttributeNotFound();
+  lead.updated_at = clock_.NowSeconds();
+  KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
+  return tx->Commit();
+}
+
+Result<std::vector<domain::Note>> LeadService::ListNotes(const Principal& who,
+                                                         const std::string& lead_id) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  KLOZEO_TRY(LoadLead(*tx, who, lead_id));
+  return tx->ListNotes(who.account_id, lead_id);
+}
+
+Result<domain::Note> LeadService::CreateNote(const Principal& who, const std::string& lead_id,
+                                             const std::string& content) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_TRY(LoadLead(*tx, who, lead_id));
+  const int64_t now = clock_.NowSeconds();
+  domain::Note note{core::NewNoteId(), lead_id, content, now, now};
+  KLOZEO_TRY(tx->InsertNote(who.account_id, note));
+  KLOZEO_TRY(tx->Commit());
+  return note;
+}
+
+Result<domain::Note> LeadService::UpdateNote(const Principal& who, const std::string& note_id,
+                                             const std::string& content) {
+  if (!core::HasIdShape(note_id, "note_")) return NoteNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto note, tx->GetNote(who.account_id, note_id));
+  if (!note) return NoteNotFound();
+  if (note->content != content) {
+    note->content = content;
+    note->updated_at = clock_.NowSeconds();
+    KLOZEO_TRY(tx->UpdateNote(who.account_id, *note));
+    KLOZEO_TRY(tx->Commit());
+  }
+  return std::move(*note);
+}
+
+core::Status LeadService::DeleteNote(const Principal& who, const std::string& note_id) {
+  if (!core::HasIdShape(note_id, "note_")) return NoteNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->DeleteNote(who.account_id, note_id));
+  if (!deleted) return NoteNotFound();
+  return tx->Commit();
+}
+
+}  // namespace klozeo::service

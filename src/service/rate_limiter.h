@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/clock.h"
+#include "domain/account.h"
+
+namespace klozeo::service {
+
+/// The outcome of counting one request against an account's budget.
+struct RateDecision {
+  bool allowed = true;
+  bool limited = false;          ///< false for plans without a request limit (no headers)
+  int64_t limit = 0;             ///< X-RateLimit-Limit
+  int64_t remaining = 0;         ///< X-RateLimit-Remaining (never negative)
+  int64_t retry_after_seconds = 0;  ///< Retry-After when refused (at least 1)
+};
+
+/// Per-account fixed-window request counter, in memory (one process). The window starts at
+/// an account's first request and lasts the plan's `window_seconds`.
+class RateLimiter {
+ public:
+  explicit RateLimiter(const core::Clock& clock) : clock_(clock) {}
+
+  /// Counts one request for `account_id` and says whether it may proceed.
+  RateDecision Take(std::string_view account_id, const domain::PlanLimits& limits);
+
+ private:
+  struct Window {
+    int64_t start_ms = 0;
+    int64_t count = 0;
+  };
+  const core::Clock& clock_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Window> windows_;
+};
+
+}  // namespace klozeo::service

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace klozeo::storage::sqlite {
+
+class Connection;
+
+/// A prepared statement borrowed from a Connection's cache. Reset and unbound on destruction.
+class Statement {
+ public:
+  Statement(Connection* conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
+  Statement(Statement&& other) noexcept : conn_(other.conn_), stmt_(other.stmt_) {
+    other.stmt_ = nullptr;
+  }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  // Binding, 1-based like SQLite.
+  Statement& Bind(int index, std::string_view text);
+  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, double value);
+  Statement& BindNull(int index);
+  Statement& Bind(int index, const std::optional<std::string>& text);
+  Statement& Bind(int index, const std::optional<double>& value);
+  Statement& Bind(int index, const std::optional<int64_t>& value);
+
+  /// Advances to the next row: true with a row, false when done.
+  core::Result<bool> Step();
+  /// Runs a statement that returns no rows.
+  core::Status Run();
+
+  bool IsNull(int col) const;
+  int64_t Int(int col) const;
+  double Double(int col) const;
+  std::string Text(int col) const;
+  std::optional<std::string> OptText(int col) const;
+  std::optional<double> OptDouble(int col) const;
+  std::optional<int64_t> OptInt(int col) const;
+
+ private:
+  Connection* conn_;
+  sqlite3_stmt* stmt_;
+};
+
+/// One SQLite connection with its statement cache. Not thread-safe: a pool hands it to one
+/// thread at a time.
+class Connection {
+ public:
+  /// Opens (creating if needed) the file with WAL, foreign keys and a busy timeout.
+  static core::Result<std::unique_ptr<Connection>> Open(const std::string& path, int busy_timeout_ms);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// A cached prepared statement for `sql` (the text must outlive the connection: use
+  /// constants).
+  core::Result<Statement> Prepare(const char* sql);
+  /// Runs one or more statements without results (DDL, BEGIN, COMMIT).
+  core::Status Exec(const char* sql);
+  /// Rows changed by the last statement.
+  int64_t Changes() const;
+  /// An Error describing the connection's last failure.
+  core::Error LastError(std::string_view what) const;
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+};
+
+}  // namespace klozeo::storage::sqlite

@@ -1,0 +1,115 @@
+#pragma once
+
+namespace klozeo::storage::sqlite {
+
+/// One schema migration: applied once, in order, inside a transaction.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Every tenant table is keyed by account_id first, and every query filters on it.
+// `<field>_fold` columns hold core::FoldText of the text column (case-insensitive matching
+// through an index); they are written by the store, never by clients.
+inline constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  plan TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE api_keys (
+  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  id TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  PRIMARY KEY (account_id, id)
+);
+CREATE TABLE leads (
+  account_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  description TEXT,
+  email TEXT,
+  phone TEXT,
+  website TEXT,
+  address TEXT,
+  city TEXT,
+  state TEXT,
+  country TEXT,
+  postal_code TEXT,
+  category TEXT,
+  source_id TEXT,
+  logo_url TEXT,
+  status TEXT NOT NULL DEFAULT 'new',
+  name_fold TEXT NOT NULL,
+  source_fold TEXT NOT NULL,
+  description_fold TEXT,
+  email_fold TEXT,
+  phone_fold TEXT,
+  website_fold TEXT,
+  address_fold TEXT,
+  city_fold TEXT,
+  state_fold TEXT,
+  country_fold TEXT,
+  postal_code_fold TEXT,
+  category_fold TEXT,
+  source_id_fold TEXT,
+  logo_url_fold TEXT,
+  status_fold TEXT NOT NULL DEFAULT 'new',
+  latitude REAL,
+  longitude REAL,
+  rating REAL,
+  review_count INTEGER,
+  tags TEXT NOT NULL DEFAULT '[]',
+  tags_fold TEXT NOT NULL DEFAULT '[]',
+  score REAL NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_interaction_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, id)
+) WITHOUT ROWID;
+CREATE INDEX leads_created ON leads (account_id, created_at, id);
+CREATE INDEX leads_email ON leads (account_id, email_fold);
+CREATE INDEX leads_source_id ON leads (account_id, source_id);
+CREATE INDEX leads_source_id_fold ON leads (account_id, source_id_fold);
+CREATE INDEX leads_name_city ON leads (account_id, name_fold, city_fold);
+CREATE INDEX leads_city ON leads (account_id, city_fold);
+CREATE TABLE lead_attributes (
+  account_id TEXT NOT NULL,
+  lead_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  value TEXT NOT NULL,
+  value_fold TEXT,
+  value_num REAL,
+  PRIMARY KEY (account_id, lead_id, name),
+  FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX lead_attributes_id ON lead_attributes (account_id, id);
+CREATE INDEX lead_attributes_fold ON lead_attributes (account_id, name, value_fold);
+CREATE INDEX lead_attributes_num ON lead_attributes (account_id, name, value_num);
+CREATE TABLE notes (
+  account_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  lead_id TEXT NOT NULL,
+  content TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, id),
+  FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX notes_lead ON notes (account_id, lead_id, id);
+)sql"},
+};
+
+}  // namespace klozeo::storage::sqlite

@@ -1,0 +1,571 @@
+#include "storage/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "core/crypto.h"
+#include "core/fold.h"
+#include "storage/sqlite/connection.h"
+#include "storage/sqlite/schema.h"
+
+namespace klozeo::storage::sqlite {
+namespace {
+
+using core::Error;
+using core::Result;
+using core::Status;
+using domain::Lead;
+using nlohmann::json;
+
+// ---- SQL, one constant per statement (the statement cache is keyed by these pointers) ----
+
+#define KLOZEO_LEAD_COLUMNS                                                                   \
+  "id, name, source, description, email, phone, website, address, city, state, country, "    \
+  "postal_code, category, source_id, logo_url, status, latitude, longitude, rating, "         \
+  "review_count, tags, score, created_at, updated_at, last_interaction_at"
+
+constexpr const char* kInsertLead =
+    "INSERT INTO leads (account_id, " KLOZEO_LEAD_COLUMNS
+    ", name_fold, source_fold, description_fold, email_fold, phone_fold, website_fold, "
+    "address_fold, city_fold, state_fold, country_fold, postal_code_fold, category_fold, "
+    "source_id_fold, logo_url_fold, status_fold, tags_fold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "
+    "?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42)";
+
+constexpr const char* kUpdateLead =
+    "UPDATE leads SET name = ?3, source = ?4, description = ?5, email = ?6, phone = ?7, "
+    "website = ?8, address = ?9, city = ?10, state = ?11, country = ?12, postal_code = ?13, "
+    "category = ?14, source_id = ?15, logo_url = ?16, status = ?17, latitude = ?18, "
+    "longitude = ?19, rating = ?20, review_count = ?21, tags = ?22, score = ?23, "
+    "created_at = ?24, updated_at = ?25, last_interaction_at = ?26, name_fold = ?27, "
+    "source_fold = ?28, description_fold = ?29, email_fold = ?30, phone_fold = ?31, "
+    "website_fold = ?32, address_fold = ?33, city_fold = ?34, state_fold = ?35, "
+    "country_fold = ?36, postal_code_fold = ?37, category_fold = ?38, source_id_fold = ?39, "
+    "logo_url_fold = ?40, status_fold = ?41, tags_fold = ?42 WHERE account_id = ?1 AND id = ?2";
+
+constexpr const char* kGetLead =
+    "SELECT " KLOZEO_LEAD_COLUMNS " FROM leads WHERE account_id = ?1 AND id = ?2";
+constexpr const char* kListLeadsFirst =
+    "SELECT " KLOZEO_LEAD_COLUMNS
+    " FROM leads WHERE account_id = ?1 ORDER BY created_at, id LIMIT ?2";
+constexpr const char* kListLeadsAfter =
+    "SELECT " KLOZEO_LEAD_COLUMNS
+    " FROM leads WHERE account_id = ?1 AND (created_at > ?2 OR (created_at = ?2 AND id > ?3)) "
+    "ORDER BY created_at, id LIMIT ?4";
+constexpr const char* kDeleteLead = "DELETE FROM leads WHERE account_id = ?1 AND id = ?2";
+constexpr const char* kCountLeads =
+    "SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE account_id = ?1 LIMIT ?2)";
+
+constexpr const char* kSelectAttributes =
+    "SELECT id, name, type, value FROM lead_attributes WHERE account_id = ?1 AND lead_id = ?2 "
+    "ORDER BY id";
+constexpr const char* kDeleteAttributes =
+    "DELETE FROM lead_attributes WHERE account_id = ?1 AND lead_id = ?2";
+constexpr const char* kInsertAttribute =
+    "INSERT INTO lead_attributes (account_id, lead_id, id, name, type, value, value_fold, "
+    "value_num) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+constexpr const char* kInsertNote =
+    "INSERT INTO notes (account_id, id, lead_id, content, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr const char* kGetNote =
+    "SELECT id, lead_id, content, created_at, updated_at FROM notes "
+    "WHERE account_id = ?1 AND id = ?2";
+constexpr const char* kListNotes =
+    "SELECT id, lead_id, content, created_at, updated_at FROM notes "
+    "WHERE account_id = ?1 AND lead_id = ?2 ORDER BY id";
+constexpr const char* kUpdateNote =
+    "UPDATE notes SET content = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2";
+constexpr const char* kDeleteNote = "DELETE FROM notes WHERE account_id = ?1 AND id = ?2";
+
+constexpr const char* kInsertAccount =
+    "INSERT INTO accounts (id, name, plan, created_at) VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kFindAccountByName =
+    "SELECT id, name, plan, created_at FROM accounts WHERE name = ?1";
+constexpr const char* kListAccounts =
+    "SELECT id, name, plan, created_at FROM accounts ORDER BY created_at, name";
+constexpr const char* kInsertKey =
+    "INSERT INTO api_keys (account_id, id, key_hash, prefix, created_at, revoked_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, NULL)";
+constexpr const char* kListKeys =
+    "SELECT id, key_hash, prefix, created_at, revoked_at FROM api_keys WHERE account_id = ?1 "
+    "ORDER BY created_at, id";
+constexpr const char* kRevokeKey =
+    "UPDATE api_keys SET revoked_at = ?3 WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL";
+constexpr const char* kFindAccountByKey =
+    "SELECT a.id, a.name, a.plan, a.created_at FROM api_keys k JOIN accounts a "
+    "ON a.id = k.account_id WHERE k.key_hash = ?1 AND k.revoked_at IS NULL";
+
+constexpr const char* kGetMeta = "SELECT value FROM meta WHERE key = ?1";
+constexpr const char* kInsertMeta = "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)";
+
+#undef KLOZEO_LEAD_COLUMNS
+
+std::optional<std::string> Folded(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  return core::FoldText(*text);
+}
+
+void BindLead(Statement& s, std::string_view account_id, const Lead& lead) {
+  s.Bind(1, account_id).Bind(2, lead.id).Bind(3, lead.name).Bind(4, lead.source);
+  for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(5 + i, lead.text[i]);
+  s.Bind(17, domain::LeadStatusName(lead.status))
+      .Bind(18, lead.latitude)
+      .Bind(19, lead.longitude)
+      .Bind(20, lead.rating)
+      .Bind(21, lead.review_count)
+      .Bind(22, json(lead.tags).dump())
+      .Bind(23, lead.score)
+      .Bind(24, lead.created_at)
+      .Bind(25, lead.updated_at)
+      .Bind(26, lead.last_interaction_at)
+      .Bind(27, core::FoldText(lead.name))
+      .Bind(28, core::FoldText(lead.source));
+  for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(29 + i, Folded(lead.text[i]));
+  json folded_tags = json::array();
+  for (const auto& t : lead.tags) folded_tags.push_back(core::FoldText(t));
+  s.Bind(41, domain::LeadStatusName(lead.status)).Bind(42, folded_tags.dump());
+}
+
+Result<Lead> ReadLead(const Statement& s) {
+  Lead lead;
+  lead.id = s.Text(0);
+  lead.name = s.Text(1);
+  lead.source = s.Text(2);
+  for (int i = 0; i < domain::kTextFieldCount; ++i) lead.text[i] = s.OptText(3 + i);
+  auto status = domain::ParseLeadStatus(s.Text(15));
+  lead.status = status.value_or(domain::LeadStatus::kNew);
+  lead.latitude = s.OptDouble(16);
+  lead.longitude = s.OptDouble(17);
+  lead.rating = s.OptDouble(18);
+  lead.review_count = s.OptInt(19);
+  json tags = json::parse(s.Text(20), nullptr, false);
+  if (tags.is_array()) {
+    for (auto& t : tags) {
+      if (t.is_string()) lead.tags.push_back(t.get<std::string>());
+    }
+  }
+  lead.score = s.Double(21);
+  lead.created_at = s.Int(22);
+  lead.updated_at = s.Int(23);
+  lead.last_interaction_at = s.Int(24);
+  return lead;
+}
+
+domain::Account ReadAccount(const Statement& s) {
+  return domain::Account{s.Text(0), s.Text(1), s.Text(2), s.Int(3)};
+}
+
+domain::Note ReadNote(const Statement& s) {
+  return domain::Note{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4)};
+}
+
+/// Connections kept open and handed to one transaction at a time.
+class Pool {
+ public:
+  Pool(Options options) : options_(std::move(options)) {}
+
+  Result<std::unique_ptr<Connection>> Acquire() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      auto conn = std::move(idle_.back());
+      idle_.pop_back();
+      return conn;
+    }
+    if (open_ < options_.pool_size) {
+      ++open_;
+      lock.unlock();
+      auto conn = Connection::Open(options_.path, options_.busy_timeout_ms);
+      if (!conn.ok()) {
+        std::lock_guard<std::mutex> relock(mu_);
+        --open_;
+      }
+      return conn;
+    }
+    if (!cv_.wait_for(lock, std::chrono::milliseconds(options_.busy_timeout_ms),
+                      [&] { return !idle_.empty(); })) {
+      return Error::Unavailable("no database connection became free in time");
+    }
+    auto conn = std::move(idle_.back());
+    idle_.pop_back();
+    return conn;
+  }
+
+  void Release(std::unique_ptr<Connection> conn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      idle_.push_back(std::move(conn));
+    }
+    cv_.notify_one();
+  }
+
+  const Options& options() const { return options_; }
+
+ private:
+  Options options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;
+};
+
+class SqliteTx final : public Tx {
+ public:
+  SqliteTx(Pool* pool, std::unique_ptr<Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+  ~SqliteTx() override {
+    if (!done_) {
+      (void)conn_->Exec("ROLLBACK");
+    }
+    pool_->Release(std::move(conn_));
+  }
+
+  Status Commit() override {
+    KLOZEO_TRY(conn_->Exec("COMMIT"));
+    done_ = true;
+    return core::Ok();
+  }
+
+  Status InsertAccount(const domain::Account& a) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kInsertAccount));
+    s.Bind(1, a.id).Bind(2, a.name).Bind(3, a.plan).Bind(4, a.created_at);
+    return s.Run();
+  }
+
+  Result<std::optional<domain::Account>> FindAccountByName(std::string_view name) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kFindAccountByName));
+    s.Bind(1, name);
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<domain::Account>();
+    return std::optional<domain::Account>(ReadAccount(s));
+  }
+
+  Result<std::vector<domain::Account>> ListAccounts() override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kListAccounts));
+    std::vector<domain::Account> out;
+    while (true) {
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadAccount(s));
+    }
+    return out;
+  }
+
+  Status InsertApiKey(const domain::ApiKey& k) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kInsertKey));
+    s.Bind(1, k.account_id).Bind(2, k.id).Bind(3, k.key_hash).Bind(4, k.prefix).Bind(5, k.created_at);
+    return s.Run();
+  }
+
+  Result<std::vector<domain::ApiKey>> ListApiKeys(std::string_view account_id) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kListKeys));
+    s.Bind(1, account_id);
+    std::vector<domain::ApiKey> out;
+    while (true) {
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(domain::ApiKey{s.Text(0), std::string(account_id), s.Text(1), s.Text(2),
+                                   s.Int(3), s.OptInt(4)});
+    }
+    return out;
+  }
+
+  Result<bool> RevokeApiKey(std::string_view account_id, std::string_view key_id,
+                            int64_t now) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kRevokeKey));
+    s.Bind(1, account_id).Bind(2, key_id).Bind(3, now);
+    KLOZEO_TRY(s.Run());
+    return conn_->Changes() > 0;
+  }
+
+  Result<std::optional<domain::Account>> FindAccountByKeyHash(std::string_view hash) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kFindAccountByKey));
+    s.Bind(1, hash);
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<domain::Account>();
+    return std::optional<domain::Account>(ReadAccount(s));
+  }
+
+  Status InsertLead(std::string_view account_id, const Lead& lead) override {
+    {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kInsertLead));
+      BindLead(s, account_id, lead);
+      KLOZEO_TRY(s.Run());
+    }
+    return InsertAttributes(account_id, lead);
+  }
+
+  Result<std::optional<Lead>> GetLead(std::string_view account_id, std::string_view id) override {
+    std::optional<Lead> lead;
+    {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kGetLead));
+      s.Bind(1, account_id).Bind(2, id);
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return lead;
+      KLOZEO_ASSIGN_OR_RETURN(lead, ReadLead(s));
+    }
+    KLOZEO_TRY(LoadAttributes(account_id, *lead));
+    return lead;
+  }
+
+  Status UpdateLead(std::string_view account_id, const Lead& lead) override {
+    {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kUpdateLead));
+      BindLead(s, account_id, lead);
+      KLOZEO_TRY(s.Run());
+      if (conn_->Changes() == 0) return Error::NotFound("lead not found");
+    }
+    {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kDeleteAttributes));
+      s.Bind(1, account_id).Bind(2, lead.id);
+      KLOZEO_TRY(s.Run());
+    }
+    return InsertAttributes(account_id, lead);
+  }
+
+  Result<bool> DeleteLead(std::string_view account_id, std::string_view id) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kDeleteLead));
+    s.Bind(1, account_id).Bind(2, id);
+    KLOZEO_TRY(s.Run());
+    return conn_->Changes() > 0;
+  }
+
+  Result<int64_t> CountLeads(std::string_view account_id, int64_t up_to) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kCountLeads));
+    s.Bind(1, account_id).Bind(2, up_to);
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : int64_t{0};
+  }
+
+  Result<LeadPage> ListLeads(std::string_view account_id, const LeadPageQuery& q) override {
+    LeadPage page;
+    {
+      auto prepared = conn_->Prepare(q.after ? kListLeadsAfter : kListLeadsFirst);
+      if (!prepared.ok()) return std::move(prepared).error();
+      Statement& s = *prepared;
+      s.Bind(1, account_id);
+      const int64_t fetch = static_cast<int64_t>(q.limit) + 1;
+      if (q.after) {
+        s.Bind(2, q.after->created_at).Bind(3, q.after->id).Bind(4, fetch);
+      } else {
+        s.Bind(2, fetch);
+      }
+      while (true) {
+        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        KLOZEO_ASSIGN_OR_RETURN(Lead lead, ReadLead(s));
+        page.leads.push_back(std::move(lead));
+      }
+    }
+    if (page.leads.size() > static_cast<size_t>(q.limit)) {
+      page.leads.pop_back();
+      page.has_more = true;
+    }
+    for (auto& lead : page.leads) KLOZEO_TRY(LoadAttributes(account_id, lead));
+    return page;
+  }
+
+  Status InsertNote(std::string_view account_id, const domain::Note& n) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kInsertNote));
+    s.Bind(1, account_id).Bind(2, n.id).Bind(3, n.lead_id).Bind(4, n.content)
+        .Bind(5, n.created_at).Bind(6, n.updated_at);
+    return s.Run();
+  }
+
+  Result<std::optional<domain::Note>> GetNote(std::string_view account_id,
+                                              std::string_view note_id) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kGetNote));
+    s.Bind(1, account_id).Bind(2, note_id);
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<domain::Note>();
+    return std::optional<domain::Note>(ReadNote(s));
+  }
+
+  Result<std::vector<domain::Note>> ListNotes(std::string_view account_id,
+                                              std::string_view lead_id) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kListNotes));
+    s.Bind(1, account_id).Bind(2, lead_id);
+    std::vector<domain::Note> out;
+    while (true) {
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadNote(s));
+    }
+    return out;
+  }
+
+  Status UpdateNote(std::string_view account_id, const domain::Note& n) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kUpdateNote));
+    s.Bind(1, account_id).Bind(2, n.id).Bind(3, n.content).Bind(4, n.updated_at);
+    return s.Run();
+  }
+
+  Result<bool> DeleteNote(std::string_view account_id, std::string_view note_id) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kDeleteNote));
+    s.Bind(1, account_id).Bind(2, note_id);
+    KLOZEO_TRY(s.Run());
+    return conn_->Changes() > 0;
+  }
+
+ private:
+  Status InsertAttributes(std::string_view account_id, const Lead& lead) {
+    for (const auto& a : lead.attributes) {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kInsertAttribute));
+      s.Bind(1, account_id).Bind(2, lead.id).Bind(3, a.id).Bind(4, a.name)
+          .Bind(5, domain::AttributeTypeName(a.type)).Bind(6, a.value.dump());
+      if (a.type == domain::AttributeType::kText) {
+        s.Bind(7, core::FoldText(a.value.get_ref<const std::string&>()));
+      } else {
+        s.BindNull(7);
+      }
+      if (a.type == domain::AttributeType::kNumber) {
+        s.Bind(8, a.value.get<double>());
+      } else if (a.type == domain::AttributeType::kBool) {
+        s.Bind(8, a.value.get<bool>() ? 1.0 : 0.0);
+      } else {
+        s.BindNull(8);
+      }
+      KLOZEO_TRY(s.Run());
+    }
+    return core::Ok();
+  }
+
+  Status LoadAttributes(std::string_view account_id, Lead& lead) {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kSelectAttributes));
+    s.Bind(1, account_id).Bind(2, lead.id);
+    while (true) {
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      domain::Attribute a;
+      a.id = s.Text(0);
+      a.name = s.Text(1);
+      a.type = domain::ParseAttributeType(s.Text(2)).value_or(domain::AttributeType::kText);
+      a.value = json::parse(s.Text(3), nullptr, false);
+      lead.attributes.push_back(std::move(a));
+    }
+    return core::Ok();
+  }
+
+  Pool* pool_;
+  std::unique_ptr<Connection> conn_;
+  bool done_ = false;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(Options options) : pool_(std::move(options)) {}
+
+  Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    // IMMEDIATE takes the write lock up front, so read-then-write transactions (cap checks,
+    // dedup) never fail half-way with SQLITE_BUSY.
+    auto status = conn->Exec(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (!status.ok()) {
+      pool_.Release(std::move(conn));
+      return std::move(status).error();
+    }
+    return std::unique_ptr<Tx>(new SqliteTx(&pool_, std::move(conn)));
+  }
+
+  Status Ping() override {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    Status status = core::Ok();
+    {
+      auto s = conn->Prepare("SELECT 1");
+      if (!s.ok()) {
+        status = std::move(s).error();
+      } else {
+        auto row = s->Step();
+        if (!row.ok()) status = std::move(row).error();
+      }
+    }
+    pool_.Release(std::move(conn));
+    return status;
+  }
+
+  Result<std::string> Secret(std::string_view name) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = secrets_.find(std::string(name));
+    if (it != secrets_.end()) return it->second;
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    auto value = ReadOrCreateSecret(*conn, name);
+    pool_.Release(std::move(conn));
+    if (value.ok()) secrets_.emplace(std::string(name), *value);
+    return value;
+  }
+
+  std::string_view Dialect() const override { return "sqlite"; }
+
+  Status Migrate() {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    Status status = MigrateOn(*conn);
+    pool_.Release(std::move(conn));
+    return status;
+  }
+
+ private:
+  static Status MigrateOn(Connection& conn) {
+    KLOZEO_TRY(conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
+    KLOZEO_TRY(conn.Exec("BEGIN IMMEDIATE"));
+    int64_t current = 0;
+    {
+      auto s = conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      if (!s.ok()) return std::move(s).error();
+      auto row = s->Step();
+      if (!row.ok()) return std::move(row).error();
+      current = s->Int(0);
+    }
+    for (const auto& m : kMigrations) {
+      if (m.version <= current) continue;
+      auto applied = conn.Exec(m.sql);
+      if (applied.ok()) {
+        auto s = conn.Prepare("INSERT INTO schema_migrations (version, applied_at) "
+                              "VALUES (?1, strftime('%s','now'))");
+        if (!s.ok()) {
+          applied = std::move(s).error();
+        } else {
+          s->Bind(1, static_cast<int64_t>(m.version));
+          applied = s->Run();
+        }
+      }
+      if (!applied.ok()) {
+        (void)conn.Exec("ROLLBACK");
+        return Error::Internal("migration " + std::to_string(m.version) +
+                               " failed: " + applied.error().message);
+      }
+    }
+    return conn.Exec("COMMIT");
+  }
+
+  // INSERT OR IGNORE then read back: concurrent first uses (several processes) agree on one.
+  static Result<std::string> ReadOrCreateSecret(Connection& conn, std::string_view name) {
+    {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(kInsertMeta));
+      s.Bind(1, name).Bind(2, core::RandomHex(32));
+      KLOZEO_TRY(s.Run());
+    }
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(kGetMeta));
+    s.Bind(1, name);
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Error::Internal("secret '" + std::string(name) + "' vanished");
+    return s.Text(0);
+  }
+
+  Pool pool_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> secrets_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenDatabase(const Options& options) {
+  auto db = std::make_unique<SqliteDatabase>(options);
+  KLOZEO_TRY(db->Migrate());
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace klozeo::storage::sqlite

@@ -1,0 +1,73 @@
+#include "dedup/normalize.h"
+
+#include <gtest/gtest.h>
+
+namespace klozeo::dedup {
+namespace {
+
+struct TextCase {
+  const char* raw;
+  const char* want;
+};
+
+TEST(Dedup, NormalizesEmailCaseInsensitive) {
+  const TextCase cases[] = {
+      {"joe@example.com", "joe@example.com"},
+      {"  Joe@Example.COM \t", "joe@example.com"},
+      {"ÉLODIE@exemple.fr", "élodie@exemple.fr"},
+      {"e\xCC\x81lodie@exemple.fr", "élodie@exemple.fr"},  // decomposed é composes (NFC)
+      {"STRASSE@ß.de", "strasse@ss.de"},                   // full case folding
+      {"", ""},
+      {"   ", ""},
+  };
+  for (const TextCase& c : cases) EXPECT_EQ(NormalizeEmail(c.raw), c.want) << c.raw;
+  EXPECT_EQ(NormalizeEmail("Joe@Example.com"), NormalizeEmail("JOE@EXAMPLE.COM"));
+}
+
+TEST(Dedup, NormalizesNamesForComparison) {
+  const TextCase cases[] = {
+      {"  Café  de   Flore ", "cafe de flore"},
+      {"Joe's Pizza", "joes pizza"},
+      {"Joe\u2019s Pizza", "joes pizza"},  // typographic apostrophe
+      {"ACME, Inc.", "acme inc"},
+      {"Smith & Sons", "smith sons"},
+      {"Müller-Lüdenscheidt GmbH", "muller ludenscheidt gmbh"},
+      {"ＡＣＭＥ Ｃｏｒｐ", "acme corp"},  // full-width letters (NFKC)
+      {"Ｅｆﬁcient", "efficient"},         // ligature
+      {"Crème\tBrûlée\n", "creme brulee"},
+      {"7-Eleven", "7 eleven"},
+      {"!!!", ""},
+      {"", ""},
+  };
+  for (const TextCase& c : cases) EXPECT_EQ(NormalizeName(c.raw), c.want) << c.raw;
+}
+
+TEST(Dedup, CityKeyIsCaseInsensitiveEquality) {
+  const TextCase cases[] = {
+      {"  SAN   Francisco ", "san francisco"},
+      {"Zürich", "zürich"},
+      {"ZÜRICH", "zürich"},
+      {"St. Louis", "st. louis"},  // punctuation kept: equality, not similarity
+      {"", ""},
+  };
+  for (const TextCase& c : cases) EXPECT_EQ(NormalizeCityKey(c.raw), c.want) << c.raw;
+  EXPECT_NE(NormalizeCityKey("Montréal"), NormalizeCityKey("Montreal"));
+}
+
+TEST(Dedup, NameCityKeyNeedsBothParts) {
+  EXPECT_EQ(NameCityKey("Blue Bottle", "Oakland"), NameCityKey(" blue  BOTTLE", "OAKLAND "));
+  EXPECT_NE(NameCityKey("Blue Bottle", "Oakland"), NameCityKey("Blue Bottle", "Berkeley"));
+  // The separator keeps ("a b", "c") and ("a", "b c") apart.
+  EXPECT_NE(NameCityKey("a b", "c"), NameCityKey("a", "b c"));
+  EXPECT_EQ(NameCityKey("Blue Bottle", ""), "");
+  EXPECT_EQ(NameCityKey("", "Oakland"), "");
+  EXPECT_EQ(NameCityKey("Blue Bottle", "   "), "");
+}
+
+TEST(Dedup, InvalidUtf8FallsBackToAsciiLowercase) {
+  EXPECT_EQ(NormalizeEmail("JOE\xFF@X.COM"), "joe\xFF@x.com");
+  EXPECT_EQ(NormalizeName("JOE\xFF  PIZZA"), "joe\xFF pizza");
+}
+
+}  // namespace
+}  // namespace klozeo::dedup

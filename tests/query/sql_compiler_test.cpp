@@ -1,0 +1,220 @@
+#include "query/sqlite_compiler.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace klozeo::query {
+namespace {
+
+using Binds = std::vector<SqlValue>;
+
+ListQuery Query(std::vector<std::string> filter_texts, Sort sort = {},
+                std::optional<Cursor> after = std::nullopt, std::optional<int> limit = 50) {
+  ListQuery query;
+  query.account_id = "acc";
+  query.filters = ParseFilters(filter_texts).value();
+  query.sort = std::move(sort);
+  query.after = std::move(after);
+  query.limit = limit;
+  return query;
+}
+
+TEST(SqliteCompiler, DefaultListing) {
+  CompiledSql sql = CompileSqliteListQuery("leads.id", Query({}));
+  EXPECT_EQ(sql.sql,
+            "SELECT leads.id, leads.created_at AS sort_key FROM leads WHERE leads.account_id = ?"
+            " ORDER BY sort_key ASC, leads.id ASC LIMIT ?");
+  EXPECT_EQ(sql.binds, (Binds{std::string("acc"), std::int64_t{51}}));
+}
+
+TEST(SqliteCompiler, TextEqualityUsesTheFoldedColumn) {
+  CompiledSql sql = CompileSqliteListQuery("*", Query({"and.eq.city.Z\xC3\x9CRICH"}));
+  EXPECT_EQ(sql.sql,
+            "SELECT *, leads.created_at AS sort_key FROM leads WHERE leads.account_id = ?"
+            " AND leads.city_fold = ? ORDER BY sort_key ASC, leads.id ASC LIMIT ?");
+  EXPECT_EQ(sql.binds,
+            (Binds{std::string("acc"), std::string("z\xC3\xBCrich"), std::int64_t{51}}));
+}
+
+TEST(SqliteCompiler, AndFiltersThenOneOrGroup) {
+  CompiledSql sql = CompileSqliteListQuery(
+      "leads.id",
+      Query({"or.gt.rating.4", "and.eq.city.Paris", "or.neq.status.new", "and.is_set.location"},
+            Sort{}, std::nullopt, std::nullopt));
+  EXPECT_EQ(sql.sql,
+            "SELECT leads.id, leads.created_at AS sort_key FROM leads WHERE leads.account_id = ?"
+            " AND leads.city_fold = ?"
+            " AND (leads.latitude IS NOT NULL AND leads.longitude IS NOT NULL)"
+            " AND (leads.rating > ? OR (leads.status_fold IS NULL OR NOT (leads.status_fold = ?)))"
+            " ORDER BY sort_key ASC, leads.id ASC");
+  EXPECT_EQ(sql.binds, (Binds{std::string("acc"), std::string("paris"), 4.0, std::string("new")}));
+}
+
+TEST(SqliteCompiler, LikePatternsEscapeWildcards) {
+  CompiledSql sql = CompileSqliteListQuery(
+      "leads.id", Query({"and.contains.name.50%_Off\\", "and.starts_with.name.A_", "and.ends_with.name.%"}));
+  EXPECT_NE(sql.sql.find("leads.name_fold LIKE ? ESCAPE '\\'"), std::string::npos);
+  EXPECT_EQ(sql.binds[1], SqlValue(std::string("%50\\%\\_off\\\\%")));
+  EXPECT_EQ(sql.binds[2], SqlValue(std::string("a\\_%")));
+  EXPECT_EQ(sql.binds[3], SqlValue(std::string("%\\%")));
+}
+
+TEST(SqliteCompiler, InListBindsEachFoldedItem) {
+  CompiledSql sql = CompileSqliteListQuery("leads.id", Query({"and.in.city.Paris,LONDON"}));
+  EXPECT_NE(sql.sql.find("leads.city_fold IN (?, ?)"), std::string::npos);
+  EXPECT_EQ(sql.binds[1], SqlValue(std::string("paris")));
+  EXPECT_EQ(sql.binds[2], SqlValue(std::string("london")));
+}
+
+TEST(SqliteCompiler, KeysetOnANeverNullFieldIsARowValue) {
+  Sort sort;
+  Cursor after = CursorAfter(sort, std::int64_t{100}, "cl_a");
+  CompiledSql sql = CompileSqliteListQuery("leads.id", Query({}, sort, after));
+  EXPECT_EQ(sql.sql,
+            "SELECT leads.id, leads.created_at AS sort_key FROM leads WHERE leads.account_id = ?"
+            " AND (leads.created_at, leads.id) > (?, ?)"
+            " ORDER BY sort_key ASC, leads.id ASC LIMIT ?");
+  EXPECT_EQ(sql.binds, (Binds{std::string("acc"), std::int64_t{100}, std::string("cl_a"),
+                              std::int64_t{51}}));
+}
+
+TEST(SqliteCompiler, KeysetOnANullableFieldKeepsNullsLast) {
+  Sort sort = ParseSort("rating", "desc").value();
+  CompiledSql sql =
+      CompileSqliteListQuery("leads.id", Query({}, sort, CursorAfter(sort, 4.5, "cl_a"), 10));
+  EXPECT_EQ(sql.sql,
+            "SELECT leads.id, leads.rating AS sort_key FROM leads WHERE leads.account_id = ?"
+            " AND (leads.rating < ? OR (leads.rating = ? AND leads.id < ?) OR leads.rating IS NULL)"
+            " ORDER BY sort_key DESC NULLS LAST, leads.id DESC LIMIT ?");
+  EXPECT_EQ(sql.binds, (Binds{std::string("acc"), 4.5, 4.5, std::string("cl_a"), std::int64_t{11}}));
+
+  CompiledSql in_nulls = CompileSqliteListQuery(
+      "leads.id", Query({}, sort, CursorAfter(sort, nullptr, "cl_b"), 10));
+  EXPECT_NE(in_nulls.sql.find(" AND (leads.rating IS NULL AND leads.id < ?)"), std::string::npos);
+}
+
+TEST(SqliteCompiler, AttributeSortIsACorrelatedSubquery) {
+  Sort sort = ParseSort("attr:employees", "asc").value();
+  CompiledSql sql = CompileSqliteListQuery("leads.id", Query({}, sort));
+  EXPECT_EQ(sql.sql,
+            "SELECT leads.id, (SELECT COALESCE(a.value_num, a.value_fold) FROM lead_attributes a"
+            " WHERE a.account_id = leads.account_id AND a.lead_id = leads.id AND a.name = ?)"
+            " AS sort_key FROM leads WHERE leads.account_id = ?"
+            " ORDER BY sort_key ASC NULLS LAST, leads.id ASC LIMIT ?");
+  EXPECT_EQ(sql.binds,
+            (Binds{std::string("employees"), std::string("acc"), std::int64_t{51}}));
+}
+
+TEST(SqliteCompiler, AttributeFilters) {
+  CompiledSql eq = CompileSqliteListQuery("leads.id", Query({"and.eq.attr:active.TRUE"}));
+  EXPECT_NE(eq.sql.find("EXISTS (SELECT 1 FROM lead_attributes a WHERE a.account_id = "
+                        "leads.account_id AND a.lead_id = leads.id AND a.name = ? AND "
+                        "(a.value_fold = ? OR (a.type = 'bool' AND a.value_num = ?)))"),
+            std::string::npos)
+      << eq.sql;
+  EXPECT_EQ(eq.binds[1], SqlValue(std::string("active")));
+  EXPECT_EQ(eq.binds[2], SqlValue(std::string("true")));
+  EXPECT_EQ(eq.binds[3], SqlValue(std::int64_t{1}));
+
+  CompiledSql neq = CompileSqliteListQuery("leads.id", Query({"and.neq.attr:n.5"}));
+  EXPECT_NE(neq.sql.find("NOT EXISTS (SELECT 1 FROM lead_attributes a"), std::string::npos);
+  EXPECT_NE(neq.sql.find("(a.value_fold = ? OR (a.type = 'number' AND a.value_num = ?))"),
+            std::string::npos);
+
+  CompiledSql list = CompileSqliteListQuery("leads.id", Query({"and.array_contains.attr:l.FR"}));
+  EXPECT_NE(list.sql.find("a.type = 'list' AND EXISTS (SELECT 1 FROM json_each(a.value) AS j"
+                          " WHERE klozeo_fold(j.value) = ?)"),
+            std::string::npos)
+      << list.sql;
+}
+
+TEST(SqliteCompiler, TagsUseTheFoldedArray) {
+  CompiledSql sql = CompileSqliteListQuery(
+      "leads.id", Query({"and.array_not_contains.tags.VIP", "and.array_empty.tags"}));
+  EXPECT_NE(sql.sql.find(" AND NOT EXISTS (SELECT 1 FROM json_each(leads.tags_fold) AS j WHERE "
+                         "j.value = ?) AND NOT EXISTS (SELECT 1 FROM json_each(leads.tags_fold))"),
+            std::string::npos)
+      << sql.sql;
+  EXPECT_EQ(sql.binds[1], SqlValue(std::string("vip")));
+}
+
+TEST(SqliteCompiler, WithinRadiusHasABoundingBoxAndAnExactCheck) {
+  CompiledSql sql =
+      CompileSqliteListQuery("leads.id", Query({"and.within_radius.location.52.52,13.405,50"}));
+  EXPECT_NE(sql.sql.find("(leads.latitude BETWEEN ? AND ? AND leads.longitude BETWEEN ? AND ? AND "
+                         "(12742.0176 * asin(min(1.0, sqrt(pow(sin((radians(leads.latitude) - ?)"),
+            std::string::npos)
+      << sql.sql;
+  EXPECT_NE(sql.sql.find(" <= ?)"), std::string::npos);
+  // account, 4 box bounds, 3 centre terms, km, limit
+  ASSERT_EQ(sql.binds.size(), 10u);
+  EXPECT_NEAR(std::get<double>(sql.binds[1]), 52.52 - 50 / 111.195, 1e-3);
+  EXPECT_EQ(std::get<double>(sql.binds[8]), 50.0);
+}
+
+// The builder numbers placeholders strictly left to right: a numbered dialect sees $1..$n.
+class NumberedDialect final : public SqlDialect {
+ public:
+  std::string Placeholder(size_t index) const override { return "$" + std::to_string(index); }
+  void AppendJsonArrayHas(SqlBuilder& out, std::string_view array_expr, bool,
+                          std::string element) const override {
+    out.Append(std::string("has(") + std::string(array_expr) + ", ");
+    out.Bind(std::move(element));
+    out.Append(")");
+  }
+  void AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const override {
+    out.Append("members(" + std::string(json_expr) + ")");
+  }
+  void AppendDistanceKm(SqlBuilder& out, std::string_view, std::string_view, double lat,
+                        double lng) const override {
+    out.Append("dist(");
+    out.Bind(lat);
+    out.Append(", ");
+    out.Bind(lng);
+    out.Append(", ");
+    out.Bind(0.0);  // as many binds as the SQLite dialect
+    out.Append(")");
+  }
+};
+
+TEST(SqlCompiler, PlaceholdersMatchBindsForEveryShapeOfQuery) {
+  const std::vector<std::string> filters = {
+      "and.eq.city.a",           "or.neq.city.a",           "and.contains.name.a",
+      "and.not_contains.name.a", "and.starts_with.name.a",  "and.ends_with.name.a",
+      "and.in.city.a,b,c",       "and.gt.rating.1",         "and.gte.rating.1",
+      "and.lt.rating.1",         "or.lte.rating.1",         "and.eq.rating.1",
+      "and.neq.rating.1",        "and.is_empty.city",       "and.is_not_empty.city",
+      "and.array_contains.tags.a", "and.array_not_contains.tags.a", "and.array_empty.tags",
+      "and.array_not_empty.tags", "and.within_radius.location.0,0,10", "and.is_set.location",
+      "and.is_not_set.location", "and.eq.attr:x.1",         "and.neq.attr:x.true",
+      "and.contains.attr:x.a",   "or.not_contains.attr:x.a", "and.gt.attr:x.1",
+      "and.is_empty.attr:x",     "and.is_not_empty.attr:x", "and.array_contains.attr:x.a",
+      "and.array_not_contains.attr:x.a", "and.array_empty.attr:x", "and.array_not_empty.attr:x",
+  };
+  std::vector<Sort> sorts = {Sort{}, ParseSort("city", "desc").value(),
+                             ParseSort("attr:x", "asc").value(), ParseSort("name", "desc").value()};
+  NumberedDialect numbered;
+  for (const Sort& sort : sorts) {
+    for (SqlValue last : {SqlValue(nullptr), SqlValue(std::string("v"))}) {
+      ListQuery query = Query(filters, sort, CursorAfter(sort, last, "cl_z"));
+      CompiledSql sqlite = CompileSqliteListQuery("leads.id", query);
+      EXPECT_EQ(static_cast<size_t>(std::count(sqlite.sql.begin(), sqlite.sql.end(), '?')),
+                sqlite.binds.size());
+      CompiledSql pg = CompileListQuery(numbered, "leads.id", query);
+      ASSERT_EQ(pg.binds.size(), sqlite.binds.size());
+      size_t position = 0;
+      for (size_t i = 1; i <= pg.binds.size(); ++i) {
+        std::string placeholder = "$" + std::to_string(i);
+        size_t found = pg.sql.find(placeholder, position);
+        ASSERT_NE(found, std::string::npos) << placeholder;
+        position = found + placeholder.size();
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace klozeo::query
