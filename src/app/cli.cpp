@@ -1,13 +1,13 @@
 #include "app/cli.h"
 
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
+#include "app/logging.h"
 #include "app/wiring.h"
 #include "core/clock.h"
 
@@ -61,7 +61,7 @@ int Serve(ServeConfig config) {
 
 int RunCli(int argc, char** argv) {
   // Logs go to stderr; stdout is for what a person or script asked for (keys, listings).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("klozeo"));
+  SetUpLogging("info");
   CLI::App cli{"klozeo: a self-hostable, Klozeo-compatible lead-management server"};
   cli.require_subcommand(1);
   cli.set_version_flag("--version", "klozeo 0.1.0");
@@ -72,8 +72,9 @@ int RunCli(int argc, char** argv) {
   serve->add_option("--listen", serve_config.listen, "HOST:PORT to listen on")
       ->envname("KLOZEO_LISTEN")
       ->capture_default_str();
-  serve->add_option("--db", serve_config.db,
-                    "Database: sqlite:PATH, a file path, or postgres://user@host:port/db")
+  serve
+      ->add_option("--db", serve_config.db,
+                   "Database: sqlite:PATH, a file path, or postgres://user@host:port/db")
       ->envname("KLOZEO_DB")
       ->capture_default_str();
   serve->add_option("--threads", serve_config.threads, "I/O threads (0: one per core)")
@@ -82,13 +83,27 @@ int RunCli(int argc, char** argv) {
   serve->add_option("--pool-size", serve_config.pool_size, "Database connections (0: threads + 2)")
       ->envname("KLOZEO_POOL_SIZE")
       ->check(CLI::Range(0, 1024));
-  serve->add_option("--max-body-bytes", serve_config.max_body_bytes,
-                    "Largest accepted request body; larger ones get 413")
+  serve
+      ->add_option("--max-body-bytes", serve_config.max_body_bytes,
+                   "Largest accepted request body; larger ones get 413")
       ->envname("KLOZEO_MAX_BODY_BYTES")
       ->capture_default_str();
-  serve->add_flag("--sdk-compat", serve_config.sdk_compat,
-                  "Enveloped list responses and ISO webhook timestamps for the official SDKs")
+  serve
+      ->add_flag("--sdk-compat", serve_config.sdk_compat,
+                 "Enveloped list responses and ISO webhook timestamps for the official SDKs")
       ->envname("KLOZEO_SDK_COMPAT");
+  serve
+      ->add_option("--auth-cache-ms", serve_config.auth_cache_ms,
+                   "How long a verified API key is trusted before the database is asked again; "
+                   "a key revoked from another process stops working within this time (0: off)")
+      ->envname("KLOZEO_AUTH_CACHE_MS")
+      ->check(CLI::Range(0, 600000))
+      ->capture_default_str();
+  std::string log_level = "info";
+  serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->envname("KLOZEO_LOG_LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
   serve->add_option("--plan", serve_config.plan_overrides,
                     "Override plan limits, e.g. free:leads=100,requests=100,window=600,batch=100 "
                     "(repeatable; 0 means unlimited for leads and requests)");
@@ -126,7 +141,10 @@ int RunCli(int argc, char** argv) {
     return code == 0 ? 0 : kExitConfig;
   }
 
-  if (serve->parsed()) return Serve(serve_config);
+  if (serve->parsed()) {
+    SetUpLogging(log_level);
+    return Serve(serve_config);
+  }
 
   core::SystemClock clock;
   auto services = Services::Open(db_url, 2, {}, clock);
@@ -159,8 +177,8 @@ int RunCli(int argc, char** argv) {
     auto list = acc.ListKeys(account_name);
     if (!list.ok()) return Fail(kExitFailure, list.error().message);
     for (const auto& k : *list) {
-      std::cout << k.id << "\t" << k.prefix << "...\t"
-                << (k.revoked_at ? "revoked" : "active") << "\n";
+      std::cout << k.id << "\t" << k.prefix << "...\t" << (k.revoked_at ? "revoked" : "active")
+                << "\n";
     }
     return 0;
   }

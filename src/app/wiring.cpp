@@ -38,12 +38,13 @@ Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, 
 
 Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int pool_size,
                                                  const std::vector<std::string>& plan_overrides,
-                                                 const core::Clock& clock) {
+                                                 const core::Clock& clock, int64_t auth_cache_ms) {
   std::unique_ptr<Services> s(new Services(clock));
   s->plans_ = service::Plans::Defaults();
   for (const auto& spec : plan_overrides) KLOZEO_TRY(s->plans_.ApplyOverride(spec));
   KLOZEO_ASSIGN_OR_RETURN(s->db_, OpenDatabase(db_url, pool_size));
-  s->accounts_ = std::make_unique<service::AccountService>(*s->db_, clock, s->plans_);
+  s->accounts_ =
+      std::make_unique<service::AccountService>(*s->db_, clock, s->plans_, auth_cache_ms);
   s->leads_ = std::make_unique<service::LeadService>(*s->db_, clock);
   s->limiter_ = std::make_unique<service::RateLimiter>(clock);
   return s;
@@ -55,11 +56,13 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
     return Error::BadRequest("listen address '" + listen + "' must be HOST:PORT");
   }
   std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   std::string port_text = listen.substr(colon + 1);
   unsigned port = 0;
   auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535 || host.empty()) {
+  if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port > 65535 ||
+      host.empty()) {
     return Error::BadRequest("listen address '" + listen + "' must be HOST:PORT");
   }
   return std::make_pair(host, static_cast<uint16_t>(port));
@@ -69,26 +72,30 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
                                                      const core::Clock& clock,
                                                      std::optional<std::string>* printed_key) {
   KLOZEO_ASSIGN_OR_RETURN(auto listen, ParseListen(config.listen));
-  if (config.max_body_bytes < 1024) return Error::BadRequest("max body size must be at least 1024 bytes");
-  int threads = config.threads > 0 ? config.threads
-                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (config.max_body_bytes < 1024)
+    return Error::BadRequest("max body size must be at least 1024 bytes");
+  int threads = config.threads > 0
+                    ? config.threads
+                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   int pool = config.pool_size > 0 ? config.pool_size : threads + 2;
   std::unique_ptr<ServerApp> app(new ServerApp());
-  KLOZEO_ASSIGN_OR_RETURN(app->services_, Services::Open(config.db, pool, config.plan_overrides, clock));
+  KLOZEO_ASSIGN_OR_RETURN(app->services_, Services::Open(config.db, pool, config.plan_overrides,
+                                                         clock, config.auth_cache_ms));
   KLOZEO_ASSIGN_OR_RETURN(auto key, app->services_->accounts().Bootstrap(config.bootstrap_key));
   if (printed_key != nullptr) *printed_key = key;
   http::ApiOptions api_options;
   api_options.sdk_compat = config.sdk_compat;
   auto& s = *app->services_;
-  app->api_ = std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.limiter());
+  app->api_ =
+      std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.limiter());
   http::ServerOptions server_options;
   server_options.host = listen.first;
   server_options.port = listen.second;
   server_options.threads = threads;
   server_options.max_body_bytes = config.max_body_bytes;
   http::Api* api = app->api_.get();
-  app->server_ = std::make_unique<http::Server>(server_options,
-                                                [api](http::Request& req) { return api->Handle(req); });
+  app->server_ = std::make_unique<http::Server>(
+      server_options, [api](http::Request& req) { return api->Handle(req); });
   KLOZEO_TRY(app->server_->Start());
   return app;
 }

@@ -29,7 +29,8 @@ struct DatabaseUrl {
 core::Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url);
 
 /// Opens the database named by `url` (the only place that names concrete storage).
-core::Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, int pool_size);
+core::Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url,
+                                                              int pool_size);
 
 /// Everything `klozeo serve` can be told.
 struct ServeConfig {
@@ -39,6 +40,7 @@ struct ServeConfig {
   int pool_size = 0;  ///< 0: threads + 2
   size_t max_body_bytes = 10 * 1024 * 1024;
   bool sdk_compat = false;
+  int64_t auth_cache_ms = 1000;  ///< see AccountService
   std::vector<std::string> plan_overrides;
   std::optional<std::string> bootstrap_key;
 };
@@ -47,9 +49,9 @@ struct ServeConfig {
 class Services {
  public:
   /// Errors: as OpenDatabase; BadRequest for a bad plan override.
-  static core::Result<std::unique_ptr<Services>> Open(const std::string& db_url, int pool_size,
-                                                      const std::vector<std::string>& plan_overrides,
-                                                      const core::Clock& clock);
+  static core::Result<std::unique_ptr<Services>> Open(
+      const std::string& db_url, int pool_size, const std::vector<std::string>& plan_overrides,
+      const core::Clock& clock, int64_t auth_cache_ms = 0);
   storage::Database& db() { return *db_; }
   const service::Plans& plans() const { return plans_; }
   service::AccountService& accounts() { return *accounts_; }

@@ -24,7 +24,9 @@ struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
 
-  static Error BadRequest(std::string message) { return {ErrorCode::kBadRequest, std::move(message)}; }
+  static Error BadRequest(std::string message) {
+    return {ErrorCode::kBadRequest, std::move(message)};
+  }
   static Error NotFound(std::string message) { return {ErrorCode::kNotFound, std::move(message)}; }
   static Error Unauthorized(std::string message) {
     return {ErrorCode::kUnauthorized, std::move(message)};

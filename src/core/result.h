@@ -14,22 +14,37 @@ namespace klozeo::core {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}                    // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}                // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const& { assert(!ok()); return std::get<1>(v_); }
-  Error&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const Error& error() const& {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
 
  private:
   std::variant<T, Error> v_;
@@ -44,8 +59,14 @@ class [[nodiscard]] Result<void> {
 
   bool ok() const { return !error_.has_value(); }
   explicit operator bool() const { return ok(); }
-  const Error& error() const& { assert(!ok()); return *error_; }
-  Error&& error() && { assert(!ok()); return std::move(*error_); }
+  const Error& error() const& {
+    assert(!ok());
+    return *error_;
+  }
+  Error&& error() && {
+    assert(!ok());
+    return std::move(*error_);
+  }
 
  private:
   std::optional<Error> error_;
@@ -58,12 +79,12 @@ inline Status Ok() { return {}; }
 }  // namespace klozeo::core
 
 /// Evaluates `expr` (a Result); on failure returns its Error from the enclosing function.
-#define KLOZEO_TRY(expr)                                 \
-  do {                                                   \
-    auto&& klozeo_try_result_ = (expr);                  \
-    if (!klozeo_try_result_.ok()) {                      \
-      return std::move(klozeo_try_result_).error();      \
-    }                                                    \
+#define KLOZEO_TRY(expr)                            \
+  do {                                              \
+    auto&& klozeo_try_result_ = (expr);             \
+    if (!klozeo_try_result_.ok()) {                 \
+      return std::move(klozeo_try_result_).error(); \
+    }                                               \
   } while (false)
 
 #define KLOZEO_CONCAT_INNER_(a, b) a##b

@@ -7,17 +7,22 @@
 namespace klozeo::domain {
 
 const char* const kTextFieldNames[kTextFieldCount] = {
-    "description", "email",    "phone",     "website",   "address", "city",
-    "state",       "country",  "postal_code", "category", "source_id", "logo_url",
+    "description", "email",   "phone",       "website",  "address",   "city",
+    "state",       "country", "postal_code", "category", "source_id", "logo_url",
 };
 
 std::string_view AttributeTypeName(AttributeType type) {
   switch (type) {
-    case AttributeType::kText: return "text";
-    case AttributeType::kNumber: return "number";
-    case AttributeType::kBool: return "bool";
-    case AttributeType::kList: return "list";
-    case AttributeType::kObject: return "object";
+    case AttributeType::kText:
+      return "text";
+    case AttributeType::kNumber:
+      return "number";
+    case AttributeType::kBool:
+      return "bool";
+    case AttributeType::kList:
+      return "list";
+    case AttributeType::kObject:
+      return "object";
   }
   return "text";
 }
@@ -33,11 +38,16 @@ std::optional<AttributeType> ParseAttributeType(std::string_view name) {
 
 std::string_view LeadStatusName(LeadStatus status) {
   switch (status) {
-    case LeadStatus::kNew: return "new";
-    case LeadStatus::kContacted: return "contacted";
-    case LeadStatus::kQualified: return "qualified";
-    case LeadStatus::kDisqualified: return "disqualified";
-    case LeadStatus::kConverted: return "converted";
+    case LeadStatus::kNew:
+      return "new";
+    case LeadStatus::kContacted:
+      return "contacted";
+    case LeadStatus::kQualified:
+      return "qualified";
+    case LeadStatus::kDisqualified:
+      return "disqualified";
+    case LeadStatus::kConverted:
+      return "converted";
   }
   return "new";
 }

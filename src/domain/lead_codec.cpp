@@ -8,8 +8,8 @@
 namespace klozeo::domain {
 namespace {
 
-using nlohmann::json;
 using core::Error;
+using nlohmann::json;
 
 Error FieldError(std::string_view field, std::string_view problem) {
   return Error::BadRequest("field '" + std::string(field) + "' " + std::string(problem));
@@ -45,8 +45,7 @@ core::Result<std::string> ReadIdentity(const json& v, std::string_view field) {
 bool IsValidAttributeName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '_')) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
       return false;
     }
   }
@@ -56,16 +55,24 @@ bool IsValidAttributeName(std::string_view name) {
 core::Status ValidateAttributeValue(AttributeType type, const json& value) {
   bool ok = false;
   switch (type) {
-    case AttributeType::kText: ok = value.is_string(); break;
-    case AttributeType::kNumber: ok = value.is_number(); break;
-    case AttributeType::kBool: ok = value.is_boolean(); break;
+    case AttributeType::kText:
+      ok = value.is_string();
+      break;
+    case AttributeType::kNumber:
+      ok = value.is_number();
+      break;
+    case AttributeType::kBool:
+      ok = value.is_boolean();
+      break;
     case AttributeType::kList:
       ok = value.is_array();
       if (ok) {
         for (const auto& e : value) ok = ok && e.is_string();
       }
       break;
-    case AttributeType::kObject: ok = value.is_object(); break;
+    case AttributeType::kObject:
+      ok = value.is_object();
+      break;
   }
   if (!ok) {
     static constexpr const char* kExpect[] = {"a string", "a number", "a boolean",
@@ -96,8 +103,9 @@ core::Result<Attribute> ParseAttribute(const json& body) {
   }
   auto type_it = body.find("type");
   if (type_it == body.end() || !type_it->is_string()) {
-    return Error::BadRequest("attribute field 'type' is required: one of text, number, bool, "
-                             "list, object");
+    return Error::BadRequest(
+        "attribute field 'type' is required: one of text, number, bool, "
+        "list, object");
   }
   auto type = ParseAttributeType(type_it->get_ref<const std::string&>());
   if (!type) {
@@ -185,13 +193,15 @@ core::Result<LeadPatch> ParseLeadPatch(const json& body, bool require_identity) 
   }
   if (auto it = body.find("status"); it != body.end()) {
     if (!it->is_string()) {
-      return FieldError("status", "must be one of new, contacted, qualified, disqualified, "
-                                  "converted");
+      return FieldError("status",
+                        "must be one of new, contacted, qualified, disqualified, "
+                        "converted");
     }
     auto status = ParseLeadStatus(it->get_ref<const std::string&>());
     if (!status) {
-      return FieldError("status", "must be one of new, contacted, qualified, disqualified, "
-                                  "converted");
+      return FieldError("status",
+                        "must be one of new, contacted, qualified, disqualified, "
+                        "converted");
     }
     p.status = *status;
   }
@@ -279,7 +289,8 @@ core::Result<std::string> ParseNoteContent(const json& body) {
 }
 
 json AttributeToJson(const Attribute& a) {
-  return json{{"id", a.id}, {"name", a.name}, {"type", AttributeTypeName(a.type)}, {"value", a.value}};
+  return json{
+      {"id", a.id}, {"name", a.name}, {"type", AttributeTypeName(a.type)}, {"value", a.value}};
 }
 
 json LeadToJson(const Lead& lead) {

@@ -32,17 +32,17 @@ enum class Op : uint8_t {
   kLe,
   kGt,
   kGe,
-  kIn,             ///< pops a, b; pushes `a in b`
-  kToBool,         ///< pops a; pushes truthy(a)
-  kJump,           ///< continues at instruction `arg`
-  kJumpIfFalse,    ///< pops a; continues at `arg` when a is falsy
-  kAndJump,        ///< a falsy top becomes false and continues at `arg`; otherwise pops it
-  kOrJump,         ///< a truthy top becomes true and continues at `arg`; otherwise pops it
-  kLen,            ///< pops x; pushes len(x)
-  kLower,          ///< pops x; pushes lower(x)
-  kContains,       ///< pops s, sub; pushes contains(s, sub)
-  kStartsWith,     ///< pops s, p; pushes starts_with(s, p)
-  kDaysSince,      ///< pops ts; pushes days_since(ts)
+  kIn,           ///< pops a, b; pushes `a in b`
+  kToBool,       ///< pops a; pushes truthy(a)
+  kJump,         ///< continues at instruction `arg`
+  kJumpIfFalse,  ///< pops a; continues at `arg` when a is falsy
+  kAndJump,      ///< a falsy top becomes false and continues at `arg`; otherwise pops it
+  kOrJump,       ///< a truthy top becomes true and continues at `arg`; otherwise pops it
+  kLen,          ///< pops x; pushes len(x)
+  kLower,        ///< pops x; pushes lower(x)
+  kContains,     ///< pops s, sub; pushes contains(s, sub)
+  kStartsWith,   ///< pops s, p; pushes starts_with(s, p)
+  kDaysSince,    ///< pops ts; pushes days_since(ts)
 };
 
 /// One instruction: an operation and its operand.

@@ -1,11 +1,13 @@
 // Program::Compile: a Pratt parser that emits stack-machine code as it parses. There is no
 // syntax tree; the only recursion is for nested sub-expressions, and kMaxDepth bounds it.
 
+#include "expr/program.h"
+
 #include <array>
+#include <string>
 
 #include "expr/fields.h"
 #include "expr/lexer.h"
-#include "expr/program.h"
 
 namespace klozeo::expr {
 namespace {
@@ -244,8 +246,8 @@ class Compiler {
   Status ParseIdentifier(const Token& name) {
     if (const Function* function = FindFunction(name.text)) {
       if (current_.kind != TokenKind::kLParen) {
-        return ErrorAt(current_.offset, "expected '(' after function '" +
-                                            std::string(name.text) + "'");
+        return ErrorAt(current_.offset,
+                       "expected '(' after function '" + std::string(name.text) + "'");
       }
       return ParseCall(*function, name);
     }
@@ -324,7 +326,9 @@ class Compiler {
     return program_.code_.size() - 1;
   }
 
-  void PatchJump(size_t at) { program_.code_[at].arg = static_cast<uint32_t>(program_.code_.size()); }
+  void PatchJump(size_t at) {
+    program_.code_[at].arg = static_cast<uint32_t>(program_.code_.size());
+  }
 
   uint32_t SlotFor(std::string_view name) {
     std::vector<std::string>& fields = program_.fields_;

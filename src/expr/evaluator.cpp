@@ -1,12 +1,15 @@
 // Program::Evaluate: the stack machine. One switch per instruction, no allocation unless the
 // program calls lower() or compares non-ASCII text.
 
+#include "expr/program.h"
+
 #include <cmath>
 #include <forward_list>
+#include <optional>
+#include <string>
 
 #include "core/fold.h"
 #include "expr/lexer.h"
-#include "expr/program.h"
 #include "expr/text.h"
 
 namespace klozeo::expr {
@@ -217,7 +220,7 @@ core::Result<double> Program::Evaluate(std::span<const Value> slots, int64_t now
 
   // Errors name the operator and its source column.
   auto fail = [&](size_t at, std::string problem) {
-    return Error::BadRequest(problem + " at column " +
+    return Error::BadRequest(std::move(problem) + " at column " +
                              std::to_string(ColumnAt(source_, offsets_[at])));
   };
   auto label = [&](size_t at) { return std::string(OpLabel(code_[at].op)); };
@@ -309,8 +312,8 @@ core::Result<double> Program::Evaluate(std::span<const Value> slots, int64_t now
             return fail(at, label(at) + " cannot look for " + std::string(KindName(needle.kind)) +
                                 " inside text");
           }
-          return fail(at, label(at) + " cannot look inside " +
-                              std::string(KindName(haystack.kind)));
+          return fail(at,
+                      label(at) + " cannot look inside " + std::string(KindName(haystack.kind)));
         }
         first = Value::Bool(*found);
         --top;
@@ -342,8 +345,8 @@ core::Result<double> Program::Evaluate(std::span<const Value> slots, int64_t now
         } else if (a.kind == ValueKind::kNil || a.kind == ValueKind::kObject) {
           a = Value::Number(0);
         } else {
-          return fail(at, label(at) + " needs text or a list, not " +
-                              std::string(KindName(a.kind)));
+          return fail(at,
+                      label(at) + " needs text or a list, not " + std::string(KindName(a.kind)));
         }
         break;
       }
@@ -363,7 +366,8 @@ core::Result<double> Program::Evaluate(std::span<const Value> slots, int64_t now
         Value& a = stack[top - 1].value;
         double seconds = 0;
         if (!ToNumber(a, &seconds)) return not_a_number(at, a);
-        a = Value::Number(std::trunc((static_cast<double>(now_seconds) - seconds) / kSecondsPerDay));
+        a = Value::Number(
+            std::trunc((static_cast<double>(now_seconds) - seconds) / kSecondsPerDay));
         break;
       }
       case Op::kJump:
@@ -387,6 +391,7 @@ core::Result<double> Program::Evaluate(std::span<const Value> slots, int64_t now
       }
     }
   }
+  if (top == 0) return 0.0;  // a default-constructed Program has no code
   return RuleValue(stack[0].value);
 }
 

@@ -57,9 +57,8 @@ Token Lexer::Make(TokenKind kind, size_t start) const {
 }
 
 core::Result<Token> Lexer::Next() {
-  while (pos_ < source_.size() &&
-         (source_[pos_] == ' ' || source_[pos_] == '\t' || source_[pos_] == '\n' ||
-          source_[pos_] == '\r')) {
+  while (pos_ < source_.size() && (source_[pos_] == ' ' || source_[pos_] == '\t' ||
+                                   source_[pos_] == '\n' || source_[pos_] == '\r')) {
     ++pos_;
   }
   const size_t start = pos_;

@@ -25,9 +25,11 @@ inline constexpr int kMaxDepth = 64;
 ///   core::Result<double> value = program.Evaluate(slots, clock.NowSeconds());
 ///
 /// A Program is an immutable value: copy it, share it between threads, evaluate it
-/// concurrently.
+/// concurrently. A default-constructed Program reads no fields and evaluates to 0.
 class Program {
  public:
+  Program() = default;
+
   /// Parses and compiles `source`. BadRequest with a message naming the 1-based column on a
   /// syntax error or an unknown field or function; BadRequest when `source` is empty, longer
   /// than kMaxSourceBytes or nested deeper than kMaxDepth.

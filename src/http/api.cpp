@@ -39,14 +39,15 @@ Result<json> ParseBody(const Request& req) {
   } catch (const json::parse_error& e) {
     return Error::BadRequest("request body is not valid JSON (byte " + std::to_string(e.byte) +
                              ")");
+  } catch (const json::exception&) {
+    // out_of_range: a number too large for a double (1e999).
+    return Error::BadRequest("request body holds a number out of range");
   } catch (const DepthExceeded&) {
     return Error::BadRequest("request body nests deeper than 64 levels");
   }
 }
 
-std::string Dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 Response Json(int status, const json& body) {
   Response r;
@@ -121,11 +122,13 @@ Response Api::Handle(Request& req) {
   // Stage 1: route.
   auto match = router_.Find(req.method, req.path);
   if (match.kind == ApiRouter::MatchKind::kNoRoute) {
-    response = ErrorResponse(Error::NotFound("no route for " + req.method + " " + req.path.substr(0, 200)));
+    response = ErrorResponse(
+        Error::NotFound("no route for " + req.method + " " + req.path.substr(0, 200)));
   } else if (match.kind == ApiRouter::MatchKind::kWrongMethod) {
     route_name = "method_not_allowed";
-    response = ErrorResponse(Error{core::ErrorCode::kMethodNotAllowed,
-                                   "method " + req.method + " is not allowed here; allowed: " + match.allow});
+    response = ErrorResponse(
+        Error{core::ErrorCode::kMethodNotAllowed,
+              "method " + req.method + " is not allowed here; allowed: " + match.allow});
     response.SetHeader("Allow", match.allow);
   } else {
     route_name = match.route->pattern;
@@ -230,7 +233,8 @@ void Api::AddRoutes() {
       return Json(200, out);
     }
     out["message"] = "Lead created successfully";
-    if (outcome.potential_duplicate_id) out["potential_duplicate_id"] = *outcome.potential_duplicate_id;
+    if (outcome.potential_duplicate_id)
+      out["potential_duplicate_id"] = *outcome.potential_duplicate_id;
     return Json(201, out);
   });
 
@@ -266,19 +270,24 @@ void Api::AddRoutes() {
     return Json(201, domain::AttributeToJson(stored));
   });
 
-  Add("PUT", "/api/v1/leads/{id}/attributes/{attr_id}", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-    // `{"value": X}` is the wrapper; anything else is the bare value (a Python client sends it).
-    json value = (body.is_object() && body.size() == 1 && body.contains("value")) ? body["value"] : body;
-    KLOZEO_ASSIGN_OR_RETURN(auto stored, leads_.UpdateAttributeValue(c.principal, c.params.at("id"),
-                                                                     c.params.at("attr_id"), value));
-    return Json(200, domain::AttributeToJson(stored));
-  });
+  Add("PUT", "/api/v1/leads/{id}/attributes/{attr_id}", true,
+      [this](Context& c) -> Result<Response> {
+        KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+        // `{"value": X}` is the wrapper; anything else is the bare value (a Python client sends
+        // it).
+        json value =
+            (body.is_object() && body.size() == 1 && body.contains("value")) ? body["value"] : body;
+        KLOZEO_ASSIGN_OR_RETURN(auto stored,
+                                leads_.UpdateAttributeValue(c.principal, c.params.at("id"),
+                                                            c.params.at("attr_id"), value));
+        return Json(200, domain::AttributeToJson(stored));
+      });
 
-  Add("DELETE", "/api/v1/leads/{id}/attributes/{attr_id}", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_TRY(leads_.DeleteAttribute(c.principal, c.params.at("id"), c.params.at("attr_id")));
-    return NoContent();
-  });
+  Add("DELETE", "/api/v1/leads/{id}/attributes/{attr_id}", true,
+      [this](Context& c) -> Result<Response> {
+        KLOZEO_TRY(leads_.DeleteAttribute(c.principal, c.params.at("id"), c.params.at("attr_id")));
+        return NoContent();
+      });
 
   // --- notes ---
   Add("GET", "/api/v1/leads/{id}/notes", true, [this](Context& c) -> Result<Response> {
@@ -298,7 +307,8 @@ void Api::AddRoutes() {
   Add("PUT", "/api/v1/notes/{note_id}", true, [this](Context& c) -> Result<Response> {
     KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
     KLOZEO_ASSIGN_OR_RETURN(std::string content, domain::ParseNoteContent(body));
-    KLOZEO_ASSIGN_OR_RETURN(auto note, leads_.UpdateNote(c.principal, c.params.at("note_id"), content));
+    KLOZEO_ASSIGN_OR_RETURN(auto note,
+                            leads_.UpdateNote(c.principal, c.params.at("note_id"), content));
     return Json(200, domain::NoteToJson(note));
   });
 

@@ -10,9 +10,9 @@ namespace klozeo::http {
 
 /// An HTTP request as handlers see it: independent of the HTTP library.
 struct Request {
-  std::string method;  ///< "GET", "POST", ...
-  std::string target;  ///< raw request target
-  std::string path;    ///< target without the query string
+  std::string method;                                        ///< "GET", "POST", ...
+  std::string target;                                        ///< raw request target
+  std::string path;                                          ///< target without the query string
   std::vector<std::pair<std::string, std::string>> query;    ///< form-decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  ///< names lowercased
   std::string body;

@@ -87,7 +87,8 @@ class Router {
     }
     return out;
   }
-  static bool Matches(const std::vector<std::string>& pattern, const std::vector<std::string>& segs) {
+  static bool Matches(const std::vector<std::string>& pattern,
+                      const std::vector<std::string>& segs) {
     if (pattern.size() != segs.size()) return false;
     for (size_t i = 0; i < segs.size(); ++i) {
       if (!IsParam(pattern[i]) && pattern[i] != segs[i]) return false;

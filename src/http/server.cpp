@@ -3,6 +3,7 @@
 
 #include "http/server.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -12,8 +13,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <list>
 #include <mutex>
@@ -76,10 +77,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<uint32_t>(shared_.options.max_header_bytes));
     stream_.expires_after(first_request_ ? shared_.options.read_timeout
                                          : shared_.options.idle_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnRead(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -134,6 +134,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void WriteTransportError(int status, std::string_view code, const std::string& message) {
     handling_ = true;
+    linger_ = true;
     Response r = TransportError(status, code, message);
     // Transport errors carry a request id too, so a client report can be matched to logs.
     Write(std::move(r), false, 11, false);
@@ -166,11 +167,41 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnWrite(beast::error_code ec, bool keep_alive) {
     handling_ = false;
+    if (!ec && linger_) {
+      Linger();
+      return;
+    }
     if (ec || !keep_alive || shared_.stopping.load()) {
       Close();
       return;
     }
     DoRead();
+  }
+
+  // After an early error response (413, 431, 400) the client may still be sending: read and
+  // drop what it sends for a bounded time and size before closing, so its kernel does not
+  // reset the connection and destroy the response before the client reads it.
+  void Linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(5));
+    DrainSome();
+  }
+
+  void DrainSome() {
+    if (drained_ > kMaxLingerBytes) {
+      Close();
+      return;
+    }
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec) {
+                                self->Close();
+                              } else {
+                                self->DrainSome();
+                              }
+                            });
   }
 
   void Close() {
@@ -185,23 +216,26 @@ class Session : public std::enable_shared_from_this<Session> {
   Shared& shared_;
   bool handling_ = false;
   bool first_request_ = true;
+  bool linger_ = false;
+  static constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
+  size_t drained_ = 0;
+  std::array<char, 16384> drain_buffer_{};
 };
 
 }  // namespace
 
 struct Server::Impl {
   explicit Impl(ServerOptions options, Handler handler)
-      : threads(options.threads > 0 ? options.threads
-                                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+      : threads(options.threads > 0
+                    ? options.threads
+                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
         ioc(threads),
         acceptor(net::make_strand(ioc)),
         signals(ioc),
         stop_timer(ioc) {
     shared.options = std::move(options);
     shared.handler = std::move(handler);
-    shared.on_all_closed = [this] {
-      net::post(ioc, [this] { stop_timer.cancel(); });
-    };
+    shared.on_all_closed = [this] { net::post(ioc, [this] { stop_timer.cancel(); }); };
   }
 
   void Accept() {

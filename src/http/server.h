@@ -16,7 +16,7 @@ struct ServerOptions {
   uint16_t port = 8080;  ///< 0 picks a free port (tests)
   int threads = 0;       ///< 0: one per core
   size_t max_body_bytes = 10 * 1024 * 1024;
-  size_t max_header_bytes = 16 * 1024;  ///< request line + headers; above: 431
+  size_t max_header_bytes = 16 * 1024;            ///< request line + headers; above: 431
   std::chrono::milliseconds read_timeout{30000};  ///< to receive one whole request
   std::chrono::milliseconds idle_timeout{60000};  ///< keep-alive wait for the next request
   std::chrono::milliseconds stop_grace{10000};    ///< graceful stop deadline

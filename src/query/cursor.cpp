@@ -90,8 +90,7 @@ core::Result<Cursor> DecodeCursor(std::string_view text, std::string_view secret
     return BadCursor("malformed");
   }
   cursor.last_id = i->get<std::string>();
-  if (cursor.sort_field != FieldName(expected.field) ||
-      cursor.direction != expected.direction) {
+  if (cursor.sort_field != FieldName(expected.field) || cursor.direction != expected.direction) {
     return BadCursor("it belongs to another sort_by or sort_order");
   }
   return cursor;

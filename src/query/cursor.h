@@ -13,8 +13,8 @@ namespace klozeo::query {
 struct Cursor {
   std::string sort_field;  ///< FieldName() of the sort ("created_at", "attr:industry")
   SortDirection direction = SortDirection::kAsc;
-  SqlValue last_value;     ///< the last row's `sort_key` column, as read (NULL allowed)
-  std::string last_id;     ///< the last row's lead id
+  SqlValue last_value;  ///< the last row's `sort_key` column, as read (NULL allowed)
+  std::string last_id;  ///< the last row's lead id
 
   bool operator==(const Cursor&) const = default;
 };

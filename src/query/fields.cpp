@@ -8,12 +8,12 @@ namespace klozeo::query {
 namespace {
 
 constexpr std::array<std::string_view, 15> kTextFields = {
-    "name",    "source",  "description", "email",    "phone",     "website",  "address", "city",
-    "state",   "country", "postal_code", "category", "source_id", "logo_url", "status"};
+    "name",  "source",  "description", "email",    "phone",     "website",  "address", "city",
+    "state", "country", "postal_code", "category", "source_id", "logo_url", "status"};
 
 constexpr std::array<std::string_view, 8> kNumberFields = {
-    "rating",    "review_count", "score",    "created_at", "updated_at", "last_interaction_at",
-    "latitude",  "longitude"};
+    "rating",     "review_count",        "score",    "created_at",
+    "updated_at", "last_interaction_at", "latitude", "longitude"};
 
 constexpr std::array<std::string_view, 7> kNeverNull = {
     "name", "source", "status", "score", "created_at", "updated_at", "last_interaction_at"};
@@ -45,8 +45,8 @@ std::span<const std::string_view> NumberFields() { return kNumberFields; }
 bool IsValidAttributeName(std::string_view name) {
   if (name.empty() || name.size() > kMaxAttributeNameLength) return false;
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) return false;
   }
   return true;

@@ -76,11 +76,16 @@ Fit FitOf(Op op) {
 
 bool Fits(const Fit& fit, FieldKind kind) {
   switch (kind) {
-    case FieldKind::kText: return fit.text;
-    case FieldKind::kNumber: return fit.number;
-    case FieldKind::kTags: return fit.tags;
-    case FieldKind::kLocation: return fit.location;
-    case FieldKind::kAttribute: return fit.attribute;
+    case FieldKind::kText:
+      return fit.text;
+    case FieldKind::kNumber:
+      return fit.number;
+    case FieldKind::kTags:
+      return fit.tags;
+    case FieldKind::kLocation:
+      return fit.location;
+    case FieldKind::kAttribute:
+      return fit.attribute;
   }
   return false;
 }
@@ -190,9 +195,8 @@ Result<Filter> ParseFilter(std::string_view text) {
   size_t dot3 = text.find('.', dot2 + 1);
   std::string_view logic_text = text.substr(0, dot1);
   std::string_view op_text = text.substr(dot1 + 1, dot2 - dot1 - 1);
-  std::string_view field_text = text.substr(dot2 + 1, dot3 == std::string_view::npos
-                                                          ? std::string_view::npos
-                                                          : dot3 - dot2 - 1);
+  std::string_view field_text = text.substr(
+      dot2 + 1, dot3 == std::string_view::npos ? std::string_view::npos : dot3 - dot2 - 1);
   std::string_view raw_value =
       dot3 == std::string_view::npos ? std::string_view() : text.substr(dot3 + 1);
 
@@ -221,8 +225,8 @@ Result<Filter> ParseFilter(std::string_view text) {
 
   Fit fit = FitOf(filter.op);
   if (!Fits(fit, filter.field.kind)) {
-    return Invalid(text, "operator " + std::string(OpName(filter.op)) + " needs " +
-                             std::string(fit.needs));
+    return Invalid(
+        text, "operator " + std::string(OpName(filter.op)) + " needs " + std::string(fit.needs));
   }
 
   if (raw_value.size() > kMaxFilterValueBytes) {

@@ -35,8 +35,8 @@ BoundingBox BoundingBoxOf(const GeoCircle& circle) {
     return box;  // a pole is inside: every longitude is reachable
   }
   // The widest longitude span of a circle on the sphere (away from the poles).
-  double dlng = Degrees(std::asin(std::sin(angle) / std::cos(Radians(circle.lat)))) +
-                kMarginDegrees;
+  double dlng =
+      Degrees(std::asin(std::sin(angle) / std::cos(Radians(circle.lat)))) + kMarginDegrees;
   if (circle.lng - dlng >= -180 && circle.lng + dlng <= 180) {
     box.min_lng = circle.lng - dlng;
     box.max_lng = circle.lng + dlng;

@@ -16,9 +16,8 @@ core::Result<Sort> ParseSort(std::optional<std::string_view> sort_by,
   if (sort_by && !sort_by->empty()) {
     std::optional<FieldRef> field = LookupField(*sort_by);
     if (!field || field->kind == FieldKind::kTags || field->kind == FieldKind::kLocation) {
-      return core::Error::BadRequest(
-          "invalid sort_by " + QuoteForMessage(*sort_by) +
-          ": expected a text or number field, or attr:<name>");
+      return core::Error::BadRequest("invalid sort_by " + QuoteForMessage(*sort_by) +
+                                     ": expected a text or number field, or attr:<name>");
     }
     sort.field = std::move(*field);
   }

@@ -28,12 +28,18 @@ constexpr std::string_view kLikeEscape = " ESCAPE '\\'";
 // The positive operator a negative (or "empty") operator negates.
 Op Positive(Op op) {
   switch (op) {
-    case Op::kNeq: return Op::kEq;
-    case Op::kNotContains: return Op::kContains;
-    case Op::kArrayNotContains: return Op::kArrayContains;
-    case Op::kIsEmpty: return Op::kIsNotEmpty;
-    case Op::kArrayEmpty: return Op::kArrayNotEmpty;
-    default: return op;
+    case Op::kNeq:
+      return Op::kEq;
+    case Op::kNotContains:
+      return Op::kContains;
+    case Op::kArrayNotContains:
+      return Op::kArrayContains;
+    case Op::kIsEmpty:
+      return Op::kIsNotEmpty;
+    case Op::kArrayEmpty:
+      return Op::kArrayNotEmpty;
+    default:
+      return op;
   }
 }
 
@@ -53,11 +59,16 @@ std::string LikeLiteral(std::string_view folded) {
 
 std::string_view ComparisonSql(Op op) {
   switch (op) {
-    case Op::kGt: return " > ";
-    case Op::kGte: return " >= ";
-    case Op::kLt: return " < ";
-    case Op::kLte: return " <= ";
-    default: return " = ";
+    case Op::kGt:
+      return " > ";
+    case Op::kGte:
+      return " >= ";
+    case Op::kLt:
+      return " < ";
+    case Op::kLte:
+      return " <= ";
+    default:
+      return " = ";
   }
 }
 
@@ -69,11 +80,16 @@ class Compiler {
 
   void Condition(const Filter& filter) {
     switch (filter.field.kind) {
-      case FieldKind::kText: return TextField(filter);
-      case FieldKind::kNumber: return NumberField(filter);
-      case FieldKind::kTags: return Tags(filter);
-      case FieldKind::kLocation: return Location(filter);
-      case FieldKind::kAttribute: return Attribute(filter);
+      case FieldKind::kText:
+        return TextField(filter);
+      case FieldKind::kNumber:
+        return NumberField(filter);
+      case FieldKind::kTags:
+        return Tags(filter);
+      case FieldKind::kLocation:
+        return Location(filter);
+      case FieldKind::kAttribute:
+        return Attribute(filter);
     }
   }
 
@@ -85,9 +101,10 @@ class Compiler {
       case FieldKind::kAttribute:
         // Numbers and bools sort by value_num, text by value_fold; list and object have no
         // sort value (NULL, so last). Numbers order before text, as in SQLite.
-        out_.Append("(SELECT COALESCE(a.value_num, a.value_fold) FROM lead_attributes a"
-                    " WHERE a.account_id = leads.account_id AND a.lead_id = leads.id"
-                    " AND a.name = ");
+        out_.Append(
+            "(SELECT COALESCE(a.value_num, a.value_fold) FROM lead_attributes a"
+            " WHERE a.account_id = leads.account_id AND a.lead_id = leads.id"
+            " AND a.name = ");
         out_.Bind(sort.field.name);
         out_.Append(")");
         return;
@@ -277,8 +294,9 @@ class Compiler {
         out_.Bind(std::get<double>(filter.value));
         break;
       case Op::kIsNotEmpty:
-        out_.Append("(a.type IN ('number', 'bool') OR (a.type = 'text' AND a.value_fold <> '')"
-                    " OR (a.type IN ('list', 'object') AND ");
+        out_.Append(
+            "(a.type IN ('number', 'bool') OR (a.type = 'text' AND a.value_fold <> '')"
+            " OR (a.type IN ('list', 'object') AND ");
         dialect_.AppendJsonHasMembers(out_, "a.value");
         out_.Append("))");
         break;

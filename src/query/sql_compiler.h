@@ -50,8 +50,8 @@ class SqlDialect {
   /// Appends a condition: the JSON array of strings `array_expr` has an element equal to
   /// `element` (already folded). With `fold_elements` the stored elements are folded first
   /// (list attributes are stored as given; tags_fold is folded already).
-  virtual void AppendJsonArrayHas(SqlBuilder& out, std::string_view array_expr,
-                                  bool fold_elements, std::string element) const = 0;
+  virtual void AppendJsonArrayHas(SqlBuilder& out, std::string_view array_expr, bool fold_elements,
+                                  std::string element) const = 0;
   /// Appends a condition: the JSON array or object `json_expr` has at least one member.
   virtual void AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const = 0;
   /// Appends a REAL expression: the great-circle distance in km (GreatCircleKm) from the
@@ -81,7 +81,22 @@ struct ListQuery {
 ///   WHERE leads.account_id = ? [AND <and filters>] [AND (<or filters>)] [AND <keyset>]
 ///   ORDER BY sort_key <dir> [NULLS LAST], leads.id <dir> [LIMIT ?]
 /// `select_list` is SQL chosen by the storage (columns of `leads`, qualified or not); it is
-/// copied verbatim. Text matching uses the `<field>_fold` columns with folded values.
+/// copied verbatim. Client text only ever travels as bind values.
+///
+/// Semantics:
+/// - Text fields match through `<field>_fold` with FoldText'ed values; contains/starts_with/
+///   ends_with are LIKE with `%`, `_` and `\` escaped. Text sorts use the folded column too.
+/// - neq, not_contains and is_empty also match NULL; array_* on tags read `tags_fold`.
+/// - attr:<name>: positive operators need an attribute row that satisfies them (EXISTS);
+///   neq, not_contains, array_not_contains, is_empty and array_empty are NOT EXISTS of the
+///   positive form, so a lead without the attribute matches them. eq compares text attributes
+///   folded, number attributes numerically when the value parses as a number, and bool
+///   attributes against "true"/"false"; gt/gte/lt/lte only match number attributes;
+///   contains/starts_with/ends_with only text attributes; array_* only list attributes;
+///   is_empty means absent, "", [] or {}.
+/// - Sort by attr:<name> uses value_num (number, bool as 1/0) or value_fold (text); list and
+///   object attributes sort as NULL. Numbers order before text. NULLs come last either way,
+///   ties broken by id in the same direction.
 CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_list,
                              const ListQuery& query);
 

@@ -61,9 +61,12 @@ core::Status BindSqliteValues(sqlite3_stmt* stmt, std::span<const SqlValue> valu
 
 SqlValue ReadSqliteValue(sqlite3_stmt* stmt, int column) {
   switch (sqlite3_column_type(stmt, column)) {
-    case SQLITE_NULL: return nullptr;
-    case SQLITE_INTEGER: return static_cast<std::int64_t>(sqlite3_column_int64(stmt, column));
-    case SQLITE_FLOAT: return sqlite3_column_double(stmt, column);
+    case SQLITE_NULL:
+      return nullptr;
+    case SQLITE_INTEGER:
+      return static_cast<std::int64_t>(sqlite3_column_int64(stmt, column));
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, column);
     default: {
       const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
       int size = sqlite3_column_bytes(stmt, column);

@@ -66,8 +66,13 @@ core::Status AccountService::RevokeKey(const std::string& account_name, const st
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
   KLOZEO_ASSIGN_OR_RETURN(bool revoked, tx->RevokeApiKey(account.id, key_id, clock_.NowSeconds()));
-  if (!revoked) return Error::NotFound("account '" + account_name + "' has no active key " + key_id);
-  return tx->Commit();
+  if (!revoked)
+    return Error::NotFound("account '" + account_name + "' has no active key " + key_id);
+  KLOZEO_TRY(tx->Commit());
+  // This process forgets verified keys at once; other processes within auth_cache_ms.
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  cache_.clear();
+  return core::Ok();
 }
 
 Result<domain::Principal> AccountService::Authenticate(std::string_view presented_key) {
@@ -75,14 +80,27 @@ Result<domain::Principal> AccountService::Authenticate(std::string_view presente
     return Error::Unauthorized("missing API key: send it in the X-API-Key header");
   }
   if (presented_key.size() > 256) return Error::Unauthorized("invalid or revoked API key");
-  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  KLOZEO_ASSIGN_OR_RETURN(auto account, tx->FindAccountByKeyHash(core::Sha256Hex(presented_key)));
+  std::string hash = core::Sha256Hex(presented_key);
+  const int64_t now = clock_.NowMillis();
+  if (auth_cache_ms_ > 0) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires_ms > now) return it->second.principal;
+  }
+  KLOZEO_ASSIGN_OR_RETURN(auto account, db_.FindAccountByKeyHash(hash));
   if (!account) return Error::Unauthorized("invalid or revoked API key");
   const domain::PlanLimits* limits = plans_.Find(account->plan);
   if (limits == nullptr) {
     return Error::Internal("account " + account->id + " is on unknown plan " + account->plan);
   }
-  return domain::Principal{account->id, account->plan, *limits};
+  domain::Principal principal{account->id, account->plan, *limits};
+  if (auth_cache_ms_ > 0) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    // Bounded: a flood of distinct valid keys cannot grow it without limit.
+    if (cache_.size() >= 10000) cache_.clear();
+    cache_[hash] = CachedPrincipal{principal, now + auth_cache_ms_};
+  }
+  return principal;
 }
 
 Result<std::optional<std::string>> AccountService::Bootstrap(
@@ -102,7 +120,8 @@ Result<std::optional<std::string>> AccountService::Bootstrap(
     }
     KLOZEO_ASSIGN_OR_RETURN(auto holder, tx->FindAccountByKeyHash(core::Sha256Hex(*bootstrap_key)));
     if (holder && holder->id != account.id) {
-      return Error::Conflict("KLOZEO_BOOTSTRAP_KEY already belongs to account '" + holder->name + "'");
+      return Error::Conflict("KLOZEO_BOOTSTRAP_KEY already belongs to account '" + holder->name +
+                             "'");
     }
     if (!holder) KLOZEO_TRY(tx->InsertApiKey(MakeKey(account.id, *bootstrap_key).key));
     KLOZEO_TRY(tx->Commit());

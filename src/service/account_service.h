@@ -1,7 +1,9 @@
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.h"
@@ -21,8 +23,11 @@ struct NewKey {
 /// Accounts, API keys and authentication.
 class AccountService {
  public:
-  AccountService(storage::Database& db, const core::Clock& clock, const Plans& plans)
-      : db_(db), clock_(clock), plans_(plans) {}
+  /// `auth_cache_ms`: how long a verified key is trusted without asking the database again
+  /// (0 disables the cache). A key revoked from another process stops working within it.
+  AccountService(storage::Database& db, const core::Clock& clock, const Plans& plans,
+                 int64_t auth_cache_ms = 0)
+      : db_(db), clock_(clock), plans_(plans), auth_cache_ms_(auth_cache_ms) {}
 
   /// Creates an account and its first key. Errors: BadRequest (empty name, unknown plan),
   /// Conflict (name taken).
@@ -41,7 +46,8 @@ class AccountService {
   /// Start-up: with `bootstrap_key`, make sure account `default` (plan unlimited) holds it;
   /// without one and with no account at all, create `default` and return its new key so it
   /// can be printed once. Idempotent.
-  core::Result<std::optional<std::string>> Bootstrap(const std::optional<std::string>& bootstrap_key);
+  core::Result<std::optional<std::string>> Bootstrap(
+      const std::optional<std::string>& bootstrap_key);
 
  private:
   core::Result<domain::Account> RequireAccount(storage::Tx& tx, const std::string& name);
@@ -50,6 +56,13 @@ class AccountService {
   storage::Database& db_;
   const core::Clock& clock_;
   const Plans& plans_;
+  const int64_t auth_cache_ms_;
+  struct CachedPrincipal {
+    domain::Principal principal;
+    int64_t expires_ms;
+  };
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedPrincipal> cache_;  ///< by key hash
 };
 
 /// `sk_live_` + 32 random hex characters.

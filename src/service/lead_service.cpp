@@ -19,13 +19,15 @@ Error AttributeNotFound() { return Error::NotFound("attribute not found"); }
 
 // Cursor: base64url(JSON payload) "." base64url(HMAC-SHA256(secret, payload)).
 std::string EncodeCursor(const storage::LeadKey& key, const std::string& secret) {
-  std::string payload = json{{"s", "created_at"}, {"o", "asc"}, {"v", key.created_at}, {"id", key.id}}.dump();
+  std::string payload =
+      json{{"s", "created_at"}, {"o", "asc"}, {"v", key.created_at}, {"id", key.id}}.dump();
   return core::Base64UrlEncode(payload) + "." +
          core::Base64UrlEncode(core::HmacSha256(secret, payload));
 }
 
 Result<storage::LeadKey> DecodeCursor(const std::string& cursor, const std::string& secret) {
-  Error bad = Error::BadRequest("invalid cursor: pass next_cursor from a previous response unchanged");
+  Error bad =
+      Error::BadRequest("invalid cursor: pass next_cursor from a previous response unchanged");
   auto dot = cursor.find('.');
   if (dot == std::string::npos || cursor.size() > 2048) return bad;
   std::string payload, mac;
@@ -36,7 +38,8 @@ Result<storage::LeadKey> DecodeCursor(const std::string& cursor, const std::stri
   }
   json j = json::parse(payload, nullptr, false);
   if (!j.is_object() || j.value("s", "") != "created_at" || j.value("o", "") != "asc" ||
-      !j.contains("v") || !j["v"].is_number_integer() || !j.contains("id") || !j["id"].is_string()) {
+      !j.contains("v") || !j["v"].is_number_integer() || !j.contains("id") ||
+      !j["id"].is_string()) {
     return Error::BadRequest("cursor belongs to another sort order");
   }
   return storage::LeadKey{j["v"].get<int64_t>(), j["id"].get<std::string>()};
@@ -58,9 +61,9 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   if (who.limits.max_leads > 0) {
     KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->CountLeads(who.account_id, who.limits.max_leads));
     if (count >= who.limits.max_leads) {
-      return Error{core::ErrorCode::kLeadsLimitReached,
-                   "lead limit of " + std::to_string(who.limits.max_leads) + " for plan '" +
-                       who.plan + "' reached"};
+      return Error{core::ErrorCode::kLeadsLimitReached, "lead limit of " +
+                                                            std::to_string(who.limits.max_leads) +
+                                                            " for plan '" + who.plan + "' reached"};
     }
   }
   const int64_t now = clock_.NowSeconds();
@@ -124,7 +127,8 @@ Result<std::vector<domain::Attribute>> LeadService::ListAttributes(const Princip
   return std::move(lead.attributes);
 }
 
-Result<domain::Attribute> LeadService::PutAttribute(const Principal& who, const std::string& lead_id,
+Result<domain::Attribute> LeadService::PutAttribute(const Principal& who,
+                                                    const std::string& lead_id,
                                                     const domain::Attribute& attribute) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, lead_id));

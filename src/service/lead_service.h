@@ -18,7 +18,7 @@ namespace klozeo::service {
 /// What `POST /leads` did.
 struct CreateOutcome {
   domain::Lead lead;
-  bool duplicate = false;                         ///< merged into an existing lead (200)
+  bool duplicate = false;                             ///< merged into an existing lead (200)
   std::optional<std::string> potential_duplicate_id;  ///< low-confidence match hint (201)
 };
 

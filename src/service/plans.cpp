@@ -29,7 +29,8 @@ core::Status Plans::ApplyOverride(const std::string& spec) {
   size_t pos = 0;
   while (pos <= rest.size() && !rest.empty()) {
     size_t comma = rest.find(',', pos);
-    std::string part = rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    std::string part =
+        rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
     auto eq = part.find('=');
     if (eq == std::string::npos) {
       return core::Error::BadRequest("plan override part '" + part + "' must be key=value");

@@ -14,9 +14,9 @@ namespace klozeo::service {
 /// The outcome of counting one request against an account's budget.
 struct RateDecision {
   bool allowed = true;
-  bool limited = false;          ///< false for plans without a request limit (no headers)
-  int64_t limit = 0;             ///< X-RateLimit-Limit
-  int64_t remaining = 0;         ///< X-RateLimit-Remaining (never negative)
+  bool limited = false;             ///< false for plans without a request limit (no headers)
+  int64_t limit = 0;                ///< X-RateLimit-Limit
+  int64_t remaining = 0;            ///< X-RateLimit-Remaining (never negative)
   int64_t retry_after_seconds = 0;  ///< Retry-After when refused (at least 1)
 };
 

@@ -75,6 +75,8 @@ class Tx {
   virtual core::Result<bool> DeleteNote(std::string_view account_id, std::string_view note_id) = 0;
 };
 
+/// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement
+/// sees a consistent snapshot by itself; a lead is always read with its attributes at once.
 enum class TxMode { kRead, kWrite };
 
 /// A database: hands out transactions. Thread-safe.
@@ -87,6 +89,10 @@ class Database {
   /// A server-wide secret, created on first use and shared by every process on the database
   /// (signs pagination cursors).
   virtual core::Result<std::string> Secret(std::string_view name) = 0;
+  /// The account owning an unrevoked key with this hash, read outside any transaction (the
+  /// hot path of every request).
+  virtual core::Result<std::optional<domain::Account>> FindAccountByKeyHash(
+      std::string_view key_hash) = 0;
   /// "sqlite" or "postgres".
   virtual std::string_view Dialect() const = 0;
 };

@@ -38,33 +38,33 @@ TEST_P(LeadCodecBadField, NamesTheField) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, LeadCodecBadField,
-    ::testing::Values(BadField{R"({"email": 5})", "email"},
-                      BadField{R"({"name": 5})", "name"},
-                      BadField{R"({"name": null})", "name"},
-                      BadField{R"({"source": ""})", "source"},
-                      BadField{R"({"rating": "high"})", "rating"},
-                      BadField{R"({"review_count": -1})", "review_count"},
-                      BadField{R"({"review_count": 2.5})", "review_count"},
-                      BadField{R"({"review_count": "3"})", "review_count"},
-                      BadField{R"({"latitude": 91})", "latitude"},
-                      BadField{R"({"longitude": -181})", "longitude"},
-                      BadField{R"({"tags": "vip"})", "tags"},
-                      BadField{R"({"tags": [1]})", "tags"},
-                      BadField{R"({"status": "won"})", "status"},
-                      BadField{R"({"status": 1})", "status"},
-                      BadField{R"({"attributes": {}})", "attributes"},
-                      BadField{R"({"attributes": [{"name": "x", "type": "number", "value": "5"}]})",
-                               "attributes[0]"},
-                      BadField{R"({"attributes": [{"name": "bad name", "type": "text", "value": "v"}]})",
-                               "attributes[0]"},
-                      BadField{R"({"attributes": [{"name": "x", "type": "date", "value": "v"}]})",
-                               "attributes[0]"},
-                      BadField{R"({"attributes": [{"name": "x", "type": "list", "value": [1]}]})",
-                               "attributes[0]"}));
+    ::testing::Values(
+        BadField{R"({"email": 5})", "email"}, BadField{R"({"name": 5})", "name"},
+        BadField{R"({"name": null})", "name"}, BadField{R"({"source": ""})", "source"},
+        BadField{R"({"rating": "high"})", "rating"},
+        BadField{R"({"review_count": -1})", "review_count"},
+        BadField{R"({"review_count": 2.5})", "review_count"},
+        BadField{R"({"review_count": "3"})", "review_count"},
+        BadField{R"({"latitude": 91})", "latitude"},
+        BadField{R"({"longitude": -181})", "longitude"}, BadField{R"({"tags": "vip"})", "tags"},
+        BadField{R"({"tags": [1]})", "tags"}, BadField{R"({"status": "won"})", "status"},
+        BadField{R"({"status": 1})", "status"}, BadField{R"({"attributes": {}})", "attributes"},
+        BadField{R"({"attributes": [{"name": "x", "type": "number", "value": "5"}]})",
+                 "attributes[0]"},
+        BadField{R"({"attributes": [{"name": "bad name", "type": "text", "value": "v"}]})",
+                 "attributes[0]"},
+        BadField{R"({"attributes": [{"name": "x", "type": "date", "value": "v"}]})",
+                 "attributes[0]"},
+        BadField{R"({"attributes": [{"name": "x", "type": "list", "value": [1]}]})",
+                 "attributes[0]"}));
 
 TEST(LeadCodec, ReadOnlyAndUnknownFieldsAreIgnored) {
-  auto r = ParseLeadPatch(json{{"name", "Acme"}, {"source", "web"}, {"id", "cl_x"}, {"score", 99},
-                               {"created_at", 5}, {"whatever", true}},
+  auto r = ParseLeadPatch(json{{"name", "Acme"},
+                               {"source", "web"},
+                               {"id", "cl_x"},
+                               {"score", 99},
+                               {"created_at", 5},
+                               {"whatever", true}},
                           true);
   ASSERT_TRUE(r.ok());
   Lead lead;

@@ -49,8 +49,10 @@ TEST(ExprParser, ReportsSyntaxErrorsWithColumn) {
       {"starts_with()", "starts_with() takes 2 arguments, not 0 at column 1"},
       {"len(1 2)", "expected ',' or ')' in the call to 'len' but found '2' at column 7"},
       {"len(1,)", "expected a value but found ')' at column 7"},
-      {"(1 + 2", "expected ')' to close the '(' at column 1 but found end of expression at column 7"},
-      {"((1) + 2", "expected ')' to close the '(' at column 1 but found end of expression at column 9"},
+      {"(1 + 2",
+       "expected ')' to close the '(' at column 1 but found end of expression at column 7"},
+      {"((1) + 2",
+       "expected ')' to close the '(' at column 1 but found end of expression at column 9"},
       {"1 +", "expected a value but found end of expression at column 4"},
       {"* 2", "expected a value but found '*' at column 1"},
       {")", "expected a value but found ')' at column 1"},
@@ -116,8 +118,7 @@ TEST(ExprParser, AcceptsSpellingsAndWhitespace) {
 TEST(ExprLimits, RejectsSourceLongerThan4096Bytes) {
   std::string longest = "1" + std::string(kMaxSourceBytes - 1, ' ');
   EXPECT_EQ(CompileError(longest), "compiled");
-  EXPECT_EQ(CompileError(longest + " "),
-            "expression is too long: 4097 bytes (the limit is 4096)");
+  EXPECT_EQ(CompileError(longest + " "), "expression is too long: 4097 bytes (the limit is 4096)");
 }
 
 TEST(ExprLimits, AcceptsNestingUpTo64) {

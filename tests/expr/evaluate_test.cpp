@@ -91,8 +91,14 @@ TEST(ExprDocs, ExamplesOnSampleLead) {
       {"days_since(last_interaction_at) < 7 ? 20 : 0", 20},
       {"\"vip\" in tags", 1},
       {"city == \"Paris\"", 1},
+      {"city == \"PARIS\"", 1},
+      {"attr_size * 2", 42},
+      {"postal_code == 75001", 1},
+      {"days_since(created_at)", 40},
   };
   ExpectValues(SampleLead(), cases);
+  const ErrorCase errors[] = {{"name * 2", "cannot use text as a number in '*' at column 6"}};
+  ExpectErrors(SampleLead(), errors);
 }
 
 TEST(ExprDocs, ExamplesOnEmptyLead) {
@@ -106,6 +112,11 @@ TEST(ExprDocs, ExamplesOnEmptyLead) {
       {"days_since(last_interaction_at) < 7 ? 20 : 0", 0},
       {"\"vip\" in tags", 0},
       {"city == \"Paris\"", 0},
+      {"city == \"PARIS\"", 0},
+      {"attr_size * 2", 0},
+      {"postal_code == 75001", 0},
+      {"days_since(created_at)", 19675},
+      {"name * 2", 0},
   };
   ExpectValues(Lead{}, cases);
 }
@@ -117,27 +128,29 @@ TEST(ExprEval, ArithmeticAndPrecedence) {
       {"1 + 2 * 3", 7},
       {"(1 + 2) * 3", 9},
       {"2 * 3 + 1", 7},
-      {"10 - 4 - 3", 3},       // left-associative
-      {"64 / 4 / 2", 8},       // left-associative
-      {"2 * 3 % 4", 2},        // (2 * 3) % 4
-      {"2 + 3 % 2", 3},        // 2 + (3 % 2)
+      {"10 - 4 - 3", 3},  // left-associative
+      {"64 / 4 / 2", 8},  // left-associative
+      {"2 * 3 % 4", 2},   // (2 * 3) % 4
+      {"2 + 3 % 2", 3},   // 2 + (3 % 2)
       {"10 / 4 * 2", 5},
       {"7 % 3", 1},
-      {"-7 % 3", -1},          // fmod: the sign of the dividend
+      {"-7 % 3", -1},  // fmod: the sign of the dividend
       {"7.5 % 2", 1.5},
       {"-2 * 3", -6},
       {"- -2", 2},
       {"-(1 + 2)", -3},
       {"1 - -1", 2},
-      {"1 + 2 > 2", 1},        // arithmetic binds tighter than comparison
-      {"1 < 2 == 2 < 3", 1},   // comparison binds tighter than equality
-      {"1 == 1 && 2 == 3", 0}, // equality binds tighter than &&
-      {"1 || 0 && 0", 1},      // && binds tighter than ||
+      {"1 + 2 > 2", 1},         // arithmetic binds tighter than comparison
+      {"1 < 2 == 2 < 3", 1},    // comparison binds tighter than equality
+      {"1 == 1 && 2 == 3", 0},  // equality binds tighter than &&
+      {"1 || 0 && 0", 1},       // && binds tighter than ||
       {"(1 || 0) && 0", 0},
       {"0 || 1 ? 10 : 20", 10},  // the ternary binds loosest
       {"1 ? 10 : 20 + 1", 10},
       {"0 ? 10 : 20 + 1", 21},
-      {"!0 + 1", 2},           // unary binds tightest
+      {"!0 + 1", 2},      // unary binds tightest
+      {"!0 == 2", 0},     // (!0) == 2, not !(0 == 2)
+      {"not 0 == 2", 0},  // `not` binds like `!`
       {"-rating + 5", 0.5},
   };
   ExpectValues(SampleLead(), cases);
@@ -145,8 +158,12 @@ TEST(ExprEval, ArithmeticAndPrecedence) {
 
 TEST(ExprEval, DivisionAndModuloByZeroGiveZero) {
   const ValueCase cases[] = {
-      {"1 / 0", 0},     {"5 % 0", 0},          {"0 / 0", 0},
-      {"rating / 0", 0}, {"1 / attr_missing", 0}, {"10 / (rating - 4.5)", 0},
+      {"1 / 0", 0},
+      {"5 % 0", 0},
+      {"0 / 0", 0},
+      {"rating / 0", 0},
+      {"1 / attr_missing", 0},
+      {"10 / (rating - 4.5)", 0},
       {"(1 / 0) + 7", 7},
   };
   ExpectValues(SampleLead(), cases);
@@ -154,9 +171,13 @@ TEST(ExprEval, DivisionAndModuloByZeroGiveZero) {
 
 TEST(ExprEval, ComparisonOperators) {
   const ValueCase cases[] = {
-      {"3 > 2", 1},  {"2 > 3", 0},  {"2 >= 2", 1}, {"1 >= 2", 0}, {"1 < 2", 1},
-      {"2 < 1", 0},  {"2 <= 2", 1}, {"3 <= 2", 0}, {"2 == 2", 1}, {"2 == 3", 0},
-      {"2 != 3", 1}, {"2 != 2", 0}, {"1 < 2 < 3", 1},  // (1 < 2) < 3 → 1 < 3
+      {"3 > 2", 1},         {"2 > 3", 0},
+      {"2 >= 2", 1},        {"1 >= 2", 0},
+      {"1 < 2", 1},         {"2 < 1", 0},
+      {"2 <= 2", 1},        {"3 <= 2", 0},
+      {"2 == 2", 1},        {"2 == 3", 0},
+      {"2 != 3", 1},        {"2 != 2", 0},
+      {"1 < 2 < 3", 1},  // (1 < 2) < 3 → 1 < 3
       {"rating >= 4.5", 1}, {"review_count < 100", 0},
   };
   ExpectValues(SampleLead(), cases);
@@ -164,13 +185,26 @@ TEST(ExprEval, ComparisonOperators) {
 
 TEST(ExprEval, BooleansCountOneAndZero) {
   const ValueCase cases[] = {
-      {"true", 1},           {"false", 0},          {"true + true", 2},
-      {"true * 10", 10},     {"(rating > 4) * 10", 10}, {"!0", 1},
-      {"!1", 0},             {"not true", 0},       {"!!5", 1},
-      {"!\"\"", 1},          {"!\"x\"", 0},         {"!tags", 0},
-      {"true == 1", 1},      {"false == 0", 1},     {"true and false", 0},
-      {"true and 5", 1},     {"0 or \"x\"", 1},     {"false or 0", 0},
-      {"attr_active ? 3 : 0", 3}, {"attr_active + 1", 2},
+      {"true", 1},
+      {"false", 0},
+      {"true + true", 2},
+      {"true * 10", 10},
+      {"(rating > 4) * 10", 10},
+      {"!0", 1},
+      {"!1", 0},
+      {"not true", 0},
+      {"!!5", 1},
+      {"!\"\"", 1},
+      {"!\"x\"", 0},
+      {"!tags", 0},
+      {"true == 1", 1},
+      {"false == 0", 1},
+      {"true and false", 0},
+      {"true and 5", 1},
+      {"0 or \"x\"", 1},
+      {"false or 0", 0},
+      {"attr_active ? 3 : 0", 3},
+      {"attr_active + 1", 2},
   };
   ExpectValues(SampleLead(), cases);
 }
@@ -178,11 +212,8 @@ TEST(ExprEval, BooleansCountOneAndZero) {
 TEST(ExprEval, AndOrShortCircuit) {
   // The right side would be an error; it is never evaluated.
   const ValueCase cases[] = {
-      {"false && name + 1", 0},
-      {"true || name + 1", 1},
-      {"rating < 1 and tags * 2", 0},
-      {"0 ? name + 1 : 5", 5},
-      {"1 ? 5 : name + 1", 5},
+      {"false && name + 1", 0}, {"true || name + 1", 1}, {"rating < 1 and tags * 2", 0},
+      {"0 ? name + 1 : 5", 5},  {"1 ? 5 : name + 1", 5},
   };
   ExpectValues(SampleLead(), cases);
   const ErrorCase errors[] = {
@@ -209,19 +240,19 @@ TEST(ExprEval, NilRules) {
       {"nil", 0},
       {"null", 0},
       {"nil == nil", 1},
-      {"phone == nil", 1},   // bound as nil
-      {"state == nil", 1},   // not bound at all
+      {"phone == nil", 1},  // bound as nil
+      {"state == nil", 1},  // not bound at all
       {"state != nil", 0},
       {"email == nil", 0},
       {"email != nil", 1},
       {"nil == email", 0},
       {"attr_missing == nil", 1},
       {"attr_employees != nil", 1},
-      {"score + 5", 5},      // nil is 0 in arithmetic
+      {"score + 5", 5},  // nil is 0 in arithmetic
       {"-score", 0},
-      {"score < 1", 1},      // and in ordering
+      {"score < 1", 1},  // and in ordering
       {"score >= 0", 1},
-      {"score == 0", 0},     // but equality with nil is a presence test
+      {"score == 0", 0},  // but equality with nil is a presence test
       {"0 == nil", 0},
       {"false == nil", 0},
       {"score ? 1 : 2", 2},  // nil is falsy
@@ -233,7 +264,7 @@ TEST(ExprEval, EmptyTextAndEmptyListsAreMissing) {
   const std::vector<std::string> none;
   const Lead lead = {{"email", Value::Text("")}, {"tags", Value::List(none)}};
   const ValueCase cases[] = {
-      {"email == nil", 1}, {"email != nil", 0}, {"tags == nil", 1},
+      {"email == nil", 1}, {"email != nil", 0},  {"tags == nil", 1},
       {"len(tags)", 0},    {"email == \"\"", 1}, {"\"vip\" in tags", 0},
   };
   ExpectValues(lead, cases);
@@ -242,24 +273,17 @@ TEST(ExprEval, EmptyTextAndEmptyListsAreMissing) {
 TEST(ExprEval, StringEqualityIgnoresCase) {
   const std::vector<std::string> other_tags = {"VIP", "B2B"};
   const std::vector<std::string> more_tags = {"vip", "b2b", "x"};
-  const Lead lead = {{"city", Value::Text("ZÜRICH")},
-                     {"state", Value::Text("Île-de-France")},
-                     {"name", Value::Text("Acme")},
-                     {"tags", Value::List(kTags)},
-                     {"attr_same", Value::List(other_tags)},
-                     {"attr_more", Value::List(more_tags)}};
+  const Lead lead = {
+      {"city", Value::Text("ZÜRICH")},        {"state", Value::Text("Île-de-France")},
+      {"name", Value::Text("Acme")},          {"tags", Value::List(kTags)},
+      {"attr_same", Value::List(other_tags)}, {"attr_more", Value::List(more_tags)}};
   const ValueCase cases[] = {
-      {"city == \"zürich\"", 1},
-      {"city == 'Zürich'", 1},
-      {"city != \"zurich\"", 1},
-      {"state == \"ÎLE-DE-FRANCE\"", 1},
-      {"name == \"ACME\"", 1},
-      {"name == \"acme \"", 0},
-      {"\"abc\" == \"ABC\"", 1},
-      {"\"abc\" == \"abd\"", 0},
-      {"tags == attr_same", 1},   // lists: same length, equal items
-      {"tags == attr_more", 0},
-      {"tags == \"vip\"", 0},     // a list is not its item: use `in`
+      {"city == \"zürich\"", 1}, {"city == 'Zürich'", 1},
+      {"city != \"zurich\"", 1}, {"state == \"ÎLE-DE-FRANCE\"", 1},
+      {"name == \"ACME\"", 1},   {"name == \"acme \"", 0},
+      {"\"abc\" == \"ABC\"", 1}, {"\"abc\" == \"abd\"", 0},
+      {"tags == attr_same", 1},                           // lists: same length, equal items
+      {"tags == attr_more", 0},  {"tags == \"vip\"", 0},  // a list is not its item: use `in`
   };
   ExpectValues(lead, cases);
 }
@@ -271,10 +295,10 @@ TEST(ExprEval, NumericTextCountsAsANumber) {
       {"\"5\" + 1", 6},
       {"\" 2.5 \" * 2", 5},
       {"-attr_size", -21},
-      {"postal_code == 75001", 1},   // text and number compare as numbers when the text is one
+      {"postal_code == 75001", 1},  // text and number compare as numbers when the text is one
       {"postal_code == \"75001\"", 1},
-      {"name == 0", 0},              // text that is not a number is never equal to a number
-      {"attr_size", 21},             // the rule value too
+      {"name == 0", 0},   // text that is not a number is never equal to a number
+      {"attr_size", 21},  // the rule value too
   };
   ExpectValues(SampleLead(), cases);
 }
@@ -300,18 +324,18 @@ TEST(ExprEval, InLooksInListsAndText) {
       {"\"vip\" in tags", 1},
       {"\"VIP\" in tags", 1},
       {"'b2b' in tags", 1},
-      {"\"vi\" in tags", 0},         // list membership is whole items
+      {"\"vi\" in tags", 0},  // list membership is whole items
       {"\"other\" in tags", 0},
       {"\"vip\" in attr_missing", 0},
       {"nil in tags", 0},
-      {"5 in attr_numbers", 1},      // numeric items match numbers
+      {"5 in attr_numbers", 1},  // numeric items match numbers
       {"7 in attr_numbers", 0},
-      {"\"ar\" in city", 1},         // substring of text
+      {"\"ar\" in city", 1},  // substring of text
       {"\"AR\" in city", 1},
       {"\"paris\" in city", 1},
       {"\"\" in city", 1},
       {"\"london\" in city", 0},
-      {"\"x\" in state", 0},         // missing text contains nothing
+      {"\"x\" in state", 0},  // missing text contains nothing
       {"nil in city", 0},
       {"\"vip\" in tags && city == \"paris\"", 1},
       {"\"vip\" in tags == true", 1},  // `in` binds like a comparison
@@ -335,7 +359,7 @@ TEST(ExprEval, Functions) {
   const Lead lead = SampleLead();
   const ValueCase cases[] = {
       {"len(name)", 11},
-      {"len(\"héllo\")", 5},        // characters, not bytes
+      {"len(\"héllo\")", 5},  // characters, not bytes
       {"len(tags)", 2},
       {"len(state)", 0},
       {"len(attr_meta)", 0},
@@ -353,11 +377,11 @@ TEST(ExprEval, Functions) {
       {"starts_with(name, \"\")", 1},
       {"days_since(last_interaction_at)", 3},
       {"days_since(created_at)", 40},
-      {"days_since(created_at + 3600)", 39},    // whole days, rounded down
-      {"days_since(1700000000 + 3600)", 0},     // an hour in the future: 0, not -1
+      {"days_since(created_at + 3600)", 39},  // whole days, rounded down
+      {"days_since(1700000000 + 3600)", 0},   // an hour in the future: 0, not -1
       {"days_since(1700000000 + 2 * 86400)", -2},
-      {"days_since(\"1699913600\")", 1},        // numeric text
-      {"days_since(score)", 19675},              // nil is 0: days since 1970-01-01
+      {"days_since(\"1699913600\")", 1},  // numeric text
+      {"days_since(score)", 19675},       // nil is 0: days since 1970-01-01
   };
   ExpectValues(lead, cases);
   const ErrorCase errors[] = {
@@ -383,8 +407,8 @@ TEST(ExprEval, NowComesFromTheCaller) {
 
 TEST(ExprEval, ObjectsAreOnlyPresent) {
   const ValueCase cases[] = {
-      {"attr_meta != nil", 1}, {"attr_meta == nil", 0}, {"attr_meta", 0},
-      {"attr_meta + 1", 1},    {"attr_meta ? 1 : 2", 2}, {"attr_meta == 0", 0},
+      {"attr_meta != nil", 1},   {"attr_meta == nil", 0},  {"attr_meta", 0},
+      {"attr_meta + 1", 1},      {"attr_meta ? 1 : 2", 2}, {"attr_meta == 0", 0},
       {"\"x\" in attr_meta", 0},
   };
   ExpectValues(SampleLead(), cases);
@@ -398,6 +422,12 @@ TEST(ExprEval, RejectsWrongNumberOfSlots) {
   ASSERT_FALSE(value.ok());
   EXPECT_EQ(value.error().code, core::ErrorCode::kInternal);
   EXPECT_EQ(value.error().message, "expression needs 2 slot values, got 1");
+}
+
+TEST(ExprEval, DefaultProgramEvaluatesToZero) {
+  Program empty;
+  EXPECT_TRUE(empty.fields().empty());
+  EXPECT_EQ(*empty.Evaluate({}, kNow), 0);
 }
 
 TEST(ExprEval, ProgramsAreReusableValues) {

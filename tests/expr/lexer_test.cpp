@@ -58,8 +58,8 @@ TEST(ExprLexer, SplitsOperatorsAndKeywords) {
       {"&& and || or", {K::kAnd, K::kAnd, K::kOr, K::kOr, K::kEnd}},
       {"?:(),", {K::kQuestion, K::kColon, K::kLParen, K::kRParen, K::kComma, K::kEnd}},
       {"true false nil null in", {K::kTrue, K::kFalse, K::kNil, K::kNil, K::kIn, K::kEnd}},
-      {"rating attr_x _y nothing True", {K::kIdentifier, K::kIdentifier, K::kIdentifier,
-                                         K::kIdentifier, K::kIdentifier, K::kEnd}},
+      {"rating attr_x _y nothing True",
+       {K::kIdentifier, K::kIdentifier, K::kIdentifier, K::kIdentifier, K::kIdentifier, K::kEnd}},
       {"!x!=y", {K::kNot, K::kIdentifier, K::kNe, K::kIdentifier, K::kEnd}},
       {"a?1:'b'", {K::kIdentifier, K::kQuestion, K::kNumber, K::kColon, K::kString, K::kEnd}},
   };
@@ -82,9 +82,9 @@ TEST(ExprLexer, ReadsNumbers) {
     std::string_view source;
     double value;
   };
-  const Case cases[] = {{"0", 0},       {"12", 12},      {"1.5", 1.5},      {".5", 0.5},
-                        {"1e3", 1000},  {"2.5E-1", 0.25}, {"7e+2", 700},    {"007", 7},
-                        {"4096.125", 4096.125}};
+  const Case cases[] = {{"0", 0},      {"12", 12},    {"1.5", 1.5},
+                        {".5", 0.5},   {"1e3", 1000}, {"2.5E-1", 0.25},
+                        {"7e+2", 700}, {"007", 7},    {"4096.125", 4096.125}};
   for (const Case& c : cases) {
     std::vector<Token> tokens = Lex(c.source);
     ASSERT_EQ(tokens.size(), 2u) << c.source;

@@ -42,9 +42,9 @@ TEST(CursorCodec, RoundTripsEveryValueType) {
   for (const Case& c : cases) {
     Cursor cursor = CursorAfter(c.sort, c.value, "cl_0192f0a8-7c1e-7abc-9def-0123456789ab");
     std::string text = EncodeCursor(cursor, kSecret);
-    EXPECT_EQ(text.find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
-              std::string::npos)
+    EXPECT_EQ(
+        text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."),
+        std::string::npos)
         << "URL-safe: " << text;
     auto decoded = DecodeCursor(text, kSecret, c.sort);
     ASSERT_TRUE(decoded.ok()) << decoded.error().message;
@@ -114,8 +114,8 @@ TEST(CursorCodec, RejectsSignedButMalformedPayloads) {
     ASSERT_FALSE(decoded.ok()) << payload;
     EXPECT_EQ(decoded.error().message, "invalid cursor: malformed") << payload;
   }
-  auto ok = DecodeCursor(SignedCursor(R"({"s":"created_at","d":"asc","v":7,"i":"cl_a"})"),
-                         kSecret, sort);
+  auto ok =
+      DecodeCursor(SignedCursor(R"({"s":"created_at","d":"asc","v":7,"i":"cl_a"})"), kSecret, sort);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->last_value, SqlValue(std::int64_t{7}));
 }

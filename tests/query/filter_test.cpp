@@ -125,10 +125,8 @@ TEST(FilterParser, RejectsWithAMessageNamingTheFilter) {
        "field"},
       {"and.is_empty.tags",
        "invalid filter \"and.is_empty.tags\": operator is_empty needs a text or attr: field"},
-      {"and.in.rating.1,2",
-       "invalid filter \"and.in.rating.1,2\": operator in needs a text field"},
-      {"and.in.attr:x.a,b",
-       "invalid filter \"and.in.attr:x.a,b\": operator in needs a text field"},
+      {"and.in.rating.1,2", "invalid filter \"and.in.rating.1,2\": operator in needs a text field"},
+      {"and.in.attr:x.a,b", "invalid filter \"and.in.attr:x.a,b\": operator in needs a text field"},
       {"and.lte.location.3",
        "invalid filter \"and.lte.location.3\": operator lte needs a number or attr: field"},
       {"and.array_contains.city.x",
@@ -197,8 +195,7 @@ TEST(FilterParser, ValueLengthIsBounded) {
 TEST(FilterParser, MessagesAreAlwaysPrintableUtf8) {
   auto parsed = ParseFilter("and.eq.ci\xC3ty\n.x");
   ASSERT_FALSE(parsed.ok());
-  EXPECT_EQ(parsed.error().message,
-            "invalid filter \"and.eq.ci?ty?.x\": unknown field \"ci?ty?\"");
+  EXPECT_EQ(parsed.error().message, "invalid filter \"and.eq.ci?ty?.x\": unknown field \"ci?ty?\"");
   EXPECT_EQ(QuoteForMessage("z\xC3\xBCrich"), "\"z\xC3\xBCrich\"");
 }
 
@@ -245,8 +242,8 @@ TEST(FilterParser, CombinesAndWithAtLeastOneOr) {
   EXPECT_FALSE(CombineFilters(parse({"and.eq.city.yes", "and.eq.name.no"}), holds));
   EXPECT_TRUE(CombineFilters(parse({"or.eq.city.no", "or.eq.name.yes"}), holds));
   EXPECT_FALSE(CombineFilters(parse({"or.eq.city.no", "or.eq.name.no"}), holds));
-  EXPECT_TRUE(CombineFilters(parse({"and.eq.city.yes", "or.eq.name.no", "or.eq.email.yes"}),
-                             holds));
+  EXPECT_TRUE(
+      CombineFilters(parse({"and.eq.city.yes", "or.eq.name.no", "or.eq.email.yes"}), holds));
   EXPECT_FALSE(CombineFilters(parse({"and.eq.city.no", "or.eq.name.yes"}), holds));
   EXPECT_FALSE(CombineFilters(parse({"and.eq.city.yes", "or.eq.name.no"}), holds));
 }
@@ -276,10 +273,13 @@ TEST(Fields, Catalogue) {
 }
 
 TEST(Fold, UnicodeCaseFolding) {
-  EXPECT_EQ(FoldText("Z\xC3\x9CRICH"), FoldText("z\xC3\xBCrich"));  // ZÜRICH / zürich
+  EXPECT_EQ(FoldText("Z\xC3\x9CRICH"), FoldText("z\xC3\xBCrich"));   // ZÜRICH / zürich
   EXPECT_EQ(FoldText("zu\xCC\x88rich"), FoldText("z\xC3\xBCrich"));  // decomposed ü
   EXPECT_EQ(FoldText("ACME"), "acme");
-  EXPECT_EQ(FoldText("\xFF" "ABC"), "\xFF" "abc");
+  EXPECT_EQ(FoldText("\xFF"
+                     "ABC"),
+            "\xFF"
+            "abc");
 }
 
 }  // namespace

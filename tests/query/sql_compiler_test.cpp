@@ -35,8 +35,7 @@ TEST(SqliteCompiler, TextEqualityUsesTheFoldedColumn) {
   EXPECT_EQ(sql.sql,
             "SELECT *, leads.created_at AS sort_key FROM leads WHERE leads.account_id = ?"
             " AND leads.city_fold = ? ORDER BY sort_key ASC, leads.id ASC LIMIT ?");
-  EXPECT_EQ(sql.binds,
-            (Binds{std::string("acc"), std::string("z\xC3\xBCrich"), std::int64_t{51}}));
+  EXPECT_EQ(sql.binds, (Binds{std::string("acc"), std::string("z\xC3\xBCrich"), std::int64_t{51}}));
 }
 
 TEST(SqliteCompiler, AndFiltersThenOneOrGroup) {
@@ -55,7 +54,8 @@ TEST(SqliteCompiler, AndFiltersThenOneOrGroup) {
 
 TEST(SqliteCompiler, LikePatternsEscapeWildcards) {
   CompiledSql sql = CompileSqliteListQuery(
-      "leads.id", Query({"and.contains.name.50%_Off\\", "and.starts_with.name.A_", "and.ends_with.name.%"}));
+      "leads.id",
+      Query({"and.contains.name.50%_Off\\", "and.starts_with.name.A_", "and.ends_with.name.%"}));
   EXPECT_NE(sql.sql.find("leads.name_fold LIKE ? ESCAPE '\\'"), std::string::npos);
   EXPECT_EQ(sql.binds[1], SqlValue(std::string("%50\\%\\_off\\\\%")));
   EXPECT_EQ(sql.binds[2], SqlValue(std::string("a\\_%")));
@@ -77,8 +77,8 @@ TEST(SqliteCompiler, KeysetOnANeverNullFieldIsARowValue) {
             "SELECT leads.id, leads.created_at AS sort_key FROM leads WHERE leads.account_id = ?"
             " AND (leads.created_at, leads.id) > (?, ?)"
             " ORDER BY sort_key ASC, leads.id ASC LIMIT ?");
-  EXPECT_EQ(sql.binds, (Binds{std::string("acc"), std::int64_t{100}, std::string("cl_a"),
-                              std::int64_t{51}}));
+  EXPECT_EQ(sql.binds,
+            (Binds{std::string("acc"), std::int64_t{100}, std::string("cl_a"), std::int64_t{51}}));
 }
 
 TEST(SqliteCompiler, KeysetOnANullableFieldKeepsNullsLast) {
@@ -89,10 +89,11 @@ TEST(SqliteCompiler, KeysetOnANullableFieldKeepsNullsLast) {
             "SELECT leads.id, leads.rating AS sort_key FROM leads WHERE leads.account_id = ?"
             " AND (leads.rating < ? OR (leads.rating = ? AND leads.id < ?) OR leads.rating IS NULL)"
             " ORDER BY sort_key DESC NULLS LAST, leads.id DESC LIMIT ?");
-  EXPECT_EQ(sql.binds, (Binds{std::string("acc"), 4.5, 4.5, std::string("cl_a"), std::int64_t{11}}));
+  EXPECT_EQ(sql.binds,
+            (Binds{std::string("acc"), 4.5, 4.5, std::string("cl_a"), std::int64_t{11}}));
 
-  CompiledSql in_nulls = CompileSqliteListQuery(
-      "leads.id", Query({}, sort, CursorAfter(sort, nullptr, "cl_b"), 10));
+  CompiledSql in_nulls =
+      CompileSqliteListQuery("leads.id", Query({}, sort, CursorAfter(sort, nullptr, "cl_b"), 10));
   EXPECT_NE(in_nulls.sql.find(" AND (leads.rating IS NULL AND leads.id < ?)"), std::string::npos);
 }
 
@@ -104,8 +105,7 @@ TEST(SqliteCompiler, AttributeSortIsACorrelatedSubquery) {
             " WHERE a.account_id = leads.account_id AND a.lead_id = leads.id AND a.name = ?)"
             " AS sort_key FROM leads WHERE leads.account_id = ?"
             " ORDER BY sort_key ASC NULLS LAST, leads.id ASC LIMIT ?");
-  EXPECT_EQ(sql.binds,
-            (Binds{std::string("employees"), std::string("acc"), std::int64_t{51}}));
+  EXPECT_EQ(sql.binds, (Binds{std::string("employees"), std::string("acc"), std::int64_t{51}}));
 }
 
 TEST(SqliteCompiler, AttributeFilters) {
@@ -182,17 +182,39 @@ class NumberedDialect final : public SqlDialect {
 
 TEST(SqlCompiler, PlaceholdersMatchBindsForEveryShapeOfQuery) {
   const std::vector<std::string> filters = {
-      "and.eq.city.a",           "or.neq.city.a",           "and.contains.name.a",
-      "and.not_contains.name.a", "and.starts_with.name.a",  "and.ends_with.name.a",
-      "and.in.city.a,b,c",       "and.gt.rating.1",         "and.gte.rating.1",
-      "and.lt.rating.1",         "or.lte.rating.1",         "and.eq.rating.1",
-      "and.neq.rating.1",        "and.is_empty.city",       "and.is_not_empty.city",
-      "and.array_contains.tags.a", "and.array_not_contains.tags.a", "and.array_empty.tags",
-      "and.array_not_empty.tags", "and.within_radius.location.0,0,10", "and.is_set.location",
-      "and.is_not_set.location", "and.eq.attr:x.1",         "and.neq.attr:x.true",
-      "and.contains.attr:x.a",   "or.not_contains.attr:x.a", "and.gt.attr:x.1",
-      "and.is_empty.attr:x",     "and.is_not_empty.attr:x", "and.array_contains.attr:x.a",
-      "and.array_not_contains.attr:x.a", "and.array_empty.attr:x", "and.array_not_empty.attr:x",
+      "and.eq.city.a",
+      "or.neq.city.a",
+      "and.contains.name.a",
+      "and.not_contains.name.a",
+      "and.starts_with.name.a",
+      "and.ends_with.name.a",
+      "and.in.city.a,b,c",
+      "and.gt.rating.1",
+      "and.gte.rating.1",
+      "and.lt.rating.1",
+      "or.lte.rating.1",
+      "and.eq.rating.1",
+      "and.neq.rating.1",
+      "and.is_empty.city",
+      "and.is_not_empty.city",
+      "and.array_contains.tags.a",
+      "and.array_not_contains.tags.a",
+      "and.array_empty.tags",
+      "and.array_not_empty.tags",
+      "and.within_radius.location.0,0,10",
+      "and.is_set.location",
+      "and.is_not_set.location",
+      "and.eq.attr:x.1",
+      "and.neq.attr:x.true",
+      "and.contains.attr:x.a",
+      "or.not_contains.attr:x.a",
+      "and.gt.attr:x.1",
+      "and.is_empty.attr:x",
+      "and.is_not_empty.attr:x",
+      "and.array_contains.attr:x.a",
+      "and.array_not_contains.attr:x.a",
+      "and.array_empty.attr:x",
+      "and.array_not_empty.attr:x",
   };
   std::vector<Sort> sorts = {Sort{}, ParseSort("city", "desc").value(),
                              ParseSort("attr:x", "asc").value(), ParseSort("name", "desc").value()};

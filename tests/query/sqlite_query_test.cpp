@@ -102,13 +102,16 @@ std::vector<Row> Leads() {
   r->phone = "+33 1 23 45";
   r->review_count = 10;
   r->tags = {"VIP", "b2b"};
-  r->attrs = {{"industry", "text", R"("Software")"}, {"employees", "number", "500"},
-              {"active", "bool", "true"}, {"langs", "list", R"(["FR","en"])"}};
+  r->attrs = {{"industry", "text", R"("Software")"},
+              {"employees", "number", "500"},
+              {"active", "bool", "true"},
+              {"langs", "list", R"(["FR","en"])"}};
   r = set(2, "Globex", "Z\xC3\x9CRICH", 3.0, 50, 200, 47.3769, 8.5417);  // ZÜRICH
   r->email = "info@globex.ch";
   r->review_count = 2;
   r->tags = {"b2c"};
-  r->attrs = {{"industry", "text", R"("Finance")"}, {"employees", "number", "50"},
+  r->attrs = {{"industry", "text", R"("Finance")"},
+              {"employees", "number", "50"},
               {"active", "bool", "false"}};
   r = set(3, "Initech", "z\xC3\xBCrich", kNoNumber, 20, 300, kNoNumber, kNoNumber);  // zürich
   r->attrs = {{"industry", "text", R"("software")"}, {"langs", "list", "[]"}};
@@ -118,7 +121,7 @@ std::vector<Row> Leads() {
   r = set(5, "Hooli", "", 1.0, 10, 500, 52.4, 13.1);  // Potsdam, about 25 km from Berlin
   r->phone = "";
   r->attrs = {{"mixed", "number", "3"}};
-  r->tags = {"\xC3\x89T\xC3\x89"};  // ÉTÉ
+  r->tags = {"\xC3\x89T\xC3\x89"};                                             // ÉTÉ
   r = set(6, "Stark 100%", "Berlin", kNoNumber, 70, 600, -33.8688, 151.2093);  // Sydney
   r->description = "50% off_now";
   r->attrs = {{"mixed", "bool", "true"}};
@@ -138,7 +141,9 @@ std::vector<Row> Leads() {
 }
 
 SqlValue Text(const OptText& text) { return text ? SqlValue(*text) : SqlValue(nullptr); }
-SqlValue Folded(const OptText& text) { return text ? SqlValue(FoldText(*text)) : SqlValue(nullptr); }
+SqlValue Folded(const OptText& text) {
+  return text ? SqlValue(FoldText(*text)) : SqlValue(nullptr);
+}
 SqlValue Number(const OptNumber& n) { return n ? SqlValue(*n) : SqlValue(nullptr); }
 
 class TestDb {
@@ -164,13 +169,32 @@ class TestDb {
     nlohmann::json tags_fold = nlohmann::json::array();
     for (const std::string& tag : row.tags) tags_fold.push_back(FoldText(tag));
     std::vector<SqlValue> values = {
-        std::string(account), row.id, row.name, std::string("web"), Text(row.description),
-        Text(row.email), Text(row.phone), Text(row.city), std::string("new"),
-        FoldText(row.name), std::string("web"), Folded(row.description), Folded(row.email),
-        Folded(row.phone), Folded(row.city), std::string("new"), Number(row.lat),
-        Number(row.lng), Number(row.rating),
-        row.review_count ? SqlValue(*row.review_count) : SqlValue(nullptr), row.score,
-        row.created_at, row.created_at, row.created_at, tags.dump(), tags_fold.dump()};
+        std::string(account),
+        row.id,
+        row.name,
+        std::string("web"),
+        Text(row.description),
+        Text(row.email),
+        Text(row.phone),
+        Text(row.city),
+        std::string("new"),
+        FoldText(row.name),
+        std::string("web"),
+        Folded(row.description),
+        Folded(row.email),
+        Folded(row.phone),
+        Folded(row.city),
+        std::string("new"),
+        Number(row.lat),
+        Number(row.lng),
+        Number(row.rating),
+        row.review_count ? SqlValue(*row.review_count) : SqlValue(nullptr),
+        row.score,
+        row.created_at,
+        row.created_at,
+        row.created_at,
+        tags.dump(),
+        tags_fold.dump()};
     Run("INSERT INTO leads (account_id, id, name, source, description, email, phone, city,"
         " status, name_fold, source_fold, description_fold, email_fold, phone_fold, city_fold,"
         " status_fold, latitude, longitude, rating, review_count, score, created_at, updated_at,"
@@ -282,9 +306,7 @@ TEST_F(SqliteQuery, MathFunctionsAreAvailable) {
   ASSERT_EQ(rows.size(), 1u);
 }
 
-TEST_F(SqliteQuery, NoFilterListsTheWholeAccountOnly) {
-  EXPECT_EQ(List({}), AllBut({}));
-}
+TEST_F(SqliteQuery, NoFilterListsTheWholeAccountOnly) { EXPECT_EQ(List({}), AllBut({})); }
 
 TEST_F(SqliteQuery, TextOperators) {
   const std::vector<FilterCase> cases = {
@@ -295,15 +317,16 @@ TEST_F(SqliteQuery, TextOperators) {
       {{"and.eq.city.zu\xCC\x88rich"}, {"cl_02", "cl_03"}},  // decomposed ü
       {{"and.eq.email.john.doe@acme.com"}, {"cl_01"}},
       {{"and.eq.email.peter@oscorp.com"}, {"cl_12"}},
-      {{"and.eq.city"}, {"cl_05"}},  // no value: equals ""
+      {{"and.eq.city"}, {"cl_05"}},                                   // no value: equals ""
       {{"and.neq.city.paris"}, AllBut({"cl_01", "cl_08", "cl_10"})},  // NULL cities included
       {{"and.contains.email.ACME"}, {"cl_01"}},
       {{"and.contains.email.@"}, {"cl_01", "cl_02", "cl_12"}},
       {{"and.contains.name.%"}, {"cl_06"}},  // % is literal
       {{"and.contains.name._"}, {"cl_07"}},  // _ is literal
       {{"and.contains.description.% off_"}, {"cl_06"}},
-      {{"and.contains.city."}, {"cl_01", "cl_02", "cl_03", "cl_05", "cl_06", "cl_07", "cl_08",
-                                "cl_09", "cl_10"}},  // "" is in every non-NULL text
+      {{"and.contains.city."},
+       {"cl_01", "cl_02", "cl_03", "cl_05", "cl_06", "cl_07", "cl_08", "cl_09",
+        "cl_10"}},  // "" is in every non-NULL text
       {{"and.not_contains.email.acme"}, AllBut({"cl_01"})},
       {{"and.starts_with.name.STARK"}, {"cl_06"}},
       {{"and.starts_with.email.peter@"}, {"cl_12"}},
@@ -345,7 +368,7 @@ TEST_F(SqliteQuery, TagOperators) {
       {{"and.array_contains.tags.vip"}, {"cl_01", "cl_04", "cl_07"}},
       {{"and.array_contains.tags.VIP"}, {"cl_01", "cl_04", "cl_07"}},
       {{"and.array_contains.tags.\xC3\xA9t\xC3\xA9"}, {"cl_05"}},  // "été" matches "ÉTÉ"
-      {{"and.array_contains.tags.vi"}, {}},                       // whole elements only
+      {{"and.array_contains.tags.vi"}, {}},                        // whole elements only
       {{"and.array_not_contains.tags.vip"}, AllBut({"cl_01", "cl_04", "cl_07"})},
       {{"and.array_empty.tags"}, {"cl_03", "cl_06", "cl_08", "cl_09", "cl_10", "cl_11", "cl_12"}},
       {{"and.array_not_empty.tags"}, {"cl_01", "cl_02", "cl_04", "cl_05", "cl_07"}},
@@ -362,10 +385,10 @@ TEST_F(SqliteQuery, LocationOperators) {
       {{"and.within_radius.location.0,-180,20"}, {"cl_11", "cl_12"}},
       {{"and.within_radius.location.0,179.95,1"}, {}},
       // Near a pole, the box has no longitude bound.
-      {{"and.within_radius.location.89.9,0,20000"}, {"cl_01", "cl_02", "cl_04", "cl_05", "cl_06",
-                                                     "cl_09", "cl_11", "cl_12"}},
-      {{"and.is_set.location"}, {"cl_01", "cl_02", "cl_04", "cl_05", "cl_06", "cl_09", "cl_11",
-                                 "cl_12"}},
+      {{"and.within_radius.location.89.9,0,20000"},
+       {"cl_01", "cl_02", "cl_04", "cl_05", "cl_06", "cl_09", "cl_11", "cl_12"}},
+      {{"and.is_set.location"},
+       {"cl_01", "cl_02", "cl_04", "cl_05", "cl_06", "cl_09", "cl_11", "cl_12"}},
       {{"and.is_not_set.location"}, {"cl_03", "cl_07", "cl_08", "cl_10"}},
   };
   ExpectCases(this, cases, [this](std::vector<std::string> f) { return List(std::move(f)); });
@@ -448,8 +471,7 @@ TEST_F(SqliteQuery, AttributeOperators) {
 
 TEST_F(SqliteQuery, CombinesAndWithAtLeastOneOr) {
   const std::vector<FilterCase> cases = {
-      {{"and.eq.city.paris", "or.eq.rating.4.5", "or.eq.name.tyrell"},
-       {"cl_01", "cl_08", "cl_10"}},
+      {{"and.eq.city.paris", "or.eq.rating.4.5", "or.eq.name.tyrell"}, {"cl_01", "cl_08", "cl_10"}},
       {{"or.eq.city.london", "or.eq.city.gotham"}, {"cl_07", "cl_09"}},
       {{"and.eq.city.paris", "or.eq.name.Acme", "or.eq.name.TYRELL"}, {"cl_01", "cl_10"}},
       {{"and.gt.rating.1", "and.lt.rating.5"}, {"cl_01", "cl_02", "cl_08", "cl_09"}},
@@ -523,8 +545,8 @@ Paged PageThrough(TestDb& db, const ListQuery& base, int limit,
     ++result.pages;
     for (const auto& row : rows) result.ids.push_back(row.first);
     if (!has_more || result.pages > 100) break;
-    cursor_text = EncodeCursor(CursorAfter(base.sort, rows.back().second, rows.back().first),
-                               kSecret);
+    cursor_text =
+        EncodeCursor(CursorAfter(base.sort, rows.back().second, rows.back().first), kSecret);
     if (between_pages) between_pages(result.pages);
   }
   return result;
@@ -532,11 +554,12 @@ Paged PageThrough(TestDb& db, const ListQuery& base, int limit,
 
 TEST_F(SqliteQuery, PagingYieldsEveryRowExactlyOnce) {
   const std::vector<std::pair<std::string, std::string>> sorts = {
-      {"created_at", "asc"}, {"created_at", "desc"}, {"rating", "asc"},  {"rating", "desc"},
-      {"city", "asc"},       {"city", "desc"},       {"name", "asc"},    {"score", "desc"},
-      {"email", "asc"},      {"review_count", "desc"}, {"attr:employees", "asc"},
-      {"attr:employees", "desc"}, {"attr:industry", "asc"}, {"attr:industry", "desc"},
-      {"attr:langs", "asc"}, {"attr:mixed", "asc"}, {"attr:mixed", "desc"}};
+      {"created_at", "asc"},    {"created_at", "desc"},    {"rating", "asc"},
+      {"rating", "desc"},       {"city", "asc"},           {"city", "desc"},
+      {"name", "asc"},          {"score", "desc"},         {"email", "asc"},
+      {"review_count", "desc"}, {"attr:employees", "asc"}, {"attr:employees", "desc"},
+      {"attr:industry", "asc"}, {"attr:industry", "desc"}, {"attr:langs", "asc"},
+      {"attr:mixed", "asc"},    {"attr:mixed", "desc"}};
   const std::vector<std::vector<std::string>> filter_sets = {
       {}, {"or.is_empty.city", "or.gt.rating.2"}, {"and.neq.attr:industry.finance"}};
   for (const auto& [field, order] : sorts) {
@@ -573,8 +596,8 @@ TEST_F(SqliteQuery, PagingStaysCorrectWhileRowsChange) {
       db_.Delete("cl_02");  // already seen: no effect on later pages
     }
   });
-  EXPECT_EQ(paged.ids, (Ids{"cl_01", "cl_02", "cl_03", "cl_04", "cl_06", "cl_07", "cl_08",
-                            "cl_09", "cl_10", "cl_11", "cl_12", "cl_21"}));
+  EXPECT_EQ(paged.ids, (Ids{"cl_01", "cl_02", "cl_03", "cl_04", "cl_06", "cl_07", "cl_08", "cl_09",
+                            "cl_10", "cl_11", "cl_12", "cl_21"}));
 }
 
 TEST_F(SqliteQuery, DefaultPageSeeksTheCreatedIndex) {

@@ -74,9 +74,8 @@ std::optional<int64_t> Statement::OptInt(int col) const {
 core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
                                                            int busy_timeout_ms) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
@@ -87,9 +86,10 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
   // WAL lets readers run beside the single writer; NORMAL sync in WAL mode keeps every
   // committed transaction across a process crash (a power loss may lose the last ones:
   // docs/OPERATIONS.md).
-  KLOZEO_TRY(conn->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-                        "PRAGMA cache_size=-32000;"));
+  KLOZEO_TRY(
+      conn->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                 "PRAGMA cache_size=-32000;"));
   return conn;
 }
 
@@ -121,6 +121,11 @@ core::Status Connection::Exec(const char* sql) {
     return core::Error::Internal("sqlite exec failed: " + msg);
   }
   return core::Ok();
+}
+
+core::Status Connection::RunCached(const char* sql) {
+  KLOZEO_ASSIGN_OR_RETURN(auto stmt, Prepare(sql));
+  return stmt.Run();
 }
 
 int64_t Connection::Changes() const { return sqlite3_changes64(db_); }

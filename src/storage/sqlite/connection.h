@@ -29,7 +29,9 @@ class Statement {
 
   // Binding, 1-based like SQLite.
   Statement& Bind(int index, std::string_view text);
-  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, const std::string& text) {
+    return Bind(index, std::string_view(text));
+  }
   Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, double value);
@@ -61,7 +63,8 @@ class Statement {
 class Connection {
  public:
   /// Opens (creating if needed) the file with WAL, foreign keys and a busy timeout.
-  static core::Result<std::unique_ptr<Connection>> Open(const std::string& path, int busy_timeout_ms);
+  static core::Result<std::unique_ptr<Connection>> Open(const std::string& path,
+                                                        int busy_timeout_ms);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -69,8 +72,10 @@ class Connection {
   /// A cached prepared statement for `sql` (the text must outlive the connection: use
   /// constants).
   core::Result<Statement> Prepare(const char* sql);
-  /// Runs one or more statements without results (DDL, BEGIN, COMMIT).
+  /// Runs one or more statements without results (DDL, migrations).
   core::Status Exec(const char* sql);
+  /// Runs one statement without results through the statement cache (BEGIN, COMMIT, ...).
+  core::Status RunCached(const char* sql);
   /// Rows changed by the last statement.
   int64_t Changes() const;
   /// An Error describing the connection's last failure.

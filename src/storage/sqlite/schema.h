@@ -92,10 +92,10 @@ CREATE TABLE lead_attributes (
   value TEXT NOT NULL,
   value_fold TEXT,
   value_num REAL,
-  PRIMARY KEY (account_id, lead_id, name),
+  PRIMARY KEY (account_id, lead_id, id),
   FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX lead_attributes_id ON lead_attributes (account_id, id);
+CREATE UNIQUE INDEX lead_attributes_name ON lead_attributes (account_id, lead_id, name);
 CREATE INDEX lead_attributes_fold ON lead_attributes (account_id, name, value_fold);
 CREATE INDEX lead_attributes_num ON lead_attributes (account_id, name, value_num);
 CREATE TABLE notes (

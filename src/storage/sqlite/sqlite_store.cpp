@@ -23,9 +23,9 @@ using nlohmann::json;
 
 // ---- SQL, one constant per statement (the statement cache is keyed by these pointers) ----
 
-#define KLOZEO_LEAD_COLUMNS                                                                   \
-  "id, name, source, description, email, phone, website, address, city, state, country, "    \
-  "postal_code, category, source_id, logo_url, status, latitude, longitude, rating, "         \
+#define KLOZEO_LEAD_COLUMNS                                                               \
+  "id, name, source, description, email, phone, website, address, city, state, country, " \
+  "postal_code, category, source_id, logo_url, status, latitude, longitude, rating, "     \
   "review_count, tags, score, created_at, updated_at, last_interaction_at"
 
 constexpr const char* kInsertLead =
@@ -47,22 +47,27 @@ constexpr const char* kUpdateLead =
     "country_fold = ?36, postal_code_fold = ?37, category_fold = ?38, source_id_fold = ?39, "
     "logo_url_fold = ?40, status_fold = ?41, tags_fold = ?42 WHERE account_id = ?1 AND id = ?2";
 
+// A lead row plus its attributes as one JSON array of [id, name, type, value] (in id order:
+// the primary key's order), so a lead is read with a single statement.
+#define KLOZEO_LEAD_SELECT                                                                  \
+  KLOZEO_LEAD_COLUMNS                                                                       \
+  ", (SELECT json_group_array(json_array(a.id, a.name, a.type, json(a.value))) "            \
+  "FROM lead_attributes a WHERE a.account_id = leads.account_id AND a.lead_id = leads.id) " \
+  "AS attributes"
+
 constexpr const char* kGetLead =
-    "SELECT " KLOZEO_LEAD_COLUMNS " FROM leads WHERE account_id = ?1 AND id = ?2";
+    "SELECT " KLOZEO_LEAD_SELECT " FROM leads WHERE account_id = ?1 AND id = ?2";
 constexpr const char* kListLeadsFirst =
-    "SELECT " KLOZEO_LEAD_COLUMNS
+    "SELECT " KLOZEO_LEAD_SELECT
     " FROM leads WHERE account_id = ?1 ORDER BY created_at, id LIMIT ?2";
 constexpr const char* kListLeadsAfter =
-    "SELECT " KLOZEO_LEAD_COLUMNS
+    "SELECT " KLOZEO_LEAD_SELECT
     " FROM leads WHERE account_id = ?1 AND (created_at > ?2 OR (created_at = ?2 AND id > ?3)) "
     "ORDER BY created_at, id LIMIT ?4";
 constexpr const char* kDeleteLead = "DELETE FROM leads WHERE account_id = ?1 AND id = ?2";
 constexpr const char* kCountLeads =
     "SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE account_id = ?1 LIMIT ?2)";
 
-constexpr const char* kSelectAttributes =
-    "SELECT id, name, type, value FROM lead_attributes WHERE account_id = ?1 AND lead_id = ?2 "
-    "ORDER BY id";
 constexpr const char* kDeleteAttributes =
     "DELETE FROM lead_attributes WHERE account_id = ?1 AND lead_id = ?2";
 constexpr const char* kInsertAttribute =
@@ -103,6 +108,7 @@ constexpr const char* kFindAccountByKey =
 constexpr const char* kGetMeta = "SELECT value FROM meta WHERE key = ?1";
 constexpr const char* kInsertMeta = "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)";
 
+#undef KLOZEO_LEAD_SELECT
 #undef KLOZEO_LEAD_COLUMNS
 
 std::optional<std::string> Folded(const std::optional<std::string>& text) {
@@ -153,6 +159,19 @@ Result<Lead> ReadLead(const Statement& s) {
   lead.created_at = s.Int(22);
   lead.updated_at = s.Int(23);
   lead.last_interaction_at = s.Int(24);
+  json attributes = json::parse(s.Text(25), nullptr, false);
+  if (attributes.is_array()) {
+    for (auto& a : attributes) {
+      if (!a.is_array() || a.size() != 4) continue;
+      domain::Attribute attr;
+      attr.id = a[0].get<std::string>();
+      attr.name = a[1].get<std::string>();
+      attr.type = domain::ParseAttributeType(a[2].get<std::string>())
+                      .value_or(domain::AttributeType::kText);
+      attr.value = std::move(a[3]);
+      lead.attributes.push_back(std::move(attr));
+    }
+  }
   return lead;
 }
 
@@ -215,16 +234,21 @@ class Pool {
 
 class SqliteTx final : public Tx {
  public:
-  SqliteTx(Pool* pool, std::unique_ptr<Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+  // A write Tx holds the write lock from BEGIN IMMEDIATE on. A read Tx opens no transaction:
+  // each of its statements reads a consistent snapshot on its own (a lead and its attributes
+  // are one statement), which spares two lock round trips per request.
+  SqliteTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
+      : pool_(pool), conn_(std::move(conn)), done_(!in_transaction) {}
   ~SqliteTx() override {
     if (!done_) {
-      (void)conn_->Exec("ROLLBACK");
+      (void)conn_->RunCached("ROLLBACK");
     }
     pool_->Release(std::move(conn_));
   }
 
   Status Commit() override {
-    KLOZEO_TRY(conn_->Exec("COMMIT"));
+    if (done_) return core::Ok();
+    KLOZEO_TRY(conn_->RunCached("COMMIT"));
     done_ = true;
     return core::Ok();
   }
@@ -256,7 +280,11 @@ class SqliteTx final : public Tx {
 
   Status InsertApiKey(const domain::ApiKey& k) override {
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kInsertKey));
-    s.Bind(1, k.account_id).Bind(2, k.id).Bind(3, k.key_hash).Bind(4, k.prefix).Bind(5, k.created_at);
+    s.Bind(1, k.account_id)
+        .Bind(2, k.id)
+        .Bind(3, k.key_hash)
+        .Bind(4, k.prefix)
+        .Bind(5, k.created_at);
     return s.Run();
   }
 
@@ -307,7 +335,6 @@ class SqliteTx final : public Tx {
       if (!row) return lead;
       KLOZEO_ASSIGN_OR_RETURN(lead, ReadLead(s));
     }
-    KLOZEO_TRY(LoadAttributes(account_id, *lead));
     return lead;
   }
 
@@ -364,14 +391,17 @@ class SqliteTx final : public Tx {
       page.leads.pop_back();
       page.has_more = true;
     }
-    for (auto& lead : page.leads) KLOZEO_TRY(LoadAttributes(account_id, lead));
     return page;
   }
 
   Status InsertNote(std::string_view account_id, const domain::Note& n) override {
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kInsertNote));
-    s.Bind(1, account_id).Bind(2, n.id).Bind(3, n.lead_id).Bind(4, n.content)
-        .Bind(5, n.created_at).Bind(6, n.updated_at);
+    s.Bind(1, account_id)
+        .Bind(2, n.id)
+        .Bind(3, n.lead_id)
+        .Bind(4, n.content)
+        .Bind(5, n.created_at)
+        .Bind(6, n.updated_at);
     return s.Run();
   }
 
@@ -414,8 +444,12 @@ class SqliteTx final : public Tx {
   Status InsertAttributes(std::string_view account_id, const Lead& lead) {
     for (const auto& a : lead.attributes) {
       KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kInsertAttribute));
-      s.Bind(1, account_id).Bind(2, lead.id).Bind(3, a.id).Bind(4, a.name)
-          .Bind(5, domain::AttributeTypeName(a.type)).Bind(6, a.value.dump());
+      s.Bind(1, account_id)
+          .Bind(2, lead.id)
+          .Bind(3, a.id)
+          .Bind(4, a.name)
+          .Bind(5, domain::AttributeTypeName(a.type))
+          .Bind(6, a.value.dump());
       if (a.type == domain::AttributeType::kText) {
         s.Bind(7, core::FoldText(a.value.get_ref<const std::string&>()));
       } else {
@@ -433,22 +467,6 @@ class SqliteTx final : public Tx {
     return core::Ok();
   }
 
-  Status LoadAttributes(std::string_view account_id, Lead& lead) {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kSelectAttributes));
-    s.Bind(1, account_id).Bind(2, lead.id);
-    while (true) {
-      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      domain::Attribute a;
-      a.id = s.Text(0);
-      a.name = s.Text(1);
-      a.type = domain::ParseAttributeType(s.Text(2)).value_or(domain::AttributeType::kText);
-      a.value = json::parse(s.Text(3), nullptr, false);
-      lead.attributes.push_back(std::move(a));
-    }
-    return core::Ok();
-  }
-
   Pool* pool_;
   std::unique_ptr<Connection> conn_;
   bool done_ = false;
@@ -462,12 +480,14 @@ class SqliteDatabase final : public Database {
     KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
     // IMMEDIATE takes the write lock up front, so read-then-write transactions (cap checks,
     // dedup) never fail half-way with SQLITE_BUSY.
-    auto status = conn->Exec(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
-    if (!status.ok()) {
-      pool_.Release(std::move(conn));
-      return std::move(status).error();
+    if (mode == TxMode::kWrite) {
+      auto status = conn->RunCached("BEGIN IMMEDIATE");
+      if (!status.ok()) {
+        pool_.Release(std::move(conn));
+        return std::move(status).error();
+      }
     }
-    return std::unique_ptr<Tx>(new SqliteTx(&pool_, std::move(conn)));
+    return std::unique_ptr<Tx>(new SqliteTx(&pool_, std::move(conn), mode == TxMode::kWrite));
   }
 
   Status Ping() override {
@@ -497,6 +517,28 @@ class SqliteDatabase final : public Database {
     return value;
   }
 
+  Result<std::optional<domain::Account>> FindAccountByKeyHash(std::string_view key_hash) override {
+    // One statement, so no explicit transaction: this runs on every request.
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    Result<std::optional<domain::Account>> out = std::optional<domain::Account>();
+    {
+      auto s = conn->Prepare(kFindAccountByKey);
+      if (!s.ok()) {
+        out = std::move(s).error();
+      } else {
+        s->Bind(1, key_hash);
+        auto row = s->Step();
+        if (!row.ok()) {
+          out = std::move(row).error();
+        } else if (*row) {
+          out = std::optional<domain::Account>(ReadAccount(*s));
+        }
+      }
+    }
+    pool_.Release(std::move(conn));
+    return out;
+  }
+
   std::string_view Dialect() const override { return "sqlite"; }
 
   Status Migrate() {
@@ -508,8 +550,9 @@ class SqliteDatabase final : public Database {
 
  private:
   static Status MigrateOn(Connection& conn) {
-    KLOZEO_TRY(conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                         "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
+    KLOZEO_TRY(
+        conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                  "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
     KLOZEO_TRY(conn.Exec("BEGIN IMMEDIATE"));
     int64_t current = 0;
     {
@@ -523,8 +566,9 @@ class SqliteDatabase final : public Database {
       if (m.version <= current) continue;
       auto applied = conn.Exec(m.sql);
       if (applied.ok()) {
-        auto s = conn.Prepare("INSERT INTO schema_migrations (version, applied_at) "
-                              "VALUES (?1, strftime('%s','now'))");
+        auto s = conn.Prepare(
+            "INSERT INTO schema_migrations (version, applied_at) "
+            "VALUES (?1, strftime('%s','now'))");
         if (!s.ok()) {
           applied = std::move(s).error();
         } else {

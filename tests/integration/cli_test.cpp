@@ -1,0 +1,193 @@
+// The real `klozeo` binary: account and key commands, bootstrap, serve and SIGTERM.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/test_server.h"
+
+namespace klozeo::testing {
+namespace {
+
+struct CmdResult {
+  int exit_code = -1;
+  std::string out;
+};
+
+/// Runs the binary with `args` (shell-quoted by the caller), capturing stdout.
+CmdResult Klozeo(const std::string& args, const std::string& env = "") {
+  std::string cmd = env + " " + KLOZEO_BINARY + " " + args + " 2>/dev/null";
+  CmdResult run;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return run;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) run.out.append(buf.data(), n);
+  int status = pclose(p);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::string LastLine(const std::string& s) {
+  std::string t = s;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  return t.substr(t.rfind('\n') == std::string::npos ? 0 : t.rfind('\n') + 1);
+}
+
+/// A `klozeo serve` child process; stdout is read until the "listening" line gives the port.
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& db,
+               const std::vector<std::pair<std::string, std::string>>& env = {}) {
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      close(fds[0]);
+      for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+      execl(KLOZEO_BINARY, KLOZEO_BINARY, "serve", "--listen", "127.0.0.1:0", "--db", db.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    out_ = fdopen(fds[0], "r");
+    char line[4096];
+    while (fgets(line, sizeof line, out_) != nullptr) {
+      std::string l(line);
+      output_ += l;
+      auto pos = l.find("listening on http://127.0.0.1:");
+      if (pos != std::string::npos) {
+        port_ = static_cast<uint16_t>(std::stoi(l.substr(pos + 30)));
+        break;
+      }
+    }
+  }
+  ~ServeProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_ != nullptr) fclose(out_);
+  }
+  /// SIGTERM, then the exit code.
+  int Terminate() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  uint16_t port() const { return port_; }
+  const std::string& output() const { return output_; }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  uint16_t port_ = 0;
+  std::string output_;
+};
+
+TEST(Cli, AccountsAndKeysLifecycle) {
+  TempDir dir;
+  std::string db = "sqlite:" + (dir.path() / "k.db").string();
+  CmdResult created = Klozeo("accounts create --db " + db + " --name acme --plan pro");
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+  std::string key = LastLine(created.out);
+  EXPECT_EQ(key.rfind("sk_live_", 0), 0u) << created.out;
+  EXPECT_EQ(key.size(), 40u);
+
+  EXPECT_EQ(Klozeo("accounts create --db " + db + " --name acme --plan pro").exit_code, 1)
+      << "duplicate name";
+  EXPECT_EQ(Klozeo("accounts create --db " + db + " --name x --plan gold").exit_code, 2)
+      << "unknown plan";
+  CmdResult listed = Klozeo("accounts list --db " + db);
+  EXPECT_NE(listed.out.find("acme\tpro"), std::string::npos) << listed.out;
+
+  CmdResult second = Klozeo("keys create --db " + db + " --account acme");
+  ASSERT_EQ(second.exit_code, 0);
+  std::string key2 = LastLine(second.out);
+  EXPECT_EQ(key2.rfind("sk_live_", 0), 0u);
+  CmdResult keys = Klozeo("keys list --db " + db + " --account acme");
+  EXPECT_EQ(keys.out.find(key.substr(8)), std::string::npos) << "secrets are never listed";
+  EXPECT_EQ(std::count(keys.out.begin(), keys.out.end(), '\n'), 2);
+  std::string first_key_id = keys.out.substr(0, keys.out.find('\t'));
+
+  // Serve, use both keys, revoke one from the command line while it runs.
+  ServeProcess serve(db);
+  ASSERT_NE(serve.port(), 0) << serve.output();
+  EXPECT_EQ(HttpClient(serve.port(), key).Get("/api/v1/leads").status, 200);
+  EXPECT_EQ(HttpClient(serve.port(), key2).Get("/api/v1/leads").status, 200);
+  ASSERT_EQ(Klozeo("keys revoke --db " + db + " --account acme --key " + first_key_id).exit_code,
+            0);
+  // The server trusts a verified key for --auth-cache-ms (default 1 s): the revocation from
+  // this other process takes effect within that time.
+  int status = 200;
+  auto revoked_at = std::chrono::steady_clock::now();
+  while (status == 200 && std::chrono::steady_clock::now() - revoked_at < std::chrono::seconds(5)) {
+    status = HttpClient(serve.port(), key).Get("/api/v1/leads").status;
+    if (status == 200) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status, 401);
+  EXPECT_LT(std::chrono::steady_clock::now() - revoked_at, std::chrono::milliseconds(2500));
+  EXPECT_EQ(HttpClient(serve.port(), key2).Get("/api/v1/leads").status, 200);
+  EXPECT_EQ(serve.Terminate(), 0);
+  EXPECT_NE(Klozeo("keys list --db " + db + " --account acme").out.find("revoked"),
+            std::string::npos);
+}
+
+TEST(Cli, FirstStartCreatesDefaultAccountAndPrintsItsKey) {
+  TempDir dir;
+  std::string db = (dir.path() / "fresh.db").string();  // a bare path means SQLite
+  std::string key;
+  {
+    ServeProcess serve(db);
+    ASSERT_NE(serve.port(), 0) << serve.output();
+    auto pos = serve.output().find("sk_live_");
+    ASSERT_NE(pos, std::string::npos) << serve.output();
+    key = serve.output().substr(pos, 40);
+    EXPECT_EQ(HttpClient(serve.port(), key).Get("/api/v1/leads").status, 200);
+    EXPECT_EQ(serve.Terminate(), 0);
+  }
+  // The second start finds the account and prints no key.
+  ServeProcess again(db);
+  ASSERT_NE(again.port(), 0);
+  EXPECT_EQ(again.output().find("sk_live_"), std::string::npos);
+  EXPECT_EQ(HttpClient(again.port(), key).Get("/api/v1/leads").status, 200);
+}
+
+TEST(Cli, BootstrapKeyIsIdempotent) {
+  TempDir dir;
+  std::string db = "sqlite:" + (dir.path() / "b.db").string();
+  const std::string key = "sk_live_0123456789abcdef0123456789abcdef";
+  for (int round = 0; round < 2; ++round) {
+    ServeProcess serve(db, {{"KLOZEO_BOOTSTRAP_KEY", key}});
+    ASSERT_NE(serve.port(), 0) << serve.output();
+    EXPECT_EQ(serve.output().find("sk_live_"), std::string::npos) << "nothing new to print";
+    auto r = HttpClient(serve.port(), key).Get("/api/v1/leads");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("x-ratelimit-limit"), "1000000000") << "default is on the unlimited plan";
+  }
+  CmdResult keys = Klozeo("keys list --db " + db + " --account default");
+  EXPECT_EQ(std::count(keys.out.begin(), keys.out.end(), '\n'), 1) << keys.out;
+}
+
+TEST(Cli, BadConfigurationExitsWithCode2) {
+  EXPECT_EQ(Klozeo("serve --listen nonsense --db /tmp/x-never.db").exit_code, 2);
+  EXPECT_EQ(Klozeo("serve --db ftp://nowhere").exit_code, 2);
+  EXPECT_EQ(Klozeo("serve --plan free:leads=abc --db /tmp/x-never.db").exit_code, 2);
+  EXPECT_EQ(Klozeo("frobnicate").exit_code, 2);
+  CmdResult help = Klozeo("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("serve"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace klozeo::testing

@@ -1,0 +1,73 @@
+#include <utility>
+
+#include "support/http_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <stdexcept>
+
+namespace klozeo::testing {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+HttpResult HttpClient::Send(const std::string& method, const std::string& target,
+                            const std::string& body,
+                            const std::vector<std::pair<std::string, std::string>>& headers) const {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(std::chrono::seconds(30));
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port_));
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  if (req.method() == bhttp::verb::unknown) req.method_string(method);
+  if (!key_.empty()) req.set("X-API-Key", key_);
+  if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
+  for (const auto& [k, v] : headers) req.set(k, v);
+  req.body() = body;
+  req.prepare_payload();
+  bhttp::write(stream, req);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(1ull << 32);
+  if (method == "HEAD") parser.skip(true);
+  bhttp::read(stream, buffer, parser);
+  auto res = parser.release();
+  HttpResult out;
+  out.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers[name] = std::string(f.value());
+  }
+  out.body = std::move(res.body());
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  return out;
+}
+
+std::string RawExchange(uint16_t port, const std::string& bytes, int timeout_ms) {
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(std::chrono::milliseconds(timeout_ms));
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  beast::error_code ec;
+  net::write(stream.socket(), net::buffer(bytes), ec);
+  std::string out;
+  char buf[4096];
+  while (true) {
+    stream.expires_after(std::chrono::milliseconds(timeout_ms));
+    size_t n = stream.read_some(net::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  return out;
+}
+
+}  // namespace klozeo::testing

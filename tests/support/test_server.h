@@ -1,0 +1,59 @@
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/wiring.h"
+#include "core/clock.h"
+#include "support/http_client.h"
+
+namespace klozeo::testing {
+
+/// A fresh temporary directory, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// The real server, in this process, on 127.0.0.1:<free port> over a temp SQLite file.
+/// Time comes from a ManualClock the test can move.
+class TestServer {
+ public:
+  struct Options {
+    bool sdk_compat = false;
+    std::vector<std::string> plan_overrides;
+    size_t max_body_bytes = 10 * 1024 * 1024;
+    int threads = 2;
+  };
+  TestServer() : TestServer(Options{}) {}
+  explicit TestServer(Options options);
+  ~TestServer();
+
+  uint16_t port() const { return app_->port(); }
+  /// Creates an account on `plan` and returns a client holding its key.
+  HttpClient NewAccount(const std::string& plan = "unlimited");
+  /// A client without a key.
+  HttpClient Anonymous() const { return HttpClient(port()); }
+  core::ManualClock& clock() { return clock_; }
+  app::Services& services() { return app_->services(); }
+  /// Stops the server gracefully and waits for it.
+  void Stop();
+
+ private:
+  TempDir dir_;
+  core::ManualClock clock_;
+  std::unique_ptr<app::ServerApp> app_;
+  std::thread runner_;
+  int accounts_ = 0;
+};
+
+}  // namespace klozeo::testing
