@@ -1,5 +1,6 @@
 #include "domain/lead_codec.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "core/ids.h"
@@ -293,29 +294,137 @@ json AttributeToJson(const Attribute& a) {
       {"id", a.id}, {"name", a.name}, {"type", AttributeTypeName(a.type)}, {"value", a.value}};
 }
 
-json LeadToJson(const Lead& lead) {
-  json j = json::object();
-  j["id"] = lead.id;
-  j["name"] = lead.name;
-  j["source"] = lead.source;
-  for (int i = 0; i < kTextFieldCount; ++i) {
-    j[kTextFieldNames[i]] = lead.text[i] ? json(*lead.text[i]) : json(nullptr);
+namespace {
+
+void AppendString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[(c >> 4) & 0xF]);
+          out.push_back(kHex[c & 0xF]);
+        } else {
+          out.push_back(c);  // stored text is valid UTF-8: validated on the way in
+        }
+    }
   }
-  auto opt = [](const auto& o) { return o ? json(*o) : json(nullptr); };
-  j["latitude"] = opt(lead.latitude);
-  j["longitude"] = opt(lead.longitude);
-  j["rating"] = opt(lead.rating);
-  j["review_count"] = opt(lead.review_count);
-  j["tags"] = lead.tags;
-  j["status"] = LeadStatusName(lead.status);
-  json attrs = json::array();
-  for (const auto& a : lead.attributes) attrs.push_back(AttributeToJson(a));
-  j["attributes"] = std::move(attrs);
-  j["score"] = lead.score;
-  j["created_at"] = lead.created_at;
-  j["updated_at"] = lead.updated_at;
-  j["last_interaction_at"] = lead.last_interaction_at;
-  return j;
+  out.push_back('"');
+}
+
+void AppendNumber(std::string& out, double d) {
+  // nlohmann's own formatting, so numbers read exactly as they would from json::dump.
+  out += json(d).dump();
+}
+
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void AppendKey(std::string& out, std::string_view key) {
+  out.push_back('"');
+  out += key;
+  out += "\":";
+}
+
+}  // namespace
+
+void AppendLeadJson(std::string& out, const Lead& lead) {
+  out += "{";
+  AppendKey(out, "id");
+  AppendString(out, lead.id);
+  out += ",";
+  AppendKey(out, "name");
+  AppendString(out, lead.name);
+  out += ",";
+  AppendKey(out, "source");
+  AppendString(out, lead.source);
+  for (int i = 0; i < kTextFieldCount; ++i) {
+    out += ",";
+    AppendKey(out, kTextFieldNames[i]);
+    if (lead.text[i]) {
+      AppendString(out, *lead.text[i]);
+    } else {
+      out += "null";
+    }
+  }
+  auto opt_number = [&](std::string_view key, const std::optional<double>& v) {
+    out += ",";
+    AppendKey(out, key);
+    if (v) {
+      AppendNumber(out, *v);
+    } else {
+      out += "null";
+    }
+  };
+  opt_number("latitude", lead.latitude);
+  opt_number("longitude", lead.longitude);
+  opt_number("rating", lead.rating);
+  out += ",";
+  AppendKey(out, "review_count");
+  if (lead.review_count) {
+    AppendInt(out, *lead.review_count);
+  } else {
+    out += "null";
+  }
+  out += ",";
+  AppendKey(out, "tags");
+  out += "[";
+  for (size_t i = 0; i < lead.tags.size(); ++i) {
+    if (i > 0) out += ",";
+    AppendString(out, lead.tags[i]);
+  }
+  out += "],";
+  AppendKey(out, "status");
+  AppendString(out, LeadStatusName(lead.status));
+  out += ",";
+  AppendKey(out, "attributes");
+  out += "[";
+  for (size_t i = 0; i < lead.attributes.size(); ++i) {
+    const auto& a = lead.attributes[i];
+    if (i > 0) out += ",";
+    out += "{";
+    AppendKey(out, "id");
+    AppendString(out, a.id);
+    out += ",";
+    AppendKey(out, "name");
+    AppendString(out, a.name);
+    out += ",";
+    AppendKey(out, "type");
+    AppendString(out, AttributeTypeName(a.type));
+    out += ",";
+    AppendKey(out, "value");
+    out += a.value.dump(-1, ' ', false, json::error_handler_t::replace);
+    out += "}";
+  }
+  out += "],";
+  AppendKey(out, "score");
+  AppendNumber(out, lead.score);
+  out += ",";
+  AppendKey(out, "created_at");
+  AppendInt(out, lead.created_at);
+  out += ",";
+  AppendKey(out, "updated_at");
+  AppendInt(out, lead.updated_at);
+  out += ",";
+  AppendKey(out, "last_interaction_at");
+  AppendInt(out, lead.last_interaction_at);
+  out += "}";
+}
+
+json LeadToJson(const Lead& lead) {
+  std::string text;
+  AppendLeadJson(text, lead);
+  return json::parse(text);
 }
 
 json NoteToJson(const Note& n) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <random>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -56,6 +57,13 @@ Response Json(int status, const json& body) {
   return r;
 }
 
+Response LeadResponse(const domain::Lead& lead) {
+  Response r;
+  r.body.reserve(1024);
+  domain::AppendLeadJson(r.body, lead);
+  return r;
+}
+
 Response NoContent() {
   Response r;
   r.status = 204;
@@ -75,7 +83,16 @@ Result<int> ParseLimit(const Request& req) {
   return static_cast<int>(std::min<int64_t>(n, kMaxLimit));
 }
 
-std::string NewRequestId() { return core::RandomHex(8); }
+/// 16 hex characters. Request ids only need to be unique, not secret: a per-thread PRNG
+/// spares the CSPRNG's lock on every request.
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t v = rng();
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) id[static_cast<size_t>(i)] = kHex[v & 0xF];
+  return id;
+}
 
 /// Accepts a caller's X-Request-Id when it is short and plain, so traces can span systems.
 std::string RequestIdFor(const Request& req) {
@@ -213,13 +230,19 @@ void Api::AddRoutes() {
   Add("GET", "/api/v1/leads", true, [this](Context& c) -> Result<Response> {
     KLOZEO_ASSIGN_OR_RETURN(int limit, ParseLimit(c.request));
     KLOZEO_ASSIGN_OR_RETURN(auto page, leads_.List(c.principal, limit, c.request.Query("cursor")));
-    json leads = json::array();
-    for (const auto& lead : page.leads) leads.push_back(domain::LeadToJson(lead));
-    json body{{"leads", std::move(leads)},
-              {"next_cursor", page.next_cursor ? json(*page.next_cursor) : json(nullptr)},
-              {"has_more", page.next_cursor.has_value()},
-              {"count", page.leads.size()}};
-    return Json(200, body);
+    Response r;
+    r.body.reserve(page.leads.size() * 1024 + 128);
+    r.body = "{\"leads\":[";
+    for (size_t i = 0; i < page.leads.size(); ++i) {
+      if (i > 0) r.body += ",";
+      domain::AppendLeadJson(r.body, page.leads[i]);
+    }
+    r.body += "],\"next_cursor\":";
+    r.body += page.next_cursor ? Dump(json(*page.next_cursor)) : "null";
+    r.body += ",\"has_more\":";
+    r.body += page.next_cursor ? "true" : "false";
+    r.body += ",\"count\":" + std::to_string(page.leads.size()) + "}";
+    return r;
   });
 
   Add("POST", "/api/v1/leads", true, [this](Context& c) -> Result<Response> {
@@ -240,14 +263,14 @@ void Api::AddRoutes() {
 
   Add("GET", "/api/v1/leads/{id}", true, [this](Context& c) -> Result<Response> {
     KLOZEO_ASSIGN_OR_RETURN(auto lead, leads_.Get(c.principal, c.params.at("id")));
-    return Json(200, domain::LeadToJson(lead));
+    return LeadResponse(lead);
   });
 
   Add("PUT", "/api/v1/leads/{id}", true, [this](Context& c) -> Result<Response> {
     KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
     KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseLeadPatch(body, false));
     KLOZEO_ASSIGN_OR_RETURN(auto lead, leads_.Update(c.principal, c.params.at("id"), patch));
-    return Json(200, domain::LeadToJson(lead));
+    return LeadResponse(lead);
   });
 
   Add("DELETE", "/api/v1/leads/{id}", true, [this](Context& c) -> Result<Response> {

@@ -165,3 +165,39 @@ TEST(LeadCodec, NoteContent) {
 
 }  // namespace
 }  // namespace klozeo::domain
+
+namespace klozeo::domain {
+namespace {
+
+TEST(LeadCodec, JsonTextEscapesAndMatchesTheStructuredForm) {
+  Lead lead;
+  lead.id = "cl_x";
+  lead.name = "Quote \" backslash \\ newline \n tab \t bell \x07 caf\xC3\xA9";
+  lead.source = "s";
+  lead.text[kCity] = "Z\xC3\xBCrich";
+  lead.rating = 4.5;
+  lead.latitude = -33.8688;
+  lead.review_count = 12;
+  lead.score = 87.25;
+  lead.tags = {"a\"b", "vip"};
+  lead.attributes.push_back({"id1", "n", AttributeType::kObject, json{{"k", {1, 2.5, "x"}}}});
+  lead.created_at = 1703520000;
+  std::string text;
+  AppendLeadJson(text, lead);
+  json parsed = json::parse(text);
+  EXPECT_EQ(parsed["name"], lead.name);
+  EXPECT_EQ(parsed["city"], "Z\xC3\xBCrich");
+  EXPECT_EQ(parsed["rating"], 4.5);
+  EXPECT_EQ(parsed["latitude"], -33.8688);
+  EXPECT_EQ(parsed["review_count"], 12);
+  EXPECT_EQ(parsed["score"], 87.25);
+  EXPECT_EQ(parsed["tags"], json::array({"a\"b", "vip"}));
+  EXPECT_EQ(parsed["attributes"][0]["value"], json({{"k", {1, 2.5, "x"}}}));
+  EXPECT_TRUE(parsed["email"].is_null());
+  EXPECT_TRUE(parsed["longitude"].is_null());
+  EXPECT_NE(text.find("\"created_at\":1703520000"), std::string::npos) << "integer timestamps";
+  EXPECT_EQ(parsed.size(), 26u) << "every field, always";
+}
+
+}  // namespace
+}  // namespace klozeo::domain

@@ -607,6 +607,10 @@ class SqliteDatabase final : public Database {
 }  // namespace
 
 Result<std::unique_ptr<Database>> OpenDatabase(const Options& options) {
+  // Memory statistics take a global mutex on every allocation inside SQLite; we never read
+  // them. Must run before SQLite initialises, hence once per process, first.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto db = std::make_unique<SqliteDatabase>(options);
   KLOZEO_TRY(db->Migrate());
   return std::unique_ptr<Database>(std::move(db));
