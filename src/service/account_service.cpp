@@ -80,13 +80,16 @@ Result<domain::Principal> AccountService::Authenticate(std::string_view presente
     return Error::Unauthorized("missing API key: send it in the X-API-Key header");
   }
   if (presented_key.size() > 256) return Error::Unauthorized("invalid or revoked API key");
-  std::string hash = core::Sha256Hex(presented_key);
   const int64_t now = clock_.NowMillis();
+  // The cache is keyed by the presented key itself (memory only, never stored), so a hit
+  // costs no hashing.
+  std::string cache_key(presented_key);
   if (auth_cache_ms_ > 0) {
     std::lock_guard<std::mutex> lock(cache_mu_);
-    auto it = cache_.find(hash);
+    auto it = cache_.find(cache_key);
     if (it != cache_.end() && it->second.expires_ms > now) return it->second.principal;
   }
+  std::string hash = core::Sha256Hex(presented_key);
   KLOZEO_ASSIGN_OR_RETURN(auto account, db_.FindAccountByKeyHash(hash));
   if (!account) return Error::Unauthorized("invalid or revoked API key");
   const domain::PlanLimits* limits = plans_.Find(account->plan);
@@ -98,7 +101,7 @@ Result<domain::Principal> AccountService::Authenticate(std::string_view presente
     std::lock_guard<std::mutex> lock(cache_mu_);
     // Bounded: a flood of distinct valid keys cannot grow it without limit.
     if (cache_.size() >= 10000) cache_.clear();
-    cache_[hash] = CachedPrincipal{principal, now + auth_cache_ms_};
+    cache_[std::move(cache_key)] = CachedPrincipal{principal, now + auth_cache_ms_};
   }
   return principal;
 }

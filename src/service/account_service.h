@@ -62,7 +62,7 @@ class AccountService {
     int64_t expires_ms;
   };
   std::mutex cache_mu_;
-  std::unordered_map<std::string, CachedPrincipal> cache_;  ///< by key hash
+  std::unordered_map<std::string, CachedPrincipal> cache_;  ///< by presented key
 };
 
 /// `sk_live_` + 32 random hex characters.

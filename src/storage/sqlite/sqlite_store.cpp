@@ -48,12 +48,15 @@ constexpr const char* kUpdateLead =
     "logo_url_fold = ?40, status_fold = ?41, tags_fold = ?42 WHERE account_id = ?1 AND id = ?2";
 
 // A lead row plus its attributes as one JSON array of [id, name, type, value] (in id order:
-// the primary key's order), so a lead is read with a single statement.
-#define KLOZEO_LEAD_SELECT                                                                  \
-  KLOZEO_LEAD_COLUMNS                                                                       \
-  ", (SELECT json_group_array(json_array(a.id, a.name, a.type, json(a.value))) "            \
-  "FROM lead_attributes a WHERE a.account_id = leads.account_id AND a.lead_id = leads.id) " \
-  "AS attributes"
+// the primary key's order), so a lead is read with a single statement. The array is
+// concatenated as text: ids are UUIDs, names match [A-Za-z0-9_], types are fixed words and
+// values are stored as valid JSON, so nothing needs escaping (and SQLite parses no JSON).
+// A lead without attributes yields NULL.
+#define KLOZEO_LEAD_SELECT                                                                    \
+  KLOZEO_LEAD_COLUMNS                                                                         \
+  ", (SELECT '[' || group_concat('[\"' || a.id || '\",\"' || a.name || '\",\"' || a.type || " \
+  "'\",' || a.value || ']', ',') || ']' FROM lead_attributes a "                              \
+  "WHERE a.account_id = leads.account_id AND a.lead_id = leads.id) AS attributes"
 
 constexpr const char* kGetLead =
     "SELECT " KLOZEO_LEAD_SELECT " FROM leads WHERE account_id = ?1 AND id = ?2";
