@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
-#include <random>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "core/crypto.h"
 #include "core/ids.h"
