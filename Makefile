@@ -7,7 +7,7 @@ CMAKE_EXTRA := $(if $(CI),-DKLOZEO_WERROR=ON,)
 DB ?= sqlite:./klozeo.db
 FORMAT_DIRS := src tests bench
 
-.PHONY: all deps configure build run test bench format format-check clean
+.PHONY: all deps configure build run test bench fuzz format format-check clean
 
 all: build
 
@@ -31,6 +31,12 @@ test: build
 ## Benchmarks (not part of `make test`): writes bench/RESULTS.md.
 bench: build
 	./bench/run.sh $(BUILD_DIR)
+
+## Fuzz the expression parser for 10 minutes (`make test` runs it for 20 s). Needs clang.
+FUZZ_SECONDS ?= 600
+fuzz: build
+	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/expr_parser_fuzz tests/fuzz/corpus/expr \
+	  $(BUILD_DIR)/tests/fuzz/expr_work_long $(FUZZ_SECONDS) tests/fuzz/expr/expr.dict
 
 format:
 	find $(FORMAT_DIRS) -name '*.cpp' -o -name '*.h' | xargs clang-format -i

@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang-format
+  # fuzz targets (libFuzzer): clang++ and its runtime
+  clang libclang-rt-14-dev
   # libraries
   libboost-dev libboost-system-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
   libspdlog-dev libcli11-dev libutf8proc-dev libphonenumber-dev libxlsxwriter-dev

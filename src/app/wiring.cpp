@@ -45,7 +45,8 @@ Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int 
   KLOZEO_ASSIGN_OR_RETURN(s->db_, OpenDatabase(db_url, pool_size));
   s->accounts_ =
       std::make_unique<service::AccountService>(*s->db_, clock, s->plans_, auth_cache_ms);
-  s->leads_ = std::make_unique<service::LeadService>(*s->db_, clock);
+  s->scoring_ = std::make_unique<service::ScoringService>(*s->db_, clock);
+  s->leads_ = std::make_unique<service::LeadService>(*s->db_, clock, s->scoring_.get());
   s->limiter_ = std::make_unique<service::RateLimiter>(clock);
   return s;
 }
@@ -87,7 +88,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
   api_options.sdk_compat = config.sdk_compat;
   auto& s = *app->services_;
   app->api_ =
-      std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.limiter());
+      std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.scoring(),
+                                  s.limiter());
   http::ServerOptions server_options;
   server_options.host = listen.first;
   server_options.port = listen.second;

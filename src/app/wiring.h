@@ -14,6 +14,7 @@
 #include "service/lead_service.h"
 #include "service/plans.h"
 #include "service/rate_limiter.h"
+#include "service/scoring_service.h"
 #include "storage/store.h"
 
 namespace klozeo::app {
@@ -56,6 +57,7 @@ class Services {
   const service::Plans& plans() const { return plans_; }
   service::AccountService& accounts() { return *accounts_; }
   service::LeadService& leads() { return *leads_; }
+  service::ScoringService& scoring() { return *scoring_; }
   service::RateLimiter& limiter() { return *limiter_; }
   const core::Clock& clock() const { return clock_; }
 
@@ -65,6 +67,7 @@ class Services {
   std::unique_ptr<storage::Database> db_;
   service::Plans plans_;
   std::unique_ptr<service::AccountService> accounts_;
+  std::unique_ptr<service::ScoringService> scoring_;  // before leads_, which points at it
   std::unique_ptr<service::LeadService> leads_;
   std::unique_ptr<service::RateLimiter> limiter_;
 };

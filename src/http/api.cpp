@@ -11,6 +11,8 @@
 #include "core/ids.h"
 #include "domain/lead_codec.h"
 #include "http/errors.h"
+#include "http/handler_util.h"
+#include "service/lead_export.h"
 
 namespace klozeo::http {
 
@@ -20,42 +22,8 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kMaxJsonDepth = 64;
-constexpr int kDefaultLimit = 50;
-constexpr int kMaxLimit = 1000;
 // Shown on plans without a request limit, so clients that read the headers never throttle.
 constexpr int64_t kUnlimitedHeaderValue = 1000000000;
-
-struct DepthExceeded {};
-
-/// Parses a JSON request body, bounding nesting depth. Errors: BadRequest with the position.
-Result<json> ParseBody(const Request& req) {
-  if (req.body.empty()) return Error::BadRequest("request body is empty: expected JSON");
-  try {
-    json::parser_callback_t depth_guard = [](int depth, json::parse_event_t, json&) {
-      if (depth > kMaxJsonDepth) throw DepthExceeded{};
-      return true;
-    };
-    return json::parse(req.body, depth_guard);
-  } catch (const json::parse_error& e) {
-    return Error::BadRequest("request body is not valid JSON (byte " + std::to_string(e.byte) +
-                             ")");
-  } catch (const json::exception&) {
-    // out_of_range: a number too large for a double (1e999).
-    return Error::BadRequest("request body holds a number out of range");
-  } catch (const DepthExceeded&) {
-    return Error::BadRequest("request body nests deeper than 64 levels");
-  }
-}
-
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-Response Json(int status, const json& body) {
-  Response r;
-  r.status = status;
-  r.body = Dump(body);
-  return r;
-}
 
 Response LeadResponse(const domain::Lead& lead) {
   Response r;
@@ -64,23 +32,14 @@ Response LeadResponse(const domain::Lead& lead) {
   return r;
 }
 
-Response NoContent() {
-  Response r;
-  r.status = 204;
-  return r;
-}
-
-Result<int> ParseLimit(const Request& req) {
-  auto raw = req.Query("limit");
-  if (!raw) return kDefaultLimit;
-  int64_t n = 0;
-  auto [ptr, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), n);
-  if (ec == std::errc::result_out_of_range && !raw->empty() && (*raw)[0] != '-') return kMaxLimit;
-  if (ec != std::errc() || ptr != raw->data() + raw->size()) {
-    return Error::BadRequest("limit must be an integer between 1 and 1000");
-  }
-  if (n < 1) return Error::BadRequest("limit must be at least 1");
-  return static_cast<int>(std::min<int64_t>(n, kMaxLimit));
+service::ListParams ListParamsOf(const Request& req) {
+  service::ListParams p;
+  p.filters = req.QueryAll("filter");
+  p.sort_by = req.Query("sort_by");
+  p.sort_order = req.Query("sort_order");
+  p.limit = req.Query("limit");
+  p.cursor = req.Query("cursor");
+  return p;
 }
 
 /// 16 hex characters. Request ids only need to be unique, not secret: a per-thread PRNG
@@ -120,8 +79,14 @@ std::string_view PresentedKey(const Request& req) {
 }  // namespace
 
 Api::Api(ApiOptions options, storage::Database& db, service::AccountService& accounts,
-         service::LeadService& leads, service::RateLimiter& limiter)
-    : options_(options), db_(db), accounts_(accounts), leads_(leads), limiter_(limiter) {
+         service::LeadService& leads, service::ScoringService& scoring,
+         service::RateLimiter& limiter)
+    : options_(options),
+      db_(db),
+      accounts_(accounts),
+      leads_(leads),
+      scoring_(scoring),
+      limiter_(limiter) {
   AddRoutes();
 }
 
@@ -228,8 +193,7 @@ void Api::AddRoutes() {
 
   // --- leads ---
   Add("GET", "/api/v1/leads", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(int limit, ParseLimit(c.request));
-    KLOZEO_ASSIGN_OR_RETURN(auto page, leads_.List(c.principal, limit, c.request.Query("cursor")));
+    KLOZEO_ASSIGN_OR_RETURN(auto page, leads_.List(c.principal, ListParamsOf(c.request)));
     Response r;
     r.body.reserve(page.leads.size() * 1024 + 128);
     r.body = "{\"leads\":[";
@@ -259,6 +223,25 @@ void Api::AddRoutes() {
     if (outcome.potential_duplicate_id)
       out["potential_duplicate_id"] = *outcome.potential_duplicate_id;
     return Json(201, out);
+  });
+
+  Add("GET", "/api/v1/leads/export", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(auto format, service::ParseExportFormat(c.request.Query("format")));
+    service::ExportOptions options;
+    options.format = format;
+    auto neutralize = c.request.Query("neutralize_formulas");
+    if (neutralize && (*neutralize == "false" || *neutralize == "0")) {
+      options.neutralize_formulas = false;
+    }
+    KLOZEO_ASSIGN_OR_RETURN(auto stream, service::OpenExport(leads_, db_, c.principal,
+                                                             ListParamsOf(c.request), options));
+    Response r;
+    r.content_type = std::string(service::ExportContentType(format));
+    r.SetHeader("Content-Disposition", "attachment; filename=\"leads." +
+                                           std::string(service::ExportExtension(format)) + "\"");
+    std::shared_ptr<service::ExportStream> shared(std::move(stream));
+    r.stream = [shared](std::string& out) { return shared->Next(out); };
+    return r;
   });
 
   Add("GET", "/api/v1/leads/{id}", true, [this](Context& c) -> Result<Response> {
@@ -339,6 +322,8 @@ void Api::AddRoutes() {
     KLOZEO_TRY(leads_.DeleteNote(c.principal, c.params.at("note_id")));
     return NoContent();
   });
+
+  AddScoringRoutes();
 }
 
 }  // namespace klozeo::http

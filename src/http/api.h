@@ -11,12 +11,13 @@
 #include "service/account_service.h"
 #include "service/lead_service.h"
 #include "service/rate_limiter.h"
+#include "service/scoring_service.h"
 #include "storage/store.h"
 
 namespace klozeo::http {
 
 struct ApiOptions {
-  /// Envelopes for attribute/note lists and ISO webhook timestamps (API-CONTRACT section 4).
+  /// Envelopes for attribute/note/rule lists and ISO webhook timestamps (API-CONTRACT section 4).
   bool sdk_compat = false;
 };
 
@@ -37,7 +38,8 @@ using ApiRouter = Router<std::pair<bool, RouteHandler>>;
 class Api {
  public:
   Api(ApiOptions options, storage::Database& db, service::AccountService& accounts,
-      service::LeadService& leads, service::RateLimiter& limiter);
+      service::LeadService& leads, service::ScoringService& scoring,
+      service::RateLimiter& limiter);
 
   Response Handle(Request& request);
 
@@ -46,6 +48,8 @@ class Api {
 
  private:
   void AddRoutes();
+  /// Scoring rules and lead scores (api_scoring.cpp).
+  void AddScoringRoutes();
   /// `authenticated` routes run behind the key check and the rate limiter.
   void Add(const char* method, const char* pattern, bool authenticated, RouteHandler handler);
 
@@ -53,6 +57,7 @@ class Api {
   storage::Database& db_;
   service::AccountService& accounts_;
   service::LeadService& leads_;
+  service::ScoringService& scoring_;
   service::RateLimiter& limiter_;
   ApiRouter router_;
 };

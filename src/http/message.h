@@ -1,10 +1,13 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/result.h"
 
 namespace klozeo::http {
 
@@ -26,12 +29,19 @@ struct Request {
   std::vector<std::string> QueryAll(std::string_view name) const;
 };
 
+/// Produces a streamed body piece by piece: appends the next piece to `out` and returns true
+/// while more follows, false after the last piece. An error after the headers were sent can
+/// only end the connection early (the client sees an incomplete chunked body).
+using BodyProducer = std::function<core::Result<bool>(std::string& out)>;
+
 /// An HTTP response. JSON unless `content_type` says otherwise.
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  /// When set, `body` is ignored and the body is sent with chunked transfer encoding.
+  BodyProducer stream;
 
   void SetHeader(std::string name, std::string value);
 };

@@ -140,7 +140,75 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(std::move(r), false, 11, false);
   }
 
+  // A streamed response: the head with chunked encoding, then one chunk per producer call,
+  // each written before the next is produced (memory holds one chunk), then the last chunk.
+  void WriteStream(Response response, bool keep_alive, unsigned version) {
+    auto res = std::make_shared<bhttp::response<bhttp::empty_body>>(
+        static_cast<bhttp::status>(response.status), version);
+    res->set(bhttp::field::server, "klozeo");
+    res->set(bhttp::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) res->set(name, value);
+    res->keep_alive(keep_alive);
+    res->chunked(true);
+    producer_ = std::move(response.stream);
+    auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*res);
+    stream_.expires_after(shared_.options.read_timeout);
+    bhttp::async_write_header(
+        stream_, *serializer,
+        [self = shared_from_this(), res, serializer, keep_alive](beast::error_code ec, size_t) {
+          if (ec) {
+            self->producer_ = nullptr;
+            self->OnWrite(ec, false);
+            return;
+          }
+          self->WriteNextChunk(keep_alive);
+        });
+  }
+
+  void WriteNextChunk(bool keep_alive) {
+    chunk_.clear();
+    auto more = producer_(chunk_);
+    if (!more.ok()) {
+      spdlog::error("streamed response aborted: {}", more.error().message);
+      producer_ = nullptr;
+      OnWrite(net::error::operation_aborted, false);  // ends the connection mid-body
+      return;
+    }
+    stream_.expires_after(shared_.options.read_timeout);
+    if (!*more && chunk_.empty()) {
+      producer_ = nullptr;
+      net::async_write(stream_, bhttp::make_chunk_last(),
+                       [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                         self->OnWrite(ec, keep_alive);
+                       });
+      return;
+    }
+    if (chunk_.empty()) {  // nothing this round: ask again
+      net::post(stream_.get_executor(),
+                [self = shared_from_this(), keep_alive] { self->WriteNextChunk(keep_alive); });
+      return;
+    }
+    bool last = !*more;
+    net::async_write(stream_, bhttp::make_chunk(net::buffer(chunk_)),
+                     [self = shared_from_this(), keep_alive, last](beast::error_code ec, size_t) {
+                       if (ec) {
+                         self->producer_ = nullptr;
+                         self->OnWrite(ec, false);
+                       } else if (last) {
+                         self->chunk_.clear();
+                         self->producer_ = [](std::string&) -> core::Result<bool> { return false; };
+                         self->WriteNextChunk(keep_alive);
+                       } else {
+                         self->WriteNextChunk(keep_alive);
+                       }
+                     });
+  }
+
   void Write(Response response, bool keep_alive, unsigned version, bool head) {
+    if (response.stream && !head) {
+      WriteStream(std::move(response), keep_alive, version);
+      return;
+    }
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(response.status), version);
     res->set(bhttp::field::server, "klozeo");
@@ -217,6 +285,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool handling_ = false;
   bool first_request_ = true;
   bool linger_ = false;
+  BodyProducer producer_;
+  std::string chunk_;
   static constexpr size_t kMaxLingerBytes = 64 * 1024 * 1024;
   size_t drained_ = 0;
   std::array<char, 16384> drain_buffer_{};

@@ -1,7 +1,7 @@
 #include "service/lead_service.h"
 
-#include "core/crypto.h"
 #include "core/ids.h"
+#include "service/scoring_service.h"
 
 namespace klozeo::service {
 
@@ -17,43 +17,19 @@ Error LeadNotFound() { return Error::NotFound("lead not found"); }
 Error NoteNotFound() { return Error::NotFound("note not found"); }
 Error AttributeNotFound() { return Error::NotFound("attribute not found"); }
 
-// Cursor: base64url(JSON payload) "." base64url(HMAC-SHA256(secret, payload)).
-std::string EncodeCursor(const storage::LeadKey& key, const std::string& secret) {
-  std::string payload =
-      json{{"s", "created_at"}, {"o", "asc"}, {"v", key.created_at}, {"id", key.id}}.dump();
-  return core::Base64UrlEncode(payload) + "." +
-         core::Base64UrlEncode(core::HmacSha256(secret, payload));
-}
-
-Result<storage::LeadKey> DecodeCursor(const std::string& cursor, const std::string& secret) {
-  Error bad =
-      Error::BadRequest("invalid cursor: pass next_cursor from a previous response unchanged");
-  auto dot = cursor.find('.');
-  if (dot == std::string::npos || cursor.size() > 2048) return bad;
-  std::string payload, mac;
-  if (!core::Base64UrlDecode(cursor.substr(0, dot), &payload) ||
-      !core::Base64UrlDecode(cursor.substr(dot + 1), &mac) ||
-      !core::ConstantTimeEquals(mac, core::HmacSha256(secret, payload))) {
-    return bad;
-  }
-  json j = json::parse(payload, nullptr, false);
-  if (!j.is_object() || j.value("s", "") != "created_at" || j.value("o", "") != "asc" ||
-      !j.contains("v") || !j["v"].is_number_integer() || !j.contains("id") ||
-      !j["id"].is_string()) {
-    return Error::BadRequest("cursor belongs to another sort order");
-  }
-  return storage::LeadKey{j["v"].get<int64_t>(), j["id"].get<std::string>()};
-}
-
 }  // namespace
-
-Result<std::string> LeadService::CursorSecret() { return db_.Secret("cursor_hmac"); }
 
 Result<Lead> LeadService::LoadLead(storage::Tx& tx, const Principal& who, const std::string& id) {
   if (!core::HasIdShape(id, "cl_")) return LeadNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto lead, tx.GetLead(who.account_id, id));
   if (!lead) return LeadNotFound();
   return std::move(*lead);
+}
+
+core::Status LeadService::ScoreLead(storage::Tx& tx, const Principal& who, Lead& lead) {
+  if (scorer_ == nullptr) return core::Ok();
+  KLOZEO_ASSIGN_OR_RETURN(lead.score, scorer_->ScoreInTx(tx, who.account_id, lead));
+  return core::Ok();
 }
 
 Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::LeadPatch& patch) {
@@ -71,6 +47,7 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   lead.id = core::NewLeadId();
   domain::ApplyPatch(lead, patch);
   lead.created_at = lead.updated_at = lead.last_interaction_at = now;
+  KLOZEO_TRY(ScoreLead(*tx, who, lead));
   KLOZEO_TRY(tx->InsertLead(who.account_id, lead));
   KLOZEO_TRY(tx->Commit());
   return CreateOutcome{std::move(lead), false, std::nullopt};
@@ -88,6 +65,7 @@ Result<Lead> LeadService::Update(const Principal& who, const std::string& id,
   const int64_t now = clock_.NowSeconds();
   if (domain::ApplyPatch(lead, patch)) lead.updated_at = now;
   lead.last_interaction_at = now;
+  KLOZEO_TRY(ScoreLead(*tx, who, lead));
   KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
   KLOZEO_TRY(tx->Commit());
   return lead;
@@ -99,25 +77,6 @@ core::Status LeadService::Delete(const Principal& who, const std::string& id) {
   KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->DeleteLead(who.account_id, id));
   if (!deleted) return LeadNotFound();
   return tx->Commit();
-}
-
-Result<LeadList> LeadService::List(const Principal& who, int limit,
-                                   const std::optional<std::string>& cursor) {
-  KLOZEO_ASSIGN_OR_RETURN(std::string secret, CursorSecret());
-  storage::LeadPageQuery query;
-  query.limit = limit;
-  if (cursor) {
-    KLOZEO_ASSIGN_OR_RETURN(query.after, DecodeCursor(*cursor, secret));
-  }
-  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  KLOZEO_ASSIGN_OR_RETURN(auto page, tx->ListLeads(who.account_id, query));
-  LeadList out;
-  if (page.has_more && !page.leads.empty()) {
-    const Lead& last = page.leads.back();
-    out.next_cursor = EncodeCursor(storage::LeadKey{last.created_at, last.id}, secret);
-  }
-  out.leads = std::move(page.leads);
-  return out;
 }
 
 Result<std::vector<domain::Attribute>> LeadService::ListAttributes(const Principal& who,
@@ -139,6 +98,7 @@ Result<domain::Attribute> LeadService::PutAttribute(const Principal& who,
       return Error::BadRequest("a lead holds at most 200 attributes");
     }
     lead.updated_at = clock_.NowSeconds();
+    KLOZEO_TRY(ScoreLead(*tx, who, lead));
     KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
     KLOZEO_TRY(tx->Commit());
   }
@@ -161,6 +121,7 @@ Result<domain::Attribute> LeadService::UpdateAttributeValue(const Principal& who
     if (a.value != value) {
       a.value = value;
       lead.updated_at = clock_.NowSeconds();
+      KLOZEO_TRY(ScoreLead(*tx, who, lead));
       KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
       KLOZEO_TRY(tx->Commit());
     }
@@ -178,6 +139,7 @@ core::Status LeadService::DeleteAttribute(const Principal& who, const std::strin
   std::erase_if(lead.attributes, [&](const auto& a) { return a.id == attribute_id; });
   if (lead.attributes.size() == before) return AttributeNotFound();
   lead.updated_at = clock_.NowSeconds();
+  KLOZEO_TRY(ScoreLead(*tx, who, lead));
   KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
   return tx->Commit();
 }

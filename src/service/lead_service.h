@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "domain/account.h"
 #include "domain/lead.h"
 #include "domain/lead_codec.h"
+#include "query/sql_compiler.h"
 #include "storage/store.h"
 
 namespace klozeo::service {
@@ -28,11 +30,44 @@ struct LeadList {
   std::optional<std::string> next_cursor;
 };
 
+/// The listing parameters as the client sent them (API-CONTRACT section 5).
+struct ListParams {
+  std::vector<std::string> filters;  ///< each `logic.operator.field[.value]`
+  std::optional<std::string> sort_by;
+  std::optional<std::string> sort_order;
+  std::optional<std::string> limit;
+  std::optional<std::string> cursor;
+};
+
+/// Every lead matching a filter and sort, read in keyset chunks so memory stays flat however
+/// many match (exports, bulk work). Each chunk is one statement: a consistent snapshot of its
+/// rows; rows written between chunks may or may not appear, rows never repeat.
+class LeadScan {
+ public:
+  LeadScan(storage::Database& db, query::ListQuery query, int chunk)
+      : db_(db), query_(std::move(query)), chunk_(chunk) {}
+  /// The next chunk; empty when the scan is over.
+  core::Result<std::vector<domain::Lead>> Next();
+  /// What is scanned (filters and sort, no position).
+  const query::ListQuery& query() const { return query_; }
+
+ private:
+  storage::Database& db_;
+  query::ListQuery query_;
+  int chunk_;
+  bool done_ = false;
+};
+
+class ScoringService;
+
 /// Leads, their attributes and notes, for one account at a time. Every lookup is scoped to the
 /// caller's account: another account's object is NotFound, exactly like a missing one.
 class LeadService {
  public:
-  LeadService(storage::Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
+  /// With a `scorer`, every lead written (created, updated, attributes changed) is scored with
+  /// the account's current rules inside the write transaction.
+  LeadService(storage::Database& db, const core::Clock& clock, ScoringService* scorer = nullptr)
+      : db_(db), clock_(clock), scorer_(scorer) {}
 
   /// Errors: LeadsLimitReached at the plan's cap.
   core::Result<CreateOutcome> Create(const domain::Principal& who, const domain::LeadPatch& patch);
@@ -41,9 +76,12 @@ class LeadService {
   core::Result<domain::Lead> Update(const domain::Principal& who, const std::string& id,
                                     const domain::LeadPatch& patch);
   core::Status Delete(const domain::Principal& who, const std::string& id);
-  /// Errors: BadRequest for a corrupt or foreign cursor.
-  core::Result<LeadList> List(const domain::Principal& who, int limit,
-                              const std::optional<std::string>& cursor);
+  /// One page. Errors: BadRequest naming a bad filter, sort, limit or cursor.
+  core::Result<LeadList> List(const domain::Principal& who, const ListParams& params);
+  /// All matches of `params` (limit and cursor are ignored), in chunks of `chunk` leads.
+  /// Errors: BadRequest as List.
+  core::Result<std::unique_ptr<LeadScan>> Scan(const domain::Principal& who,
+                                               const ListParams& params, int chunk = 1000);
 
   core::Result<std::vector<domain::Attribute>> ListAttributes(const domain::Principal& who,
                                                               const std::string& lead_id);
@@ -70,10 +108,15 @@ class LeadService {
  private:
   core::Result<domain::Lead> LoadLead(storage::Tx& tx, const domain::Principal& who,
                                       const std::string& id);
-  core::Result<std::string> CursorSecret();
+  core::Result<query::ListQuery> ParseListQuery(const domain::Principal& who,
+                                                const ListParams& params, bool paged);
+
+  /// Sets lead.score from the account's current rules as `tx` sees them (no scorer: unchanged).
+  core::Status ScoreLead(storage::Tx& tx, const domain::Principal& who, domain::Lead& lead);
 
   storage::Database& db_;
   const core::Clock& clock_;
+  ScoringService* scorer_ = nullptr;
 };
 
 }  // namespace klozeo::service

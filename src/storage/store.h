@@ -5,29 +5,23 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.h"
 #include "domain/account.h"
 #include "domain/lead.h"
+#include "domain/scoring_rule.h"
+#include "query/sql_compiler.h"
 
 namespace klozeo::storage {
 
-/// A position in the default lead order (created_at, id), for keyset paging.
-struct LeadKey {
-  int64_t created_at = 0;
-  std::string id;
-};
-
-/// One page request over an account's leads in the default order.
-struct LeadPageQuery {
-  int limit = 50;
-  std::optional<LeadKey> after;  ///< start strictly after this row
-};
-
+/// One page of leads in the order a query::ListQuery asked for.
 struct LeadPage {
   std::vector<domain::Lead> leads;
   bool has_more = false;
+  /// The sort value of the last lead returned (what the next page's cursor continues after).
+  query::SqlValue last_sort_key;
 };
 
 /// A unit of work on the database. Every method is scoped by account id where the data is
@@ -62,8 +56,12 @@ class Tx {
   virtual core::Result<bool> DeleteLead(std::string_view account_id, std::string_view id) = 0;
   /// Number of leads of the account, counting no further than `up_to`.
   virtual core::Result<int64_t> CountLeads(std::string_view account_id, int64_t up_to) = 0;
-  virtual core::Result<LeadPage> ListLeads(std::string_view account_id,
-                                           const LeadPageQuery& query) = 0;
+  /// Leads matching `query` (filters, sort, keyset position, limit; `query.account_id` is the
+  /// tenant). With a limit, `has_more` says whether more rows follow.
+  virtual core::Result<LeadPage> ListLeads(const query::ListQuery& query) = 0;
+  /// The distinct attribute names of the leads matching `query` (position and limit ignored),
+  /// sorted: the attribute columns of an export.
+  virtual core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& query) = 0;
 
   // --- notes ---
   virtual core::Status InsertNote(std::string_view account_id, const domain::Note& note) = 0;
@@ -73,6 +71,32 @@ class Tx {
                                                             std::string_view lead_id) = 0;
   virtual core::Status UpdateNote(std::string_view account_id, const domain::Note& note) = 0;
   virtual core::Result<bool> DeleteNote(std::string_view account_id, std::string_view note_id) = 0;
+
+  // --- scoring rules and scores ---
+  virtual core::Status InsertScoringRule(std::string_view account_id,
+                                         const domain::ScoringRule& rule) = 0;
+  virtual core::Result<std::optional<domain::ScoringRule>> GetScoringRule(
+      std::string_view account_id, std::string_view id) = 0;
+  /// The account's rules in evaluation order: priority, then created_at, then id.
+  virtual core::Result<std::vector<domain::ScoringRule>> ListScoringRules(
+      std::string_view account_id) = 0;
+  /// Rewrites name, expression, weight, priority and updated_at. NotFound when there is no
+  /// such rule.
+  virtual core::Status UpdateScoringRule(std::string_view account_id,
+                                         const domain::ScoringRule& rule) = 0;
+  /// False when there was no such rule.
+  virtual core::Result<bool> DeleteScoringRule(std::string_view account_id,
+                                               std::string_view id) = 0;
+  virtual core::Result<int64_t> CountScoringRules(std::string_view account_id) = 0;
+  /// Sets the score of each (lead id, score); ids of leads that no longer exist are skipped.
+  /// Timestamps are left alone: a score is derived, not a change to the lead.
+  virtual core::Status UpdateScores(std::string_view account_id,
+                                    const std::vector<std::pair<std::string, double>>& scores) = 0;
+  /// Up to `limit` leads (with attributes) in id order, strictly after `after_id` (from the
+  /// first when empty): a scan over every lead of the account in bounded chunks.
+  virtual core::Result<std::vector<domain::Lead>> ScanLeads(std::string_view account_id,
+                                                            std::string_view after_id,
+                                                            int limit) = 0;
 };
 
 /// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "query/sqlite_functions.h"
+
 namespace klozeo::storage::sqlite {
 
 Statement::~Statement() {
@@ -83,6 +85,7 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
   }
   std::unique_ptr<Connection> conn(new Connection(db));
   sqlite3_busy_timeout(db, busy_timeout_ms);
+  KLOZEO_TRY(query::RegisterSqliteFunctions(db));
   // WAL lets readers run beside the single writer; NORMAL sync in WAL mode keeps every
   // committed transaction across a process crash (a power loss may lose the last ones:
   // docs/OPERATIONS.md).
@@ -95,6 +98,7 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
 
 Connection::~Connection() {
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  for (auto& [sql, stmt] : dynamic_cache_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
 
@@ -106,6 +110,22 @@ core::Result<Statement> Connection::Prepare(const char* sql) {
     return LastError("prepare");
   }
   cache_.emplace(sql, stmt);
+  return Statement(this, stmt);
+}
+
+core::Result<Statement> Connection::PrepareDynamic(const std::string& sql) {
+  auto it = dynamic_cache_.find(sql);
+  if (it != dynamic_cache_.end()) return Statement(this, it->second);
+  if (dynamic_cache_.size() >= 64) {
+    for (auto& [text, stmt] : dynamic_cache_) sqlite3_finalize(stmt);
+    dynamic_cache_.clear();
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmt, nullptr) != SQLITE_OK) {
+    return LastError("prepare");
+  }
+  dynamic_cache_.emplace(sql, stmt);
   return Statement(this, stmt);
 }
 

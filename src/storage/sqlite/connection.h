@@ -45,6 +45,7 @@ class Statement {
   /// Runs a statement that returns no rows.
   core::Status Run();
 
+  sqlite3_stmt* raw() const { return stmt_; }
   bool IsNull(int col) const;
   int64_t Int(int col) const;
   double Double(int col) const;
@@ -72,6 +73,9 @@ class Connection {
   /// A cached prepared statement for `sql` (the text must outlive the connection: use
   /// constants).
   core::Result<Statement> Prepare(const char* sql);
+  /// A prepared statement for generated SQL (the filter compiler's), cached by its text; the
+  /// cache holds at most 64 such statements and is emptied when full.
+  core::Result<Statement> PrepareDynamic(const std::string& sql);
   /// Runs one or more statements without results (DDL, migrations).
   core::Status Exec(const char* sql);
   /// Runs one statement without results through the statement cache (BEGIN, COMMIT, ...).
@@ -86,6 +90,7 @@ class Connection {
   explicit Connection(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, sqlite3_stmt*> dynamic_cache_;
 };
 
 }  // namespace klozeo::storage::sqlite

@@ -110,6 +110,20 @@ CREATE TABLE notes (
 ) WITHOUT ROWID;
 CREATE INDEX notes_lead ON notes (account_id, lead_id, id);
 )sql"},
+    {2, R"sql(
+CREATE TABLE scoring_rules (
+  account_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  expression TEXT NOT NULL,
+  weight REAL NOT NULL DEFAULT 1,
+  priority INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, id)
+) WITHOUT ROWID;
+CREATE INDEX scoring_rules_order ON scoring_rules (account_id, priority, created_at, id);
+)sql"},
 };
 
 }  // namespace klozeo::storage::sqlite

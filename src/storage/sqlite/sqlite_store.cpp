@@ -9,8 +9,11 @@
 
 #include "core/crypto.h"
 #include "core/fold.h"
+#include "query/sqlite_compiler.h"
+#include "query/sqlite_functions.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/schema.h"
+#include "storage/sqlite/scoring_store.h"
 
 namespace klozeo::storage::sqlite {
 namespace {
@@ -58,15 +61,11 @@ constexpr const char* kUpdateLead =
   "'\",' || a.value || ']', ',') || ']' FROM lead_attributes a "                              \
   "WHERE a.account_id = leads.account_id AND a.lead_id = leads.id) AS attributes"
 
+constexpr int kLeadSelectColumns = 26;  // columns of KLOZEO_LEAD_SELECT
 constexpr const char* kGetLead =
     "SELECT " KLOZEO_LEAD_SELECT " FROM leads WHERE account_id = ?1 AND id = ?2";
-constexpr const char* kListLeadsFirst =
-    "SELECT " KLOZEO_LEAD_SELECT
-    " FROM leads WHERE account_id = ?1 ORDER BY created_at, id LIMIT ?2";
-constexpr const char* kListLeadsAfter =
-    "SELECT " KLOZEO_LEAD_SELECT
-    " FROM leads WHERE account_id = ?1 AND (created_at > ?2 OR (created_at = ?2 AND id > ?3)) "
-    "ORDER BY created_at, id LIMIT ?4";
+// The select list handed to the filter compiler for lead listings (same columns as kGetLead).
+constexpr const char* kLeadSelectList = KLOZEO_LEAD_SELECT;
 constexpr const char* kDeleteLead = "DELETE FROM leads WHERE account_id = ?1 AND id = ?2";
 constexpr const char* kCountLeads =
     "SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE account_id = ?1 LIMIT ?2)";
@@ -110,6 +109,12 @@ constexpr const char* kFindAccountByKey =
 
 constexpr const char* kGetMeta = "SELECT value FROM meta WHERE key = ?1";
 constexpr const char* kInsertMeta = "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)";
+
+// Every lead of an account in primary-key order, one chunk at a time (scoring recalculation).
+// `id > ''` holds for every id, so the first chunk binds an empty string.
+constexpr const char* kScanLeads = "SELECT " KLOZEO_LEAD_SELECT
+                                   " FROM leads WHERE account_id = ?1 AND id > ?2 ORDER BY id "
+                                   "LIMIT ?3";
 
 #undef KLOZEO_LEAD_SELECT
 #undef KLOZEO_LEAD_COLUMNS
@@ -370,31 +375,51 @@ class SqliteTx final : public Tx {
     return row ? s.Int(0) : int64_t{0};
   }
 
-  Result<LeadPage> ListLeads(std::string_view account_id, const LeadPageQuery& q) override {
+  Result<LeadPage> ListLeads(const query::ListQuery& q) override {
+    query::CompiledSql compiled = query::CompileSqliteListQuery(kLeadSelectList, q);
     LeadPage page;
     {
-      auto prepared = conn_->Prepare(q.after ? kListLeadsAfter : kListLeadsFirst);
-      if (!prepared.ok()) return std::move(prepared).error();
-      Statement& s = *prepared;
-      s.Bind(1, account_id);
-      const int64_t fetch = static_cast<int64_t>(q.limit) + 1;
-      if (q.after) {
-        s.Bind(2, q.after->created_at).Bind(3, q.after->id).Bind(4, fetch);
-      } else {
-        s.Bind(2, fetch);
-      }
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->PrepareDynamic(compiled.sql));
+      KLOZEO_TRY(query::BindSqliteValues(s.raw(), compiled.binds));
+      const int sort_key_column = kLeadSelectColumns;
       while (true) {
         KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
         if (!row) break;
+        if (q.limit && page.leads.size() == static_cast<size_t>(*q.limit)) {
+          page.has_more = true;  // the compiler asks for one row more than the page
+          break;
+        }
         KLOZEO_ASSIGN_OR_RETURN(Lead lead, ReadLead(s));
+        page.last_sort_key = query::ReadSqliteValue(s.raw(), sort_key_column);
         page.leads.push_back(std::move(lead));
       }
     }
-    if (page.leads.size() > static_cast<size_t>(q.limit)) {
-      page.leads.pop_back();
-      page.has_more = true;
-    }
     return page;
+  }
+
+  Result<std::vector<std::string>> AttributeNames(const query::ListQuery& q) override {
+    query::ListQuery all = q;
+    all.after.reset();
+    all.limit.reset();
+    query::CompiledSql matches = query::CompileSqliteListQuery("leads.id AS id", all);
+    // Outer placeholders come first, so the account binds before the compiler's values.
+    std::string sql =
+        "SELECT DISTINCT a.name FROM lead_attributes a WHERE a.account_id = ? AND a.lead_id IN "
+        "(SELECT id FROM (" +
+        matches.sql + ")) ORDER BY a.name";
+    std::vector<query::SqlValue> binds;
+    binds.reserve(matches.binds.size() + 1);
+    binds.emplace_back(q.account_id);
+    binds.insert(binds.end(), matches.binds.begin(), matches.binds.end());
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->PrepareDynamic(sql));
+    KLOZEO_TRY(query::BindSqliteValues(s.raw(), binds));
+    std::vector<std::string> names;
+    while (true) {
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      names.push_back(s.Text(0));
+    }
+    return names;
   }
 
   Status InsertNote(std::string_view account_id, const domain::Note& n) override {
@@ -441,6 +466,47 @@ class SqliteTx final : public Tx {
     s.Bind(1, account_id).Bind(2, note_id);
     KLOZEO_TRY(s.Run());
     return conn_->Changes() > 0;
+  }
+
+  // Scoring rules and scores: the SQL lives in scoring_store.cpp.
+  Status InsertScoringRule(std::string_view account_id, const domain::ScoringRule& r) override {
+    return scoring::InsertRule(*conn_, account_id, r);
+  }
+  Result<std::optional<domain::ScoringRule>> GetScoringRule(std::string_view account_id,
+                                                            std::string_view id) override {
+    return scoring::GetRule(*conn_, account_id, id);
+  }
+  Result<std::vector<domain::ScoringRule>> ListScoringRules(std::string_view account_id) override {
+    return scoring::ListRules(*conn_, account_id);
+  }
+  Status UpdateScoringRule(std::string_view account_id, const domain::ScoringRule& r) override {
+    return scoring::UpdateRule(*conn_, account_id, r);
+  }
+  Result<bool> DeleteScoringRule(std::string_view account_id, std::string_view id) override {
+    return scoring::DeleteRule(*conn_, account_id, id);
+  }
+  Result<int64_t> CountScoringRules(std::string_view account_id) override {
+    return scoring::CountRules(*conn_, account_id);
+  }
+  Status UpdateScores(std::string_view account_id,
+                      const std::vector<std::pair<std::string, double>>& scores) override {
+    return scoring::UpdateScores(*conn_, account_id, scores);
+  }
+
+  Result<std::vector<Lead>> ScanLeads(std::string_view account_id, std::string_view after_id,
+                                      int limit) override {
+    std::vector<Lead> out;
+    {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kScanLeads));
+      s.Bind(1, account_id).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+      while (true) {
+        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        KLOZEO_ASSIGN_OR_RETURN(Lead lead, ReadLead(s));
+        out.push_back(std::move(lead));
+      }
+    }
+    return out;
   }
 
  private:

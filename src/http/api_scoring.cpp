@@ -1,0 +1,118 @@
+// Routes for scoring rules and lead scores (API-CONTRACT sections 3, 4 and 8).
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "domain/scoring_rule_codec.h"
+#include "http/api.h"
+#include "http/handler_util.h"
+
+namespace klozeo::http {
+
+using core::Result;
+using nlohmann::json;
+
+namespace {
+
+/// A score as JSON, written the way nlohmann writes doubles (`90.0`, `65.5`), without building
+/// a json value per lead (the batch response can hold a million of them).
+void AppendScore(std::string& out, double score) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, score);
+  if (ec != std::errc()) {
+    out += json(score).dump();
+    return;
+  }
+  std::string_view text(buf, static_cast<size_t>(end - buf));
+  out += text;
+  if (text.find_first_of(".eEn") == std::string_view::npos) out += ".0";
+}
+
+json ExplanationToJson(const service::ScoreExplanation& e) {
+  json rules = json::array();
+  for (const auto& c : e.rules) {
+    rules.push_back(json{{"id", c.rule.id},
+                         {"name", c.rule.name},
+                         {"expression", c.rule.expression},
+                         {"weight", c.rule.weight},
+                         {"priority", c.rule.priority},
+                         {"value", c.value ? json(*c.value) : json(nullptr)},
+                         {"contribution", c.contribution},
+                         {"error", c.error ? json(*c.error) : json(nullptr)}});
+  }
+  return json{{"id", e.lead_id},     {"score", e.score},
+              {"total", e.total},    {"stored_score", e.stored_score},
+              {"rules", rules},      {"evaluated_at", e.evaluated_at}};
+}
+
+}  // namespace
+
+void Api::AddScoringRoutes() {
+  // --- scoring rules ---
+  Add("GET", "/api/v1/scoring-rules", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(auto rules, scoring_.ListRules(c.principal));
+    json list = json::array();
+    for (const auto& rule : rules) list.push_back(domain::ScoringRuleToJson(rule));
+    return Json(200, options_.sdk_compat ? json{{"rules", std::move(list)}} : list);
+  });
+
+  Add("POST", "/api/v1/scoring-rules", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseScoringRulePatch(body, true));
+    KLOZEO_ASSIGN_OR_RETURN(auto rule, scoring_.CreateRule(c.principal, patch));
+    return Json(201, domain::ScoringRuleToJson(rule));
+  });
+
+  Add("GET", "/api/v1/scoring-rules/{id}", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(auto rule, scoring_.GetRule(c.principal, c.params.at("id")));
+    return Json(200, domain::ScoringRuleToJson(rule));
+  });
+
+  Add("PUT", "/api/v1/scoring-rules/{id}", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseScoringRulePatch(body, false));
+    KLOZEO_ASSIGN_OR_RETURN(auto rule, scoring_.UpdateRule(c.principal, c.params.at("id"), patch));
+    return Json(200, domain::ScoringRuleToJson(rule));
+  });
+
+  Add("DELETE", "/api/v1/scoring-rules/{id}", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_TRY(scoring_.DeleteRule(c.principal, c.params.at("id")));
+    return NoContent();
+  });
+
+  // --- scores (any request body is ignored) ---
+  Add("POST", "/api/v1/leads/{id}/score", true, [this](Context& c) -> Result<Response> {
+    const std::string& id = c.params.at("id");
+    KLOZEO_ASSIGN_OR_RETURN(double score, scoring_.RescoreLead(c.principal, id));
+    return Json(200, json{{"id", id}, {"score", score}});
+  });
+
+  Add("GET", "/api/v1/leads/{id}/score", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(auto explanation, scoring_.Explain(c.principal, c.params.at("id")));
+    return Json(200, ExplanationToJson(explanation));
+  });
+
+  Add("POST", "/api/v1/leads/score/batch", true, [this](Context& c) -> Result<Response> {
+    // The contract's body lists every lead; it is written as the chunks are scored, so the
+    // server holds this text and one chunk of leads, never every lead at once.
+    Response r;
+    r.body = "{\"leads\":[";
+    bool first = true;
+    auto sink = [&r, &first](std::string_view id, double score) {
+      if (!first) r.body += ',';
+      first = false;
+      // Lead ids are cl_<uuid>: nothing to escape.
+      r.body += "{\"id\":\"";
+      r.body += id;
+      r.body += "\",\"score\":";
+      AppendScore(r.body, score);
+      r.body += '}';
+    };
+    KLOZEO_ASSIGN_OR_RETURN(int64_t count, scoring_.RescoreAll(c.principal, sink));
+    r.body += "],\"count\":";
+    r.body += std::to_string(count);
+    r.body += '}';
+    return r;
+  });
+}
+
+}  // namespace klozeo::http

@@ -1,0 +1,473 @@
+#include "service/scoring_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+#include <utility>
+
+#include "core/ids.h"
+#include "expr/fields.h"
+#include "expr/program.h"
+
+namespace klozeo::service {
+
+using core::Error;
+using core::Result;
+using domain::Lead;
+using domain::Principal;
+using domain::ScoringRule;
+
+/// Where a slot's value comes from.
+enum class SlotSource : uint8_t {
+  kNil,
+  kName,
+  kSource,
+  kText,  ///< Lead::text[text_index]
+  kStatus,
+  kLatitude,
+  kLongitude,
+  kRating,
+  kReviewCount,
+  kScore,
+  kCreatedAt,
+  kUpdatedAt,
+  kLastInteractionAt,
+  kTags,
+  kAttribute,  ///< the attribute called `attribute`
+};
+
+struct SlotBinding {
+  SlotSource source = SlotSource::kNil;
+  int text_index = 0;
+  std::string attribute;
+};
+
+struct CompiledExpression {
+  std::string source;
+  std::optional<expr::Program> program;  ///< absent when the stored text does not compile
+  std::string error;                     ///< the compile error, when there is no program
+  std::vector<SlotBinding> slots;        ///< one per program->fields() entry
+};
+
+namespace {
+
+// Caching stops growing past this many accounts: the cache is emptied and refills on use.
+constexpr size_t kMaxCachedAccounts = 10000;
+
+Error LeadNotFound() { return Error::NotFound("lead not found"); }
+Error RuleNotFound() { return Error::NotFound("scoring rule not found"); }
+
+SlotBinding BindingFor(std::string_view field) {
+  SlotBinding b;
+  if (std::string_view attribute = expr::AttributeName(field); !attribute.empty()) {
+    b.source = SlotSource::kAttribute;
+    b.attribute = std::string(attribute);
+    return b;
+  }
+  static constexpr std::pair<std::string_view, SlotSource> kFixed[] = {
+      {"name", SlotSource::kName},
+      {"source", SlotSource::kSource},
+      {"status", SlotSource::kStatus},
+      {"latitude", SlotSource::kLatitude},
+      {"longitude", SlotSource::kLongitude},
+      {"rating", SlotSource::kRating},
+      {"review_count", SlotSource::kReviewCount},
+      {"score", SlotSource::kScore},
+      {"created_at", SlotSource::kCreatedAt},
+      {"updated_at", SlotSource::kUpdatedAt},
+      {"last_interaction_at", SlotSource::kLastInteractionAt},
+      {"tags", SlotSource::kTags},
+  };
+  for (const auto& [name, source] : kFixed) {
+    if (name == field) {
+      b.source = source;
+      return b;
+    }
+  }
+  for (int i = 0; i < domain::kTextFieldCount; ++i) {
+    if (field == domain::kTextFieldNames[i]) {
+      b.source = SlotSource::kText;
+      b.text_index = i;
+      return b;
+    }
+  }
+  return b;  // the compiler only admits known names; anything else reads as missing
+}
+
+expr::Value OptionalNumber(const std::optional<double>& v) {
+  return v ? expr::Value::Number(*v) : expr::Value::Nil();
+}
+
+/// Binds slots from a lead. Text and lists are viewed, not copied (the lead outlives the
+/// evaluation), except list attributes, which are copied into storage owned here.
+class Binder {
+ public:
+  expr::Value Bind(const Lead& lead, const SlotBinding& b) {
+    using expr::Value;
+    switch (b.source) {
+      case SlotSource::kNil:
+        return Value::Nil();
+      case SlotSource::kName:
+        return Value::Text(lead.name);
+      case SlotSource::kSource:
+        return Value::Text(lead.source);
+      case SlotSource::kText: {
+        const auto& text = lead.text[b.text_index];
+        return text ? Value::Text(*text) : Value::Nil();
+      }
+      case SlotSource::kStatus:
+        return Value::Text(domain::LeadStatusName(lead.status));
+      case SlotSource::kLatitude:
+        return OptionalNumber(lead.latitude);
+      case SlotSource::kLongitude:
+        return OptionalNumber(lead.longitude);
+      case SlotSource::kRating:
+        return OptionalNumber(lead.rating);
+      case SlotSource::kReviewCount:
+        return lead.review_count ? Value::Number(static_cast<double>(*lead.review_count))
+                                 : Value::Nil();
+      case SlotSource::kScore:
+        return Value::Number(lead.score);
+      case SlotSource::kCreatedAt:
+        return Value::Number(static_cast<double>(lead.created_at));
+      case SlotSource::kUpdatedAt:
+        return Value::Number(static_cast<double>(lead.updated_at));
+      case SlotSource::kLastInteractionAt:
+        return Value::Number(static_cast<double>(lead.last_interaction_at));
+      case SlotSource::kTags:
+        return Value::List(lead.tags);
+      case SlotSource::kAttribute:
+        for (const domain::Attribute& a : lead.attributes) {
+          if (a.name == b.attribute) return BindAttribute(a);
+        }
+        return Value::Nil();
+    }
+    return Value::Nil();
+  }
+
+ private:
+  expr::Value BindAttribute(const domain::Attribute& a) {
+    using expr::Value;
+    // The type is checked against the JSON value on write; the checks here only guard against
+    // a hand-edited database.
+    switch (a.type) {
+      case domain::AttributeType::kText:
+        return a.value.is_string() ? Value::Text(a.value.get_ref<const std::string&>())
+                                   : Value::Nil();
+      case domain::AttributeType::kNumber:
+        return a.value.is_number() ? Value::Number(a.value.get<double>()) : Value::Nil();
+      case domain::AttributeType::kBool:
+        return a.value.is_boolean() ? Value::Bool(a.value.get<bool>()) : Value::Nil();
+      case domain::AttributeType::kList: {
+        if (!a.value.is_array()) return Value::Nil();
+        auto& items = *lists_.emplace_back(std::make_unique<std::vector<std::string>>());
+        items.reserve(a.value.size());
+        for (const auto& item : a.value) {
+          if (item.is_string()) items.push_back(item.get<std::string>());
+        }
+        return Value::List(items);
+      }
+      case domain::AttributeType::kObject:
+        return a.value.is_object() ? Value::Object() : Value::Nil();
+    }
+    return Value::Nil();
+  }
+
+  // unique_ptr: the lists must not move while Values view them.
+  std::vector<std::unique_ptr<std::vector<std::string>>> lists_;
+};
+
+std::shared_ptr<const CompiledExpression> CompileOrRecordError(std::string_view source) {
+  auto compiled = std::make_shared<CompiledExpression>();
+  compiled->source = std::string(source);
+  auto program = expr::Program::Compile(source);
+  if (!program.ok()) {
+    compiled->error = "invalid expression: " + program.error().message;
+    return compiled;
+  }
+  for (const std::string& field : program->fields()) {
+    compiled->slots.push_back(BindingFor(field));
+  }
+  compiled->program = std::move(*program);
+  return compiled;
+}
+
+/// Evaluates every rule against `lead`, calling on_rule(entry, value, contribution, error)
+/// for each; returns the sum of the contributions.
+template <typename OnRule>
+double Evaluate(const std::vector<RuleSet::Entry>& entries, const Lead& lead, int64_t now,
+                OnRule&& on_rule) {
+  Binder binder;
+  std::vector<expr::Value> slots;
+  double total = 0;
+  for (const RuleSet::Entry& entry : entries) {
+    const CompiledExpression& compiled = *entry.compiled;
+    std::optional<double> value;
+    const std::string* error = &compiled.error;
+    std::string evaluation_error;
+    if (compiled.program) {
+      slots.clear();
+      for (const SlotBinding& b : compiled.slots) slots.push_back(binder.Bind(lead, b));
+      Result<double> result = compiled.program->Evaluate(slots, now);
+      if (result.ok()) {
+        value = *result;
+      } else {
+        evaluation_error = std::move(result).error().message;
+        error = &evaluation_error;
+      }
+    }
+    double contribution = 0;
+    if (value) {
+      contribution = *value * entry.rule.weight;
+      if (!std::isfinite(contribution)) {
+        contribution = 0;
+        evaluation_error = "value * weight is not a finite number";
+        error = &evaluation_error;
+      }
+    }
+    total += contribution;
+    on_rule(entry, value, contribution, *error);
+  }
+  return total;
+}
+
+double RoundTo2(double x) {
+  if (!std::isfinite(x) || std::fabs(x) > 1e15) return x;
+  double r = std::round(x * 100.0) / 100.0;
+  return r == 0 ? 0.0 : r;
+}
+
+}  // namespace
+
+double FinalScore(double total) {
+  if (std::isnan(total)) return 0;
+  return RoundTo2(std::clamp(total, 0.0, 100.0));
+}
+
+Result<std::shared_ptr<const CompiledExpression>> CompileExpression(std::string_view expression) {
+  auto compiled = CompileOrRecordError(expression);
+  if (!compiled->program) return Error::BadRequest(compiled->error);
+  return compiled;
+}
+
+// ---- RuleSet ----
+
+RuleSet RuleSet::FromRules(std::vector<ScoringRule> rules) {
+  std::vector<Entry> entries;
+  entries.reserve(rules.size());
+  for (ScoringRule& rule : rules) {
+    auto compiled = CompileOrRecordError(rule.expression);
+    entries.push_back(Entry{std::move(rule), std::move(compiled)});
+  }
+  return RuleSet(std::move(entries));
+}
+
+double RuleSet::Score(const Lead& lead, int64_t now_seconds) const {
+  if (entries_.empty()) return 0;
+  return FinalScore(Evaluate(entries_, lead, now_seconds,
+                             [](const Entry&, const std::optional<double>&, double,
+                                const std::string&) {}));
+}
+
+ScoreExplanation RuleSet::Explain(const Lead& lead, int64_t now_seconds) const {
+  ScoreExplanation out;
+  out.lead_id = lead.id;
+  out.stored_score = lead.score;
+  out.evaluated_at = now_seconds;
+  double total = Evaluate(entries_, lead, now_seconds,
+                          [&out](const Entry& entry, const std::optional<double>& value,
+                                 double contribution, const std::string& error) {
+                            RuleContribution c;
+                            c.rule = entry.rule;
+                            c.value = value;
+                            c.contribution = contribution;
+                            if (!error.empty()) c.error = error;
+                            out.rules.push_back(std::move(c));
+                          });
+  out.total = RoundTo2(total);
+  out.score = FinalScore(total);
+  return out;
+}
+
+// ---- ScoringService: rules ----
+
+Result<ScoringRule> ScoringService::CreateRule(const Principal& who,
+                                               const domain::ScoringRulePatch& patch) {
+  if (!patch.name || !patch.expression) {
+    return Error::BadRequest("a scoring rule needs a name and an expression");
+  }
+  KLOZEO_ASSIGN_OR_RETURN(auto compiled, CompileExpression(*patch.expression));
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->CountScoringRules(who.account_id));
+  if (count >= domain::kMaxScoringRules) {
+    return Error::BadRequest("an account holds at most " +
+                             std::to_string(domain::kMaxScoringRules) +
+                             " scoring rules; delete or update one instead");
+  }
+  const int64_t now = clock_.NowSeconds();
+  ScoringRule rule;
+  rule.id = core::NewUuidV7();
+  rule.name = *patch.name;
+  rule.expression = *patch.expression;
+  rule.weight = patch.weight.value_or(1.0);
+  rule.priority = patch.priority.value_or(0);
+  rule.created_at = rule.updated_at = now;
+  KLOZEO_TRY(tx->InsertScoringRule(who.account_id, rule));
+  KLOZEO_TRY(tx->Commit());
+  Remember(who.account_id, rule.id, std::move(compiled));
+  return rule;
+}
+
+Result<ScoringRule> ScoringService::GetRule(const Principal& who, const std::string& id) {
+  if (!core::IsUuid(id)) return RuleNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  KLOZEO_ASSIGN_OR_RETURN(auto rule, tx->GetScoringRule(who.account_id, id));
+  if (!rule) return RuleNotFound();
+  return std::move(*rule);
+}
+
+Result<std::vector<ScoringRule>> ScoringService::ListRules(const Principal& who) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  return tx->ListScoringRules(who.account_id);
+}
+
+Result<ScoringRule> ScoringService::UpdateRule(const Principal& who, const std::string& id,
+                                               const domain::ScoringRulePatch& patch) {
+  if (!core::IsUuid(id)) return RuleNotFound();
+  std::shared_ptr<const CompiledExpression> compiled;
+  if (patch.expression) {
+    KLOZEO_ASSIGN_OR_RETURN(compiled, CompileExpression(*patch.expression));
+  }
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto stored, tx->GetScoringRule(who.account_id, id));
+  if (!stored) return RuleNotFound();
+  ScoringRule rule = std::move(*stored);
+  if (domain::ApplyScoringRulePatch(rule, patch)) {
+    rule.updated_at = clock_.NowSeconds();
+    KLOZEO_TRY(tx->UpdateScoringRule(who.account_id, rule));
+    KLOZEO_TRY(tx->Commit());
+    if (compiled) Remember(who.account_id, rule.id, std::move(compiled));
+  }
+  return rule;
+}
+
+core::Status ScoringService::DeleteRule(const Principal& who, const std::string& id) {
+  if (!core::IsUuid(id)) return RuleNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->DeleteScoringRule(who.account_id, id));
+  if (!deleted) return RuleNotFound();
+  KLOZEO_TRY(tx->Commit());
+  Forget(who.account_id, id);
+  return core::Ok();
+}
+
+// ---- ScoringService: scores ----
+
+Result<double> ScoringService::ScoreInTx(storage::Tx& tx, std::string_view account_id,
+                                         const Lead& lead) {
+  KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(tx, account_id));
+  return rules.Score(lead, clock_.NowSeconds());
+}
+
+Result<double> ScoringService::RescoreLead(const Principal& who, const std::string& lead_id) {
+  if (!core::HasIdShape(lead_id, "cl_")) return LeadNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->GetLead(who.account_id, lead_id));
+  if (!lead) return LeadNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(double score, ScoreInTx(*tx, who.account_id, *lead));
+  if (score != lead->score) {
+    KLOZEO_TRY(tx->UpdateScores(who.account_id, {{lead->id, score}}));
+    KLOZEO_TRY(tx->Commit());
+  }
+  return score;
+}
+
+Result<int64_t> ScoringService::RescoreAll(const Principal& who, const ScoreSink& sink) {
+  int64_t count = 0;
+  std::string after;
+  std::vector<std::pair<std::string, double>> scored;
+  std::vector<std::pair<std::string, double>> changed;
+  while (true) {
+    KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+    KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
+                            tx->ScanLeads(who.account_id, after, kChunkSize));
+    if (leads.empty()) break;
+    // Rules are read per chunk, in the chunk's transaction: each chunk is scored with the rules
+    // current when it is written (the cache makes this a few row reads).
+    KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_id));
+    const int64_t now = clock_.NowSeconds();
+    scored.clear();
+    changed.clear();
+    for (const Lead& lead : leads) {
+      double score = rules.Score(lead, now);
+      if (score != lead.score) changed.emplace_back(lead.id, score);
+      scored.emplace_back(lead.id, score);
+    }
+    if (!changed.empty()) {
+      KLOZEO_TRY(tx->UpdateScores(who.account_id, changed));
+      KLOZEO_TRY(tx->Commit());
+    }
+    for (const auto& [id, score] : scored) sink(id, score);
+    count += static_cast<int64_t>(leads.size());
+    if (leads.size() < static_cast<size_t>(kChunkSize)) break;
+    after = leads.back().id;
+  }
+  return count;
+}
+
+Result<ScoreExplanation> ScoringService::Explain(const Principal& who,
+                                                 const std::string& lead_id) {
+  if (!core::HasIdShape(lead_id, "cl_")) return LeadNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->GetLead(who.account_id, lead_id));
+  if (!lead) return LeadNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_id));
+  return rules.Explain(*lead, clock_.NowSeconds());
+}
+
+// ---- the compiled-expression cache ----
+
+Result<RuleSet> ScoringService::LoadRules(storage::Tx& tx, std::string_view account_id) {
+  KLOZEO_ASSIGN_OR_RETURN(std::vector<ScoringRule> rules, tx.ListScoringRules(account_id));
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  const std::string account(account_id);
+  if (rules.empty()) {
+    cache_.erase(account);
+    return RuleSet();
+  }
+  if (cache_.size() >= kMaxCachedAccounts && !cache_.contains(account)) cache_.clear();
+  auto& per_rule = cache_[account];
+  std::vector<RuleSet::Entry> entries;
+  entries.reserve(rules.size());
+  for (ScoringRule& rule : rules) {
+    auto& slot = per_rule[rule.id];
+    // The text check catches a rule changed by another process sharing the database.
+    if (slot == nullptr || slot->source != rule.expression) {
+      slot = CompileOrRecordError(rule.expression);
+    }
+    entries.push_back(RuleSet::Entry{std::move(rule), slot});
+  }
+  if (per_rule.size() > entries.size()) {
+    // Rules deleted elsewhere: keep only the ones just read.
+    std::unordered_set<std::string_view> live;
+    for (const auto& e : entries) live.insert(e.rule.id);
+    std::erase_if(per_rule, [&live](const auto& kv) { return !live.contains(kv.first); });
+  }
+  return RuleSet(std::move(entries));
+}
+
+void ScoringService::Remember(const std::string& account_id, const std::string& rule_id,
+                              std::shared_ptr<const CompiledExpression> compiled) {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  auto it = cache_.find(account_id);
+  // Accounts are only cached once they are scored; the next LoadRules fills the rest.
+  if (it != cache_.end()) it->second[rule_id] = std::move(compiled);
+}
+
+void ScoringService::Forget(const std::string& account_id, const std::string& rule_id) {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  auto it = cache_.find(account_id);
+  if (it != cache_.end()) it->second.erase(rule_id);
+}
+
+}  // namespace klozeo::service

@@ -1,0 +1,143 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "domain/account.h"
+#include "domain/lead.h"
+#include "domain/scoring_rule.h"
+#include "domain/scoring_rule_codec.h"
+#include "storage/store.h"
+
+namespace klozeo::service {
+
+/// The final score from the weighted sum of rule values: clamped to 0..100, then rounded to two
+/// decimals (half away from zero). Never -0, never NaN (a NaN total scores 0).
+double FinalScore(double total);
+
+/// A rule's expression compiled once, with how to bind each of its slots from a lead.
+/// Immutable, shared between threads and cached per account. Defined in scoring_service.cpp.
+struct CompiledExpression;
+
+/// Compiles `expression`. BadRequest, prefixed "invalid expression: ", with the compiler's
+/// message and column.
+core::Result<std::shared_ptr<const CompiledExpression>> CompileExpression(
+    std::string_view expression);
+
+/// One rule's part in a lead's score, as the explain view shows it.
+struct RuleContribution {
+  domain::ScoringRule rule;
+  std::optional<double> value;       ///< the expression's value; absent when it failed
+  double contribution = 0;           ///< value * weight; 0 when the rule failed
+  std::optional<std::string> error;  ///< why the rule failed (evaluation error)
+};
+
+/// Why a lead has the score it would get now.
+struct ScoreExplanation {
+  std::string lead_id;
+  double stored_score = 0;  ///< the score stored on the lead (from its last write or rescore)
+  std::vector<RuleContribution> rules;  ///< in evaluation order
+  double total = 0;  ///< sum of contributions before clamping, rounded to two decimals
+  double score = 0;  ///< FinalScore(sum of contributions)
+  int64_t evaluated_at = 0;  ///< the "now" used by days_since
+};
+
+/// An account's rules at one moment, compiled, in evaluation order (priority, created_at, id).
+/// Scoring is pure: the lead and the time in, the score out. A rule that fails to evaluate (or
+/// whose stored expression no longer compiles) contributes 0.
+class RuleSet {
+ public:
+  struct Entry {
+    domain::ScoringRule rule;
+    std::shared_ptr<const CompiledExpression> compiled;
+  };
+
+  RuleSet() = default;
+  explicit RuleSet(std::vector<Entry> entries) : entries_(std::move(entries)) {}
+  /// Compiles `rules` without a cache (tests, tools). Rules that do not compile score 0.
+  static RuleSet FromRules(std::vector<domain::ScoringRule> rules);
+
+  /// FinalScore(sum over the rules of value * weight) for `lead` at `now_seconds`.
+  double Score(const domain::Lead& lead, int64_t now_seconds) const;
+  /// The same computation, rule by rule.
+  ScoreExplanation Explain(const domain::Lead& lead, int64_t now_seconds) const;
+
+  const std::vector<Entry>& entries() const { return entries_; }
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+/// Scoring rules (CRUD, at most domain::kMaxScoringRules per account) and lead scores (single,
+/// all leads, explain) for one account at a time. Another account's rule or lead is NotFound,
+/// like a missing or malformed id. Compiled expressions are cached per account and rule, and
+/// checked against the stored expression text on every use, so a rule changed by another
+/// process is recompiled, never scored stale.
+class ScoringService {
+ public:
+  ScoringService(storage::Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
+
+  /// Errors: BadRequest when the expression does not compile (with the column) or the account
+  /// already holds the maximum number of rules. `patch` must hold name and expression.
+  core::Result<domain::ScoringRule> CreateRule(const domain::Principal& who,
+                                               const domain::ScoringRulePatch& patch);
+  /// Errors: NotFound.
+  core::Result<domain::ScoringRule> GetRule(const domain::Principal& who, const std::string& id);
+  /// In evaluation order: priority, then creation.
+  core::Result<std::vector<domain::ScoringRule>> ListRules(const domain::Principal& who);
+  /// Partial update; updated_at moves only on a real change. Errors: NotFound, BadRequest
+  /// for an expression that does not compile.
+  core::Result<domain::ScoringRule> UpdateRule(const domain::Principal& who, const std::string& id,
+                                               const domain::ScoringRulePatch& patch);
+  /// Errors: NotFound.
+  core::Status DeleteRule(const domain::Principal& who, const std::string& id);
+
+  /// Recomputes one lead's score with the current rules and stores it. Errors: NotFound.
+  core::Result<double> RescoreLead(const domain::Principal& who, const std::string& lead_id);
+
+  /// Receives each rescored lead: its id and new score.
+  using ScoreSink = std::function<void(std::string_view lead_id, double score)>;
+  /// Recomputes and stores the score of every lead of the account, in chunks of kChunkSize
+  /// leads, each read, scored and written in one write transaction (memory stays bounded; other
+  /// writers get the lock between chunks). `sink` sees each lead once, after its chunk is
+  /// committed, in id order. Returns the number of leads scored.
+  core::Result<int64_t> RescoreAll(const domain::Principal& who, const ScoreSink& sink);
+
+  /// How the current rules score the lead now (nothing is stored). Errors: NotFound.
+  core::Result<ScoreExplanation> Explain(const domain::Principal& who, const std::string& lead_id);
+
+  /// The lead's score under the account's rules as `tx` sees them, at the clock's now: for the
+  /// lead writes (create, merge, update, attribute changes), inside their own transaction.
+  core::Result<double> ScoreInTx(storage::Tx& tx, std::string_view account_id,
+                                 const domain::Lead& lead);
+
+  /// Leads read, scored and written per transaction by RescoreAll.
+  static constexpr int kChunkSize = 1000;
+
+ private:
+  /// The account's rules read through `tx`, compiled through the cache.
+  core::Result<RuleSet> LoadRules(storage::Tx& tx, std::string_view account_id);
+  void Remember(const std::string& account_id, const std::string& rule_id,
+                std::shared_ptr<const CompiledExpression> compiled);
+  void Forget(const std::string& account_id, const std::string& rule_id);
+
+  storage::Database& db_;
+  const core::Clock& clock_;
+  std::mutex cache_mu_;
+  /// account id -> rule id -> compiled expression (its source text is checked on use).
+  std::unordered_map<std::string,
+                     std::unordered_map<std::string, std::shared_ptr<const CompiledExpression>>>
+      cache_;
+};
+
+}  // namespace klozeo::service
