@@ -1,14 +1,18 @@
 #include "app/cli.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include "app/logging.h"
 #include "app/wiring.h"
+#include "service/lead_export.h"
 #include "core/clock.h"
 
 namespace klozeo::app {
@@ -54,6 +58,45 @@ int Serve(ServeConfig config) {
                config.db.rfind("postgres", 0) == 0 ? "postgres" : config.db);
   server.Run();
   spdlog::info("server stopped");
+  return 0;
+}
+
+/// `klozeo export`: streams the export to a file, with a progress line on a terminal.
+int RunExport(Services& services, const std::string& account_name, const std::string& format_name,
+              const service::ListParams& params, bool raw_formulas, const std::string& out_path) {
+  auto principal = services.accounts().PrincipalFor(account_name);
+  if (!principal.ok()) return Fail(ExitCodeFor(principal.error()), principal.error().message);
+  auto format = service::ParseExportFormat(format_name);
+  if (!format.ok()) return Fail(kExitConfig, format.error().message);
+  service::ExportOptions options;
+  options.format = *format;
+  options.neutralize_formulas = !raw_formulas;
+  auto stream = service::OpenExport(services.leads(), services.db(), *principal, params, options);
+  if (!stream.ok()) return Fail(ExitCodeFor(stream.error()), stream.error().message);
+  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+  if (!out) return Fail(kExitFailure, "cannot write " + out_path);
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  std::string chunk;
+  auto started = std::chrono::steady_clock::now();
+  int64_t last_report = -1;
+  while (true) {
+    chunk.clear();
+    auto more = (*stream)->Next(chunk);
+    if (!more.ok()) return Fail(kExitFailure, "export failed: " + more.error().message);
+    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    int64_t done = (*stream)->leads_written();
+    if (tty && done != last_report) {
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::cerr << "\rexporting: " << done << " leads, " << static_cast<int64_t>(static_cast<double>(done) / std::max(secs, 1e-3))
+                << " leads/s" << std::flush;
+      last_report = done;
+    }
+    if (!*more) break;
+  }
+  out.close();
+  if (!out) return Fail(kExitFailure, "cannot write " + out_path);
+  if (tty) std::cerr << "\n";
+  std::cerr << "exported " << (*stream)->leads_written() << " leads to " << out_path << std::endl;
   return 0;
 }
 
@@ -134,6 +177,25 @@ int RunCli(int argc, char** argv) {
   }
   key_revoke->add_option("--key", key_id, "Key id (from keys list)")->required();
 
+  // export
+  auto* export_cmd = cli.add_subcommand("export", "Export an account's leads to a file");
+  std::string export_format = "csv", export_out;
+  service::ListParams export_params;
+  std::string sort_by, sort_order;
+  bool raw_formulas = false;
+  export_cmd->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  export_cmd->add_option("--account", account_name, "Account name")->required();
+  export_cmd->add_option("--format", export_format, "csv, json or xlsx")
+      ->check(CLI::IsMember({"csv", "json", "xlsx"}))
+      ->capture_default_str();
+  export_cmd->add_option("--filter", export_params.filters,
+                         "Filter as in the API, e.g. and.eq.city.Paris (repeatable)");
+  export_cmd->add_option("--sort-by", sort_by, "Sort field (default created_at)");
+  export_cmd->add_option("--sort-order", sort_order, "ASC or DESC");
+  export_cmd->add_flag("--raw-formulas", raw_formulas,
+                       "CSV: keep cells starting with = + - @ as they are");
+  export_cmd->add_option("-o,--output", export_out, "Output file")->required();
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -181,6 +243,12 @@ int RunCli(int argc, char** argv) {
                 << "\n";
     }
     return 0;
+  }
+  if (export_cmd->parsed()) {
+    if (!sort_by.empty()) export_params.sort_by = sort_by;
+    if (!sort_order.empty()) export_params.sort_order = sort_order;
+    return RunExport(**services, account_name, export_format, export_params, raw_formulas,
+                     export_out);
   }
   if (key_revoke->parsed()) {
     auto status = acc.RevokeKey(account_name, key_id);

@@ -75,6 +75,14 @@ core::Status AccountService::RevokeKey(const std::string& account_name, const st
   return core::Ok();
 }
 
+Result<domain::Principal> AccountService::PrincipalFor(const std::string& account_name) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
+  const domain::PlanLimits* limits = plans_.Find(account.plan);
+  if (limits == nullptr) return Error::Internal("account is on unknown plan " + account.plan);
+  return domain::Principal{account.id, account.plan, *limits};
+}
+
 Result<domain::Principal> AccountService::Authenticate(std::string_view presented_key) {
   if (presented_key.empty()) {
     return Error::Unauthorized("missing API key: send it in the X-API-Key header");

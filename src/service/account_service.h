@@ -39,6 +39,10 @@ class AccountService {
   core::Result<std::vector<domain::ApiKey>> ListKeys(const std::string& account_name);
   core::Status RevokeKey(const std::string& account_name, const std::string& key_id);
 
+  /// The account named `account_name` as a caller (command-line tools acting for it).
+  /// Errors: NotFound.
+  core::Result<domain::Principal> PrincipalFor(const std::string& account_name);
+
   /// The caller behind a presented key. Errors: Unauthorized for a missing, unknown or revoked
   /// key (one message for all three, so keys cannot be probed).
   core::Result<domain::Principal> Authenticate(std::string_view presented_key);

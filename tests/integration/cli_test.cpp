@@ -179,6 +179,52 @@ TEST(Cli, BootstrapKeyIsIdempotent) {
   EXPECT_EQ(std::count(keys.out.begin(), keys.out.end(), '\n'), 1) << keys.out;
 }
 
+TEST(Cli, ExportWritesEveryMatchingLeadToAFile) {
+  TempDir dir;
+  std::string db = "sqlite:" + (dir.path() / "e.db").string();
+  CmdResult created = Klozeo("accounts create --db " + db + " --name shop --plan unlimited");
+  ASSERT_EQ(created.exit_code, 0);
+  std::string key = LastLine(created.out);
+  {
+    ServeProcess serve(db);
+    ASSERT_NE(serve.port(), 0);
+    HttpClient api(serve.port(), key);
+    for (int i = 0; i < 30; ++i) {
+      ASSERT_EQ(api.Post("/api/v1/leads", nlohmann::json{{"name", "L" + std::to_string(i)},
+                                                         {"source", "s"},
+                                                         {"city", i % 3 == 0 ? "Paris" : "Rome"},
+                                                         {"rating", i % 5}})
+                    .status,
+                201);
+    }
+    EXPECT_EQ(serve.Terminate(), 0);
+  }
+  std::string json_path = (dir.path() / "all.json").string();
+  ASSERT_EQ(Klozeo("export --db " + db + " --account shop --format json -o " + json_path).exit_code, 0);
+  std::ifstream in(json_path);
+  nlohmann::json all = nlohmann::json::parse(in);
+  EXPECT_EQ(all.size(), 30u);
+  std::string csv_path = (dir.path() / "paris.csv").string();
+  ASSERT_EQ(Klozeo("export --db " + db + " --account shop --format csv --filter and.eq.city.paris "
+                   "--sort-by rating --sort-order desc -o " + csv_path)
+                .exit_code,
+            0);
+  std::ifstream csv(csv_path);
+  std::string header, line;
+  std::getline(csv, header);
+  EXPECT_EQ(header.rfind("id,name,source,", 0), 0u);
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    ++rows;
+    EXPECT_NE(line.find(",Paris,"), std::string::npos) << line;
+  }
+  EXPECT_EQ(rows, 10);
+  EXPECT_EQ(Klozeo("export --db " + db + " --account nobody -o " + csv_path).exit_code, 1);
+  EXPECT_EQ(Klozeo("export --db " + db + " --account shop --filter and.gt.city.x -o " + csv_path)
+                .exit_code,
+            2);
+}
+
 TEST(Cli, BadConfigurationExitsWithCode2) {
   EXPECT_EQ(Klozeo("serve --listen nonsense --db /tmp/x-never.db").exit_code, 2);
   EXPECT_EQ(Klozeo("serve --db ftp://nowhere").exit_code, 2);
