@@ -4,16 +4,16 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 
 #include "app/logging.h"
 #include "app/wiring.h"
-#include "service/lead_export.h"
 #include "core/clock.h"
+#include "service/lead_export.h"
 
 namespace klozeo::app {
 namespace {
@@ -86,8 +86,10 @@ int RunExport(Services& services, const std::string& account_name, const std::st
     out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     int64_t done = (*stream)->leads_written();
     if (tty && done != last_report) {
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      std::cerr << "\rexporting: " << done << " leads, " << static_cast<int64_t>(static_cast<double>(done) / std::max(secs, 1e-3))
+      double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::cerr << "\rexporting: " << done << " leads, "
+                << static_cast<int64_t>(static_cast<double>(done) / std::max(secs, 1e-3))
                 << " leads/s" << std::flush;
       last_report = done;
     }

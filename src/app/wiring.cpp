@@ -87,9 +87,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
   http::ApiOptions api_options;
   api_options.sdk_compat = config.sdk_compat;
   auto& s = *app->services_;
-  app->api_ =
-      std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.scoring(),
-                                  s.limiter());
+  app->api_ = std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.scoring(),
+                                          s.limiter());
   http::ServerOptions server_options;
   server_options.host = listen.first;
   server_options.port = listen.second;

@@ -38,8 +38,7 @@ using ApiRouter = Router<std::pair<bool, RouteHandler>>;
 class Api {
  public:
   Api(ApiOptions options, storage::Database& db, service::AccountService& accounts,
-      service::LeadService& leads, service::ScoringService& scoring,
-      service::RateLimiter& limiter);
+      service::LeadService& leads, service::ScoringService& scoring, service::RateLimiter& limiter);
 
   Response Handle(Request& request);
 

@@ -39,9 +39,9 @@ json ExplanationToJson(const service::ScoreExplanation& e) {
                          {"contribution", c.contribution},
                          {"error", c.error ? json(*c.error) : json(nullptr)}});
   }
-  return json{{"id", e.lead_id},     {"score", e.score},
-              {"total", e.total},    {"stored_score", e.stored_score},
-              {"rules", rules},      {"evaluated_at", e.evaluated_at}};
+  return json{{"id", e.lead_id},  {"score", e.score},
+              {"total", e.total}, {"stored_score", e.stored_score},
+              {"rules", rules},   {"evaluated_at", e.evaluated_at}};
 }
 
 }  // namespace

@@ -39,7 +39,8 @@ enum class SlotSource : uint8_t {
 struct SlotBinding {
   SlotSource source = SlotSource::kNil;
   int text_index = 0;
-  std::string attribute;
+  std::string field;      ///< the identifier in the expression
+  std::string attribute;  ///< kAttribute: the attribute's name
 };
 
 struct CompiledExpression {
@@ -59,6 +60,7 @@ Error RuleNotFound() { return Error::NotFound("scoring rule not found"); }
 
 SlotBinding BindingFor(std::string_view field) {
   SlotBinding b;
+  b.field = std::string(field);
   if (std::string_view attribute = expr::AttributeName(field); !attribute.empty()) {
     b.source = SlotSource::kAttribute;
     b.attribute = std::string(attribute);
@@ -262,11 +264,28 @@ RuleSet RuleSet::FromRules(std::vector<ScoringRule> rules) {
   return RuleSet(std::move(entries));
 }
 
+storage::LeadProjection RuleSet::Projection() const {
+  storage::LeadProjection projection;
+  auto add = [](std::vector<std::string>& list, const std::string& name) {
+    if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+  };
+  for (const Entry& entry : entries_) {
+    for (const SlotBinding& b : entry.compiled->slots) {
+      if (b.source == SlotSource::kAttribute) {
+        add(projection.attributes, b.attribute);
+      } else if (b.source != SlotSource::kNil && b.source != SlotSource::kScore) {
+        add(projection.fields, b.field);
+      }
+    }
+  }
+  return projection;
+}
+
 double RuleSet::Score(const Lead& lead, int64_t now_seconds) const {
   if (entries_.empty()) return 0;
-  return FinalScore(Evaluate(entries_, lead, now_seconds,
-                             [](const Entry&, const std::optional<double>&, double,
-                                const std::string&) {}));
+  return FinalScore(
+      Evaluate(entries_, lead, now_seconds,
+               [](const Entry&, const std::optional<double>&, double, const std::string&) {}));
 }
 
 ScoreExplanation RuleSet::Explain(const Lead& lead, int64_t now_seconds) const {
@@ -389,12 +408,13 @@ Result<int64_t> ScoringService::RescoreAll(const Principal& who, const ScoreSink
   std::vector<std::pair<std::string, double>> changed;
   while (true) {
     KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-    KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
-                            tx->ScanLeads(who.account_id, after, kChunkSize));
-    if (leads.empty()) break;
     // Rules are read per chunk, in the chunk's transaction: each chunk is scored with the rules
-    // current when it is written (the cache makes this a few row reads).
+    // current when it is written (the cache makes this a few row reads). Only the fields the
+    // rules name are read.
     KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_id));
+    KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
+                            tx->ScanLeads(who.account_id, after, kChunkSize, rules.Projection()));
+    if (leads.empty()) break;
     const int64_t now = clock_.NowSeconds();
     scored.clear();
     changed.clear();
@@ -415,8 +435,7 @@ Result<int64_t> ScoringService::RescoreAll(const Principal& who, const ScoreSink
   return count;
 }
 
-Result<ScoreExplanation> ScoringService::Explain(const Principal& who,
-                                                 const std::string& lead_id) {
+Result<ScoreExplanation> ScoringService::Explain(const Principal& who, const std::string& lead_id) {
   if (!core::HasIdShape(lead_id, "cl_")) return LeadNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
   KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->GetLead(who.account_id, lead_id));

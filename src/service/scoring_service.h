@@ -46,8 +46,8 @@ struct ScoreExplanation {
   std::string lead_id;
   double stored_score = 0;  ///< the score stored on the lead (from its last write or rescore)
   std::vector<RuleContribution> rules;  ///< in evaluation order
-  double total = 0;  ///< sum of contributions before clamping, rounded to two decimals
-  double score = 0;  ///< FinalScore(sum of contributions)
+  double total = 0;          ///< sum of contributions before clamping, rounded to two decimals
+  double score = 0;          ///< FinalScore(sum of contributions)
   int64_t evaluated_at = 0;  ///< the "now" used by days_since
 };
 
@@ -70,6 +70,9 @@ class RuleSet {
   double Score(const domain::Lead& lead, int64_t now_seconds) const;
   /// The same computation, rule by rule.
   ScoreExplanation Explain(const domain::Lead& lead, int64_t now_seconds) const;
+  /// The lead fields and attributes the rules read: all a lead needs for Score to give the same
+  /// result as on the full lead (`score` and `id` are not listed; scans always read them).
+  storage::LeadProjection Projection() const;
 
   const std::vector<Entry>& entries() const { return entries_; }
   bool empty() const { return entries_.empty(); }

@@ -16,6 +16,12 @@
 
 namespace klozeo::storage {
 
+/// The parts of a lead a scan reads (Tx::ScanLeads): scoring reads only what its rules name.
+struct LeadProjection {
+  std::vector<std::string> fields;      ///< lead fields by JSON name: "rating", "email", "tags"...
+  std::vector<std::string> attributes;  ///< custom attributes by name (read with type and value)
+};
+
 /// One page of leads in the order a query::ListQuery asked for.
 struct LeadPage {
   std::vector<domain::Lead> leads;
@@ -92,11 +98,13 @@ class Tx {
   /// Timestamps are left alone: a score is derived, not a change to the lead.
   virtual core::Status UpdateScores(std::string_view account_id,
                                     const std::vector<std::pair<std::string, double>>& scores) = 0;
-  /// Up to `limit` leads (with attributes) in id order, strictly after `after_id` (from the
-  /// first when empty): a scan over every lead of the account in bounded chunks.
+  /// Up to `limit` leads in id order, strictly after `after_id` (from the first when empty): a
+  /// scan over every lead of the account in bounded chunks. Only `id`, `score` and what
+  /// `projection` names are read; every other field is left at its default. Errors: Internal
+  /// for a field name that is not a lead field.
   virtual core::Result<std::vector<domain::Lead>> ScanLeads(std::string_view account_id,
-                                                            std::string_view after_id,
-                                                            int limit) = 0;
+                                                            std::string_view after_id, int limit,
+                                                            const LeadProjection& projection) = 0;
 };
 
 /// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement

@@ -200,13 +200,16 @@ TEST(Cli, ExportWritesEveryMatchingLeadToAFile) {
     EXPECT_EQ(serve.Terminate(), 0);
   }
   std::string json_path = (dir.path() / "all.json").string();
-  ASSERT_EQ(Klozeo("export --db " + db + " --account shop --format json -o " + json_path).exit_code, 0);
+  ASSERT_EQ(Klozeo("export --db " + db + " --account shop --format json -o " + json_path).exit_code,
+            0);
   std::ifstream in(json_path);
   nlohmann::json all = nlohmann::json::parse(in);
   EXPECT_EQ(all.size(), 30u);
   std::string csv_path = (dir.path() / "paris.csv").string();
-  ASSERT_EQ(Klozeo("export --db " + db + " --account shop --format csv --filter and.eq.city.paris "
-                   "--sort-by rating --sort-order desc -o " + csv_path)
+  ASSERT_EQ(Klozeo("export --db " + db +
+                   " --account shop --format csv --filter and.eq.city.paris "
+                   "--sort-by rating --sort-order desc -o " +
+                   csv_path)
                 .exit_code,
             0);
   std::ifstream csv(csv_path);

@@ -70,8 +70,8 @@ TEST(ScoringRulesApi, CreateGetListUpdateDelete) {
   TestServer server;
   auto api = server.NewAccount();
   // The reference's example body.
-  json created =
-      CreateRule(api, {{"name", "High rating bonus"}, {"expression", "rating * 10"}, {"weight", 1.0}});
+  json created = CreateRule(
+      api, {{"name", "High rating bonus"}, {"expression", "rating * 10"}, {"weight", 1.0}});
   std::string id = created["id"];
   EXPECT_TRUE(core::IsUuid(id)) << "rule ids are plain UUIDs: " << id;
   EXPECT_EQ(created["name"], "High rating bonus");
@@ -130,7 +130,8 @@ TEST(ScoringRulesApi, MalformedAndForeignIdsAreNotFound) {
   auto api = server.NewAccount();
   auto other = server.NewAccount();
   std::string id = CreateRule(api, {{"name", "r"}, {"expression", "1"}})["id"];
-  for (const std::string& bad : std::vector<std::string>{"nope", "cl_" + core::NewUuidV7(), id + "x"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"nope", "cl_" + core::NewUuidV7(), id + "x"}) {
     ExpectError(api.Get(kRules + "/" + bad), 404, "not_found");
     ExpectError(api.Put(kRules + "/" + bad, json{{"weight", 2}}), 404, "not_found");
     ExpectError(api.Delete(kRules + "/" + bad), 404, "not_found");
@@ -178,7 +179,8 @@ TEST(ScoringRulesApi, BadExpressionsAre400WithTheColumn) {
       {"review_count > 100 ? 30", "expected ':' after '?' at column 24"},
       {"1+foo", "unknown field 'foo' at column 3"},
       {"rating = 4", "unexpected '=' (use '==' to compare) at column 8"},
-      {"(1 + 2", "expected ')' to close the '(' at column 1 but found end of expression at column 7"},
+      {"(1 + 2",
+       "expected ')' to close the '(' at column 1 but found end of expression at column 7"},
       {"len(1, 2)", "len() takes 1 argument, not 2 at column 1"},
       {"'abc", "unterminated string starting at column 1"},
       {std::string(5000, '1'), "expression is too long: 5000 bytes (the limit is 4096)"},
@@ -340,8 +342,8 @@ TEST(ScoresApi, DocumentedExamplesScoreAsDocumented) {
 TEST(ScoresApi, ReferenceRuleExampleWithWeightAndClamping) {
   TestServer server;
   auto api = server.NewAccount();
-  json rule =
-      CreateRule(api, {{"name", "High rating bonus"}, {"expression", "rating * 10"}, {"weight", 1.0}});
+  json rule = CreateRule(
+      api, {{"name", "High rating bonus"}, {"expression", "rating * 10"}, {"weight", 1.0}});
   std::string lead = CreateLead(api, json{{"name", "Acme"}, {"source", "web"}, {"rating", 4.5}});
   EXPECT_EQ(StoredScore(api, lead), 45.0);
   // 4.5 * 15 * 1.5 = 101.25, clamped to 100.
@@ -364,8 +366,10 @@ TEST(ScoresApi, WeightsClampingAtZeroAndRounding) {
   auto api = server.NewAccount();
   std::string lead = CreateLead(api, json{{"name", "Acme"}, {"source", "web"}, {"rating", 1}});
   EXPECT_EQ(StoredScore(api, lead), 0.0) << "no rules: 0";
-  std::string a = CreateRule(api, {{"name", "a"}, {"expression", "rating * 10"}, {"weight", 2}})["id"];
-  std::string b = CreateRule(api, {{"name", "b"}, {"expression", "rating * 5"}, {"weight", -1}})["id"];
+  std::string a =
+      CreateRule(api, {{"name", "a"}, {"expression", "rating * 10"}, {"weight", 2}})["id"];
+  std::string b =
+      CreateRule(api, {{"name", "b"}, {"expression", "rating * 5"}, {"weight", -1}})["id"];
   auto rescore = [&] {
     auto r = api.Send("POST", "/api/v1/leads/" + lead + "/score", "");
     EXPECT_EQ(r.status, 200) << r.body;
@@ -391,7 +395,8 @@ TEST(ScoresApi, LeadsAreScoredOnCreateAndOnPut) {
   TestServer server;
   auto api = server.NewAccount();
   CreateRule(api, {{"name", "rating"}, {"expression", "rating * 10"}});
-  CreateRule(api, {{"name", "reviews"}, {"expression", "review_count > 100 ? 30 : 0"}, {"weight", 0.5}});
+  CreateRule(api,
+             {{"name", "reviews"}, {"expression", "review_count > 100 ? 30 : 0"}, {"weight", 0.5}});
   std::string id = CreateLead(
       api, json{{"name", "Acme"}, {"source", "web"}, {"rating", 4.5}, {"review_count", 120}});
   EXPECT_EQ(StoredScore(api, id), 60.0) << "45 + 30 * 0.5";
@@ -413,6 +418,32 @@ TEST(ScoresApi, LeadsAreScoredOnCreateAndOnPut) {
   for (const auto& l : page["leads"]) listed[l["id"]] = l["score"];
   EXPECT_EQ(listed[id], 20.0);
   EXPECT_EQ(listed[other], 10.0);
+}
+
+TEST(ScoresApi, StoredScoresFilterAndSort) {
+  TestServer server;
+  auto api = server.NewAccount();
+  CreateRule(api, {{"name", "rating"}, {"expression", "rating * 10"}});
+  std::map<std::string, std::string> ids;
+  for (const auto& [name, rating] : std::vector<std::pair<std::string, double>>{
+           {"low", 1}, {"high", 4.5}, {"mid", 3}, {"none", -1}}) {
+    json body{{"name", name}, {"source", "web"}};
+    if (rating >= 0) body["rating"] = rating;
+    ids[name] = CreateLead(api, body);
+  }
+  auto page = api.Get("/api/v1/leads?filter=and.gte.score.30&sort_by=score&sort_order=DESC");
+  ASSERT_EQ(page.status, 200) << page.body;
+  json body = page.json();
+  std::vector<std::string> names;
+  for (const auto& l : body["leads"]) names.push_back(l["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"high", "mid"}));
+  page = api.Get("/api/v1/leads?sort_by=score");
+  ASSERT_EQ(page.status, 200) << page.body;
+  body = page.json();
+  names.clear();
+  for (const auto& l : body["leads"]) names.push_back(l["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"none", "low", "mid", "high"}));
+  EXPECT_EQ(body["leads"][0]["score"], 0.0);
 }
 
 TEST(ScoresApi, AttributeChangesRescoreTheLead) {
@@ -520,7 +551,8 @@ TEST(ScoresApi, BatchRecalculationCoversEveryLeadAcrossChunks) {
     histogram[l["score"].get<double>()]++;
   }
   EXPECT_EQ(seen, ids) << "every lead once, no other account's";
-  EXPECT_EQ(histogram, (std::map<double, int>{{0, 469}, {10, 469}, {20, 469}, {30, 469}, {40, 469}}));
+  EXPECT_EQ(histogram,
+            (std::map<double, int>{{0, 469}, {10, 469}, {20, 469}, {30, 469}, {40, 469}}));
   // Stored, as the listing shows.
   std::string some = *ids.begin();
   EXPECT_EQ(StoredScore(api, some), batch["leads"][0]["score"].get<double>());
@@ -550,8 +582,8 @@ TEST(ScoresApi, ExplainShowsEveryRuleAndErrors) {
   EXPECT_EQ(first["weight"], 2.0);
   EXPECT_EQ(first["contribution"], 40.0);
   EXPECT_TRUE(first["error"].is_null());
-  for (const char* key : {"id", "name", "expression", "weight", "priority", "value",
-                          "contribution", "error"}) {
+  for (const char* key :
+       {"id", "name", "expression", "weight", "priority", "value", "contribution", "error"}) {
     EXPECT_TRUE(first.contains(key)) << key;
   }
   json second = e["rules"][1];

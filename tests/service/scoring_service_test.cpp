@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <set>
 
 #include "core/clock.h"
@@ -74,10 +75,12 @@ Lead FullLead() {
 
 TEST(FinalScore, ClampsAndRoundsToTwoDecimals) {
   const std::pair<double, double> cases[] = {
-      {0, 0},          {42, 42},         {100, 100},       {100.001, 100},   {250, 100},
-      {-5, 0},         {-0.001, 0},      {1.0 / 3, 0.33},  {2.0 / 3, 0.67},  {0.1 + 0.2, 0.3},
-      {99.994, 99.99}, {99.996, 100},    {12.346, 12.35},  {0.004, 0},       {0.005, 0.01},
-      {1e300, 100},    {-1e300, 0},      {std::numeric_limits<double>::infinity(), 100},
+      {0, 0},           {42, 42},        {100, 100},
+      {100.001, 100},   {250, 100},      {-5, 0},
+      {-0.001, 0},      {1.0 / 3, 0.33}, {2.0 / 3, 0.67},
+      {0.1 + 0.2, 0.3}, {99.994, 99.99}, {99.996, 100},
+      {12.346, 12.35},  {0.004, 0},      {0.005, 0.01},
+      {1e300, 100},     {-1e300, 0},     {std::numeric_limits<double>::infinity(), 100},
   };
   for (const auto& [total, expected] : cases) {
     EXPECT_DOUBLE_EQ(FinalScore(total), expected) << total;
@@ -239,6 +242,17 @@ TEST(RuleSetExplain, ReportsEveryRuleAndTheTotalBeforeClamping) {
   EXPECT_DOUBLE_EQ(e.total, 150);
   EXPECT_DOUBLE_EQ(e.score, 100);
   EXPECT_DOUBLE_EQ(e.score, rules.Score(lead, kNow));
+}
+
+TEST(RuleSetProjection, ListsWhatTheRulesReadOnce) {
+  RuleSet rules = RuleSet::FromRules({Rule("rating * 20 + score"), Rule("attr_employees > rating"),
+                                      Rule("\"vip\" in tags && attr_tier == 'gold'"),
+                                      Rule("email != nil"), Rule("rating *")});
+  storage::LeadProjection projection = rules.Projection();
+  EXPECT_EQ(projection.fields, (std::vector<std::string>{"rating", "tags", "email"}))
+      << "score is always read; a rule that does not compile reads nothing";
+  EXPECT_EQ(projection.attributes, (std::vector<std::string>{"employees", "tier"}));
+  EXPECT_TRUE(RuleSet().Projection().fields.empty());
 }
 
 TEST(CompileExpression, ErrorsCarryTheColumn) {
@@ -426,10 +440,91 @@ TEST_F(ScoringServiceTest, RescoreAllCoversEveryLeadInChunksAndStoresScores) {
   EXPECT_EQ(StoredScore(other_, foreign[2]), 0) << "another account's leads are untouched";
   // A second run changes nothing and reports the same scores.
   std::vector<std::pair<std::string, double>> again;
-  ASSERT_EQ(*scoring.RescoreAll(
-                who_, [&again](std::string_view id, double score) { again.emplace_back(id, score); }),
+  ASSERT_EQ(*scoring.RescoreAll(who_, [&again](std::string_view id,
+                                               double score) { again.emplace_back(id, score); }),
             n);
   EXPECT_EQ(again, seen);
+}
+
+// The batch reads only the projected fields (and merges the attributes it needs from a separate
+// range read): its scores must equal scoring the full leads.
+TEST_F(ScoringServiceTest, RescoreAllScoresLikeTheFullLead) {
+  ScoringService scoring(*db_, clock_);
+  std::vector<std::string> ids;
+  {
+    auto tx = std::move(db_->Begin(storage::TxMode::kWrite).value());
+    for (int i = 0; i < 2 * ScoringService::kChunkSize + 50; ++i) {
+      Lead lead = FullLead();
+      lead.score = 0;
+      lead.name = "Lead " + std::to_string(i);
+      lead.rating = i % 7;
+      lead.review_count = (i % 3 == 0) ? std::optional<int64_t>() : std::optional<int64_t>(i);
+      if (i % 4 == 0) lead.text[domain::kEmail].reset();
+      lead.tags = (i % 5 == 0) ? std::vector<std::string>{"VIP"} : std::vector<std::string>{};
+      lead.status = static_cast<domain::LeadStatus>(i % 5);
+      // Attribute sets differ: none, some, all, and names the rules do not read.
+      lead.attributes.clear();
+      if (i % 2 == 0) {
+        lead.attributes.push_back({core::NewUuidV7(), "employees", AttributeType::kNumber, i});
+      }
+      if (i % 3 == 0) {
+        lead.attributes.push_back({core::NewUuidV7(), "zzz", AttributeType::kText, "ignored"});
+        lead.attributes.push_back(
+            {core::NewUuidV7(), "products", AttributeType::kList, json::array({"CRM", "x"})});
+      }
+      if (i % 6 == 1) {
+        lead.attributes.push_back({core::NewUuidV7(), "verified", AttributeType::kBool, true});
+        lead.attributes.push_back({core::NewUuidV7(), "aaa", AttributeType::kNumber, 1});
+      }
+      EXPECT_TRUE(tx->InsertLead(who_.account_id, lead).ok());
+      ids.push_back(lead.id);
+    }
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  const std::vector<std::string> expressions = {
+      "rating * 3 + (review_count > 500 ? 7 : 0)",
+      "(email != nil ? 5 : 0) + len(name) / 10",
+      "\"vip\" in tags ? 11 : 0",
+      "status == \"qualified\" ? 4 : 0",
+      "attr_employees > 1000 ? 9 : (attr_employees == nil ? 1 : 2)",
+      "\"crm\" in attr_products ? 3 : 0",
+      "attr_verified * 6",
+      "days_since(last_interaction_at) < 7 ? 0.5 : 0",
+      "latitude > 48 ? 0.25 : 0",
+  };
+  std::vector<ScoringRule> rules;
+  for (const auto& e : expressions) {
+    auto created = scoring.CreateRule(who_, Patch(e, e));
+    ASSERT_TRUE(created.ok()) << e << ": " << created.error().message;
+    rules.push_back(*created);
+  }
+  std::map<std::string, double> batch;
+  ASSERT_TRUE(scoring
+                  .RescoreAll(who_, [&batch](std::string_view id,
+                                             double score) { batch[std::string(id)] = score; })
+                  .ok());
+  ASSERT_EQ(batch.size(), ids.size());
+  const RuleSet full_rules = RuleSet::FromRules(rules);
+  auto tx = std::move(db_->Begin(storage::TxMode::kRead).value());
+  std::set<double> distinct;
+  for (const std::string& id : ids) {
+    auto lead = tx->GetLead(who_.account_id, id);
+    ASSERT_TRUE(lead.ok() && lead->has_value());
+    const double expected = full_rules.Score(**lead, kNow);
+    EXPECT_DOUBLE_EQ(batch[id], expected) << id;
+    EXPECT_DOUBLE_EQ((*lead)->score, expected) << "stored";
+    distinct.insert(expected);
+  }
+  EXPECT_GT(distinct.size(), 20u) << "the rules tell the leads apart";
+}
+
+TEST_F(ScoringServiceTest, ScanRejectsUnknownFields) {
+  auto tx = std::move(db_->Begin(storage::TxMode::kRead).value());
+  storage::LeadProjection projection;
+  projection.fields = {"rating", "name; DROP TABLE leads"};
+  auto scanned = tx->ScanLeads(who_.account_id, "", 10, projection);
+  ASSERT_FALSE(scanned.ok());
+  EXPECT_EQ(scanned.error().code, core::ErrorCode::kInternal);
 }
 
 TEST_F(ScoringServiceTest, RescoreAllWithoutLeadsIsEmpty) {

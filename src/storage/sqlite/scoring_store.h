@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "core/result.h"
+#include "domain/lead.h"
 #include "domain/scoring_rule.h"
 #include "storage/sqlite/connection.h"
+#include "storage/store.h"
 
 /// SQLite statements for scoring rules and lead scores; SqliteTx forwards its scoring methods
 /// here (see storage::Tx for their contracts). Every statement is scoped by account id.
@@ -28,5 +30,8 @@ core::Result<bool> DeleteRule(Connection& conn, std::string_view account_id, std
 core::Result<int64_t> CountRules(Connection& conn, std::string_view account_id);
 core::Status UpdateScores(Connection& conn, std::string_view account_id,
                           const std::vector<std::pair<std::string, double>>& scores);
+core::Result<std::vector<domain::Lead>> ScanLeads(Connection& conn, std::string_view account_id,
+                                                  std::string_view after_id, int limit,
+                                                  const LeadProjection& projection);
 
 }  // namespace klozeo::storage::sqlite::scoring

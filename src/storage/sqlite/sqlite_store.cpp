@@ -110,12 +110,6 @@ constexpr const char* kFindAccountByKey =
 constexpr const char* kGetMeta = "SELECT value FROM meta WHERE key = ?1";
 constexpr const char* kInsertMeta = "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)";
 
-// Every lead of an account in primary-key order, one chunk at a time (scoring recalculation).
-// `id > ''` holds for every id, so the first chunk binds an empty string.
-constexpr const char* kScanLeads = "SELECT " KLOZEO_LEAD_SELECT
-                                   " FROM leads WHERE account_id = ?1 AND id > ?2 ORDER BY id "
-                                   "LIMIT ?3";
-
 #undef KLOZEO_LEAD_SELECT
 #undef KLOZEO_LEAD_COLUMNS
 
@@ -494,19 +488,8 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::vector<Lead>> ScanLeads(std::string_view account_id, std::string_view after_id,
-                                      int limit) override {
-    std::vector<Lead> out;
-    {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kScanLeads));
-      s.Bind(1, account_id).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
-      while (true) {
-        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-        if (!row) break;
-        KLOZEO_ASSIGN_OR_RETURN(Lead lead, ReadLead(s));
-        out.push_back(std::move(lead));
-      }
-    }
-    return out;
+                                      int limit, const LeadProjection& projection) override {
+    return scoring::ScanLeads(*conn_, account_id, after_id, limit, projection);
   }
 
  private:

@@ -1,6 +1,7 @@
 // libFuzzer target: arbitrary bytes as a list of filters (one per line), then compiled to SQL.
 // Must never crash, and a compiled query always has one placeholder per bind value.
-// Build and run from the repository root (not wired into CMake):
+// Built by tests/fuzz/CMakeLists.txt (CTest `filter_parser_fuzz`, 20 s; `make fuzz`: longer).
+// By hand, from the repository root:
 //   Q=src/query; C=src/core
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc
 //     tests/fuzz/query/filter_parser_fuzz.cpp $Q/fields.cpp $Q/filter.cpp $Q/sort.cpp
