@@ -92,25 +92,52 @@ void Api::AddScoringRoutes() {
   });
 
   Add("POST", "/api/v1/leads/score/batch", true, [this](Context& c) -> Result<Response> {
-    // The contract's body lists every lead; it is written as the chunks are scored, so the
-    // server holds this text and one chunk of leads, never every lead at once.
-    Response r;
-    r.body = "{\"leads\":[";
-    bool first = true;
-    auto sink = [&r, &first](std::string_view id, double score) {
-      if (!first) r.body += ',';
-      first = false;
-      // Lead ids are cl_<uuid>: nothing to escape.
-      r.body += "{\"id\":\"";
-      r.body += id;
-      r.body += "\",\"score\":";
-      AppendScore(r.body, score);
-      r.body += '}';
+    // The contract's body lists every lead. It is streamed: each producer call scores and
+    // stores one chunk (one write transaction) and sends its part of the body, so memory holds
+    // one chunk, and the I/O thread serves other connections between chunks. A failure after the
+    // first chunk can only cut the body short; chunks already sent are stored.
+    struct State {
+      std::string after;
+      int64_t count = 0;
+      bool started = false;
+      bool done = false;
     };
-    KLOZEO_ASSIGN_OR_RETURN(int64_t count, scoring_.RescoreAll(c.principal, sink));
-    r.body += "],\"count\":";
-    r.body += std::to_string(count);
-    r.body += '}';
+    auto state = std::make_shared<State>();
+    auto who = std::make_shared<domain::Principal>(c.principal);
+    // The first chunk runs now, so a failure there is still an ordinary error response.
+    std::string first_part = "{\"leads\":[";
+    auto append = [state](std::string& out) {
+      return [state, &out](std::string_view id, double score) {
+        if (state->count > 0 || state->started) out += ',';
+        state->started = true;
+        // Lead ids are cl_<uuid>: nothing to escape.
+        out += "{\"id\":\"";
+        out += id;
+        out += "\",\"score\":";
+        AppendScore(out, score);
+        out += '}';
+      };
+    };
+    KLOZEO_ASSIGN_OR_RETURN(int64_t n,
+                            scoring_.RescoreChunk(*who, &state->after, append(first_part)));
+    state->count += n;
+    state->done = n < service::ScoringService::kChunkSize;
+    Response r;
+    r.stream = [this, state, who, append,
+                first = std::move(first_part)](std::string& out) mutable -> Result<bool> {
+      if (!first.empty()) {
+        out += first;
+        first.clear();
+      } else if (!state->done) {
+        KLOZEO_ASSIGN_OR_RETURN(int64_t got,
+                                scoring_.RescoreChunk(*who, &state->after, append(out)));
+        state->count += got;
+        state->done = got < service::ScoringService::kChunkSize;
+      }
+      if (!state->done) return true;
+      out += "],\"count\":" + std::to_string(state->count) + "}";
+      return false;
+    };
     return r;
   });
 }

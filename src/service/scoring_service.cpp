@@ -404,35 +404,40 @@ Result<double> ScoringService::RescoreLead(const Principal& who, const std::stri
 Result<int64_t> ScoringService::RescoreAll(const Principal& who, const ScoreSink& sink) {
   int64_t count = 0;
   std::string after;
-  std::vector<std::pair<std::string, double>> scored;
-  std::vector<std::pair<std::string, double>> changed;
   while (true) {
-    KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-    // Rules are read per chunk, in the chunk's transaction: each chunk is scored with the rules
-    // current when it is written (the cache makes this a few row reads). Only the fields the
-    // rules name are read.
-    KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_id));
-    KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
-                            tx->ScanLeads(who.account_id, after, kChunkSize, rules.Projection()));
-    if (leads.empty()) break;
-    const int64_t now = clock_.NowSeconds();
-    scored.clear();
-    changed.clear();
-    for (const Lead& lead : leads) {
-      double score = rules.Score(lead, now);
-      if (score != lead.score) changed.emplace_back(lead.id, score);
-      scored.emplace_back(lead.id, score);
-    }
-    if (!changed.empty()) {
-      KLOZEO_TRY(tx->UpdateScores(who.account_id, changed));
-      KLOZEO_TRY(tx->Commit());
-    }
-    for (const auto& [id, score] : scored) sink(id, score);
-    count += static_cast<int64_t>(leads.size());
-    if (leads.size() < static_cast<size_t>(kChunkSize)) break;
-    after = leads.back().id;
+    KLOZEO_ASSIGN_OR_RETURN(int64_t n, RescoreChunk(who, &after, sink));
+    count += n;
+    if (n < kChunkSize) break;
   }
   return count;
+}
+
+Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* after,
+                                             const ScoreSink& sink) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  // Rules are read per chunk, in the chunk's transaction: each chunk is scored with the rules
+  // current when it is written (the cache makes this a few row reads). Only the fields the
+  // rules name are read.
+  KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_id));
+  KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
+                          tx->ScanLeads(who.account_id, *after, kChunkSize, rules.Projection()));
+  if (leads.empty()) return int64_t{0};
+  const int64_t now = clock_.NowSeconds();
+  std::vector<std::pair<std::string, double>> scored;
+  std::vector<std::pair<std::string, double>> changed;
+  scored.reserve(leads.size());
+  for (const Lead& lead : leads) {
+    double score = rules.Score(lead, now);
+    if (score != lead.score) changed.emplace_back(lead.id, score);
+    scored.emplace_back(lead.id, score);
+  }
+  if (!changed.empty()) {
+    KLOZEO_TRY(tx->UpdateScores(who.account_id, changed));
+    KLOZEO_TRY(tx->Commit());
+  }
+  for (const auto& [id, score] : scored) sink(id, score);
+  *after = leads.back().id;
+  return static_cast<int64_t>(leads.size());
 }
 
 Result<ScoreExplanation> ScoringService::Explain(const Principal& who, const std::string& lead_id) {

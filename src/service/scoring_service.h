@@ -115,6 +115,11 @@ class ScoringService {
   /// writers get the lock between chunks). `sink` sees each lead once, after its chunk is
   /// committed, in id order. Returns the number of leads scored.
   core::Result<int64_t> RescoreAll(const domain::Principal& who, const ScoreSink& sink);
+  /// One step of RescoreAll: scores and stores the chunk of leads after `*after` (empty: from
+  /// the first lead) in one write transaction, feeds `sink`, and moves `*after` on. Returns how
+  /// many leads the chunk held; fewer than kChunkSize means the scan is over.
+  core::Result<int64_t> RescoreChunk(const domain::Principal& who, std::string* after,
+                                     const ScoreSink& sink);
 
   /// How the current rules score the lead now (nothing is stored). Errors: NotFound.
   core::Result<ScoreExplanation> Explain(const domain::Principal& who, const std::string& lead_id);
