@@ -175,7 +175,7 @@ fi
       printf "| again (no score changes, nothing written) | %.2f | %.0f | %.1f MB |\n", s, n / s, b / 1048576 }'
     echo
     echo "- Target: under 5 s end to end. Server peak resident memory: **$(awk -v k="$SCORE_RSS_KB" \
-      'BEGIN {printf "%.0f", k / 1024}') MB** (the response body itself is most of it)."
+      'BEGIN {printf "%.0f", k / 1024}') MB** (the body is streamed: memory holds one chunk)."
   fi
 } >>bench/RESULTS.md
 cat bench/RESULTS.md
