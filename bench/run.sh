@@ -178,4 +178,5 @@ fi
       'BEGIN {printf "%.0f", k / 1024}') MB** (the body is streamed: memory holds one chunk)."
   fi
 } >>bench/RESULTS.md
+./bench/query.sh "$BUILD"
 cat bench/RESULTS.md

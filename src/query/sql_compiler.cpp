@@ -116,7 +116,7 @@ class Compiler {
 
   // Rows strictly after `after` in the order "sort value (NULLs last), id", both in the
   // sort's direction.
-  void Keyset(const Sort& sort, const Cursor& after) {
+  void Keyset(const Sort& sort, const Cursor& after, bool sort_value_never_null) {
     std::string_view cmp = IsAscending(sort) ? " > " : " < ";
     if (std::holds_alternative<std::nullptr_t>(after.last_value)) {
       // Inside the trailing NULL block: only the id moves on.
@@ -126,7 +126,7 @@ class Compiler {
       out_.Append(cmp);
       out_.Bind(after.last_id);
       out_.Append(")");
-    } else if (IsNeverNull(sort.field)) {
+    } else if (sort_value_never_null) {
       // A row-value comparison lets both engines seek the (account_id, <field>, id) index.
       out_.Append("(");
       SortExpression(sort);
@@ -341,8 +341,43 @@ class Compiler {
 
 }  // namespace
 
+namespace {
+
+// True when no row of the result can have a NULL sort value: the field is never NULL, or an
+// `and` filter compares it positively (which NULL never satisfies). Then the order needs no
+// NULLS LAST and the keyset is a row-value comparison, so the engine seeks the
+// (account_id, <field>, id) index instead of scanning to the cursor: page 1,000 costs what
+// page 1 does.
+bool SortValueNeverNull(const ListQuery& query) {
+  const FieldRef& field = query.sort.field;
+  if (IsNeverNull(field)) return true;
+  if (field.kind != FieldKind::kText && field.kind != FieldKind::kNumber) return false;
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kAnd || !(f.field == field)) continue;
+    switch (f.op) {
+      case Op::kEq:
+      case Op::kGt:
+      case Op::kGte:
+      case Op::kLt:
+      case Op::kLte:
+      case Op::kContains:
+      case Op::kStartsWith:
+      case Op::kEndsWith:
+      case Op::kIn:
+      case Op::kIsNotEmpty:
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_list,
                              const ListQuery& query) {
+  const bool never_null = SortValueNeverNull(query);
   SqlBuilder out(dialect);
   Compiler compiler(dialect, out);
   std::string_view direction = IsAscending(query.sort) ? " ASC" : " DESC";
@@ -372,13 +407,13 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
 
   if (query.after) {
     out.Append(" AND ");
-    compiler.Keyset(query.sort, *query.after);
+    compiler.Keyset(query.sort, *query.after, never_null);
   }
 
   out.Append(" ORDER BY ");
   out.Append(kSortKeyColumn);
   out.Append(direction);
-  if (!IsNeverNull(query.sort.field)) out.Append(" NULLS LAST");
+  if (!never_null) out.Append(" NULLS LAST");
   out.Append(", leads.id");
   out.Append(direction);
   if (query.limit) {

@@ -97,6 +97,26 @@ TEST(SqliteCompiler, KeysetOnANullableFieldKeepsNullsLast) {
   EXPECT_NE(in_nulls.sql.find(" AND (leads.rating IS NULL AND leads.id < ?)"), std::string::npos);
 }
 
+TEST(SqliteCompiler, APositiveFilterOnTheSortFieldMakesTheKeysetSeekable) {
+  // rating >= 4 excludes NULL ratings, so the page needs no NULLS LAST and the keyset is a
+  // row-value comparison that seeks the (account_id, rating, id) index.
+  Sort sort = ParseSort("rating", "desc").value();
+  CompiledSql sql = CompileSqliteListQuery(
+      "leads.id", Query({"and.eq.city.Paris", "and.gte.rating.4"}, sort,
+                        CursorAfter(sort, 4.5, "cl_a"), 10));
+  EXPECT_EQ(sql.sql,
+            "SELECT leads.id, leads.rating AS sort_key FROM leads WHERE leads.account_id = ?"
+            " AND leads.city_fold = ? AND leads.rating >= ? AND (leads.rating, leads.id) < (?, ?)"
+            " ORDER BY sort_key DESC, leads.id DESC LIMIT ?");
+  // An `or` filter, a negative one, or one on another field proves nothing.
+  for (const char* f : {"or.gte.rating.4", "and.neq.rating.4", "and.gte.review_count.4"}) {
+    CompiledSql other =
+        CompileSqliteListQuery("leads.id", Query({f}, sort, CursorAfter(sort, 4.5, "cl_a"), 10));
+    EXPECT_NE(other.sql.find("NULLS LAST"), std::string::npos) << f;
+    EXPECT_NE(other.sql.find("leads.rating IS NULL)"), std::string::npos) << f;
+  }
+}
+
 TEST(SqliteCompiler, AttributeSortIsACorrelatedSubquery) {
   Sort sort = ParseSort("attr:employees", "asc").value();
   CompiledSql sql = CompileSqliteListQuery("leads.id", Query({}, sort));
