@@ -92,7 +92,7 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
   KLOZEO_TRY(
       conn->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                  "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-                 "PRAGMA cache_size=-32000; PRAGMA wal_autocheckpoint=4000;"));
+                 "PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=4000;"));
   return conn;
 }
 
