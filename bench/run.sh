@@ -179,4 +179,5 @@ fi
   fi
 } >>bench/RESULTS.md
 ./bench/query.sh "$BUILD"
+./bench/ingest.sh "$BUILD"
 cat bench/RESULTS.md

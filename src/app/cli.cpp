@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "app/import.h"
 #include "app/logging.h"
 #include "app/wiring.h"
 #include "core/clock.h"
@@ -144,6 +145,18 @@ int RunCli(int argc, char** argv) {
       ->envname("KLOZEO_AUTH_CACHE_MS")
       ->check(CLI::Range(0, 600000))
       ->capture_default_str();
+  serve
+      ->add_option("--phone-region", serve_config.dedup.phone_region,
+                   "Default region (ISO 3166-1 alpha-2) of phone numbers without a country code, "
+                   "for duplicate detection")
+      ->envname("KLOZEO_PHONE_REGION")
+      ->capture_default_str();
+  serve
+      ->add_option("--name-similarity", serve_config.dedup.name_similarity,
+                   "Duplicate detection by phone merges when the names' similarity is above this")
+      ->envname("KLOZEO_NAME_SIMILARITY")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   std::string log_level = "info";
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->envname("KLOZEO_LOG_LEVEL")
@@ -198,6 +211,19 @@ int RunCli(int argc, char** argv) {
                        "CSV: keep cells starting with = + - @ as they are");
   export_cmd->add_option("-o,--output", export_out, "Output file")->required();
 
+  // import (app/import.cpp)
+  ImportOptions import_options;
+  std::string import_region;
+  auto* import_cmd = cli.add_subcommand("import", "Import leads from a CSV, JSON or JSONL file");
+  import_cmd->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  import_cmd->add_option("--account", import_options.account, "Account name")->required();
+  import_cmd->add_option("file", import_options.path, "FILE.csv, FILE.json or FILE.jsonl")
+      ->required();
+  import_cmd->add_flag("--dedup", import_options.dedup, "Merge duplicates as POST /leads does");
+  import_cmd->add_flag("--dry-run", import_options.dry_run, "Validate only, write nothing");
+  import_cmd->add_option("--phone-region", import_region, "As serve --phone-region")
+      ->envname("KLOZEO_PHONE_REGION");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -211,7 +237,9 @@ int RunCli(int argc, char** argv) {
   }
 
   core::SystemClock clock;
-  auto services = Services::Open(db_url, 2, {}, clock);
+  service::DedupOptions dedup;
+  if (!import_region.empty()) dedup.phone_region = import_region;
+  auto services = Services::Open(db_url, 2, {}, clock, 0, dedup);
   if (!services.ok()) return Fail(ExitCodeFor(services.error()), services.error().message);
   auto& acc = (*services)->accounts();
 
@@ -246,6 +274,7 @@ int RunCli(int argc, char** argv) {
     }
     return 0;
   }
+  if (import_cmd->parsed()) return RunImportCommand(**services, import_options);
   if (export_cmd->parsed()) {
     if (!sort_by.empty()) export_params.sort_by = sort_by;
     if (!sort_order.empty()) export_params.sort_order = sort_order;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <thread>
 
+#include "dedup/phone.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace klozeo::app {
@@ -24,7 +25,8 @@ Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url) {
   return DatabaseUrl{DatabaseUrl::Kind::kSqlite, url};
 }
 
-Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, int pool_size) {
+Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, int pool_size,
+                                                        const std::string& phone_region) {
   KLOZEO_ASSIGN_OR_RETURN(auto parsed, ParseDatabaseUrl(url));
   if (parsed.kind == DatabaseUrl::Kind::kPostgres) {
     return Error::BadRequest("PostgreSQL is not supported by this build yet; use sqlite:PATH");
@@ -33,20 +35,29 @@ Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, 
   storage::sqlite::Options options;
   options.path = parsed.location;
   options.pool_size = pool_size > 0 ? pool_size : 8;
+  options.phone_region = phone_region;
   return storage::sqlite::OpenDatabase(options);
 }
 
 Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int pool_size,
                                                  const std::vector<std::string>& plan_overrides,
-                                                 const core::Clock& clock, int64_t auth_cache_ms) {
+                                                 const core::Clock& clock, int64_t auth_cache_ms,
+                                                 const service::DedupOptions& dedup) {
+  if (!dedup::PhoneNormalizer::IsSupportedRegion(dedup.phone_region)) {
+    return Error::BadRequest("unknown phone region '" + dedup.phone_region +
+                             "': use an ISO 3166-1 alpha-2 code such as US or GB");
+  }
+  if (!(dedup.name_similarity >= 0 && dedup.name_similarity <= 1)) {
+    return Error::BadRequest("name similarity threshold must be between 0 and 1");
+  }
   std::unique_ptr<Services> s(new Services(clock));
   s->plans_ = service::Plans::Defaults();
   for (const auto& spec : plan_overrides) KLOZEO_TRY(s->plans_.ApplyOverride(spec));
-  KLOZEO_ASSIGN_OR_RETURN(s->db_, OpenDatabase(db_url, pool_size));
+  KLOZEO_ASSIGN_OR_RETURN(s->db_, OpenDatabase(db_url, pool_size, dedup.phone_region));
   s->accounts_ =
       std::make_unique<service::AccountService>(*s->db_, clock, s->plans_, auth_cache_ms);
   s->scoring_ = std::make_unique<service::ScoringService>(*s->db_, clock);
-  s->leads_ = std::make_unique<service::LeadService>(*s->db_, clock, s->scoring_.get());
+  s->leads_ = std::make_unique<service::LeadService>(*s->db_, clock, s->scoring_.get(), dedup);
   s->limiter_ = std::make_unique<service::RateLimiter>(clock);
   return s;
 }
@@ -80,8 +91,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   int pool = config.pool_size > 0 ? config.pool_size : threads + 2;
   std::unique_ptr<ServerApp> app(new ServerApp());
-  KLOZEO_ASSIGN_OR_RETURN(app->services_, Services::Open(config.db, pool, config.plan_overrides,
-                                                         clock, config.auth_cache_ms));
+  KLOZEO_ASSIGN_OR_RETURN(app->services_,
+                          Services::Open(config.db, pool, config.plan_overrides, clock,
+                                         config.auth_cache_ms, config.dedup));
   KLOZEO_ASSIGN_OR_RETURN(auto key, app->services_->accounts().Bootstrap(config.bootstrap_key));
   if (printed_key != nullptr) *printed_key = key;
   http::ApiOptions api_options;

@@ -30,8 +30,9 @@ struct DatabaseUrl {
 core::Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url);
 
 /// Opens the database named by `url` (the only place that names concrete storage).
-core::Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url,
-                                                              int pool_size);
+/// `phone_region` is the default region of the stored phone dedup keys.
+core::Result<std::unique_ptr<storage::Database>> OpenDatabase(
+    const std::string& url, int pool_size, const std::string& phone_region = "US");
 
 /// Everything `klozeo serve` can be told.
 struct ServeConfig {
@@ -44,6 +45,7 @@ struct ServeConfig {
   int64_t auth_cache_ms = 1000;  ///< see AccountService
   std::vector<std::string> plan_overrides;
   std::optional<std::string> bootstrap_key;
+  service::DedupOptions dedup;  ///< --phone-region, --name-similarity
 };
 
 /// The services over one database, shared by the server and the command line.
@@ -52,7 +54,7 @@ class Services {
   /// Errors: as OpenDatabase; BadRequest for a bad plan override.
   static core::Result<std::unique_ptr<Services>> Open(
       const std::string& db_url, int pool_size, const std::vector<std::string>& plan_overrides,
-      const core::Clock& clock, int64_t auth_cache_ms = 0);
+      const core::Clock& clock, int64_t auth_cache_ms = 0, const service::DedupOptions& dedup = {});
   storage::Database& db() { return *db_; }
   const service::Plans& plans() const { return plans_; }
   service::AccountService& accounts() { return *accounts_; }

@@ -324,6 +324,7 @@ void Api::AddRoutes() {
   });
 
   AddScoringRoutes();
+  AddBatchRoutes();
 }
 
 }  // namespace klozeo::http

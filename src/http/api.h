@@ -49,6 +49,8 @@ class Api {
   void AddRoutes();
   /// Scoring rules and lead scores (api_scoring.cpp).
   void AddScoringRoutes();
+  /// POST, PUT and DELETE /leads/batch (api_batch.cpp).
+  void AddBatchRoutes();
   /// `authenticated` routes run behind the key check and the rate limiter.
   void Add(const char* method, const char* pattern, bool authenticated, RouteHandler handler);
 

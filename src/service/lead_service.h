@@ -24,6 +24,28 @@ struct CreateOutcome {
   std::optional<std::string> potential_duplicate_id;  ///< low-confidence match hint (201)
 };
 
+/// How `POST /leads` recognises duplicates (API-CONTRACT section 7; lead_dedup.cpp).
+struct DedupOptions {
+  /// Default region for phone numbers written without a country code (ISO 3166-1 alpha-2).
+  /// Must match the region the store was opened with: the store keeps the phone keys.
+  std::string phone_region = "US";
+  /// Tier 3 merges when the names' similarity (dedup::NameSimilarity) is above this.
+  double name_similarity = 0.80;
+};
+
+/// Per-item outcome of a batch update or delete.
+struct BatchItemResult {
+  std::string id;
+  bool success = false;
+  std::string message;  ///< why it failed (empty on success)
+};
+
+/// What `POST /leads/batch` did: created leads and failed items, by request index.
+struct BatchCreateOutcome {
+  std::vector<std::pair<size_t, domain::Lead>> created;
+  std::vector<std::pair<size_t, std::string>> errors;
+};
+
 /// One page of leads and the cursor to the next (empty when there is none).
 struct LeadList {
   std::vector<domain::Lead> leads;
@@ -66,11 +88,27 @@ class LeadService {
  public:
   /// With a `scorer`, every lead written (created, updated, attributes changed) is scored with
   /// the account's current rules inside the write transaction.
-  LeadService(storage::Database& db, const core::Clock& clock, ScoringService* scorer = nullptr)
-      : db_(db), clock_(clock), scorer_(scorer) {}
+  LeadService(storage::Database& db, const core::Clock& clock, ScoringService* scorer = nullptr,
+              DedupOptions dedup = {})
+      : db_(db), clock_(clock), scorer_(scorer), dedup_(std::move(dedup)) {}
 
-  /// Errors: LeadsLimitReached at the plan's cap.
+  /// Creates a lead, or merges it into a duplicate of the caller's account (the tiers of
+  /// API-CONTRACT section 7, checked before the cap, in the same write transaction).
+  /// Errors: LeadsLimitReached at the plan's cap when a new lead would be stored.
   core::Result<CreateOutcome> Create(const domain::Principal& who, const domain::LeadPatch& patch);
+
+  /// Creates every valid item of `items` (already parsed; an Error is that item's failure) in
+  /// one transaction, without dedup. Items beyond the plan's lead cap fail with
+  /// `leads_limit_reached`. Errors: LeadsLimitReached when none fits (nothing stored).
+  core::Result<BatchCreateOutcome> CreateBatch(
+      const domain::Principal& who, const std::vector<core::Result<domain::LeadPatch>>& items);
+  /// Applies `patch` to each id, in one transaction; unknown ids fail per item.
+  core::Result<std::vector<BatchItemResult>> UpdateBatch(const domain::Principal& who,
+                                                         const std::vector<std::string>& ids,
+                                                         const domain::LeadPatch& patch);
+  /// Deletes each id, in one transaction; unknown ids fail per item.
+  core::Result<std::vector<BatchItemResult>> DeleteBatch(const domain::Principal& who,
+                                                         const std::vector<std::string>& ids);
   core::Result<domain::Lead> Get(const domain::Principal& who, const std::string& id);
   /// Partial update; bumps last_interaction_at always and updated_at on real change.
   core::Result<domain::Lead> Update(const domain::Principal& who, const std::string& id,
@@ -111,12 +149,25 @@ class LeadService {
   core::Result<query::ListQuery> ParseListQuery(const domain::Principal& who,
                                                 const ListParams& params, bool paged);
 
+  /// The dedup match of a new lead (lead_dedup.cpp): a lead to merge into, or a hint.
+  struct DuplicateMatch {
+    std::optional<std::string> merge_id;
+    std::optional<std::string> potential_id;
+  };
+  core::Result<DuplicateMatch> FindDuplicate(storage::Tx& tx, const domain::Principal& who,
+                                             const domain::LeadPatch& patch);
+  /// Merges `patch` into lead `id` ("last touch wins") and commits.
+  core::Result<CreateOutcome> MergeInto(std::unique_ptr<storage::Tx> tx,
+                                        const domain::Principal& who, const std::string& id,
+                                        const domain::LeadPatch& patch);
+
   /// Sets lead.score from the account's current rules as `tx` sees them (no scorer: unchanged).
   core::Status ScoreLead(storage::Tx& tx, const domain::Principal& who, domain::Lead& lead);
 
   storage::Database& db_;
   const core::Clock& clock_;
   ScoringService* scorer_ = nullptr;
+  DedupOptions dedup_;
 };
 
 }  // namespace klozeo::service

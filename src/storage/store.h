@@ -22,6 +22,10 @@ struct LeadProjection {
   std::vector<std::string> attributes;  ///< custom attributes by name (read with type and value)
 };
 
+/// The keys the POST /leads dedup tiers look up (API-CONTRACT section 7). The store keeps
+/// `kEmail` and `kNameCity` (dedup/keys.h) current on every insert and update.
+enum class DedupKey { kEmail, kSourceId, kNameCity };
+
 /// One page of leads in the order a query::ListQuery asked for.
 struct LeadPage {
   std::vector<domain::Lead> leads;
@@ -68,6 +72,16 @@ class Tx {
   /// The distinct attribute names of the leads matching `query` (position and limit ignored),
   /// sorted: the attribute columns of an export.
   virtual core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& query) = 0;
+
+  // --- dedup lookups: each one an indexed (account_id, key) probe ---
+  /// The oldest lead of the account whose `kind` key equals `key` (empty key: none).
+  virtual core::Result<std::optional<std::string>> FindLeadIdByKey(std::string_view account_id,
+                                                                   DedupKey kind,
+                                                                   std::string_view key) = 0;
+  /// Up to `limit` leads (id, name), oldest first, whose normalised phone equals `phone_key`
+  /// (the store normalises with the default region it was opened with).
+  virtual core::Result<std::vector<std::pair<std::string, std::string>>> FindLeadsByPhoneKey(
+      std::string_view account_id, std::string_view phone_key, int limit) = 0;
 
   // --- notes ---
   virtual core::Status InsertNote(std::string_view account_id, const domain::Note& note) = 0;

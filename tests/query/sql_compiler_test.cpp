@@ -102,8 +102,8 @@ TEST(SqliteCompiler, APositiveFilterOnTheSortFieldMakesTheKeysetSeekable) {
   // row-value comparison that seeks the (account_id, rating, id) index.
   Sort sort = ParseSort("rating", "desc").value();
   CompiledSql sql = CompileSqliteListQuery(
-      "leads.id", Query({"and.eq.city.Paris", "and.gte.rating.4"}, sort,
-                        CursorAfter(sort, 4.5, "cl_a"), 10));
+      "leads.id",
+      Query({"and.eq.city.Paris", "and.gte.rating.4"}, sort, CursorAfter(sort, 4.5, "cl_a"), 10));
   EXPECT_EQ(sql.sql,
             "SELECT leads.id, leads.rating AS sort_key FROM leads WHERE leads.account_id = ?"
             " AND leads.city_fold = ? AND leads.rating >= ? AND (leads.rating, leads.id) < (?, ?)"

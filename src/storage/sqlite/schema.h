@@ -124,6 +124,27 @@ CREATE TABLE scoring_rules (
 ) WITHOUT ROWID;
 CREATE INDEX scoring_rules_order ON scoring_rules (account_id, priority, created_at, id);
 )sql"},
+    // Sorting: an (account_id, field, id) index per commonly sorted field that is not rewritten
+    // on every write (score and the timestamps are, and would slow writes down), so a sorted
+    // page is an index seek; latitude for the within_radius bounding box.
+    {3, R"sql(
+CREATE INDEX leads_rating ON leads (account_id, rating, id);
+CREATE INDEX leads_review_count ON leads (account_id, review_count, id);
+CREATE INDEX leads_name_sort ON leads (account_id, name_fold, id);
+CREATE INDEX leads_latitude ON leads (account_id, latitude);
+)sql"},
+    // Dedup keys (dedup/keys.h) for POST /leads, kept by the store on every write; existing
+    // rows are backfilled through functions the store registers before migrating.
+    {4, R"sql(
+ALTER TABLE leads ADD COLUMN email_key TEXT;
+ALTER TABLE leads ADD COLUMN phone_key TEXT;
+ALTER TABLE leads ADD COLUMN name_city_key TEXT;
+UPDATE leads SET email_key = klozeo_email_key(email), phone_key = klozeo_phone_key(phone),
+  name_city_key = klozeo_name_city_key(name, city);
+CREATE INDEX leads_email_key ON leads (account_id, email_key);
+CREATE INDEX leads_phone_key ON leads (account_id, phone_key);
+CREATE INDEX leads_name_city_key ON leads (account_id, name_city_key);
+)sql"},
 };
 
 }  // namespace klozeo::storage::sqlite

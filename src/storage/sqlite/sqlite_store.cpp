@@ -12,6 +12,7 @@
 #include "query/sqlite_compiler.h"
 #include "query/sqlite_functions.h"
 #include "storage/sqlite/connection.h"
+#include "storage/sqlite/dedup_store.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/scoring_store.h"
 
@@ -35,9 +36,11 @@ constexpr const char* kInsertLead =
     "INSERT INTO leads (account_id, " KLOZEO_LEAD_COLUMNS
     ", name_fold, source_fold, description_fold, email_fold, phone_fold, website_fold, "
     "address_fold, city_fold, state_fold, country_fold, postal_code_fold, category_fold, "
-    "source_id_fold, logo_url_fold, status_fold, tags_fold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+    "source_id_fold, logo_url_fold, status_fold, tags_fold, email_key, phone_key, name_city_key) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
     "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, "
-    "?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42)";
+    "?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, "
+    "?44, ?45)";
 
 constexpr const char* kUpdateLead =
     "UPDATE leads SET name = ?3, source = ?4, description = ?5, email = ?6, phone = ?7, "
@@ -48,7 +51,8 @@ constexpr const char* kUpdateLead =
     "source_fold = ?28, description_fold = ?29, email_fold = ?30, phone_fold = ?31, "
     "website_fold = ?32, address_fold = ?33, city_fold = ?34, state_fold = ?35, "
     "country_fold = ?36, postal_code_fold = ?37, category_fold = ?38, source_id_fold = ?39, "
-    "logo_url_fold = ?40, status_fold = ?41, tags_fold = ?42 WHERE account_id = ?1 AND id = ?2";
+    "logo_url_fold = ?40, status_fold = ?41, tags_fold = ?42, email_key = ?43, phone_key = ?44, "
+    "name_city_key = ?45 WHERE account_id = ?1 AND id = ?2";
 
 // A lead row plus its attributes as one JSON array of [id, name, type, value] (in id order:
 // the primary key's order), so a lead is read with a single statement. The array is
@@ -66,6 +70,8 @@ constexpr const char* kGetLead =
     "SELECT " KLOZEO_LEAD_SELECT " FROM leads WHERE account_id = ?1 AND id = ?2";
 // The select list handed to the filter compiler for lead listings (same columns as kGetLead).
 constexpr const char* kLeadSelectList = KLOZEO_LEAD_SELECT;
+constexpr const char* kDistinctAttributeNames =
+    "SELECT DISTINCT name FROM lead_attributes WHERE account_id = ?1 ORDER BY name";
 constexpr const char* kDeleteLead = "DELETE FROM leads WHERE account_id = ?1 AND id = ?2";
 constexpr const char* kCountLeads =
     "SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE account_id = ?1 LIMIT ?2)";
@@ -323,6 +329,7 @@ class SqliteTx final : public Tx {
     {
       KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kInsertLead));
       BindLead(s, account_id, lead);
+      dedup_keys::BindKeys(s, 43, lead, pool_->options().phone_region);
       KLOZEO_TRY(s.Run());
     }
     return InsertAttributes(account_id, lead);
@@ -344,6 +351,7 @@ class SqliteTx final : public Tx {
     {
       KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kUpdateLead));
       BindLead(s, account_id, lead);
+      dedup_keys::BindKeys(s, 43, lead, pool_->options().phone_region);
       KLOZEO_TRY(s.Run());
       if (conn_->Changes() == 0) return Error::NotFound("lead not found");
     }
@@ -392,26 +400,38 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::vector<std::string>> AttributeNames(const query::ListQuery& q) override {
+    // The account's distinct names come off the (account_id, name, ...) index. Without filters
+    // every lead matches, so those are the answer. With filters, each name is kept if some
+    // matching lead has it: the compiled query streams until the first such lead, so nothing
+    // is materialised (an IN (subquery) would hold every matching id in memory at once).
+    std::vector<std::string> candidates;
+    {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kDistinctAttributeNames));
+      s.Bind(1, q.account_id);
+      while (true) {
+        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        candidates.push_back(s.Text(0));
+      }
+    }
+    if (q.filters.empty()) return candidates;
     query::ListQuery all = q;
     all.after.reset();
     all.limit.reset();
     query::CompiledSql matches = query::CompileSqliteListQuery("leads.id AS id", all);
-    // Outer placeholders come first, so the account binds before the compiler's values.
-    std::string sql =
-        "SELECT DISTINCT a.name FROM lead_attributes a WHERE a.account_id = ? AND a.lead_id IN "
-        "(SELECT id FROM (" +
-        matches.sql + ")) ORDER BY a.name";
-    std::vector<query::SqlValue> binds;
-    binds.reserve(matches.binds.size() + 1);
-    binds.emplace_back(q.account_id);
-    binds.insert(binds.end(), matches.binds.begin(), matches.binds.end());
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->PrepareDynamic(sql));
-    KLOZEO_TRY(query::BindSqliteValues(s.raw(), binds));
+    // The compiler's placeholders come first, then the outer ones.
+    std::string sql = "SELECT 1 FROM (" + matches.sql +
+                      ") m WHERE EXISTS (SELECT 1 FROM lead_attributes a WHERE a.account_id = ? "
+                      "AND a.lead_id = m.id AND a.name = ?) LIMIT 1";
     std::vector<std::string> names;
-    while (true) {
-      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      names.push_back(s.Text(0));
+    for (const auto& name : candidates) {
+      std::vector<query::SqlValue> binds = matches.binds;
+      binds.emplace_back(q.account_id);
+      binds.emplace_back(name);
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->PrepareDynamic(sql));
+      KLOZEO_TRY(query::BindSqliteValues(s.raw(), binds));
+      KLOZEO_ASSIGN_OR_RETURN(bool present, s.Step());
+      if (present) names.push_back(name);
     }
     return names;
   }
@@ -460,6 +480,16 @@ class SqliteTx final : public Tx {
     s.Bind(1, account_id).Bind(2, note_id);
     KLOZEO_TRY(s.Run());
     return conn_->Changes() > 0;
+  }
+
+  // Dedup lookups: the SQL lives in dedup_store.cpp.
+  Result<std::optional<std::string>> FindLeadIdByKey(std::string_view account_id, DedupKey kind,
+                                                     std::string_view key) override {
+    return dedup_keys::FindLeadIdByKey(*conn_, account_id, kind, key);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> FindLeadsByPhoneKey(
+      std::string_view account_id, std::string_view phone_key, int limit) override {
+    return dedup_keys::FindLeadsByPhoneKey(*conn_, account_id, phone_key, limit);
   }
 
   // Scoring rules and scores: the SQL lives in scoring_store.cpp.
@@ -595,7 +625,13 @@ class SqliteDatabase final : public Database {
 
   Status Migrate() {
     KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    Status status = MigrateOn(*conn);
+    // The key columns' migration backfills existing rows through these functions.
+    Status status = dedup_keys::RegisterFunctions(*conn, pool_.options().phone_region);
+    if (status.ok()) status = MigrateOn(*conn);
+    // Planner statistics for tables that lack them or changed a lot since the last start, so
+    // SQLite weighs a filter's index against the sort's index with real row counts. Bounded
+    // sampling keeps this quick on large files.
+    if (status.ok()) status = conn->Exec("PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;");
     pool_.Release(std::move(conn));
     return status;
   }

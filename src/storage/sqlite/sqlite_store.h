@@ -12,6 +12,8 @@ struct Options {
   std::string path;            ///< database file
   int pool_size = 8;           ///< connections kept open
   int busy_timeout_ms = 5000;  ///< how long a writer waits for the lock
+  /// Default region for the stored phone dedup keys (numbers without a country code).
+  std::string phone_region = "US";
 };
 
 /// Opens the SQLite database, applying pending migrations. Errors: kUnavailable when the file

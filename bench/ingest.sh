@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Ingestion benchmarks (SQLite): POST /leads with dedup on an account of BENCH_INGEST_LEADS
+# leads (default 1,000,000) and on one of 10,000, POST /leads/batch of 500 leads, and
+# `klozeo import` of BENCH_IMPORT_ROWS CSV rows (default 1,000,000). Appends an "Ingestion"
+# section to bench/RESULTS.md. Called by bench/run.sh (make bench); BENCH_INGEST_LEADS=0 skips.
+# Usage: bench/ingest.sh BUILD_DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${1:-build/release}"
+BIG="${BENCH_INGEST_LEADS:-1000000}"
+[ "$BIG" -gt 0 ] || exit 0
+SMALL="${BENCH_INGEST_SMALL_LEADS:-10000}"
+ROWS="${BENCH_IMPORT_ROWS:-1000000}"
+OUT="bench/out"
+RESULTS="${BENCH_RESULTS:-bench/RESULTS.md}"
+PORT="${BENCH_INGEST_PORT:-18785}"
+DURATION="${BENCH_INGEST_DURATION:-10s}"
+CONNS="${BENCH_INGEST_CONNECTIONS:-8}"
+ROUNDS="${BENCH_INGEST_ROUNDS:-3}"
+mkdir -p "$OUT"
+rm -f "$OUT"/ingest_*.db*
+
+# Distinct leads on every request: a per-thread prefix and a counter. Every create runs all the
+# dedup lookups (e-mail, source_id, phone, name+city) and misses, then inserts.
+cat >"$OUT/create_lead.lua" <<'LUA'
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function init(args) n = 0; run = tostring(os.time()) end
+request = function()
+  n = n + 1
+  local k = run .. "-" .. tid .. "-" .. n
+  local body = '{"name":"Bench Co ' .. k .. '","source":"bench","email":"b' .. k ..
+    '@bench.example","phone":"+1 212 ' .. string.format("%03d %04d", tid, n % 10000) ..
+    '","city":"Paris","source_id":"s' .. k .. '","rating":4.5,"tags":["bench"]}'
+  return wrk.format("POST", "/api/v1/leads", nil, body)
+end
+LUA
+
+# One fixed request of 500 leads (batch create does not deduplicate).
+{
+  printf '{"leads":['
+  for i in $(seq 1 500); do
+    [ "$i" -gt 1 ] && printf ','
+    printf '{"name":"Batch Co %d","source":"bench","email":"batch%d@bench.example","city":"Berlin","rating":3.5,"tags":["bench","batch"]}' "$i" "$i"
+  done
+  printf ']}'
+} >"$OUT/batch_body.json"
+cat >"$OUT/batch.lua" <<LUA
+local f = io.open("$OUT/batch_body.json"); local body = f:read("*a"); f:close()
+request = function() return wrk.format("POST", "/api/v1/leads/batch", nil, body) end
+LUA
+
+serve() {  # db file -> sets SERVER, KEY must be set
+  "$BUILD/klozeo" serve --db "sqlite:$1" --listen "127.0.0.1:$PORT" >/dev/null 2>&1 &
+  SERVER=$!
+  trap 'kill $SERVER 2>/dev/null || true' EXIT
+  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+}
+stop() { kill -TERM "$SERVER"; wait "$SERVER" || true; trap - EXIT; }
+run_wrk() {  # name, key, script
+  wrk -t2 -c"$CONNS" -d"$DURATION" --latency -H "X-API-Key: $2" -s "$3" \
+    "http://127.0.0.1:$PORT/" >"$OUT/$1.txt"
+  echo "$1: $(awk '/Requests\/sec/ {print $2}' "$OUT/$1.txt") req/s"
+}
+rps() { awk '/Requests\/sec/ {print $2}' "$OUT/$1.txt"; }
+pct() { awk -v p="$2" '$1 == p {print $2}' "$OUT/$1.txt"; }
+errors() { awk '/Non-2xx|Socket errors/ {print}' "$OUT/$1.txt" | tr '\n' ' '; }
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+echo "== seeding $BIG and $SMALL leads for the dedup creates"
+BIG_KEY=$("$BUILD/bench/seed_leads" "sqlite:$OUT/ingest_big.db" "$BIG" /dev/null)
+SMALL_KEY=$("$BUILD/bench/seed_leads" "sqlite:$OUT/ingest_small.db" "$SMALL" /dev/null)
+
+# Interleaved rounds (the machine is shared); each server restarts on its database.
+for r in $(seq 1 "$ROUNDS"); do
+  serve "$OUT/ingest_big.db"; run_wrk "create_big_$r" "$BIG_KEY" "$OUT/create_lead.lua"; stop
+  serve "$OUT/ingest_small.db"; run_wrk "create_small_$r" "$SMALL_KEY" "$OUT/create_lead.lua"; stop
+done
+serve "$OUT/ingest_small.db"
+for r in $(seq 1 "$ROUNDS"); do run_wrk "batch_$r" "$SMALL_KEY" "$OUT/batch.lua"; done
+stop
+rm -f "$OUT"/ingest_big.db* "$OUT"/ingest_small.db*
+
+echo "== import of $ROWS CSV rows"
+awk -v n="$ROWS" 'BEGIN {
+  print "name,source,email,phone,city,rating,review_count,tags,attr:employees,attr:industry"
+  for (i = 0; i < n; i++)
+    printf "Import Co %d,import,imp%d@example.com,+1 646 555 %04d,Lisbon,%.1f,%d,a;b,%d,Software\n",
+      i, i, i % 10000, (i % 50) / 10, i % 1000, i % 5000
+}' >"$OUT/import.csv"
+"$BUILD/klozeo" accounts create --db "sqlite:$OUT/ingest_import.db" --name imp --plan unlimited \
+  >/dev/null 2>&1
+IMPORT_START=$(date +%s.%N)
+"$BUILD/klozeo" import --db "sqlite:$OUT/ingest_import.db" --account imp "$OUT/import.csv" \
+  >"$OUT/import.txt"
+IMPORT_S=$(awk -v s="$IMPORT_START" -v e="$(date +%s.%N)" 'BEGIN {print e - s}')
+cat "$OUT/import.txt"
+IMPORT_SIZE=$(du -m "$OUT/import.csv" | cut -f1)
+rm -f "$OUT"/ingest_import.db* "$OUT/import.csv" "$OUT"/import.csv.failed.*
+
+CB=$(for r in $(seq 1 "$ROUNDS"); do rps "create_big_$r"; done | median)
+CS=$(for r in $(seq 1 "$ROUNDS"); do rps "create_small_$r"; done | median)
+B=$(for r in $(seq 1 "$ROUNDS"); do rps "batch_$r"; done | median)
+{
+  echo
+  echo "## Ingestion"
+  echo
+  echo "wrk, 2 threads, $CONNS connections, $DURATION a run, $ROUNDS interleaved rounds (medians);"
+  echo "server and load generator share the machine. Creates are serialised by SQLite's single"
+  echo "writer: each is one \`BEGIN IMMEDIATE\` transaction (dedup lookups, cap check, insert)."
+  echo
+  echo "### \`POST /api/v1/leads\` with dedup: $BIG leads vs $SMALL leads in the account"
+  echo
+  echo "Every request is a distinct lead, so all four tiers are looked up (indexed) and miss."
+  echo
+  echo "| round | $BIG leads: creates/s | p99 | $SMALL leads: creates/s | p99 | errors |"
+  echo "|---|---|---|---|---|---|"
+  for r in $(seq 1 "$ROUNDS"); do
+    echo "| $r | $(rps "create_big_$r") | $(pct "create_big_$r" 99%) | $(rps "create_small_$r") | $(pct "create_small_$r" 99%) | $(errors "create_big_$r") $(errors "create_small_$r") |"
+  done
+  echo
+  echo "- Median creates/s on $BIG leads: **$CB** (target: at least 5,000); on $SMALL: **$CS**;"
+  echo "  ratio **$(awk -v a="$CB" -v b="$CS" 'BEGIN {printf "%.2f", a / b}')** (target: at least 0.80)."
+  echo
+  echo "### \`POST /api/v1/leads/batch\` of 500 leads"
+  echo
+  echo "| round | requests/s | leads/s | p99 | errors |"
+  echo "|---|---|---|---|---|"
+  for r in $(seq 1 "$ROUNDS"); do
+    echo "| $r | $(rps "batch_$r") | $(awk -v x="$(rps "batch_$r")" 'BEGIN {printf "%.0f", x * 500}') | $(pct "batch_$r" 99%) | $(errors "batch_$r") |"
+  done
+  echo
+  echo "- Median: **$(awk -v x="$B" 'BEGIN {printf "%.0f", x * 500}') leads/s** (target: at least 100,000)."
+  echo
+  echo "### \`klozeo import\` of $ROWS CSV rows ($IMPORT_SIZE MB, no dedup)"
+  echo
+  echo "- $(cat "$OUT/import.txt" | head -1)"
+  echo "- Wall time $(awk -v s="$IMPORT_S" 'BEGIN {printf "%.1f", s}') s: **$(awk -v s="$IMPORT_S" -v n="$ROWS" 'BEGIN {printf "%.0f", n / s}') rows/s** (target: at least 200,000)."
+} >>"$RESULTS"

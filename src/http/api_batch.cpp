@@ -1,0 +1,106 @@
+// Batch routes (API-CONTRACT section 4): POST, PUT and DELETE /leads/batch.
+#include <nlohmann/json.hpp>
+
+#include "domain/lead_codec.h"
+#include "http/api.h"
+#include "http/handler_util.h"
+
+namespace klozeo::http {
+
+using core::Error;
+using core::Result;
+using nlohmann::json;
+
+namespace {
+
+/// The array `key` of a batch body, checked against the plan's batch size. Errors: BadRequest
+/// when the body is not an object, the key is missing or not an array, empty, or too long.
+Result<const json*> BatchList(const json& body, const char* key, const domain::Principal& who) {
+  if (!body.is_object()) return Error::BadRequest("request body must be a JSON object");
+  auto it = body.find(key);
+  if (it == body.end() || !it->is_array()) {
+    return Error::BadRequest(std::string("'") + key + "' must be an array");
+  }
+  if (it->empty()) return Error::BadRequest(std::string("'") + key + "' must not be empty");
+  if (who.limits.max_batch > 0 && static_cast<int64_t>(it->size()) > who.limits.max_batch) {
+    return Error::BadRequest("at most " + std::to_string(who.limits.max_batch) + " " + key +
+                             " per batch on plan '" + who.plan + "'");
+  }
+  return &*it;
+}
+
+/// The ids of a PUT/DELETE batch; a non-string id becomes "" (which matches no lead).
+std::vector<std::string> IdsOf(const json& list) {
+  std::vector<std::string> ids;
+  ids.reserve(list.size());
+  for (const auto& id : list) ids.push_back(id.is_string() ? id.get<std::string>() : "");
+  return ids;
+}
+
+Response ResultsResponse(const json& ids, const std::vector<service::BatchItemResult>& results) {
+  json list = json::array();
+  size_t success = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    json item{{"index", i}, {"id", ids[i]}, {"success", r.success}};
+    if (r.success) {
+      ++success;
+    } else {
+      item["message"] = ids[i].is_string() ? r.message : "id must be a string";
+    }
+    list.push_back(std::move(item));
+  }
+  return Json(200, json{{"results", std::move(list)},
+                        {"total", results.size()},
+                        {"success", success},
+                        {"failed", results.size() - success}});
+}
+
+}  // namespace
+
+void Api::AddBatchRoutes() {
+  Add("POST", "/api/v1/leads/batch", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(const json* list, BatchList(body, "leads", c.principal));
+    std::vector<Result<domain::LeadPatch>> items;
+    items.reserve(list->size());
+    for (const auto& item : *list) items.push_back(domain::ParseLeadPatch(item, true));
+    KLOZEO_ASSIGN_OR_RETURN(auto outcome, leads_.CreateBatch(c.principal, items));
+    json created = json::array();
+    for (const auto& [index, lead] : outcome.created) {
+      created.push_back(json{{"index", index}, {"id", lead.id}, {"created_at", lead.created_at}});
+    }
+    json errors = json::array();
+    for (const auto& [index, message] : outcome.errors) {
+      errors.push_back(json{{"index", index}, {"message", message}});
+    }
+    const size_t success = outcome.created.size();
+    const size_t failed = outcome.errors.size();
+    return Json(failed == 0 ? 201 : 207, json{{"created", std::move(created)},
+                                              {"errors", std::move(errors)},
+                                              {"total", items.size()},
+                                              {"success", success},
+                                              {"failed", failed}});
+  });
+
+  Add("PUT", "/api/v1/leads/batch", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(const json* ids, BatchList(body, "ids", c.principal));
+    auto data = body.find("data");
+    if (data == body.end() || !data->is_object()) {
+      return Error::BadRequest("'data' must be a JSON object");
+    }
+    KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseLeadPatch(*data, false));
+    KLOZEO_ASSIGN_OR_RETURN(auto results, leads_.UpdateBatch(c.principal, IdsOf(*ids), patch));
+    return ResultsResponse(*ids, results);
+  });
+
+  Add("DELETE", "/api/v1/leads/batch", true, [this](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    KLOZEO_ASSIGN_OR_RETURN(const json* ids, BatchList(body, "ids", c.principal));
+    KLOZEO_ASSIGN_OR_RETURN(auto results, leads_.DeleteBatch(c.principal, IdsOf(*ids)));
+    return ResultsResponse(*ids, results);
+  });
+}
+
+}  // namespace klozeo::http

@@ -1,0 +1,109 @@
+// Batch create, update and delete (API-CONTRACT section 4): one write transaction per request.
+#include "core/ids.h"
+#include "service/lead_service.h"
+
+namespace klozeo::service {
+
+using core::Error;
+using core::Result;
+using domain::Lead;
+using domain::Principal;
+
+namespace {
+
+std::string LimitMessage(const Principal& who) {
+  return "lead limit of " + std::to_string(who.limits.max_leads) + " for plan '" + who.plan +
+         "' reached";
+}
+
+}  // namespace
+
+Result<BatchCreateOutcome> LeadService::CreateBatch(
+    const Principal& who, const std::vector<Result<domain::LeadPatch>>& items) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  int64_t room = -1;  // leads the cap still allows; -1: no cap
+  if (who.limits.max_leads > 0) {
+    KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->CountLeads(who.account_id, who.limits.max_leads));
+    room = std::max<int64_t>(0, who.limits.max_leads - count);
+  }
+  BatchCreateOutcome out;
+  size_t over_cap = 0;
+  const int64_t now = clock_.NowSeconds();
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!items[i].ok()) {
+      out.errors.emplace_back(i, items[i].error().message);
+      continue;
+    }
+    if (room == 0) {
+      out.errors.emplace_back(i, "leads_limit_reached: " + LimitMessage(who));
+      ++over_cap;
+      continue;
+    }
+    Lead lead;
+    lead.id = core::NewLeadId();
+    domain::ApplyPatch(lead, *items[i]);
+    lead.created_at = lead.updated_at = lead.last_interaction_at = now;
+    KLOZEO_TRY(ScoreLead(*tx, who, lead));
+    KLOZEO_TRY(tx->InsertLead(who.account_id, lead));
+    out.created.emplace_back(i, std::move(lead));
+    if (room > 0) --room;
+  }
+  if (out.created.empty() && over_cap > 0) {
+    return Error{core::ErrorCode::kLeadsLimitReached, LimitMessage(who)};
+  }
+  if (!out.created.empty()) KLOZEO_TRY(tx->Commit());
+  return out;
+}
+
+Result<std::vector<BatchItemResult>> LeadService::UpdateBatch(const Principal& who,
+                                                              const std::vector<std::string>& ids,
+                                                              const domain::LeadPatch& patch) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  const int64_t now = clock_.NowSeconds();
+  std::vector<BatchItemResult> results;
+  results.reserve(ids.size());
+  for (const auto& id : ids) {
+    BatchItemResult r{id, false, {}};
+    auto loaded = LoadLead(*tx, who, id);
+    if (!loaded.ok()) {
+      r.message = loaded.error().message;
+      results.push_back(std::move(r));
+      continue;
+    }
+    Lead lead = std::move(*loaded);
+    if (domain::ApplyPatch(lead, patch)) lead.updated_at = now;
+    if (lead.attributes.size() > domain::kMaxAttributes) {
+      r.message = "a lead holds at most 200 attributes";
+      results.push_back(std::move(r));
+      continue;
+    }
+    lead.last_interaction_at = now;
+    KLOZEO_TRY(ScoreLead(*tx, who, lead));
+    KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
+    r.success = true;
+    results.push_back(std::move(r));
+  }
+  KLOZEO_TRY(tx->Commit());
+  return results;
+}
+
+Result<std::vector<BatchItemResult>> LeadService::DeleteBatch(const Principal& who,
+                                                              const std::vector<std::string>& ids) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  std::vector<BatchItemResult> results;
+  results.reserve(ids.size());
+  for (const auto& id : ids) {
+    BatchItemResult r{id, false, {}};
+    bool deleted = false;
+    if (core::HasIdShape(id, "cl_")) {
+      KLOZEO_ASSIGN_OR_RETURN(deleted, tx->DeleteLead(who.account_id, id));
+    }
+    r.success = deleted;
+    if (!deleted) r.message = "lead not found";
+    results.push_back(std::move(r));
+  }
+  KLOZEO_TRY(tx->Commit());
+  return results;
+}
+
+}  // namespace klozeo::service

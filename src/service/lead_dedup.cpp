@@ -1,0 +1,85 @@
+// Deduplication and merge of POST /leads (API-CONTRACT section 7).
+#include <string_view>
+
+#include "core/strings.h"
+#include "dedup/normalize.h"
+#include "dedup/phone.h"
+#include "dedup/similarity.h"
+#include "service/lead_service.h"
+
+namespace klozeo::service {
+
+using core::Error;
+using core::Result;
+using domain::Lead;
+using domain::Principal;
+
+namespace {
+
+// Tier 3 compares names in C++ among the leads sharing the phone key; a phone shared by more
+// leads than this (a switchboard) only merges with one of its oldest holders.
+constexpr int kMaxPhoneCandidates = 64;
+
+std::string_view Sent(const domain::LeadPatch& patch, domain::TextField field) {
+  const auto& value = patch.text[field];
+  if (!value || !*value) return {};
+  return **value;
+}
+
+}  // namespace
+
+Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
+                                                               const Principal& who,
+                                                               const domain::LeadPatch& patch) {
+  DuplicateMatch match;
+  // 1. e-mail, case-insensitive.
+  KLOZEO_ASSIGN_OR_RETURN(match.merge_id,
+                          tx.FindLeadIdByKey(who.account_id, storage::DedupKey::kEmail,
+                                             dedup::NormalizeEmail(Sent(patch, domain::kEmail))));
+  if (match.merge_id) return match;
+  // 2. source_id, exact (a blank one identifies nothing).
+  std::string_view source_id = Sent(patch, domain::kSourceId);
+  if (!core::Trim(source_id).empty()) {
+    KLOZEO_ASSIGN_OR_RETURN(
+        match.merge_id,
+        tx.FindLeadIdByKey(who.account_id, storage::DedupKey::kSourceId, source_id));
+    if (match.merge_id) return match;
+  }
+  const std::string name = patch.name.value_or("");
+  // 3. same normalised phone and a similar name.
+  std::string phone =
+      dedup::PhoneNormalizer(dedup_.phone_region).Normalize(Sent(patch, domain::kPhone));
+  if (!phone.empty()) {
+    KLOZEO_ASSIGN_OR_RETURN(auto candidates,
+                            tx.FindLeadsByPhoneKey(who.account_id, phone, kMaxPhoneCandidates));
+    for (const auto& [id, stored_name] : candidates) {
+      if (dedup::NamesMatch(name, stored_name, dedup_.name_similarity)) {
+        match.merge_id = id;
+        return match;
+      }
+    }
+  }
+  // 4. name + city, case-insensitive: only a hint.
+  KLOZEO_ASSIGN_OR_RETURN(match.potential_id,
+                          tx.FindLeadIdByKey(who.account_id, storage::DedupKey::kNameCity,
+                                             dedup::NameCityKey(name, Sent(patch, domain::kCity))));
+  return match;
+}
+
+Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, const Principal& who,
+                                             const std::string& id,
+                                             const domain::LeadPatch& patch) {
+  KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, id));
+  const int64_t now = clock_.NowSeconds();
+  if (domain::ApplyMerge(lead, patch)) lead.updated_at = now;
+  if (lead.attributes.size() > domain::kMaxAttributes) {
+    return Error::BadRequest("a lead holds at most 200 attributes");
+  }
+  lead.last_interaction_at = now;
+  KLOZEO_TRY(ScoreLead(*tx, who, lead));
+  KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
+  KLOZEO_TRY(tx->Commit());
+  return CreateOutcome{std::move(lead), true, std::nullopt};
+}
+
+}  // namespace klozeo::service
