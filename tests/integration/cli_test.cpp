@@ -11,34 +11,15 @@
 #include <sstream>
 #include <thread>
 
+#include "support/command.h"
 #include "support/test_server.h"
 
 namespace klozeo::testing {
 namespace {
 
-struct CmdResult {
-  int exit_code = -1;
-  std::string out;
-};
-
 /// Runs the binary with `args` (shell-quoted by the caller), capturing stdout.
 CmdResult Klozeo(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + " " + KLOZEO_BINARY + " " + args + " 2>/dev/null";
-  CmdResult run;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return run;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) run.out.append(buf.data(), n);
-  int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
-
-std::string LastLine(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && t.back() == '\n') t.pop_back();
-  return t.substr(t.rfind('\n') == std::string::npos ? 0 : t.rfind('\n') + 1);
+  return RunCommand(KLOZEO_BINARY, args, env);
 }
 
 /// A `klozeo serve` child process; stdout is read until the "listening" line gives the port.

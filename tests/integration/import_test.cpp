@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "export/csv_reader.h"
+#include "support/command.h"
 #include "support/test_server.h"
 
 namespace klozeo::testing {
@@ -18,23 +19,7 @@ namespace {
 
 using nlohmann::json;
 
-struct CmdResult {
-  int exit_code = -1;
-  std::string out;
-};
-
-CmdResult Klozeo(const std::string& args) {
-  std::string cmd = std::string(KLOZEO_BINARY) + " " + args + " 2>/dev/null";
-  CmdResult run;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return run;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) run.out.append(buf.data(), n);
-  int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+CmdResult Klozeo(const std::string& args) { return RunCommand(KLOZEO_BINARY, args); }
 
 using CsvRow = std::map<std::string, std::string>;
 

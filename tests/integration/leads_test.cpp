@@ -3,6 +3,7 @@
 
 #include <set>
 
+#include "support/expect_error.h"
 #include "support/test_server.h"
 
 namespace klozeo::testing {
@@ -20,20 +21,6 @@ json Acme() {
               {"attributes",
                json::array({json{{"name", "industry"}, {"type", "text"}, {"value", "Software"}},
                             json{{"name", "employees"}, {"type", "number"}, {"value", 500}}})}};
-}
-
-void ExpectError(const HttpResult& r, int status, const std::string& code,
-                 const std::string& message_part = "") {
-  EXPECT_EQ(r.status, status) << r.body;
-  json body = json::parse(r.body, nullptr, false);
-  ASSERT_TRUE(body.is_object()) << r.body;
-  EXPECT_EQ(body["code"], code) << r.body;
-  EXPECT_TRUE(body["error"].is_string() && !body["error"].get<std::string>().empty());
-  EXPECT_TRUE(body["message"].is_string());
-  if (!message_part.empty()) {
-    EXPECT_NE(body["message"].get<std::string>().find(message_part), std::string::npos) << r.body;
-  }
-  EXPECT_EQ(r.header("content-type"), "application/json");
 }
 
 TEST(LeadsApi, CreateThenGetReturnsEveryField) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/ids.h"
+#include "support/expect_error.h"
 #include "support/test_server.h"
 
 namespace klozeo::testing {
@@ -15,19 +16,6 @@ using nlohmann::json;
 constexpr int64_t kStart = 1700000000;  // TestServer's clock, in seconds
 constexpr int64_t kDayMs = 86'400'000;
 const std::string kRules = "/api/v1/scoring-rules";
-
-void ExpectError(const HttpResult& r, int status, const std::string& code,
-                 const std::string& message_part = "") {
-  EXPECT_EQ(r.status, status) << r.body;
-  json body = json::parse(r.body, nullptr, false);
-  ASSERT_TRUE(body.is_object()) << r.body;
-  EXPECT_EQ(body["code"], code) << r.body;
-  EXPECT_TRUE(body["error"].is_string() && !body["error"].get<std::string>().empty());
-  if (!message_part.empty()) {
-    EXPECT_NE(body["message"].get<std::string>().find(message_part), std::string::npos)
-        << "expected '" << message_part << "' in " << r.body;
-  }
-}
 
 json CreateRule(const HttpClient& api, const json& body) {
   auto r = api.Post(kRules, body);
