@@ -431,12 +431,6 @@ void AppendLeadJson(std::string& out, const Lead& lead) {
   out += "}";
 }
 
-json LeadToJson(const Lead& lead) {
-  std::string text;
-  AppendLeadJson(text, lead);
-  return json::parse(text);
-}
-
 json NoteToJson(const Note& n) {
   return json{{"id", n.id},
               {"lead_id", n.lead_id},

@@ -59,11 +59,10 @@ bool IsValidAttributeName(std::string_view name);
 /// Reads a note's `content`. Errors: BadRequest when missing, not a string or empty.
 core::Result<std::string> ParseNoteContent(const nlohmann::json& body);
 
-/// The lead as JSON text, written directly (the hot path of every read): always every field,
-/// `null` for absent optional ones, `tags` and `attributes` as arrays, integer timestamps.
+/// The lead as JSON text, written directly (the hot path of every read and export): always
+/// every field, `null` for absent optional ones, `tags` and `attributes` as arrays, integer
+/// timestamps.
 void AppendLeadJson(std::string& out, const Lead& lead);
-/// The same, as a JSON value.
-nlohmann::json LeadToJson(const Lead& lead);
 nlohmann::json AttributeToJson(const Attribute& attribute);
 nlohmann::json NoteToJson(const Note& note);
 
