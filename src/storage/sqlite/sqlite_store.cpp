@@ -240,6 +240,39 @@ class Pool {
   int open_ = 0;
 };
 
+/// A connection borrowed from the pool, given back on destruction (or handed on with Take).
+class Lease {
+ public:
+  static Result<Lease> From(Pool& pool) {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
+    return Lease(pool, std::move(conn));
+  }
+  Lease(Lease&&) = default;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() {
+    if (conn_) pool_->Release(std::move(conn_));
+  }
+  Connection* operator->() { return conn_.get(); }
+  Connection& operator*() { return *conn_; }
+  std::unique_ptr<Connection> Take() { return std::move(conn_); }
+
+ private:
+  Lease(Pool& pool, std::unique_ptr<Connection> conn) : pool_(&pool), conn_(std::move(conn)) {}
+  Pool* pool_;
+  std::unique_ptr<Connection> conn_;
+};
+
+/// The account owning an unrevoked key with this hash (shared by the Tx and the per-request
+/// lookup outside any transaction).
+Result<std::optional<domain::Account>> FindAccountByKey(Connection& conn,
+                                                        std::string_view key_hash) {
+  KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(kFindAccountByKey));
+  s.Bind(1, key_hash);
+  KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<domain::Account>();
+  return std::optional<domain::Account>(ReadAccount(s));
+}
+
 class SqliteTx final : public Tx {
  public:
   // A write Tx holds the write lock from BEGIN IMMEDIATE on. A read Tx opens no transaction:
@@ -318,11 +351,7 @@ class SqliteTx final : public Tx {
   }
 
   Result<std::optional<domain::Account>> FindAccountByKeyHash(std::string_view hash) override {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kFindAccountByKey));
-    s.Bind(1, hash);
-    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return std::optional<domain::Account>();
-    return std::optional<domain::Account>(ReadAccount(s));
+    return FindAccountByKey(*conn_, hash);
   }
 
   Status InsertLead(std::string_view account_id, const Lead& lead) override {
@@ -559,81 +588,46 @@ class SqliteDatabase final : public Database {
   explicit SqliteDatabase(Options options) : pool_(std::move(options)) {}
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
     // IMMEDIATE takes the write lock up front, so read-then-write transactions (cap checks,
     // dedup) never fail half-way with SQLITE_BUSY.
-    if (mode == TxMode::kWrite) {
-      auto status = conn->RunCached("BEGIN IMMEDIATE");
-      if (!status.ok()) {
-        pool_.Release(std::move(conn));
-        return std::move(status).error();
-      }
-    }
-    return std::unique_ptr<Tx>(new SqliteTx(&pool_, std::move(conn), mode == TxMode::kWrite));
+    if (mode == TxMode::kWrite) KLOZEO_TRY(conn->RunCached("BEGIN IMMEDIATE"));
+    return std::unique_ptr<Tx>(new SqliteTx(&pool_, conn.Take(), mode == TxMode::kWrite));
   }
 
   Status Ping() override {
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    Status status = core::Ok();
-    {
-      auto s = conn->Prepare("SELECT 1");
-      if (!s.ok()) {
-        status = std::move(s).error();
-      } else {
-        auto row = s->Step();
-        if (!row.ok()) status = std::move(row).error();
-      }
-    }
-    pool_.Release(std::move(conn));
-    return status;
+    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare("SELECT 1"));
+    return s.Run();
   }
 
   Result<std::string> Secret(std::string_view name) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = secrets_.find(std::string(name));
     if (it != secrets_.end()) return it->second;
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    auto value = ReadOrCreateSecret(*conn, name);
-    pool_.Release(std::move(conn));
-    if (value.ok()) secrets_.emplace(std::string(name), *value);
+    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
+    KLOZEO_ASSIGN_OR_RETURN(std::string value, ReadOrCreateSecret(*conn, name));
+    secrets_.emplace(std::string(name), value);
     return value;
   }
 
   Result<std::optional<domain::Account>> FindAccountByKeyHash(std::string_view key_hash) override {
     // One statement, so no explicit transaction: this runs on every request.
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-    Result<std::optional<domain::Account>> out = std::optional<domain::Account>();
-    {
-      auto s = conn->Prepare(kFindAccountByKey);
-      if (!s.ok()) {
-        out = std::move(s).error();
-      } else {
-        s->Bind(1, key_hash);
-        auto row = s->Step();
-        if (!row.ok()) {
-          out = std::move(row).error();
-        } else if (*row) {
-          out = std::optional<domain::Account>(ReadAccount(*s));
-        }
-      }
-    }
-    pool_.Release(std::move(conn));
-    return out;
+    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
+    return FindAccountByKey(*conn, key_hash);
   }
 
   std::string_view Dialect() const override { return "sqlite"; }
 
   Status Migrate() {
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
     // The key columns' migration backfills existing rows through these functions.
-    Status status = dedup_keys::RegisterFunctions(*conn, pool_.options().phone_region);
-    if (status.ok()) status = MigrateOn(*conn);
+    KLOZEO_TRY(dedup_keys::RegisterFunctions(*conn, pool_.options().phone_region));
+    KLOZEO_TRY(MigrateOn(*conn));
     // Planner statistics for tables that lack them or changed a lot since the last start, so
     // SQLite weighs a filter's index against the sort's index with real row counts. Bounded
     // sampling keeps this quick on large files.
-    if (status.ok()) status = conn->Exec("PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;");
-    pool_.Release(std::move(conn));
-    return status;
+    return conn->Exec("PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;");
   }
 
  private:
