@@ -348,6 +348,18 @@ void AppendKey(std::string& out, std::string_view key) {
 
 }  // namespace
 
+void AppendScoreJson(std::string& out, double score) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, score);
+  if (ec != std::errc()) {
+    out += json(score).dump();
+    return;
+  }
+  std::string_view text(buf, static_cast<size_t>(end - buf));
+  out += text;
+  if (text.find_first_of(".eEn") == std::string_view::npos) out += ".0";
+}
+
 void AppendLeadJson(std::string& out, const Lead& lead) {
   out += "{";
   AppendKey(out, "id");
@@ -418,7 +430,7 @@ void AppendLeadJson(std::string& out, const Lead& lead) {
   }
   out += "],";
   AppendKey(out, "score");
-  AppendNumber(out, lead.score);
+  AppendScoreJson(out, lead.score);
   out += ",";
   AppendKey(out, "created_at");
   AppendInt(out, lead.created_at);

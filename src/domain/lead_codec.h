@@ -63,6 +63,11 @@ core::Result<std::string> ParseNoteContent(const nlohmann::json& body);
 /// every field, `null` for absent optional ones, `tags` and `attributes` as arrays, integer
 /// timestamps.
 void AppendLeadJson(std::string& out, const Lead& lead);
+
+/// A score as JSON, written the way nlohmann writes doubles (`90.0`, `65.5`) without building a
+/// json value (the batch recalculation response holds one per lead). Used for every score the
+/// API writes, so leads and the batch response agree.
+void AppendScoreJson(std::string& out, double score);
 nlohmann::json AttributeToJson(const Attribute& attribute);
 nlohmann::json NoteToJson(const Note& note);
 

@@ -1,7 +1,7 @@
 // Routes for scoring rules and lead scores (API-CONTRACT sections 3, 4 and 8).
-#include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "domain/lead_codec.h"
 #include "domain/scoring_rule_codec.h"
 #include "http/api.h"
 #include "http/handler_util.h"
@@ -12,20 +12,6 @@ using core::Result;
 using nlohmann::json;
 
 namespace {
-
-/// A score as JSON, written the way nlohmann writes doubles (`90.0`, `65.5`), without building
-/// a json value per lead (the batch response can hold a million of them).
-void AppendScore(std::string& out, double score) {
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, score);
-  if (ec != std::errc()) {
-    out += json(score).dump();
-    return;
-  }
-  std::string_view text(buf, static_cast<size_t>(end - buf));
-  out += text;
-  if (text.find_first_of(".eEn") == std::string_view::npos) out += ".0";
-}
 
 json ExplanationToJson(const service::ScoreExplanation& e) {
   json rules = json::array();
@@ -114,7 +100,7 @@ void Api::AddScoringRoutes() {
         out += "{\"id\":\"";
         out += id;
         out += "\",\"score\":";
-        AppendScore(out, score);
+        domain::AppendScoreJson(out, score);
         out += '}';
       };
     };

@@ -203,3 +203,17 @@ TEST(LeadCodec, JsonTextEscapesAndMatchesTheStructuredForm) {
 
 }  // namespace
 }  // namespace klozeo::domain
+
+namespace klozeo::domain {
+namespace {
+
+TEST(LeadCodec, ScoresAreWrittenAsNlohmannWritesThem) {
+  for (double score : {0.0, 1.0, 60.0, 65.5, 87.25, 99.99, 100.0, 0.01, 33.33}) {
+    std::string out;
+    AppendScoreJson(out, score);
+    EXPECT_EQ(out, json(score).dump()) << score;
+  }
+}
+
+}  // namespace
+}  // namespace klozeo::domain
