@@ -20,7 +20,9 @@ TempDir::~TempDir() {
 TestServer::TestServer(Options options) : clock_(1700000000000) {
   app::ServeConfig config;
   config.listen = "127.0.0.1:0";
-  config.db = "sqlite:" + (dir_.path() / "klozeo.db").string();
+  db_path_ = options.db_path.empty() ? (dir_.path() / "klozeo.db").string() : options.db_path;
+  config.db = "sqlite:" + db_path_;
+  config.webhooks = options.webhooks;
   config.threads = options.threads;
   config.sdk_compat = options.sdk_compat;
   config.plan_overrides = options.plan_overrides;
@@ -38,6 +40,7 @@ void TestServer::Stop() {
     app_->server().Stop();
     runner_.join();
   }
+  if (app_) app_->dispatcher().Stop();
 }
 
 HttpClient TestServer::NewAccount(const std::string& plan) {

@@ -33,6 +33,12 @@ class TestServer {
     std::vector<std::string> plan_overrides;
     size_t max_body_bytes = 10 * 1024 * 1024;
     int threads = 2;
+    /// The SQLite file; empty: a fresh one in a temp directory (a restart test passes the
+    /// previous server's db_path()).
+    std::string db_path;
+    /// Webhook delivery settings; tests deliver to loopback receivers, so private addresses are
+    /// allowed unless a test says otherwise.
+    app::WebhookConfig webhooks = {true, 5000, 64, 200};
   };
   TestServer() : TestServer(Options{}) {}
   explicit TestServer(Options options);
@@ -44,13 +50,15 @@ class TestServer {
   /// A client without a key.
   HttpClient Anonymous() const { return HttpClient(port()); }
   core::ManualClock& clock() { return clock_; }
+  const std::string& db_path() const { return db_path_; }
   app::Services& services() { return app_->services(); }
-  /// Stops the server gracefully and waits for it.
+  /// Stops the server gracefully and waits for it, then the webhook dispatcher.
   void Stop();
 
  private:
   TempDir dir_;
   core::ManualClock clock_;
+  std::string db_path_;
   std::unique_ptr<app::ServerApp> app_;
   std::thread runner_;
   int accounts_ = 0;
