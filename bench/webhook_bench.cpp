@@ -4,7 +4,9 @@
 //  2. latency: from sending a POST /api/v1/leads to the receiver holding its lead.created,
 //     while writer threads keep the API busy with creates.
 // Prints one Markdown section ("## Webhooks") on stdout; progress on stderr.
-// Usage: webhook_bench [backlog=20000] [rounds=3] [latency_seconds=10] [writes_per_second=200]
+// Usage: webhook_bench [backlog=20000] [rounds=3] [latency_seconds=10] [writes_per_second=500]
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -89,8 +91,9 @@ int main(int argc, char** argv) {
   const int backlog = argc > 1 ? std::atoi(argv[1]) : 20000;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
   const int latency_seconds = argc > 3 ? std::atoi(argv[3]) : 10;
-  const int writes_per_second = argc > 4 ? std::atoi(argv[4]) : 200;
-  constexpr int kHooks = 10;  // one lead.created fans out to this many deliveries
+  const int writes_per_second = argc > 4 ? std::atoi(argv[4]) : 500;
+  spdlog::set_level(spdlog::level::warn);  // no access log line per request
+  constexpr int kHooks = 10;               // one lead.created fans out to this many deliveries
 
   Server server;
   WebhookReceiver rx;

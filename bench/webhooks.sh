@@ -10,7 +10,7 @@ RESULTS="${BENCH_RESULTS:-bench/RESULTS.md}"
 OUT="bench/out"
 mkdir -p "$OUT"
 "$BUILD/bench/webhook_bench" "${BENCH_WEBHOOK_BACKLOG:-20000}" "${BENCH_WEBHOOK_ROUNDS:-3}" \
-  "${BENCH_WEBHOOK_SECONDS:-10}" "${BENCH_WEBHOOK_RATE:-200}" >"$OUT/webhooks.md" 2>"$OUT/webhooks.log"
+  "${BENCH_WEBHOOK_SECONDS:-10}" "${BENCH_WEBHOOK_RATE:-500}" >"$OUT/webhooks.md" 2>"$OUT/webhooks.log"
 cat "$OUT/webhooks.log" >&2
 touch "$RESULTS"
 # Drop an existing "## Webhooks" section (up to the next "## " heading), then append the new one.
