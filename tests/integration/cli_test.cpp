@@ -214,6 +214,9 @@ TEST(Cli, BadConfigurationExitsWithCode2) {
   EXPECT_EQ(Klozeo("serve --db ftp://nowhere").exit_code, 2);
   EXPECT_EQ(Klozeo("serve --plan free:leads=abc --db /tmp/x-never.db").exit_code, 2);
   EXPECT_EQ(Klozeo("frobnicate").exit_code, 2);
+  EXPECT_EQ(Klozeo("serve --webhook-retry-base-ms 0 --db /tmp/x-never.db").exit_code, 2);
+  EXPECT_EQ(Klozeo("serve --webhook-concurrency 0 --db /tmp/x-never.db").exit_code, 2);
+  EXPECT_EQ(Klozeo("serve --webhook-poll-ms 1 --db /tmp/x-never.db").exit_code, 2);
   CmdResult help = Klozeo("--help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("serve"), std::string::npos);
