@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/crypto.h"
+#include "service/webhook_outbox.h"
 #include "support/command.h"
 #include "support/test_server.h"
 #include "support/webhook_receiver.h"
@@ -399,6 +400,63 @@ TEST(Webhooks, ARestartedServerResumesRetriesAndLosesNothing) {
     EXPECT_EQ(d["attempts"][0]["status_code"], 503);
     EXPECT_EQ(d["attempts"].back()["success"], true);
   }
+}
+
+TEST(Webhooks, ClaimsOfACrashedDispatcherAreTakenOverWhenTheirLeaseExpires) {
+  TestServer server(Fast());
+  auto api = server.NewAccount();
+  WebhookReceiver rx;
+  const std::string hook = Subscribe(api, rx.Url());
+  // Stand-in for another process that claimed the delivery and died without a word: the real
+  // dispatcher is stopped while the claim is taken with a short lease, then started again.
+  server.dispatcher().Stop();
+  CreateLead(api, json{{"name", "A"}, {"source", "s"}});
+  auto& db = server.services().db();
+  const int64_t now = service::WallMillis();
+  {
+    auto tx = db.Begin(storage::TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    auto claimed = (*tx)->ClaimWebhookDeliveries("crashed-worker", now, now + 1500, 10);
+    ASSERT_TRUE(claimed.ok());
+    ASSERT_EQ(claimed->size(), 1u);
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  // `now` was read before the claim: the lease ends no earlier than this.
+  const auto lease_end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500) -
+                         std::chrono::milliseconds(service::WallMillis() - now);
+  ASSERT_TRUE(server.dispatcher().Start().ok());
+  ASSERT_TRUE(HasEvent(rx, "lead.created"));
+  EXPECT_GE(rx.Requests()[0].at, lease_end) << "sent while the crashed worker's lease held";
+  ASSERT_TRUE(WaitForLog(api, hook, [](const json& log) {
+    return log.size() == 1 && log[0]["state"] == "delivered" && log[0]["attempts"].size() == 1;
+  }));
+}
+
+TEST(Webhooks, TwoServersSharingADatabaseDeliverEachEventOnce) {
+  TempDir dir;
+  auto options = Fast();
+  options.db_path = (dir.path() / "shared.db").string();
+  TestServer a(options);
+  TestServer b(options);
+  auto api_a = a.NewAccount();
+  HttpClient api_b(b.port(), api_a.key());
+  WebhookReceiver rx;
+  Subscribe(api_a, rx.Url(), json{"lead.created"});
+  constexpr int kLeads = 40;
+  for (int i = 0; i < kLeads; ++i) {
+    CreateLead(i % 2 ? api_a : api_b, json{{"name", "L" + std::to_string(i)}, {"source", "s"}});
+  }
+  ASSERT_TRUE(rx.WaitForCount(kLeads));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // any duplicate would show
+  auto all = rx.Requests();
+  std::set<std::string> ids, names;
+  for (const auto& r : all) {
+    ids.insert(r.header("x-klozeo-delivery"));
+    names.insert(r.json()["data"]["name"].get<std::string>());
+  }
+  EXPECT_EQ(all.size(), static_cast<size_t>(kLeads));
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kLeads));
+  EXPECT_EQ(names.size(), static_cast<size_t>(kLeads));
 }
 
 TEST(Webhooks, ASubscriptionFailingForThreeDaysIsDeactivated) {

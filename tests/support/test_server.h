@@ -52,6 +52,7 @@ class TestServer {
   core::ManualClock& clock() { return clock_; }
   const std::string& db_path() const { return db_path_; }
   app::Services& services() { return app_->services(); }
+  webhooks::Dispatcher& dispatcher() { return app_->dispatcher(); }
   /// Stops the server gracefully and waits for it, then the webhook dispatcher.
   void Stop();
 
