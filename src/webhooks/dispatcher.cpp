@@ -379,7 +379,9 @@ void Dispatcher::Run() {
       auto it = im.in_flight.find(e);
       if (it == im.in_flight.end()) continue;
       Transfer& t = *it->second;
-      if (result == CURLE_OK) {
+      // A response cut off by DiscardBody's limit still carries its status.
+      const bool cut_short = result == CURLE_WRITE_ERROR && t.response_bytes > kMaxResponseBytes;
+      if (result == CURLE_OK || cut_short) {
         long code = 0;
         curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
         finish(t, static_cast<int64_t>(code), std::nullopt);

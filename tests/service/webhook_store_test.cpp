@@ -101,6 +101,23 @@ TEST_F(WebhookStoreTest, EnqueueFansOutToActiveSubscribersOnly) {
   EXPECT_TRUE(tx->ListWebhookDeliveries("acc2", all.id, 10)->empty());
 }
 
+TEST_F(WebhookStoreTest, AnEventRolledBackWithItsChangeLeavesNoDelivery) {
+  auto w = MakeWebhook({});
+  {
+    auto tx = Begin();
+    ASSERT_TRUE(tx->InsertWebhook("acc1", w).ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  {
+    auto tx = Begin();
+    ASSERT_EQ(*tx->EnqueueWebhookEvent(MakeEvent("acc1", "lead.created"), 0), 1);
+    // Destroyed without Commit: rolled back with the change it belonged to.
+  }
+  auto tx = Begin();
+  EXPECT_TRUE(tx->ListWebhookDeliveries("acc1", w.id, 10)->empty());
+  EXPECT_TRUE(tx->ClaimWebhookDeliveries("A", 10, 100, 10)->empty());
+}
+
 TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
   auto w = MakeWebhook({});
   {
