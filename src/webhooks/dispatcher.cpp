@@ -33,6 +33,9 @@ constexpr int64_t kScheduleMs[] = {
 constexpr int64_t kScheduleBaseMs = 5'000;
 // Responses are not read beyond this (receivers are told to answer quickly and briefly).
 constexpr size_t kMaxResponseBytes = 64 * 1024;
+// A checked address is reused for this long per host and port (refusals are not cached).
+constexpr auto kResolveTtl = std::chrono::seconds(30);
+constexpr size_t kMaxResolved = 4096;
 
 std::string DefaultWorkerId() {
   char host[256] = {};
@@ -101,6 +104,13 @@ struct Dispatcher::Impl {
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> in_flight;
   std::vector<Outcome> done;
   std::mt19937_64 rng{std::random_device{}()};
+  /// "host:port" -> the checked address and until when it may be reused. glibc does not cache
+  /// lookups, and a blocking getaddrinfo per delivery would stall this one thread.
+  struct Resolved {
+    std::optional<std::string> address;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::unordered_map<std::string, Resolved> resolved;
 };
 
 Dispatcher::Dispatcher(storage::Database& db, const core::Clock& clock, DispatcherOptions options)
@@ -228,7 +238,18 @@ void Dispatcher::Run() {
     if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']') {
       bare = bare.substr(1, bare.size() - 2);
     }
-    auto pinned = PinAddress(bare, port, options_.allow_private);
+    const std::string cache_key = bare + ":" + port;
+    Result<std::optional<std::string>> pinned = std::optional<std::string>();
+    auto cached = im.resolved.find(cache_key);
+    if (cached != im.resolved.end() && cached->second.until > std::chrono::steady_clock::now()) {
+      pinned = cached->second.address;
+    } else {
+      pinned = PinAddress(bare, port, options_.allow_private);
+      if (pinned.ok()) {
+        if (im.resolved.size() >= kMaxResolved) im.resolved.clear();
+        im.resolved[cache_key] = {*pinned, std::chrono::steady_clock::now() + kResolveTtl};
+      }
+    }
     if (!pinned.ok()) {
       finish(*t, std::nullopt, pinned.error().message);
       return;
