@@ -37,7 +37,7 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   // Dedup first, inside the write transaction: concurrent matching creates serialise, and a
   // merge succeeds on a full account.
   KLOZEO_ASSIGN_OR_RETURN(auto match, FindDuplicate(*tx, who, patch));
-  if (match.merge_id) return MergeInto(std::move(tx), who, *match.merge_id, patch);
+  if (match.merge_id) return MergeInto(std::move(tx), who, *match.merge_id, patch, match.tier);
   if (who.limits.max_leads > 0) {
     KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->CountLeads(who.account_id, who.limits.max_leads));
     if (count >= who.limits.max_leads) {
@@ -54,7 +54,7 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
   KLOZEO_TRY(tx->InsertLead(who.account_id, lead));
   KLOZEO_TRY(tx->Commit());
-  return CreateOutcome{std::move(lead), false, std::move(match.potential_id)};
+  return CreateOutcome{std::move(lead), false, std::move(match.potential_id), match.tier};
 }
 
 Result<Lead> LeadService::Get(const Principal& who, const std::string& id) {

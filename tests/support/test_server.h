@@ -33,6 +33,7 @@ class TestServer {
     std::vector<std::string> plan_overrides;
     size_t max_body_bytes = 10 * 1024 * 1024;
     int threads = 2;
+    std::string metrics_listen;  ///< as ServeConfig::metrics_listen
   };
   TestServer() : TestServer(Options{}) {}
   explicit TestServer(Options options);
@@ -45,6 +46,7 @@ class TestServer {
   HttpClient Anonymous() const { return HttpClient(port()); }
   core::ManualClock& clock() { return clock_; }
   app::Services& services() { return app_->services(); }
+  app::ServerApp& app() { return *app_; }
   /// Stops the server gracefully and waits for it.
   void Stop();
 
