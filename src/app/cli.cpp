@@ -33,11 +33,6 @@ int ExitCodeFor(const core::Error& e) {
   return e.code == core::ErrorCode::kBadRequest ? kExitConfig : kExitFailure;
 }
 
-std::string DefaultDb() {
-  const char* env = std::getenv("KLOZEO_DB");
-  return env != nullptr && *env != '\0' ? env : "sqlite:./klozeo.db";
-}
-
 int Serve(const ServeConfig& config) {
   core::SystemClock clock;
   std::optional<std::string> new_key;
@@ -132,9 +127,10 @@ int RunCli(int argc, char** argv) {
     if (setting.is_flag) {
       option = serve->add_flag(setting.flag, flag_switches[setting.flag], help);
     } else if (setting.repeatable) {
-      option = serve->add_option(setting.flag, flag_lists[setting.flag], help);
+      option = serve->add_option(setting.flag, flag_lists[setting.flag], help)->type_name("SPEC");
     } else {
-      option = serve->add_option(setting.flag, flag_values[setting.flag], help);
+      option = serve->add_option(setting.flag, flag_values[setting.flag], help)
+                   ->type_name(setting.type_name);
     }
     serve_options.emplace_back(setting.flag, option);
   }
@@ -154,17 +150,25 @@ int RunCli(int argc, char** argv) {
   config_check->add_option("file", check_path, "TOML configuration file")->required();
 
   // accounts
-  std::string db_url = DefaultDb();
+  // The admin commands' database: --db, else KLOZEO_DB, else database.url of --config (or
+  // KLOZEO_CONFIG), else the default.
+  std::string db_url, admin_config;
+  auto add_db = [&](CLI::App* sub) {
+    sub->add_option("--db", db_url, "Database URL (default sqlite:./klozeo.db)")
+        ->envname("KLOZEO_DB");
+    sub->add_option("--config", admin_config,
+                    "Read the database URL from this configuration file [env KLOZEO_CONFIG]");
+  };
   auto* accounts = cli.add_subcommand("accounts", "Manage accounts");
   accounts->require_subcommand(1);
   std::string account_name, plan = "free";
   auto* acc_create = accounts->add_subcommand(
       "create", "Create an account and its first API key (printed as the last line)");
-  acc_create->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  add_db(acc_create);
   acc_create->add_option("--name", account_name, "Account name")->required();
   acc_create->add_option("--plan", plan, "Plan: free, pro or unlimited")->capture_default_str();
   auto* acc_list = accounts->add_subcommand("list", "List accounts");
-  acc_list->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  add_db(acc_list);
 
   // keys
   auto* keys = cli.add_subcommand("keys", "Manage API keys of an account");
@@ -174,7 +178,7 @@ int RunCli(int argc, char** argv) {
   auto* key_list = keys->add_subcommand("list", "List keys (never the secrets)");
   auto* key_revoke = keys->add_subcommand("revoke", "Revoke a key by id");
   for (auto* sub : {key_create, key_list, key_revoke}) {
-    sub->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+    add_db(sub);
     sub->add_option("--account", account_name, "Account name")->required();
   }
   key_revoke->add_option("--key", key_id, "Key id (from keys list)")->required();
@@ -185,7 +189,7 @@ int RunCli(int argc, char** argv) {
   service::ListParams export_params;
   std::string sort_by, sort_order;
   bool raw_formulas = false;
-  export_cmd->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  add_db(export_cmd);
   export_cmd->add_option("--account", account_name, "Account name")->required();
   export_cmd->add_option("--format", export_format, "csv, json or xlsx")
       ->check(CLI::IsMember({"csv", "json", "xlsx"}))
@@ -202,7 +206,7 @@ int RunCli(int argc, char** argv) {
   ImportOptions import_options;
   std::string import_region;
   auto* import_cmd = cli.add_subcommand("import", "Import leads from a CSV, JSON or JSONL file");
-  import_cmd->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  add_db(import_cmd);
   import_cmd->add_option("--account", import_options.account, "Account name")->required();
   import_cmd->add_option("file", import_options.path, "FILE.csv, FILE.json or FILE.jsonl")
       ->required();
@@ -253,6 +257,21 @@ int RunCli(int argc, char** argv) {
     return Serve(*config);
   }
 
+  if (db_url.empty()) {
+    if (admin_config.empty()) {
+      const char* env = std::getenv(kConfigEnv);
+      if (env != nullptr) admin_config = env;
+    }
+    if (!admin_config.empty()) {
+      ConfigSources sources;
+      sources.file = admin_config;
+      auto config = ResolveConfig(sources);
+      if (!config.ok()) return Fail(kExitConfig, config.error().message);
+      db_url = config->db;
+    } else {
+      db_url = ServeConfig().db;
+    }
+  }
   core::SystemClock clock;
   service::DedupOptions dedup;
   if (!import_region.empty()) dedup.phone_region = import_region;

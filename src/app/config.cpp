@@ -407,8 +407,12 @@ std::vector<SettingInfo> DescribeSettings() {
   for (const auto& s : Settings()) {
     std::string def = s.binding.kind == Kind::kList ? "" : s.binding.get(defaults);
     if (def == "\"\"") def.clear();
-    out.push_back(SettingInfo{s.key, s.flag, s.env, s.help, s.binding.kind == Kind::kBool,
-                              s.binding.kind == Kind::kList, def});
+    const char* type_name = s.binding.kind == Kind::kInt     ? "INT"
+                            : s.binding.kind == Kind::kFloat ? "NUMBER"
+                            : s.binding.kind == Kind::kBool  ? "BOOL"
+                                                             : "TEXT";
+    out.push_back(SettingInfo{s.key, s.flag, s.env, s.help, type_name,
+                              s.binding.kind == Kind::kBool, s.binding.kind == Kind::kList, def});
   }
   return out;
 }

@@ -61,7 +61,8 @@ struct SettingInfo {
   const char* flag;  ///< "--listen", or nullptr for file/environment only
   const char* env;   ///< "KLOZEO_LISTEN"
   const char* help;
-  bool is_flag;  ///< a boolean switch (takes no value on the command line)
+  const char* type_name;  ///< for --help: TEXT, INT, NUMBER, BOOL
+  bool is_flag;           ///< a boolean switch (takes no value on the command line)
   bool repeatable;
   std::string default_text;
 };

@@ -265,6 +265,21 @@ TEST(Cli, ConfigCheckPrintsTheEffectiveConfigurationMasked) {
   EXPECT_EQ(Klozeo("config check " + (dir.path() / "none.toml").string()).exit_code, 2);
 }
 
+TEST(Cli, AdminCommandsReadTheDatabaseFromTheConfigFile) {
+  TempDir dir;
+  const std::string db = (dir.path() / "from-config.db").string();
+  const std::string path = (dir.path() / "klozeo.toml").string();
+  std::ofstream(path) << "[database]\nurl = \"sqlite:" << db << "\"\n";
+  ASSERT_EQ(Klozeo("accounts create --config " + path + " --name viaconfig").exit_code, 0);
+  EXPECT_NE(Klozeo("accounts list --db " + db).out.find("viaconfig"), std::string::npos);
+  EXPECT_NE(Klozeo("accounts list", "KLOZEO_CONFIG=" + path).out.find("viaconfig"),
+            std::string::npos);
+  // --db wins over the file.
+  const std::string other = (dir.path() / "other.db").string();
+  EXPECT_EQ(Klozeo("accounts list --config " + path + " --db " + other).out.find("viaconfig"),
+            std::string::npos);
+}
+
 TEST(Cli, ServeReadsTheConfigFileUnderEnvironmentAndFlags) {
   TempDir dir;
   const std::string db = (dir.path() / "k.db").string();
