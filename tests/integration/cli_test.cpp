@@ -26,13 +26,18 @@ CmdResult Klozeo(const std::string& args, const std::string& env = "") {
 class ServeProcess {
  public:
   ServeProcess(const std::string& db,
-               const std::vector<std::pair<std::string, std::string>>& env = {}) {
+               const std::vector<std::pair<std::string, std::string>>& env = {},
+               const std::string& stderr_path = "") {
     int fds[2];
     if (pipe(fds) != 0) return;
     pid_ = fork();
     if (pid_ == 0) {
       dup2(fds[1], 1);
       close(fds[0]);
+      if (!stderr_path.empty()) {
+        FILE* err = fopen(stderr_path.c_str(), "w");
+        if (err != nullptr) dup2(fileno(err), 2);
+      }
       for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
       execl(KLOZEO_BINARY, KLOZEO_BINARY, "serve", "--listen", "127.0.0.1:0", "--db", db.c_str(),
             static_cast<char*>(nullptr));
@@ -278,6 +283,36 @@ TEST(Cli, AdminCommandsReadTheDatabaseFromTheConfigFile) {
   const std::string other = (dir.path() / "other.db").string();
   EXPECT_EQ(Klozeo("accounts list --config " + path + " --db " + other).out.find("viaconfig"),
             std::string::npos);
+}
+
+TEST(Cli, JsonLogsCarryTheRequestIdOnEveryLine) {
+  TempDir dir;
+  const std::string db = (dir.path() / "k.db").string();
+  const std::string log = (dir.path() / "stderr.log").string();
+  ServeProcess serve(db, {{"KLOZEO_LOG_FORMAT", "json"}}, log);
+  ASSERT_NE(serve.port(), 0) << serve.output();
+  auto r =
+      HttpClient(serve.port()).Send("GET", "/api/v1/leads", "", {{"X-Request-Id", "trace-42"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(serve.Terminate(), 0);
+  std::ifstream in(log);
+  std::string line;
+  int lines = 0;
+  bool access = false;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << "not JSON: " << line;
+    EXPECT_TRUE(j.contains("time") && j.contains("level") && j.contains("msg")) << line;
+    ++lines;
+    if (j.value("event", "") == "access") {
+      access = true;
+      EXPECT_EQ(j["request_id"], "trace-42");
+      EXPECT_EQ(j["route"], "/api/v1/leads");
+      EXPECT_EQ(j["status"], "401");
+    }
+  }
+  EXPECT_GE(lines, 2);  // started, the access line, stopped
+  EXPECT_TRUE(access);
 }
 
 TEST(Cli, ServeReadsTheConfigFileUnderEnvironmentAndFlags) {
