@@ -41,9 +41,36 @@ json ResponseSchema(const json& doc, const std::string& path, const std::string&
   return response.at("content").at("application/json").at("schema");
 }
 
-/// Validates `body` against the documented schema; returns the problems ("" when valid).
+/// The response object the document gives for (path, method, status), `$ref` resolved.
+json ResponseObject(const json& doc, const std::string& path, const std::string& method,
+                    int status) {
+  json response = doc.at("paths")
+                      .at(path)
+                      .at(Lower(method))
+                      .at("responses")
+                      .value(std::to_string(status), json());
+  if (response.contains("$ref")) {
+    json::json_pointer pointer(response["$ref"].get<std::string>().substr(1));
+    response = doc.at(pointer);
+  }
+  return response;
+}
+
+/// Validates a response against the documented schema and headers; returns the problems (""
+/// when it matches).
 std::string Validate(const json& doc, const std::string& path, const std::string& method,
-                     int status, const std::string& body) {
+                     const HttpResult& result) {
+  const int status = result.status;
+  const std::string& body = result.body;
+  std::string header_problems;
+  json documented = ResponseObject(doc, path, method, status);
+  if (documented.is_object() && documented.contains("headers")) {
+    for (const auto& [name, spec] : documented["headers"].items()) {
+      if (name == "Idempotent-Replayed") continue;  // only on replays
+      if (result.header(Lower(name)).empty()) header_problems += "missing header " + name + "\n";
+    }
+  }
+  if (!header_problems.empty()) return header_problems;
   json schema_json = ResponseSchema(doc, path, method, status);
   if (schema_json.is_null()) {
     return "status " + std::to_string(status) + " is not documented for " + method + " " + path;
@@ -70,8 +97,8 @@ std::string Validate(const json& doc, const std::string& path, const std::string
   return problems;
 }
 
-#define EXPECT_DOCUMENTED(doc, path, method, result)                         \
-  EXPECT_EQ(Validate(doc, path, method, (result).status, (result).body), "") \
+#define EXPECT_DOCUMENTED(doc, path, method, result) \
+  EXPECT_EQ(Validate(doc, path, method, result), "") \
       << method << " " << path << " -> " << (result).status << " " << (result).body.substr(0, 500)
 
 TEST(OpenApi, DocumentIsOpenApi31WithComponents) {
