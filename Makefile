@@ -2,12 +2,13 @@
 PRESET ?= release
 BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
 # CI builds with warnings as errors.
-CMAKE_EXTRA := $(if $(CI),-DKLOZEO_WERROR=ON,)
+CMAKE_EXTRA := $(if $(CI),-DKLOZEO_WERROR=ON,) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 DB ?= sqlite:./klozeo.db
 FORMAT_DIRS := src tests bench
 
-.PHONY: all deps configure build run test bench fuzz format format-check clean
+.PHONY: all deps configure build install run test bench fuzz format format-check clean
 
 all: build
 
@@ -19,6 +20,11 @@ configure: deps
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+## Build and install under PREFIX (default /usr/local), staged under DESTDIR when given:
+## bin/klozeo, the man page, etc/klozeo/klozeo.toml, the systemd unit, the docs.
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 ## Install dependencies, build, and start the server on ./klozeo.db (Ctrl-C stops it).
 run: build

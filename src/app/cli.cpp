@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 
+#include "app/config.h"
 #include "app/import.h"
 #include "app/logging.h"
 #include "app/wiring.h"
@@ -31,15 +33,7 @@ int ExitCodeFor(const core::Error& e) {
   return e.code == core::ErrorCode::kBadRequest ? kExitConfig : kExitFailure;
 }
 
-std::string DefaultDb() {
-  const char* env = std::getenv("KLOZEO_DB");
-  return env != nullptr && *env != '\0' ? env : "sqlite:./klozeo.db";
-}
-
-int Serve(ServeConfig config) {
-  if (const char* key = std::getenv("KLOZEO_BOOTSTRAP_KEY"); key != nullptr && *key != '\0') {
-    config.bootstrap_key = key;
-  }
+int Serve(const ServeConfig& config) {
   core::SystemClock clock;
   std::optional<std::string> new_key;
   auto app = ServerApp::Create(config, clock, &new_key);
@@ -107,103 +101,74 @@ int RunExport(Services& services, const std::string& account_name, const std::st
 
 int RunCli(int argc, char** argv) {
   // Logs go to stderr; stdout is for what a person or script asked for (keys, listings).
-  SetUpLogging("info");
+  SetUpLogging("info", "text");
   CLI::App cli{"klozeo: a self-hostable, Klozeo-compatible lead-management server"};
   cli.require_subcommand(1);
   cli.set_version_flag("--version", "klozeo 0.1.0");
 
-  // serve
-  ServeConfig serve_config;
-  auto* serve = cli.add_subcommand("serve", "Start the HTTP API");
-  serve->add_option("--listen", serve_config.listen, "HOST:PORT to listen on")
-      ->envname("KLOZEO_LISTEN")
-      ->capture_default_str();
-  serve
-      ->add_option("--db", serve_config.db,
-                   "Database: sqlite:PATH, a file path, or postgres://user@host:port/db")
-      ->envname("KLOZEO_DB")
-      ->capture_default_str();
-  serve->add_option("--threads", serve_config.threads, "I/O threads (0: one per core)")
-      ->envname("KLOZEO_THREADS")
-      ->check(CLI::Range(0, 256));
-  serve->add_option("--pool-size", serve_config.pool_size, "Database connections (0: threads + 2)")
-      ->envname("KLOZEO_POOL_SIZE")
-      ->check(CLI::Range(0, 1024));
-  serve
-      ->add_option("--max-body-bytes", serve_config.max_body_bytes,
-                   "Largest accepted request body; larger ones get 413")
-      ->envname("KLOZEO_MAX_BODY_BYTES")
-      ->capture_default_str();
-  serve
-      ->add_flag("--sdk-compat", serve_config.sdk_compat,
-                 "Enveloped list responses and ISO webhook timestamps for the official SDKs")
-      ->envname("KLOZEO_SDK_COMPAT");
-  serve
-      ->add_option("--auth-cache-ms", serve_config.auth_cache_ms,
-                   "How long a verified API key is trusted before the database is asked again; "
-                   "a key revoked from another process stops working within this time (0: off)")
-      ->envname("KLOZEO_AUTH_CACHE_MS")
-      ->check(CLI::Range(0, 600000))
-      ->capture_default_str();
-  serve
-      ->add_option("--phone-region", serve_config.dedup.phone_region,
-                   "Default region (ISO 3166-1 alpha-2) of phone numbers without a country code, "
-                   "for duplicate detection")
-      ->envname("KLOZEO_PHONE_REGION")
-      ->capture_default_str();
-  serve
-      ->add_option("--name-similarity", serve_config.dedup.name_similarity,
-                   "Duplicate detection by phone merges when the names' similarity is above this")
-      ->envname("KLOZEO_NAME_SIMILARITY")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  // webhooks
-  serve
-      ->add_flag("--webhook-allow-private", serve_config.webhooks.allow_private,
-                 "Allow webhook URLs on loopback, private, link-local and unspecified addresses "
-                 "(self-hosted networks, tests); refused by default against SSRF")
-      ->envname("KLOZEO_WEBHOOK_ALLOW_PRIVATE");
-  serve
-      ->add_option("--webhook-retry-base-ms", serve_config.webhooks.retry_base_ms,
-                   "Delay before the first webhook retry; later retries scale the schedule "
-                   "(5 s, 30 s, 2 min ... 24 h) with it")
-      ->envname("KLOZEO_WEBHOOK_RETRY_BASE_MS")
-      ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
-      ->capture_default_str();
-  serve
-      ->add_option("--webhook-concurrency", serve_config.webhooks.max_in_flight,
-                   "Webhook deliveries in flight at once")
-      ->envname("KLOZEO_WEBHOOK_CONCURRENCY")
-      ->check(CLI::Range(1, 4096))
-      ->capture_default_str();
-  serve
-      ->add_option("--webhook-poll-ms", serve_config.webhooks.poll_ms,
-                   "How often the webhook outbox is polled for other processes' events and due "
-                   "retries")
-      ->envname("KLOZEO_WEBHOOK_POLL_MS")
-      ->check(CLI::Range(int64_t{10}, int64_t{60000}))
-      ->capture_default_str();
-  std::string log_level = "info";
-  serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
-      ->envname("KLOZEO_LOG_LEVEL")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
-      ->capture_default_str();
-  serve->add_option("--plan", serve_config.plan_overrides,
-                    "Override plan limits, e.g. free:leads=100,requests=100,window=600,batch=100 "
-                    "(repeatable; 0 means unlimited for leads and requests)");
+  // serve: every setting comes from the table in config.cpp (flag, variable, TOML key).
+  auto* serve = cli.add_subcommand(
+      "serve",
+      "Start the HTTP API. Each setting is taken from its flag, else its KLOZEO_* environment "
+      "variable, else the --config file, else its default");
+  std::string config_path;
+  serve->add_option("--config", config_path,
+                    "TOML configuration file (see packaging/klozeo.toml) [env KLOZEO_CONFIG]");
+  std::map<std::string, std::string> flag_values;
+  std::map<std::string, std::vector<std::string>> flag_lists;
+  std::map<std::string, bool> flag_switches;
+  std::vector<std::pair<std::string, CLI::Option*>> serve_options;
+  for (const auto& setting : DescribeSettings()) {
+    if (setting.flag == nullptr) continue;
+    std::string help =
+        std::string(setting.help) + " [env " + setting.env + "; config " + setting.key +
+        (setting.default_text.empty() ? "" : "; default " + setting.default_text) + "]";
+    CLI::Option* option = nullptr;
+    if (setting.is_flag) {
+      option = serve->add_flag(setting.flag, flag_switches[setting.flag], help);
+    } else if (setting.repeatable) {
+      option = serve->add_option(setting.flag, flag_lists[setting.flag], help)->type_name("SPEC");
+    } else {
+      option = serve->add_option(setting.flag, flag_values[setting.flag], help)
+                   ->type_name(setting.type_name);
+    }
+    serve_options.emplace_back(setting.flag, option);
+  }
+  serve->footer(
+      "Not a flag, to keep it out of the process list: KLOZEO_BOOTSTRAP_KEY (config "
+      "auth.bootstrap_key) makes sure account "
+      "'default' holds that key.\nCheck a configuration file with: klozeo config check FILE");
+
+  // config
+  auto* config_cmd = cli.add_subcommand("config", "Work with configuration files");
+  config_cmd->require_subcommand(1);
+  std::string check_path;
+  auto* config_check = config_cmd->add_subcommand(
+      "check",
+      "Validate FILE (with the KLOZEO_* environment on top) and print the effective "
+      "configuration, secrets masked; exit code 2 when invalid");
+  config_check->add_option("file", check_path, "TOML configuration file")->required();
 
   // accounts
-  std::string db_url = DefaultDb();
+  // The admin commands' database: --db, else KLOZEO_DB, else database.url of --config (or
+  // KLOZEO_CONFIG), else the default.
+  std::string db_url, admin_config;
+  auto add_db = [&](CLI::App* sub) {
+    sub->add_option("--db", db_url, "Database URL (default sqlite:./klozeo.db)")
+        ->envname("KLOZEO_DB");
+    sub->add_option("--config", admin_config,
+                    "Read the database URL from this configuration file [env KLOZEO_CONFIG]");
+  };
   auto* accounts = cli.add_subcommand("accounts", "Manage accounts");
   accounts->require_subcommand(1);
   std::string account_name, plan = "free";
   auto* acc_create = accounts->add_subcommand(
       "create", "Create an account and its first API key (printed as the last line)");
-  acc_create->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  add_db(acc_create);
   acc_create->add_option("--name", account_name, "Account name")->required();
   acc_create->add_option("--plan", plan, "Plan: free, pro or unlimited")->capture_default_str();
   auto* acc_list = accounts->add_subcommand("list", "List accounts");
-  acc_list->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  add_db(acc_list);
 
   // keys
   auto* keys = cli.add_subcommand("keys", "Manage API keys of an account");
@@ -213,7 +178,7 @@ int RunCli(int argc, char** argv) {
   auto* key_list = keys->add_subcommand("list", "List keys (never the secrets)");
   auto* key_revoke = keys->add_subcommand("revoke", "Revoke a key by id");
   for (auto* sub : {key_create, key_list, key_revoke}) {
-    sub->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+    add_db(sub);
     sub->add_option("--account", account_name, "Account name")->required();
   }
   key_revoke->add_option("--key", key_id, "Key id (from keys list)")->required();
@@ -224,7 +189,7 @@ int RunCli(int argc, char** argv) {
   service::ListParams export_params;
   std::string sort_by, sort_order;
   bool raw_formulas = false;
-  export_cmd->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  add_db(export_cmd);
   export_cmd->add_option("--account", account_name, "Account name")->required();
   export_cmd->add_option("--format", export_format, "csv, json or xlsx")
       ->check(CLI::IsMember({"csv", "json", "xlsx"}))
@@ -241,7 +206,7 @@ int RunCli(int argc, char** argv) {
   ImportOptions import_options;
   std::string import_region;
   auto* import_cmd = cli.add_subcommand("import", "Import leads from a CSV, JSON or JSONL file");
-  import_cmd->add_option("--db", db_url, "Database URL")->envname("KLOZEO_DB");
+  add_db(import_cmd);
   import_cmd->add_option("--account", import_options.account, "Account name")->required();
   import_cmd->add_option("file", import_options.path, "FILE.csv, FILE.json or FILE.jsonl")
       ->required();
@@ -257,11 +222,56 @@ int RunCli(int argc, char** argv) {
     return code == 0 ? 0 : kExitConfig;
   }
 
-  if (serve->parsed()) {
-    SetUpLogging(log_level);
-    return Serve(serve_config);
+  if (serve->parsed() || config_check->parsed()) {
+    ConfigSources sources;
+    sources.env = [](const char* name) -> const char* { return std::getenv(name); };
+    if (config_check->parsed()) {
+      sources.file = check_path;
+    } else if (!config_path.empty()) {
+      sources.file = config_path;
+    } else if (const char* env = std::getenv(kConfigEnv); env != nullptr && *env != '\0') {
+      sources.file = env;
+    }
+    for (const auto& [flag, option] : serve_options) {
+      if (option->count() == 0) continue;
+      if (auto it = flag_switches.find(flag); it != flag_switches.end()) {
+        sources.flags[flag] = it->second ? "true" : "false";
+      } else if (auto list = flag_lists.find(flag); list != flag_lists.end()) {
+        std::string joined;
+        for (const auto& v : list->second) joined += v + "\n";
+        sources.flags[flag] = joined;
+      } else {
+        sources.flags[flag] = flag_values[flag];
+      }
+    }
+    auto config = ResolveConfig(sources);
+    if (config.ok()) {
+      if (auto valid = ValidateConfig(*config); !valid.ok()) config = valid.error();
+    }
+    if (!config.ok()) return Fail(kExitConfig, config.error().message);
+    if (config_check->parsed()) {
+      std::cout << RenderConfig(*config);
+      return 0;
+    }
+    SetUpLogging(config->log_level, config->log_format);
+    return Serve(*config);
   }
 
+  if (db_url.empty()) {
+    if (admin_config.empty()) {
+      const char* env = std::getenv(kConfigEnv);
+      if (env != nullptr) admin_config = env;
+    }
+    if (!admin_config.empty()) {
+      ConfigSources sources;
+      sources.file = admin_config;
+      auto config = ResolveConfig(sources);
+      if (!config.ok()) return Fail(kExitConfig, config.error().message);
+      db_url = config->db;
+    } else {
+      db_url = ServeConfig().db;
+    }
+  }
   core::SystemClock clock;
   service::DedupOptions dedup;
   if (!import_region.empty()) dedup.phone_region = import_region;

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "dedup/phone.h"
+#include "http/errors.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace klozeo::app {
@@ -64,6 +65,7 @@ Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int 
   s->limiter_ = std::make_unique<service::RateLimiter>(clock);
   s->webhooks_ =
       std::make_unique<service::WebhookService>(*s->db_, clock, *s->outbox_, webhook_allow_private);
+  s->idempotency_ = std::make_unique<service::IdempotencyService>(*s->db_, clock);
   return s;
 }
 
@@ -88,9 +90,8 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
 Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
                                                      const core::Clock& clock,
                                                      std::optional<std::string>* printed_key) {
+  KLOZEO_TRY(ValidateConfig(config));
   KLOZEO_ASSIGN_OR_RETURN(auto listen, ParseListen(config.listen));
-  if (config.max_body_bytes < 1024)
-    return Error::BadRequest("max body size must be at least 1024 bytes");
   int threads = config.threads > 0
                     ? config.threads
                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -103,9 +104,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
   if (printed_key != nullptr) *printed_key = key;
   http::ApiOptions api_options;
   api_options.sdk_compat = config.sdk_compat;
+  api_options.serve_metrics = config.metrics_listen.empty();
   auto& s = *app->services_;
   app->api_ = std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.scoring(),
-                                          s.limiter(), s.webhooks());
+                                          s.limiter(), s.webhooks(), s.idempotency());
   if (config.webhooks.retry_base_ms < 1 || config.webhooks.max_in_flight < 1 ||
       config.webhooks.poll_ms < 10) {
     return Error::BadRequest(
@@ -120,16 +122,61 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
   webhooks::Dispatcher* dispatcher = app->dispatcher_.get();
   s.outbox().SetListener([dispatcher] { dispatcher->Wake(); });
   KLOZEO_TRY(app->dispatcher_->Start());
+
+  // Metrics: every series exists from the start; pool usage is read at scrape time.
+  metrics::RegisterServerMetrics();
+  storage::Database* db = &s.db();
+  auto& registry = metrics::Registry::Global();
+  const std::string pool_help = "Database connections by state (in_use: handed out; idle: open).";
+  app->gauges_.push_back(
+      registry.AddCallbackGauge("klozeo_db_pool_connections", pool_help, {{"state", "in_use"}},
+                                [db] { return static_cast<double>(db->PoolUsage().in_use); }));
+  app->gauges_.push_back(
+      registry.AddCallbackGauge("klozeo_db_pool_connections", pool_help, {{"state", "idle"}},
+                                [db] { return static_cast<double>(db->PoolUsage().idle); }));
+  app->gauges_.push_back(
+      registry.AddCallbackGauge("klozeo_db_pool_size", "Most database connections the pool opens.",
+                                {}, [db] { return static_cast<double>(db->PoolUsage().size); }));
+
   http::ServerOptions server_options;
   server_options.host = listen.first;
   server_options.port = listen.second;
   server_options.threads = threads;
-  server_options.max_body_bytes = config.max_body_bytes;
+  server_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   http::Api* api = app->api_.get();
   app->server_ = std::make_unique<http::Server>(
       server_options, [api](http::Request& req) { return api->Handle(req); });
   KLOZEO_TRY(app->server_->Start());
+
+  if (!config.metrics_listen.empty()) {
+    KLOZEO_ASSIGN_OR_RETURN(auto metrics_listen, ParseListen(config.metrics_listen));
+    http::ServerOptions metrics_options;
+    metrics_options.host = metrics_listen.first;
+    metrics_options.port = metrics_listen.second;
+    metrics_options.threads = 1;
+    metrics_options.max_body_bytes = 1024;
+    app->metrics_server_ = std::make_unique<http::Server>(metrics_options, [](http::Request& req) {
+      http::Response r;
+      if (req.path != "/metrics" || (req.method != "GET" && req.method != "HEAD")) {
+        r = http::TransportError(404, "not_found", "only GET /metrics is served here");
+        return r;
+      }
+      r.content_type = std::string(metrics::kContentType);
+      r.body = metrics::Registry::Global().Serialize();
+      return r;
+    });
+    KLOZEO_TRY(app->metrics_server_->Start());
+    http::Server* metrics_server = app->metrics_server_.get();
+    app->metrics_runner_ = std::thread([metrics_server] { metrics_server->Run(); });
+  }
   return app;
+}
+
+ServerApp::~ServerApp() {
+  if (metrics_runner_.joinable()) {
+    metrics_server_->Stop();
+    metrics_runner_.join();
+  }
 }
 
 }  // namespace klozeo::app

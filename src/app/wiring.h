@@ -4,13 +4,17 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "app/config.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "metrics/metrics.h"
 #include "service/account_service.h"
+#include "service/idempotency.h"
 #include "service/lead_service.h"
 #include "service/plans.h"
 #include "service/rate_limiter.h"
@@ -37,29 +41,6 @@ core::Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url);
 core::Result<std::unique_ptr<storage::Database>> OpenDatabase(
     const std::string& url, int pool_size, const std::string& phone_region = "US");
 
-/// Webhook delivery settings (`--webhook-*`).
-struct WebhookConfig {
-  bool allow_private = false;    ///< deliver to loopback/private/link-local addresses too
-  int64_t retry_base_ms = 5000;  ///< first retry delay; the schedule scales with it
-  int max_in_flight = 64;        ///< concurrent deliveries
-  int64_t poll_ms = 500;         ///< outbox poll interval (other processes' events, retries)
-};
-
-/// Everything `klozeo serve` can be told.
-struct ServeConfig {
-  std::string listen = "127.0.0.1:8080";
-  std::string db = "sqlite:./klozeo.db";
-  int threads = 0;
-  int pool_size = 0;  ///< 0: threads + 2
-  size_t max_body_bytes = 10 * 1024 * 1024;
-  bool sdk_compat = false;
-  int64_t auth_cache_ms = 1000;  ///< see AccountService
-  std::vector<std::string> plan_overrides;
-  std::optional<std::string> bootstrap_key;
-  service::DedupOptions dedup;  ///< --phone-region, --name-similarity
-  WebhookConfig webhooks;
-};
-
 /// The services over one database, shared by the server and the command line.
 class Services {
  public:
@@ -76,6 +57,7 @@ class Services {
   service::RateLimiter& limiter() { return *limiter_; }
   service::WebhookOutbox& outbox() { return *outbox_; }
   service::WebhookService& webhooks() { return *webhooks_; }
+  service::IdempotencyService& idempotency() { return *idempotency_; }
   const core::Clock& clock() const { return clock_; }
 
  private:
@@ -89,6 +71,7 @@ class Services {
   std::unique_ptr<service::LeadService> leads_;
   std::unique_ptr<service::RateLimiter> limiter_;
   std::unique_ptr<service::WebhookService> webhooks_;
+  std::unique_ptr<service::IdempotencyService> idempotency_;
 };
 
 /// A ready-to-run server: services, API and HTTP listener.
@@ -99,11 +82,15 @@ class ServerApp {
   static core::Result<std::unique_ptr<ServerApp>> Create(const ServeConfig& config,
                                                          const core::Clock& clock,
                                                          std::optional<std::string>* printed_key);
+  ~ServerApp();
   http::Server& server() { return *server_; }
   Services& services() { return *services_; }
   /// Delivers webhooks; stopped before the services go.
   webhooks::Dispatcher& dispatcher() { return *dispatcher_; }
+  const http::Api& api() const { return *api_; }
   uint16_t port() const { return server_->port(); }
+  /// The port of the metrics-only listener (0 when the metrics are on the API's listener).
+  uint16_t metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
 
  private:
   ServerApp() = default;
@@ -111,6 +98,9 @@ class ServerApp {
   std::unique_ptr<webhooks::Dispatcher> dispatcher_;
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<http::Server> metrics_server_;  ///< with `metrics_listen`
+  std::thread metrics_runner_;
+  std::vector<metrics::CallbackHandle> gauges_;  ///< pool usage of this app's database
 };
 
 /// Splits "HOST:PORT" (IPv6 as "[::1]:PORT"). Errors: BadRequest.

@@ -12,6 +12,7 @@
 #include "domain/lead_codec.h"
 #include "http/errors.h"
 #include "http/handler_util.h"
+#include "metrics/metrics.h"
 #include "service/lead_export.h"
 
 namespace klozeo::http {
@@ -65,6 +66,30 @@ std::string RequestIdFor(const Request& req) {
   return std::string(given);
 }
 
+thread_local std::string current_request_id;
+
+/// Sets the thread's current request id for the life of one Handle call.
+class RequestIdScope {
+ public:
+  explicit RequestIdScope(const std::string& id) { current_request_id = id; }
+  ~RequestIdScope() { current_request_id.clear(); }
+  RequestIdScope(const RequestIdScope&) = delete;
+  RequestIdScope& operator=(const RequestIdScope&) = delete;
+};
+
+/// Counts the request in flight for the life of one Handle call.
+class InFlightScope {
+ public:
+  InFlightScope() { metrics::InFlightRequests().Increment(); }
+  ~InFlightScope() { metrics::InFlightRequests().Decrement(); }
+  InFlightScope(const InFlightScope&) = delete;
+  InFlightScope& operator=(const InFlightScope&) = delete;
+};
+
+bool IsMutating(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "DELETE";
+}
+
 std::string_view PresentedKey(const Request& req) {
   std::string_view key = req.Header("x-api-key");
   if (!key.empty()) return key;
@@ -78,16 +103,20 @@ std::string_view PresentedKey(const Request& req) {
 
 }  // namespace
 
+std::string_view CurrentRequestId() { return current_request_id; }
+
 Api::Api(ApiOptions options, storage::Database& db, service::AccountService& accounts,
          service::LeadService& leads, service::ScoringService& scoring,
-         service::RateLimiter& limiter, service::WebhookService& webhooks)
+         service::RateLimiter& limiter, service::WebhookService& webhooks,
+         service::IdempotencyService& idempotency)
     : options_(options),
       db_(db),
       accounts_(accounts),
       leads_(leads),
       scoring_(scoring),
       limiter_(limiter),
-      webhooks_(webhooks) {
+      webhooks_(webhooks),
+      idempotency_(idempotency) {
   AddRoutes();
 }
 
@@ -98,6 +127,8 @@ void Api::Add(const char* method, const char* pattern, bool authenticated, Route
 Response Api::Handle(Request& req) {
   const auto started = std::chrono::steady_clock::now();
   const std::string request_id = RequestIdFor(req);
+  RequestIdScope request_id_scope(request_id);
+  InFlightScope in_flight;
   std::string route_name = "unmatched";
   std::string account_id;
   Response response;
@@ -133,6 +164,7 @@ Response Api::Handle(Request& req) {
         // Stage 3: rate limit.
         rate = limiter_.Take(principal.account_id, principal.limits);
         if (!rate.allowed) {
+          metrics::RateLimitRejections().Increment();
           refused = ErrorResponse(Error{core::ErrorCode::kRateLimited,
                                         "rate limit of " + std::to_string(rate.limit) +
                                             " requests exceeded; retry in " +
@@ -141,28 +173,31 @@ Response Api::Handle(Request& req) {
         }
       }
     }
-    // Stage 4: handle.
-    if (refused) {
-      response = std::move(*refused);
-    } else {
+    // Stage 4: handle (once per Idempotency-Key when the request carries one).
+    auto handle = [&]() -> Response {
       Context ctx{req, match.params, principal, request_id};
       try {
         auto result = handler(ctx);
-        if (result.ok()) {
-          response = std::move(*result);
-        } else {
-          if (result.error().code == core::ErrorCode::kInternal ||
-              result.error().code == core::ErrorCode::kUnavailable) {
-            spdlog::error("request_id={} route={} error: {}", request_id, route_name,
-                          result.error().message);
-          }
-          response = ErrorResponse(result.error());
+        if (result.ok()) return std::move(*result);
+        if (result.error().code == core::ErrorCode::kInternal ||
+            result.error().code == core::ErrorCode::kUnavailable) {
+          spdlog::error("request_id={} route={} error: {}", request_id, route_name,
+                        result.error().message);
         }
+        return ErrorResponse(result.error());
       } catch (const std::exception& e) {
         spdlog::error("request_id={} route={} unhandled exception: {}", request_id, route_name,
                       e.what());
-        response = ErrorResponse(Error::Internal(e.what()));
+        return ErrorResponse(Error::Internal(e.what()));
       }
+    };
+    std::string_view idempotency_key = req.Header("idempotency-key");
+    if (refused) {
+      response = std::move(*refused);
+    } else if (authenticated && !idempotency_key.empty() && IsMutating(req.method)) {
+      response = HandleIdempotent(req, account_id, idempotency_key, handle);
+    } else {
+      response = handle();
     }
     if (authenticated && !account_id.empty()) {
       response.SetHeader("X-RateLimit-Limit",
@@ -175,10 +210,97 @@ Response Api::Handle(Request& req) {
   response.SetHeader("X-Request-Id", request_id);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  metrics::ObserveRequest(req.method, route_name, response.status, ms / 1000.0);
   spdlog::info("access method={} route={} status={} duration_ms={:.3f} request_id={} account_id={}",
                req.method, route_name, response.status, ms, request_id,
                account_id.empty() ? "-" : account_id);
   return response;
+}
+
+Response Api::HandleIdempotent(const Request& req, std::string_view account_id,
+                               std::string_view key, const std::function<Response()>& handle) {
+  auto decision = idempotency_.Begin(
+      account_id, key, service::IdempotencyService::Fingerprint(req.method, req.target, req.body));
+  if (!decision.ok()) {
+    if (decision.error().code != core::ErrorCode::kBadRequest) {
+      spdlog::error("request_id={} idempotency lookup failed: {}", current_request_id,
+                    decision.error().message);
+    }
+    return ErrorResponse(decision.error());
+  }
+  using Kind = service::IdempotencyService::Kind;
+  switch (decision->kind) {
+    case Kind::kConflict:
+      metrics::IdempotencyOutcome("conflict").Increment();
+      return TransportError(409, "idempotency_conflict",
+                            "this Idempotency-Key was already used for a different request "
+                            "(method, path, query or body differ)");
+    case Kind::kInProgress:
+      metrics::IdempotencyOutcome("in_progress").Increment();
+      return TransportError(409, "idempotency_conflict",
+                            "a request with this Idempotency-Key is still being processed; "
+                            "retry later");
+    case Kind::kReplay: {
+      metrics::IdempotencyOutcome("replayed").Increment();
+      Response r;
+      r.status = decision->replay.status;
+      r.body = std::move(decision->replay.body);
+      for (auto& [name, value] : decision->replay.headers) {
+        if (name == "content-type") {
+          r.content_type = std::move(value);
+        } else {
+          r.SetHeader(std::move(name), std::move(value));
+        }
+      }
+      r.SetHeader("Idempotent-Replayed", "true");
+      return r;
+    }
+    case Kind::kProceed:
+      break;
+  }
+  metrics::IdempotencyOutcome("executed").Increment();
+  Response response;
+  try {
+    response = handle();
+  } catch (...) {
+    idempotency_.Release(account_id, key);
+    throw;
+  }
+  // Server errors are not stored (a retry should get another chance), nor are streamed bodies
+  // (they are never held in memory whole; the only streamed write, score recalculation, gives
+  // the same result when run again).
+  if (response.status >= 500 || response.stream) {
+    idempotency_.Release(account_id, key);
+    return response;
+  }
+  service::StoredResponse stored;
+  stored.status = response.status;
+  stored.body = response.body;
+  stored.headers.emplace_back("content-type", response.content_type);
+  for (const auto& h : response.headers) stored.headers.push_back(h);
+  auto saved = idempotency_.Complete(account_id, key, stored);
+  if (!saved.ok()) {
+    spdlog::error("request_id={} could not store the idempotent response: {}", current_request_id,
+                  saved.error().message);
+    idempotency_.Release(account_id, key);
+  }
+  return response;
+}
+
+void Api::AddOperationsRoutes() {
+  Add("GET", "/api/v1/openapi.json", false, [](Context&) -> Result<Response> {
+    Response r;
+    r.body = std::string(OpenApiDocument());
+    return r;
+  });
+  if (options_.serve_metrics) {
+    Add("GET", "/metrics", false, [](Context&) -> Result<Response> {
+      Response r;
+      r.content_type = std::string(metrics::kContentType);
+      r.body = metrics::Registry::Global().Serialize();
+      return r;
+    });
+  }
 }
 
 void Api::AddRoutes() {
@@ -214,6 +336,7 @@ void Api::AddRoutes() {
     KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
     KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseLeadPatch(body, true));
     KLOZEO_ASSIGN_OR_RETURN(auto outcome, leads_.Create(c.principal, patch));
+    metrics::DedupOutcome(outcome.dedup_tier).Increment();
     json out{{"id", outcome.lead.id}, {"created_at", outcome.lead.created_at}};
     if (outcome.duplicate) {
       out["message"] = "Duplicate detected, existing lead updated";
@@ -327,6 +450,7 @@ void Api::AddRoutes() {
   AddScoringRoutes();
   AddBatchRoutes();
   AddWebhookRoutes();
+  AddOperationsRoutes();
 }
 
 }  // namespace klozeo::http

@@ -9,6 +9,7 @@
 #include "http/message.h"
 #include "http/router.h"
 #include "service/account_service.h"
+#include "service/idempotency.h"
 #include "service/lead_service.h"
 #include "service/rate_limiter.h"
 #include "service/scoring_service.h"
@@ -20,7 +21,16 @@ namespace klozeo::http {
 struct ApiOptions {
   /// Envelopes for attribute/note/rule lists and ISO webhook timestamps (API-CONTRACT section 4).
   bool sdk_compat = false;
+  /// Answer `GET /metrics` here (false when the metrics have their own listener).
+  bool serve_metrics = true;
 };
+
+/// The request id of the request this thread is handling ("" outside one), for log lines
+/// written below the HTTP layer.
+std::string_view CurrentRequestId();
+
+/// The OpenAPI 3.1 document (docs/openapi.json, embedded at build time).
+std::string_view OpenApiDocument();
 
 /// What a handler gets: the request, its path parameters and the authenticated caller.
 struct Context {
@@ -40,7 +50,7 @@ class Api {
  public:
   Api(ApiOptions options, storage::Database& db, service::AccountService& accounts,
       service::LeadService& leads, service::ScoringService& scoring, service::RateLimiter& limiter,
-      service::WebhookService& webhooks);
+      service::WebhookService& webhooks, service::IdempotencyService& idempotency);
 
   Response Handle(Request& request);
 
@@ -55,6 +65,12 @@ class Api {
   void AddBatchRoutes();
   /// Webhooks, their deliveries, redelivery and test pings (api_webhooks.cpp).
   void AddWebhookRoutes();
+  /// GET /api/v1/openapi.json and GET /metrics (no key).
+  void AddOperationsRoutes();
+  /// Runs the handler of a POST, PUT or DELETE that carries an Idempotency-Key: replays a
+  /// stored response, refuses a conflicting reuse, or runs `handle` once and stores its answer.
+  Response HandleIdempotent(const Request& req, std::string_view account_id, std::string_view key,
+                            const std::function<Response()>& handle);
   /// `authenticated` routes run behind the key check and the rate limiter.
   void Add(const char* method, const char* pattern, bool authenticated, RouteHandler handler);
 
@@ -65,6 +81,7 @@ class Api {
   service::ScoringService& scoring_;
   service::RateLimiter& limiter_;
   service::WebhookService& webhooks_;
+  service::IdempotencyService& idempotency_;
   ApiRouter router_;
 };
 

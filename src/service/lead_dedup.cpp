@@ -36,14 +36,20 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   KLOZEO_ASSIGN_OR_RETURN(match.merge_id,
                           tx.FindLeadIdByKey(who.account_id, storage::DedupKey::kEmail,
                                              dedup::NormalizeEmail(Sent(patch, domain::kEmail))));
-  if (match.merge_id) return match;
+  if (match.merge_id) {
+    match.tier = "email";
+    return match;
+  }
   // 2. source_id, exact (a blank one identifies nothing).
   std::string_view source_id = Sent(patch, domain::kSourceId);
   if (!core::Trim(source_id).empty()) {
     KLOZEO_ASSIGN_OR_RETURN(
         match.merge_id,
         tx.FindLeadIdByKey(who.account_id, storage::DedupKey::kSourceId, source_id));
-    if (match.merge_id) return match;
+    if (match.merge_id) {
+      match.tier = "source_id";
+      return match;
+    }
   }
   const std::string name = patch.name.value_or("");
   // 3. same normalised phone and a similar name.
@@ -55,6 +61,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
     for (const auto& [id, stored_name] : candidates) {
       if (dedup::NamesMatch(name, stored_name, dedup_.name_similarity)) {
         match.merge_id = id;
+        match.tier = "phone_name";
         return match;
       }
     }
@@ -63,12 +70,13 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   KLOZEO_ASSIGN_OR_RETURN(match.potential_id,
                           tx.FindLeadIdByKey(who.account_id, storage::DedupKey::kNameCity,
                                              dedup::NameCityKey(name, Sent(patch, domain::kCity))));
+  if (match.potential_id) match.tier = "name_city_hint";
   return match;
 }
 
 Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, const Principal& who,
-                                             const std::string& id,
-                                             const domain::LeadPatch& patch) {
+                                             const std::string& id, const domain::LeadPatch& patch,
+                                             std::string_view tier) {
   KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, id));
   const int64_t now = clock_.NowSeconds();
   if (domain::ApplyMerge(lead, patch)) lead.updated_at = now;
@@ -82,7 +90,7 @@ Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, co
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
   KLOZEO_TRY(CommitAndNotify(*tx, queued));
-  return CreateOutcome{std::move(lead), true, std::nullopt};
+  return CreateOutcome{std::move(lead), true, std::nullopt, tier};
 }
 
 }  // namespace klozeo::service

@@ -51,7 +51,7 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   // Dedup first, inside the write transaction: concurrent matching creates serialise, and a
   // merge succeeds on a full account.
   KLOZEO_ASSIGN_OR_RETURN(auto match, FindDuplicate(*tx, who, patch));
-  if (match.merge_id) return MergeInto(std::move(tx), who, *match.merge_id, patch);
+  if (match.merge_id) return MergeInto(std::move(tx), who, *match.merge_id, patch, match.tier);
   if (who.limits.max_leads > 0) {
     KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->CountLeads(who.account_id, who.limits.max_leads));
     if (count >= who.limits.max_leads) {
@@ -70,7 +70,7 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.created", WebhookOutbox::LeadData(lead), &queued));
   KLOZEO_TRY(CommitAndNotify(*tx, queued));
-  return CreateOutcome{std::move(lead), false, std::move(match.potential_id)};
+  return CreateOutcome{std::move(lead), false, std::move(match.potential_id), match.tier};
 }
 
 Result<Lead> LeadService::Get(const Principal& who, const std::string& id) {

@@ -23,6 +23,9 @@ struct CreateOutcome {
   domain::Lead lead;
   bool duplicate = false;                             ///< merged into an existing lead (200)
   std::optional<std::string> potential_duplicate_id;  ///< low-confidence match hint (201)
+  /// The dedup tier that matched: "email", "source_id", "phone_name", "name_city_hint" or
+  /// "none" (for metrics).
+  std::string_view dedup_tier = "none";
 };
 
 /// How `POST /leads` recognises duplicates (API-CONTRACT section 7; lead_dedup.cpp).
@@ -155,13 +158,14 @@ class LeadService {
   struct DuplicateMatch {
     std::optional<std::string> merge_id;
     std::optional<std::string> potential_id;
+    std::string_view tier = "none";  ///< as CreateOutcome::dedup_tier
   };
   core::Result<DuplicateMatch> FindDuplicate(storage::Tx& tx, const domain::Principal& who,
                                              const domain::LeadPatch& patch);
   /// Merges `patch` into lead `id` ("last touch wins") and commits.
   core::Result<CreateOutcome> MergeInto(std::unique_ptr<storage::Tx> tx,
                                         const domain::Principal& who, const std::string& id,
-                                        const domain::LeadPatch& patch);
+                                        const domain::LeadPatch& patch, std::string_view tier);
 
   /// Sets lead.score from the account's current rules as `tx` sees them (no scorer: unchanged).
   core::Status ScoreLead(storage::Tx& tx, const domain::Principal& who, domain::Lead& lead);

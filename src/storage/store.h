@@ -35,6 +35,23 @@ struct LeadPage {
   query::SqlValue last_sort_key;
 };
 
+/// What is stored per (account, Idempotency-Key): the request's fingerprint and, once the first
+/// request finished, its response.
+struct IdempotencyRecord {
+  std::string request_hash;   ///< hex SHA-256 of method, target and body
+  std::optional<int> status;  ///< absent while the first request is still being handled
+  std::string headers_json;   ///< response headers to replay: [[name, value], ...]
+  std::string body;
+  int64_t created_at_ms = 0;
+};
+
+/// Connection pool usage (Database::PoolUsage), for the metrics.
+struct PoolStats {
+  int size = 0;    ///< most connections the pool opens
+  int in_use = 0;  ///< handed out right now
+  int idle = 0;    ///< open and waiting
+};
+
 /// A unit of work on the database. Every method is scoped by account id where the data is
 /// tenant data. Destroying a Tx that was not committed rolls it back.
 /// Errors: kUnavailable when the database cannot be reached or stays busy, kInternal otherwise.
@@ -184,6 +201,24 @@ class Tx {
                                                       std::string_view webhook_id,
                                                       std::string_view delivery_id,
                                                       int64_t due_ms) = 0;
+  // --- idempotency (Idempotency-Key on POST, PUT, DELETE; service/idempotency.h) ---
+  /// The record of (account, key), completed or in flight.
+  virtual core::Result<std::optional<IdempotencyRecord>> GetIdempotencyRecord(
+      std::string_view account_id, std::string_view key) = 0;
+  /// Inserts an in-flight record (no status yet) unless one exists for (account, key): true
+  /// when this call inserted it (the caller now owns the key and does the work).
+  virtual core::Result<bool> ReserveIdempotencyKey(std::string_view account_id,
+                                                   std::string_view key,
+                                                   std::string_view request_hash,
+                                                   int64_t created_at_ms) = 0;
+  /// Stores the response of the owner's request: the record is completed.
+  virtual core::Status CompleteIdempotencyKey(std::string_view account_id, std::string_view key,
+                                              int status, std::string_view headers_json,
+                                              std::string_view body) = 0;
+  /// Removes the record of (account, key) (released after a failure, or expired).
+  virtual core::Status DeleteIdempotencyKey(std::string_view account_id, std::string_view key) = 0;
+  /// Removes every record created before `before_ms`; returns how many went.
+  virtual core::Result<int64_t> PurgeIdempotencyKeys(int64_t before_ms) = 0;
 };
 
 /// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement
@@ -206,6 +241,8 @@ class Database {
       std::string_view key_hash) = 0;
   /// "sqlite" or "postgres".
   virtual std::string_view Dialect() const = 0;
+  /// Connection pool usage now (for /metrics); zeros when the backend has no pool.
+  virtual PoolStats PoolUsage() const { return {}; }
 };
 
 }  // namespace klozeo::storage

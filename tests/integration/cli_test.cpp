@@ -26,13 +26,18 @@ CmdResult Klozeo(const std::string& args, const std::string& env = "") {
 class ServeProcess {
  public:
   ServeProcess(const std::string& db,
-               const std::vector<std::pair<std::string, std::string>>& env = {}) {
+               const std::vector<std::pair<std::string, std::string>>& env = {},
+               const std::string& stderr_path = "") {
     int fds[2];
     if (pipe(fds) != 0) return;
     pid_ = fork();
     if (pid_ == 0) {
       dup2(fds[1], 1);
       close(fds[0]);
+      if (!stderr_path.empty()) {
+        FILE* err = fopen(stderr_path.c_str(), "w");
+        if (err != nullptr) dup2(fileno(err), 2);
+      }
       for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
       execl(KLOZEO_BINARY, KLOZEO_BINARY, "serve", "--listen", "127.0.0.1:0", "--db", db.c_str(),
             static_cast<char*>(nullptr));
@@ -220,6 +225,112 @@ TEST(Cli, BadConfigurationExitsWithCode2) {
   CmdResult help = Klozeo("--help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("serve"), std::string::npos);
+}
+
+TEST(Cli, HelpCoversEveryCommandAndSetting) {
+  CmdResult help = Klozeo("--help");
+  ASSERT_EQ(help.exit_code, 0);
+  for (const char* command : {"serve", "accounts", "keys", "export", "import", "config"}) {
+    EXPECT_NE(help.out.find(command), std::string::npos) << command << " in\n" << help.out;
+  }
+  CmdResult serve = Klozeo("serve --help");
+  ASSERT_EQ(serve.exit_code, 0);
+  for (const char* text :
+       {"--config", "--listen", "KLOZEO_LISTEN", "server.listen", "--db", "--pool-size",
+        "--threads", "--max-body-bytes", "--sdk-compat", "--auth-cache-ms", "--phone-region",
+        "--name-similarity", "--log-level", "--log-format", "KLOZEO_LOG_FORMAT", "--metrics-listen",
+        "--plan", "KLOZEO_BOOTSTRAP_KEY", "KLOZEO_CONFIG"}) {
+    EXPECT_NE(serve.out.find(text), std::string::npos) << text << " in\n" << serve.out;
+  }
+  for (const char* sub : {"accounts create", "accounts list", "keys create", "keys list",
+                          "keys revoke", "export", "import", "config check"}) {
+    CmdResult r = Klozeo(std::string(sub) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << sub;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << ":\n" << r.out;
+  }
+}
+
+TEST(Cli, ConfigCheckPrintsTheEffectiveConfigurationMasked) {
+  TempDir dir;
+  const std::string path = (dir.path() / "klozeo.toml").string();
+  std::ofstream(path) << "[server]\nlisten = \"0.0.0.0:9000\"\n\n[database]\n"
+                         "url = \"postgres://app:s3cret@db:5432/klozeo\"\n\n"
+                         "[auth]\nbootstrap_key = \"sk_live_00000000000000000000000000000000\"\n\n"
+                         "[plans.free]\nleads = 42\n";
+  CmdResult ok = Klozeo("config check " + path, "KLOZEO_THREADS=6");
+  ASSERT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("listen = \"0.0.0.0:9000\""), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("threads = 6"), std::string::npos) << ok.out;  // environment on top
+  EXPECT_NE(ok.out.find("[plans.free]\nleads = 42"), std::string::npos) << ok.out;
+  EXPECT_EQ(ok.out.find("s3cret"), std::string::npos) << ok.out;
+  EXPECT_EQ(ok.out.find("sk_live_0000"), std::string::npos) << ok.out;
+
+  std::ofstream(path) << "[server]\nlisten = \"0.0.0.0:9000\"\nworkers = 4\n";
+  EXPECT_EQ(Klozeo("config check " + path).exit_code, 2);
+  // The message goes to stderr: piped through cat to read it.
+  CmdResult bad = Klozeo("config check " + path + " 2>&1 | cat");
+  EXPECT_NE(bad.out.find("unknown key server.workers"), std::string::npos) << bad.out;
+  EXPECT_EQ(Klozeo("config check " + (dir.path() / "none.toml").string()).exit_code, 2);
+}
+
+TEST(Cli, AdminCommandsReadTheDatabaseFromTheConfigFile) {
+  TempDir dir;
+  const std::string db = (dir.path() / "from-config.db").string();
+  const std::string path = (dir.path() / "klozeo.toml").string();
+  std::ofstream(path) << "[database]\nurl = \"sqlite:" << db << "\"\n";
+  ASSERT_EQ(Klozeo("accounts create --config " + path + " --name viaconfig").exit_code, 0);
+  EXPECT_NE(Klozeo("accounts list --db " + db).out.find("viaconfig"), std::string::npos);
+  EXPECT_NE(Klozeo("accounts list", "KLOZEO_CONFIG=" + path).out.find("viaconfig"),
+            std::string::npos);
+  // --db wins over the file.
+  const std::string other = (dir.path() / "other.db").string();
+  EXPECT_EQ(Klozeo("accounts list --config " + path + " --db " + other).out.find("viaconfig"),
+            std::string::npos);
+}
+
+TEST(Cli, JsonLogsCarryTheRequestIdOnEveryLine) {
+  TempDir dir;
+  const std::string db = (dir.path() / "k.db").string();
+  const std::string log = (dir.path() / "stderr.log").string();
+  ServeProcess serve(db, {{"KLOZEO_LOG_FORMAT", "json"}}, log);
+  ASSERT_NE(serve.port(), 0) << serve.output();
+  auto r =
+      HttpClient(serve.port()).Send("GET", "/api/v1/leads", "", {{"X-Request-Id", "trace-42"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(serve.Terminate(), 0);
+  std::ifstream in(log);
+  std::string line;
+  int lines = 0;
+  bool access = false;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << "not JSON: " << line;
+    EXPECT_TRUE(j.contains("time") && j.contains("level") && j.contains("msg")) << line;
+    ++lines;
+    if (j.value("event", "") == "access") {
+      access = true;
+      EXPECT_EQ(j["request_id"], "trace-42");
+      EXPECT_EQ(j["route"], "/api/v1/leads");
+      EXPECT_EQ(j["status"], "401");
+    }
+  }
+  EXPECT_GE(lines, 2);  // started, the access line, stopped
+  EXPECT_TRUE(access);
+}
+
+TEST(Cli, ServeReadsTheConfigFileUnderEnvironmentAndFlags) {
+  TempDir dir;
+  const std::string db = (dir.path() / "k.db").string();
+  const std::string path = (dir.path() / "klozeo.toml").string();
+  // The file asks for a port that is taken by nobody but is overridden by the flag (port 0).
+  std::ofstream(path) << "[server]\nlisten = \"127.0.0.1:1\"\nsdk_compat = true\n"
+                         "[metrics]\nlisten = \"127.0.0.1:0\"\n";
+  ServeProcess serve(db, {{"KLOZEO_CONFIG", path}});
+  ASSERT_NE(serve.port(), 0) << serve.output();
+  // metrics.listen from the file: the API listener no longer serves /metrics.
+  EXPECT_EQ(HttpClient(serve.port()).Get("/metrics").status, 404);
+  EXPECT_EQ(HttpClient(serve.port()).Get("/healthz").status, 200);
+  EXPECT_EQ(serve.Terminate(), 0);
 }
 
 }  // namespace

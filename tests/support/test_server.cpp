@@ -26,7 +26,8 @@ TestServer::TestServer(Options options) : clock_(1700000000000) {
   config.threads = options.threads;
   config.sdk_compat = options.sdk_compat;
   config.plan_overrides = options.plan_overrides;
-  config.max_body_bytes = options.max_body_bytes;
+  config.max_body_bytes = static_cast<int64_t>(options.max_body_bytes);
+  config.metrics_listen = options.metrics_listen;
   auto app = app::ServerApp::Create(config, clock_, nullptr);
   if (!app.ok()) throw std::runtime_error("test server failed to start: " + app.error().message);
   app_ = std::move(*app);

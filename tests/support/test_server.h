@@ -39,6 +39,7 @@ class TestServer {
     /// Webhook delivery settings; tests deliver to loopback receivers, so private addresses are
     /// allowed unless a test says otherwise.
     app::WebhookConfig webhooks = {true, 5000, 64, 200};
+    std::string metrics_listen;  ///< as ServeConfig::metrics_listen
   };
   TestServer() : TestServer(Options{}) {}
   explicit TestServer(Options options);
@@ -53,6 +54,7 @@ class TestServer {
   const std::string& db_path() const { return db_path_; }
   app::Services& services() { return app_->services(); }
   webhooks::Dispatcher& dispatcher() { return app_->dispatcher(); }
+  app::ServerApp& app() { return *app_; }
   /// Stops the server gracefully and waits for it, then the webhook dispatcher.
   void Stop();
 

@@ -203,6 +203,21 @@ CREATE TABLE webhook_attempts (
   PRIMARY KEY (delivery_id, attempt)
 ) WITHOUT ROWID;
 )sql"},
+    // Idempotency-Key records (service/idempotency.h): status NULL while the first request is
+    // in flight; expired rows are purged by created_at.
+    {6, R"sql(
+CREATE TABLE idempotency_keys (
+  account_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER,
+  headers TEXT NOT NULL DEFAULT '[]',
+  body BLOB NOT NULL DEFAULT '',
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (account_id, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at_ms);
+)sql"},
 };
 
 }  // namespace klozeo::storage::sqlite

@@ -14,6 +14,7 @@
 #include "query/sqlite_functions.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/dedup_store.h"
+#include "storage/sqlite/idempotency_store.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/scoring_store.h"
 #include "storage/sqlite/webhook_store.h"
@@ -234,9 +235,15 @@ class Pool {
 
   const Options& options() const { return options_; }
 
+  PoolStats Stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int idle = static_cast<int>(idle_.size());
+    return PoolStats{options_.pool_size, open_ - idle, idle};
+  }
+
  private:
   Options options_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;
@@ -608,6 +615,26 @@ class SqliteTx final : public Tx {
                                         std::string_view delivery_id, int64_t due_ms) override {
     return webhooks::Redeliver(*conn_, account_id, webhook_id, delivery_id, due_ms);
   }
+  // Idempotency-Key records: the SQL lives in idempotency_store.cpp.
+  Result<std::optional<IdempotencyRecord>> GetIdempotencyRecord(std::string_view account_id,
+                                                                std::string_view key) override {
+    return idempotency::Get(*conn_, account_id, key);
+  }
+  Result<bool> ReserveIdempotencyKey(std::string_view account_id, std::string_view key,
+                                     std::string_view request_hash,
+                                     int64_t created_at_ms) override {
+    return idempotency::Reserve(*conn_, account_id, key, request_hash, created_at_ms);
+  }
+  Status CompleteIdempotencyKey(std::string_view account_id, std::string_view key, int status,
+                                std::string_view headers_json, std::string_view body) override {
+    return idempotency::Complete(*conn_, account_id, key, status, headers_json, body);
+  }
+  Status DeleteIdempotencyKey(std::string_view account_id, std::string_view key) override {
+    return idempotency::Delete(*conn_, account_id, key);
+  }
+  Result<int64_t> PurgeIdempotencyKeys(int64_t before_ms) override {
+    return idempotency::Purge(*conn_, before_ms);
+  }
 
  private:
   Status InsertAttributes(std::string_view account_id, const Lead& lead) {
@@ -676,6 +703,7 @@ class SqliteDatabase final : public Database {
   }
 
   std::string_view Dialect() const override { return "sqlite"; }
+  PoolStats PoolUsage() const override { return pool_.Stats(); }
 
   Status Migrate() {
     KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));

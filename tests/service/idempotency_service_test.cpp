@@ -1,0 +1,109 @@
+// IdempotencyService over a real SQLite file: claiming, replaying, releasing, taking over an
+// abandoned key, giving up on a slow one, and the sweep of expired keys.
+#include "service/idempotency.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/sqlite/sqlite_store.h"
+#include "support/test_server.h"
+
+namespace klozeo::service {
+namespace {
+
+using Kind = IdempotencyService::Kind;
+
+class IdempotencyServiceTest : public ::testing::Test {
+ protected:
+  IdempotencyServiceTest() : clock_(1700000000000) {
+    storage::sqlite::Options options;
+    options.path = (dir_.path() / "k.db").string();
+    auto db = storage::sqlite::OpenDatabase(options);
+    EXPECT_TRUE(db.ok());
+    db_ = std::move(*db);
+  }
+  int64_t Stored() {
+    auto tx = db_->Begin(storage::TxMode::kWrite);
+    // Everything older than "now + 1 day" is everything.
+    auto n = (*tx)->PurgeIdempotencyKeys(clock_.NowMillis() + 24LL * 3600 * 1000 + 1);
+    EXPECT_TRUE(n.ok());
+    return *n;  // rolled back with the Tx: only counted
+  }
+  klozeo::testing::TempDir dir_;
+  core::ManualClock clock_;
+  std::unique_ptr<storage::Database> db_;
+};
+
+TEST_F(IdempotencyServiceTest, ClaimCompleteReplayAndConflict) {
+  IdempotencyService service(*db_, clock_);
+  const auto fp = IdempotencyService::Fingerprint("POST", "/api/v1/leads", "{}");
+  auto first = service.Begin("acct", "k", fp);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->kind, Kind::kProceed);
+  StoredResponse response{
+      201, {{"content-type", "application/json"}, {"X-Extra", "1"}}, "{\"id\":1}"};
+  ASSERT_TRUE(service.Complete("acct", "k", response).ok());
+  auto again = service.Begin("acct", "k", fp);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->kind, Kind::kReplay);
+  EXPECT_EQ(again->replay.status, 201);
+  EXPECT_EQ(again->replay.body, "{\"id\":1}");
+  EXPECT_EQ(again->replay.headers, response.headers);
+  auto other = service.Begin("acct", "k", IdempotencyService::Fingerprint("POST", "/x", "{}"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->kind, Kind::kConflict);
+  EXPECT_EQ(service.Begin("other-acct", "k", fp)->kind, Kind::kProceed);
+}
+
+TEST_F(IdempotencyServiceTest, ReleasedKeysCanBeClaimedAgain) {
+  IdempotencyService service(*db_, clock_);
+  const auto fp = IdempotencyService::Fingerprint("POST", "/p", "");
+  ASSERT_EQ(service.Begin("a", "k", fp)->kind, Kind::kProceed);
+  service.Release("a", "k");  // e.g. the handler answered 503
+  EXPECT_EQ(service.Begin("a", "k", fp)->kind, Kind::kProceed);
+}
+
+TEST_F(IdempotencyServiceTest, AWaiterGivesUpOnASlowFirstRequest) {
+  IdempotencyService::Options options;
+  options.wait_ms = 100;
+  IdempotencyService service(*db_, clock_, options);
+  const auto fp = IdempotencyService::Fingerprint("POST", "/p", "");
+  ASSERT_EQ(service.Begin("a", "k", fp)->kind, Kind::kProceed);
+  // The first request never completes within the wait.
+  EXPECT_EQ(service.Begin("a", "k", fp)->kind, Kind::kInProgress);
+}
+
+TEST_F(IdempotencyServiceTest, AnAbandonedClaimIsTakenOver) {
+  IdempotencyService service(*db_, clock_);
+  const auto fp = IdempotencyService::Fingerprint("POST", "/p", "");
+  ASSERT_EQ(service.Begin("a", "k", fp)->kind, Kind::kProceed);
+  clock_.AdvanceMillis(10LL * 60 * 1000 + 1);  // its process died long ago
+  EXPECT_EQ(service.Begin("a", "k", fp)->kind, Kind::kProceed);
+}
+
+TEST_F(IdempotencyServiceTest, ExpiredKeysAreSweptHourly) {
+  IdempotencyService service(*db_, clock_);
+  const auto fp = IdempotencyService::Fingerprint("POST", "/p", "");
+  for (const char* key : {"a", "b", "c"}) {
+    ASSERT_EQ(service.Begin("acct", key, fp)->kind, Kind::kProceed);
+    ASSERT_TRUE(service.Complete("acct", key, StoredResponse{200, {}, "{}"}).ok());
+  }
+  EXPECT_EQ(Stored(), 3);
+  clock_.AdvanceMillis(25LL * 3600 * 1000);
+  // Any new claim sweeps what expired (at most once an hour).
+  ASSERT_EQ(service.Begin("acct", "d", fp)->kind, Kind::kProceed);
+  EXPECT_EQ(Stored(), 1);
+}
+
+TEST_F(IdempotencyServiceTest, MalformedKeysAreBadRequests) {
+  IdempotencyService service(*db_, clock_);
+  for (const std::string& key : {std::string(), std::string(256, 'x'), std::string("caf\xc3\xa9"),
+                                 std::string("tab\there")}) {
+    auto r = service.Begin("a", key, "fp");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, core::ErrorCode::kBadRequest);
+  }
+  EXPECT_TRUE(service.Begin("a", std::string(255, 'x'), "fp").ok());
+}
+
+}  // namespace
+}  // namespace klozeo::service
