@@ -32,13 +32,18 @@ test: build
 bench: build
 	./bench/run.sh $(BUILD_DIR)
 
-## Fuzz the expression and filter parsers for 10 minutes each (`make test`: 20 s). Needs clang.
+## Fuzz the expression, filter, cursor and request-body parsers for 10 minutes each (`make test`:
+## 15-20 s each). Needs clang.
 FUZZ_SECONDS ?= 600
 fuzz: build
 	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/expr_parser_fuzz tests/fuzz/corpus/expr \
 	  $(BUILD_DIR)/tests/fuzz/expr_work_long $(FUZZ_SECONDS) tests/fuzz/expr/expr.dict
 	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/filter_parser_fuzz tests/fuzz/corpus/query \
 	  $(BUILD_DIR)/tests/fuzz/filter_work_long $(FUZZ_SECONDS)
+	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/cursor_decoder_fuzz tests/fuzz/corpus/cursor \
+	  $(BUILD_DIR)/tests/fuzz/cursor_work_long $(FUZZ_SECONDS)
+	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/request_mapping_fuzz tests/fuzz/corpus/request \
+	  $(BUILD_DIR)/tests/fuzz/request_work_long $(FUZZ_SECONDS)
 
 format:
 	find $(FORMAT_DIRS) -name '*.cpp' -o -name '*.h' | xargs clang-format -i
