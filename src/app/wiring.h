@@ -85,6 +85,8 @@ class ServerApp {
   http::Server& server() { return *server_; }
   Services& services() { return *services_; }
   uint16_t port() const { return server_->port(); }
+  /// The API, whose route table tests walk.
+  const http::Api& api() const { return *api_; }
 
  private:
   ServerApp() = default;

@@ -45,6 +45,8 @@ class TestServer {
   HttpClient Anonymous() const { return HttpClient(port()); }
   core::ManualClock& clock() { return clock_; }
   app::Services& services() { return app_->services(); }
+  /// The API this server runs (its route table lists every route).
+  const http::Api& api() const { return app_->api(); }
   /// Stops the server gracefully and waits for it.
   void Stop();
 
