@@ -7,7 +7,7 @@ CMAKE_EXTRA := $(if $(CI),-DKLOZEO_WERROR=ON,)
 DB ?= sqlite:./klozeo.db
 FORMAT_DIRS := src tests bench
 
-.PHONY: all deps configure build run test bench fuzz format format-check clean
+.PHONY: all deps configure build run test test-asan bench soak fuzz format format-check clean
 
 all: build
 
@@ -24,13 +24,30 @@ build: configure
 run: build
 	$(BUILD_DIR)/klozeo serve --db $(DB)
 
-## Install dependencies, build, and run every test.
+## Install dependencies, build, and run every test; then the unit and integration suite again
+## under AddressSanitizer + UndefinedBehaviorSanitizer (test-asan).
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600
+	$(MAKE) test-asan
+
+## The unit and integration suite built with ASan + UBSan (-O1; no fuzz targets, no benchmarks:
+## the fuzz targets carry their own sanitizers). Any sanitizer report fails its test.
+ASAN_DIR := build/asan
+test-asan: deps
+	cmake --preset asan $(CMAKE_EXTRA)
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --timeout 900
 
 ## Benchmarks (not part of `make test`): writes bench/RESULTS.md.
 bench: build
 	./bench/run.sh $(BUILD_DIR)
+
+## Soak test (not in CI): the release server under a mixed workload at a bounded rate for
+## SOAK_SECONDS (default 1800), memory sampled every 5 s; writes the Soak section of
+## bench/RESULTS.md. SOAK_RATE (requests/s, default 100) and SOAK_THREADS (default 4).
+soak: build
+	./bench/soak.sh $(BUILD_DIR)
 
 ## Fuzz the expression, filter, cursor and request-body parsers for 10 minutes each (`make test`:
 ## 15-20 s each). Needs clang.
