@@ -369,8 +369,12 @@ TEST_P(CrashSafety, AcknowledgedWritesSurviveSigkill) {
   for (const auto& l : ledgers) all.insert(l.begin(), l.end());
   auto problems = VerifyStore(server.port(), all);
   EXPECT_TRUE(problems.empty()) << problems.size() << " problems, first: " << problems.front();
-  int acked_leads = 0;
-  for (const auto& [token, r] : all) acked_leads += r.acked_version >= 0 ? 1 : 0;
+  int acked_leads = 0, unanswered = 0;
+  for (const auto& [token, r] : all) {
+    acked_leads += r.acked_version >= 0 ? 1 : 0;
+    unanswered += r.acked_version < *r.attempted.rbegin() ? 1 : 0;
+  }
+  RecordProperty("leads_with_an_unanswered_write", unanswered);
   EXPECT_GT(acked_leads, 0);
   RecordProperty("acknowledged_operations", total_acked);
   RecordProperty("acknowledged_leads", acked_leads);
