@@ -8,7 +8,7 @@ CMAKE_EXTRA := $(if $(CI),-DKLOZEO_WERROR=ON,) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 DB ?= sqlite:./klozeo.db
 FORMAT_DIRS := src tests bench
 
-.PHONY: all deps configure build install run test bench fuzz format format-check clean
+.PHONY: all deps configure build install run test test-asan bench soak fuzz format format-check clean
 
 all: build
 
@@ -30,21 +30,43 @@ install: build
 run: build
 	$(BUILD_DIR)/klozeo serve --db $(DB)
 
-## Install dependencies, build, and run every test.
+## Install dependencies, build, and run every test; then the unit and integration suite again
+## under AddressSanitizer + UndefinedBehaviorSanitizer (test-asan).
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600
+	$(MAKE) test-asan
+
+## The unit and integration suite built with ASan + UBSan (-O1; no fuzz targets, no benchmarks:
+## the fuzz targets carry their own sanitizers). Any sanitizer report fails its test.
+ASAN_DIR := build/asan
+test-asan: deps
+	cmake --preset asan $(CMAKE_EXTRA)
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --timeout 900
 
 ## Benchmarks (not part of `make test`): writes bench/RESULTS.md.
 bench: build
 	./bench/run.sh $(BUILD_DIR)
 
-## Fuzz the expression and filter parsers for 10 minutes each (`make test`: 20 s). Needs clang.
+## Soak test (not in CI): the release server under a mixed workload at a bounded rate for
+## SOAK_SECONDS (default 1800), memory sampled every 5 s; writes the Soak section of
+## bench/RESULTS.md. SOAK_RATE (requests/s, default 100) and SOAK_THREADS (default 4).
+soak: build
+	./bench/soak.sh $(BUILD_DIR)
+
+## Fuzz the expression, filter, cursor and request-body parsers for 10 minutes each (`make test`:
+## 15-20 s each). Needs clang.
 FUZZ_SECONDS ?= 600
 fuzz: build
 	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/expr_parser_fuzz tests/fuzz/corpus/expr \
 	  $(BUILD_DIR)/tests/fuzz/expr_work_long $(FUZZ_SECONDS) tests/fuzz/expr/expr.dict
 	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/filter_parser_fuzz tests/fuzz/corpus/query \
 	  $(BUILD_DIR)/tests/fuzz/filter_work_long $(FUZZ_SECONDS)
+	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/cursor_decoder_fuzz tests/fuzz/corpus/cursor \
+	  $(BUILD_DIR)/tests/fuzz/cursor_work_long $(FUZZ_SECONDS)
+	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/request_mapping_fuzz tests/fuzz/corpus/request \
+	  $(BUILD_DIR)/tests/fuzz/request_work_long $(FUZZ_SECONDS)
 
 format:
 	find $(FORMAT_DIRS) -name '*.cpp' -o -name '*.h' | xargs clang-format -i

@@ -12,6 +12,9 @@ CONNS="${BENCH_CONNECTIONS:-64}"
 PORT="${BENCH_PORT:-18765}"
 mkdir -p "$OUT"
 rm -f "$OUT"/bench.db*
+# The Soak section comes from `make soak` (bench/soak.sh, 30 minutes): kept across this rewrite.
+SOAK_SECTION=$(awk '/^## Soak$/ {keep = 1} keep && /^## / && !/^## Soak$/ {keep = 0} keep' \
+  bench/RESULTS.md 2>/dev/null || true)
 
 echo "== seeding $LEADS leads"
 KEY=$("$BUILD/bench/seed_leads" "sqlite:$OUT/bench.db" "$LEADS" "$OUT/ids.txt")
@@ -181,4 +184,5 @@ fi
 ./bench/query.sh "$BUILD"
 ./bench/ingest.sh "$BUILD"
 ./bench/webhooks.sh "$BUILD"
+if [ -n "$SOAK_SECTION" ]; then printf '\n%s\n' "$SOAK_SECTION" >>bench/RESULTS.md; fi
 cat bench/RESULTS.md

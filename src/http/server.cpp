@@ -61,8 +61,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Shutdown() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       if (self->handling_) return;  // OnWrite sees `stopping` and closes
-      if (self->parser_ && self->parser_->got_some()) {
-        // A request is arriving: give it a moment to complete.
+      if ((self->parser_ && self->parser_->got_some()) || self->first_request_) {
+        // A request is arriving, or a new connection has not sent its request yet (it may be
+        // on its way): give it a moment to complete. Only idle keep-alive connections close now.
         self->stream_.expires_after(std::chrono::seconds(2));
         return;
       }
@@ -313,20 +314,26 @@ struct Server::Impl {
       if (ec) {
         if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
         spdlog::warn("accept failed: {}", ec.message());
-      } else if (!shared.stopping.load()) {
-        beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        auto session = std::make_shared<Session>(std::move(socket), shared);
-        {
-          std::lock_guard<std::mutex> lock(shared.mu);
-          // Drop entries of finished connections as we go.
-          shared.sessions.remove_if([](const auto& w) { return w.expired(); });
-          shared.sessions.push_back(session);
-        }
-        session->Start();
+      } else {
+        // Even while stopping: a connection accepted before the listener closed is served (its
+        // client has sent or is sending a request; dropping it would reset that request).
+        StartSession(std::move(socket));
       }
       if (acceptor.is_open()) Accept();
     });
+  }
+
+  void StartSession(tcp::socket socket) {
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    auto session = std::make_shared<Session>(std::move(socket), shared);
+    {
+      std::lock_guard<std::mutex> lock(shared.mu);
+      // Drop entries of finished connections as we go.
+      shared.sessions.remove_if([](const auto& w) { return w.expired(); });
+      shared.sessions.push_back(session);
+    }
+    session->Start();
   }
 
   int threads;
@@ -390,6 +397,16 @@ void Server::Stop() {
   if (impl_->shared.stopping.exchange(true)) return;
   net::post(impl_->acceptor.get_executor(), [this] {
     beast::error_code ignored;
+    // Connections the kernel completed but we have not accepted yet would be reset when the
+    // listener closes: take them first, so their requests are answered.
+    impl_->acceptor.non_blocking(true, ignored);
+    for (int i = 0; i < 1024; ++i) {
+      tcp::socket socket(net::make_strand(impl_->ioc));
+      beast::error_code ec;
+      impl_->acceptor.accept(socket, ec);
+      if (ec) break;
+      impl_->StartSession(std::move(socket));
+    }
     impl_->acceptor.close(ignored);
     impl_->signals.cancel(ignored);
     std::vector<std::shared_ptr<Session>> live;

@@ -70,4 +70,50 @@ std::string RawExchange(uint16_t port, const std::string& bytes, int timeout_ms)
   return out;
 }
 
+Attempt TrySend(uint16_t port, const std::string& api_key, const std::string& method,
+                const std::string& target, const std::string& body, int timeout_ms) {
+  Attempt out;
+  net::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  beast::error_code ec;
+  stream.expires_after(std::chrono::milliseconds(timeout_ms));
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) {
+    out.outcome = Attempt::Outcome::kRefused;
+    out.error = "connect: " + ec.message();
+    return out;
+  }
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  if (!api_key.empty()) req.set("X-API-Key", api_key);
+  if (!body.empty()) req.set(bhttp::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  out.outcome = Attempt::Outcome::kCutOff;
+  bhttp::write(stream, req, ec);
+  if (ec) {
+    out.error = "write: " + ec.message();
+    return out;
+  }
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.body_limit(1ull << 32);
+  bhttp::read(stream, buffer, parser, ec);
+  if (ec) {
+    out.error = "read: " + ec.message();
+    return out;
+  }
+  auto res = parser.release();
+  out.outcome = Attempt::Outcome::kAnswered;
+  out.response.status = static_cast<int>(res.result_int());
+  for (const auto& f : res) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.response.headers[name] = std::string(f.value());
+  }
+  out.response.body = std::move(res.body());
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  return out;
+}
+
 }  // namespace klozeo::testing

@@ -54,4 +54,20 @@ class HttpClient {
 /// `timeout_ms` passes (for malformed-HTTP tests).
 std::string RawExchange(uint16_t port, const std::string& bytes, int timeout_ms = 3000);
 
+/// One request where the caller needs to know how far it got (crash and stop tests).
+struct Attempt {
+  enum class Outcome {
+    kRefused,   ///< the connection was never established
+    kCutOff,    ///< connected, but no complete response came back (reset, EOF, timeout)
+    kAnswered,  ///< a complete response: see `response`
+  };
+  Outcome outcome = Outcome::kRefused;
+  HttpResult response;
+  std::string error;  ///< for kRefused and kCutOff
+};
+
+/// Sends one request on a fresh connection and reports how far it got; never throws.
+Attempt TrySend(uint16_t port, const std::string& api_key, const std::string& method,
+                const std::string& target, const std::string& body = "", int timeout_ms = 30000);
+
 }  // namespace klozeo::testing

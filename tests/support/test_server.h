@@ -55,6 +55,8 @@ class TestServer {
   app::Services& services() { return app_->services(); }
   webhooks::Dispatcher& dispatcher() { return app_->dispatcher(); }
   app::ServerApp& app() { return *app_; }
+  /// The API this server runs (its route table lists every route).
+  const http::Api& api() const { return app_->api(); }
   /// Stops the server gracefully and waits for it, then the webhook dispatcher.
   void Stop();
 

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace klozeo::testing {
+
+/// The real `klozeo serve` as a child process on 127.0.0.1:<free port>: the constructor waits for
+/// the "listening" line on its stdout; stderr (the log) goes to `log_path` when one is given.
+/// The destructor SIGKILLs a child that is still running.
+class ServeProcess {
+ public:
+  ServeProcess(const std::string& binary, const std::string& db_url,
+               const std::vector<std::pair<std::string, std::string>>& env = {},
+               const std::string& log_path = "");
+  ~ServeProcess();
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+
+  /// 0 when the server did not come up.
+  uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  /// What it printed on stdout up to the listening line.
+  const std::string& output() const { return output_; }
+
+  /// Sends `signo` and waits for the exit: the exit code, or -signal when a signal ended it.
+  int SignalAndWait(int signo);
+  /// Waits up to `timeout_ms` for the child to exit after a signal was sent by other means;
+  /// returns the exit code as SignalAndWait does, or -1000 on timeout.
+  int WaitMillis(int timeout_ms);
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  uint16_t port_ = 0;
+  std::string output_;
+};
+
+}  // namespace klozeo::testing
