@@ -145,6 +145,17 @@ CREATE INDEX leads_email_key ON leads (account_id, email_key);
 CREATE INDEX leads_phone_key ON leads (account_id, phone_key);
 CREATE INDEX leads_name_city_key ON leads (account_id, name_city_key);
 )sql"},
+    // Ingestion: fewer B-trees written per lead (docs/ARCHITECTURE.md "SQLite settings").
+    // leads_source_id: dedup tier 2 seeks leads_source_id_fold (an exact match is also a folded
+    // one) and re-checks source_id. leads_name_city: name filters seek leads_name_sort, whose
+    // prefix is the same. lead_attributes_num: attribute filters and sorts are correlated
+    // lookups by (account_id, lead_id, name), which lead_attributes_name serves; the account's
+    // distinct attribute names come off lead_attributes_fold.
+    {7, R"sql(
+DROP INDEX IF EXISTS leads_source_id;
+DROP INDEX IF EXISTS leads_name_city;
+DROP INDEX IF EXISTS lead_attributes_num;
+)sql"},
 };
 
 }  // namespace klozeo::storage::sqlite
