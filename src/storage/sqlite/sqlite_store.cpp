@@ -199,7 +199,8 @@ domain::Note ReadNote(const Statement& s) {
 /// checkpoints run beside readers and writers.
 class Checkpointer {
  public:
-  static constexpr int kPages = 4000;  // 16 MB of 4 KB pages
+  static constexpr int kPages = 4000;         // 16 MB of 4 KB pages
+  static constexpr int kWriterPages = 16000;  // 64 MB
 
   explicit Checkpointer(std::string path) : path_(std::move(path)) {}
   ~Checkpointer() {
@@ -219,8 +220,15 @@ class Checkpointer {
   }
 
  private:
-  static int OnCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
-    if (pages >= kPages) {
+  static int OnCommit(void* self, sqlite3* db, const char* name, int pages) {
+    if (pages >= kWriterPages) {
+      // A writer that never pauses keeps the background checkpoint from ever catching up, and
+      // the log only restarts from its beginning once everything in it is copied: past this
+      // size the writer copies it itself before its next transaction (as SQLite's own
+      // auto-checkpoint would), so the log stays bounded. Busy (the background checkpoint is
+      // running): tried again on the next commit.
+      (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kPages) {
       auto* c = static_cast<Checkpointer*>(self);
       {
         std::lock_guard<std::mutex> lock(c->mu_);
