@@ -214,6 +214,11 @@ int RunCli(int argc, char** argv) {
   import_cmd->add_flag("--dry-run", import_options.dry_run, "Validate only, write nothing");
   import_cmd->add_option("--phone-region", import_region, "As serve --phone-region")
       ->envname("KLOZEO_PHONE_REGION");
+  import_cmd
+      ->add_option("--batch-size", import_options.batch_size,
+                   "Leads per write transaction without --dedup")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
 
   try {
     cli.parse(argc, argv);

@@ -27,6 +27,8 @@ class PhoneNormalizer {
   const std::string& default_region() const { return default_region_; }
 
  private:
+  std::string NormalizeUncached(std::string_view raw) const;
+
   std::string default_region_;
 };
 

@@ -1,6 +1,7 @@
 // Batch create, update and delete (API-CONTRACT section 4): one write transaction per request.
 #include "core/ids.h"
 #include "service/lead_service.h"
+#include "service/scoring_service.h"
 
 namespace klozeo::service {
 
@@ -41,6 +42,12 @@ Result<BatchCreateOutcome> LeadService::CreateBatch(
   BatchCreateOutcome out;
   size_t over_cap = 0;
   const int64_t now = clock_.NowSeconds();
+  // The rules are read once for the whole transaction (nothing in it changes them).
+  std::optional<RuleSet> rules;
+  if (scorer_ != nullptr) {
+    KLOZEO_ASSIGN_OR_RETURN(rules, scorer_->RulesInTx(*tx, who.account_id));
+  }
+  const int64_t score_now = scorer_ != nullptr ? scorer_->NowSeconds() : now;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!items[i].ok()) {
       out.errors.emplace_back(i, items[i].error().message);
@@ -55,7 +62,7 @@ Result<BatchCreateOutcome> LeadService::CreateBatch(
     lead.id = core::NewLeadId();
     domain::ApplyPatch(lead, *items[i]);
     lead.created_at = lead.updated_at = lead.last_interaction_at = now;
-    KLOZEO_TRY(ScoreLead(*tx, who, lead));
+    if (rules) lead.score = rules->Score(lead, score_now);
     KLOZEO_TRY(tx->InsertLead(who.account_id, lead));
     out.created.emplace_back(i, std::move(lead));
     if (room > 0) --room;
@@ -80,6 +87,11 @@ Result<std::vector<BatchItemResult>> LeadService::UpdateBatch(const Principal& w
                                                               const domain::LeadPatch& patch) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   const int64_t now = clock_.NowSeconds();
+  std::optional<RuleSet> rules;
+  if (scorer_ != nullptr) {
+    KLOZEO_ASSIGN_OR_RETURN(rules, scorer_->RulesInTx(*tx, who.account_id));
+  }
+  const int64_t score_now = scorer_ != nullptr ? scorer_->NowSeconds() : now;
   std::vector<BatchItemResult> results;
   results.reserve(ids.size());
   for (const auto& id : ids) {
@@ -98,7 +110,7 @@ Result<std::vector<BatchItemResult>> LeadService::UpdateBatch(const Principal& w
       continue;
     }
     lead.last_interaction_at = now;
-    KLOZEO_TRY(ScoreLead(*tx, who, lead));
+    if (rules) lead.score = rules->Score(lead, score_now);
     KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
     r.success = true;
     results.push_back(std::move(r));

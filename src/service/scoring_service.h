@@ -144,6 +144,14 @@ class ScoringService {
   core::Result<double> ScoreInTx(storage::Tx& tx, std::string_view account_id,
                                  const domain::Lead& lead);
 
+  /// The account's rules as `tx` sees them, compiled: for writes of many leads in one
+  /// transaction (batches, imports), which read the rules once and score each lead with
+  /// RuleSet::Score at the clock's now.
+  core::Result<RuleSet> RulesInTx(storage::Tx& tx, std::string_view account_id) {
+    return LoadRules(tx, account_id);
+  }
+  int64_t NowSeconds() const { return clock_.NowSeconds(); }
+
   /// Leads read, scored and written per transaction by RescoreAll.
   static constexpr int kChunkSize = 1000;
 

@@ -132,7 +132,8 @@ TEST(DedupStore, EveryLookupUsesAnIndex) {
   const char* lookups[] = {
       "SELECT id FROM leads INDEXED BY leads_email_key WHERE account_id = 'a' AND email_key = 'k' "
       "ORDER BY id LIMIT 1",
-      "SELECT id FROM leads WHERE account_id = 'a' AND source_id = 'k' ORDER BY id LIMIT 1",
+      "SELECT id FROM leads INDEXED BY leads_source_id_fold WHERE account_id = 'a' AND "
+      "source_id_fold = 'k' AND source_id = 'k' ORDER BY id LIMIT 1",
       "SELECT id FROM leads INDEXED BY leads_name_city_key WHERE account_id = 'a' AND "
       "name_city_key = 'k' ORDER BY id LIMIT 1",
       "SELECT id, name FROM leads INDEXED BY leads_phone_key WHERE account_id = 'a' AND phone_key "

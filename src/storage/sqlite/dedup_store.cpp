@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "core/fold.h"
 #include "dedup/keys.h"
 #include "dedup/normalize.h"
 #include "dedup/phone.h"
@@ -20,8 +21,10 @@ using core::Result;
 constexpr const char* kFindByEmailKey =
     "SELECT id FROM leads INDEXED BY leads_email_key WHERE account_id = ?1 AND email_key = ?2 "
     "ORDER BY id LIMIT 1";
+// source_id is exact; its folded copy's index narrows the rows (equal texts fold equally).
 constexpr const char* kFindBySourceId =
-    "SELECT id FROM leads WHERE account_id = ?1 AND source_id = ?2 ORDER BY id LIMIT 1";
+    "SELECT id FROM leads INDEXED BY leads_source_id_fold WHERE account_id = ?1 AND "
+    "source_id_fold = ?3 AND source_id = ?2 ORDER BY id LIMIT 1";
 constexpr const char* kFindByNameCityKey =
     "SELECT id FROM leads INDEXED BY leads_name_city_key WHERE account_id = ?1 AND name_city_key = "
     "?2 ORDER BY id LIMIT 1";
@@ -108,6 +111,7 @@ Result<std::optional<std::string>> FindLeadIdByKey(Connection& conn, std::string
                                                   : kFindByNameCityKey;
   KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql));
   s.Bind(1, account_id).Bind(2, key);
+  if (kind == DedupKey::kSourceId) s.Bind(3, core::FoldText(key));
   KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<std::string>();
   return std::optional<std::string>(s.Text(0));

@@ -218,6 +218,17 @@ CREATE TABLE idempotency_keys (
 ) WITHOUT ROWID;
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at_ms);
 )sql"},
+    // Ingestion: fewer B-trees written per lead (docs/ARCHITECTURE.md "SQLite settings").
+    // leads_source_id: dedup tier 2 seeks leads_source_id_fold (an exact match is also a folded
+    // one) and re-checks source_id. leads_name_city: name filters seek leads_name_sort, whose
+    // prefix is the same. lead_attributes_num: attribute filters and sorts are correlated
+    // lookups by (account_id, lead_id, name), which lead_attributes_name serves; the account's
+    // distinct attribute names come off lead_attributes_fold.
+    {7, R"sql(
+DROP INDEX IF EXISTS leads_source_id;
+DROP INDEX IF EXISTS leads_name_city;
+DROP INDEX IF EXISTS lead_attributes_num;
+)sql"},
 };
 
 }  // namespace klozeo::storage::sqlite

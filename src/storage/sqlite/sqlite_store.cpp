@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <unordered_set>
 
 #include "core/crypto.h"
@@ -194,6 +195,82 @@ domain::Note ReadNote(const Statement& s) {
   return domain::Note{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4)};
 }
 
+/// Checkpoints the WAL on a connection of its own, in the background: the writer only signals
+/// (through its WAL hook) that the log has grown past kPages, so a commit never waits for a
+/// checkpoint's copying and fsyncs, and the next writer is not held up behind one. PASSIVE
+/// checkpoints run beside readers and writers.
+class Checkpointer {
+ public:
+  static constexpr int kPages = 4000;         // 16 MB of 4 KB pages
+  static constexpr int kWriterPages = 16000;  // 64 MB
+
+  explicit Checkpointer(std::string path) : path_(std::move(path)) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  /// Hooks `writer` up: its commits report the WAL's size here instead of checkpointing.
+  void Watch(Connection& writer) {
+    sqlite3_wal_hook(writer.raw(), &Checkpointer::OnCommit, this);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  }
+
+ private:
+  static int OnCommit(void* self, sqlite3* db, const char* name, int pages) {
+    if (pages >= kWriterPages) {
+      // A writer that never pauses keeps the background checkpoint from ever catching up, and
+      // the log only restarts from its beginning once everything in it is copied: past this
+      // size the writer copies it itself before its next transaction (as SQLite's own
+      // auto-checkpoint would), so the log stays bounded. Busy (the background checkpoint is
+      // running): tried again on the next commit.
+      (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kPages) {
+      auto* c = static_cast<Checkpointer*>(self);
+      {
+        std::lock_guard<std::mutex> lock(c->mu_);
+        c->pending_ = true;
+      }
+      c->cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void Run() {
+    std::unique_ptr<Connection> conn;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || pending_; });
+      if (stop_) return;
+      pending_ = false;
+      lock.unlock();
+      if (conn == nullptr) {
+        auto opened = Connection::Open(path_, 1000);
+        if (opened.ok()) conn = std::move(*opened);
+      }
+      // A failed or partial checkpoint (readers still on old frames) is retried on a later
+      // commit; SQLite stays correct whatever the WAL's length.
+      if (conn != nullptr) {
+        (void)sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                        nullptr);
+      }
+      lock.lock();
+    }
+  }
+
+  std::string path_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 /// Connections kept open and handed to one transaction at a time.
 class Pool {
  public:
@@ -233,6 +310,34 @@ class Pool {
     cv_.notify_one();
   }
 
+  // Write transactions all run on one connection, taken in turn. SQLite admits one writer at
+  // a time anyway; queueing here instead of in SQLite's busy handler (which sleeps up to 100 ms
+  // between tries) hands the lock over as soon as it is free, and the writer's page cache stays
+  // warm: a connection's cache is dropped whenever another connection has written.
+  Result<std::unique_ptr<Connection>> AcquireWriter() {
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    if (!writer_cv_.wait_for(lock, std::chrono::milliseconds(options_.busy_timeout_ms),
+                             [&] { return !writer_busy_; })) {
+      return Error::Unavailable("the database stayed busy with other writes");
+    }
+    if (writer_ == nullptr) {
+      KLOZEO_ASSIGN_OR_RETURN(writer_, Connection::Open(options_.path, options_.busy_timeout_ms));
+      KLOZEO_TRY(writer_->Exec("PRAGMA cache_size=-64000"));
+      checkpointer_.Watch(*writer_);
+    }
+    writer_busy_ = true;
+    return std::move(writer_);
+  }
+
+  void ReleaseWriter(std::unique_ptr<Connection> conn) {
+    {
+      std::lock_guard<std::mutex> lock(writer_mu_);
+      writer_ = std::move(conn);
+      writer_busy_ = false;
+    }
+    writer_cv_.notify_one();
+  }
+
   const Options& options() const { return options_; }
 
   PoolStats Stats() const {
@@ -247,6 +352,11 @@ class Pool {
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;
+  std::mutex writer_mu_;
+  std::condition_variable writer_cv_;
+  std::unique_ptr<Connection> writer_;
+  bool writer_busy_ = false;
+  Checkpointer checkpointer_{options_.path};  // declared after writer_: joined first
 };
 
 /// A connection borrowed from the pool, given back on destruction (or handed on with Take).
@@ -288,12 +398,16 @@ class SqliteTx final : public Tx {
   // each of its statements reads a consistent snapshot on its own (a lead and its attributes
   // are one statement), which spares two lock round trips per request.
   SqliteTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
-      : pool_(pool), conn_(std::move(conn)), done_(!in_transaction) {}
+      : pool_(pool), conn_(std::move(conn)), done_(!in_transaction), writer_(in_transaction) {}
   ~SqliteTx() override {
     if (!done_) {
       (void)conn_->RunCached("ROLLBACK");
     }
-    pool_->Release(std::move(conn_));
+    if (writer_) {
+      pool_->ReleaseWriter(std::move(conn_));
+    } else {
+      pool_->Release(std::move(conn_));
+    }
   }
 
   Status Commit() override {
@@ -666,6 +780,7 @@ class SqliteTx final : public Tx {
   Pool* pool_;
   std::unique_ptr<Connection> conn_;
   bool done_ = false;
+  bool writer_ = false;  ///< conn_ is the pool's writer connection
 };
 
 class SqliteDatabase final : public Database {
@@ -673,11 +788,19 @@ class SqliteDatabase final : public Database {
   explicit SqliteDatabase(Options options) : pool_(std::move(options)) {}
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
+    if (mode == TxMode::kWrite) {
+      KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.AcquireWriter());
+      // IMMEDIATE takes the write lock up front, so read-then-write transactions (cap checks,
+      // dedup) never fail half-way with SQLITE_BUSY (another process may hold it).
+      Status begun = conn->RunCached("BEGIN IMMEDIATE");
+      if (!begun.ok()) {
+        pool_.ReleaseWriter(std::move(conn));
+        return std::move(begun).error();
+      }
+      return std::unique_ptr<Tx>(new SqliteTx(&pool_, std::move(conn), true));
+    }
     KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    // IMMEDIATE takes the write lock up front, so read-then-write transactions (cap checks,
-    // dedup) never fail half-way with SQLITE_BUSY.
-    if (mode == TxMode::kWrite) KLOZEO_TRY(conn->RunCached("BEGIN IMMEDIATE"));
-    return std::unique_ptr<Tx>(new SqliteTx(&pool_, conn.Take(), mode == TxMode::kWrite));
+    return std::unique_ptr<Tx>(new SqliteTx(&pool_, conn.Take(), false));
   }
 
   Status Ping() override {

@@ -1,0 +1,119 @@
+// The SQLite store's write path (storage/sqlite/sqlite_store.cpp): write transactions queue for
+// the one writer connection; migrations apply by their own version, whatever order they arrive.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/ids.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "support/test_server.h"
+
+namespace klozeo::storage::sqlite {
+namespace {
+
+std::unique_ptr<Database> Open(const std::string& path) {
+  Options options;
+  options.path = path;
+  options.pool_size = 4;
+  auto db = OpenDatabase(options);
+  EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
+  return std::move(*db);
+}
+
+std::vector<std::string> Column(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::vector<std::string> out;
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+void RunSql(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+TEST(SqliteWriter, ConcurrentWriteTransactionsAllCommit) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "w.db").string();
+  auto db = Open(path);
+  constexpr int kThreads = 6;
+  constexpr int kLeadsEach = 40;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kLeadsEach; ++i) {
+        auto tx = db->Begin(TxMode::kWrite);
+        if (!tx.ok()) {
+          ++failures;
+          continue;
+        }
+        domain::Lead lead;
+        lead.id = core::NewLeadId();
+        lead.name = "Lead " + lead.id;
+        lead.source = "test";
+        if (!(*tx)->InsertLead("acct", lead).ok() || !(*tx)->Commit().ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto tx = db->Begin(TxMode::kRead);
+  ASSERT_TRUE(tx.ok());
+  EXPECT_EQ(*(*tx)->CountLeads("acct", 1'000'000), kThreads * kLeadsEach);
+}
+
+TEST(SqliteWriter, AnUncommittedWriteRollsBackAndFreesTheWriter) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "w.db").string();
+  auto db = Open(path);
+  {
+    auto tx = db->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    domain::Lead lead;
+    lead.id = core::NewLeadId();
+    lead.name = "Dropped";
+    lead.source = "test";
+    ASSERT_TRUE((*tx)->InsertLead("acct", lead).ok());
+  }  // destroyed without Commit
+  auto tx = db->Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx.ok()) << tx.error().message;
+  EXPECT_EQ(*(*tx)->CountLeads("acct", 10), 0);
+}
+
+TEST(SqliteWriter, MigrationsApplyByTheirOwnVersion) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "m.db").string();
+  { auto db = Open(path); }
+  // As if migration 7 had not arrived yet while a later one (from another branch) had.
+  RunSql(path,
+         "CREATE INDEX leads_source_id ON leads (account_id, source_id);"
+         "DELETE FROM schema_migrations WHERE version = 7;"
+         "INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0);");
+  { auto db = Open(path); }
+  EXPECT_TRUE(
+      Column(path, "SELECT name FROM sqlite_master WHERE name = 'leads_source_id'").empty());
+  auto versions = Column(path, "SELECT version FROM schema_migrations ORDER BY version");
+  ASSERT_FALSE(versions.empty());
+  EXPECT_EQ(versions.back(), "99");
+  EXPECT_NE(std::find(versions.begin(), versions.end(), "7"), versions.end());
+}
+
+}  // namespace
+}  // namespace klozeo::storage::sqlite
