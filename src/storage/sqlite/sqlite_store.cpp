@@ -403,6 +403,7 @@ class SqliteTx final : public Tx {
     if (!done_) {
       (void)conn_->RunCached("ROLLBACK");
     }
+    if (conn_ == nullptr) return;  // a committed write Tx gave the writer back already
     if (writer_) {
       pool_->ReleaseWriter(std::move(conn_));
     } else {
@@ -414,6 +415,10 @@ class SqliteTx final : public Tx {
     if (done_) return core::Ok();
     KLOZEO_TRY(conn_->RunCached("COMMIT"));
     done_ = true;
+    // The writer goes back at once, not when the Tx object is destroyed: a caller that
+    // commits and then begins another write before this object goes out of scope must not
+    // wait for itself.
+    if (writer_) pool_->ReleaseWriter(std::move(conn_));
     return core::Ok();
   }
 
