@@ -24,9 +24,11 @@ build: configure
 run: build
 	$(BUILD_DIR)/klozeo serve --db $(DB)
 
-## Install dependencies, build, and run every test.
+## Install dependencies, build, and run every test: SQLite, and PostgreSQL on a throwaway
+## cluster (scripts/with-postgres.sh) unless KLOZEO_TEST_PG_DSN names a server already.
+WITH_PG := $(if $(KLOZEO_TEST_PG_DSN),,./scripts/with-postgres.sh)
 test: build
-	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600
+	$(WITH_PG) ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600
 
 ## Benchmarks (not part of `make test`): writes bench/RESULTS.md.
 bench: build

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "dedup/phone.h"
+#include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace klozeo::app {
@@ -29,7 +30,11 @@ Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, 
                                                         const std::string& phone_region) {
   KLOZEO_ASSIGN_OR_RETURN(auto parsed, ParseDatabaseUrl(url));
   if (parsed.kind == DatabaseUrl::Kind::kPostgres) {
-    return Error::BadRequest("PostgreSQL is not supported by this build yet; use sqlite:PATH");
+    storage::postgres::Options options;
+    options.conninfo = parsed.location;
+    options.pool_size = pool_size > 0 ? pool_size : 8;
+    options.phone_region = phone_region;
+    return storage::postgres::OpenDatabase(options);
   }
   if (parsed.location.empty()) return Error::BadRequest("SQLite database path is empty");
   storage::sqlite::Options options;

@@ -24,7 +24,30 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// The real server, in this process, on 127.0.0.1:<free port> over a temp SQLite file.
+/// The database of one test: a SQLite file in a temp dir or, with
+/// KLOZEO_TEST_BACKEND=postgres, a fresh PostgreSQL database on the server of
+/// KLOZEO_TEST_PG_DSN (created with a random name, dropped with FORCE on destruction), since
+/// ctest runs tests in parallel. Test binaries linking this support library skip every test
+/// with a message when PostgreSQL is asked for without a DSN.
+class TestDatabase {
+ public:
+  TestDatabase();
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+  /// The `--db` URL: sqlite:PATH or postgresql://...
+  const std::string& url() const { return url_; }
+  bool is_postgres() const { return !pg_name_.empty(); }
+  /// True when KLOZEO_TEST_BACKEND=postgres.
+  static bool PostgresRequested();
+
+ private:
+  TempDir dir_;
+  std::string url_;
+  std::string pg_name_;
+};
+
+/// The real server, in this process, on 127.0.0.1:<free port> over a TestDatabase.
 /// Time comes from a ManualClock the test can move.
 class TestServer {
  public:
@@ -47,9 +70,11 @@ class TestServer {
   app::Services& services() { return app_->services(); }
   /// Stops the server gracefully and waits for it.
   void Stop();
+  /// The database URL the server runs on (to open it a second time).
+  const std::string& db_url() const { return db_.url(); }
 
  private:
-  TempDir dir_;
+  TestDatabase db_;
   core::ManualClock clock_;
   std::unique_ptr<app::ServerApp> app_;
   std::thread runner_;

@@ -1,0 +1,155 @@
+#pragma once
+
+namespace klozeo::storage::postgres {
+
+/// One schema migration: applied once, in order, inside a transaction.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// The PostgreSQL form of storage/sqlite/schema.h, migration for migration (same numbers, same
+// tables, columns and indexes). Differences:
+// - every text column is COLLATE "C": comparisons and ORDER BY are bytewise, as in SQLite,
+//   whatever the database's locale (keyset cursors rely on one order everywhere);
+// - `leads.tags_fold` is jsonb with a GIN index (array_contains is `@>`);
+// - `lead_attributes` has two more store-written columns: `value_items` (jsonb, the folded
+//   elements of a list attribute, for array_contains) and `value_sort` (the order-preserving
+//   text sort key of query::AttributeSortKeyFor*, since a PostgreSQL column has one type);
+// - migration 4 adds the dedup key columns without a backfill: a PostgreSQL database starts
+//   at this schema, so there are no rows written without them.
+// Every table's key starts with account_id and every tenant query filters on it, so the
+// tables can be distributed by account_id (docs/SCALING.md).
+inline constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE meta (
+  key TEXT COLLATE "C" PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE accounts (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT COLLATE "C" NOT NULL UNIQUE,
+  plan TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE api_keys (
+  account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  id TEXT COLLATE "C" NOT NULL,
+  key_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  PRIMARY KEY (account_id, id)
+);
+CREATE TABLE leads (
+  account_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  source TEXT NOT NULL,
+  description TEXT,
+  email TEXT,
+  phone TEXT,
+  website TEXT,
+  address TEXT,
+  city TEXT,
+  state TEXT,
+  country TEXT,
+  postal_code TEXT,
+  category TEXT,
+  source_id TEXT COLLATE "C",
+  logo_url TEXT,
+  status TEXT NOT NULL DEFAULT 'new',
+  name_fold TEXT COLLATE "C" NOT NULL,
+  source_fold TEXT COLLATE "C" NOT NULL,
+  description_fold TEXT COLLATE "C",
+  email_fold TEXT COLLATE "C",
+  phone_fold TEXT COLLATE "C",
+  website_fold TEXT COLLATE "C",
+  address_fold TEXT COLLATE "C",
+  city_fold TEXT COLLATE "C",
+  state_fold TEXT COLLATE "C",
+  country_fold TEXT COLLATE "C",
+  postal_code_fold TEXT COLLATE "C",
+  category_fold TEXT COLLATE "C",
+  source_id_fold TEXT COLLATE "C",
+  logo_url_fold TEXT COLLATE "C",
+  status_fold TEXT COLLATE "C" NOT NULL DEFAULT 'new',
+  latitude DOUBLE PRECISION,
+  longitude DOUBLE PRECISION,
+  rating DOUBLE PRECISION,
+  review_count BIGINT,
+  tags TEXT NOT NULL DEFAULT '[]',
+  tags_fold JSONB NOT NULL DEFAULT '[]',
+  score DOUBLE PRECISION NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  last_interaction_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, id)
+);
+CREATE INDEX leads_created ON leads (account_id, created_at, id);
+CREATE INDEX leads_email ON leads (account_id, email_fold);
+CREATE INDEX leads_source_id ON leads (account_id, source_id);
+CREATE INDEX leads_source_id_fold ON leads (account_id, source_id_fold);
+CREATE INDEX leads_name_city ON leads (account_id, name_fold, city_fold);
+CREATE INDEX leads_city ON leads (account_id, city_fold);
+CREATE INDEX leads_tags ON leads USING gin (tags_fold jsonb_path_ops);
+CREATE TABLE lead_attributes (
+  account_id TEXT COLLATE "C" NOT NULL,
+  lead_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  name TEXT COLLATE "C" NOT NULL,
+  type TEXT NOT NULL,
+  value TEXT NOT NULL,
+  value_fold TEXT COLLATE "C",
+  value_num DOUBLE PRECISION,
+  value_items JSONB,
+  value_sort TEXT COLLATE "C",
+  PRIMARY KEY (account_id, lead_id, id),
+  FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX lead_attributes_name ON lead_attributes (account_id, lead_id, name);
+CREATE INDEX lead_attributes_fold ON lead_attributes (account_id, name, value_fold);
+CREATE INDEX lead_attributes_num ON lead_attributes (account_id, name, value_num);
+CREATE TABLE notes (
+  account_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  lead_id TEXT COLLATE "C" NOT NULL,
+  content TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, id),
+  FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
+);
+CREATE INDEX notes_lead ON notes (account_id, lead_id, id);
+)sql"},
+    {2, R"sql(
+CREATE TABLE scoring_rules (
+  account_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  name TEXT NOT NULL,
+  expression TEXT NOT NULL,
+  weight DOUBLE PRECISION NOT NULL DEFAULT 1,
+  priority BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, id)
+);
+CREATE INDEX scoring_rules_order ON scoring_rules (account_id, priority, created_at, id);
+)sql"},
+    {3, R"sql(
+CREATE INDEX leads_rating ON leads (account_id, rating, id);
+CREATE INDEX leads_review_count ON leads (account_id, review_count, id);
+CREATE INDEX leads_name_sort ON leads (account_id, name_fold, id);
+CREATE INDEX leads_latitude ON leads (account_id, latitude);
+)sql"},
+    {4, R"sql(
+ALTER TABLE leads ADD COLUMN email_key TEXT COLLATE "C";
+ALTER TABLE leads ADD COLUMN phone_key TEXT COLLATE "C";
+ALTER TABLE leads ADD COLUMN name_city_key TEXT COLLATE "C";
+CREATE INDEX leads_email_key ON leads (account_id, email_key, id);
+CREATE INDEX leads_phone_key ON leads (account_id, phone_key, id);
+CREATE INDEX leads_name_city_key ON leads (account_id, name_city_key, id);
+)sql"},
+};
+
+}  // namespace klozeo::storage::postgres
