@@ -12,6 +12,7 @@
 #include "domain/account.h"
 #include "domain/lead.h"
 #include "domain/scoring_rule.h"
+#include "domain/webhook.h"
 #include "query/sql_compiler.h"
 
 namespace klozeo::storage {
@@ -119,6 +120,70 @@ class Tx {
   virtual core::Result<std::vector<domain::Lead>> ScanLeads(std::string_view account_id,
                                                             std::string_view after_id, int limit,
                                                             const LeadProjection& projection) = 0;
+
+  // --- webhooks: subscriptions, the outbox, deliveries and their attempts ---
+  // Subscriptions and delivery logs are tenant data. Claiming is not: one dispatcher serves every
+  // account, and several server processes may share the database. A dispatcher claims a due
+  // delivery with a lease (claimed_by, claim_expires_at) before sending it; a claim whose lease
+  // ran out (its process died) is claimed again by whoever asks next. PostgreSQL claims with
+  // SELECT ... FOR UPDATE SKIP LOCKED; SQLite inside its write transaction. Times named `_ms`
+  // are Unix milliseconds.
+
+  virtual core::Status InsertWebhook(std::string_view account_id,
+                                     const domain::Webhook& webhook) = 0;
+  /// The webhook with its secret.
+  virtual core::Result<std::optional<domain::Webhook>> GetWebhook(std::string_view account_id,
+                                                                  std::string_view id) = 0;
+  /// Oldest first (created_at, then id), with secrets.
+  virtual core::Result<std::vector<domain::Webhook>> ListWebhooks(std::string_view account_id) = 0;
+  /// Rewrites url, events, secret, active, updated_at, failing_since_ms and last_success_ms.
+  /// NotFound when there is no such webhook.
+  virtual core::Status UpdateWebhook(std::string_view account_id,
+                                     const domain::Webhook& webhook) = 0;
+  /// Deletes the webhook with its deliveries and their attempts; false when there was none.
+  virtual core::Result<bool> DeleteWebhook(std::string_view account_id, std::string_view id) = 0;
+  virtual core::Result<int64_t> CountWebhooks(std::string_view account_id) = 0;
+
+  /// The outbox, written in the transaction of the change the event describes: stores `event`
+  /// and one pending delivery (a new UUID each), due at `due_ms`, for every active webhook of
+  /// event.account_id subscribed to event.type. Stores nothing when none subscribes. Returns
+  /// the number of deliveries created.
+  virtual core::Result<int64_t> EnqueueWebhookEvent(const domain::WebhookEvent& event,
+                                                    int64_t due_ms) = 0;
+  /// Stores `event` with one pending delivery to webhook `webhook_id` of event.account_id,
+  /// whatever it subscribes to (the ping of POST /webhooks/{id}/test). Returns the delivery id.
+  /// NotFound when there is no such webhook.
+  virtual core::Result<std::string> EnqueueWebhookDelivery(const domain::WebhookEvent& event,
+                                                           std::string_view webhook_id,
+                                                           int64_t due_ms) = 0;
+  /// Claims up to `limit` pending deliveries due by `now_ms`, oldest due first, that nobody
+  /// holds (never claimed, released, or lease expired before `now_ms`) and whose webhook is
+  /// active (pings: any): each is marked claimed by `worker` until `lease_until_ms`.
+  virtual core::Result<std::vector<domain::DeliveryJob>> ClaimWebhookDeliveries(
+      std::string_view worker, int64_t now_ms, int64_t lease_until_ms, int limit) = 0;
+  /// Records one attempt of a delivery `worker` holds: appends it to the attempt log, sets the
+  /// delivery's state, attempt count and next attempt (record.attempt.next_retry_ms), releases
+  /// the claim, and updates the webhook's health (success: last_success_ms set and
+  /// failing_since_ms cleared; failure: failing_since_ms set unless already set). Returns false,
+  /// recording nothing, when `worker` no longer holds the claim.
+  virtual core::Result<bool> RecordWebhookAttempt(std::string_view worker,
+                                                  const domain::AttemptRecord& record) = 0;
+  /// Gives back a claim without recording an attempt (a dispatcher stopping with work not
+  /// started): the delivery is due again at `due_ms`.
+  virtual core::Status ReleaseWebhookDelivery(std::string_view worker, std::string_view delivery_id,
+                                              int64_t due_ms) = 0;
+  /// The webhook's deliveries, newest first, at most `limit`, each with its attempt log.
+  virtual core::Result<std::vector<domain::WebhookDelivery>> ListWebhookDeliveries(
+      std::string_view account_id, std::string_view webhook_id, int limit) = 0;
+  /// One delivery of the webhook, with its attempt log.
+  virtual core::Result<std::optional<domain::WebhookDelivery>> GetWebhookDelivery(
+      std::string_view account_id, std::string_view webhook_id, std::string_view delivery_id) = 0;
+  /// Makes a delivery pending again, due at `due_ms`, keeping its id and attempt log (the next
+  /// attempt is numbered after the last). False when the webhook has no such delivery.
+  virtual core::Result<bool> RedeliverWebhookDelivery(std::string_view account_id,
+                                                      std::string_view webhook_id,
+                                                      std::string_view delivery_id,
+                                                      int64_t due_ms) = 0;
 };
 
 /// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement

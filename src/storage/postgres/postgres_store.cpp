@@ -16,6 +16,7 @@
 #include "query/postgres_compiler.h"
 #include "storage/postgres/connection.h"
 #include "storage/postgres/schema.h"
+#include "storage/postgres/webhook_store.h"
 
 namespace klozeo::storage::postgres {
 namespace {
@@ -849,6 +850,75 @@ class PgTx final : public Tx {
           domain::Attribute{std::string(), s.Text(1), *type, std::move(value)});
     }
     return out;
+  }
+
+  // Webhooks, the outbox and deliveries: the SQL lives in webhook_store.cpp. Claims, attempts
+  // and releases are the dispatcher's, across accounts: they take no account lock (the claim
+  // statement locks its rows with SKIP LOCKED instead).
+  Status InsertWebhook(std::string_view account_id, const domain::Webhook& w) override {
+    KLOZEO_TRY(Scope(account_id));
+    return webhooks::Insert(*conn_, account_id, w);
+  }
+  Result<std::optional<domain::Webhook>> GetWebhook(std::string_view account_id,
+                                                    std::string_view id) override {
+    KLOZEO_TRY(Scope(account_id));
+    return webhooks::Get(*conn_, account_id, id);
+  }
+  Result<std::vector<domain::Webhook>> ListWebhooks(std::string_view account_id) override {
+    KLOZEO_TRY(Scope(account_id));
+    return webhooks::List(*conn_, account_id);
+  }
+  Status UpdateWebhook(std::string_view account_id, const domain::Webhook& w) override {
+    KLOZEO_TRY(Scope(account_id));
+    return webhooks::Update(*conn_, account_id, w);
+  }
+  Result<bool> DeleteWebhook(std::string_view account_id, std::string_view id) override {
+    KLOZEO_TRY(Scope(account_id));
+    return webhooks::Delete(*conn_, account_id, id);
+  }
+  Result<int64_t> CountWebhooks(std::string_view account_id) override {
+    KLOZEO_TRY(Scope(account_id));
+    return webhooks::Count(*conn_, account_id);
+  }
+  Result<int64_t> EnqueueWebhookEvent(const domain::WebhookEvent& event, int64_t due_ms) override {
+    KLOZEO_TRY(Scope(event.account_id));
+    return webhooks::EnqueueEvent(*conn_, event, due_ms);
+  }
+  Result<std::string> EnqueueWebhookDelivery(const domain::WebhookEvent& event,
+                                             std::string_view webhook_id, int64_t due_ms) override {
+    KLOZEO_TRY(Scope(event.account_id));
+    return webhooks::EnqueueDelivery(*conn_, event, webhook_id, due_ms);
+  }
+  Result<std::vector<domain::DeliveryJob>> ClaimWebhookDeliveries(std::string_view worker,
+                                                                  int64_t now_ms,
+                                                                  int64_t lease_until_ms,
+                                                                  int limit) override {
+    return webhooks::Claim(*conn_, worker, now_ms, lease_until_ms, limit);
+  }
+  Result<bool> RecordWebhookAttempt(std::string_view worker,
+                                    const domain::AttemptRecord& record) override {
+    return webhooks::RecordAttempt(*conn_, worker, record);
+  }
+  Status ReleaseWebhookDelivery(std::string_view worker, std::string_view delivery_id,
+                                int64_t due_ms) override {
+    return webhooks::Release(*conn_, worker, delivery_id, due_ms);
+  }
+  Result<std::vector<domain::WebhookDelivery>> ListWebhookDeliveries(std::string_view account_id,
+                                                                     std::string_view webhook_id,
+                                                                     int limit) override {
+    KLOZEO_TRY(Scope(account_id));
+    return webhooks::ListDeliveries(*conn_, account_id, webhook_id, limit);
+  }
+  Result<std::optional<domain::WebhookDelivery>> GetWebhookDelivery(
+      std::string_view account_id, std::string_view webhook_id,
+      std::string_view delivery_id) override {
+    KLOZEO_TRY(Scope(account_id));
+    return webhooks::GetDelivery(*conn_, account_id, webhook_id, delivery_id);
+  }
+  Result<bool> RedeliverWebhookDelivery(std::string_view account_id, std::string_view webhook_id,
+                                        std::string_view delivery_id, int64_t due_ms) override {
+    KLOZEO_TRY(Scope(account_id));
+    return webhooks::Redeliver(*conn_, account_id, webhook_id, delivery_id, due_ms);
   }
 
  private:

@@ -150,6 +150,70 @@ CREATE INDEX leads_email_key ON leads (account_id, email_key, id);
 CREATE INDEX leads_phone_key ON leads (account_id, phone_key, id);
 CREATE INDEX leads_name_city_key ON leads (account_id, name_city_key, id);
 )sql"},
+    // Webhooks (SQLite migration 5). Every table keyed by account_id first, deliveries too:
+    // the claim is the one cross-account query (FOR UPDATE SKIP LOCKED through the partial
+    // index on pending rows), and lookups of a claimed delivery by id use webhook_deliveries_id.
+    {5, R"sql(
+CREATE TABLE webhooks (
+  account_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL DEFAULT '',
+  secret TEXT,
+  active BIGINT NOT NULL DEFAULT 1,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  failing_since_ms BIGINT,
+  last_success_ms BIGINT,
+  PRIMARY KEY (account_id, id)
+);
+CREATE INDEX webhooks_created ON webhooks (account_id, created_at, id);
+CREATE TABLE webhook_events (
+  account_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (account_id, id)
+);
+CREATE TABLE webhook_deliveries (
+  account_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  webhook_id TEXT COLLATE "C" NOT NULL,
+  event_id TEXT COLLATE "C" NOT NULL,
+  event_type TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts BIGINT NOT NULL DEFAULT 0,
+  next_attempt_ms BIGINT,
+  claimed_by TEXT,
+  claim_expires_ms BIGINT,
+  created_at_ms BIGINT NOT NULL,
+  updated_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (account_id, id),
+  FOREIGN KEY (account_id, event_id) REFERENCES webhook_events (account_id, id),
+  FOREIGN KEY (account_id, webhook_id) REFERENCES webhooks (account_id, id) ON DELETE CASCADE
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_ms)
+  WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_webhook
+  ON webhook_deliveries (account_id, webhook_id, created_at_ms, id);
+CREATE INDEX webhook_deliveries_event ON webhook_deliveries (account_id, event_id);
+CREATE INDEX webhook_deliveries_id ON webhook_deliveries (id);
+CREATE TABLE webhook_attempts (
+  account_id TEXT COLLATE "C" NOT NULL,
+  delivery_id TEXT COLLATE "C" NOT NULL,
+  attempt BIGINT NOT NULL,
+  started_at_ms BIGINT NOT NULL,
+  duration_ms BIGINT NOT NULL,
+  status_code BIGINT,
+  error TEXT,
+  success BIGINT NOT NULL,
+  next_retry_ms BIGINT,
+  PRIMARY KEY (account_id, delivery_id, attempt),
+  FOREIGN KEY (account_id, delivery_id) REFERENCES webhook_deliveries (account_id, id)
+    ON DELETE CASCADE
+);
+)sql"},
 };
 
 }  // namespace klozeo::storage::postgres

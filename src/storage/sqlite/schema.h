@@ -145,6 +145,64 @@ CREATE INDEX leads_email_key ON leads (account_id, email_key);
 CREATE INDEX leads_phone_key ON leads (account_id, phone_key);
 CREATE INDEX leads_name_city_key ON leads (account_id, name_city_key);
 )sql"},
+    // Webhooks (docs/ARCHITECTURE.md, "Webhooks"). `events` is ",a,b," (empty: every event), so a
+    // subscription test is one instr(). Deliveries are keyed by id alone: the dispatcher serves
+    // every account. The partial index holds only pending deliveries, in due order: what a
+    // claim scans. Times ending in _ms are Unix milliseconds.
+    {5, R"sql(
+CREATE TABLE webhooks (
+  account_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL DEFAULT '',
+  secret TEXT,
+  active INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  failing_since_ms INTEGER,
+  last_success_ms INTEGER,
+  PRIMARY KEY (account_id, id)
+) WITHOUT ROWID;
+CREATE INDEX webhooks_created ON webhooks (account_id, created_at, id);
+CREATE TABLE webhook_events (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  account_id TEXT NOT NULL,
+  webhook_id TEXT NOT NULL,
+  event_id TEXT NOT NULL REFERENCES webhook_events (id),
+  event_type TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER,
+  claimed_by TEXT,
+  claim_expires_ms INTEGER,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  FOREIGN KEY (account_id, webhook_id) REFERENCES webhooks (account_id, id) ON DELETE CASCADE
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_ms)
+  WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_webhook
+  ON webhook_deliveries (account_id, webhook_id, created_at_ms, id);
+CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+CREATE TABLE webhook_attempts (
+  delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+  attempt INTEGER NOT NULL,
+  started_at_ms INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  success INTEGER NOT NULL,
+  next_retry_ms INTEGER,
+  PRIMARY KEY (delivery_id, attempt)
+) WITHOUT ROWID;
+)sql"},
 };
 
 }  // namespace klozeo::storage::sqlite

@@ -15,6 +15,7 @@
 #include "storage/sqlite/dedup_store.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/scoring_store.h"
+#include "storage/sqlite/webhook_store.h"
 
 namespace klozeo::storage::sqlite {
 namespace {
@@ -549,6 +550,62 @@ class SqliteTx final : public Tx {
   Result<std::vector<Lead>> ScanLeads(std::string_view account_id, std::string_view after_id,
                                       int limit, const LeadProjection& projection) override {
     return scoring::ScanLeads(*conn_, account_id, after_id, limit, projection);
+  }
+
+  // Webhooks, the outbox and deliveries: the SQL lives in webhook_store.cpp.
+  Status InsertWebhook(std::string_view account_id, const domain::Webhook& w) override {
+    return webhooks::Insert(*conn_, account_id, w);
+  }
+  Result<std::optional<domain::Webhook>> GetWebhook(std::string_view account_id,
+                                                    std::string_view id) override {
+    return webhooks::Get(*conn_, account_id, id);
+  }
+  Result<std::vector<domain::Webhook>> ListWebhooks(std::string_view account_id) override {
+    return webhooks::List(*conn_, account_id);
+  }
+  Status UpdateWebhook(std::string_view account_id, const domain::Webhook& w) override {
+    return webhooks::Update(*conn_, account_id, w);
+  }
+  Result<bool> DeleteWebhook(std::string_view account_id, std::string_view id) override {
+    return webhooks::Delete(*conn_, account_id, id);
+  }
+  Result<int64_t> CountWebhooks(std::string_view account_id) override {
+    return webhooks::Count(*conn_, account_id);
+  }
+  Result<int64_t> EnqueueWebhookEvent(const domain::WebhookEvent& event, int64_t due_ms) override {
+    return webhooks::EnqueueEvent(*conn_, event, due_ms);
+  }
+  Result<std::string> EnqueueWebhookDelivery(const domain::WebhookEvent& event,
+                                             std::string_view webhook_id, int64_t due_ms) override {
+    return webhooks::EnqueueDelivery(*conn_, event, webhook_id, due_ms);
+  }
+  Result<std::vector<domain::DeliveryJob>> ClaimWebhookDeliveries(std::string_view worker,
+                                                                  int64_t now_ms,
+                                                                  int64_t lease_until_ms,
+                                                                  int limit) override {
+    return webhooks::Claim(*conn_, worker, now_ms, lease_until_ms, limit);
+  }
+  Result<bool> RecordWebhookAttempt(std::string_view worker,
+                                    const domain::AttemptRecord& record) override {
+    return webhooks::RecordAttempt(*conn_, worker, record);
+  }
+  Status ReleaseWebhookDelivery(std::string_view worker, std::string_view delivery_id,
+                                int64_t due_ms) override {
+    return webhooks::Release(*conn_, worker, delivery_id, due_ms);
+  }
+  Result<std::vector<domain::WebhookDelivery>> ListWebhookDeliveries(std::string_view account_id,
+                                                                     std::string_view webhook_id,
+                                                                     int limit) override {
+    return webhooks::ListDeliveries(*conn_, account_id, webhook_id, limit);
+  }
+  Result<std::optional<domain::WebhookDelivery>> GetWebhookDelivery(
+      std::string_view account_id, std::string_view webhook_id,
+      std::string_view delivery_id) override {
+    return webhooks::GetDelivery(*conn_, account_id, webhook_id, delivery_id);
+  }
+  Result<bool> RedeliverWebhookDelivery(std::string_view account_id, std::string_view webhook_id,
+                                        std::string_view delivery_id, int64_t due_ms) override {
+    return webhooks::Redeliver(*conn_, account_id, webhook_id, delivery_id, due_ms);
   }
 
  private:
