@@ -63,7 +63,9 @@ Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int 
       std::make_unique<service::AccountService>(*s->db_, clock, s->plans_, auth_cache_ms);
   s->scoring_ = std::make_unique<service::ScoringService>(*s->db_, clock);
   s->leads_ = std::make_unique<service::LeadService>(*s->db_, clock, s->scoring_.get(), dedup);
-  s->limiter_ = std::make_unique<service::RateLimiter>(clock);
+  // PostgreSQL shares rate-limit counters between the processes on the database.
+  s->limiter_ = std::make_unique<service::RateLimiter>(
+      clock, s->db_->Dialect() == "postgres" ? s->db_.get() : nullptr);
   return s;
 }
 

@@ -151,6 +151,15 @@ constexpr const char* kScanAttributes =
     "SELECT lead_id, name, type, value FROM lead_attributes WHERE account_id = $1 AND "
     "lead_id > $2 AND lead_id <= $3 AND name = ANY($4::text[]) ORDER BY lead_id, id";
 
+// One request counted in the account's shared window (a new window when the last one ended);
+// the count keeps growing past the limit, so "count > limit" means refused.
+constexpr const char* kCountRequest =
+    "INSERT INTO rate_windows AS r (account_id, start_ms, count) VALUES ($1, $2, 1) "
+    "ON CONFLICT (account_id) DO UPDATE SET "
+    "start_ms = CASE WHEN $2 - r.start_ms >= $3 THEN $2 ELSE r.start_ms END, "
+    "count = CASE WHEN $2 - r.start_ms >= $3 THEN 1 ELSE r.count + 1 END "
+    "RETURNING start_ms, count";
+
 // A transaction-scoped advisory lock: serialises the write transactions of one account
 // across every process on the database (see PgTx::Scope).
 constexpr const char* kLockKey = "SELECT pg_advisory_xact_lock($1)";
@@ -1035,6 +1044,16 @@ class PgDatabase final : public Database {
 
   std::string_view Dialect() const override { return "postgres"; }
 
+  Result<std::optional<RateWindow>> CountRequest(std::string_view account_id, int64_t now_ms,
+                                                 int64_t window_ms) override {
+    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
+    auto s = conn->Query(kCountRequest);
+    s.Bind(1, account_id).Bind(2, now_ms).Bind(3, window_ms);
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Error::Internal("rate window not returned");
+    return std::optional<RateWindow>(RateWindow{s.Int(0), s.Int(1)});
+  }
+
   // Migrations in one transaction under an advisory lock, so processes starting together
   // on a new database apply them once.
   Status Migrate() {
@@ -1058,14 +1077,19 @@ class PgDatabase final : public Database {
     KLOZEO_TRY(
         conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                   "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)"));
-    int64_t current = 0;
+    // Every version not recorded yet is applied, in order (PostgreSQL-only migrations are
+    // numbered apart from the sequence shared with SQLite).
+    std::set<int64_t> applied_versions;
     {
-      auto s = conn.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (row) current = s.Int(0);
+      auto s = conn.Query("SELECT version FROM schema_migrations");
+      while (true) {
+        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        applied_versions.insert(s.Int(0));
+      }
     }
     for (const auto& m : kMigrations) {
-      if (m.version <= current) continue;
+      if (applied_versions.count(m.version) > 0) continue;
       Status applied = conn.Exec(m.sql);
       if (applied.ok()) {
         auto s = conn.Query(
