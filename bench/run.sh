@@ -180,4 +180,5 @@ fi
 } >>bench/RESULTS.md
 ./bench/query.sh "$BUILD"
 ./bench/ingest.sh "$BUILD"
+./bench/webhooks.sh "$BUILD"
 cat bench/RESULTS.md

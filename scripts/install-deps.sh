@@ -11,6 +11,7 @@ PACKAGES=(
   # libraries
   libboost-dev libboost-system-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
   libspdlog-dev libcli11-dev libutf8proc-dev libphonenumber-dev libxlsxwriter-dev libpq-dev
+  libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev wrk unzip sqlite3 curl
   # PostgreSQL server for the .pg test variants and benchmarks (scripts/with-postgres.sh)

@@ -157,6 +157,32 @@ int RunCli(int argc, char** argv) {
       ->envname("KLOZEO_NAME_SIMILARITY")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  // webhooks
+  serve
+      ->add_flag("--webhook-allow-private", serve_config.webhooks.allow_private,
+                 "Allow webhook URLs on loopback, private, link-local and unspecified addresses "
+                 "(self-hosted networks, tests); refused by default against SSRF")
+      ->envname("KLOZEO_WEBHOOK_ALLOW_PRIVATE");
+  serve
+      ->add_option("--webhook-retry-base-ms", serve_config.webhooks.retry_base_ms,
+                   "Delay before the first webhook retry; later retries scale the schedule "
+                   "(5 s, 30 s, 2 min ... 24 h) with it")
+      ->envname("KLOZEO_WEBHOOK_RETRY_BASE_MS")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}))
+      ->capture_default_str();
+  serve
+      ->add_option("--webhook-concurrency", serve_config.webhooks.max_in_flight,
+                   "Webhook deliveries in flight at once")
+      ->envname("KLOZEO_WEBHOOK_CONCURRENCY")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  serve
+      ->add_option("--webhook-poll-ms", serve_config.webhooks.poll_ms,
+                   "How often the webhook outbox is polled for other processes' events and due "
+                   "retries")
+      ->envname("KLOZEO_WEBHOOK_POLL_MS")
+      ->check(CLI::Range(int64_t{10}, int64_t{60000}))
+      ->capture_default_str();
   std::string log_level = "info";
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->envname("KLOZEO_LOG_LEVEL")

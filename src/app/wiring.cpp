@@ -47,7 +47,8 @@ Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, 
 Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int pool_size,
                                                  const std::vector<std::string>& plan_overrides,
                                                  const core::Clock& clock, int64_t auth_cache_ms,
-                                                 const service::DedupOptions& dedup) {
+                                                 const service::DedupOptions& dedup,
+                                                 bool webhook_allow_private) {
   if (!dedup::PhoneNormalizer::IsSupportedRegion(dedup.phone_region)) {
     return Error::BadRequest("unknown phone region '" + dedup.phone_region +
                              "': use an ISO 3166-1 alpha-2 code such as US or GB");
@@ -61,11 +62,15 @@ Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int 
   KLOZEO_ASSIGN_OR_RETURN(s->db_, OpenDatabase(db_url, pool_size, dedup.phone_region));
   s->accounts_ =
       std::make_unique<service::AccountService>(*s->db_, clock, s->plans_, auth_cache_ms);
-  s->scoring_ = std::make_unique<service::ScoringService>(*s->db_, clock);
-  s->leads_ = std::make_unique<service::LeadService>(*s->db_, clock, s->scoring_.get(), dedup);
+  s->outbox_ = std::make_unique<service::WebhookOutbox>(clock);
+  s->scoring_ = std::make_unique<service::ScoringService>(*s->db_, clock, s->outbox_.get());
+  s->leads_ = std::make_unique<service::LeadService>(*s->db_, clock, s->scoring_.get(), dedup,
+                                                     s->outbox_.get());
   // PostgreSQL shares rate-limit counters between the processes on the database.
   s->limiter_ = std::make_unique<service::RateLimiter>(
       clock, s->db_->Dialect() == "postgres" ? s->db_.get() : nullptr);
+  s->webhooks_ =
+      std::make_unique<service::WebhookService>(*s->db_, clock, *s->outbox_, webhook_allow_private);
   return s;
 }
 
@@ -98,16 +103,30 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   int pool = config.pool_size > 0 ? config.pool_size : threads + 2;
   std::unique_ptr<ServerApp> app(new ServerApp());
-  KLOZEO_ASSIGN_OR_RETURN(app->services_,
-                          Services::Open(config.db, pool, config.plan_overrides, clock,
-                                         config.auth_cache_ms, config.dedup));
+  KLOZEO_ASSIGN_OR_RETURN(app->services_, Services::Open(config.db, pool, config.plan_overrides,
+                                                         clock, config.auth_cache_ms, config.dedup,
+                                                         config.webhooks.allow_private));
   KLOZEO_ASSIGN_OR_RETURN(auto key, app->services_->accounts().Bootstrap(config.bootstrap_key));
   if (printed_key != nullptr) *printed_key = key;
   http::ApiOptions api_options;
   api_options.sdk_compat = config.sdk_compat;
   auto& s = *app->services_;
   app->api_ = std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.scoring(),
-                                          s.limiter());
+                                          s.limiter(), s.webhooks());
+  if (config.webhooks.retry_base_ms < 1 || config.webhooks.max_in_flight < 1 ||
+      config.webhooks.poll_ms < 10) {
+    return Error::BadRequest(
+        "webhook settings: retry base and concurrency must be at least 1, poll at least 10 ms");
+  }
+  webhooks::DispatcherOptions dispatch;
+  dispatch.allow_private = config.webhooks.allow_private;
+  dispatch.retry_base_ms = config.webhooks.retry_base_ms;
+  dispatch.max_in_flight = config.webhooks.max_in_flight;
+  dispatch.poll_ms = config.webhooks.poll_ms;
+  app->dispatcher_ = std::make_unique<webhooks::Dispatcher>(s.db(), clock, dispatch);
+  webhooks::Dispatcher* dispatcher = app->dispatcher_.get();
+  s.outbox().SetListener([dispatcher] { dispatcher->Wake(); });
+  KLOZEO_TRY(app->dispatcher_->Start());
   http::ServerOptions server_options;
   server_options.host = listen.first;
   server_options.port = listen.second;

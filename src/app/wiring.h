@@ -15,7 +15,10 @@
 #include "service/plans.h"
 #include "service/rate_limiter.h"
 #include "service/scoring_service.h"
+#include "service/webhook_outbox.h"
+#include "service/webhook_service.h"
 #include "storage/store.h"
+#include "webhooks/dispatcher.h"
 
 namespace klozeo::app {
 
@@ -34,6 +37,14 @@ core::Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url);
 core::Result<std::unique_ptr<storage::Database>> OpenDatabase(
     const std::string& url, int pool_size, const std::string& phone_region = "US");
 
+/// Webhook delivery settings (`--webhook-*`).
+struct WebhookConfig {
+  bool allow_private = false;    ///< deliver to loopback/private/link-local addresses too
+  int64_t retry_base_ms = 5000;  ///< first retry delay; the schedule scales with it
+  int max_in_flight = 64;        ///< concurrent deliveries
+  int64_t poll_ms = 500;         ///< outbox poll interval (other processes' events, retries)
+};
+
 /// Everything `klozeo serve` can be told.
 struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
@@ -46,6 +57,7 @@ struct ServeConfig {
   std::vector<std::string> plan_overrides;
   std::optional<std::string> bootstrap_key;
   service::DedupOptions dedup;  ///< --phone-region, --name-similarity
+  WebhookConfig webhooks;
 };
 
 /// The services over one database, shared by the server and the command line.
@@ -54,13 +66,16 @@ class Services {
   /// Errors: as OpenDatabase; BadRequest for a bad plan override.
   static core::Result<std::unique_ptr<Services>> Open(
       const std::string& db_url, int pool_size, const std::vector<std::string>& plan_overrides,
-      const core::Clock& clock, int64_t auth_cache_ms = 0, const service::DedupOptions& dedup = {});
+      const core::Clock& clock, int64_t auth_cache_ms = 0, const service::DedupOptions& dedup = {},
+      bool webhook_allow_private = false);
   storage::Database& db() { return *db_; }
   const service::Plans& plans() const { return plans_; }
   service::AccountService& accounts() { return *accounts_; }
   service::LeadService& leads() { return *leads_; }
   service::ScoringService& scoring() { return *scoring_; }
   service::RateLimiter& limiter() { return *limiter_; }
+  service::WebhookOutbox& outbox() { return *outbox_; }
+  service::WebhookService& webhooks() { return *webhooks_; }
   const core::Clock& clock() const { return clock_; }
 
  private:
@@ -68,10 +83,12 @@ class Services {
   const core::Clock& clock_;
   std::unique_ptr<storage::Database> db_;
   service::Plans plans_;
+  std::unique_ptr<service::WebhookOutbox> outbox_;  // before the services that write events
   std::unique_ptr<service::AccountService> accounts_;
   std::unique_ptr<service::ScoringService> scoring_;  // before leads_, which points at it
   std::unique_ptr<service::LeadService> leads_;
   std::unique_ptr<service::RateLimiter> limiter_;
+  std::unique_ptr<service::WebhookService> webhooks_;
 };
 
 /// A ready-to-run server: services, API and HTTP listener.
@@ -84,11 +101,14 @@ class ServerApp {
                                                          std::optional<std::string>* printed_key);
   http::Server& server() { return *server_; }
   Services& services() { return *services_; }
+  /// Delivers webhooks; stopped before the services go.
+  webhooks::Dispatcher& dispatcher() { return *dispatcher_; }
   uint16_t port() const { return server_->port(); }
 
  private:
   ServerApp() = default;
   std::unique_ptr<Services> services_;
+  std::unique_ptr<webhooks::Dispatcher> dispatcher_;
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;
 };

@@ -80,13 +80,14 @@ std::string_view PresentedKey(const Request& req) {
 
 Api::Api(ApiOptions options, storage::Database& db, service::AccountService& accounts,
          service::LeadService& leads, service::ScoringService& scoring,
-         service::RateLimiter& limiter)
+         service::RateLimiter& limiter, service::WebhookService& webhooks)
     : options_(options),
       db_(db),
       accounts_(accounts),
       leads_(leads),
       scoring_(scoring),
-      limiter_(limiter) {
+      limiter_(limiter),
+      webhooks_(webhooks) {
   AddRoutes();
 }
 
@@ -325,6 +326,7 @@ void Api::AddRoutes() {
 
   AddScoringRoutes();
   AddBatchRoutes();
+  AddWebhookRoutes();
 }
 
 }  // namespace klozeo::http

@@ -12,6 +12,7 @@
 #include "service/lead_service.h"
 #include "service/rate_limiter.h"
 #include "service/scoring_service.h"
+#include "service/webhook_service.h"
 #include "storage/store.h"
 
 namespace klozeo::http {
@@ -38,7 +39,8 @@ using ApiRouter = Router<std::pair<bool, RouteHandler>>;
 class Api {
  public:
   Api(ApiOptions options, storage::Database& db, service::AccountService& accounts,
-      service::LeadService& leads, service::ScoringService& scoring, service::RateLimiter& limiter);
+      service::LeadService& leads, service::ScoringService& scoring, service::RateLimiter& limiter,
+      service::WebhookService& webhooks);
 
   Response Handle(Request& request);
 
@@ -51,6 +53,8 @@ class Api {
   void AddScoringRoutes();
   /// POST, PUT and DELETE /leads/batch (api_batch.cpp).
   void AddBatchRoutes();
+  /// Webhooks, their deliveries, redelivery and test pings (api_webhooks.cpp).
+  void AddWebhookRoutes();
   /// `authenticated` routes run behind the key check and the rate limiter.
   void Add(const char* method, const char* pattern, bool authenticated, RouteHandler handler);
 
@@ -60,6 +64,7 @@ class Api {
   service::LeadService& leads_;
   service::ScoringService& scoring_;
   service::RateLimiter& limiter_;
+  service::WebhookService& webhooks_;
   ApiRouter router_;
 };
 

@@ -87,6 +87,7 @@ void Api::AddScoringRoutes() {
       int64_t count = 0;
       bool started = false;
       bool done = false;
+      service::RescoreEvent event;  // the one leads.scored event of the whole rescore
     };
     auto state = std::make_shared<State>();
     auto who = std::make_shared<domain::Principal>(c.principal);
@@ -104,8 +105,8 @@ void Api::AddScoringRoutes() {
         out += '}';
       };
     };
-    KLOZEO_ASSIGN_OR_RETURN(int64_t n,
-                            scoring_.RescoreChunk(*who, &state->after, append(first_part)));
+    KLOZEO_ASSIGN_OR_RETURN(
+        int64_t n, scoring_.RescoreChunk(*who, &state->after, append(first_part), &state->event));
     state->count += n;
     state->done = n < service::ScoringService::kChunkSize;
     Response r;
@@ -115,8 +116,8 @@ void Api::AddScoringRoutes() {
         out += first;
         first.clear();
       } else if (!state->done) {
-        KLOZEO_ASSIGN_OR_RETURN(int64_t got,
-                                scoring_.RescoreChunk(*who, &state->after, append(out)));
+        KLOZEO_ASSIGN_OR_RETURN(
+            int64_t got, scoring_.RescoreChunk(*who, &state->after, append(out), &state->event));
         state->count += got;
         state->done = got < service::ScoringService::kChunkSize;
       }

@@ -18,6 +18,18 @@ std::string LimitMessage(const Principal& who) {
 
 }  // namespace
 
+core::Status LeadService::EmitBatch(storage::Tx& tx, const Principal& who, std::string_view type,
+                                    const std::vector<BatchItemResult>& results) {
+  // One grouped event for the items that succeeded; none when nothing changed.
+  std::vector<std::string> ids;
+  for (const auto& r : results) {
+    if (r.success) ids.push_back(r.id);
+  }
+  bool queued = false;
+  if (!ids.empty()) KLOZEO_TRY(Emit(tx, who, type, WebhookOutbox::IdsData(ids), &queued));
+  return CommitAndNotify(tx, queued);
+}
+
 Result<BatchCreateOutcome> LeadService::CreateBatch(
     const Principal& who, const std::vector<Result<domain::LeadPatch>>& items) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
@@ -51,7 +63,15 @@ Result<BatchCreateOutcome> LeadService::CreateBatch(
   if (out.created.empty() && over_cap > 0) {
     return Error{core::ErrorCode::kLeadsLimitReached, LimitMessage(who)};
   }
-  if (!out.created.empty()) KLOZEO_TRY(tx->Commit());
+  if (!out.created.empty()) {
+    // One grouped event for the whole batch.
+    std::vector<std::string> ids;
+    ids.reserve(out.created.size());
+    for (const auto& [index, lead] : out.created) ids.push_back(lead.id);
+    bool queued = false;
+    KLOZEO_TRY(Emit(*tx, who, "leads.created", WebhookOutbox::IdsData(ids), &queued));
+    KLOZEO_TRY(CommitAndNotify(*tx, queued));
+  }
   return out;
 }
 
@@ -83,7 +103,7 @@ Result<std::vector<BatchItemResult>> LeadService::UpdateBatch(const Principal& w
     r.success = true;
     results.push_back(std::move(r));
   }
-  KLOZEO_TRY(tx->Commit());
+  KLOZEO_TRY(EmitBatch(*tx, who, "leads.updated", results));
   return results;
 }
 
@@ -102,7 +122,7 @@ Result<std::vector<BatchItemResult>> LeadService::DeleteBatch(const Principal& w
     if (!deleted) r.message = "lead not found";
     results.push_back(std::move(r));
   }
-  KLOZEO_TRY(tx->Commit());
+  KLOZEO_TRY(EmitBatch(*tx, who, "leads.deleted", results));
   return results;
 }
 

@@ -78,7 +78,10 @@ Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, co
   lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
   KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
-  KLOZEO_TRY(tx->Commit());
+  // A merge is an update of the existing lead.
+  bool queued = false;
+  KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
+  KLOZEO_TRY(CommitAndNotify(*tx, queued));
   return CreateOutcome{std::move(lead), true, std::nullopt};
 }
 

@@ -32,6 +32,20 @@ core::Status LeadService::ScoreLead(storage::Tx& tx, const Principal& who, Lead&
   return core::Ok();
 }
 
+core::Status LeadService::Emit(storage::Tx& tx, const Principal& who, std::string_view type,
+                               const std::string& data, bool* queued) {
+  if (outbox_ == nullptr) return core::Ok();
+  KLOZEO_ASSIGN_OR_RETURN(bool q, outbox_->Add(tx, who.account_id, type, data));
+  *queued = *queued || q;
+  return core::Ok();
+}
+
+core::Status LeadService::CommitAndNotify(storage::Tx& tx, bool queued) {
+  KLOZEO_TRY(tx.Commit());
+  if (outbox_ != nullptr) outbox_->Notify(queued);
+  return core::Ok();
+}
+
 Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::LeadPatch& patch) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   // Dedup first, inside the write transaction: concurrent matching creates serialise, and a
@@ -53,7 +67,9 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   lead.created_at = lead.updated_at = lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
   KLOZEO_TRY(tx->InsertLead(who.account_id, lead));
-  KLOZEO_TRY(tx->Commit());
+  bool queued = false;
+  KLOZEO_TRY(Emit(*tx, who, "lead.created", WebhookOutbox::LeadData(lead), &queued));
+  KLOZEO_TRY(CommitAndNotify(*tx, queued));
   return CreateOutcome{std::move(lead), false, std::move(match.potential_id)};
 }
 
@@ -71,16 +87,22 @@ Result<Lead> LeadService::Update(const Principal& who, const std::string& id,
   lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
   KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
-  KLOZEO_TRY(tx->Commit());
+  bool queued = false;
+  KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
+  KLOZEO_TRY(CommitAndNotify(*tx, queued));
   return lead;
 }
 
 core::Status LeadService::Delete(const Principal& who, const std::string& id) {
   if (!core::HasIdShape(id, "cl_")) return LeadNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  // lead.deleted carries the lead as it was.
+  KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, id));
   KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->DeleteLead(who.account_id, id));
   if (!deleted) return LeadNotFound();
-  return tx->Commit();
+  bool queued = false;
+  KLOZEO_TRY(Emit(*tx, who, "lead.deleted", WebhookOutbox::LeadData(lead), &queued));
+  return CommitAndNotify(*tx, queued);
 }
 
 Result<std::vector<domain::Attribute>> LeadService::ListAttributes(const Principal& who,
@@ -104,7 +126,9 @@ Result<domain::Attribute> LeadService::PutAttribute(const Principal& who,
     lead.updated_at = clock_.NowSeconds();
     KLOZEO_TRY(ScoreLead(*tx, who, lead));
     KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
-    KLOZEO_TRY(tx->Commit());
+    bool queued = false;
+    KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
+    KLOZEO_TRY(CommitAndNotify(*tx, queued));
   }
   for (const auto& stored : lead.attributes) {
     if (stored.name == attribute.name) return stored;
@@ -127,7 +151,9 @@ Result<domain::Attribute> LeadService::UpdateAttributeValue(const Principal& who
       lead.updated_at = clock_.NowSeconds();
       KLOZEO_TRY(ScoreLead(*tx, who, lead));
       KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
-      KLOZEO_TRY(tx->Commit());
+      bool queued = false;
+      KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
+      KLOZEO_TRY(CommitAndNotify(*tx, queued));
     }
     return a;
   }
@@ -145,7 +171,9 @@ core::Status LeadService::DeleteAttribute(const Principal& who, const std::strin
   lead.updated_at = clock_.NowSeconds();
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
   KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
-  return tx->Commit();
+  bool queued = false;
+  KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
+  return CommitAndNotify(*tx, queued);
 }
 
 Result<std::vector<domain::Note>> LeadService::ListNotes(const Principal& who,
@@ -162,7 +190,9 @@ Result<domain::Note> LeadService::CreateNote(const Principal& who, const std::st
   const int64_t now = clock_.NowSeconds();
   domain::Note note{core::NewNoteId(), lead_id, content, now, now};
   KLOZEO_TRY(tx->InsertNote(who.account_id, note));
-  KLOZEO_TRY(tx->Commit());
+  bool queued = false;
+  KLOZEO_TRY(Emit(*tx, who, "note.created", WebhookOutbox::NoteData(note), &queued));
+  KLOZEO_TRY(CommitAndNotify(*tx, queued));
   return note;
 }
 
@@ -176,7 +206,9 @@ Result<domain::Note> LeadService::UpdateNote(const Principal& who, const std::st
     note->content = content;
     note->updated_at = clock_.NowSeconds();
     KLOZEO_TRY(tx->UpdateNote(who.account_id, *note));
-    KLOZEO_TRY(tx->Commit());
+    bool queued = false;
+    KLOZEO_TRY(Emit(*tx, who, "note.updated", WebhookOutbox::NoteData(*note), &queued));
+    KLOZEO_TRY(CommitAndNotify(*tx, queued));
   }
   return std::move(*note);
 }
@@ -184,9 +216,14 @@ Result<domain::Note> LeadService::UpdateNote(const Principal& who, const std::st
 core::Status LeadService::DeleteNote(const Principal& who, const std::string& note_id) {
   if (!core::HasIdShape(note_id, "note_")) return NoteNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  // note.deleted carries the note as it was.
+  KLOZEO_ASSIGN_OR_RETURN(auto note, tx->GetNote(who.account_id, note_id));
+  if (!note) return NoteNotFound();
   KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->DeleteNote(who.account_id, note_id));
   if (!deleted) return NoteNotFound();
-  return tx->Commit();
+  bool queued = false;
+  KLOZEO_TRY(Emit(*tx, who, "note.deleted", WebhookOutbox::NoteData(*note), &queued));
+  return CommitAndNotify(*tx, queued);
 }
 
 }  // namespace klozeo::service

@@ -13,6 +13,7 @@
 #include "domain/lead.h"
 #include "domain/lead_codec.h"
 #include "query/sql_compiler.h"
+#include "service/webhook_outbox.h"
 #include "storage/store.h"
 
 namespace klozeo::service {
@@ -87,10 +88,11 @@ class ScoringService;
 class LeadService {
  public:
   /// With a `scorer`, every lead written (created, updated, attributes changed) is scored with
-  /// the account's current rules inside the write transaction.
+  /// the account's current rules inside the write transaction. With an `outbox`, every change
+  /// writes its webhook event (API-CONTRACT section 10) in that same transaction.
   LeadService(storage::Database& db, const core::Clock& clock, ScoringService* scorer = nullptr,
-              DedupOptions dedup = {})
-      : db_(db), clock_(clock), scorer_(scorer), dedup_(std::move(dedup)) {}
+              DedupOptions dedup = {}, const WebhookOutbox* outbox = nullptr)
+      : db_(db), clock_(clock), scorer_(scorer), dedup_(std::move(dedup)), outbox_(outbox) {}
 
   /// Creates a lead, or merges it into a duplicate of the caller's account (the tiers of
   /// API-CONTRACT section 7, checked before the cap, in the same write transaction).
@@ -163,11 +165,21 @@ class LeadService {
 
   /// Sets lead.score from the account's current rules as `tx` sees them (no scorer: unchanged).
   core::Status ScoreLead(storage::Tx& tx, const domain::Principal& who, domain::Lead& lead);
+  /// Writes webhook event `type` with `data` into `tx`'s outbox; `*queued` becomes true when a
+  /// delivery was queued (no outbox: nothing happens).
+  core::Status Emit(storage::Tx& tx, const domain::Principal& who, std::string_view type,
+                    const std::string& data, bool* queued);
+  /// Writes the grouped event of a batch update or delete (ids that succeeded), then commits.
+  core::Status EmitBatch(storage::Tx& tx, const domain::Principal& who, std::string_view type,
+                         const std::vector<BatchItemResult>& results);
+  /// Commits `tx`, then wakes the dispatcher when `queued`.
+  core::Status CommitAndNotify(storage::Tx& tx, bool queued);
 
   storage::Database& db_;
   const core::Clock& clock_;
   ScoringService* scorer_ = nullptr;
   DedupOptions dedup_;
+  const WebhookOutbox* outbox_ = nullptr;
 };
 
 }  // namespace klozeo::service

@@ -394,9 +394,18 @@ Result<double> ScoringService::RescoreLead(const Principal& who, const std::stri
   KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->GetLead(who.account_id, lead_id));
   if (!lead) return LeadNotFound();
   KLOZEO_ASSIGN_OR_RETURN(double score, ScoreInTx(*tx, who.account_id, *lead));
-  if (score != lead->score) {
-    KLOZEO_TRY(tx->UpdateScores(who.account_id, {{lead->id, score}}));
+  const bool changed = score != lead->score;
+  if (changed) KLOZEO_TRY(tx->UpdateScores(who.account_id, {{lead->id, score}}));
+  // lead.scored fires for every recalculation, changed or not: the lead with its score.
+  bool queued = false;
+  if (outbox_ != nullptr) {
+    lead->score = score;
+    KLOZEO_ASSIGN_OR_RETURN(
+        queued, outbox_->Add(*tx, who.account_id, "lead.scored", WebhookOutbox::LeadData(*lead)));
+  }
+  if (changed || queued) {
     KLOZEO_TRY(tx->Commit());
+    if (outbox_ != nullptr) outbox_->Notify(queued);
   }
   return score;
 }
@@ -404,8 +413,9 @@ Result<double> ScoringService::RescoreLead(const Principal& who, const std::stri
 Result<int64_t> ScoringService::RescoreAll(const Principal& who, const ScoreSink& sink) {
   int64_t count = 0;
   std::string after;
+  RescoreEvent event;
   while (true) {
-    KLOZEO_ASSIGN_OR_RETURN(int64_t n, RescoreChunk(who, &after, sink));
+    KLOZEO_ASSIGN_OR_RETURN(int64_t n, RescoreChunk(who, &after, sink, &event));
     count += n;
     if (n < kChunkSize) break;
   }
@@ -413,15 +423,40 @@ Result<int64_t> ScoringService::RescoreAll(const Principal& who, const ScoreSink
 }
 
 Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* after,
-                                             const ScoreSink& sink) {
+                                             const ScoreSink& sink, RescoreEvent* event) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  if (outbox_ == nullptr) event = nullptr;
+  if (event != nullptr && !event->checked) {
+    // Scores are only collected when someone will receive them.
+    KLOZEO_ASSIGN_OR_RETURN(auto hooks, tx->ListWebhooks(who.account_id));
+    for (const auto& h : hooks)
+      event->wanted = event->wanted || (h.active && h.Subscribes("leads.scored"));
+    event->checked = true;
+  }
+  if (event != nullptr && !event->wanted) event = nullptr;
   // Rules are read per chunk, in the chunk's transaction: each chunk is scored with the rules
   // current when it is written (the cache makes this a few row reads). Only the fields the
   // rules name are read.
   KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_id));
   KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
                           tx->ScanLeads(who.account_id, *after, kChunkSize, rules.Projection()));
-  if (leads.empty()) return int64_t{0};
+  // The last chunk (short or empty) carries the whole rescore's one grouped event.
+  const bool last = leads.size() < static_cast<size_t>(kChunkSize);
+  bool queued = false;
+  auto emit = [&]() -> core::Status {
+    if (event == nullptr || !last) return core::Ok();
+    KLOZEO_ASSIGN_OR_RETURN(queued, outbox_->Add(*tx, who.account_id, "leads.scored",
+                                                 WebhookOutbox::ScoresData(event->scores)));
+    return core::Ok();
+  };
+  if (leads.empty()) {
+    KLOZEO_TRY(emit());
+    if (queued) {
+      KLOZEO_TRY(tx->Commit());
+      outbox_->Notify();
+    }
+    return int64_t{0};
+  }
   const int64_t now = clock_.NowSeconds();
   std::vector<std::pair<std::string, double>> scored;
   std::vector<std::pair<std::string, double>> changed;
@@ -431,9 +466,12 @@ Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* 
     if (score != lead.score) changed.emplace_back(lead.id, score);
     scored.emplace_back(lead.id, score);
   }
-  if (!changed.empty()) {
-    KLOZEO_TRY(tx->UpdateScores(who.account_id, changed));
+  if (event != nullptr) event->scores.insert(event->scores.end(), scored.begin(), scored.end());
+  if (!changed.empty()) KLOZEO_TRY(tx->UpdateScores(who.account_id, changed));
+  KLOZEO_TRY(emit());
+  if (!changed.empty() || queued) {
     KLOZEO_TRY(tx->Commit());
+    if (outbox_ != nullptr) outbox_->Notify(queued);
   }
   for (const auto& [id, score] : scored) sink(id, score);
   *after = leads.back().id;

@@ -16,6 +16,7 @@
 #include "domain/lead.h"
 #include "domain/scoring_rule.h"
 #include "domain/scoring_rule_codec.h"
+#include "service/webhook_outbox.h"
 #include "storage/store.h"
 
 namespace klozeo::service {
@@ -81,6 +82,13 @@ class RuleSet {
   std::vector<Entry> entries_;
 };
 
+/// What a whole-account rescore collects for its single `leads.scored` event.
+struct RescoreEvent {
+  bool checked = false;  ///< whether a subscriber exists was asked (first chunk)
+  bool wanted = false;   ///< some active webhook subscribes to leads.scored
+  std::vector<std::pair<std::string, double>> scores;
+};
+
 /// Scoring rules (CRUD, at most domain::kMaxScoringRules per account) and lead scores (single,
 /// all leads, explain) for one account at a time. Another account's rule or lead is NotFound,
 /// like a missing or malformed id. Compiled expressions are cached per account and rule, and
@@ -88,7 +96,11 @@ class RuleSet {
 /// process is recompiled, never scored stale.
 class ScoringService {
  public:
-  ScoringService(storage::Database& db, const core::Clock& clock) : db_(db), clock_(clock) {}
+  /// With an `outbox`, rescoring writes `lead.scored` (single) and one `leads.scored` per
+  /// whole-account rescore (API-CONTRACT section 10).
+  ScoringService(storage::Database& db, const core::Clock& clock,
+                 const WebhookOutbox* outbox = nullptr)
+      : db_(db), clock_(clock), outbox_(outbox) {}
 
   /// Errors: BadRequest when the expression does not compile (with the column) or the account
   /// already holds the maximum number of rules. `patch` must hold name and expression.
@@ -118,8 +130,11 @@ class ScoringService {
   /// One step of RescoreAll: scores and stores the chunk of leads after `*after` (empty: from
   /// the first lead) in one write transaction, feeds `sink`, and moves `*after` on. Returns how
   /// many leads the chunk held; fewer than kChunkSize means the scan is over.
+  /// With `event`, the scores are collected (when some webhook subscribes to `leads.scored`)
+  /// and the last chunk writes the one `leads.scored` event of the whole rescore in its
+  /// transaction.
   core::Result<int64_t> RescoreChunk(const domain::Principal& who, std::string* after,
-                                     const ScoreSink& sink);
+                                     const ScoreSink& sink, RescoreEvent* event = nullptr);
 
   /// How the current rules score the lead now (nothing is stored). Errors: NotFound.
   core::Result<ScoreExplanation> Explain(const domain::Principal& who, const std::string& lead_id);
@@ -141,6 +156,7 @@ class ScoringService {
 
   storage::Database& db_;
   const core::Clock& clock_;
+  const WebhookOutbox* outbox_ = nullptr;
   std::mutex cache_mu_;
   /// account id -> rule id -> compiled expression (its source text is checked on use).
   std::unordered_map<std::string,

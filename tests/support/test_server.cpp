@@ -101,7 +101,12 @@ TestDatabase::~TestDatabase() {
 TestServer::TestServer(Options options) : clock_(1700000000000) {
   app::ServeConfig config;
   config.listen = "127.0.0.1:0";
-  config.db = db_.url();
+  // A given database (a restart test reopens the previous server's), else this server's own.
+  config.db = !options.db_url.empty()    ? options.db_url
+              : !options.db_path.empty() ? "sqlite:" + options.db_path
+                                         : db_.url();
+  db_path_ = options.db_path;
+  config.webhooks = options.webhooks;
   config.threads = options.threads;
   config.sdk_compat = options.sdk_compat;
   config.plan_overrides = options.plan_overrides;
@@ -119,6 +124,7 @@ void TestServer::Stop() {
     app_->server().Stop();
     runner_.join();
   }
+  if (app_) app_->dispatcher().Stop();
 }
 
 HttpClient TestServer::NewAccount(const std::string& plan) {

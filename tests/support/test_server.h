@@ -56,6 +56,14 @@ class TestServer {
     std::vector<std::string> plan_overrides;
     size_t max_body_bytes = 10 * 1024 * 1024;
     int threads = 2;
+    /// The SQLite file; empty: a fresh one in a temp directory (a restart test passes the
+    /// previous server's db_path()).
+    std::string db_path;
+    /// The database URL (wins over db_path); empty: this server's own TestDatabase.
+    std::string db_url;
+    /// Webhook delivery settings; tests deliver to loopback receivers, so private addresses are
+    /// allowed unless a test says otherwise.
+    app::WebhookConfig webhooks = {true, 5000, 64, 200};
   };
   TestServer() : TestServer(Options{}) {}
   explicit TestServer(Options options);
@@ -67,8 +75,9 @@ class TestServer {
   /// A client without a key.
   HttpClient Anonymous() const { return HttpClient(port()); }
   core::ManualClock& clock() { return clock_; }
+  const std::string& db_path() const { return db_path_; }
   app::Services& services() { return app_->services(); }
-  /// Stops the server gracefully and waits for it.
+  /// Stops the server gracefully and waits for it, then the webhook dispatcher.
   void Stop();
   /// The database URL the server runs on (to open it a second time).
   const std::string& db_url() const { return db_.url(); }
@@ -76,6 +85,7 @@ class TestServer {
  private:
   TestDatabase db_;
   core::ManualClock clock_;
+  std::string db_path_;
   std::unique_ptr<app::ServerApp> app_;
   std::thread runner_;
   int accounts_ = 0;

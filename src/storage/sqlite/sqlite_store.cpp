@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <unordered_set>
 
 #include "core/crypto.h"
 #include "core/fold.h"
@@ -693,16 +694,21 @@ class SqliteDatabase final : public Database {
         conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                   "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
     KLOZEO_TRY(conn.Exec("BEGIN IMMEDIATE"));
-    int64_t current = 0;
+    // Every migration not recorded yet is applied, in order (not only those above the highest
+    // recorded: branches add numbered migrations independently).
+    std::unordered_set<int64_t> applied_versions;
     {
-      auto s = conn.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      auto s = conn.Prepare("SELECT version FROM schema_migrations");
       if (!s.ok()) return std::move(s).error();
-      auto row = s->Step();
-      if (!row.ok()) return std::move(row).error();
-      current = s->Int(0);
+      while (true) {
+        auto row = s->Step();
+        if (!row.ok()) return std::move(row).error();
+        if (!*row) break;
+        applied_versions.insert(s->Int(0));
+      }
     }
     for (const auto& m : kMigrations) {
-      if (m.version <= current) continue;
+      if (applied_versions.contains(m.version)) continue;
       auto applied = conn.Exec(m.sql);
       if (applied.ok()) {
         auto s = conn.Prepare(

@@ -1,0 +1,81 @@
+#include "service/webhook_outbox.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "core/ids.h"
+#include "domain/lead_codec.h"
+
+namespace klozeo::service {
+
+int64_t WallMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string WebhookOutbox::Body(std::string_view type, std::string_view data_json) const {
+  std::string body;
+  body.reserve(data_json.size() + 64);
+  body += "{\"event\":\"";
+  body += type;  // one of the fixed event names: nothing to escape
+  body += "\",\"timestamp\":";
+  body += std::to_string(clock_.NowSeconds());
+  body += ",\"data\":";
+  body += data_json;
+  body += '}';
+  return body;
+}
+
+core::Result<bool> WebhookOutbox::Add(storage::Tx& tx, std::string_view account_id,
+                                      std::string_view type, std::string_view data_json) const {
+  domain::WebhookEvent event{core::NewUuidV7(), std::string(account_id), std::string(type),
+                             Body(type, data_json), clock_.NowMillis()};
+  KLOZEO_ASSIGN_OR_RETURN(int64_t queued, tx.EnqueueWebhookEvent(event, WallMillis()));
+  return queued > 0;
+}
+
+void WebhookOutbox::Notify(bool queued) const {
+  if (queued && listener_) listener_();
+}
+
+std::string WebhookOutbox::LeadData(const domain::Lead& lead) {
+  std::string out;
+  out.reserve(1024);
+  domain::AppendLeadJson(out, lead);
+  return out;
+}
+
+std::string WebhookOutbox::NoteData(const domain::Note& note) {
+  return domain::NoteToJson(note).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string WebhookOutbox::IdsData(const std::vector<std::string>& ids) {
+  // Lead ids are cl_<uuid>: nothing to escape.
+  std::string out = "{\"ids\":[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    out += ids[i];
+    out += '"';
+  }
+  out += "],\"count\":" + std::to_string(ids.size()) + "}";
+  return out;
+}
+
+std::string WebhookOutbox::ScoresData(const std::vector<std::pair<std::string, double>>& scores) {
+  std::string out = "{\"leads\":[";
+  out.reserve(scores.size() * 56 + 32);
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (i > 0) out += ',';
+    out += "{\"id\":\"";
+    out += scores[i].first;
+    out += "\",\"score\":";
+    domain::AppendScoreJson(out, scores[i].second);
+    out += '}';
+  }
+  out += "],\"count\":" + std::to_string(scores.size()) + "}";
+  return out;
+}
+
+}  // namespace klozeo::service

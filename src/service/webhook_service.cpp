@@ -1,0 +1,136 @@
+#include "service/webhook_service.h"
+
+#include "core/ids.h"
+
+namespace klozeo::service {
+
+using core::Error;
+using core::Result;
+using domain::Principal;
+using domain::Webhook;
+
+namespace {
+
+Error WebhookNotFound() { return Error::NotFound("webhook not found"); }
+Error DeliveryNotFound() { return Error::NotFound("delivery not found"); }
+
+}  // namespace
+
+core::Status WebhookService::CheckUrl(const std::string& url) const {
+  KLOZEO_ASSIGN_OR_RETURN(auto parsed, domain::ParseWebhookUrl(url));
+  if (allow_private_) return core::Ok();
+  if (auto reason = domain::BlockedAddressReason(parsed.host)) {
+    return Error::BadRequest("field 'url' points at " + parsed.host + ", a " + *reason +
+                             " address: deliveries to loopback, private, link-local and "
+                             "unspecified addresses are refused; start the server with "
+                             "--webhook-allow-private (KLOZEO_WEBHOOK_ALLOW_PRIVATE=1) to allow "
+                             "them on a self-hosted network");
+  }
+  // Hostnames are judged when delivering, on the address they resolve to then.
+  return core::Ok();
+}
+
+Result<Webhook> WebhookService::Create(const Principal& who, const domain::WebhookPatch& patch) {
+  if (!patch.url) return Error::BadRequest("field 'url' is required");
+  KLOZEO_TRY(CheckUrl(*patch.url));
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->CountWebhooks(who.account_id));
+  if (count >= domain::kMaxWebhooks) {
+    return Error::BadRequest("an account holds at most " + std::to_string(domain::kMaxWebhooks) +
+                             " webhooks; delete one first");
+  }
+  Webhook w;
+  w.id = core::NewUuidV7();
+  domain::ApplyWebhookPatch(w, patch);
+  w.active = patch.active.value_or(true);
+  w.created_at = w.updated_at = clock_.NowSeconds();
+  KLOZEO_TRY(tx->InsertWebhook(who.account_id, w));
+  KLOZEO_TRY(tx->Commit());
+  return w;
+}
+
+Result<Webhook> WebhookService::Get(const Principal& who, const std::string& id) {
+  if (!core::IsUuid(id)) return WebhookNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->GetWebhook(who.account_id, id));
+  if (!w) return WebhookNotFound();
+  return std::move(*w);
+}
+
+Result<std::vector<Webhook>> WebhookService::List(const Principal& who) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  return tx->ListWebhooks(who.account_id);
+}
+
+Result<Webhook> WebhookService::Update(const Principal& who, const std::string& id,
+                                       const domain::WebhookPatch& patch) {
+  if (!core::IsUuid(id)) return WebhookNotFound();
+  if (patch.url) KLOZEO_TRY(CheckUrl(*patch.url));
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto stored, tx->GetWebhook(who.account_id, id));
+  if (!stored) return WebhookNotFound();
+  Webhook w = std::move(*stored);
+  if (domain::ApplyWebhookPatch(w, patch)) {
+    w.updated_at = clock_.NowSeconds();
+    KLOZEO_TRY(tx->UpdateWebhook(who.account_id, w));
+    KLOZEO_TRY(tx->Commit());
+    // Reactivated: its pending deliveries may be due.
+    outbox_.Notify(w.active);
+  }
+  return w;
+}
+
+core::Status WebhookService::Delete(const Principal& who, const std::string& id) {
+  if (!core::IsUuid(id)) return WebhookNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->DeleteWebhook(who.account_id, id));
+  if (!deleted) return WebhookNotFound();
+  return tx->Commit();
+}
+
+Result<std::vector<domain::WebhookDelivery>> WebhookService::Deliveries(const Principal& who,
+                                                                        const std::string& id,
+                                                                        int limit) {
+  if (!core::IsUuid(id)) return WebhookNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->GetWebhook(who.account_id, id));
+  if (!w) return WebhookNotFound();
+  return tx->ListWebhookDeliveries(who.account_id, id, limit);
+}
+
+Result<domain::WebhookDelivery> WebhookService::Redeliver(const Principal& who,
+                                                          const std::string& id,
+                                                          const std::string& delivery_id) {
+  if (!core::IsUuid(id)) return WebhookNotFound();
+  if (!core::IsUuid(delivery_id)) return DeliveryNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->GetWebhook(who.account_id, id));
+  if (!w) return WebhookNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(
+      bool found, tx->RedeliverWebhookDelivery(who.account_id, id, delivery_id, WallMillis()));
+  if (!found) return DeliveryNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto d, tx->GetWebhookDelivery(who.account_id, id, delivery_id));
+  KLOZEO_TRY(tx->Commit());
+  outbox_.Notify();
+  if (!d) return DeliveryNotFound();
+  return std::move(*d);
+}
+
+Result<domain::WebhookDelivery> WebhookService::Ping(const Principal& who, const std::string& id) {
+  if (!core::IsUuid(id)) return WebhookNotFound();
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->GetWebhook(who.account_id, id));
+  if (!w) return WebhookNotFound();
+  nlohmann::json data{{"webhook_id", w->id}, {"message", "Test event from klozeo"}};
+  domain::WebhookEvent event{core::NewUuidV7(), who.account_id, std::string(domain::kPingEvent),
+                             outbox_.Body(domain::kPingEvent, data.dump()), clock_.NowMillis()};
+  KLOZEO_ASSIGN_OR_RETURN(std::string delivery_id,
+                          tx->EnqueueWebhookDelivery(event, id, WallMillis()));
+  KLOZEO_ASSIGN_OR_RETURN(auto d, tx->GetWebhookDelivery(who.account_id, id, delivery_id));
+  KLOZEO_TRY(tx->Commit());
+  outbox_.Notify();
+  if (!d) return DeliveryNotFound();
+  return std::move(*d);
+}
+
+}  // namespace klozeo::service
