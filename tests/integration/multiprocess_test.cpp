@@ -1,9 +1,12 @@
 // Two real `klozeo serve` processes on one database (PostgreSQL as the `.pg` variants, one
 // SQLite file otherwise): started together (migrations and bootstrap race), concurrent
 // duplicate creates through both end as one lead, a lead created through one is listed, paged
-// and exported through the other, and rate limits per account across processes.
+// and exported through the other, every webhook event is delivered exactly once by one of
+// them, and rate limits hold per account across processes.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -14,6 +17,7 @@
 #include "support/http_client.h"
 #include "support/serve_process.h"
 #include "support/test_server.h"
+#include "support/webhook_receiver.h"
 
 namespace klozeo::testing {
 namespace {
@@ -111,6 +115,57 @@ TEST_F(TwoProcesses, LeadsCreatedThroughOneAreListedPagedAndExportedThroughTheOt
   auto csv = B().Get("/api/v1/leads/export?format=csv");
   ASSERT_EQ(csv.status, 200) << csv.body;
   for (const auto& id : ids) EXPECT_NE(csv.body.find(id), std::string::npos) << id;
+}
+
+// Both processes run a dispatcher polling the same outbox; each claims with a lease (PostgreSQL:
+// FOR UPDATE SKIP LOCKED), so every delivery reaches the receiver once.
+TEST_F(TwoProcesses, EveryWebhookEventIsDeliveredExactlyOnceByOneOfThem) {
+  Start({"--webhook-allow-private", "--webhook-poll-ms", "50"});
+  WebhookReceiver rx;
+  auto sub = A().Post("/api/v1/webhooks",
+                      json{{"url", rx.Url()}, {"events", json::array({"lead.created"})}});
+  ASSERT_EQ(sub.status, 201) << sub.body;
+  const std::string hook = sub.json()["id"];
+  constexpr int kLeads = 40;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < kLeads; i += 4) {
+        auto r = (i % 2 == 0 ? A() : B())
+                     .Post("/api/v1/leads",
+                           Lead("Hook " + std::to_string(i), "h" + std::to_string(i) + "@x.io"));
+        EXPECT_EQ(r.status, 201) << r.body;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(rx.WaitForCount(kLeads, 60000)) << rx.Count();
+  // Give a duplicate every chance to show up: both dispatchers poll every 50 ms.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::map<std::string, int> per_delivery;
+  std::set<std::string> lead_ids;
+  for (const auto& r : rx.Requests()) {
+    EXPECT_EQ(r.header("x-klozeo-event"), "lead.created");
+    ++per_delivery[r.header("x-klozeo-delivery")];
+    lead_ids.insert(r.json()["data"]["id"].get<std::string>());
+  }
+  EXPECT_EQ(rx.Count(), static_cast<size_t>(kLeads));
+  EXPECT_EQ(per_delivery.size(), static_cast<size_t>(kLeads));
+  for (const auto& [id, n] : per_delivery) EXPECT_EQ(n, 1) << "delivery " << id;
+  EXPECT_EQ(lead_ids.size(), static_cast<size_t>(kLeads));
+  // Either process reports the same log: every delivery delivered at its first attempt.
+  auto log = B().Get("/api/v1/webhooks/" + hook + "/deliveries?limit=100");
+  ASSERT_EQ(log.status, 200) << log.body;
+  json deliveries = log.json();
+  if (deliveries.is_object() && deliveries.contains("deliveries")) {
+    deliveries = deliveries["deliveries"];
+  }
+  ASSERT_TRUE(deliveries.is_array()) << log.body;
+  EXPECT_EQ(deliveries.size(), static_cast<size_t>(kLeads));
+  for (const auto& d : deliveries) {
+    EXPECT_EQ(d["state"], "delivered") << d.dump();
+    EXPECT_EQ(d["attempts"].size(), 1u) << d.dump();
+  }
 }
 
 // PostgreSQL: one budget per account shared by every process (rate_windows). SQLite: each
