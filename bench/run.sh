@@ -180,5 +180,6 @@ fi
 } >>bench/RESULTS.md
 ./bench/query.sh "$BUILD"
 ./bench/ingest.sh "$BUILD"
+./bench/postgres.sh "$BUILD"
 ./bench/webhooks.sh "$BUILD"
 cat bench/RESULTS.md

@@ -208,18 +208,19 @@ class Database {
   virtual std::string_view Dialect() const = 0;
 
   // --- shared rate limits (PostgreSQL: several processes share one budget per account) ---
-  /// Counts one request of `account_id` in its current window, shared by every process on the
-  /// database: a window starts at the first request after the previous one ended and lasts
-  /// `window_ms`. Returns the window (its start and its count including this request), or
+  /// Counts `amount` requests of `account_id` in its current window, shared by every process
+  /// on the database: a window starts at the first count after the previous window ended and
+  /// lasts `window_ms`. Returns the window (its start and its count including these), or
   /// nullopt when this database does not share counters (SQLite: one process, counted in
   /// memory).
   struct RateWindow {
     int64_t start_ms = 0;
     int64_t count = 0;
   };
-  virtual core::Result<std::optional<RateWindow>> CountRequest(std::string_view /*account_id*/,
-                                                               int64_t /*now_ms*/,
-                                                               int64_t /*window_ms*/) {
+  virtual core::Result<std::optional<RateWindow>> CountRequests(std::string_view /*account_id*/,
+                                                                int64_t /*now_ms*/,
+                                                                int64_t /*window_ms*/,
+                                                                int64_t /*amount*/) {
     return std::optional<RateWindow>();
   }
 };

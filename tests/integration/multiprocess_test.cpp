@@ -188,5 +188,23 @@ TEST_F(TwoProcesses, RateLimitsPerAccountAcrossProcesses) {
   EXPECT_EQ(allowed, TestDatabase::PostgresRequested() ? 30 : 60);
 }
 
+// Budgets of 200 and more are reserved in batches (1%: here 4 at a time) by each process: the
+// shared budget is never exceeded, and at most a batch per process goes unused.
+TEST_F(TwoProcesses, BatchedRateLimitsNeverExceedTheSharedBudget) {
+  Start({"--plan", "unlimited:requests=400,window=600"});
+  int allowed = 0;
+  for (int i = 0; i < 500; ++i) {
+    auto r = (i % 2 == 0 ? A() : B()).Get("/api/v1/leads?limit=1");
+    ASSERT_TRUE(r.status == 200 || r.status == 429) << r.status << " " << r.body;
+    if (r.status == 200) ++allowed;
+  }
+  if (TestDatabase::PostgresRequested()) {
+    EXPECT_LE(allowed, 400);
+    EXPECT_GE(allowed, 400 - 2 * 3);
+  } else {
+    EXPECT_EQ(allowed, 500);  // two in-memory budgets of 400
+  }
+}
+
 }  // namespace
 }  // namespace klozeo::testing

@@ -151,13 +151,13 @@ constexpr const char* kScanAttributes =
     "SELECT lead_id, name, type, value FROM lead_attributes WHERE account_id = $1 AND "
     "lead_id > $2 AND lead_id <= $3 AND name = ANY($4::text[]) ORDER BY lead_id, id";
 
-// One request counted in the account's shared window (a new window when the last one ended);
-// the count keeps growing past the limit, so "count > limit" means refused.
-constexpr const char* kCountRequest =
-    "INSERT INTO rate_windows AS r (account_id, start_ms, count) VALUES ($1, $2, 1) "
+// Requests counted in the account's shared window (a new window when the last one ended); the
+// count keeps growing past the limit, so "count > limit" means refused.
+constexpr const char* kCountRequests =
+    "INSERT INTO rate_windows AS r (account_id, start_ms, count) VALUES ($1, $2, $4) "
     "ON CONFLICT (account_id) DO UPDATE SET "
     "start_ms = CASE WHEN $2 - r.start_ms >= $3 THEN $2 ELSE r.start_ms END, "
-    "count = CASE WHEN $2 - r.start_ms >= $3 THEN 1 ELSE r.count + 1 END "
+    "count = CASE WHEN $2 - r.start_ms >= $3 THEN $4 ELSE r.count + $4 END "
     "RETURNING start_ms, count";
 
 // A transaction-scoped advisory lock: serialises the write transactions of one account
@@ -1044,11 +1044,11 @@ class PgDatabase final : public Database {
 
   std::string_view Dialect() const override { return "postgres"; }
 
-  Result<std::optional<RateWindow>> CountRequest(std::string_view account_id, int64_t now_ms,
-                                                 int64_t window_ms) override {
+  Result<std::optional<RateWindow>> CountRequests(std::string_view account_id, int64_t now_ms,
+                                                  int64_t window_ms, int64_t amount) override {
     KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    auto s = conn->Query(kCountRequest);
-    s.Bind(1, account_id).Bind(2, now_ms).Bind(3, window_ms);
+    auto s = conn->Query(kCountRequests);
+    s.Bind(1, account_id).Bind(2, now_ms).Bind(3, window_ms).Bind(4, amount);
     KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Error::Internal("rate window not returned");
     return std::optional<RateWindow>(RateWindow{s.Int(0), s.Int(1)});

@@ -216,7 +216,7 @@ CREATE TABLE webhook_attempts (
 )sql"},
     // PostgreSQL only (numbered apart from the shared sequence; the runner applies every
     // version it has not recorded): the rate-limit windows every process counts in
-    // (Database::CountRequest). UNLOGGED: no WAL per request; a crash forgets the current
+    // (Database::CountRequests). UNLOGGED: no WAL per request; a crash forgets the current
     // windows, which only gives accounts a fresh budget.
     {1001, R"sql(
 CREATE UNLOGGED TABLE rate_windows (
