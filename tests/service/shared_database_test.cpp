@@ -128,5 +128,30 @@ TEST_F(SharedDatabase, ConcurrentClaimsTakeEachDeliveryOnce) {
   EXPECT_EQ(unique.size(), static_cast<size_t>(kEvents));
 }
 
+// U+0000 in text: SQLite stores it; PostgreSQL text cannot, so the store refuses it with a
+// BadRequest (a 400 naming the problem) instead of cutting the value short.
+TEST_F(SharedDatabase, TextWithNulIsKeptOrRefusedNeverTruncated) {
+  domain::Lead lead;
+  lead.id = "cl_" + core::NewUuidV7();
+  lead.name = std::string("a\0b", 3);
+  lead.source = "test";
+  lead.created_at = lead.updated_at = lead.last_interaction_at = 1;
+  auto tx = first_->Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx.ok());
+  core::Status inserted = (*tx)->InsertLead("acc1", lead);
+  if (testing::TestDatabase::PostgresRequested()) {
+    ASSERT_FALSE(inserted.ok());
+    EXPECT_EQ(inserted.error().code, core::ErrorCode::kBadRequest);
+    EXPECT_NE(inserted.error().message.find("U+0000"), std::string::npos);
+    return;
+  }
+  ASSERT_TRUE(inserted.ok());
+  ASSERT_TRUE((*tx)->Commit().ok());
+  auto read = first_->Begin(TxMode::kRead);
+  auto got = (*read)->GetLead("acc1", lead.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->name, lead.name);
+}
+
 }  // namespace
 }  // namespace klozeo::storage

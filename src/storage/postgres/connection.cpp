@@ -36,6 +36,7 @@ Statement::Statement(Statement&& other) noexcept
       sql_(std::move(other.sql_)),
       values_(std::move(other.values_)),
       types_(std::move(other.types_)),
+      has_nul_(other.has_nul_),
       result_(other.result_),
       rows_(other.rows_),
       row_(other.row_) {
@@ -57,6 +58,7 @@ void Statement::Set(int index, std::optional<std::string> value, unsigned type) 
 }
 
 Statement& Statement::Bind(int i, std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) has_nul_ = true;
   Set(i, std::string(text), kText);
   return *this;
 }
@@ -90,6 +92,10 @@ Statement& Statement::BindValue(int i, const query::SqlValue& v) {
 
 core::Result<bool> Statement::Step() {
   if (result_ == nullptr) {
+    if (has_nul_) {
+      return core::Error::BadRequest(
+          "text must not contain the NUL character (U+0000): PostgreSQL cannot store it");
+    }
     KLOZEO_ASSIGN_OR_RETURN(result_, conn_->Execute(sql_, types_, values_));
     rows_ = PQntuples(result_);
     row_ = -1;

@@ -44,7 +44,8 @@ class Statement {
   /// Binds a query::SqlValue (the filter compiler's binds).
   Statement& BindValue(int index, const query::SqlValue& value);
 
-  /// Advances to the next row: true with a row, false when done.
+  /// Advances to the next row: true with a row, false when done. Errors: BadRequest when a
+  /// bound text holds U+0000 (PostgreSQL text cannot; libpq would cut the value short).
   core::Result<bool> Step();
   /// Runs a statement whose rows (if any) are not read.
   core::Status Run();
@@ -68,6 +69,7 @@ class Statement {
   std::string sql_;
   std::vector<std::optional<std::string>> values_;
   std::vector<unsigned> types_;
+  bool has_nul_ = false;  ///< a text value holds U+0000, which PostgreSQL text cannot store
   pg_result* result_ = nullptr;
   int rows_ = 0;
   int row_ = -1;
