@@ -10,13 +10,15 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # libraries
   libboost-dev libboost-system-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
-  libspdlog-dev libcli11-dev libutf8proc-dev libphonenumber-dev libxlsxwriter-dev
+  libspdlog-dev libcli11-dev libutf8proc-dev libphonenumber-dev libxlsxwriter-dev libpq-dev
   libcurl4-openssl-dev
   prometheus-cpp-dev libtomlplusplus-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev wrk unzip sqlite3 curl
   # tests: JSON-schema validation of responses against docs/openapi.json
   libvalijson-dev
+  # PostgreSQL server for the .pg test variants and benchmarks (scripts/with-postgres.sh)
+  postgresql python3
 )
 
 missing=()

@@ -5,6 +5,7 @@
 
 #include "dedup/phone.h"
 #include "http/errors.h"
+#include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace klozeo::app {
@@ -30,7 +31,11 @@ Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, 
                                                         const std::string& phone_region) {
   KLOZEO_ASSIGN_OR_RETURN(auto parsed, ParseDatabaseUrl(url));
   if (parsed.kind == DatabaseUrl::Kind::kPostgres) {
-    return Error::BadRequest("PostgreSQL is not supported by this build yet; use sqlite:PATH");
+    storage::postgres::Options options;
+    options.conninfo = parsed.location;
+    options.pool_size = pool_size > 0 ? pool_size : 8;
+    options.phone_region = phone_region;
+    return storage::postgres::OpenDatabase(options);
   }
   if (parsed.location.empty()) return Error::BadRequest("SQLite database path is empty");
   storage::sqlite::Options options;
@@ -62,7 +67,9 @@ Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int 
   s->scoring_ = std::make_unique<service::ScoringService>(*s->db_, clock, s->outbox_.get());
   s->leads_ = std::make_unique<service::LeadService>(*s->db_, clock, s->scoring_.get(), dedup,
                                                      s->outbox_.get());
-  s->limiter_ = std::make_unique<service::RateLimiter>(clock);
+  // PostgreSQL shares rate-limit counters between the processes on the database.
+  s->limiter_ = std::make_unique<service::RateLimiter>(
+      clock, s->db_->Dialect() == "postgres" ? s->db_.get() : nullptr);
   s->webhooks_ =
       std::make_unique<service::WebhookService>(*s->db_, clock, *s->outbox_, webhook_allow_private);
   s->idempotency_ = std::make_unique<service::IdempotencyService>(*s->db_, clock);

@@ -101,8 +101,10 @@ class Compiler {
       case FieldKind::kAttribute:
         // Numbers and bools sort by value_num, text by value_fold; list and object have no
         // sort value (NULL, so last). Numbers order before text, as in SQLite.
+        out_.Append("(SELECT ");
+        out_.Append(dialect_.AttributeSortValue());
         out_.Append(
-            "(SELECT COALESCE(a.value_num, a.value_fold) FROM lead_attributes a"
+            " FROM lead_attributes a"
             " WHERE a.account_id = leads.account_id AND a.lead_id = leads.id"
             " AND a.name = ");
         out_.Bind(sort.field.name);

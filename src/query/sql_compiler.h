@@ -58,6 +58,12 @@ class SqlDialect {
   /// point (lat_expr, lng_expr), in degrees, to (lat, lng).
   virtual void AppendDistanceKm(SqlBuilder& out, std::string_view lat_expr,
                                 std::string_view lng_expr, double lat, double lng) const = 0;
+  /// The sort value of the attribute row `a` (sort by attr:<name>): numbers and bools before
+  /// text, list and object NULL. SQLite mixes types in one column; PostgreSQL reads a stored
+  /// order-preserving text key (see storage/postgres).
+  virtual std::string_view AttributeSortValue() const {
+    return "COALESCE(a.value_num, a.value_fold)";
+  }
 };
 
 /// The name of the column the compiler appends to the select list: the row's sort value,

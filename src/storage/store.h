@@ -243,6 +243,23 @@ class Database {
   virtual std::string_view Dialect() const = 0;
   /// Connection pool usage now (for /metrics); zeros when the backend has no pool.
   virtual PoolStats PoolUsage() const { return {}; }
+
+  // --- shared rate limits (PostgreSQL: several processes share one budget per account) ---
+  /// Counts `amount` requests of `account_id` in its current window, shared by every process
+  /// on the database: a window starts at the first count after the previous window ended and
+  /// lasts `window_ms`. Returns the window (its start and its count including these), or
+  /// nullopt when this database does not share counters (SQLite: one process, counted in
+  /// memory).
+  struct RateWindow {
+    int64_t start_ms = 0;
+    int64_t count = 0;
+  };
+  virtual core::Result<std::optional<RateWindow>> CountRequests(std::string_view /*account_id*/,
+                                                                int64_t /*now_ms*/,
+                                                                int64_t /*window_ms*/,
+                                                                int64_t /*amount*/) {
+    return std::optional<RateWindow>();
+  }
 };
 
 }  // namespace klozeo::storage

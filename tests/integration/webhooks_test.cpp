@@ -361,10 +361,10 @@ TEST(Webhooks, RetriesAfterFailuresAndATimeoutWithTheSameDeliveryId) {
 TEST(Webhooks, ARestartedServerResumesRetriesAndLosesNothing) {
   WebhookReceiver rx;
   rx.SetDefault({503, 0});
-  std::string db_path, hook, key;
-  TempDir dir;
+  std::string hook, key;
+  TestDatabase shared;  // the SQLite file or PostgreSQL database both servers run on
   auto options = Fast(1500);
-  options.db_path = (dir.path() / "shared.db").string();
+  options.db_url = shared.url();
   std::set<std::string> first_ids;
   {
     TestServer first(options);

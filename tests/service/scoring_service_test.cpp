@@ -10,9 +10,9 @@
 #include <map>
 #include <set>
 
+#include "app/wiring.h"
 #include "core/clock.h"
 #include "core/ids.h"
-#include "storage/sqlite/sqlite_store.h"
 #include "support/test_server.h"
 
 namespace klozeo::service {
@@ -263,7 +263,7 @@ TEST(CompileExpression, ErrorsCarryTheColumn) {
   EXPECT_TRUE(CompileExpression("rating * 20").ok());
 }
 
-// ---- the service over SQLite ----
+// ---- the service over a real database ----
 
 class ScoringServiceTest : public ::testing::Test {
  protected:
@@ -275,11 +275,10 @@ class ScoringServiceTest : public ::testing::Test {
     ASSERT_TRUE(tx->Commit().ok());
   }
 
+  // SQLite, or PostgreSQL for the `.pg` variants (testing::TestDatabase); a second Open is a
+  // second process on the same database.
   std::unique_ptr<storage::Database> Open() {
-    storage::sqlite::Options options;
-    options.path = (dir_.path() / "scoring.db").string();
-    options.pool_size = 2;
-    auto db = storage::sqlite::OpenDatabase(options);
+    auto db = app::OpenDatabase(database_.url(), 2);
     EXPECT_TRUE(db.ok()) << db.error().message;
     return std::move(*db);
   }
@@ -316,7 +315,7 @@ class ScoringServiceTest : public ::testing::Test {
     return p;
   }
 
-  testing::TempDir dir_;
+  testing::TestDatabase database_;
   core::ManualClock clock_{kNow * 1000};
   std::unique_ptr<storage::Database> db_;
   domain::Principal who_{core::NewUuidV7(), "unlimited", {}};

@@ -1,21 +1,20 @@
-// The webhook part of storage::Tx on SQLite: subscriptions, the outbox, leased claims (one
-// holder at a time, expired leases claimed again), attempt logs, redelivery and cascades.
+// The webhook part of storage::Tx on SQLite and (as the `.pg` variants) PostgreSQL: subscriptions,
+// the outbox, leased claims (one holder at a time, expired leases claimed again), attempt logs,
+// redelivery and cascades.
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "app/wiring.h"
 #include "core/ids.h"
-#include "storage/sqlite/sqlite_store.h"
 #include "support/test_server.h"
 
 namespace klozeo::storage {
 namespace {
 
-std::unique_ptr<Database> Open(const std::string& path) {
-  sqlite::Options options;
-  options.path = path;
-  options.pool_size = 2;
-  auto db = sqlite::OpenDatabase(options);
+// The backend comes from the environment (testing::TestDatabase).
+std::unique_ptr<Database> Open(const std::string& url) {
+  auto db = app::OpenDatabase(url, 2);
   EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
   return std::move(*db);
 }
@@ -39,7 +38,7 @@ domain::WebhookEvent MakeEvent(const std::string& account, const std::string& ty
 class WebhookStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = Open((dir_.path() / "w.db").string());
+    db_ = Open(database_.url());
     auto tx = Begin();
     ASSERT_TRUE(tx->InsertAccount({"acc1", "a1", "free", 1}).ok());
     ASSERT_TRUE(tx->InsertAccount({"acc2", "a2", "free", 1}).ok());
@@ -50,7 +49,7 @@ class WebhookStoreTest : public ::testing::Test {
     EXPECT_TRUE(tx.ok());
     return std::move(*tx);
   }
-  testing::TempDir dir_;
+  testing::TestDatabase database_;
   std::unique_ptr<Database> db_;
 };
 

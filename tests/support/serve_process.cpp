@@ -23,7 +23,13 @@ int ExitCodeOf(int status) {
 
 ServeProcess::ServeProcess(const std::string& binary, const std::string& db_url,
                            const std::vector<std::pair<std::string, std::string>>& env,
-                           const std::string& log_path) {
+                           const std::string& log_path,
+                           const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = {binary, "serve", "--listen", "127.0.0.1:0", "--db", db_url};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   int fds[2];
   if (pipe(fds) != 0) return;
   pid_ = fork();
@@ -36,8 +42,7 @@ ServeProcess::ServeProcess(const std::string& binary, const std::string& db_url,
       if (log >= 0) dup2(log, 2);
     }
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    execl(binary.c_str(), binary.c_str(), "serve", "--listen", "127.0.0.1:0", "--db",
-          db_url.c_str(), static_cast<char*>(nullptr));
+    execv(binary.c_str(), argv.data());
     _exit(127);
   }
   close(fds[1]);

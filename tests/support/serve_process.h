@@ -11,12 +11,13 @@ namespace klozeo::testing {
 
 /// The real `klozeo serve` as a child process on 127.0.0.1:<free port>: the constructor waits for
 /// the "listening" line on its stdout; stderr (the log) goes to `log_path` when one is given.
-/// The destructor SIGKILLs a child that is still running.
+/// `extra_args` follow `serve --listen 127.0.0.1:0 --db URL`. The destructor SIGKILLs a child
+/// that is still running.
 class ServeProcess {
  public:
   ServeProcess(const std::string& binary, const std::string& db_url,
                const std::vector<std::pair<std::string, std::string>>& env = {},
-               const std::string& log_path = "");
+               const std::string& log_path = "", const std::vector<std::string>& extra_args = {});
   ~ServeProcess();
   ServeProcess(const ServeProcess&) = delete;
   ServeProcess& operator=(const ServeProcess&) = delete;

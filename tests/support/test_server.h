@@ -24,7 +24,30 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// The real server, in this process, on 127.0.0.1:<free port> over a temp SQLite file.
+/// The database of one test: a SQLite file in a temp dir or, with
+/// KLOZEO_TEST_BACKEND=postgres, a fresh PostgreSQL database on the server of
+/// KLOZEO_TEST_PG_DSN (created with a random name, dropped with FORCE on destruction), since
+/// ctest runs tests in parallel. Test binaries linking this support library skip every test
+/// with a message when PostgreSQL is asked for without a DSN.
+class TestDatabase {
+ public:
+  TestDatabase();
+  ~TestDatabase();
+  TestDatabase(const TestDatabase&) = delete;
+  TestDatabase& operator=(const TestDatabase&) = delete;
+  /// The `--db` URL: sqlite:PATH or postgresql://...
+  const std::string& url() const { return url_; }
+  bool is_postgres() const { return !pg_name_.empty(); }
+  /// True when KLOZEO_TEST_BACKEND=postgres.
+  static bool PostgresRequested();
+
+ private:
+  TempDir dir_;
+  std::string url_;
+  std::string pg_name_;
+};
+
+/// The real server, in this process, on 127.0.0.1:<free port> over a TestDatabase.
 /// Time comes from a ManualClock the test can move.
 class TestServer {
  public:
@@ -36,6 +59,8 @@ class TestServer {
     /// The SQLite file; empty: a fresh one in a temp directory (a restart test passes the
     /// previous server's db_path()).
     std::string db_path;
+    /// The database URL (wins over db_path); empty: this server's own TestDatabase.
+    std::string db_url;
     /// Webhook delivery settings; tests deliver to loopback receivers, so private addresses are
     /// allowed unless a test says otherwise.
     app::WebhookConfig webhooks = {true, 5000, 64, 200};
@@ -59,9 +84,11 @@ class TestServer {
   const http::Api& api() const { return app_->api(); }
   /// Stops the server gracefully and waits for it, then the webhook dispatcher.
   void Stop();
+  /// The database URL the server runs on (to open it a second time).
+  const std::string& db_url() const { return db_.url(); }
 
  private:
-  TempDir dir_;
+  TestDatabase db_;
   core::ManualClock clock_;
   std::string db_path_;
   std::unique_ptr<app::ServerApp> app_;

@@ -1,0 +1,257 @@
+#include "storage/postgres/connection.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+namespace klozeo::storage::postgres {
+namespace {
+
+// Type OIDs (pg_type.h) of the parameters we send and the results we read.
+constexpr unsigned kInt2 = 21;
+constexpr unsigned kInt4 = 23;
+constexpr unsigned kInt8 = 20;
+constexpr unsigned kText = 25;
+constexpr unsigned kFloat4 = 700;
+constexpr unsigned kFloat8 = 701;
+constexpr unsigned kNumeric = 1700;
+
+// Generated SQL (filters, scans) is cached too; past this many statements the connection
+// forgets them all and starts over.
+constexpr size_t kMaxPrepared = 512;
+
+std::string FormatDouble(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  if (ec != std::errc()) return "NaN";
+  return std::string(buf, end);
+}
+
+}  // namespace
+
+Statement::Statement(Statement&& other) noexcept
+    : conn_(other.conn_),
+      sql_(std::move(other.sql_)),
+      values_(std::move(other.values_)),
+      types_(std::move(other.types_)),
+      has_nul_(other.has_nul_),
+      result_(other.result_),
+      rows_(other.rows_),
+      row_(other.row_) {
+  other.result_ = nullptr;
+}
+
+Statement::~Statement() {
+  if (result_ != nullptr) PQclear(result_);
+}
+
+void Statement::Set(int index, std::optional<std::string> value, unsigned type) {
+  auto i = static_cast<size_t>(index - 1);
+  if (values_.size() <= i) {
+    values_.resize(i + 1);
+    types_.resize(i + 1, 0);
+  }
+  values_[i] = std::move(value);
+  types_[i] = type;
+}
+
+Statement& Statement::Bind(int i, std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) has_nul_ = true;
+  Set(i, std::string(text), kText);
+  return *this;
+}
+Statement& Statement::Bind(int i, int64_t v) {
+  Set(i, std::to_string(v), kInt8);
+  return *this;
+}
+Statement& Statement::Bind(int i, double v) {
+  Set(i, FormatDouble(v), kFloat8);
+  return *this;
+}
+Statement& Statement::BindNull(int i) {
+  Set(i, std::nullopt, 0);
+  return *this;
+}
+Statement& Statement::Bind(int i, const std::optional<std::string>& v) {
+  return v ? Bind(i, std::string_view(*v)) : BindNull(i);
+}
+Statement& Statement::Bind(int i, const std::optional<double>& v) {
+  return v ? Bind(i, *v) : BindNull(i);
+}
+Statement& Statement::Bind(int i, const std::optional<int64_t>& v) {
+  return v ? Bind(i, *v) : BindNull(i);
+}
+Statement& Statement::BindValue(int i, const query::SqlValue& v) {
+  if (const auto* text = std::get_if<std::string>(&v)) return Bind(i, std::string_view(*text));
+  if (const auto* n = std::get_if<std::int64_t>(&v)) return Bind(i, static_cast<int64_t>(*n));
+  if (const auto* d = std::get_if<double>(&v)) return Bind(i, *d);
+  return BindNull(i);
+}
+
+core::Result<bool> Statement::Step() {
+  if (result_ == nullptr) {
+    if (has_nul_) {
+      return core::Error::BadRequest(
+          "text must not contain the NUL character (U+0000): PostgreSQL cannot store it");
+    }
+    KLOZEO_ASSIGN_OR_RETURN(result_, conn_->Execute(sql_, types_, values_));
+    rows_ = PQntuples(result_);
+    row_ = -1;
+  }
+  if (row_ + 1 >= rows_) {
+    row_ = rows_;
+    return false;
+  }
+  ++row_;
+  return true;
+}
+
+core::Status Statement::Run() {
+  auto r = Step();
+  if (!r.ok()) return std::move(r).error();
+  return core::Ok();
+}
+
+int64_t Statement::Changes() const {
+  if (result_ == nullptr) return 0;
+  const char* n = PQcmdTuples(result_);
+  return n == nullptr || *n == '\0' ? 0 : std::strtoll(n, nullptr, 10);
+}
+
+bool Statement::IsNull(int col) const { return PQgetisnull(result_, row_, col) != 0; }
+int64_t Statement::Int(int col) const {
+  if (IsNull(col)) return 0;
+  return std::strtoll(PQgetvalue(result_, row_, col), nullptr, 10);
+}
+double Statement::Double(int col) const {
+  if (IsNull(col)) return 0;
+  return std::strtod(PQgetvalue(result_, row_, col), nullptr);
+}
+std::string Statement::Text(int col) const {
+  if (IsNull(col)) return std::string();
+  return std::string(PQgetvalue(result_, row_, col),
+                     static_cast<size_t>(PQgetlength(result_, row_, col)));
+}
+std::optional<std::string> Statement::OptText(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return Text(col);
+}
+std::optional<double> Statement::OptDouble(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return Double(col);
+}
+std::optional<int64_t> Statement::OptInt(int col) const {
+  if (IsNull(col)) return std::nullopt;
+  return Int(col);
+}
+query::SqlValue Statement::Value(int col) const {
+  if (IsNull(col)) return nullptr;
+  switch (PQftype(result_, col)) {
+    case kInt2:
+    case kInt4:
+    case kInt8:
+      return static_cast<std::int64_t>(Int(col));
+    case kFloat4:
+    case kFloat8:
+    case kNumeric:
+      return Double(col);
+    default:
+      return Text(col);
+  }
+}
+
+core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (conn == nullptr) return core::Error::Unavailable("cannot connect to PostgreSQL: no memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    PQfinish(conn);
+    return core::Error::Unavailable("cannot connect to PostgreSQL: " + msg);
+  }
+  std::unique_ptr<Connection> c(new Connection(conn));
+  // UTF-8 on the wire; timestamps are integers, so the time zone does not matter. A
+  // statement waiting on a lock longer than 30 s fails rather than hanging a request.
+  KLOZEO_TRY(
+      c->Exec("SET client_encoding = 'UTF8'; SET lock_timeout = '30s'; "
+              "SET client_min_messages = warning"));
+  return c;
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+bool Connection::Healthy() const {
+  return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+}
+
+core::Error Connection::ResultError(PGresult* result, std::string_view what) const {
+  std::string msg = "postgres " + std::string(what) + " failed: ";
+  const char* text = result != nullptr ? PQresultErrorMessage(result) : nullptr;
+  msg += (text != nullptr && *text != '\0') ? text : PQerrorMessage(conn_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string_view code = state != nullptr ? state : "";
+  if (PQstatus(conn_) != CONNECTION_OK || code.starts_with("08") || code == "40001" ||
+      code == "40P01" || code == "55P03" || code == "57014" || code.starts_with("53") ||
+      code.starts_with("57P")) {
+    return core::Error::Unavailable(msg);
+  }
+  if (code.starts_with("23")) return core::Error::Conflict(msg);
+  return core::Error::Internal(msg);
+}
+
+core::Status Connection::Exec(const char* sql) {
+  PGresult* r = PQexec(conn_, sql);
+  ExecStatusType status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    core::Error e = ResultError(r, "exec");
+    PQclear(r);
+    return e;
+  }
+  PQclear(r);
+  return core::Ok();
+}
+
+core::Result<PGresult*> Connection::Execute(const std::string& sql,
+                                            const std::vector<unsigned>& types,
+                                            const std::vector<std::optional<std::string>>& values) {
+  std::string key = sql;
+  key.push_back('\0');
+  for (unsigned t : types) key += std::to_string(t) + ",";
+  auto it = prepared_.find(key);
+  if (it == prepared_.end()) {
+    if (prepared_.size() >= kMaxPrepared) {
+      // Names are never reused, so a failed DEALLOCATE only leaves unused statements behind.
+      PQclear(PQexec(conn_, "DEALLOCATE ALL"));
+      prepared_.clear();
+    }
+    std::string name = "k" + std::to_string(next_name_++);
+    std::vector<Oid> oids(types.begin(), types.end());
+    PGresult* r = PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(oids.size()),
+                            oids.empty() ? nullptr : oids.data());
+    if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) {
+      core::Error e = ResultError(r, "prepare");
+      PQclear(r);
+      return e;
+    }
+    PQclear(r);
+    it = prepared_.emplace(std::move(key), std::move(name)).first;
+  }
+  std::vector<const char*> params(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    params[i] = values[i] ? values[i]->c_str() : nullptr;
+  }
+  PGresult* r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
+                               params.empty() ? nullptr : params.data(), nullptr, nullptr, 0);
+  ExecStatusType status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    core::Error e = ResultError(r, "query");
+    PQclear(r);
+    return e;
+  }
+  return r;
+}
+
+}  // namespace klozeo::storage::postgres

@@ -1,0 +1,108 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+#include "query/sql_value.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace klozeo::storage::postgres {
+
+class Connection;
+
+/// One statement run through a Connection's prepared-statement cache. Bind values (1-based,
+/// like `$1`), then Step through the rows (the statement runs at the first Step) or Run it.
+/// Values travel as text with their types declared (text, int8, float8; NULL untyped), and
+/// the statement is prepared once per connection for each (SQL, parameter types) pair.
+class Statement {
+ public:
+  Statement(Connection* conn, std::string sql) : conn_(conn), sql_(std::move(sql)) {}
+  Statement(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  Statement& Bind(int index, std::string_view text);
+  Statement& Bind(int index, const std::string& text) {
+    return Bind(index, std::string_view(text));
+  }
+  Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, double value);
+  Statement& BindNull(int index);
+  Statement& Bind(int index, const std::optional<std::string>& text);
+  Statement& Bind(int index, const std::optional<double>& value);
+  Statement& Bind(int index, const std::optional<int64_t>& value);
+  /// Binds a query::SqlValue (the filter compiler's binds).
+  Statement& BindValue(int index, const query::SqlValue& value);
+
+  /// Advances to the next row: true with a row, false when done. Errors: BadRequest when a
+  /// bound text holds U+0000 (PostgreSQL text cannot; libpq would cut the value short).
+  core::Result<bool> Step();
+  /// Runs a statement whose rows (if any) are not read.
+  core::Status Run();
+  /// Rows changed by the statement (after Run/Step).
+  int64_t Changes() const;
+
+  bool IsNull(int col) const;
+  int64_t Int(int col) const;
+  double Double(int col) const;
+  std::string Text(int col) const;
+  std::optional<std::string> OptText(int col) const;
+  std::optional<double> OptDouble(int col) const;
+  std::optional<int64_t> OptInt(int col) const;
+  /// The column as NULL, INTEGER (int2/4/8), REAL (float4/8, numeric) or TEXT.
+  query::SqlValue Value(int col) const;
+
+ private:
+  void Set(int index, std::optional<std::string> value, unsigned type);
+
+  Connection* conn_;
+  std::string sql_;
+  std::vector<std::optional<std::string>> values_;
+  std::vector<unsigned> types_;
+  bool has_nul_ = false;  ///< a text value holds U+0000, which PostgreSQL text cannot store
+  pg_result* result_ = nullptr;
+  int rows_ = 0;
+  int row_ = -1;
+};
+
+/// One libpq connection with its prepared statements. Not thread-safe: a pool hands it to
+/// one thread at a time.
+class Connection {
+ public:
+  /// Connects with a libpq connection string or URL. Errors: Unavailable.
+  static core::Result<std::unique_ptr<Connection>> Open(const std::string& conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// A statement for `sql` (prepared on first execution, then reused).
+  Statement Query(std::string sql) { return Statement(this, std::move(sql)); }
+  /// Runs one or more statements without parameters or results (DDL, BEGIN, COMMIT).
+  core::Status Exec(const char* sql);
+  /// False once the server connection is lost (the pool then drops it).
+  bool Healthy() const;
+
+  /// Runs `sql` with text parameters of the given types (prepared and cached). On success
+  /// the caller owns the result.
+  core::Result<pg_result*> Execute(const std::string& sql, const std::vector<unsigned>& types,
+                                   const std::vector<std::optional<std::string>>& values);
+
+ private:
+  explicit Connection(pg_conn* conn) : conn_(conn) {}
+  core::Error ResultError(pg_result* result, std::string_view what) const;
+  pg_conn* conn_;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL + types -> statement name
+  int64_t next_name_ = 0;
+};
+
+}  // namespace klozeo::storage::postgres
