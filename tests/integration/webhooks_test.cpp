@@ -363,7 +363,7 @@ TEST(Webhooks, ARestartedServerResumesRetriesAndLosesNothing) {
   rx.SetDefault({503, 0});
   std::string hook, key;
   TestDatabase shared;  // the SQLite file or PostgreSQL database both servers run on
-  auto options = Fast(1500);
+  auto options = Fast(3000);
   options.db_url = shared.url();
   std::set<std::string> first_ids;
   {

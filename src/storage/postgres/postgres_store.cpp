@@ -153,6 +153,20 @@ constexpr const char* kScanAttributes =
 
 // Requests counted in the account's shared window (a new window when the last one ended); the
 // count keeps growing past the limit, so "count > limit" means refused.
+// Idempotency-Key records (SQLite's idempotency_store.cpp; PostgreSQL migration 6).
+constexpr const char* kGetIdempotency =
+    "SELECT request_hash, status, headers, body, created_at_ms FROM idempotency_keys "
+    "WHERE account_id = $1 AND key = $2";
+constexpr const char* kReserveIdempotency =
+    "INSERT INTO idempotency_keys (account_id, key, request_hash, status, created_at_ms) "
+    "VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (account_id, key) DO NOTHING";
+constexpr const char* kCompleteIdempotency =
+    "UPDATE idempotency_keys SET status = $3, headers = $4, body = $5 "
+    "WHERE account_id = $1 AND key = $2";
+constexpr const char* kDeleteIdempotency =
+    "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2";
+constexpr const char* kPurgeIdempotency = "DELETE FROM idempotency_keys WHERE created_at_ms < $1";
+
 constexpr const char* kCountRequests =
     "INSERT INTO rate_windows AS r (account_id, start_ms, count) VALUES ($1, $2, $4) "
     "ON CONFLICT (account_id) DO UPDATE SET "
@@ -395,9 +409,15 @@ class Pool {
 
   const Options& options() const { return options_; }
 
+  PoolStats Stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int idle = static_cast<int>(idle_.size());
+    return PoolStats{options_.pool_size, open_ - idle, idle};
+  }
+
  private:
   Options options_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;
@@ -930,6 +950,57 @@ class PgTx final : public Tx {
     return webhooks::Redeliver(*conn_, account_id, webhook_id, delivery_id, due_ms);
   }
 
+  // Idempotency-Key records: keyed (account_id, key); the account's advisory lock orders a
+  // reservation against other write transactions of the account, and ON CONFLICT DO NOTHING
+  // decides between processes.
+  Result<std::optional<IdempotencyRecord>> GetIdempotencyRecord(std::string_view account_id,
+                                                                std::string_view key) override {
+    KLOZEO_TRY(Scope(account_id));
+    auto s = conn_->Query(kGetIdempotency);
+    s.Bind(1, account_id).Bind(2, key);
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<IdempotencyRecord>();
+    IdempotencyRecord r;
+    r.request_hash = s.Text(0);
+    if (auto status = s.OptInt(1)) r.status = static_cast<int>(*status);
+    r.headers_json = s.Text(2);
+    r.body = s.Text(3);
+    r.created_at_ms = s.Int(4);
+    return std::optional<IdempotencyRecord>(std::move(r));
+  }
+  Result<bool> ReserveIdempotencyKey(std::string_view account_id, std::string_view key,
+                                     std::string_view request_hash,
+                                     int64_t created_at_ms) override {
+    KLOZEO_TRY(Scope(account_id));
+    auto s = conn_->Query(kReserveIdempotency);
+    s.Bind(1, account_id).Bind(2, key).Bind(3, request_hash).Bind(4, created_at_ms);
+    KLOZEO_TRY(s.Run());
+    return s.Changes() > 0;
+  }
+  Status CompleteIdempotencyKey(std::string_view account_id, std::string_view key, int status,
+                                std::string_view headers_json, std::string_view body) override {
+    KLOZEO_TRY(Scope(account_id));
+    auto s = conn_->Query(kCompleteIdempotency);
+    s.Bind(1, account_id)
+        .Bind(2, key)
+        .Bind(3, static_cast<int64_t>(status))
+        .Bind(4, headers_json)
+        .Bind(5, body);
+    return s.Run();
+  }
+  Status DeleteIdempotencyKey(std::string_view account_id, std::string_view key) override {
+    KLOZEO_TRY(Scope(account_id));
+    auto s = conn_->Query(kDeleteIdempotency);
+    s.Bind(1, account_id).Bind(2, key);
+    return s.Run();
+  }
+  Result<int64_t> PurgeIdempotencyKeys(int64_t before_ms) override {
+    auto s = conn_->Query(kPurgeIdempotency);
+    s.Bind(1, before_ms);
+    KLOZEO_TRY(s.Run());
+    return s.Changes();
+  }
+
  private:
   // In a write Tx, takes the advisory lock of `key` (an account id, or kAccountsLock) the
   // first time the transaction touches it. Only management operations touch kAccountsLock
@@ -1043,6 +1114,7 @@ class PgDatabase final : public Database {
   }
 
   std::string_view Dialect() const override { return "postgres"; }
+  PoolStats PoolUsage() const override { return pool_.Stats(); }
 
   Result<std::optional<RateWindow>> CountRequests(std::string_view account_id, int64_t now_ms,
                                                   int64_t window_ms, int64_t amount) override {

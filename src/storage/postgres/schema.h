@@ -214,6 +214,21 @@ CREATE TABLE webhook_attempts (
     ON DELETE CASCADE
 );
 )sql"},
+    // Idempotency-Key records (SQLite migration 6): status NULL while the first request is in
+    // flight; expired rows are purged by created_at_ms.
+    {6, R"sql(
+CREATE TABLE idempotency_keys (
+  account_id TEXT COLLATE "C" NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  request_hash TEXT NOT NULL,
+  status BIGINT,
+  headers TEXT NOT NULL DEFAULT '[]',
+  body TEXT NOT NULL DEFAULT '',
+  created_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (account_id, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at_ms);
+)sql"},
     // PostgreSQL only (numbered apart from the shared sequence; the runner applies every
     // version it has not recorded): the rate-limit windows every process counts in
     // (Database::CountRequests). UNLOGGED: no WAL per request; a crash forgets the current
