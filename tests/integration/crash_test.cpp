@@ -6,8 +6,8 @@
 // a token and a version in several places (name, e-mail, description, tags, attributes), so a
 // lead whose parts disagree was written half-way.
 //
-// The backend is a parameter: SQLite always; PostgreSQL when KLOZEO_TEST_PG_URL names an empty
-// database the test may fill (the PostgreSQL harness sets it).
+// The backend is chosen like everywhere else (TestDatabase): SQLite, and PostgreSQL in the
+// `.pg` variant (a fresh database on the throwaway cluster of scripts/with-postgres.sh).
 //
 // Stop: SIGTERM under load answers every request the server took (no connection is cut off
 // without a response), then the process exits 0 within a bounded time.
@@ -292,18 +292,6 @@ std::vector<std::string> VerifyStore(uint16_t port, const Ledger& ledger) {
 
 // --- backends -----------------------------------------------------------------------------
 
-std::vector<std::string> Backends() {
-  std::vector<std::string> out = {"sqlite"};
-  const char* pg = std::getenv("KLOZEO_TEST_PG_URL");
-  if (pg != nullptr && *pg != '\0') out.push_back("postgres");
-  return out;
-}
-
-std::string DatabaseUrl(const std::string& backend, const TempDir& dir) {
-  if (backend == "postgres") return std::getenv("KLOZEO_TEST_PG_URL");
-  return "sqlite:" + (dir.path() / "crash.db").string();
-}
-
 std::string Tail(const std::filesystem::path& log) {
   std::ifstream in(log);
   std::stringstream s;
@@ -312,11 +300,12 @@ std::string Tail(const std::filesystem::path& log) {
   return text.size() > 3000 ? text.substr(text.size() - 3000) : text;
 }
 
-class CrashSafety : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(CrashSafety, AcknowledgedWritesSurviveSigkill) {
+// The backend comes from the environment like every other test (TestDatabase: SQLite, or a
+// fresh PostgreSQL database in the `.pg` variant).
+TEST(CrashSafety, AcknowledgedWritesSurviveSigkill) {
   TempDir dir;
-  const std::string db = DatabaseUrl(GetParam(), dir);
+  TestDatabase database;
+  const std::string db = database.url();
   const auto log = dir.path() / "server.log";
   const std::vector<std::pair<std::string, std::string>> env = {{"KLOZEO_BOOTSTRAP_KEY", kKey},
                                                                 {"KLOZEO_LOG_LEVEL", "warn"}};
@@ -380,9 +369,6 @@ TEST_P(CrashSafety, AcknowledgedWritesSurviveSigkill) {
   RecordProperty("acknowledged_leads", acked_leads);
   EXPECT_EQ(server.SignalAndWait(SIGTERM), 0);
 }
-
-INSTANTIATE_TEST_SUITE_P(Backends, CrashSafety, ::testing::ValuesIn(Backends()),
-                         [](const auto& param_info) { return param_info.param; });
 
 // --- graceful stop ------------------------------------------------------------------------
 
