@@ -13,6 +13,7 @@
 #include "export/csv_reader.h"
 #include "support/command.h"
 #include "support/test_server.h"
+#include "support/test_server.h"
 
 namespace klozeo::testing {
 namespace {
@@ -55,7 +56,7 @@ std::string Quote(const std::string& s) {
 class ImportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = "sqlite:" + (dir_.path() / "i.db").string();
+    db_ = "'" + database_.url() + "'";  // SQLite file, or PostgreSQL in the `.pg` variant
     for (const char* name : {"a", "b"}) {
       ASSERT_EQ(
           Klozeo("accounts create --db " + db_ + " --name " + name + " --plan unlimited").exit_code,
@@ -74,6 +75,7 @@ class ImportTest : public ::testing::Test {
     return ReadCsv(file);
   }
   TempDir dir_;
+  TestDatabase database_;
   std::string db_;
 };
 
