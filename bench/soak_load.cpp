@@ -7,6 +7,13 @@
 // Prints a progress line every 10 s on stderr and, at the end, one summary line per operation
 // on stdout: `op count errors p50_ms p99_ms`, then `total count errors seconds rps`.
 // Any answer that is not the expected 2xx counts as an error (the first few are printed).
+//
+// Webhooks: a receiver in this process (127.0.0.1, a free port) is subscribed to every event of
+// the soak account before the load starts, so every write also queues a delivery. After the
+// load, the outbox is given up to 120 s to drain (klozeo_webhook_outbox_depth 0 on /metrics);
+// then one more line: `webhooks received unique repeats server_delivered server_failed
+// drain_seconds`. Not draining, or fewer distinct deliveries received than the server counted
+// delivered, fails the run. The server must allow private addresses (--webhook-allow-private).
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -24,6 +31,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -35,8 +43,7 @@ using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-// The mix. Webhook deliveries join it after the webhooks merge: register one webhook to a local
-// receiver in main() and count deliveries there (see the note in bench/soak.sh).
+// The mix. Every write also queues a webhook delivery to the receiver below.
 enum Op {
   kGetLead,
   kList,
@@ -114,6 +121,66 @@ class Connection {
   std::optional<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
 };
+
+// --- the webhook receiver: HTTP/1.1 keep-alive, a thread per connection, answers 204 ---
+
+struct Receiver {
+  std::mutex mu;
+  std::unordered_set<std::string> deliveries;  // distinct X-Klozeo-Delivery ids
+  int64_t requests = 0;
+};
+// Never destroyed: its threads run until the process exits.
+Receiver& g_receiver = *new Receiver;
+
+void ServeReceiverConnection(tcp::socket socket) {
+  try {
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request<bhttp::string_body> req;
+      bhttp::read(socket, buffer, req);
+      {
+        std::lock_guard<std::mutex> lock(g_receiver.mu);
+        ++g_receiver.requests;
+        g_receiver.deliveries.insert(std::string(req["X-Klozeo-Delivery"]));
+      }
+      bhttp::response<bhttp::empty_body> res{bhttp::status::no_content, req.version()};
+      res.keep_alive(req.keep_alive());
+      bhttp::write(socket, res);
+      if (!req.keep_alive()) break;
+    }
+  } catch (const std::exception&) {
+    // the sender closed the connection
+  }
+}
+
+/// Starts the receiver; returns its port.
+uint16_t StartReceiver() {
+  auto* ioc = new net::io_context;
+  auto* acceptor = new tcp::acceptor(*ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  std::thread([ioc, acceptor] {
+    for (;;) {
+      tcp::socket socket(*ioc);
+      boost::system::error_code ec;
+      acceptor->accept(socket, ec);
+      if (ec) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      std::thread(ServeReceiverConnection, std::move(socket)).detach();
+    }
+  }).detach();
+  return acceptor->local_endpoint().port();
+}
+
+/// The value of an unlabelled-or-exact series in a /metrics scrape, or -1.
+double MetricValue(const std::string& text, const std::string& series) {
+  size_t at = 0;
+  while ((at = text.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n') return std::atof(text.c_str() + at + series.size() + 1);
+    at += series.size();
+  }
+  return -1;
+}
 
 json LeadBody(const std::string& tag, std::mt19937& rng) {
   const char* city = kCities[rng() % kCities.size()];
@@ -249,6 +316,18 @@ int main(int argc, char** argv) {
   const int threads = std::max(1, std::atoi(argv[5]));
   const auto start = Clock::now();
   const auto end = start + std::chrono::seconds(seconds);
+  // Subscribe the receiver to every event before the load.
+  const uint16_t receiver_port = StartReceiver();
+  Connection admin(port, key);
+  std::string answer;
+  const int subscribed = admin.Send(
+      bhttp::verb::post, "/api/v1/webhooks",
+      json{{"url", "http://127.0.0.1:" + std::to_string(receiver_port) + "/soak"}}.dump(), &answer);
+  if (subscribed != 201) {
+    std::fprintf(stderr, "subscribing the webhook receiver failed: %d %s\n", subscribed,
+                 answer.c_str());
+    return 1;
+  }
   std::vector<Stats> stats(static_cast<size_t>(threads));
   std::vector<std::thread> workers;
   for (int i = 0; i < threads; ++i) {
@@ -283,5 +362,39 @@ int main(int argc, char** argv) {
   std::printf("total %lld %lld %.1f %.1f\n", static_cast<long long>(g_done.load()),
               static_cast<long long>(g_errors.load()), elapsed,
               static_cast<double>(g_done.load()) / elapsed);
-  return g_errors.load() == 0 ? 0 : 1;
+
+  // Webhooks: wait for the outbox to drain (the depth gauge is recounted about once a second).
+  const auto drain_start = Clock::now();
+  double depth = -1, delivered = -1, failed = -1;
+  while (true) {
+    std::string text;
+    if (admin.Send(bhttp::verb::get, "/metrics", "", &text) == 200) {
+      depth = MetricValue(text, "klozeo_webhook_outbox_depth");
+      delivered = MetricValue(text, "klozeo_webhook_deliveries_total{outcome=\"delivered\"}");
+      failed = MetricValue(text, "klozeo_webhook_deliveries_total{outcome=\"failed\"}");
+    }
+    if (depth == 0 || Clock::now() - drain_start > std::chrono::seconds(120)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  const double drain = std::chrono::duration<double>(Clock::now() - drain_start).count();
+  int64_t received = 0, unique = 0;
+  {
+    std::lock_guard<std::mutex> lock(g_receiver.mu);
+    received = g_receiver.requests;
+    unique = static_cast<int64_t>(g_receiver.deliveries.size());
+  }
+  std::printf("webhooks %lld %lld %lld %.0f %.0f %.1f\n", static_cast<long long>(received),
+              static_cast<long long>(unique), static_cast<long long>(received - unique), delivered,
+              failed, drain);
+  std::fflush(stdout);
+  bool webhooks_ok = depth == 0 && static_cast<double>(unique) >= delivered && delivered > 0;
+  if (!webhooks_ok) {
+    std::fprintf(
+        stderr,
+        "webhooks: outbox depth %.0f after %.0f s, %lld distinct received, %.0f delivered\n", depth,
+        drain, static_cast<long long>(unique), delivered);
+  }
+  std::fflush(stderr);
+  // Detached receiver threads may still be blocked reading: leave without running destructors.
+  std::_Exit(g_errors.load() == 0 && webhooks_ok ? 0 : 1);
 }

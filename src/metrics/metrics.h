@@ -84,7 +84,8 @@ prometheus::Counter& DedupOutcome(std::string_view tier);
 /// `klozeo_idempotency_requests_total{outcome}`: `executed`, `replayed`, `conflict`,
 /// `in_progress`.
 prometheus::Counter& IdempotencyOutcome(std::string_view outcome);
-/// `klozeo_webhook_outbox_depth`: events waiting for delivery (set by the webhook dispatcher).
+/// `klozeo_webhook_outbox_depth`: deliveries pending, across all accounts (the webhook
+/// dispatcher recounts it about once a second with Tx::CountPendingWebhookDeliveries).
 prometheus::Gauge& WebhookOutboxDepth();
 /// `klozeo_webhook_deliveries_total{outcome}`: `delivered`, `failed` (will retry), `dead`
 /// (gave up).

@@ -219,6 +219,11 @@ class Tx {
   virtual core::Status DeleteIdempotencyKey(std::string_view account_id, std::string_view key) = 0;
   /// Removes every record created before `before_ms`; returns how many went.
   virtual core::Result<int64_t> PurgeIdempotencyKeys(int64_t before_ms) = 0;
+
+  // --- metrics (integration of webhooks and metrics) ---
+  /// Deliveries waiting to be delivered (state pending, claimed or not), across every account:
+  /// `klozeo_webhook_outbox_depth`. Not pure, so a store without it compiles and reports 0.
+  virtual core::Result<int64_t> CountPendingWebhookDeliveries() { return int64_t{0}; }
 };
 
 /// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement

@@ -16,6 +16,7 @@
 
 #include "core/crypto.h"
 #include "domain/webhook_codec.h"
+#include "metrics/metrics.h"
 #include "service/webhook_outbox.h"
 
 namespace klozeo::webhooks {
@@ -36,6 +37,8 @@ constexpr size_t kMaxResponseBytes = 64 * 1024;
 // A checked address is reused for this long per host and port (refusals are not cached).
 constexpr auto kResolveTtl = std::chrono::seconds(30);
 constexpr size_t kMaxResolved = 4096;
+// klozeo_webhook_outbox_depth is recounted at most this often (a count of the pending index).
+constexpr auto kDepthInterval = std::chrono::seconds(1);
 
 std::string DefaultWorkerId() {
   char host[256] = {};
@@ -209,6 +212,8 @@ void Dispatcher::Run() {
                         std::chrono::steady_clock::now() - t.started)
                         .count();
     o.status_code = status;
+    metrics::WebhookDeliveryDuration().Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t.started).count());
     o.success = !error && status && *status >= 200 && *status < 300;
     if (!o.success && !error && status) error = "HTTP " + std::to_string(*status);
     o.error = std::move(error);
@@ -334,6 +339,7 @@ void Dispatcher::Run() {
       KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
       const int64_t wall = service::WallMillis();
       std::unordered_set<std::string> failed_hooks;
+      std::vector<std::string_view> outcomes;  // counted once the transaction commits
       for (const Outcome& o : im.done) {
         domain::AttemptRecord r;
         r.account_id = o.job.account_id;
@@ -356,6 +362,11 @@ void Dispatcher::Run() {
         }
         KLOZEO_ASSIGN_OR_RETURN(bool held, tx->RecordWebhookAttempt(options_.worker_id, r));
         if (held && !o.success) failed_hooks.insert(o.job.account_id + "\n" + o.job.webhook_id);
+        if (held) {
+          outcomes.push_back(o.success                                       ? "delivered"
+                             : r.new_state == domain::DeliveryState::kFailed ? "dead"
+                                                                             : "failed");
+        }
       }
       // A subscription failing without a success for three days (by the injected clock) is
       // switched off.
@@ -373,7 +384,9 @@ void Dispatcher::Run() {
         spdlog::warn("webhooks: webhook {} of account {} deactivated after failing for 3 days", id,
                      account);
       }
-      return tx->Commit();
+      KLOZEO_TRY(tx->Commit());
+      for (auto outcome : outcomes) metrics::WebhookDeliveries(outcome).Increment();
+      return core::Ok();
     }();
     if (!recorded.ok()) {
       // The claims lapse and the deliveries are attempted again: at least once, never lost.
@@ -383,8 +396,20 @@ void Dispatcher::Run() {
     im.done.clear();
   };
 
+  auto next_depth = std::chrono::steady_clock::now();
+  auto update_depth = [&](std::chrono::steady_clock::time_point now) {
+    if (now < next_depth) return;
+    next_depth = now + kDepthInterval;
+    auto depth = [&]() -> Result<int64_t> {
+      KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+      return tx->CountPendingWebhookDeliveries();
+    }();
+    if (depth.ok()) metrics::WebhookOutboxDepth().Set(static_cast<double>(*depth));
+  };
+
   while (!stop_) {
     auto now = std::chrono::steady_clock::now();
+    update_depth(now);
     if (wake_.exchange(false) || now >= next_poll || more_due) {
       next_poll = now + std::chrono::milliseconds(poll_ms);
       claim();

@@ -34,6 +34,8 @@ using nlohmann::json;
 /// `{ID}` in a body is replaced by the victim's lead id.
 const std::map<std::string, std::string> kRouteCases = {
     {"GET /healthz", ""},
+    {"GET /metrics", ""},
+    {"GET /api/v1/openapi.json", ""},
     {"GET /api/v1/leads", ""},
     {"POST /api/v1/leads", R"({"name":"Intruder","source":"abuse"})"},
     {"GET /api/v1/leads/export", ""},
@@ -59,8 +61,14 @@ const std::map<std::string, std::string> kRouteCases = {
     {"POST /api/v1/leads/batch", R"({"leads":[{"name":"Intruder","source":"abuse"}]})"},
     {"PUT /api/v1/leads/batch", R"({"ids":["{ID}"],"data":{"name":"Hijacked"}})"},
     {"DELETE /api/v1/leads/batch", R"({"ids":["{ID}"]})"},
-    // Webhook routes (after the webhooks merge) need rows here, and the victim needs a webhook
-    // whose id fills their {id}: see Victim and FillPath.
+    {"GET /api/v1/webhooks", ""},
+    {"POST /api/v1/webhooks", R"({"url":"http://127.0.0.1:9/intruder"})"},
+    {"GET /api/v1/webhooks/{id}", ""},
+    {"PUT /api/v1/webhooks/{id}", R"({"url":"http://127.0.0.1:9/hijacked","active":false})"},
+    {"DELETE /api/v1/webhooks/{id}", ""},
+    {"GET /api/v1/webhooks/{id}/deliveries", ""},
+    {"POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", ""},
+    {"POST /api/v1/webhooks/{id}/test", ""},
 };
 
 /// Something only the victim's data contains: it must never appear in an answer to anyone else.
@@ -68,12 +76,12 @@ const std::string kSecret = "victim-secret-7f3a";
 
 struct Victim {
   HttpClient api;
-  std::string lead_id, attr_id, note_id, rule_id;
-  std::string lead_before, attributes_before, notes_before, rules_before;
+  std::string lead_id, attr_id, note_id, rule_id, webhook_id, delivery_id;
+  std::string lead_before, attributes_before, notes_before, rules_before, webhook_before;
 };
 
 Victim MakeVictim(TestServer& server) {
-  Victim v{server.NewAccount(), {}, {}, {}, {}, {}, {}, {}, {}};
+  Victim v{server.NewAccount(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   auto lead = v.api.Post("/api/v1/leads", json{{"name", "Lead " + kSecret},
                                                {"source", "victim"},
                                                {"email", kSecret + "@victim.test"},
@@ -91,10 +99,19 @@ Victim MakeVictim(TestServer& server) {
                          json{{"name", kSecret}, {"expression", "city == \"Paris\" ? 10 : 0"}});
   EXPECT_EQ(rule.status, 201);
   v.rule_id = rule.json()["id"];
+  // A webhook whose URL carries the secret (nothing listens on port 9: its deliveries fail and
+  // wait for a retry), and a delivery of it to fill {delivery_id}.
+  auto hook = v.api.Post("/api/v1/webhooks", json{{"url", "http://127.0.0.1:9/" + kSecret}});
+  EXPECT_EQ(hook.status, 201);
+  v.webhook_id = hook.json()["id"];
+  auto ping = v.api.Post("/api/v1/webhooks/" + v.webhook_id + "/test", json::object());
+  EXPECT_EQ(ping.status, 202);
+  v.delivery_id = ping.json()["id"];
   v.lead_before = v.api.Get("/api/v1/leads/" + v.lead_id).body;
   v.attributes_before = v.api.Get("/api/v1/leads/" + v.lead_id + "/attributes").body;
   v.notes_before = v.api.Get("/api/v1/leads/" + v.lead_id + "/notes").body;
   v.rules_before = v.api.Get("/api/v1/scoring-rules").body;
+  v.webhook_before = v.api.Get("/api/v1/webhooks/" + v.webhook_id).body;
   return v;
 }
 
@@ -102,6 +119,7 @@ Victim MakeVictim(TestServer& server) {
 /// unknown to the matrix.
 std::string FillPath(const std::string& pattern, const Victim& v) {
   const bool rule_route = pattern.rfind("/api/v1/scoring-rules/", 0) == 0;
+  const bool webhook_route = pattern.rfind("/api/v1/webhooks/", 0) == 0;
   std::string out;
   size_t i = 0;
   while (i < pattern.size()) {
@@ -114,11 +132,13 @@ std::string FillPath(const std::string& pattern, const Victim& v) {
     out += pattern.substr(i, open - i);
     std::string name = pattern.substr(open + 1, close - open - 1);
     if (name == "id") {
-      out += rule_route ? v.rule_id : v.lead_id;
+      out += rule_route ? v.rule_id : webhook_route ? v.webhook_id : v.lead_id;
     } else if (name == "attr_id") {
       out += v.attr_id;
     } else if (name == "note_id") {
       out += v.note_id;
+    } else if (name == "delivery_id") {
+      out += v.delivery_id;
     } else {
       return "";
     }
@@ -248,6 +268,8 @@ TEST(AbuseMatrix, EveryRouteRefusesMissingWrongRevokedKeysAndForeignIds) {
             victim.attributes_before);
   EXPECT_EQ(victim.api.Get("/api/v1/leads/" + victim.lead_id + "/notes").body, victim.notes_before);
   EXPECT_EQ(victim.api.Get("/api/v1/scoring-rules").body, victim.rules_before);
+  EXPECT_EQ(victim.api.Get("/api/v1/webhooks/" + victim.webhook_id).body, victim.webhook_before);
+  EXPECT_EQ(victim.api.Get("/api/v1/webhooks").json().size(), 1u);
   EXPECT_EQ(victim.api.Get("/api/v1/leads").json()["count"], 1);
   // And the attacker's batch writes did not touch the victim's lead: its one lead plus what its
   // own creates added.
@@ -385,10 +407,14 @@ TEST(HostileInput, HostileBodiesOnEveryBodyRouteAreClear400s) {
     if (path.empty()) continue;
     for (const auto& body : bodies) {
       auto r = victim.api.Send(route.method, path, body);
-      // POST /leads/{id}/score and /leads/score/batch ignore their body: 200 is right there.
+      // The bodyless actions ignore their body: POST /leads/{id}/score, /leads/score/batch (200),
+      // /webhooks/{id}/test and .../redeliver (202).
       if (r.status / 100 == 2) {
-        EXPECT_TRUE(route.pattern.find("/score") != std::string::npos)
-            << route.method << " " << route.pattern << " accepted " << body.substr(0, 60);
+        const bool bodyless = route.pattern.find("/score") != std::string::npos ||
+                              route.pattern.ends_with("/test") ||
+                              route.pattern.ends_with("/redeliver");
+        EXPECT_TRUE(bodyless) << route.method << " " << route.pattern << " accepted "
+                              << body.substr(0, 60);
         continue;
       }
       ExpectClear4xx(r, route.method + " " + route.pattern + " " + body.substr(0, 40));

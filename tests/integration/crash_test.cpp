@@ -9,6 +9,11 @@
 // The backend is chosen like everywhere else (TestDatabase): SQLite, and PostgreSQL in the
 // `.pg` variant (a fresh database on the throwaway cluster of scripts/with-postgres.sh).
 //
+// Webhooks: a loopback receiver is subscribed to lead.created and leads.created before the
+// first round; after the last restart every acknowledged create's event must arrive (at least
+// once: repeats, recognised by X-Klozeo-Delivery, carry the same bytes), and no event may name a
+// lead that was not stored (events are written in the transaction of their change).
+//
 // Stop: SIGTERM under load answers every request the server took (no connection is cut off
 // without a response), then the process exits 0 within a bounded time.
 #include <gtest/gtest.h>
@@ -30,6 +35,7 @@
 #include "support/http_client.h"
 #include "support/serve_process.h"
 #include "support/test_server.h"
+#include "support/webhook_receiver.h"
 
 namespace klozeo::testing {
 namespace {
@@ -209,11 +215,59 @@ json AttributeValue(const json& lead, const std::string& name) {
   return nullptr;
 }
 
+/// The server settings the webhook check needs: loopback receivers, quick polls and retries.
+const std::vector<std::pair<std::string, std::string>> kWebhookEnv = {
+    {"KLOZEO_WEBHOOK_ALLOW_PRIVATE", "1"},
+    {"KLOZEO_WEBHOOK_RETRY_BASE_MS", "200"},
+    {"KLOZEO_WEBHOOK_POLL_MS", "100"}};
+
+/// A delivery claimed by a killed server is claimed again once its lease (60 s, see
+/// webhooks::DispatcherOptions::lease_ms) lapses: the wait for the last events covers that.
+constexpr int kWebhookWaitMs = 120000;
+
+/// What the receiver got, deduplicated by X-Klozeo-Delivery.
+struct DeliveredEvents {
+  std::set<std::string> lead_ids;             ///< ids named by lead.created / leads.created
+  std::map<std::string, std::string> bodies;  ///< delivery id → body bytes
+  size_t requests = 0, repeats = 0;
+  std::vector<std::string> problems;
+};
+
+DeliveredEvents ReadDeliveries(const std::vector<Received>& got) {
+  DeliveredEvents out;
+  out.requests = got.size();
+  for (const auto& r : got) {
+    const std::string delivery = r.header("x-klozeo-delivery");
+    if (delivery.empty()) {
+      out.problems.push_back("a delivery without X-Klozeo-Delivery");
+      continue;
+    }
+    auto [it, fresh] = out.bodies.emplace(delivery, r.body);
+    if (!fresh) {
+      ++out.repeats;
+      if (it->second != r.body) out.problems.push_back("delivery " + delivery + " changed bytes");
+      continue;
+    }
+    json event = json::parse(r.body, nullptr, false);
+    if (!event.is_object() || event["event"] != r.header("x-klozeo-event")) {
+      out.problems.push_back("delivery " + delivery + ": bad body " + r.body.substr(0, 200));
+      continue;
+    }
+    if (event["event"] == "lead.created") {
+      out.lead_ids.insert(event["data"]["id"].get<std::string>());
+    } else if (event["event"] == "leads.created") {
+      for (const auto& id : event["data"]["ids"]) out.lead_ids.insert(id.get<std::string>());
+    }
+  }
+  return out;
+}
+
 /// Checks the stored data against what the clients were told. Returns the problems found
-/// (empty: consistent). Extend here for other durable state: after the webhooks merge, every
-/// event of an acknowledged write must be delivered or still pending in the outbox, and pending
-/// events must be delivered after the restart (check the receiver here).
-std::vector<std::string> VerifyStore(uint16_t port, const Ledger& ledger) {
+/// (empty: consistent). With a `receiver`, also checks the webhook deliveries (after the last
+/// restart: every acknowledged create's event arrives, waiting up to kWebhookWaitMs).
+std::vector<std::string> VerifyStore(uint16_t port, const Ledger& ledger,
+                                     const WebhookReceiver* receiver = nullptr,
+                                     DeliveredEvents* delivered = nullptr) {
   std::vector<std::string> problems;
   auto problem = [&](const std::string& p) {
     if (problems.size() < 50) problems.push_back(p);
@@ -224,7 +278,9 @@ std::vector<std::string> VerifyStore(uint16_t port, const Ledger& ledger) {
   json leads = json::parse(exported.body);
 
   std::map<std::string, int> seen;  // token → stored leads carrying it
+  std::set<std::string> stored_ids;
   for (const auto& lead : leads) {
+    stored_ids.insert(lead["id"].get<std::string>());
     std::string name = lead["name"];
     if (name.rfind("crash ", 0) != 0) {
       problem("a lead nobody wrote: " + name);
@@ -287,6 +343,33 @@ std::vector<std::string> VerifyStore(uint16_t port, const Ledger& ledger) {
       if (stored.count(content) == 0) problem(token + ": acknowledged note lost: " + content);
     }
   }
+  if (receiver == nullptr) return problems;
+
+  // Webhooks: every acknowledged create's event is delivered (once the outbox drains: poll).
+  std::set<std::string> expected;
+  for (const auto& [token, r] : ledger) {
+    if (r.acked_version >= 0) expected.insert(r.id);
+  }
+  DeliveredEvents events;
+  auto all_arrived = [&]() {
+    events = ReadDeliveries(receiver->Requests());
+    return std::includes(events.lead_ids.begin(), events.lead_ids.end(), expected.begin(),
+                         expected.end());
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWebhookWaitMs);
+  while (!all_arrived() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  for (const auto& p : events.problems) problem("webhooks: " + p);
+  for (const auto& [token, r] : ledger) {
+    if (r.acked_version >= 0 && events.lead_ids.count(r.id) == 0) {
+      problem(token + ": acknowledged create's event never delivered (id " + r.id + ")");
+    }
+  }
+  for (const auto& id : events.lead_ids) {
+    if (stored_ids.count(id) == 0) problem("an event names lead " + id + ", which is not stored");
+  }
+  if (delivered != nullptr) *delivered = std::move(events);
   return problems;
 }
 
@@ -307,8 +390,10 @@ TEST(CrashSafety, AcknowledgedWritesSurviveSigkill) {
   TestDatabase database;
   const std::string db = database.url();
   const auto log = dir.path() / "server.log";
-  const std::vector<std::pair<std::string, std::string>> env = {{"KLOZEO_BOOTSTRAP_KEY", kKey},
-                                                                {"KLOZEO_LOG_LEVEL", "warn"}};
+  std::vector<std::pair<std::string, std::string>> env = {{"KLOZEO_BOOTSTRAP_KEY", kKey},
+                                                          {"KLOZEO_LOG_LEVEL", "warn"}};
+  env.insert(env.end(), kWebhookEnv.begin(), kWebhookEnv.end());
+  WebhookReceiver receiver;  // outlives every server: deliveries arrive across restarts
   constexpr int kClients = 4;
   constexpr int kRounds = 5;
   const uint32_t seed = std::random_device{}();
@@ -327,6 +412,13 @@ TEST(CrashSafety, AcknowledgedWritesSurviveSigkill) {
     for (const auto& l : ledgers) all.insert(l.begin(), l.end());
     auto problems = VerifyStore(server.port(), all);
     ASSERT_TRUE(problems.empty()) << problems.size() << " problems, first: " << problems.front();
+    if (round == 0) {
+      auto hook =
+          HttpClient(server.port(), kKey)
+              .Post("/api/v1/webhooks",
+                    json{{"url", receiver.Url()}, {"events", {"lead.created", "leads.created"}}});
+      ASSERT_EQ(hook.status, 201) << hook.body;
+    }
 
     RoundStats stats;
     std::vector<std::thread> clients;
@@ -356,8 +448,11 @@ TEST(CrashSafety, AcknowledgedWritesSurviveSigkill) {
   ASSERT_NE(server.port(), 0) << server.output() << Tail(log);
   Ledger all;
   for (const auto& l : ledgers) all.insert(l.begin(), l.end());
-  auto problems = VerifyStore(server.port(), all);
+  DeliveredEvents events;
+  auto problems = VerifyStore(server.port(), all, &receiver, &events);
   EXPECT_TRUE(problems.empty()) << problems.size() << " problems, first: " << problems.front();
+  RecordProperty("webhook_requests_received", static_cast<int>(events.requests));
+  RecordProperty("webhook_repeated_deliveries", static_cast<int>(events.repeats));
   int acked_leads = 0, unanswered = 0;
   for (const auto& [token, r] : all) {
     acked_leads += r.acked_version >= 0 ? 1 : 0;

@@ -1,9 +1,13 @@
 // GET /metrics over real HTTP: the series exist, count what happens, and carry no ids or keys.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
 #include <regex>
+#include <thread>
 
 #include "support/test_server.h"
+#include "support/webhook_receiver.h"
 
 namespace klozeo::testing {
 namespace {
@@ -112,6 +116,75 @@ TEST(Metrics, CountRateLimitRejectionsAndDedupTiers) {
   EXPECT_EQ(Delta(before, text, "klozeo_dedup_outcomes_total{tier=\"none\"}"), 1);
   EXPECT_EQ(Delta(before, text, "klozeo_dedup_outcomes_total{tier=\"email\"}"), 1);
   EXPECT_EQ(Delta(before, text, "klozeo_dedup_outcomes_total{tier=\"source_id\"}"), 0);
+}
+
+/// Scrapes until `done` holds for the text (up to `timeout_ms`), returning the last scrape.
+std::string ScrapeUntil(const TestServer& server,
+                        const std::function<bool(const std::string&)>& done,
+                        int timeout_ms = 30000) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string text = Scrape(server);
+  while (!done(text) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    text = Scrape(server);
+  }
+  return text;
+}
+
+TEST(Metrics, CountWebhookDeliveriesByOutcomeWithLatencyAndOutboxDepth) {
+  WebhookReceiver receiver;
+  receiver.Plan({{500, 0}});  // the first attempt fails, the retry succeeds
+  TestServer::Options options;
+  options.webhooks.retry_base_ms = 100;
+  options.webhooks.poll_ms = 50;
+  TestServer server(options);
+  auto api = server.NewAccount();
+  auto hook = api.Post("/api/v1/webhooks", json{{"url", receiver.Url()}, {"secret", "s3cret"}});
+  ASSERT_EQ(hook.status, 201) << hook.body;
+  const std::string hook_id = hook.json()["id"];
+  const std::string before = Scrape(server);
+  ASSERT_EQ(api.Post("/api/v1/leads", json{{"name", "Hooked"}, {"source", "s"}}).status, 201);
+  ASSERT_TRUE(receiver.WaitForCount(2, 30000));
+
+  const std::string delivered = "klozeo_webhook_deliveries_total{outcome=\"delivered\"}";
+  const std::string failed = "klozeo_webhook_deliveries_total{outcome=\"failed\"}";
+  const std::string latency = "klozeo_webhook_delivery_duration_seconds_count";
+  // The outcome is counted once recorded (just after the receiver answered), and the depth is
+  // recounted every second.
+  std::string text = ScrapeUntil(server, [&](const std::string& t) {
+    return Delta(before, t, delivered) >= 1 && Sample(t, "klozeo_webhook_outbox_depth") == 0;
+  });
+  EXPECT_EQ(Delta(before, text, delivered), 1) << text;
+  EXPECT_EQ(Delta(before, text, failed), 1) << text;
+  EXPECT_EQ(Delta(before, text, "klozeo_webhook_deliveries_total{outcome=\"dead\"}"), 0);
+  EXPECT_EQ(Delta(before, text, latency), 2) << text;
+  EXPECT_GT(Delta(before, text, "klozeo_webhook_delivery_duration_seconds_sum"), 0);
+  EXPECT_EQ(Sample(text, "klozeo_webhook_outbox_depth"), 0) << text;
+  // Label values are outcomes, never ids.
+  const auto deliveries = api.Get("/api/v1/webhooks/" + hook_id + "/deliveries").json();
+  ASSERT_EQ(deliveries["count"], 1);
+  EXPECT_EQ(text.find(hook_id), std::string::npos);
+  EXPECT_EQ(text.find(deliveries["deliveries"][0]["id"].get<std::string>()), std::string::npos);
+  EXPECT_EQ(text.find(api.key()), std::string::npos);
+}
+
+TEST(Metrics, OutboxDepthCountsPendingDeliveries) {
+  WebhookReceiver receiver;
+  receiver.SetDefault({503, 0});  // never acknowledged: the deliveries stay pending
+  TestServer::Options options;
+  options.webhooks.retry_base_ms = 60'000;
+  options.webhooks.poll_ms = 50;
+  TestServer server(options);
+  auto api = server.NewAccount();
+  ASSERT_EQ(api.Post("/api/v1/webhooks", json{{"url", receiver.Url()}}).status, 201);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(
+        api.Post("/api/v1/leads", json{{"name", "L" + std::to_string(i)}, {"source", "s"}}).status,
+        201);
+  }
+  std::string text = ScrapeUntil(
+      server, [](const std::string& t) { return Sample(t, "klozeo_webhook_outbox_depth") == 3; });
+  EXPECT_EQ(Sample(text, "klozeo_webhook_outbox_depth"), 3) << text;
 }
 
 TEST(Metrics, SeparateListenAddressServesOnlyMetrics) {

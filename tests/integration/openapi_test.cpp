@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
+#include <thread>
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
@@ -12,6 +14,7 @@
 
 #include "http/api.h"
 #include "support/test_server.h"
+#include "support/webhook_receiver.h"
 
 namespace klozeo::testing {
 namespace {
@@ -247,6 +250,64 @@ TEST(OpenApi, RealResponsesMatchTheSchemas) {
   EXPECT_DOCUMENTED(doc, "/api/v1/leads/batch", "DELETE", batch_delete);
 }
 
+TEST(OpenApi, WebhookResponsesMatchTheSchemas) {
+  WebhookReceiver receiver;
+  TestServer server;  // private (loopback) addresses allowed
+  auto api = server.NewAccount();
+  json doc = Document();
+
+  auto created =
+      api.Post("/api/v1/webhooks",
+               json{{"url", receiver.Url()}, {"events", {"lead.created"}}, {"secret", "s"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks", "POST", created);
+  auto bad = api.Post("/api/v1/webhooks", json{{"url", "ftp://x"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks", "POST", bad);
+  const std::string hook_path = "/api/v1/webhooks/" + created.json()["id"].get<std::string>();
+
+  auto got = api.Get(hook_path);
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks/{id}", "GET", got);
+  auto missing = api.Get("/api/v1/webhooks/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks/{id}", "GET", missing);
+  auto updated = api.Put(hook_path, json{{"events", nullptr}, {"active", true}});
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks/{id}", "PUT", updated);
+  auto list = api.Get("/api/v1/webhooks");
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks", "GET", list);
+
+  // A real delivery (lead.created), delivered to the receiver, then listed with its attempt.
+  ASSERT_EQ(api.Post("/api/v1/leads", json{{"name", "Hooked"}, {"source", "s"}}).status, 201);
+  ASSERT_TRUE(receiver.WaitForCount(1, 30000));
+  HttpResult deliveries;
+  for (int i = 0; i < 300; ++i) {  // the attempt is recorded just after the receiver answers
+    deliveries = api.Get(hook_path + "/deliveries");
+    if (deliveries.status == 200 && !deliveries.json()["deliveries"].empty() &&
+        deliveries.json()["deliveries"][0]["state"] == "delivered") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(deliveries.json()["deliveries"][0]["state"], "delivered") << deliveries.body;
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks/{id}/deliveries", "GET", deliveries);
+  auto bad_limit = api.Get(hook_path + "/deliveries?limit=0");
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks/{id}/deliveries", "GET", bad_limit);
+  const std::string delivery_id = deliveries.json()["deliveries"][0]["id"];
+  auto redeliver =
+      api.Post(hook_path + "/deliveries/" + delivery_id + "/redeliver", json::object());
+  EXPECT_EQ(redeliver.status, 202);
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", "POST",
+                    redeliver);
+  auto ping = api.Post(hook_path + "/test", json::object());
+  EXPECT_EQ(ping.status, 202);
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks/{id}/test", "POST", ping);
+  ASSERT_TRUE(receiver.WaitForCount(3, 30000));
+
+  auto deleted = api.Delete(hook_path);
+  EXPECT_EQ(deleted.status, 204);
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks/{id}", "DELETE", deleted);
+}
+
 TEST(OpenApi, SdkCompatListsMatchTheSchemas) {
   TestServer::Options options;
   options.sdk_compat = true;
@@ -261,6 +322,12 @@ TEST(OpenApi, SdkCompatListsMatchTheSchemas) {
   EXPECT_DOCUMENTED(doc, "/api/v1/leads/{id}/notes", "GET", notes);
   auto rules = api.Get("/api/v1/scoring-rules");
   EXPECT_DOCUMENTED(doc, "/api/v1/scoring-rules", "GET", rules);
+  WebhookReceiver receiver;
+  auto hook = api.Post("/api/v1/webhooks", json{{"url", receiver.Url()}});
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks", "POST", hook);
+  auto hooks = api.Get("/api/v1/webhooks");
+  EXPECT_TRUE(hooks.json().contains("webhooks"));
+  EXPECT_DOCUMENTED(doc, "/api/v1/webhooks", "GET", hooks);
 }
 
 }  // namespace

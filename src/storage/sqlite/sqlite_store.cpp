@@ -754,6 +754,13 @@ class SqliteTx final : public Tx {
   Result<int64_t> PurgeIdempotencyKeys(int64_t before_ms) override {
     return idempotency::Purge(*conn_, before_ms);
   }
+  // Metrics: the partial index webhook_deliveries_due holds exactly the pending deliveries.
+  Result<int64_t> CountPendingWebhookDeliveries() override {
+    KLOZEO_ASSIGN_OR_RETURN(
+        auto s, conn_->Prepare("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'"));
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : int64_t{0};
+  }
 
  private:
   Status InsertAttributes(std::string_view account_id, const Lead& lead) {
