@@ -222,8 +222,8 @@ class Tx {
 
   // --- metrics (integration of webhooks and metrics) ---
   /// Deliveries waiting to be delivered (state pending, claimed or not), across every account:
-  /// `klozeo_webhook_outbox_depth`. Not pure, so a store without it compiles and reports 0.
-  virtual core::Result<int64_t> CountPendingWebhookDeliveries() { return int64_t{0}; }
+  /// `klozeo_webhook_outbox_depth`.
+  virtual core::Result<int64_t> CountPendingWebhookDeliveries() = 0;
 };
 
 /// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement

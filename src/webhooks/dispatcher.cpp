@@ -340,7 +340,15 @@ void Dispatcher::Run() {
       const int64_t wall = service::WallMillis();
       std::unordered_set<std::string> failed_hooks;
       std::vector<std::string_view> outcomes;  // counted once the transaction commits
-      for (const Outcome& o : im.done) {
+      // By account: a store that locks per account (PostgreSQL) then takes the locks of one
+      // transaction in the same order in every process.
+      std::vector<const Outcome*> ordered;
+      for (const Outcome& o : im.done) ordered.push_back(&o);
+      std::stable_sort(ordered.begin(), ordered.end(), [](const Outcome* a, const Outcome* b) {
+        return a->job.account_id < b->job.account_id;
+      });
+      for (const Outcome* op : ordered) {
+        const Outcome& o = *op;
         domain::AttemptRecord r;
         r.account_id = o.job.account_id;
         r.webhook_id = o.job.webhook_id;

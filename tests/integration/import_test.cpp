@@ -13,7 +13,6 @@
 #include "export/csv_reader.h"
 #include "support/command.h"
 #include "support/test_server.h"
-#include "support/test_server.h"
 
 namespace klozeo::testing {
 namespace {

@@ -926,6 +926,9 @@ class PgTx final : public Tx {
   }
   Result<bool> RecordWebhookAttempt(std::string_view worker,
                                     const domain::AttemptRecord& record) override {
+    // The account's lock before any row lock, like every other write of the account (a
+    // redelivery holds the lock and then updates the delivery row): one lock order, no deadlock.
+    KLOZEO_TRY(Scope(record.account_id));
     return webhooks::RecordAttempt(*conn_, worker, record);
   }
   Status ReleaseWebhookDelivery(std::string_view worker, std::string_view delivery_id,
@@ -993,6 +996,12 @@ class PgTx final : public Tx {
     auto s = conn_->Query(kDeleteIdempotency);
     s.Bind(1, account_id).Bind(2, key);
     return s.Run();
+  }
+  // Metrics: the partial index webhook_deliveries_due holds exactly the pending deliveries.
+  Result<int64_t> CountPendingWebhookDeliveries() override {
+    auto s = conn_->Query("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'");
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : int64_t{0};
   }
   Result<int64_t> PurgeIdempotencyKeys(int64_t before_ms) override {
     auto s = conn_->Query(kPurgeIdempotency);

@@ -920,7 +920,20 @@ Result<std::unique_ptr<Database>> OpenDatabase(const Options& options) {
   static std::once_flag configured;
   std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto db = std::make_unique<SqliteDatabase>(options);
-  KLOZEO_TRY(db->Migrate());
+  // Processes starting together on a new file race to switch it to WAL and to migrate it;
+  // SQLite answers some of those lock conflicts with SQLITE_BUSY at once instead of calling
+  // the busy handler, so a busy start is retried for as long as the busy timeout.
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+  while (true) {
+    Status migrated = db->Migrate();
+    if (migrated.ok()) break;
+    if (migrated.error().code != core::ErrorCode::kUnavailable ||
+        std::chrono::steady_clock::now() >= give_up) {
+      return std::move(migrated).error();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   return std::unique_ptr<Database>(std::move(db));
 }
 
