@@ -17,6 +17,7 @@
 #include "storage/postgres/connection.h"
 #include "storage/postgres/schema.h"
 #include "storage/postgres/webhook_store.h"
+#include "storage/rows.h"
 
 namespace klozeo::storage::postgres {
 namespace {
@@ -26,6 +27,11 @@ using core::Result;
 using core::Status;
 using domain::Lead;
 using nlohmann::json;
+using rows::BindLead;
+using rows::Folded;
+using rows::ReadAccount;
+using rows::ReadLead;
+using rows::ReadNote;
 
 // ---- SQL: the statements of storage/sqlite, in PostgreSQL ----
 
@@ -210,32 +216,6 @@ std::string TextArray(const std::vector<std::string>& items) {
   return out;
 }
 
-std::optional<std::string> Folded(const std::optional<std::string>& text) {
-  if (!text) return std::nullopt;
-  return core::FoldText(*text);
-}
-
-void BindLead(Statement& s, std::string_view account_id, const Lead& lead) {
-  s.Bind(1, account_id).Bind(2, lead.id).Bind(3, lead.name).Bind(4, lead.source);
-  for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(5 + i, lead.text[i]);
-  s.Bind(17, domain::LeadStatusName(lead.status))
-      .Bind(18, lead.latitude)
-      .Bind(19, lead.longitude)
-      .Bind(20, lead.rating)
-      .Bind(21, lead.review_count)
-      .Bind(22, json(lead.tags).dump())
-      .Bind(23, lead.score)
-      .Bind(24, lead.created_at)
-      .Bind(25, lead.updated_at)
-      .Bind(26, lead.last_interaction_at)
-      .Bind(27, core::FoldText(lead.name))
-      .Bind(28, core::FoldText(lead.source));
-  for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(29 + i, Folded(lead.text[i]));
-  json folded_tags = json::array();
-  for (const auto& t : lead.tags) folded_tags.push_back(core::FoldText(t));
-  s.Bind(41, domain::LeadStatusName(lead.status)).Bind(42, folded_tags.dump());
-}
-
 void BindKeys(Statement& s, int first, const Lead& lead, const dedup::PhoneNormalizer& phones) {
   auto text = [](const std::optional<std::string>& v) {
     return v ? std::string_view(*v) : std::string_view();
@@ -252,53 +232,6 @@ void BindKeys(Statement& s, int first, const Lead& lead, const dedup::PhoneNorma
   bind(first, keys.email);
   bind(first + 1, keys.phone);
   bind(first + 2, keys.name_city);
-}
-
-Lead ReadLead(const Statement& s) {
-  Lead lead;
-  lead.id = s.Text(0);
-  lead.name = s.Text(1);
-  lead.source = s.Text(2);
-  for (int i = 0; i < domain::kTextFieldCount; ++i) lead.text[i] = s.OptText(3 + i);
-  lead.status = domain::ParseLeadStatus(s.Text(15)).value_or(domain::LeadStatus::kNew);
-  lead.latitude = s.OptDouble(16);
-  lead.longitude = s.OptDouble(17);
-  lead.rating = s.OptDouble(18);
-  lead.review_count = s.OptInt(19);
-  json tags = json::parse(s.Text(20), nullptr, false);
-  if (tags.is_array()) {
-    for (auto& t : tags) {
-      if (t.is_string()) lead.tags.push_back(t.get<std::string>());
-    }
-  }
-  lead.score = s.Double(21);
-  lead.created_at = s.Int(22);
-  lead.updated_at = s.Int(23);
-  lead.last_interaction_at = s.Int(24);
-  if (!s.IsNull(25)) {
-    json attributes = json::parse(s.Text(25), nullptr, false);
-    if (attributes.is_array()) {
-      for (auto& a : attributes) {
-        if (!a.is_array() || a.size() != 4) continue;
-        domain::Attribute attr;
-        attr.id = a[0].get<std::string>();
-        attr.name = a[1].get<std::string>();
-        attr.type = domain::ParseAttributeType(a[2].get<std::string>())
-                        .value_or(domain::AttributeType::kText);
-        attr.value = std::move(a[3]);
-        lead.attributes.push_back(std::move(attr));
-      }
-    }
-  }
-  return lead;
-}
-
-domain::Account ReadAccount(const Statement& s) {
-  return domain::Account{s.Text(0), s.Text(1), s.Text(2), s.Int(3)};
-}
-
-domain::Note ReadNote(const Statement& s) {
-  return domain::Note{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4)};
 }
 
 domain::ScoringRule ReadRule(const Statement& s) {

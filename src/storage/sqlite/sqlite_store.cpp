@@ -13,6 +13,7 @@
 #include "core/fold.h"
 #include "query/sqlite_compiler.h"
 #include "query/sqlite_functions.h"
+#include "storage/rows.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/dedup_store.h"
 #include "storage/sqlite/idempotency_store.h"
@@ -28,6 +29,11 @@ using core::Result;
 using core::Status;
 using domain::Lead;
 using nlohmann::json;
+using rows::BindLead;
+using rows::Folded;
+using rows::ReadAccount;
+using rows::ReadLead;
+using rows::ReadNote;
 
 // ---- SQL, one constant per statement (the statement cache is keyed by these pointers) ----
 
@@ -122,78 +128,6 @@ constexpr const char* kInsertMeta = "INSERT OR IGNORE INTO meta (key, value) VAL
 
 #undef KLOZEO_LEAD_SELECT
 #undef KLOZEO_LEAD_COLUMNS
-
-std::optional<std::string> Folded(const std::optional<std::string>& text) {
-  if (!text) return std::nullopt;
-  return core::FoldText(*text);
-}
-
-void BindLead(Statement& s, std::string_view account_id, const Lead& lead) {
-  s.Bind(1, account_id).Bind(2, lead.id).Bind(3, lead.name).Bind(4, lead.source);
-  for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(5 + i, lead.text[i]);
-  s.Bind(17, domain::LeadStatusName(lead.status))
-      .Bind(18, lead.latitude)
-      .Bind(19, lead.longitude)
-      .Bind(20, lead.rating)
-      .Bind(21, lead.review_count)
-      .Bind(22, json(lead.tags).dump())
-      .Bind(23, lead.score)
-      .Bind(24, lead.created_at)
-      .Bind(25, lead.updated_at)
-      .Bind(26, lead.last_interaction_at)
-      .Bind(27, core::FoldText(lead.name))
-      .Bind(28, core::FoldText(lead.source));
-  for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(29 + i, Folded(lead.text[i]));
-  json folded_tags = json::array();
-  for (const auto& t : lead.tags) folded_tags.push_back(core::FoldText(t));
-  s.Bind(41, domain::LeadStatusName(lead.status)).Bind(42, folded_tags.dump());
-}
-
-Result<Lead> ReadLead(const Statement& s) {
-  Lead lead;
-  lead.id = s.Text(0);
-  lead.name = s.Text(1);
-  lead.source = s.Text(2);
-  for (int i = 0; i < domain::kTextFieldCount; ++i) lead.text[i] = s.OptText(3 + i);
-  auto status = domain::ParseLeadStatus(s.Text(15));
-  lead.status = status.value_or(domain::LeadStatus::kNew);
-  lead.latitude = s.OptDouble(16);
-  lead.longitude = s.OptDouble(17);
-  lead.rating = s.OptDouble(18);
-  lead.review_count = s.OptInt(19);
-  json tags = json::parse(s.Text(20), nullptr, false);
-  if (tags.is_array()) {
-    for (auto& t : tags) {
-      if (t.is_string()) lead.tags.push_back(t.get<std::string>());
-    }
-  }
-  lead.score = s.Double(21);
-  lead.created_at = s.Int(22);
-  lead.updated_at = s.Int(23);
-  lead.last_interaction_at = s.Int(24);
-  json attributes = json::parse(s.Text(25), nullptr, false);
-  if (attributes.is_array()) {
-    for (auto& a : attributes) {
-      if (!a.is_array() || a.size() != 4) continue;
-      domain::Attribute attr;
-      attr.id = a[0].get<std::string>();
-      attr.name = a[1].get<std::string>();
-      attr.type = domain::ParseAttributeType(a[2].get<std::string>())
-                      .value_or(domain::AttributeType::kText);
-      attr.value = std::move(a[3]);
-      lead.attributes.push_back(std::move(attr));
-    }
-  }
-  return lead;
-}
-
-domain::Account ReadAccount(const Statement& s) {
-  return domain::Account{s.Text(0), s.Text(1), s.Text(2), s.Int(3)};
-}
-
-domain::Note ReadNote(const Statement& s) {
-  return domain::Note{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4)};
-}
 
 /// Checkpoints the WAL on a connection of its own, in the background: the writer only signals
 /// (through its WAL hook) that the log has grown past kPages, so a commit never waits for a
@@ -499,7 +433,7 @@ class SqliteTx final : public Tx {
       s.Bind(1, account_id).Bind(2, id);
       KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) return lead;
-      KLOZEO_ASSIGN_OR_RETURN(lead, ReadLead(s));
+      lead = ReadLead(s);
     }
     return lead;
   }
@@ -548,7 +482,7 @@ class SqliteTx final : public Tx {
           page.has_more = true;  // the compiler asks for one row more than the page
           break;
         }
-        KLOZEO_ASSIGN_OR_RETURN(Lead lead, ReadLead(s));
+        Lead lead = ReadLead(s);
         page.last_sort_key = query::ReadSqliteValue(s.raw(), sort_key_column);
         page.leads.push_back(std::move(lead));
       }

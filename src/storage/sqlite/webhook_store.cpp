@@ -1,6 +1,7 @@
 #include "storage/sqlite/webhook_store.h"
 
 #include "core/ids.h"
+#include "storage/rows.h"
 
 namespace klozeo::storage::sqlite::webhooks {
 namespace {
@@ -9,6 +10,11 @@ using core::Error;
 using core::Result;
 using core::Status;
 using domain::Webhook;
+using rows::BindWebhook;
+using rows::DecodeEvents;
+using rows::EncodeEvents;
+using rows::ReadDelivery;
+using rows::ReadWebhook;
 
 // ---- SQL, one constant per statement (the statement cache is keyed by these pointers) ----
 
@@ -92,43 +98,6 @@ constexpr const char* kRedeliver =
     "claim_expires_ms = NULL, updated_at_ms = ?4 "
     "WHERE account_id = ?1 AND webhook_id = ?2 AND id = ?3";
 
-Webhook ReadWebhook(const Statement& s) {
-  Webhook w;
-  w.id = s.Text(0);
-  w.url = s.Text(1);
-  w.events = DecodeEvents(s.Text(2));
-  w.secret = s.OptText(3);
-  w.active = s.Int(4) != 0;
-  w.created_at = s.Int(5);
-  w.updated_at = s.Int(6);
-  w.failing_since_ms = s.OptInt(7);
-  w.last_success_ms = s.OptInt(8);
-  return w;
-}
-
-void BindWebhook(Statement& s, std::string_view account_id, const Webhook& w) {
-  s.Bind(1, account_id)
-      .Bind(2, w.id)
-      .Bind(3, w.url)
-      .Bind(4, EncodeEvents(w.events))
-      .Bind(5, w.secret);
-}
-
-domain::WebhookDelivery ReadDelivery(const Statement& s) {
-  domain::WebhookDelivery d;
-  d.id = s.Text(0);
-  d.account_id = s.Text(1);
-  d.webhook_id = s.Text(2);
-  d.event_id = s.Text(3);
-  d.event_type = s.Text(4);
-  d.state = domain::ParseDeliveryState(s.Text(5)).value_or(domain::DeliveryState::kPending);
-  d.attempts = s.Int(6);
-  d.next_attempt_ms = s.OptInt(7);
-  d.created_at_ms = s.Int(8);
-  d.updated_at_ms = s.Int(9);
-  return d;
-}
-
 Status FillAttempts(Connection& conn, domain::WebhookDelivery& d) {
   KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(kListAttempts));
   s.Bind(1, d.id);
@@ -168,28 +137,6 @@ Status InsertDeliveryRow(Connection& conn, const domain::WebhookEvent& e, std::s
 }
 
 }  // namespace
-
-std::string EncodeEvents(const std::vector<std::string>& events) {
-  if (events.empty()) return {};
-  std::string out = ",";
-  for (const auto& e : events) {
-    out += e;
-    out += ',';
-  }
-  return out;
-}
-
-std::vector<std::string> DecodeEvents(std::string_view text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    if (comma > start) out.emplace_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
 
 Status Insert(Connection& conn, std::string_view account_id, const Webhook& w) {
   KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(kInsert));

@@ -1,0 +1,167 @@
+#pragma once
+
+// Row mapping shared by the SQLite and PostgreSQL stores. Both backends' statements offer the
+// same accessors (Bind, Text, Int, Double, OptText, OptInt, OptDouble, IsNull), and both stores
+// select and insert the same columns in the same order, so a row is mapped once, here; only the
+// SQL text (placeholders, types) differs per backend.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/fold.h"
+#include "domain/account.h"
+#include "domain/lead.h"
+#include "domain/webhook.h"
+
+namespace klozeo::storage::rows {
+
+/// The case-folded form of an optional text (the `*_fold` columns).
+inline std::optional<std::string> Folded(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  return core::FoldText(*text);
+}
+
+/// Binds the 42 lead parameters of both stores' lead INSERT/UPDATE: $1 account id, $2 id,
+/// stored fields, then the folded columns.
+template <typename Statement>
+void BindLead(Statement& s, std::string_view account_id, const domain::Lead& lead) {
+  s.Bind(1, account_id).Bind(2, lead.id).Bind(3, lead.name).Bind(4, lead.source);
+  for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(5 + i, lead.text[i]);
+  s.Bind(17, domain::LeadStatusName(lead.status))
+      .Bind(18, lead.latitude)
+      .Bind(19, lead.longitude)
+      .Bind(20, lead.rating)
+      .Bind(21, lead.review_count)
+      .Bind(22, nlohmann::json(lead.tags).dump())
+      .Bind(23, lead.score)
+      .Bind(24, lead.created_at)
+      .Bind(25, lead.updated_at)
+      .Bind(26, lead.last_interaction_at)
+      .Bind(27, core::FoldText(lead.name))
+      .Bind(28, core::FoldText(lead.source));
+  for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(29 + i, Folded(lead.text[i]));
+  nlohmann::json folded_tags = nlohmann::json::array();
+  for (const auto& t : lead.tags) folded_tags.push_back(core::FoldText(t));
+  s.Bind(41, domain::LeadStatusName(lead.status)).Bind(42, folded_tags.dump());
+}
+
+/// A lead row of both stores' lead SELECT: the stored columns, then (column 25) the attributes
+/// as a JSON array of [id, name, type, value], or NULL when it has none.
+template <typename Statement>
+domain::Lead ReadLead(const Statement& s) {
+  domain::Lead lead;
+  lead.id = s.Text(0);
+  lead.name = s.Text(1);
+  lead.source = s.Text(2);
+  for (int i = 0; i < domain::kTextFieldCount; ++i) lead.text[i] = s.OptText(3 + i);
+  lead.status = domain::ParseLeadStatus(s.Text(15)).value_or(domain::LeadStatus::kNew);
+  lead.latitude = s.OptDouble(16);
+  lead.longitude = s.OptDouble(17);
+  lead.rating = s.OptDouble(18);
+  lead.review_count = s.OptInt(19);
+  nlohmann::json tags = nlohmann::json::parse(s.Text(20), nullptr, false);
+  if (tags.is_array()) {
+    for (auto& t : tags) {
+      if (t.is_string()) lead.tags.push_back(t.get<std::string>());
+    }
+  }
+  lead.score = s.Double(21);
+  lead.created_at = s.Int(22);
+  lead.updated_at = s.Int(23);
+  lead.last_interaction_at = s.Int(24);
+  if (!s.IsNull(25)) {
+    nlohmann::json attributes = nlohmann::json::parse(s.Text(25), nullptr, false);
+    if (attributes.is_array()) {
+      for (auto& a : attributes) {
+        if (!a.is_array() || a.size() != 4) continue;
+        domain::Attribute attr;
+        attr.id = a[0].get<std::string>();
+        attr.name = a[1].get<std::string>();
+        attr.type = domain::ParseAttributeType(a[2].get<std::string>())
+                        .value_or(domain::AttributeType::kText);
+        attr.value = std::move(a[3]);
+        lead.attributes.push_back(std::move(attr));
+      }
+    }
+  }
+  return lead;
+}
+
+template <typename Statement>
+domain::Account ReadAccount(const Statement& s) {
+  return domain::Account{s.Text(0), s.Text(1), s.Text(2), s.Int(3)};
+}
+
+template <typename Statement>
+domain::Note ReadNote(const Statement& s) {
+  return domain::Note{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4)};
+}
+
+/// A subscription's events as stored: ",a,b," (so a subscription test is one substring
+/// search), empty for every event.
+inline std::string EncodeEvents(const std::vector<std::string>& events) {
+  if (events.empty()) return {};
+  std::string out = ",";
+  for (const auto& e : events) {
+    out += e;
+    out += ',';
+  }
+  return out;
+}
+
+inline std::vector<std::string> DecodeEvents(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    if (comma > start) out.emplace_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+template <typename Statement>
+domain::Webhook ReadWebhook(const Statement& s) {
+  domain::Webhook w;
+  w.id = s.Text(0);
+  w.url = s.Text(1);
+  w.events = DecodeEvents(s.Text(2));
+  w.secret = s.OptText(3);
+  w.active = s.Int(4) != 0;
+  w.created_at = s.Int(5);
+  w.updated_at = s.Int(6);
+  w.failing_since_ms = s.OptInt(7);
+  w.last_success_ms = s.OptInt(8);
+  return w;
+}
+
+template <typename Statement>
+void BindWebhook(Statement& s, std::string_view account_id, const domain::Webhook& w) {
+  s.Bind(1, account_id)
+      .Bind(2, w.id)
+      .Bind(3, w.url)
+      .Bind(4, EncodeEvents(w.events))
+      .Bind(5, w.secret);
+}
+
+template <typename Statement>
+domain::WebhookDelivery ReadDelivery(const Statement& s) {
+  domain::WebhookDelivery d;
+  d.id = s.Text(0);
+  d.account_id = s.Text(1);
+  d.webhook_id = s.Text(2);
+  d.event_id = s.Text(3);
+  d.event_type = s.Text(4);
+  d.state = domain::ParseDeliveryState(s.Text(5)).value_or(domain::DeliveryState::kPending);
+  d.attempts = s.Int(6);
+  d.next_attempt_ms = s.OptInt(7);
+  d.created_at_ms = s.Int(8);
+  d.updated_at_ms = s.Int(9);
+  return d;
+}
+
+}  // namespace klozeo::storage::rows
