@@ -115,11 +115,6 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
   auto& s = *app->services_;
   app->api_ = std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.scoring(),
                                           s.limiter(), s.webhooks(), s.idempotency());
-  if (config.webhooks.retry_base_ms < 1 || config.webhooks.max_in_flight < 1 ||
-      config.webhooks.poll_ms < 10) {
-    return Error::BadRequest(
-        "webhook settings: retry base and concurrency must be at least 1, poll at least 10 ms");
-  }
   webhooks::DispatcherOptions dispatch;
   dispatch.allow_private = config.webhooks.allow_private;
   dispatch.retry_base_ms = config.webhooks.retry_base_ms;
