@@ -14,6 +14,7 @@
 #include "core/fold.h"
 #include "domain/account.h"
 #include "domain/lead.h"
+#include "domain/scoring_rule.h"
 #include "domain/webhook.h"
 
 namespace klozeo::storage::rows {
@@ -98,6 +99,19 @@ domain::Account ReadAccount(const Statement& s) {
 template <typename Statement>
 domain::Note ReadNote(const Statement& s) {
   return domain::Note{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4)};
+}
+
+template <typename Statement>
+domain::ScoringRule ReadRule(const Statement& s) {
+  domain::ScoringRule rule;
+  rule.id = s.Text(0);
+  rule.name = s.Text(1);
+  rule.expression = s.Text(2);
+  rule.weight = s.Double(3);
+  rule.priority = s.Int(4);
+  rule.created_at = s.Int(5);
+  rule.updated_at = s.Int(6);
+  return rule;
 }
 
 /// A subscription's events as stored: ",a,b," (so a subscription test is one substring

@@ -32,6 +32,7 @@ using rows::Folded;
 using rows::ReadAccount;
 using rows::ReadLead;
 using rows::ReadNote;
+using rows::ReadRule;
 
 // ---- SQL: the statements of storage/sqlite, in PostgreSQL ----
 
@@ -232,18 +233,6 @@ void BindKeys(Statement& s, int first, const Lead& lead, const dedup::PhoneNorma
   bind(first, keys.email);
   bind(first + 1, keys.phone);
   bind(first + 2, keys.name_city);
-}
-
-domain::ScoringRule ReadRule(const Statement& s) {
-  domain::ScoringRule rule;
-  rule.id = s.Text(0);
-  rule.name = s.Text(1);
-  rule.expression = s.Text(2);
-  rule.weight = s.Double(3);
-  rule.priority = s.Int(4);
-  rule.created_at = s.Int(5);
-  rule.updated_at = s.Int(6);
-  return rule;
 }
 
 // Lead fields a scan may read: the column of the same name (whitelist, never client text).

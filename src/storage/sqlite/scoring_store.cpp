@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "storage/rows.h"
+
 namespace klozeo::storage::sqlite::scoring {
 namespace {
 
@@ -10,6 +12,7 @@ using core::Error;
 using core::Result;
 using core::Status;
 using domain::ScoringRule;
+using rows::ReadRule;
 
 // ---- SQL, one constant per statement (the statement cache is keyed by these pointers) ----
 
@@ -109,18 +112,6 @@ void ReadColumn(const Statement& s, int col, const ScanColumn& c, domain::Lead& 
       break;
     }
   }
-}
-
-ScoringRule ReadRule(const Statement& s) {
-  ScoringRule rule;
-  rule.id = s.Text(0);
-  rule.name = s.Text(1);
-  rule.expression = s.Text(2);
-  rule.weight = s.Double(3);
-  rule.priority = s.Int(4);
-  rule.created_at = s.Int(5);
-  rule.updated_at = s.Int(6);
-  return rule;
 }
 
 }  // namespace
