@@ -375,6 +375,15 @@ TEST(Webhooks, ARestartedServerResumesRetriesAndLosesNothing) {
       CreateLead(api, json{{"name", "L" + std::to_string(i)}, {"source", "s"}});
     ASSERT_TRUE(rx.WaitForCount(5));
     for (const auto& r : rx.Requests()) first_ids.insert(r.header("x-klozeo-delivery"));
+    // The receiver answering is not the attempt being recorded: wait until every first attempt
+    // is in the log (a stop releases unrecorded claims, and their 503 would not be logged).
+    ASSERT_TRUE(WaitForLog(api, hook, [](const json& log) {
+      if (log.size() != 5) return false;
+      for (const auto& d : log) {
+        if (d["attempts"].empty()) return false;
+      }
+      return true;
+    }));
     first.Stop();  // mid-retry: every delivery is waiting for its second attempt
   }
   ASSERT_EQ(first_ids.size(), 5u);
