@@ -16,6 +16,14 @@ class Clock {
   int64_t NowSeconds() const { return NowMillis() / 1000; }
 };
 
+/// Unix milliseconds of the machine's wall clock: delivery due times and leases, which every
+/// process sharing the database must agree on (never a test's ManualClock).
+inline int64_t WallMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 /// The real clock.
 class SystemClock final : public Clock {
  public:

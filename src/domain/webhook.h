@@ -92,7 +92,7 @@ struct WebhookDelivery {
   std::vector<WebhookAttempt> attempt_log;
 };
 
-/// A delivery claimed by a dispatcher (Tx::ClaimWebhookDeliveries), with what sending needs.
+/// A delivery claimed by a dispatcher (storage::WebhookStore::ClaimDeliveries), with what sending needs.
 struct DeliveryJob {
   std::string delivery_id;
   std::string account_id;
@@ -106,7 +106,7 @@ struct DeliveryJob {
   int64_t created_at_ms = 0;
 };
 
-/// The outcome of one attempt, recorded by Tx::RecordWebhookAttempt.
+/// The outcome of one attempt, recorded by storage::WebhookStore::RecordAttempt.
 struct AttemptRecord {
   std::string account_id;
   std::string webhook_id;

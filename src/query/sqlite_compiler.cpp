@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "query/geo.h"
-#include "query/sqlite_functions.h"
 
 namespace klozeo::query {
 

@@ -6,9 +6,13 @@
 
 namespace klozeo::query {
 
+/// The SQL name of FoldText in SQLite connections (registered by the SQLite backend:
+/// storage/sqlite/functions.h).
+inline constexpr std::string_view kSqliteFoldFunction = "klozeo_fold";
+
 /// SQLite (3.38+ with math functions, JSON1 built in): `?` placeholders, json_each(), the
-/// haversine in SQL math functions, and `klozeo_fold()` (see RegisterSqliteFunctions) to
-/// fold list-attribute elements.
+/// haversine in SQL math functions, and `klozeo_fold()` (kSqliteFoldFunction) to fold
+/// list-attribute elements.
 class SqliteDialect final : public SqlDialect {
  public:
   std::string Placeholder(size_t index) const override;
@@ -19,8 +23,8 @@ class SqliteDialect final : public SqlDialect {
                         double lat, double lng) const override;
 };
 
-/// CompileListQuery in the SQLite dialect. The connection running the statement must have had
-/// RegisterSqliteFunctions called on it.
+/// CompileListQuery in the SQLite dialect. The connection running the statement must have
+/// klozeo_fold registered (every connection of the SQLite backend has).
 CompiledSql CompileSqliteListQuery(std::string_view select_list, const ListQuery& query);
 
 }  // namespace klozeo::query

@@ -26,23 +26,23 @@ Result<std::pair<domain::Account, NewKey>> AccountService::CreateAccount(const s
   if (core::Trim(name).empty()) return Error::BadRequest("account name must not be empty");
   if (plans_.Find(plan) == nullptr) return Error::BadRequest("unknown plan '" + plan + "'");
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto existing, tx->FindAccountByName(name));
+  KLOZEO_ASSIGN_OR_RETURN(auto existing, tx->accounts().FindByName(name));
   if (existing) return Error::Conflict("an account named '" + name + "' already exists");
   domain::Account account{core::NewUuidV7(), name, plan, clock_.NowSeconds()};
-  KLOZEO_TRY(tx->InsertAccount(account));
+  KLOZEO_TRY(tx->accounts().Insert(account));
   NewKey key = MakeKey(account.id, GenerateApiKey());
-  KLOZEO_TRY(tx->InsertApiKey(key.key));
+  KLOZEO_TRY(tx->accounts().InsertKey(key.key));
   KLOZEO_TRY(tx->Commit());
   return std::make_pair(std::move(account), std::move(key));
 }
 
 Result<std::vector<domain::Account>> AccountService::ListAccounts() {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  return tx->ListAccounts();
+  return tx->accounts().List();
 }
 
 Result<domain::Account> AccountService::RequireAccount(storage::Tx& tx, const std::string& name) {
-  KLOZEO_ASSIGN_OR_RETURN(auto account, tx.FindAccountByName(name));
+  KLOZEO_ASSIGN_OR_RETURN(auto account, tx.accounts().FindByName(name));
   if (!account) return Error::NotFound("no account named '" + name + "'");
   return *account;
 }
@@ -51,7 +51,7 @@ Result<NewKey> AccountService::CreateKey(const std::string& account_name) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
   NewKey key = MakeKey(account.id, GenerateApiKey());
-  KLOZEO_TRY(tx->InsertApiKey(key.key));
+  KLOZEO_TRY(tx->accounts().InsertKey(key.key));
   KLOZEO_TRY(tx->Commit());
   return key;
 }
@@ -59,13 +59,13 @@ Result<NewKey> AccountService::CreateKey(const std::string& account_name) {
 Result<std::vector<domain::ApiKey>> AccountService::ListKeys(const std::string& account_name) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
   KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
-  return tx->ListApiKeys(account.id);
+  return tx->accounts().ListKeys(account.id);
 }
 
 core::Status AccountService::RevokeKey(const std::string& account_name, const std::string& key_id) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
-  KLOZEO_ASSIGN_OR_RETURN(bool revoked, tx->RevokeApiKey(account.id, key_id, clock_.NowSeconds()));
+  KLOZEO_ASSIGN_OR_RETURN(bool revoked, tx->accounts().RevokeKey(account.id, key_id, clock_.NowSeconds()));
   if (!revoked)
     return Error::NotFound("account '" + account_name + "' has no active key " + key_id);
   KLOZEO_TRY(tx->Commit());
@@ -117,7 +117,7 @@ Result<domain::Principal> AccountService::Authenticate(std::string_view presente
 Result<std::optional<std::string>> AccountService::Bootstrap(
     const std::optional<std::string>& bootstrap_key) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto existing, tx->FindAccountByName("default"));
+  KLOZEO_ASSIGN_OR_RETURN(auto existing, tx->accounts().FindByName("default"));
   if (bootstrap_key) {
     if (bootstrap_key->size() < 16 || bootstrap_key->size() > 256) {
       return Error::BadRequest("KLOZEO_BOOTSTRAP_KEY must be 16 to 256 characters long");
@@ -127,23 +127,23 @@ Result<std::optional<std::string>> AccountService::Bootstrap(
       account = *existing;
     } else {
       account = domain::Account{core::NewUuidV7(), "default", "unlimited", clock_.NowSeconds()};
-      KLOZEO_TRY(tx->InsertAccount(account));
+      KLOZEO_TRY(tx->accounts().Insert(account));
     }
-    KLOZEO_ASSIGN_OR_RETURN(auto holder, tx->FindAccountByKeyHash(core::Sha256Hex(*bootstrap_key)));
+    KLOZEO_ASSIGN_OR_RETURN(auto holder, tx->accounts().FindByKeyHash(core::Sha256Hex(*bootstrap_key)));
     if (holder && holder->id != account.id) {
       return Error::Conflict("KLOZEO_BOOTSTRAP_KEY already belongs to account '" + holder->name +
                              "'");
     }
-    if (!holder) KLOZEO_TRY(tx->InsertApiKey(MakeKey(account.id, *bootstrap_key).key));
+    if (!holder) KLOZEO_TRY(tx->accounts().InsertKey(MakeKey(account.id, *bootstrap_key).key));
     KLOZEO_TRY(tx->Commit());
     return std::optional<std::string>();
   }
-  KLOZEO_ASSIGN_OR_RETURN(auto accounts, tx->ListAccounts());
+  KLOZEO_ASSIGN_OR_RETURN(auto accounts, tx->accounts().List());
   if (!accounts.empty()) return std::optional<std::string>();
   domain::Account account{core::NewUuidV7(), "default", "unlimited", clock_.NowSeconds()};
-  KLOZEO_TRY(tx->InsertAccount(account));
+  KLOZEO_TRY(tx->accounts().Insert(account));
   NewKey key = MakeKey(account.id, GenerateApiKey());
-  KLOZEO_TRY(tx->InsertApiKey(key.key));
+  KLOZEO_TRY(tx->accounts().InsertKey(key.key));
   KLOZEO_TRY(tx->Commit());
   return std::optional<std::string>(key.secret);
 }

@@ -76,17 +76,17 @@ Result<IdempotencyService::Decision> IdempotencyService::Begin(std::string_view 
     {
       // Look up and claim in one write transaction, so two requests never both claim.
       KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-      KLOZEO_ASSIGN_OR_RETURN(record, tx->GetIdempotencyRecord(account_id, key));
+      KLOZEO_ASSIGN_OR_RETURN(record, tx->idempotency().Get(account_id, key));
       const bool expired = record && record->created_at_ms <= now - options_.ttl_ms;
       const bool abandoned =
           record && !record->status && record->created_at_ms <= now - options_.abandon_ms;
       if (expired || abandoned) {
-        KLOZEO_TRY(tx->DeleteIdempotencyKey(account_id, key));
+        KLOZEO_TRY(tx->idempotency().Delete(account_id, key));
         record.reset();
       }
       if (!record) {
         KLOZEO_ASSIGN_OR_RETURN(bool claimed,
-                                tx->ReserveIdempotencyKey(account_id, key, fingerprint, now));
+                                tx->idempotency().Reserve(account_id, key, fingerprint, now));
         KLOZEO_TRY(tx->Commit());
         if (claimed) {
           MaybePurge(now);
@@ -110,7 +110,7 @@ Status IdempotencyService::Complete(std::string_view account_id, std::string_vie
   json headers = json::array();
   for (const auto& [name, value] : response.headers) headers.push_back(json::array({name, value}));
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_TRY(tx->CompleteIdempotencyKey(
+  KLOZEO_TRY(tx->idempotency().Complete(
       account_id, key, response.status,
       headers.dump(-1, ' ', false, json::error_handler_t::replace), response.body));
   return tx->Commit();
@@ -118,7 +118,7 @@ Status IdempotencyService::Complete(std::string_view account_id, std::string_vie
 
 void IdempotencyService::Release(std::string_view account_id, std::string_view key) {
   auto tx = db_.Begin(storage::TxMode::kWrite);
-  Status status = tx.ok() ? (*tx)->DeleteIdempotencyKey(account_id, key) : Status(tx.error());
+  Status status = tx.ok() ? (*tx)->idempotency().Delete(account_id, key) : Status(tx.error());
   if (status.ok()) status = (*tx)->Commit();
   if (!status.ok())
     spdlog::warn("idempotency: could not release a key: {}", status.error().message);
@@ -131,7 +131,7 @@ void IdempotencyService::MaybePurge(int64_t now_ms) {
   }
   auto tx = db_.Begin(storage::TxMode::kWrite);
   if (!tx.ok()) return;
-  auto purged = (*tx)->PurgeIdempotencyKeys(now_ms - options_.ttl_ms);
+  auto purged = (*tx)->idempotency().Purge(now_ms - options_.ttl_ms);
   if (purged.ok() && (*tx)->Commit().ok() && *purged > 0) {
     spdlog::debug("idempotency: purged {} expired keys", *purged);
   }

@@ -34,7 +34,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   DuplicateMatch match;
   // 1. e-mail, case-insensitive.
   KLOZEO_ASSIGN_OR_RETURN(match.merge_id,
-                          tx.FindLeadIdByKey(who.account_id, storage::DedupKey::kEmail,
+                          tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kEmail,
                                              dedup::NormalizeEmail(Sent(patch, domain::kEmail))));
   if (match.merge_id) {
     match.tier = "email";
@@ -45,7 +45,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   if (!core::Trim(source_id).empty()) {
     KLOZEO_ASSIGN_OR_RETURN(
         match.merge_id,
-        tx.FindLeadIdByKey(who.account_id, storage::DedupKey::kSourceId, source_id));
+        tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kSourceId, source_id));
     if (match.merge_id) {
       match.tier = "source_id";
       return match;
@@ -57,7 +57,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
       dedup::PhoneNormalizer(dedup_.phone_region).Normalize(Sent(patch, domain::kPhone));
   if (!phone.empty()) {
     KLOZEO_ASSIGN_OR_RETURN(auto candidates,
-                            tx.FindLeadsByPhoneKey(who.account_id, phone, kMaxPhoneCandidates));
+                            tx.leads().FindByPhoneKey(who.account_id, phone, kMaxPhoneCandidates));
     for (const auto& [id, stored_name] : candidates) {
       if (dedup::NamesMatch(name, stored_name, dedup_.name_similarity)) {
         match.merge_id = id;
@@ -68,7 +68,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   }
   // 4. name + city, case-insensitive: only a hint.
   KLOZEO_ASSIGN_OR_RETURN(match.potential_id,
-                          tx.FindLeadIdByKey(who.account_id, storage::DedupKey::kNameCity,
+                          tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kNameCity,
                                              dedup::NameCityKey(name, Sent(patch, domain::kCity))));
   if (match.potential_id) match.tier = "name_city_hint";
   return match;
@@ -85,7 +85,7 @@ Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, co
   }
   lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->UpdateLead(who.account_id, lead));
+  KLOZEO_TRY(tx->leads().Update(who.account_id, lead));
   // A merge is an update of the existing lead.
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));

@@ -255,7 +255,7 @@ Result<std::unique_ptr<ExportStream>> OpenExport(LeadService& leads, storage::Da
   std::vector<std::string> names;
   {
     KLOZEO_ASSIGN_OR_RETURN(auto tx, db.Begin(storage::TxMode::kRead));
-    KLOZEO_ASSIGN_OR_RETURN(names, tx->AttributeNames(scan->query()));
+    KLOZEO_ASSIGN_OR_RETURN(names, tx->leads().AttributeNames(scan->query()));
   }
   switch (options.format) {
     case ExportFormat::kCsv:

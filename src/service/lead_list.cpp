@@ -38,7 +38,7 @@ Result<query::ListQuery> LeadService::ParseListQuery(const domain::Principal& wh
 Result<LeadList> LeadService::List(const domain::Principal& who, const ListParams& params) {
   KLOZEO_ASSIGN_OR_RETURN(query::ListQuery q, ParseListQuery(who, params, true));
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  KLOZEO_ASSIGN_OR_RETURN(storage::LeadPage page, tx->ListLeads(q));
+  KLOZEO_ASSIGN_OR_RETURN(storage::LeadPage page, tx->leads().List(q));
   LeadList out;
   if (page.has_more && !page.leads.empty()) {
     KLOZEO_ASSIGN_OR_RETURN(std::string secret, db_.Secret(kCursorSecretName));
@@ -59,7 +59,7 @@ Result<std::vector<domain::Lead>> LeadScan::Next() {
   if (done_) return std::vector<domain::Lead>();
   query_.limit = chunk_;
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  KLOZEO_ASSIGN_OR_RETURN(storage::LeadPage page, tx->ListLeads(query_));
+  KLOZEO_ASSIGN_OR_RETURN(storage::LeadPage page, tx->leads().List(query_));
   if (!page.has_more) {
     done_ = true;
   } else {

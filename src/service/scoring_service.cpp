@@ -317,7 +317,7 @@ Result<ScoringRule> ScoringService::CreateRule(const Principal& who,
   }
   KLOZEO_ASSIGN_OR_RETURN(auto compiled, CompileExpression(*patch.expression));
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->CountScoringRules(who.account_id));
+  KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->rules().Count(who.account_id));
   if (count >= domain::kMaxScoringRules) {
     return Error::BadRequest("an account holds at most " +
                              std::to_string(domain::kMaxScoringRules) +
@@ -331,7 +331,7 @@ Result<ScoringRule> ScoringService::CreateRule(const Principal& who,
   rule.weight = patch.weight.value_or(1.0);
   rule.priority = patch.priority.value_or(0);
   rule.created_at = rule.updated_at = now;
-  KLOZEO_TRY(tx->InsertScoringRule(who.account_id, rule));
+  KLOZEO_TRY(tx->rules().Insert(who.account_id, rule));
   KLOZEO_TRY(tx->Commit());
   Remember(who.account_id, rule.id, std::move(compiled));
   return rule;
@@ -340,14 +340,14 @@ Result<ScoringRule> ScoringService::CreateRule(const Principal& who,
 Result<ScoringRule> ScoringService::GetRule(const Principal& who, const std::string& id) {
   if (!core::IsUuid(id)) return RuleNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  KLOZEO_ASSIGN_OR_RETURN(auto rule, tx->GetScoringRule(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(auto rule, tx->rules().Get(who.account_id, id));
   if (!rule) return RuleNotFound();
   return std::move(*rule);
 }
 
 Result<std::vector<ScoringRule>> ScoringService::ListRules(const Principal& who) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  return tx->ListScoringRules(who.account_id);
+  return tx->rules().List(who.account_id);
 }
 
 Result<ScoringRule> ScoringService::UpdateRule(const Principal& who, const std::string& id,
@@ -358,12 +358,12 @@ Result<ScoringRule> ScoringService::UpdateRule(const Principal& who, const std::
     KLOZEO_ASSIGN_OR_RETURN(compiled, CompileExpression(*patch.expression));
   }
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto stored, tx->GetScoringRule(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(auto stored, tx->rules().Get(who.account_id, id));
   if (!stored) return RuleNotFound();
   ScoringRule rule = std::move(*stored);
   if (domain::ApplyScoringRulePatch(rule, patch)) {
     rule.updated_at = clock_.NowSeconds();
-    KLOZEO_TRY(tx->UpdateScoringRule(who.account_id, rule));
+    KLOZEO_TRY(tx->rules().Update(who.account_id, rule));
     KLOZEO_TRY(tx->Commit());
     if (compiled) Remember(who.account_id, rule.id, std::move(compiled));
   }
@@ -373,7 +373,7 @@ Result<ScoringRule> ScoringService::UpdateRule(const Principal& who, const std::
 core::Status ScoringService::DeleteRule(const Principal& who, const std::string& id) {
   if (!core::IsUuid(id)) return RuleNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->DeleteScoringRule(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->rules().Delete(who.account_id, id));
   if (!deleted) return RuleNotFound();
   KLOZEO_TRY(tx->Commit());
   Forget(who.account_id, id);
@@ -391,11 +391,11 @@ Result<double> ScoringService::ScoreInTx(storage::Tx& tx, std::string_view accou
 Result<double> ScoringService::RescoreLead(const Principal& who, const std::string& lead_id) {
   if (!core::HasIdShape(lead_id, "cl_")) return LeadNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->GetLead(who.account_id, lead_id));
+  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->leads().Get(who.account_id, lead_id));
   if (!lead) return LeadNotFound();
   KLOZEO_ASSIGN_OR_RETURN(double score, ScoreInTx(*tx, who.account_id, *lead));
   const bool changed = score != lead->score;
-  if (changed) KLOZEO_TRY(tx->UpdateScores(who.account_id, {{lead->id, score}}));
+  if (changed) KLOZEO_TRY(tx->leads().UpdateScores(who.account_id, {{lead->id, score}}));
   // lead.scored fires for every recalculation, changed or not: the lead with its score.
   bool queued = false;
   if (outbox_ != nullptr) {
@@ -428,7 +428,7 @@ Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* 
   if (outbox_ == nullptr) event = nullptr;
   if (event != nullptr && !event->checked) {
     // Scores are only collected when someone will receive them.
-    KLOZEO_ASSIGN_OR_RETURN(auto hooks, tx->ListWebhooks(who.account_id));
+    KLOZEO_ASSIGN_OR_RETURN(auto hooks, tx->webhooks().List(who.account_id));
     for (const auto& h : hooks)
       event->wanted = event->wanted || (h.active && h.Subscribes("leads.scored"));
     event->checked = true;
@@ -439,7 +439,7 @@ Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* 
   // rules name are read.
   KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_id));
   KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
-                          tx->ScanLeads(who.account_id, *after, kChunkSize, rules.Projection()));
+                          tx->leads().Scan(who.account_id, *after, kChunkSize, rules.Projection()));
   // The last chunk (short or empty) carries the whole rescore's one grouped event.
   const bool last = leads.size() < static_cast<size_t>(kChunkSize);
   bool queued = false;
@@ -467,7 +467,7 @@ Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* 
     scored.emplace_back(lead.id, score);
   }
   if (event != nullptr) event->scores.insert(event->scores.end(), scored.begin(), scored.end());
-  if (!changed.empty()) KLOZEO_TRY(tx->UpdateScores(who.account_id, changed));
+  if (!changed.empty()) KLOZEO_TRY(tx->leads().UpdateScores(who.account_id, changed));
   KLOZEO_TRY(emit());
   if (!changed.empty() || queued) {
     KLOZEO_TRY(tx->Commit());
@@ -481,7 +481,7 @@ Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* 
 Result<ScoreExplanation> ScoringService::Explain(const Principal& who, const std::string& lead_id) {
   if (!core::HasIdShape(lead_id, "cl_")) return LeadNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->GetLead(who.account_id, lead_id));
+  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->leads().Get(who.account_id, lead_id));
   if (!lead) return LeadNotFound();
   KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_id));
   return rules.Explain(*lead, clock_.NowSeconds());
@@ -490,7 +490,7 @@ Result<ScoreExplanation> ScoringService::Explain(const Principal& who, const std
 // ---- the compiled-expression cache ----
 
 Result<RuleSet> ScoringService::LoadRules(storage::Tx& tx, std::string_view account_id) {
-  KLOZEO_ASSIGN_OR_RETURN(std::vector<ScoringRule> rules, tx.ListScoringRules(account_id));
+  KLOZEO_ASSIGN_OR_RETURN(std::vector<ScoringRule> rules, tx.rules().List(account_id));
   std::lock_guard<std::mutex> lock(cache_mu_);
   const std::string account(account_id);
   if (rules.empty()) {

@@ -8,12 +8,6 @@
 
 namespace klozeo::service {
 
-int64_t WallMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 std::string WebhookOutbox::Body(std::string_view type, std::string_view data_json) const {
   std::string body;
   body.reserve(data_json.size() + 64);
@@ -31,7 +25,7 @@ core::Result<bool> WebhookOutbox::Add(storage::Tx& tx, std::string_view account_
                                       std::string_view type, std::string_view data_json) const {
   domain::WebhookEvent event{core::NewUuidV7(), std::string(account_id), std::string(type),
                              Body(type, data_json), clock_.NowMillis()};
-  KLOZEO_ASSIGN_OR_RETURN(int64_t queued, tx.EnqueueWebhookEvent(event, WallMillis()));
+  KLOZEO_ASSIGN_OR_RETURN(int64_t queued, tx.webhooks().EnqueueEvent(event, WallMillis()));
   return queued > 0;
 }
 

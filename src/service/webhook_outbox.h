@@ -50,8 +50,6 @@ class WebhookOutbox {
   std::function<void()> listener_;
 };
 
-/// Unix milliseconds of the machine's wall clock: delivery due times and leases, which every
-/// process sharing the database must agree on.
-int64_t WallMillis();
+using core::WallMillis;
 
 }  // namespace klozeo::service

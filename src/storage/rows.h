@@ -1,5 +1,7 @@
 #pragma once
 
+#include "storage/sql/guard.h"
+
 // Row mapping shared by the SQLite and PostgreSQL stores. Both backends' statements offer the
 // same accessors (Bind, Text, Int, Double, OptText, OptInt, OptDouble, IsNull), and both stores
 // select and insert the same columns in the same order, so a row is mapped once, here; only the

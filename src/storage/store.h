@@ -52,80 +52,58 @@ struct PoolStats {
   int idle = 0;    ///< open and waiting
 };
 
-/// A unit of work on the database. Every method is scoped by account id where the data is
-/// tenant data. Destroying a Tx that was not committed rolls it back.
-/// Errors: kUnavailable when the database cannot be reached or stays busy, kInternal otherwise.
-class Tx {
+// The stores of one transaction, one per entity. Every method is scoped by account id where the
+// data is tenant data. Errors: kUnavailable when the database cannot be reached or stays busy,
+// kConflict when a unique key is taken, kInternal otherwise.
+
+/// Accounts and API keys (not tenant-scoped: they define the tenants).
+class AccountStore {
  public:
-  virtual ~Tx() = default;
-  /// Makes the work durable. After Commit the Tx must not be used again.
-  virtual core::Status Commit() = 0;
-
-  // --- accounts and keys (not tenant-scoped: they define the tenants) ---
-  virtual core::Status InsertAccount(const domain::Account& account) = 0;
-  virtual core::Result<std::optional<domain::Account>> FindAccountByName(std::string_view name) = 0;
-  virtual core::Result<std::vector<domain::Account>> ListAccounts() = 0;
-  virtual core::Status InsertApiKey(const domain::ApiKey& key) = 0;
-  virtual core::Result<std::vector<domain::ApiKey>> ListApiKeys(std::string_view account_id) = 0;
+  virtual ~AccountStore() = default;
+  virtual core::Status Insert(const domain::Account& account) = 0;
+  virtual core::Result<std::optional<domain::Account>> FindByName(std::string_view name) = 0;
+  virtual core::Result<std::vector<domain::Account>> List() = 0;
+  virtual core::Status InsertKey(const domain::ApiKey& key) = 0;
+  virtual core::Result<std::vector<domain::ApiKey>> ListKeys(std::string_view account_id) = 0;
   /// Marks the key revoked; false when the account has no such (unrevoked) key.
-  virtual core::Result<bool> RevokeApiKey(std::string_view account_id, std::string_view key_id,
-                                          int64_t now) = 0;
+  virtual core::Result<bool> RevokeKey(std::string_view account_id, std::string_view key_id,
+                                       int64_t now) = 0;
   /// The account owning an unrevoked key with this hash.
-  virtual core::Result<std::optional<domain::Account>> FindAccountByKeyHash(
+  virtual core::Result<std::optional<domain::Account>> FindByKeyHash(
       std::string_view key_hash) = 0;
+};
 
-  // --- leads (with their attributes) ---
-  virtual core::Status InsertLead(std::string_view account_id, const domain::Lead& lead) = 0;
-  virtual core::Result<std::optional<domain::Lead>> GetLead(std::string_view account_id,
-                                                            std::string_view id) = 0;
-  /// Rewrites every stored field of an existing lead and replaces its attribute set.
-  virtual core::Status UpdateLead(std::string_view account_id, const domain::Lead& lead) = 0;
+/// Leads with their attributes, their dedup keys and their scores.
+class LeadStore {
+ public:
+  virtual ~LeadStore() = default;
+  virtual core::Status Insert(std::string_view account_id, const domain::Lead& lead) = 0;
+  virtual core::Result<std::optional<domain::Lead>> Get(std::string_view account_id,
+                                                        std::string_view id) = 0;
+  /// Rewrites every stored field of an existing lead and replaces its attribute set. NotFound
+  /// when there is no such lead.
+  virtual core::Status Update(std::string_view account_id, const domain::Lead& lead) = 0;
   /// Deletes the lead, its attributes and notes; false when there was no such lead.
-  virtual core::Result<bool> DeleteLead(std::string_view account_id, std::string_view id) = 0;
+  virtual core::Result<bool> Delete(std::string_view account_id, std::string_view id) = 0;
   /// Number of leads of the account, counting no further than `up_to`.
-  virtual core::Result<int64_t> CountLeads(std::string_view account_id, int64_t up_to) = 0;
+  virtual core::Result<int64_t> Count(std::string_view account_id, int64_t up_to) = 0;
   /// Leads matching `query` (filters, sort, keyset position, limit; `query.account_id` is the
   /// tenant). With a limit, `has_more` says whether more rows follow.
-  virtual core::Result<LeadPage> ListLeads(const query::ListQuery& query) = 0;
+  virtual core::Result<LeadPage> List(const query::ListQuery& query) = 0;
   /// The distinct attribute names of the leads matching `query` (position and limit ignored),
   /// sorted: the attribute columns of an export.
   virtual core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& query) = 0;
 
-  // --- dedup lookups: each one an indexed (account_id, key) probe ---
+  // Dedup lookups, each one an indexed (account_id, key) probe. The store keeps `kEmail`,
+  // `kNameCity` and the phone key (dedup/keys.h) current on every insert and update.
   /// The oldest lead of the account whose `kind` key equals `key` (empty key: none).
-  virtual core::Result<std::optional<std::string>> FindLeadIdByKey(std::string_view account_id,
-                                                                   DedupKey kind,
-                                                                   std::string_view key) = 0;
-  /// Up to `limit` leads (id, name), oldest first, whose normalised phone equals `phone_key`
-  /// (the store normalises with the default region it was opened with).
-  virtual core::Result<std::vector<std::pair<std::string, std::string>>> FindLeadsByPhoneKey(
+  virtual core::Result<std::optional<std::string>> FindIdByKey(std::string_view account_id,
+                                                               DedupKey kind,
+                                                               std::string_view key) = 0;
+  /// Up to `limit` leads (id, name), oldest first, whose normalised phone equals `phone_key`.
+  virtual core::Result<std::vector<std::pair<std::string, std::string>>> FindByPhoneKey(
       std::string_view account_id, std::string_view phone_key, int limit) = 0;
 
-  // --- notes ---
-  virtual core::Status InsertNote(std::string_view account_id, const domain::Note& note) = 0;
-  virtual core::Result<std::optional<domain::Note>> GetNote(std::string_view account_id,
-                                                            std::string_view note_id) = 0;
-  virtual core::Result<std::vector<domain::Note>> ListNotes(std::string_view account_id,
-                                                            std::string_view lead_id) = 0;
-  virtual core::Status UpdateNote(std::string_view account_id, const domain::Note& note) = 0;
-  virtual core::Result<bool> DeleteNote(std::string_view account_id, std::string_view note_id) = 0;
-
-  // --- scoring rules and scores ---
-  virtual core::Status InsertScoringRule(std::string_view account_id,
-                                         const domain::ScoringRule& rule) = 0;
-  virtual core::Result<std::optional<domain::ScoringRule>> GetScoringRule(
-      std::string_view account_id, std::string_view id) = 0;
-  /// The account's rules in evaluation order: priority, then created_at, then id.
-  virtual core::Result<std::vector<domain::ScoringRule>> ListScoringRules(
-      std::string_view account_id) = 0;
-  /// Rewrites name, expression, weight, priority and updated_at. NotFound when there is no
-  /// such rule.
-  virtual core::Status UpdateScoringRule(std::string_view account_id,
-                                         const domain::ScoringRule& rule) = 0;
-  /// False when there was no such rule.
-  virtual core::Result<bool> DeleteScoringRule(std::string_view account_id,
-                                               std::string_view id) = 0;
-  virtual core::Result<int64_t> CountScoringRules(std::string_view account_id) = 0;
   /// Sets the score of each (lead id, score); ids of leads that no longer exist are skipped.
   /// Timestamps are left alone: a score is derived, not a change to the lead.
   virtual core::Status UpdateScores(std::string_view account_id,
@@ -134,96 +112,142 @@ class Tx {
   /// scan over every lead of the account in bounded chunks. Only `id`, `score` and what
   /// `projection` names are read; every other field is left at its default. Errors: Internal
   /// for a field name that is not a lead field.
-  virtual core::Result<std::vector<domain::Lead>> ScanLeads(std::string_view account_id,
-                                                            std::string_view after_id, int limit,
-                                                            const LeadProjection& projection) = 0;
+  virtual core::Result<std::vector<domain::Lead>> Scan(std::string_view account_id,
+                                                       std::string_view after_id, int limit,
+                                                       const LeadProjection& projection) = 0;
+};
 
-  // --- webhooks: subscriptions, the outbox, deliveries and their attempts ---
-  // Subscriptions and delivery logs are tenant data. Claiming is not: one dispatcher serves every
-  // account, and several server processes may share the database. A dispatcher claims a due
-  // delivery with a lease (claimed_by, claim_expires_at) before sending it; a claim whose lease
-  // ran out (its process died) is claimed again by whoever asks next. PostgreSQL claims with
-  // SELECT ... FOR UPDATE SKIP LOCKED; SQLite inside its write transaction. Times named `_ms`
-  // are Unix milliseconds.
+/// Notes on leads.
+class NoteStore {
+ public:
+  virtual ~NoteStore() = default;
+  virtual core::Status Insert(std::string_view account_id, const domain::Note& note) = 0;
+  virtual core::Result<std::optional<domain::Note>> Get(std::string_view account_id,
+                                                        std::string_view note_id) = 0;
+  /// The lead's notes in id (creation) order.
+  virtual core::Result<std::vector<domain::Note>> List(std::string_view account_id,
+                                                       std::string_view lead_id) = 0;
+  virtual core::Status Update(std::string_view account_id, const domain::Note& note) = 0;
+  virtual core::Result<bool> Delete(std::string_view account_id, std::string_view note_id) = 0;
+};
 
-  virtual core::Status InsertWebhook(std::string_view account_id,
-                                     const domain::Webhook& webhook) = 0;
+/// Scoring rules.
+class RuleStore {
+ public:
+  virtual ~RuleStore() = default;
+  virtual core::Status Insert(std::string_view account_id, const domain::ScoringRule& rule) = 0;
+  virtual core::Result<std::optional<domain::ScoringRule>> Get(std::string_view account_id,
+                                                               std::string_view id) = 0;
+  /// The account's rules in evaluation order: priority, then created_at, then id.
+  virtual core::Result<std::vector<domain::ScoringRule>> List(std::string_view account_id) = 0;
+  /// Rewrites name, expression, weight, priority and updated_at. NotFound when there is no
+  /// such rule.
+  virtual core::Status Update(std::string_view account_id, const domain::ScoringRule& rule) = 0;
+  /// False when there was no such rule.
+  virtual core::Result<bool> Delete(std::string_view account_id, std::string_view id) = 0;
+  virtual core::Result<int64_t> Count(std::string_view account_id) = 0;
+};
+
+/// Webhooks: subscriptions, the outbox, deliveries and their attempts.
+/// Subscriptions and delivery logs are tenant data. Claiming is not: one dispatcher serves every
+/// account, and several server processes may share the database. A dispatcher claims a due
+/// delivery with a lease (claimed_by, claim_expires_at) before sending it; a claim whose lease
+/// ran out (its process died) is claimed again by whoever asks next. PostgreSQL claims with
+/// SELECT ... FOR UPDATE SKIP LOCKED; SQLite inside its write transaction. Times named `_ms`
+/// are Unix milliseconds.
+class WebhookStore {
+ public:
+  virtual ~WebhookStore() = default;
+  virtual core::Status Insert(std::string_view account_id, const domain::Webhook& webhook) = 0;
   /// The webhook with its secret.
-  virtual core::Result<std::optional<domain::Webhook>> GetWebhook(std::string_view account_id,
-                                                                  std::string_view id) = 0;
+  virtual core::Result<std::optional<domain::Webhook>> Get(std::string_view account_id,
+                                                           std::string_view id) = 0;
   /// Oldest first (created_at, then id), with secrets.
-  virtual core::Result<std::vector<domain::Webhook>> ListWebhooks(std::string_view account_id) = 0;
+  virtual core::Result<std::vector<domain::Webhook>> List(std::string_view account_id) = 0;
   /// Rewrites url, events, secret, active, updated_at, failing_since_ms and last_success_ms.
   /// NotFound when there is no such webhook.
-  virtual core::Status UpdateWebhook(std::string_view account_id,
-                                     const domain::Webhook& webhook) = 0;
+  virtual core::Status Update(std::string_view account_id, const domain::Webhook& webhook) = 0;
   /// Deletes the webhook with its deliveries and their attempts; false when there was none.
-  virtual core::Result<bool> DeleteWebhook(std::string_view account_id, std::string_view id) = 0;
-  virtual core::Result<int64_t> CountWebhooks(std::string_view account_id) = 0;
+  virtual core::Result<bool> Delete(std::string_view account_id, std::string_view id) = 0;
+  virtual core::Result<int64_t> Count(std::string_view account_id) = 0;
 
   /// The outbox, written in the transaction of the change the event describes: stores `event`
   /// and one pending delivery (a new UUID each), due at `due_ms`, for every active webhook of
   /// event.account_id subscribed to event.type. Stores nothing when none subscribes. Returns
   /// the number of deliveries created.
-  virtual core::Result<int64_t> EnqueueWebhookEvent(const domain::WebhookEvent& event,
-                                                    int64_t due_ms) = 0;
+  virtual core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event,
+                                             int64_t due_ms) = 0;
   /// Stores `event` with one pending delivery to webhook `webhook_id` of event.account_id,
   /// whatever it subscribes to (the ping of POST /webhooks/{id}/test). Returns the delivery id.
   /// NotFound when there is no such webhook.
-  virtual core::Result<std::string> EnqueueWebhookDelivery(const domain::WebhookEvent& event,
-                                                           std::string_view webhook_id,
-                                                           int64_t due_ms) = 0;
+  virtual core::Result<std::string> EnqueueDelivery(const domain::WebhookEvent& event,
+                                                    std::string_view webhook_id,
+                                                    int64_t due_ms) = 0;
   /// Claims up to `limit` pending deliveries due by `now_ms`, oldest due first, that nobody
   /// holds (never claimed, released, or lease expired before `now_ms`) and whose webhook is
   /// active (pings: any): each is marked claimed by `worker` until `lease_until_ms`.
-  virtual core::Result<std::vector<domain::DeliveryJob>> ClaimWebhookDeliveries(
+  virtual core::Result<std::vector<domain::DeliveryJob>> ClaimDeliveries(
       std::string_view worker, int64_t now_ms, int64_t lease_until_ms, int limit) = 0;
   /// Records one attempt of a delivery `worker` holds: appends it to the attempt log, sets the
   /// delivery's state, attempt count and next attempt (record.attempt.next_retry_ms), releases
   /// the claim, and updates the webhook's health (success: last_success_ms set and
   /// failing_since_ms cleared; failure: failing_since_ms set unless already set). Returns false,
   /// recording nothing, when `worker` no longer holds the claim.
-  virtual core::Result<bool> RecordWebhookAttempt(std::string_view worker,
-                                                  const domain::AttemptRecord& record) = 0;
+  virtual core::Result<bool> RecordAttempt(std::string_view worker,
+                                           const domain::AttemptRecord& record) = 0;
   /// Gives back a claim without recording an attempt (a dispatcher stopping with work not
   /// started): the delivery is due again at `due_ms`.
-  virtual core::Status ReleaseWebhookDelivery(std::string_view worker, std::string_view delivery_id,
-                                              int64_t due_ms) = 0;
+  virtual core::Status ReleaseDelivery(std::string_view worker, std::string_view delivery_id,
+                                       int64_t due_ms) = 0;
   /// The webhook's deliveries, newest first, at most `limit`, each with its attempt log.
-  virtual core::Result<std::vector<domain::WebhookDelivery>> ListWebhookDeliveries(
+  virtual core::Result<std::vector<domain::WebhookDelivery>> ListDeliveries(
       std::string_view account_id, std::string_view webhook_id, int limit) = 0;
   /// One delivery of the webhook, with its attempt log.
-  virtual core::Result<std::optional<domain::WebhookDelivery>> GetWebhookDelivery(
+  virtual core::Result<std::optional<domain::WebhookDelivery>> GetDelivery(
       std::string_view account_id, std::string_view webhook_id, std::string_view delivery_id) = 0;
   /// Makes a delivery pending again, due at `due_ms`, keeping its id and attempt log (the next
   /// attempt is numbered after the last). False when the webhook has no such delivery.
-  virtual core::Result<bool> RedeliverWebhookDelivery(std::string_view account_id,
-                                                      std::string_view webhook_id,
-                                                      std::string_view delivery_id,
-                                                      int64_t due_ms) = 0;
-  // --- idempotency (Idempotency-Key on POST, PUT, DELETE; service/idempotency.h) ---
-  /// The record of (account, key), completed or in flight.
-  virtual core::Result<std::optional<IdempotencyRecord>> GetIdempotencyRecord(
-      std::string_view account_id, std::string_view key) = 0;
-  /// Inserts an in-flight record (no status yet) unless one exists for (account, key): true
-  /// when this call inserted it (the caller now owns the key and does the work).
-  virtual core::Result<bool> ReserveIdempotencyKey(std::string_view account_id,
-                                                   std::string_view key,
-                                                   std::string_view request_hash,
-                                                   int64_t created_at_ms) = 0;
-  /// Stores the response of the owner's request: the record is completed.
-  virtual core::Status CompleteIdempotencyKey(std::string_view account_id, std::string_view key,
-                                              int status, std::string_view headers_json,
-                                              std::string_view body) = 0;
-  /// Removes the record of (account, key) (released after a failure, or expired).
-  virtual core::Status DeleteIdempotencyKey(std::string_view account_id, std::string_view key) = 0;
-  /// Removes every record created before `before_ms`; returns how many went.
-  virtual core::Result<int64_t> PurgeIdempotencyKeys(int64_t before_ms) = 0;
-
-  // --- metrics (integration of webhooks and metrics) ---
+  virtual core::Result<bool> Redeliver(std::string_view account_id, std::string_view webhook_id,
+                                       std::string_view delivery_id, int64_t due_ms) = 0;
   /// Deliveries waiting to be delivered (state pending, claimed or not), across every account:
   /// `klozeo_webhook_outbox_depth`.
-  virtual core::Result<int64_t> CountPendingWebhookDeliveries() = 0;
+  virtual core::Result<int64_t> CountPending() = 0;
+};
+
+/// Idempotency-Key records (on POST, PUT, DELETE; service/idempotency.h).
+class IdempotencyStore {
+ public:
+  virtual ~IdempotencyStore() = default;
+  /// The record of (account, key), completed or in flight.
+  virtual core::Result<std::optional<IdempotencyRecord>> Get(std::string_view account_id,
+                                                             std::string_view key) = 0;
+  /// Inserts an in-flight record (no status yet) unless one exists for (account, key): true
+  /// when this call inserted it (the caller now owns the key and does the work).
+  virtual core::Result<bool> Reserve(std::string_view account_id, std::string_view key,
+                                     std::string_view request_hash, int64_t created_at_ms) = 0;
+  /// Stores the response of the owner's request: the record is completed.
+  virtual core::Status Complete(std::string_view account_id, std::string_view key, int status,
+                                std::string_view headers_json, std::string_view body) = 0;
+  /// Removes the record of (account, key) (released after a failure, or expired).
+  virtual core::Status Delete(std::string_view account_id, std::string_view key) = 0;
+  /// Removes every record created before `before_ms`; returns how many went.
+  virtual core::Result<int64_t> Purge(int64_t before_ms) = 0;
+};
+
+/// A unit of work on the database: the stores, all on one connection and one transaction.
+/// Destroying a Tx that was not committed rolls it back.
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  /// Makes the work durable. After Commit the Tx must not be used again.
+  virtual core::Status Commit() = 0;
+
+  virtual AccountStore& accounts() = 0;
+  virtual LeadStore& leads() = 0;
+  virtual NoteStore& notes() = 0;
+  virtual RuleStore& rules() = 0;
+  virtual WebhookStore& webhooks() = 0;
+  virtual IdempotencyStore& idempotency() = 0;
 };
 
 /// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement

@@ -17,7 +17,6 @@
 #include "core/crypto.h"
 #include "domain/webhook_codec.h"
 #include "metrics/metrics.h"
-#include "service/webhook_outbox.h"
 
 namespace klozeo::webhooks {
 namespace {
@@ -314,12 +313,12 @@ void Dispatcher::Run() {
   auto claim = [&]() {
     const int room = options_.max_in_flight - static_cast<int>(im.in_flight.size());
     if (room <= 0) return;
-    const int64_t now = service::WallMillis();
+    const int64_t now = core::WallMillis();
     auto jobs = [&]() -> Result<std::vector<DeliveryJob>> {
       KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
       KLOZEO_ASSIGN_OR_RETURN(
           auto claimed,
-          tx->ClaimWebhookDeliveries(options_.worker_id, now, now + options_.lease_ms, room));
+          tx->webhooks().ClaimDeliveries(options_.worker_id, now, now + options_.lease_ms, room));
       if (!claimed.empty()) KLOZEO_TRY(tx->Commit());
       return claimed;
     }();
@@ -337,7 +336,7 @@ void Dispatcher::Run() {
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     auto recorded = [&]() -> core::Status {
       KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-      const int64_t wall = service::WallMillis();
+      const int64_t wall = core::WallMillis();
       std::unordered_set<std::string> failed_hooks;
       std::vector<std::string_view> outcomes;  // counted once the transaction commits
       // By account: a store that locks per account (PostgreSQL) then takes the locks of one
@@ -368,7 +367,7 @@ void Dispatcher::Run() {
         } else {
           r.new_state = domain::DeliveryState::kFailed;
         }
-        KLOZEO_ASSIGN_OR_RETURN(bool held, tx->RecordWebhookAttempt(options_.worker_id, r));
+        KLOZEO_ASSIGN_OR_RETURN(bool held, tx->webhooks().RecordAttempt(options_.worker_id, r));
         if (held && !o.success) failed_hooks.insert(o.job.account_id + "\n" + o.job.webhook_id);
         if (held) {
           outcomes.push_back(o.success                                       ? "delivered"
@@ -381,14 +380,14 @@ void Dispatcher::Run() {
       for (const auto& key : failed_hooks) {
         auto nl = key.find('\n');
         std::string account = key.substr(0, nl), id = key.substr(nl + 1);
-        KLOZEO_ASSIGN_OR_RETURN(auto hook, tx->GetWebhook(account, id));
+        KLOZEO_ASSIGN_OR_RETURN(auto hook, tx->webhooks().Get(account, id));
         if (!hook || !hook->active || !hook->failing_since_ms) continue;
         if (clock_.NowMillis() - *hook->failing_since_ms < domain::kWebhookFailureWindowMs) {
           continue;
         }
         hook->active = false;
         hook->updated_at = clock_.NowSeconds();
-        KLOZEO_TRY(tx->UpdateWebhook(account, *hook));
+        KLOZEO_TRY(tx->webhooks().Update(account, *hook));
         spdlog::warn("webhooks: webhook {} of account {} deactivated after failing for 3 days", id,
                      account);
       }
@@ -410,7 +409,7 @@ void Dispatcher::Run() {
     next_depth = now + kDepthInterval;
     auto depth = [&]() -> Result<int64_t> {
       KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-      return tx->CountPendingWebhookDeliveries();
+      return tx->webhooks().CountPending();
     }();
     if (depth.ok()) metrics::WebhookOutboxDepth().Set(static_cast<double>(*depth));
   };
@@ -474,11 +473,11 @@ void Dispatcher::Run() {
 
   // Stopping: give back what is in flight, due at once, so it is not held for a lease.
   if (!im.in_flight.empty()) {
-    const int64_t now = service::WallMillis();
+    const int64_t now = core::WallMillis();
     auto released = [&]() -> core::Status {
       KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
       for (auto& [e, t] : im.in_flight) {
-        KLOZEO_TRY(tx->ReleaseWebhookDelivery(options_.worker_id, t->job.delivery_id, now));
+        KLOZEO_TRY(tx->webhooks().ReleaseDelivery(options_.worker_id, t->job.delivery_id, now));
       }
       return tx->Commit();
     }();

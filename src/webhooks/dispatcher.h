@@ -37,7 +37,7 @@ struct DispatcherOptions {
 /// spreading it over +/-20%; nullopt when retries are exhausted (after 11 attempts).
 std::optional<int64_t> RetryDelayMs(int64_t attempt, int64_t base_ms, double jitter);
 
-/// Delivers the outbox: claims due deliveries (storage::Tx::ClaimWebhookDeliveries, with a
+/// Delivers the outbox: claims due deliveries (storage::WebhookStore::ClaimDeliveries, with a
 /// lease), POSTs them concurrently with libcurl's multi interface, and records each attempt,
 /// the retry schedule and the webhook's health. Before connecting it resolves the host, refuses
 /// blocked addresses (unless allow_private) and pins libcurl to the address it checked; it never

@@ -523,7 +523,7 @@ TEST(ScoresApi, BatchRecalculationCoversEveryLeadAcrossChunks) {
       lead.source = "seed";
       lead.rating = i % 5;
       lead.created_at = lead.updated_at = lead.last_interaction_at = kStart;
-      ASSERT_TRUE(tx->InsertLead(who->account_id, lead).ok());
+      ASSERT_TRUE(tx->leads().Insert(who->account_id, lead).ok());
       ids.insert(lead.id);
     }
     ASSERT_TRUE(tx->Commit().ok());

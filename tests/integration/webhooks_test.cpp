@@ -425,7 +425,7 @@ TEST(Webhooks, ClaimsOfACrashedDispatcherAreTakenOverWhenTheirLeaseExpires) {
   {
     auto tx = db.Begin(storage::TxMode::kWrite);
     ASSERT_TRUE(tx.ok());
-    auto claimed = (*tx)->ClaimWebhookDeliveries("crashed-worker", now, now + 1500, 10);
+    auto claimed = (*tx)->webhooks().ClaimDeliveries("crashed-worker", now, now + 1500, 10);
     ASSERT_TRUE(claimed.ok());
     ASSERT_EQ(claimed->size(), 1u);
     ASSERT_TRUE((*tx)->Commit().ok());

@@ -13,11 +13,14 @@
 #include "query/fold.h"
 #include "query/geo.h"
 #include "query/sqlite_compiler.h"
-#include "query/sqlite_functions.h"
+#include "storage/sqlite/functions.h"
 
 namespace klozeo::query {
 namespace {
 
+using storage::sqlite::BindSqliteValues;
+using storage::sqlite::ReadSqliteValue;
+using storage::sqlite::RegisterSqliteFunctions;
 using Ids = std::vector<std::string>;
 using OptText = std::optional<std::string>;
 using OptNumber = std::optional<double>;

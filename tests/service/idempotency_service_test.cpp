@@ -1,10 +1,10 @@
-// IdempotencyService over a real SQLite file: claiming, replaying, releasing, taking over an
+// IdempotencyService over a real database (SQLite, and PostgreSQL as the `.pg` variants): claiming, replaying, releasing, taking over an
 // abandoned key, giving up on a slow one, and the sweep of expired keys.
 #include "service/idempotency.h"
 
 #include <gtest/gtest.h>
 
-#include "storage/sqlite/sqlite_store.h"
+#include "app/wiring.h"
 #include "support/test_server.h"
 
 namespace klozeo::service {
@@ -15,20 +15,18 @@ using Kind = IdempotencyService::Kind;
 class IdempotencyServiceTest : public ::testing::Test {
  protected:
   IdempotencyServiceTest() : clock_(1700000000000) {
-    storage::sqlite::Options options;
-    options.path = (dir_.path() / "k.db").string();
-    auto db = storage::sqlite::OpenDatabase(options);
+    auto db = app::OpenDatabase(database_.url(), 2);
     EXPECT_TRUE(db.ok());
     db_ = std::move(*db);
   }
   int64_t Stored() {
     auto tx = db_->Begin(storage::TxMode::kWrite);
     // Everything older than "now + 1 day" is everything.
-    auto n = (*tx)->PurgeIdempotencyKeys(clock_.NowMillis() + 24LL * 3600 * 1000 + 1);
+    auto n = (*tx)->idempotency().Purge(clock_.NowMillis() + 24LL * 3600 * 1000 + 1);
     EXPECT_TRUE(n.ok());
     return *n;  // rolled back with the Tx: only counted
   }
-  klozeo::testing::TempDir dir_;
+  klozeo::testing::TestDatabase database_;
   core::ManualClock clock_;
   std::unique_ptr<storage::Database> db_;
 };

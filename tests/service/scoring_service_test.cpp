@@ -270,8 +270,8 @@ class ScoringServiceTest : public ::testing::Test {
   void SetUp() override {
     db_ = Open();
     auto tx = std::move(db_->Begin(storage::TxMode::kWrite).value());
-    ASSERT_TRUE(tx->InsertAccount({who_.account_id, "a", "unlimited", kNow}).ok());
-    ASSERT_TRUE(tx->InsertAccount({other_.account_id, "b", "unlimited", kNow}).ok());
+    ASSERT_TRUE(tx->accounts().Insert({who_.account_id, "a", "unlimited", kNow}).ok());
+    ASSERT_TRUE(tx->accounts().Insert({other_.account_id, "b", "unlimited", kNow}).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
 
@@ -294,7 +294,7 @@ class ScoringServiceTest : public ::testing::Test {
       lead.source = "test";
       lead.rating = i % 5;
       lead.created_at = lead.updated_at = lead.last_interaction_at = kNow;
-      EXPECT_TRUE(tx->InsertLead(owner.account_id, lead).ok());
+      EXPECT_TRUE(tx->leads().Insert(owner.account_id, lead).ok());
       ids.push_back(lead.id);
     }
     EXPECT_TRUE(tx->Commit().ok());
@@ -303,7 +303,7 @@ class ScoringServiceTest : public ::testing::Test {
 
   double StoredScore(const domain::Principal& owner, const std::string& id) {
     auto tx = std::move(db_->Begin(storage::TxMode::kRead).value());
-    auto lead = *tx->GetLead(owner.account_id, id);
+    auto lead = *tx->leads().Get(owner.account_id, id);
     EXPECT_TRUE(lead.has_value());
     return lead ? lead->score : -1;
   }
@@ -475,7 +475,7 @@ TEST_F(ScoringServiceTest, RescoreAllScoresLikeTheFullLead) {
         lead.attributes.push_back({core::NewUuidV7(), "verified", AttributeType::kBool, true});
         lead.attributes.push_back({core::NewUuidV7(), "aaa", AttributeType::kNumber, 1});
       }
-      EXPECT_TRUE(tx->InsertLead(who_.account_id, lead).ok());
+      EXPECT_TRUE(tx->leads().Insert(who_.account_id, lead).ok());
       ids.push_back(lead.id);
     }
     ASSERT_TRUE(tx->Commit().ok());
@@ -507,7 +507,7 @@ TEST_F(ScoringServiceTest, RescoreAllScoresLikeTheFullLead) {
   auto tx = std::move(db_->Begin(storage::TxMode::kRead).value());
   std::set<double> distinct;
   for (const std::string& id : ids) {
-    auto lead = tx->GetLead(who_.account_id, id);
+    auto lead = tx->leads().Get(who_.account_id, id);
     ASSERT_TRUE(lead.ok() && lead->has_value());
     const double expected = full_rules.Score(**lead, kNow);
     EXPECT_DOUBLE_EQ(batch[id], expected) << id;
@@ -521,7 +521,7 @@ TEST_F(ScoringServiceTest, ScanRejectsUnknownFields) {
   auto tx = std::move(db_->Begin(storage::TxMode::kRead).value());
   storage::LeadProjection projection;
   projection.fields = {"rating", "name; DROP TABLE leads"};
-  auto scanned = tx->ScanLeads(who_.account_id, "", 10, projection);
+  auto scanned = tx->leads().Scan(who_.account_id, "", 10, projection);
   ASSERT_FALSE(scanned.ok());
   EXPECT_EQ(scanned.error().code, core::ErrorCode::kInternal);
 }
@@ -541,7 +541,7 @@ TEST_F(ScoringServiceTest, ScoreInTxUsesTheTransactionsView) {
   auto tx = std::move(db_->Begin(storage::TxMode::kWrite).value());
   EXPECT_DOUBLE_EQ(*scoring.ScoreInTx(*tx, who_.account_id, lead), 0) << "no rules yet";
   ScoringRule rule = Rule("rating * 20");
-  ASSERT_TRUE(tx->InsertScoringRule(who_.account_id, rule).ok());
+  ASSERT_TRUE(tx->rules().Insert(who_.account_id, rule).ok());
   EXPECT_DOUBLE_EQ(*scoring.ScoreInTx(*tx, who_.account_id, lead), 90)
       << "a rule written earlier in the same transaction counts";
   EXPECT_DOUBLE_EQ(*scoring.ScoreInTx(*tx, other_.account_id, lead), 0);

@@ -1,5 +1,7 @@
 #include "storage/postgres/connection.h"
 
+#include "storage/sql/dialect.h"
+
 #include <libpq-fe.h>
 
 #include <charconv>
@@ -160,6 +162,12 @@ query::SqlValue Statement::Value(int col) const {
     default:
       return Text(col);
   }
+}
+
+core::Result<Statement> Connection::Prepare(const char* sql) {
+  auto it = rendered_.find(sql);
+  if (it == rendered_.end()) it = rendered_.emplace(sql, RenderSql(sql, Dialect::kPostgres)).first;
+  return Query(it->second);
 }
 
 core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo) {

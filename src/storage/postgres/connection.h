@@ -1,5 +1,7 @@
 #pragma once
 
+#include "storage/sql/guard.h"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -85,8 +87,14 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  /// A statement for `sql` (prepared on first execution, then reused).
+  /// A statement for `sql`, already in PostgreSQL's form (prepared on first execution, then
+  /// reused).
   Statement Query(std::string sql) { return Statement(this, std::move(sql)); }
+  /// A statement for `sql` in the neutral form of storage/sql/dialect.h (a constant: it is
+  /// rendered once per connection, keyed by its address).
+  core::Result<Statement> Prepare(const char* sql);
+  /// The same for generated SQL already in PostgreSQL's form.
+  core::Result<Statement> PrepareDynamic(std::string sql) { return Query(std::move(sql)); }
   /// Runs one or more statements without parameters or results (DDL, BEGIN, COMMIT).
   core::Status Exec(const char* sql);
   /// False once the server connection is lost (the pool then drops it).
@@ -102,6 +110,7 @@ class Connection {
   core::Error ResultError(pg_result* result, std::string_view what) const;
   pg_conn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL + types -> statement name
+  std::unordered_map<const char*, std::string> rendered_;  // neutral SQL -> PostgreSQL SQL
   int64_t next_name_ = 0;
 };
 

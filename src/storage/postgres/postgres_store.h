@@ -1,5 +1,7 @@
 #pragma once
 
+#include "storage/sql/open_guard.h"
+
 #include <memory>
 #include <string>
 

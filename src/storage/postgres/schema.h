@@ -1,12 +1,9 @@
 #pragma once
 
+#include "storage/sql/dialect.h"
+
 namespace klozeo::storage::postgres {
 
-/// One schema migration: applied once, in order, inside a transaction.
-struct Migration {
-  int version;
-  const char* sql;
-};
 
 // The PostgreSQL form of storage/sqlite/schema.h, migration for migration (same numbers, same
 // tables, columns and indexes). Differences:

@@ -2,7 +2,8 @@
 
 #include <sqlite3.h>
 
-#include "query/sqlite_functions.h"
+#include "storage/sqlite/functions.h"
+#include "storage/sql/dialect.h"
 
 namespace klozeo::storage::sqlite {
 
@@ -46,6 +47,17 @@ core::Result<bool> Statement::Step() {
   return conn_->LastError("step");
 }
 
+Statement& Statement::BindValue(int i, const query::SqlValue& v) {
+  if (const auto* text = std::get_if<std::string>(&v)) return Bind(i, std::string_view(*text));
+  if (const auto* n = std::get_if<std::int64_t>(&v)) return Bind(i, static_cast<int64_t>(*n));
+  if (const auto* d = std::get_if<double>(&v)) return Bind(i, *d);
+  return BindNull(i);
+}
+
+int64_t Statement::Changes() const { return sqlite3_changes64(sqlite3_db_handle(stmt_)); }
+
+query::SqlValue Statement::Value(int col) const { return ReadSqliteValue(stmt_, col); }
+
 core::Status Statement::Run() {
   auto r = Step();
   if (!r.ok()) return std::move(r).error();
@@ -85,7 +97,7 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
   }
   std::unique_ptr<Connection> conn(new Connection(db));
   sqlite3_busy_timeout(db, busy_timeout_ms);
-  KLOZEO_TRY(query::RegisterSqliteFunctions(db));
+  KLOZEO_TRY(RegisterSqliteFunctions(db));
   // WAL lets readers run beside the single writer; NORMAL sync in WAL mode keeps every
   // committed transaction across a process crash (a power loss may lose the last ones:
   // docs/OPERATIONS.md).
@@ -106,7 +118,9 @@ core::Result<Statement> Connection::Prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) return Statement(this, it->second);
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+  const std::string text = RenderSql(sql, Dialect::kSqlite);
+  if (sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()),
+                         SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
     return LastError("prepare");
   }
   cache_.emplace(sql, stmt);

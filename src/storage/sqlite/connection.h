@@ -1,5 +1,7 @@
 #pragma once
 
+#include "storage/sql/guard.h"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -8,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/result.h"
+#include "query/sql_value.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -39,11 +42,15 @@ class Statement {
   Statement& Bind(int index, const std::optional<std::string>& text);
   Statement& Bind(int index, const std::optional<double>& value);
   Statement& Bind(int index, const std::optional<int64_t>& value);
+  /// Binds a query::SqlValue (the filter compiler's binds).
+  Statement& BindValue(int index, const query::SqlValue& value);
 
   /// Advances to the next row: true with a row, false when done.
   core::Result<bool> Step();
   /// Runs a statement that returns no rows.
   core::Status Run();
+  /// Rows changed by the statement (after Run).
+  int64_t Changes() const;
 
   sqlite3_stmt* raw() const { return stmt_; }
   bool IsNull(int col) const;
@@ -53,6 +60,8 @@ class Statement {
   std::optional<std::string> OptText(int col) const;
   std::optional<double> OptDouble(int col) const;
   std::optional<int64_t> OptInt(int col) const;
+  /// The column as NULL, INTEGER, REAL or TEXT (a BLOB is read as TEXT).
+  query::SqlValue Value(int col) const;
 
  private:
   Connection* conn_;
@@ -70,11 +79,11 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  /// A cached prepared statement for `sql` (the text must outlive the connection: use
-  /// constants).
+  /// A cached prepared statement for `sql`, in the neutral form of storage/sql/dialect.h (the
+  /// text must outlive the connection: use constants; the cache is keyed by the address).
   core::Result<Statement> Prepare(const char* sql);
-  /// A prepared statement for generated SQL (the filter compiler's), cached by its text; the
-  /// cache holds at most 64 such statements and is emptied when full.
+  /// A prepared statement for generated SQL in SQLite's form (the filter compiler's), cached
+  /// by its text; the cache holds at most 64 such statements and is emptied when full.
   core::Result<Statement> PrepareDynamic(const std::string& sql);
   /// Runs one or more statements without results (DDL, migrations).
   core::Status Exec(const char* sql);
@@ -82,6 +91,8 @@ class Connection {
   core::Status RunCached(const char* sql);
   /// Rows changed by the last statement.
   int64_t Changes() const;
+  /// Always true: a file does not go away (ConnectionPool drops unhealthy connections).
+  bool Healthy() const { return true; }
   /// An Error describing the connection's last failure.
   core::Error LastError(std::string_view what) const;
   sqlite3* raw() { return db_; }

@@ -1,12 +1,9 @@
 #pragma once
 
+#include "storage/sql/dialect.h"
+
 namespace klozeo::storage::sqlite {
 
-/// One schema migration: applied once, in order, inside a transaction.
-struct Migration {
-  int version;
-  const char* sql;
-};
 
 // Every tenant table is keyed by account_id first, and every query filters on it.
 // `<field>_fold` columns hold core::FoldText of the text column (case-insensitive matching

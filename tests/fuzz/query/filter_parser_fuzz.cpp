@@ -6,8 +6,8 @@
 //   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc
 //     tests/fuzz/query/filter_parser_fuzz.cpp $Q/fields.cpp $Q/filter.cpp $Q/sort.cpp
 //     $Q/limit.cpp $Q/cursor.cpp $Q/geo.cpp $Q/sql_compiler.cpp $Q/sqlite_compiler.cpp
-//     $Q/sqlite_functions.cpp $C/error.cpp $C/strings.cpp $C/crypto.cpp $C/fold.cpp
-//     -lutf8proc -lcrypto -lsqlite3 -o /tmp/filter_fuzz
+//     $C/error.cpp $C/strings.cpp $C/crypto.cpp $C/fold.cpp
+//     -lutf8proc -lcrypto -o /tmp/filter_fuzz
 //   mkdir -p /tmp/corpus && cp tests/fuzz/corpus/query/* /tmp/corpus/
 //   /tmp/filter_fuzz -max_total_time=30 /tmp/corpus
 #include <algorithm>

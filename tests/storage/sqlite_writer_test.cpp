@@ -68,7 +68,7 @@ TEST(SqliteWriter, ConcurrentWriteTransactionsAllCommit) {
         lead.id = core::NewLeadId();
         lead.name = "Lead " + lead.id;
         lead.source = "test";
-        if (!(*tx)->InsertLead("acct", lead).ok() || !(*tx)->Commit().ok()) ++failures;
+        if (!(*tx)->leads().Insert("acct", lead).ok() || !(*tx)->Commit().ok()) ++failures;
       }
     });
   }
@@ -76,7 +76,7 @@ TEST(SqliteWriter, ConcurrentWriteTransactionsAllCommit) {
   EXPECT_EQ(failures.load(), 0);
   auto tx = db->Begin(TxMode::kRead);
   ASSERT_TRUE(tx.ok());
-  EXPECT_EQ(*(*tx)->CountLeads("acct", 1'000'000), kThreads * kLeadsEach);
+  EXPECT_EQ(*(*tx)->leads().Count("acct", 1'000'000), kThreads * kLeadsEach);
 }
 
 TEST(SqliteWriter, AnUncommittedWriteRollsBackAndFreesTheWriter) {
@@ -90,11 +90,11 @@ TEST(SqliteWriter, AnUncommittedWriteRollsBackAndFreesTheWriter) {
     lead.id = core::NewLeadId();
     lead.name = "Dropped";
     lead.source = "test";
-    ASSERT_TRUE((*tx)->InsertLead("acct", lead).ok());
+    ASSERT_TRUE((*tx)->leads().Insert("acct", lead).ok());
   }  // destroyed without Commit
   auto tx = db->Begin(TxMode::kWrite);
   ASSERT_TRUE(tx.ok()) << tx.error().message;
-  EXPECT_EQ(*(*tx)->CountLeads("acct", 10), 0);
+  EXPECT_EQ(*(*tx)->leads().Count("acct", 10), 0);
 }
 
 TEST(SqliteWriter, MigrationsApplyByTheirOwnVersion) {

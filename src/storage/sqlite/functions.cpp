@@ -1,12 +1,15 @@
-#include "query/sqlite_functions.h"
+#include "storage/sqlite/functions.h"
 
 #include <sqlite3.h>
 
 #include <string>
 
 #include "query/fold.h"
+#include "query/sqlite_compiler.h"
 
-namespace klozeo::query {
+namespace klozeo::storage::sqlite {
+
+using query::SqlValue;
 namespace {
 
 void FoldFunction(sqlite3_context* context, int /*argc*/, sqlite3_value** argv) {
@@ -20,14 +23,14 @@ void FoldFunction(sqlite3_context* context, int /*argc*/, sqlite3_value** argv) 
     sqlite3_result_null(context);
     return;
   }
-  std::string folded = FoldText(std::string_view(text, static_cast<size_t>(size)));
+  std::string folded = query::FoldText(std::string_view(text, static_cast<size_t>(size)));
   sqlite3_result_text64(context, folded.data(), folded.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
 }  // namespace
 
 core::Status RegisterSqliteFunctions(sqlite3* db) {
-  std::string name(kSqliteFoldFunction);
+  std::string name(query::kSqliteFoldFunction);
   int rc = sqlite3_create_function_v2(db, name.c_str(), 1,
                                       SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                                       nullptr, FoldFunction, nullptr, nullptr, nullptr);
@@ -76,4 +79,4 @@ SqlValue ReadSqliteValue(sqlite3_stmt* stmt, int column) {
   }
 }
 
-}  // namespace klozeo::query
+}  // namespace klozeo::storage::sqlite

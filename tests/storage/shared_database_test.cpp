@@ -30,7 +30,7 @@ class SharedDatabase : public ::testing::Test {
     ASSERT_TRUE(first_ && second_);
     auto tx = first_->Begin(TxMode::kWrite);
     ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE((*tx)->InsertAccount({"acc1", "a1", "free", 1}).ok());
+    ASSERT_TRUE((*tx)->accounts().Insert({"acc1", "a1", "free", 1}).ok());
     ASSERT_TRUE((*tx)->Commit().ok());
   }
   Database& db(int i) { return i % 2 == 0 ? *first_ : *second_; }
@@ -56,7 +56,7 @@ TEST_F(SharedDatabase, CheckThenInsertInAWriteTxIsSerialisedPerAccount) {
           continue;
         }
         std::string email = "dup" + std::to_string(k) + "@example.com";
-        auto found = (*tx)->FindLeadIdByKey("acc1", DedupKey::kEmail, email);
+        auto found = (*tx)->leads().FindIdByKey("acc1", DedupKey::kEmail, email);
         if (!found.ok()) {
           ++failures;
           continue;
@@ -68,7 +68,7 @@ TEST_F(SharedDatabase, CheckThenInsertInAWriteTxIsSerialisedPerAccount) {
         lead.source = "test";
         lead.text[domain::kEmail] = email;
         lead.created_at = lead.updated_at = lead.last_interaction_at = 1;
-        if (!(*tx)->InsertLead("acc1", lead).ok() || !(*tx)->Commit().ok()) ++failures;
+        if (!(*tx)->leads().Insert("acc1", lead).ok() || !(*tx)->Commit().ok()) ++failures;
       }
     });
   }
@@ -76,7 +76,7 @@ TEST_F(SharedDatabase, CheckThenInsertInAWriteTxIsSerialisedPerAccount) {
   EXPECT_EQ(failures.load(), 0);
   auto tx = first_->Begin(TxMode::kRead);
   ASSERT_TRUE(tx.ok());
-  EXPECT_EQ(*(*tx)->CountLeads("acc1", 1000), kKeys);
+  EXPECT_EQ(*(*tx)->leads().Count("acc1", 1000), kKeys);
 }
 
 // Dispatchers in two processes claiming the same outbox at once: every delivery is claimed by
@@ -90,10 +90,10 @@ TEST_F(SharedDatabase, ConcurrentClaimsTakeEachDeliveryOnce) {
     w.id = core::NewUuidV7();
     w.url = "http://127.0.0.1:9/hook";
     w.created_at = w.updated_at = 1;
-    ASSERT_TRUE((*tx)->InsertWebhook("acc1", w).ok());
+    ASSERT_TRUE((*tx)->webhooks().Insert("acc1", w).ok());
     for (int i = 0; i < kEvents; ++i) {
       domain::WebhookEvent e{core::NewUuidV7(), "acc1", "lead.created", "{}", 1};
-      ASSERT_EQ(*(*tx)->EnqueueWebhookEvent(e, 10 + i), 1);
+      ASSERT_EQ(*(*tx)->webhooks().EnqueueEvent(e, 10 + i), 1);
     }
     ASSERT_TRUE((*tx)->Commit().ok());
   }
@@ -110,7 +110,7 @@ TEST_F(SharedDatabase, ConcurrentClaimsTakeEachDeliveryOnce) {
           ++failures;
           return;
         }
-        auto jobs = (*tx)->ClaimWebhookDeliveries(worker, 1000, 1000000, 3);
+        auto jobs = (*tx)->webhooks().ClaimDeliveries(worker, 1000, 1000000, 3);
         if (!jobs.ok() || !(*tx)->Commit().ok()) {
           ++failures;
           return;
@@ -138,7 +138,7 @@ TEST_F(SharedDatabase, TextWithNulIsKeptOrRefusedNeverTruncated) {
   lead.created_at = lead.updated_at = lead.last_interaction_at = 1;
   auto tx = first_->Begin(TxMode::kWrite);
   ASSERT_TRUE(tx.ok());
-  core::Status inserted = (*tx)->InsertLead("acc1", lead);
+  core::Status inserted = (*tx)->leads().Insert("acc1", lead);
   if (testing::TestDatabase::PostgresRequested()) {
     ASSERT_FALSE(inserted.ok());
     EXPECT_EQ(inserted.error().code, core::ErrorCode::kBadRequest);
@@ -148,7 +148,7 @@ TEST_F(SharedDatabase, TextWithNulIsKeptOrRefusedNeverTruncated) {
   ASSERT_TRUE(inserted.ok());
   ASSERT_TRUE((*tx)->Commit().ok());
   auto read = first_->Begin(TxMode::kRead);
-  auto got = (*read)->GetLead("acc1", lead.id);
+  auto got = (*read)->leads().Get("acc1", lead.id);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->name, lead.name);
 }

@@ -40,8 +40,8 @@ class WebhookStoreTest : public ::testing::Test {
   void SetUp() override {
     db_ = Open(database_.url());
     auto tx = Begin();
-    ASSERT_TRUE(tx->InsertAccount({"acc1", "a1", "free", 1}).ok());
-    ASSERT_TRUE(tx->InsertAccount({"acc2", "a2", "free", 1}).ok());
+    ASSERT_TRUE(tx->accounts().Insert({"acc1", "a1", "free", 1}).ok());
+    ASSERT_TRUE(tx->accounts().Insert({"acc2", "a2", "free", 1}).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
   std::unique_ptr<Tx> Begin() {
@@ -56,28 +56,28 @@ class WebhookStoreTest : public ::testing::Test {
 TEST_F(WebhookStoreTest, CrudRoundTripsEveryField) {
   auto tx = Begin();
   auto w = MakeWebhook({"lead.created", "note.deleted"});
-  ASSERT_TRUE(tx->InsertWebhook("acc1", w).ok());
-  auto got = tx->GetWebhook("acc1", w.id);
+  ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());
+  auto got = tx->webhooks().Get("acc1", w.id);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->events, w.events);
   EXPECT_EQ((*got)->secret, w.secret);
-  EXPECT_FALSE(tx->GetWebhook("acc2", w.id)->has_value());
+  EXPECT_FALSE(tx->webhooks().Get("acc2", w.id)->has_value());
   w.active = false;
   w.events.clear();
   w.secret.reset();
   w.failing_since_ms = 42;
-  ASSERT_TRUE(tx->UpdateWebhook("acc1", w).ok());
-  auto list = tx->ListWebhooks("acc1");
+  ASSERT_TRUE(tx->webhooks().Update("acc1", w).ok());
+  auto list = tx->webhooks().List("acc1");
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_FALSE((*list)[0].active);
   EXPECT_TRUE((*list)[0].events.empty());
   EXPECT_FALSE((*list)[0].secret.has_value());
   EXPECT_EQ((*list)[0].failing_since_ms, 42);
-  EXPECT_EQ(*tx->CountWebhooks("acc1"), 1);
-  EXPECT_EQ(tx->UpdateWebhook("acc2", w).error().code, core::ErrorCode::kNotFound);
-  EXPECT_TRUE(*tx->DeleteWebhook("acc1", w.id));
-  EXPECT_FALSE(*tx->DeleteWebhook("acc1", w.id));
+  EXPECT_EQ(*tx->webhooks().Count("acc1"), 1);
+  EXPECT_EQ(tx->webhooks().Update("acc2", w).error().code, core::ErrorCode::kNotFound);
+  EXPECT_TRUE(*tx->webhooks().Delete("acc1", w.id));
+  EXPECT_FALSE(*tx->webhooks().Delete("acc1", w.id));
 }
 
 TEST_F(WebhookStoreTest, EnqueueFansOutToActiveSubscribersOnly) {
@@ -86,56 +86,56 @@ TEST_F(WebhookStoreTest, EnqueueFansOutToActiveSubscribersOnly) {
   auto created_only = MakeWebhook({"lead.created"});
   auto inactive = MakeWebhook({}, false);
   auto other_account = MakeWebhook({});
-  ASSERT_TRUE(tx->InsertWebhook("acc1", all).ok());
-  ASSERT_TRUE(tx->InsertWebhook("acc1", created_only).ok());
-  ASSERT_TRUE(tx->InsertWebhook("acc1", inactive).ok());
-  ASSERT_TRUE(tx->InsertWebhook("acc2", other_account).ok());
-  EXPECT_EQ(*tx->EnqueueWebhookEvent(MakeEvent("acc1", "lead.created"), 0), 2);
-  EXPECT_EQ(*tx->EnqueueWebhookEvent(MakeEvent("acc1", "lead.updated"), 0), 1);
+  ASSERT_TRUE(tx->webhooks().Insert("acc1", all).ok());
+  ASSERT_TRUE(tx->webhooks().Insert("acc1", created_only).ok());
+  ASSERT_TRUE(tx->webhooks().Insert("acc1", inactive).ok());
+  ASSERT_TRUE(tx->webhooks().Insert("acc2", other_account).ok());
+  EXPECT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.created"), 0), 2);
+  EXPECT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.updated"), 0), 1);
   // "leads.created" must not match a subscription to "lead.created" (substring).
-  EXPECT_EQ(*tx->EnqueueWebhookEvent(MakeEvent("acc1", "leads.created"), 0), 1);
-  EXPECT_EQ(tx->ListWebhookDeliveries("acc1", created_only.id, 10)->size(), 1u);
-  EXPECT_EQ(tx->ListWebhookDeliveries("acc1", all.id, 10)->size(), 3u);
-  EXPECT_TRUE(tx->ListWebhookDeliveries("acc1", inactive.id, 10)->empty());
-  EXPECT_TRUE(tx->ListWebhookDeliveries("acc2", all.id, 10)->empty());
+  EXPECT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "leads.created"), 0), 1);
+  EXPECT_EQ(tx->webhooks().ListDeliveries("acc1", created_only.id, 10)->size(), 1u);
+  EXPECT_EQ(tx->webhooks().ListDeliveries("acc1", all.id, 10)->size(), 3u);
+  EXPECT_TRUE(tx->webhooks().ListDeliveries("acc1", inactive.id, 10)->empty());
+  EXPECT_TRUE(tx->webhooks().ListDeliveries("acc2", all.id, 10)->empty());
 }
 
 TEST_F(WebhookStoreTest, AnEventRolledBackWithItsChangeLeavesNoDelivery) {
   auto w = MakeWebhook({});
   {
     auto tx = Begin();
-    ASSERT_TRUE(tx->InsertWebhook("acc1", w).ok());
+    ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
   {
     auto tx = Begin();
-    ASSERT_EQ(*tx->EnqueueWebhookEvent(MakeEvent("acc1", "lead.created"), 0), 1);
+    ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.created"), 0), 1);
     // Destroyed without Commit: rolled back with the change it belonged to.
   }
   auto tx = Begin();
-  EXPECT_TRUE(tx->ListWebhookDeliveries("acc1", w.id, 10)->empty());
-  EXPECT_TRUE(tx->ClaimWebhookDeliveries("A", 10, 100, 10)->empty());
+  EXPECT_TRUE(tx->webhooks().ListDeliveries("acc1", w.id, 10)->empty());
+  EXPECT_TRUE(tx->webhooks().ClaimDeliveries("A", 10, 100, 10)->empty());
 }
 
 TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
   auto w = MakeWebhook({});
   {
     auto tx = Begin();
-    ASSERT_TRUE(tx->InsertWebhook("acc1", w).ok());
-    ASSERT_EQ(*tx->EnqueueWebhookEvent(MakeEvent("acc1", "lead.created"), 100), 1);
+    ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());
+    ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.created"), 100), 1);
     ASSERT_TRUE(tx->Commit().ok());
   }
   auto tx = Begin();
-  EXPECT_TRUE(tx->ClaimWebhookDeliveries("A", 99, 1000, 10)->empty());  // not due yet
-  auto jobs = tx->ClaimWebhookDeliveries("A", 100, 1000, 10);
+  EXPECT_TRUE(tx->webhooks().ClaimDeliveries("A", 99, 1000, 10)->empty());  // not due yet
+  auto jobs = tx->webhooks().ClaimDeliveries("A", 100, 1000, 10);
   ASSERT_TRUE(jobs.ok());
   ASSERT_EQ(jobs->size(), 1u);
   const auto& job = (*jobs)[0];
   EXPECT_EQ(job.url, w.url);
   EXPECT_EQ(job.secret, w.secret);
   EXPECT_NE(job.body.find("lead.created"), std::string::npos);
-  EXPECT_TRUE(tx->ClaimWebhookDeliveries("B", 500, 1500, 10)->empty());  // held by A
-  auto again = tx->ClaimWebhookDeliveries("B", 1000, 2000, 10);          // A's lease ran out
+  EXPECT_TRUE(tx->webhooks().ClaimDeliveries("B", 500, 1500, 10)->empty());  // held by A
+  auto again = tx->webhooks().ClaimDeliveries("B", 1000, 2000, 10);          // A's lease ran out
   ASSERT_EQ(again->size(), 1u);
   EXPECT_EQ((*again)[0].delivery_id, job.delivery_id);
 
@@ -146,11 +146,11 @@ TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
   r.attempt.status_code = 500;
   r.attempt.error = "HTTP 500";
   r.attempt.next_retry_ms = 5000;
-  EXPECT_FALSE(*tx->RecordWebhookAttempt("A", r));  // A lost the claim
-  EXPECT_TRUE(*tx->RecordWebhookAttempt("B", r));
-  EXPECT_EQ((*tx->GetWebhook("acc1", w.id))->failing_since_ms, 1100);
-  EXPECT_TRUE(tx->ClaimWebhookDeliveries("A", 4999, 9000, 10)->empty());
-  auto retry = tx->ClaimWebhookDeliveries("A", 5000, 9000, 10);
+  EXPECT_FALSE(*tx->webhooks().RecordAttempt("A", r));  // A lost the claim
+  EXPECT_TRUE(*tx->webhooks().RecordAttempt("B", r));
+  EXPECT_EQ((*tx->webhooks().Get("acc1", w.id))->failing_since_ms, 1100);
+  EXPECT_TRUE(tx->webhooks().ClaimDeliveries("A", 4999, 9000, 10)->empty());
+  auto retry = tx->webhooks().ClaimDeliveries("A", 5000, 9000, 10);
   ASSERT_EQ(retry->size(), 1u);
   EXPECT_EQ((*retry)[0].attempts, 1);
   r.attempt = {};
@@ -159,11 +159,11 @@ TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
   r.attempt.status_code = 204;
   r.attempt.success = true;
   r.new_state = domain::DeliveryState::kDelivered;
-  EXPECT_TRUE(*tx->RecordWebhookAttempt("A", r));
-  auto hook = *tx->GetWebhook("acc1", w.id);
+  EXPECT_TRUE(*tx->webhooks().RecordAttempt("A", r));
+  auto hook = *tx->webhooks().Get("acc1", w.id);
   EXPECT_FALSE(hook->failing_since_ms.has_value());
   EXPECT_EQ(hook->last_success_ms, 5001);
-  auto d = *tx->GetWebhookDelivery("acc1", w.id, job.delivery_id);
+  auto d = *tx->webhooks().GetDelivery("acc1", w.id, job.delivery_id);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->state, domain::DeliveryState::kDelivered);
   EXPECT_EQ(d->attempts, 2);
@@ -171,32 +171,32 @@ TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
   EXPECT_EQ(d->attempt_log[0].status_code, 500);
   EXPECT_EQ(d->attempt_log[0].next_retry_ms, 5000);
   EXPECT_TRUE(d->attempt_log[1].success);
-  EXPECT_TRUE(tx->ClaimWebhookDeliveries("A", 99999, 100000, 10)->empty());
+  EXPECT_TRUE(tx->webhooks().ClaimDeliveries("A", 99999, 100000, 10)->empty());
 
   // Redelivery: same id, pending again, next attempt numbered 3.
-  EXPECT_FALSE(*tx->RedeliverWebhookDelivery("acc2", w.id, job.delivery_id, 6000));
-  EXPECT_TRUE(*tx->RedeliverWebhookDelivery("acc1", w.id, job.delivery_id, 6000));
-  auto redo = tx->ClaimWebhookDeliveries("C", 6000, 7000, 10);
+  EXPECT_FALSE(*tx->webhooks().Redeliver("acc2", w.id, job.delivery_id, 6000));
+  EXPECT_TRUE(*tx->webhooks().Redeliver("acc1", w.id, job.delivery_id, 6000));
+  auto redo = tx->webhooks().ClaimDeliveries("C", 6000, 7000, 10);
   ASSERT_EQ(redo->size(), 1u);
   EXPECT_EQ((*redo)[0].delivery_id, job.delivery_id);
   EXPECT_EQ((*redo)[0].attempts, 2);
   // Released: due again, claimable by anyone.
-  ASSERT_TRUE(tx->ReleaseWebhookDelivery("C", job.delivery_id, 6500).ok());
-  EXPECT_EQ(tx->ClaimWebhookDeliveries("D", 6500, 7000, 10)->size(), 1u);
+  ASSERT_TRUE(tx->webhooks().ReleaseDelivery("C", job.delivery_id, 6500).ok());
+  EXPECT_EQ(tx->webhooks().ClaimDeliveries("D", 6500, 7000, 10)->size(), 1u);
 }
 
 TEST_F(WebhookStoreTest, InactiveWebhooksAreNotClaimedExceptPings) {
   auto w = MakeWebhook({});
   auto tx = Begin();
-  ASSERT_TRUE(tx->InsertWebhook("acc1", w).ok());
-  ASSERT_EQ(*tx->EnqueueWebhookEvent(MakeEvent("acc1", "lead.created"), 0), 1);
+  ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());
+  ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.created"), 0), 1);
   w.active = false;
-  ASSERT_TRUE(tx->UpdateWebhook("acc1", w).ok());
-  auto ping = tx->EnqueueWebhookDelivery(MakeEvent("acc1", "ping"), w.id, 0);
+  ASSERT_TRUE(tx->webhooks().Update("acc1", w).ok());
+  auto ping = tx->webhooks().EnqueueDelivery(MakeEvent("acc1", "ping"), w.id, 0);
   ASSERT_TRUE(ping.ok());
-  EXPECT_EQ(tx->EnqueueWebhookDelivery(MakeEvent("acc2", "ping"), w.id, 0).error().code,
+  EXPECT_EQ(tx->webhooks().EnqueueDelivery(MakeEvent("acc2", "ping"), w.id, 0).error().code,
             core::ErrorCode::kNotFound);
-  auto jobs = tx->ClaimWebhookDeliveries("A", 10, 100, 10);
+  auto jobs = tx->webhooks().ClaimDeliveries("A", 10, 100, 10);
   ASSERT_EQ(jobs->size(), 1u);
   EXPECT_EQ((*jobs)[0].delivery_id, *ping);
   EXPECT_EQ((*jobs)[0].event_type, "ping");
@@ -205,15 +205,15 @@ TEST_F(WebhookStoreTest, InactiveWebhooksAreNotClaimedExceptPings) {
 TEST_F(WebhookStoreTest, DeletingAWebhookDeletesItsDeliveriesAndAttempts) {
   auto w = MakeWebhook({});
   auto tx = Begin();
-  ASSERT_TRUE(tx->InsertWebhook("acc1", w).ok());
-  ASSERT_EQ(*tx->EnqueueWebhookEvent(MakeEvent("acc1", "lead.created"), 0), 1);
-  auto jobs = *tx->ClaimWebhookDeliveries("A", 10, 100, 10);
+  ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());
+  ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.created"), 0), 1);
+  auto jobs = *tx->webhooks().ClaimDeliveries("A", 10, 100, 10);
   domain::AttemptRecord r{"acc1", w.id, jobs[0].delivery_id, {}, domain::DeliveryState::kFailed};
   r.attempt.attempt = 1;
-  ASSERT_TRUE(*tx->RecordWebhookAttempt("A", r));
-  ASSERT_TRUE(*tx->DeleteWebhook("acc1", w.id));
-  ASSERT_TRUE(tx->InsertWebhook("acc1", w).ok());  // same id again: nothing left behind
-  EXPECT_TRUE(tx->ListWebhookDeliveries("acc1", w.id, 10)->empty());
+  ASSERT_TRUE(*tx->webhooks().RecordAttempt("A", r));
+  ASSERT_TRUE(*tx->webhooks().Delete("acc1", w.id));
+  ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());  // same id again: nothing left behind
+  EXPECT_TRUE(tx->webhooks().ListDeliveries("acc1", w.id, 10)->empty());
 }
 
 }  // namespace

@@ -1,0 +1,164 @@
+#pragma once
+
+// What both backends' Database does the same way over its own connection type: the pool of
+// connections, migrations and the server-wide secrets.
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/crypto.h"
+#include "storage/sql/dialect.h"
+#include "storage/sql/statements.h"
+#include "storage/store.h"
+
+namespace klozeo::storage {
+
+/// Connections kept open and handed to one transaction at a time; a connection that lost its
+/// server (Conn::Healthy() false) is dropped instead of being reused. Thread-safe.
+template <typename Conn>
+class ConnectionPool {
+ public:
+  using Opener = std::function<core::Result<std::unique_ptr<Conn>>()>;
+  ConnectionPool(int size, int wait_ms, Opener open)
+      : size_(size), wait_ms_(wait_ms), open_(std::move(open)) {}
+
+  /// An idle connection, a new one while fewer than `size` are open, else the first given back
+  /// within `wait_ms`. Errors: Unavailable when none became free in time or opening failed.
+  core::Result<std::unique_ptr<Conn>> Acquire() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (idle_.empty() && opened_ < size_) {
+      ++opened_;
+      lock.unlock();
+      auto conn = open_();
+      if (!conn.ok()) {
+        std::lock_guard<std::mutex> relock(mu_);
+        --opened_;
+      }
+      return conn;
+    }
+    if (!cv_.wait_for(lock, std::chrono::milliseconds(wait_ms_), [&] { return !idle_.empty(); })) {
+      return core::Error::Unavailable("no database connection became free in time");
+    }
+    auto conn = std::move(idle_.back());
+    idle_.pop_back();
+    return conn;
+  }
+
+  void Release(std::unique_ptr<Conn> conn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (conn->Healthy()) {
+        idle_.push_back(std::move(conn));
+      } else {
+        --opened_;
+      }
+    }
+    cv_.notify_one();
+  }
+
+  PoolStats Stats() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int idle = static_cast<int>(idle_.size());
+    return PoolStats{size_, opened_ - idle, idle};
+  }
+
+  /// A connection borrowed from the pool, given back on destruction (or handed on with Take).
+  class Lease {
+   public:
+    static core::Result<Lease> From(ConnectionPool& pool) {
+      KLOZEO_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
+      return Lease(pool, std::move(conn));
+    }
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (conn_) pool_->Release(std::move(conn_));
+    }
+    Conn* operator->() { return conn_.get(); }
+    Conn& operator*() { return *conn_; }
+    std::unique_ptr<Conn> Take() { return std::move(conn_); }
+
+   private:
+    Lease(ConnectionPool& pool, std::unique_ptr<Conn> conn)
+        : pool_(&pool), conn_(std::move(conn)) {}
+    ConnectionPool* pool_;
+    std::unique_ptr<Conn> conn_;
+  };
+
+ private:
+  const int size_;
+  const int wait_ms_;
+  Opener open_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Conn>> idle_;
+  int opened_ = 0;
+};
+
+/// Applies every migration whose version is not recorded in schema_migrations, in order (not
+/// only those above the highest recorded: branches add numbered migrations independently), on
+/// `conn` inside the caller's transaction. Errors: Internal naming the failed migration.
+template <typename Conn>
+core::Status ApplyMigrations(Conn& conn, std::span<const Migration> migrations) {
+  std::set<int64_t> applied;
+  {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kAppliedMigrations));
+    while (true) {
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      applied.insert(s.Int(0));
+    }
+  }
+  for (const auto& m : migrations) {
+    if (applied.contains(m.version)) continue;
+    core::Status done = conn.Exec(m.sql);
+    if (done.ok()) {
+      auto s = conn.Prepare(sql::kRecordMigration);
+      done = s.ok() ? s->Bind(1, int64_t{m.version}).Bind(2, core::WallMillis() / 1000).Run()
+                    : std::move(s).error();
+    }
+    if (!done.ok()) {
+      return core::Error::Internal("migration " + std::to_string(m.version) +
+                                   " failed: " + done.error().message);
+    }
+  }
+  return core::Ok();
+}
+
+/// Server-wide secrets, created on first use (insert-if-absent, then read back, so concurrent
+/// first uses in several processes agree on one) and cached. Thread-safe.
+class Secrets {
+ public:
+  template <typename Pool>
+  core::Result<std::string> From(Pool& pool, std::string_view name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(std::string(name));
+    if (it != cache_.end()) return it->second;
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, Pool::Lease::From(pool));
+    {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kInsertMeta));
+      s.Bind(1, name).Bind(2, core::RandomHex(32));
+      KLOZEO_TRY(s.Run());
+    }
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kGetMeta));
+    s.Bind(1, name);
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return core::Error::Internal("secret '" + std::string(name) + "' vanished");
+    return cache_.emplace(std::string(name), s.Text(0)).first->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> cache_;
+};
+
+}  // namespace klozeo::storage

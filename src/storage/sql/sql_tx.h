@@ -1,0 +1,473 @@
+#pragma once
+
+// The one implementation of storage::Tx and its stores, written over a backend B that supplies:
+//   B::Connection  Prepare(const char* neutral_sql) -> Result<Statement> (rendered and cached),
+//                  PrepareDynamic(std::string sql) -> Result<Statement> (already rendered);
+//   B::Statement   Bind/BindNull/BindValue, Step, Run, Changes, Text/Int/Double/Opt*/IsNull,
+//                  Value (the accessors rows.h maps);
+//   B::kDialect    and B::Compile(select_list, ListQuery) (the filter compiler's dialect).
+// A backend's Tx derives from SqlTx<B>: it owns the connection, begins, commits and rolls back,
+// and may take a lock per account before the first statement on its data (Lock).
+
+#include "storage/sql/guard.h"
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/fold.h"
+#include "core/ids.h"
+#include "dedup/keys.h"
+#include "dedup/phone.h"
+#include "query/sql_compiler.h"
+#include "storage/rows.h"
+#include "storage/sql/dialect.h"
+#include "storage/sql/statements.h"
+#include "storage/store.h"
+
+namespace klozeo::storage {
+
+/// Steps through every row of `s`, mapping each with `read`.
+template <typename S, typename Read>
+auto CollectRows(S& s, Read read) -> core::Result<std::vector<decltype(read(s))>> {
+  std::vector<decltype(read(s))> out;
+  while (true) {
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(read(s));
+  }
+  return out;
+}
+
+/// The first row of `s` mapped with `read`, or nullopt when there is none.
+template <typename S, typename Read>
+auto FirstRow(S& s, Read read) -> core::Result<std::optional<decltype(read(s))>> {
+  KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<decltype(read(s))>();
+  return std::optional<decltype(read(s))>(read(s));
+}
+
+/// A PostgreSQL array literal of text ({"a","b"}), each element quoted and escaped.
+std::string TextArrayLiteral(const std::vector<std::string>& items);
+
+/// The key of the lock that serialises account and key management (not tenant data).
+inline constexpr std::string_view kAccountsLock = "accounts";
+
+template <typename B>
+class SqlTx : public Tx {
+ public:
+  using Connection = typename B::Connection;
+  using Statement = typename B::Statement;
+  using Stmt = core::Result<Statement>;
+  static constexpr bool kPg = B::kDialect == Dialect::kPostgres;
+
+  SqlTx(Connection* conn, const std::string& phone_region)
+      : conn_(conn),
+        phones_(phone_region),
+        accounts_(*this),
+        leads_(*this),
+        notes_(*this),
+        rules_(*this),
+        webhooks_(*this),
+        idempotency_(*this) {}
+
+  AccountStore& accounts() override { return accounts_; }
+  LeadStore& leads() override { return leads_; }
+  NoteStore& notes() override { return notes_; }
+  RuleStore& rules() override { return rules_; }
+  WebhookStore& webhooks() override { return webhooks_; }
+  IdempotencyStore& idempotency() override { return idempotency_; }
+
+  /// The account owning an unrevoked key with this hash, on any connection of the backend.
+  static core::Result<std::optional<domain::Account>> FindAccountByKey(Connection& conn,
+                                                                       std::string_view hash) {
+    return First(Query(conn, sql::kFindAccountByKey, hash), rows::ReadAccount<Statement>);
+  }
+
+ protected:
+  /// Called before the first statement of a write on `key`'s data (an account id, or
+  /// kAccountsLock): PostgreSQL takes the account's advisory lock; SQLite's one writer needs
+  /// none.
+  virtual core::Status Lock(std::string_view /*key*/) { return core::Ok(); }
+
+  Connection* conn_;
+
+ private:
+  // ---- statements: prepared (cached), parameters bound from ?1 on, then run one way ----
+  template <typename... Args>
+  static Stmt Query(Connection& conn, const char* text, const Args&... args) {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(text));
+    int index = 0;
+    (s.Bind(++index, args), ...);
+    return s;
+  }
+  template <typename... Args>
+  Stmt Query(const char* text, const Args&... args) {
+    return Query(*conn_, text, args...);
+  }
+  /// A statement on the account's data, after Lock(account_id); the account id is ?1.
+  template <typename... Args>
+  Stmt On(std::string_view account_id, const char* text, const Args&... args) {
+    KLOZEO_TRY(Lock(account_id));
+    return Query(text, account_id, args...);
+  }
+  /// A statement on accounts and keys, after Lock(kAccountsLock).
+  template <typename... Args>
+  Stmt Admin(const char* text, const Args&... args) {
+    KLOZEO_TRY(Lock(kAccountsLock));
+    return Query(text, args...);
+  }
+  static core::Status Run(Stmt s) {
+    if (!s.ok()) return std::move(s).error();
+    return s->Run();
+  }
+  /// True when the statement changed a row.
+  static core::Result<bool> Change(Stmt s) {
+    if (!s.ok()) return std::move(s).error();
+    KLOZEO_TRY(s->Run());
+    return s->Changes() > 0;
+  }
+  static core::Result<int64_t> Count(Stmt s) {
+    if (!s.ok()) return std::move(s).error();
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s->Step());
+    return row ? s->Int(0) : int64_t{0};
+  }
+  template <typename Read>
+  static auto First(Stmt s, Read read) -> decltype(FirstRow(*s, read)) {
+    if (!s.ok()) return std::move(s).error();
+    return FirstRow(*s, read);
+  }
+  template <typename Read>
+  static auto All(Stmt s, Read read) -> decltype(CollectRows(*s, read)) {
+    if (!s.ok()) return std::move(s).error();
+    return CollectRows(*s, read);
+  }
+  static std::string ReadText(const Statement& s) { return s.Text(0); }
+  static void BindAll(Statement& s, const std::vector<query::SqlValue>& binds) {
+    for (size_t i = 0; i < binds.size(); ++i) s.BindValue(static_cast<int>(i + 1), binds[i]);
+  }
+
+  /// Binds the dedup key columns (43-45) of the lead INSERT/UPDATE.
+  void BindKeys(Statement& s, const domain::Lead& lead) {
+    auto text = [](const std::optional<std::string>& v) {
+      return v ? std::string_view(*v) : std::string_view();
+    };
+    dedup::LeadKeys keys = dedup::ComputeLeadKeys(lead.name, text(lead.email()),
+                                                  text(lead.phone()), text(lead.city()), phones_);
+    int index = 43;
+    for (const std::string* key : {&keys.email, &keys.phone, &keys.name_city}) {
+      if (key->empty()) {
+        s.BindNull(index++);
+      } else {
+        s.Bind(index++, *key);
+      }
+    }
+  }
+  /// INSERT (kInsertLead) or UPDATE (kUpdateLead) of the lead row; then its attribute rows.
+  core::Status WriteLead(const char* text, std::string_view account_id, const domain::Lead& lead);
+  core::Status InsertAttributes(std::string_view account_id, const domain::Lead& lead);
+  core::Status InsertEventRow(const domain::WebhookEvent& e) {
+    return Run(Query(sql::kInsertEvent, e.id, e.account_id, e.type, e.body, e.created_at_ms));
+  }
+  core::Status InsertDeliveryRow(const domain::WebhookEvent& e, std::string_view id,
+                                 std::string_view webhook_id, int64_t due_ms) {
+    return Run(Query(sql::kInsertDelivery, id, e.account_id, webhook_id, e.id, e.type, due_ms,
+                     e.created_at_ms));
+  }
+  core::Status FillAttempts(domain::WebhookDelivery& d);
+
+  class Accounts final : public AccountStore {
+   public:
+    explicit Accounts(SqlTx& t) : t_(t) {}
+    core::Status Insert(const domain::Account& a) override {
+      return Run(t_.Admin(sql::kInsertAccount, a.id, a.name, a.plan, a.created_at));
+    }
+    core::Result<std::optional<domain::Account>> FindByName(std::string_view name) override {
+      return First(t_.Admin(sql::kFindAccountByName, name),
+                   rows::ReadAccount<Statement>);
+    }
+    core::Result<std::vector<domain::Account>> List() override {
+      return All(t_.Admin(sql::kListAccounts), rows::ReadAccount<Statement>);
+    }
+    core::Status InsertKey(const domain::ApiKey& k) override {
+      return Run(t_.Admin(sql::kInsertKey, k.account_id, k.id, k.key_hash, k.prefix,
+                       k.created_at));
+    }
+    core::Result<std::vector<domain::ApiKey>> ListKeys(std::string_view account_id) override {
+      return All(t_.Admin(sql::kListKeys, account_id), [&](const Statement& r) {
+        return domain::ApiKey{r.Text(0), std::string(account_id), r.Text(1), r.Text(2), r.Int(3),
+                              r.OptInt(4)};
+      });
+    }
+    core::Result<bool> RevokeKey(std::string_view account_id, std::string_view key_id,
+                                 int64_t now) override {
+      return Change(t_.Admin(sql::kRevokeKey, account_id, key_id, now));
+    }
+    core::Result<std::optional<domain::Account>> FindByKeyHash(std::string_view hash) override {
+      KLOZEO_TRY(t_.Lock(kAccountsLock));
+      return FindAccountByKey(*t_.conn_, hash);
+    }
+
+   private:
+    SqlTx& t_;
+  };
+
+  class Leads final : public LeadStore {
+   public:
+    explicit Leads(SqlTx& t) : t_(t) {}
+    core::Status Insert(std::string_view account_id, const domain::Lead& lead) override {
+      return t_.WriteLead(sql::kInsertLead, account_id, lead);
+    }
+    core::Result<std::optional<domain::Lead>> Get(std::string_view account_id,
+                                                  std::string_view id) override {
+      return First(t_.On(account_id, sql::kGetLead, id), rows::ReadLead<Statement>);
+    }
+    core::Status Update(std::string_view account_id, const domain::Lead& lead) override {
+      return t_.WriteLead(sql::kUpdateLead, account_id, lead);
+    }
+    core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
+      return Change(t_.On(account_id, sql::kDeleteLead, id));
+    }
+    core::Result<int64_t> Count(std::string_view account_id, int64_t up_to) override {
+      return SqlTx::Count(t_.On(account_id, sql::kCountLeads, up_to));
+    }
+    core::Result<LeadPage> List(const query::ListQuery& q) override;
+    core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& q) override;
+    core::Result<std::optional<std::string>> FindIdByKey(std::string_view account_id,
+                                                         DedupKey kind,
+                                                         std::string_view key) override {
+      if (key.empty()) return std::optional<std::string>();
+      const char* text = kind == DedupKey::kEmail      ? sql::kFindByEmailKey
+                         : kind == DedupKey::kSourceId ? sql::kFindBySourceId
+                                                       : sql::kFindByNameCityKey;
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, text, key));
+      if (!kPg && kind == DedupKey::kSourceId) s.Bind(3, core::FoldText(key));
+      return FirstRow(s, ReadText);
+    }
+    core::Result<std::vector<std::pair<std::string, std::string>>> FindByPhoneKey(
+        std::string_view account_id, std::string_view phone_key, int limit) override {
+      if (phone_key.empty()) return std::vector<std::pair<std::string, std::string>>();
+      return All(t_.On(account_id, sql::kFindByPhoneKey, phone_key, int64_t{limit}),
+                 [](const Statement& r) { return std::pair(r.Text(0), r.Text(1)); });
+    }
+    core::Result<LeadStats> Stats(std::string_view account_id, int64_t since_seconds,
+                                  int top) override;
+    core::Status UpdateScores(std::string_view account_id,
+                              const std::vector<std::pair<std::string, double>>& scores) override;
+    core::Result<std::vector<domain::Lead>> Scan(std::string_view account_id,
+                                                 std::string_view after_id, int limit,
+                                                 const LeadProjection& projection) override;
+
+   private:
+    SqlTx& t_;
+  };
+
+  class Notes final : public NoteStore {
+   public:
+    explicit Notes(SqlTx& t) : t_(t) {}
+    core::Status Insert(std::string_view account_id, const domain::Note& n) override {
+      return Run(t_.On(account_id, sql::kInsertNote, n.id, n.lead_id, n.content, n.created_at,
+                       n.updated_at));
+    }
+    core::Result<std::optional<domain::Note>> Get(std::string_view account_id,
+                                                  std::string_view note_id) override {
+      return First(t_.On(account_id, sql::kGetNote, note_id), rows::ReadNote<Statement>);
+    }
+    core::Result<std::vector<domain::Note>> List(std::string_view account_id,
+                                                 std::string_view lead_id) override {
+      return All(t_.On(account_id, sql::kListNotes, lead_id), rows::ReadNote<Statement>);
+    }
+    core::Status Update(std::string_view account_id, const domain::Note& n) override {
+      return Run(t_.On(account_id, sql::kUpdateNote, n.id, n.content, n.updated_at));
+    }
+    core::Result<bool> Delete(std::string_view account_id, std::string_view note_id) override {
+      return Change(t_.On(account_id, sql::kDeleteNote, note_id));
+    }
+
+   private:
+    SqlTx& t_;
+  };
+
+  class Rules final : public RuleStore {
+   public:
+    explicit Rules(SqlTx& t) : t_(t) {}
+    core::Status Insert(std::string_view account_id, const domain::ScoringRule& r) override {
+      return Run(t_.On(account_id, sql::kInsertRule, r.id, r.name, r.expression, r.weight,
+                       r.priority, r.created_at, r.updated_at));
+    }
+    core::Result<std::optional<domain::ScoringRule>> Get(std::string_view account_id,
+                                                         std::string_view id) override {
+      return First(t_.On(account_id, sql::kGetRule, id), rows::ReadRule<Statement>);
+    }
+    core::Result<std::vector<domain::ScoringRule>> List(std::string_view account_id) override {
+      return All(t_.On(account_id, sql::kListRules), rows::ReadRule<Statement>);
+    }
+    core::Status Update(std::string_view account_id, const domain::ScoringRule& r) override {
+      KLOZEO_ASSIGN_OR_RETURN(bool changed, Change(t_.On(account_id, sql::kUpdateRule, r.id, r.name,
+                                                         r.expression, r.weight, r.priority,
+                                                         r.updated_at)));
+      if (!changed) return core::Error::NotFound("scoring rule not found");
+      return core::Ok();
+    }
+    core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
+      return Change(t_.On(account_id, sql::kDeleteRule, id));
+    }
+    core::Result<int64_t> Count(std::string_view account_id) override {
+      return SqlTx::Count(t_.On(account_id, sql::kCountRules));
+    }
+
+   private:
+    SqlTx& t_;
+  };
+
+  class Webhooks final : public WebhookStore {
+   public:
+    explicit Webhooks(SqlTx& t) : t_(t) {}
+    core::Status Insert(std::string_view account_id, const domain::Webhook& w) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kInsertWebhook));
+      rows::BindWebhook(s, account_id, w);
+      return s.Bind(6, int64_t{w.active ? 1 : 0})
+          .Bind(7, w.created_at)
+          .Bind(8, w.updated_at)
+          .Bind(9, w.failing_since_ms)
+          .Bind(10, w.last_success_ms)
+          .Run();
+    }
+    core::Result<std::optional<domain::Webhook>> Get(std::string_view account_id,
+                                                     std::string_view id) override {
+      return First(t_.On(account_id, sql::kGetWebhook, id), rows::ReadWebhook<Statement>);
+    }
+    core::Result<std::vector<domain::Webhook>> List(std::string_view account_id) override {
+      return All(t_.On(account_id, sql::kListWebhooks), rows::ReadWebhook<Statement>);
+    }
+    core::Status Update(std::string_view account_id, const domain::Webhook& w) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kUpdateWebhook));
+      rows::BindWebhook(s, account_id, w);
+      KLOZEO_TRY(s.Bind(6, int64_t{w.active ? 1 : 0})
+                     .Bind(7, w.updated_at)
+                     .Bind(8, w.failing_since_ms)
+                     .Bind(9, w.last_success_ms)
+                     .Run());
+      if (s.Changes() == 0) return core::Error::NotFound("webhook not found");
+      return core::Ok();
+    }
+    core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
+      return Change(t_.On(account_id, sql::kDeleteWebhook, id));
+    }
+    core::Result<int64_t> Count(std::string_view account_id) override {
+      return SqlTx::Count(t_.On(account_id, sql::kCountWebhooks));
+    }
+    core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event,
+                                       int64_t due_ms) override {
+      KLOZEO_ASSIGN_OR_RETURN(
+          auto subscribers,
+          All(t_.On(event.account_id, sql::kSubscribers, "," + event.type + ","), ReadText));
+      if (subscribers.empty()) return int64_t{0};
+      KLOZEO_TRY(t_.InsertEventRow(event));
+      for (const auto& webhook_id : subscribers) {
+        KLOZEO_TRY(t_.InsertDeliveryRow(event, core::NewUuidV7(), webhook_id, due_ms));
+      }
+      return static_cast<int64_t>(subscribers.size());
+    }
+    core::Result<std::string> EnqueueDelivery(const domain::WebhookEvent& event,
+                                              std::string_view webhook_id,
+                                              int64_t due_ms) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto exists,
+                              First(t_.On(event.account_id, sql::kWebhookExists, webhook_id),
+                                    [](const Statement&) { return true; }));
+      if (!exists) return core::Error::NotFound("webhook not found");
+      KLOZEO_TRY(t_.InsertEventRow(event));
+      std::string id = core::NewUuidV7();
+      KLOZEO_TRY(t_.InsertDeliveryRow(event, id, webhook_id, due_ms));
+      return id;
+    }
+    // Claims, attempts and releases are the dispatcher's, across accounts: claims take no
+    // account lock (PostgreSQL's claim statement locks its rows with SKIP LOCKED instead).
+    core::Result<std::vector<domain::DeliveryJob>> ClaimDeliveries(std::string_view worker,
+                                                                   int64_t now_ms,
+                                                                   int64_t lease_until_ms,
+                                                                   int limit) override;
+    core::Result<bool> RecordAttempt(std::string_view worker,
+                                     const domain::AttemptRecord& r) override;
+    core::Status ReleaseDelivery(std::string_view worker, std::string_view delivery_id,
+                                 int64_t due_ms) override {
+      return Run(t_.Query(sql::kReleaseDelivery, delivery_id, worker, due_ms));
+    }
+    core::Result<std::vector<domain::WebhookDelivery>> ListDeliveries(
+        std::string_view account_id, std::string_view webhook_id, int limit) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto out,
+                              All(t_.On(account_id, sql::kListDeliveries, webhook_id,
+                                        int64_t{limit}),
+                                  rows::ReadDelivery<Statement>));
+      for (auto& d : out) KLOZEO_TRY(t_.FillAttempts(d));
+      return out;
+    }
+    core::Result<std::optional<domain::WebhookDelivery>> GetDelivery(
+        std::string_view account_id, std::string_view webhook_id,
+        std::string_view delivery_id) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto out,
+                              First(t_.On(account_id, sql::kGetDelivery, webhook_id, delivery_id),
+                                    rows::ReadDelivery<Statement>));
+      if (out) KLOZEO_TRY(t_.FillAttempts(*out));
+      return out;
+    }
+    core::Result<bool> Redeliver(std::string_view account_id, std::string_view webhook_id,
+                                 std::string_view delivery_id, int64_t due_ms) override {
+      return Change(t_.On(account_id, sql::kRedeliver, webhook_id, delivery_id, due_ms));
+    }
+    core::Result<int64_t> CountPending() override {
+      return SqlTx::Count(t_.Query(sql::kCountPending));
+    }
+
+   private:
+    SqlTx& t_;
+  };
+
+  class Idempotency final : public IdempotencyStore {
+   public:
+    explicit Idempotency(SqlTx& t) : t_(t) {}
+    core::Result<std::optional<IdempotencyRecord>> Get(std::string_view account_id,
+                                                       std::string_view key) override {
+      return First(t_.On(account_id, sql::kGetIdempotency, key), [](const Statement& r) {
+        IdempotencyRecord out{r.Text(0), std::nullopt, r.Text(2), r.Text(3), r.Int(4)};
+        if (auto status = r.OptInt(1)) out.status = static_cast<int>(*status);
+        return out;
+      });
+    }
+    core::Result<bool> Reserve(std::string_view account_id, std::string_view key,
+                               std::string_view request_hash, int64_t created_at_ms) override {
+      return Change(t_.On(account_id, sql::kReserveIdempotency, key, request_hash, created_at_ms));
+    }
+    core::Status Complete(std::string_view account_id, std::string_view key, int status,
+                          std::string_view headers_json, std::string_view body) override {
+      return Run(t_.On(account_id, sql::kCompleteIdempotency, key, int64_t{status}, headers_json,
+                       body));
+    }
+    core::Status Delete(std::string_view account_id, std::string_view key) override {
+      return Run(t_.On(account_id, sql::kDeleteIdempotency, key));
+    }
+    core::Result<int64_t> Purge(int64_t before_ms) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kPurgeIdempotency, before_ms));
+      KLOZEO_TRY(s.Run());
+      return s.Changes();
+    }
+
+   private:
+    SqlTx& t_;
+  };
+
+  dedup::PhoneNormalizer phones_;
+  Accounts accounts_;
+  Leads leads_;
+  Notes notes_;
+  Rules rules_;
+  Webhooks webhooks_;
+  Idempotency idempotency_;
+};
+
+}  // namespace klozeo::storage
+
+#include "storage/sql/sql_tx_impl.h"

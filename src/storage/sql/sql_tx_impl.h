@@ -1,0 +1,386 @@
+#pragma once
+
+// The longer members of SqlTx (sql_tx.h): attribute rows, the projected scan, claims.
+
+#include <map>
+
+#include "query/postgres_compiler.h"
+
+namespace klozeo::storage {
+
+namespace scan_detail {
+
+template <typename S>
+void ReadScanColumn(const S& s, int col, std::string_view field, domain::Lead& lead) {
+  if (field == "name") {
+    lead.name = s.Text(col);
+  } else if (field == "source") {
+    lead.source = s.Text(col);
+  } else if (field == "status") {
+    lead.status = domain::ParseLeadStatus(s.Text(col)).value_or(domain::LeadStatus::kNew);
+  } else if (field == "latitude") {
+    lead.latitude = s.OptDouble(col);
+  } else if (field == "longitude") {
+    lead.longitude = s.OptDouble(col);
+  } else if (field == "rating") {
+    lead.rating = s.OptDouble(col);
+  } else if (field == "review_count") {
+    lead.review_count = s.OptInt(col);
+  } else if (field == "created_at") {
+    lead.created_at = s.Int(col);
+  } else if (field == "updated_at") {
+    lead.updated_at = s.Int(col);
+  } else if (field == "last_interaction_at") {
+    lead.last_interaction_at = s.Int(col);
+  } else if (field == "tags") {
+    nlohmann::json tags = nlohmann::json::parse(s.Text(col), nullptr, false);
+    if (tags.is_array()) {
+      for (auto& t : tags) {
+        if (t.is_string()) lead.tags.push_back(t.get<std::string>());
+      }
+    }
+  } else {
+    for (int i = 0; i < domain::kTextFieldCount; ++i) {
+      if (field == domain::kTextFieldNames[i]) lead.text[i] = s.OptText(col);
+    }
+  }
+}
+
+/// Lead fields a scan may read: the column of the same name (whitelist, never client text).
+bool IsScanColumn(std::string_view field);
+
+}  // namespace scan_detail
+
+template <typename B>
+core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(std::string_view account_id,
+                                                            std::string_view after_id, int limit,
+                                                            const LeadProjection& projection) {
+  KLOZEO_TRY(t_.Lock(account_id));
+  std::vector<std::string_view> fields;
+  std::string text = "SELECT id, score";
+  for (const std::string& field : projection.fields) {
+    if (field == "id" || field == "score") continue;  // always read
+    if (!scan_detail::IsScanColumn(field)) {
+      return core::Error::Internal("cannot scan unknown lead field '" + field + "'");
+    }
+    fields.push_back(field);
+    text += ", ";
+    text += field;  // whitelisted: a column name, never client text
+  }
+  text += RenderSql(sql::kScanFrom, B::kDialect);
+  std::vector<domain::Lead> out;
+  out.reserve(static_cast<size_t>(std::max(limit, 0)));
+  {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(text)));
+    s.Bind(1, account_id).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+    while (true) {
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      domain::Lead& lead = out.emplace_back();
+      lead.id = s.Text(0);
+      lead.score = s.Double(1);
+      for (size_t i = 0; i < fields.size(); ++i) {
+        scan_detail::ReadScanColumn(s, 2 + static_cast<int>(i), fields[i], lead);
+      }
+    }
+  }
+  if (projection.attributes.empty() || out.empty()) return out;
+
+  std::string attributes = RenderSql(sql::kScanAttributes, B::kDialect);
+  if constexpr (!kPg) {
+    for (size_t i = 0; i < projection.attributes.size(); ++i) {
+      attributes += (i > 0 ? ", ?" : "?") + std::to_string(4 + i);
+    }
+  }
+  attributes += RenderSql(sql::kScanAttributesEnd, B::kDialect);
+  KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(attributes)));
+  s.Bind(1, account_id).Bind(2, after_id).Bind(3, out.back().id);
+  if constexpr (kPg) {
+    s.Bind(4, TextArrayLiteral(projection.attributes));
+  } else {
+    for (size_t i = 0; i < projection.attributes.size(); ++i) {
+      s.Bind(4 + static_cast<int>(i), projection.attributes[i]);
+    }
+  }
+  // Both sides are in lead id order: merge.
+  size_t at = 0;
+  while (true) {
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    std::string lead_id = s.Text(0);
+    while (at < out.size() && out[at].id < lead_id) ++at;
+    if (at == out.size()) break;
+    if (out[at].id != lead_id) continue;
+    auto type = domain::ParseAttributeType(s.Text(2));
+    nlohmann::json value = nlohmann::json::parse(s.Text(3), nullptr, false);
+    if (!type || value.is_discarded()) continue;
+    out[at].attributes.push_back(
+        domain::Attribute{std::string(), s.Text(1), *type, std::move(value)});
+  }
+  return out;
+}
+
+template <typename B>
+core::Result<std::vector<domain::DeliveryJob>> SqlTx<B>::Webhooks::ClaimDeliveries(
+    std::string_view worker, int64_t now_ms, int64_t lease_until_ms, int limit) {
+  auto read_job = [](const Statement& r) {
+    domain::DeliveryJob j;
+    j.delivery_id = r.Text(0);
+    j.account_id = r.Text(1);
+    j.webhook_id = r.Text(2);
+    j.event_id = r.Text(3);
+    j.event_type = r.Text(4);
+    j.url = r.Text(5);
+    j.secret = r.OptText(6);
+    j.body = r.Text(7);
+    j.attempts = r.Int(8);
+    j.created_at_ms = r.Int(9);
+    return j;
+  };
+  if constexpr (kPg) {
+    KLOZEO_ASSIGN_OR_RETURN(
+        auto s, t_.Query(sql::kClaim, now_ms, int64_t{limit}, worker, lease_until_ms));
+    KLOZEO_ASSIGN_OR_RETURN(auto claimed, CollectRows(s, [&](const Statement& r) {
+                              return std::pair(r.Int(10), read_job(r));
+                            }));
+    // RETURNING has no order: oldest due first, as claimed.
+    std::stable_sort(claimed.begin(), claimed.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<domain::DeliveryJob> jobs;
+    jobs.reserve(claimed.size());
+    for (auto& [due, job] : claimed) jobs.push_back(std::move(job));
+    return jobs;
+  } else {
+    std::vector<domain::DeliveryJob> jobs;
+    {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kClaimCandidates, now_ms, int64_t{limit}));
+      KLOZEO_ASSIGN_OR_RETURN(jobs, CollectRows(s, read_job));
+    }
+    for (const auto& j : jobs) {
+      KLOZEO_TRY(Run(t_.Query(sql::kMarkClaimed, j.delivery_id, worker, lease_until_ms)));
+    }
+    return jobs;
+  }
+}
+
+template <typename B>
+core::Status SqlTx<B>::WriteLead(const char* text, std::string_view account_id,
+                                 const domain::Lead& lead) {
+  const bool update = text == sql::kUpdateLead;
+  {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, On(account_id, text));
+    rows::BindLead(s, account_id, lead);
+    BindKeys(s, lead);
+    KLOZEO_TRY(s.Run());
+    if (update && s.Changes() == 0) return core::Error::NotFound("lead not found");
+  }
+  if (update) KLOZEO_TRY(Run(Query(sql::kDeleteAttributes, account_id, lead.id)));
+  return InsertAttributes(account_id, lead);
+}
+
+template <typename B>
+core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
+  // The select list in this dialect, rendered once.
+  static const std::string select_list = RenderSql(sql::kLeadSelectList, B::kDialect);
+  KLOZEO_TRY(t_.Lock(q.account_id));
+  query::CompiledSql compiled = B::Compile(select_list.c_str(), q);
+  KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
+  BindAll(s, compiled.binds);
+  LeadPage page;
+  while (true) {
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    if (q.limit && page.leads.size() == static_cast<size_t>(*q.limit)) {
+      page.has_more = true;  // the compiler asks for one row more than the page
+      break;
+    }
+    page.leads.push_back(rows::ReadLead(s));
+    page.last_sort_key = s.Value(sql::kLeadSelectColumns);
+  }
+  return page;
+}
+
+template <typename B>
+core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const query::ListQuery& q) {
+  // The account's distinct names come off the (account_id, name, ...) index. Without filters
+  // every lead matches, so those are the answer. With filters, a name is kept if some matching
+  // lead has it: each EXISTS stops at the first such lead, so nothing is materialised (an
+  // IN (subquery) would hold every matching id in memory at once).
+  KLOZEO_ASSIGN_OR_RETURN(auto candidates,
+                          All(t_.On(q.account_id, sql::kDistinctAttributeNames), ReadText));
+  if (q.filters.empty() || candidates.empty()) return candidates;
+  query::ListQuery all = q;
+  all.after.reset();
+  all.limit.reset();
+  query::CompiledSql matches = B::Compile("leads.id AS id", all);
+  const int outer = static_cast<int>(matches.binds.size()) + 1;
+  const std::string exists = ") m WHERE EXISTS (SELECT 1 FROM lead_attributes a WHERE "
+                             "a.account_id = ?" + std::to_string(outer) +
+                             " AND a.lead_id = m.id AND a.name = ";
+  if constexpr (kPg) {
+    // One statement: which candidate names some matching lead has.
+    std::string text = "SELECT n.name FROM unnest(?" + std::to_string(outer + 1) +
+                       "::text[]) AS n(name) WHERE EXISTS (SELECT 1 FROM (" + matches.sql +
+                       exists + "n.name)) ORDER BY n.name";
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(RenderSql(text, B::kDialect)));
+    BindAll(s, matches.binds);
+    s.Bind(outer, q.account_id).Bind(outer + 1, TextArrayLiteral(candidates));
+    return CollectRows(s, ReadText);
+  } else {
+    // One cheap local statement per name.
+    const std::string text =
+        "SELECT 1 FROM (" + matches.sql + exists + "?" + std::to_string(outer + 1) + ") LIMIT 1";
+    std::vector<std::string> out;
+    for (const auto& name : candidates) {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(text));
+      BindAll(s, matches.binds);
+      s.Bind(outer, q.account_id).Bind(outer + 1, name);
+      KLOZEO_ASSIGN_OR_RETURN(bool present, s.Step());
+      if (present) out.push_back(name);
+    }
+    return out;
+  }
+}
+
+template <typename B>
+core::Result<LeadStats> SqlTx<B>::Leads::Stats(std::string_view account_id, int64_t since_seconds,
+                                               int top) {
+  LeadStats stats;
+  double score_sum = 0;
+  std::map<std::string, int64_t> by_status;
+  {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kStatusBuckets));
+    while (true) {
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      const int64_t count = s.Int(2);
+      stats.total += count;
+      score_sum += s.Double(3);
+      stats.score_histogram[static_cast<size_t>(std::clamp<int64_t>(s.Int(1), 0, 9))] += count;
+      by_status[s.Text(0)] += count;
+    }
+  }
+  stats.by_status.assign(by_status.begin(), by_status.end());
+  if (stats.total > 0) stats.average_score = score_sum / static_cast<double>(stats.total);
+  auto pair = [](const Statement& r) { return std::pair(r.Text(0), r.Int(1)); };
+  KLOZEO_ASSIGN_OR_RETURN(stats.by_source,
+                          All(t_.Query(sql::kTopSources, account_id, int64_t{top}), pair));
+  KLOZEO_ASSIGN_OR_RETURN(stats.top_cities,
+                          All(t_.Query(sql::kTopCities, account_id, int64_t{top}), pair));
+  KLOZEO_ASSIGN_OR_RETURN(
+      stats.created_per_day,
+      All(t_.Query(sql::kCreatedPerDay, account_id, since_seconds),
+          [](const Statement& r) { return std::pair(r.Int(0), r.Int(1)); }));
+  return stats;
+}
+
+template <typename B>
+core::Status SqlTx<B>::Leads::UpdateScores(
+    std::string_view account_id, const std::vector<std::pair<std::string, double>>& scores) {
+  KLOZEO_TRY(t_.Lock(account_id));
+  if constexpr (kPg) {
+    if (scores.empty()) return core::Ok();
+    std::vector<std::string> ids;
+    ids.reserve(scores.size());
+    std::string values = "{";
+    for (size_t i = 0; i < scores.size(); ++i) {
+      ids.push_back(scores[i].first);
+      if (i > 0) values += ',';
+      char buf[64];
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, scores[i].second);
+      values.append(buf, ec == std::errc() ? end : buf);
+    }
+    values += '}';
+    return Run(t_.Query(sql::kUpdateScores, account_id, TextArrayLiteral(ids), values));
+  } else {
+    for (const auto& [lead_id, score] : scores) {
+      KLOZEO_TRY(Run(t_.Query(sql::kUpdateScore, account_id, lead_id, score)));
+    }
+    return core::Ok();
+  }
+}
+
+template <typename B>
+core::Result<bool> SqlTx<B>::Webhooks::RecordAttempt(std::string_view worker,
+                                                     const domain::AttemptRecord& r) {
+  // The account's lock before any row lock, like every other write of the account (a
+  // redelivery holds the lock and then updates the delivery row): one lock order.
+  KLOZEO_TRY(t_.Lock(r.account_id));
+  const auto& a = r.attempt;
+  KLOZEO_ASSIGN_OR_RETURN(
+      bool held, Change(t_.Query(sql::kFinishAttempt, r.delivery_id, worker,
+                                 domain::DeliveryStateName(r.new_state), a.attempt,
+                                 a.next_retry_ms, a.started_at_ms + a.duration_ms, r.account_id)));
+  if (!held) return false;
+  {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kInsertAttempt, r.delivery_id, a.attempt,
+                                             a.started_at_ms, a.duration_ms, a.status_code,
+                                             a.error, int64_t{a.success ? 1 : 0}, a.next_retry_ms));
+    if constexpr (kPg) s.Bind(9, r.account_id);
+    KLOZEO_TRY(s.Run());
+  }
+  KLOZEO_TRY(Run(t_.Query(a.success ? sql::kWebhookSucceeded : sql::kWebhookFailed, r.account_id,
+                          r.webhook_id, a.started_at_ms)));
+  return true;
+}
+
+template <typename B>
+core::Status SqlTx<B>::FillAttempts(domain::WebhookDelivery& d) {
+  KLOZEO_ASSIGN_OR_RETURN(auto s, Query(sql::kListAttempts, d.id));
+  if constexpr (kPg) s.Bind(2, d.account_id);
+  KLOZEO_ASSIGN_OR_RETURN(d.attempt_log, CollectRows(s, [](const Statement& r) {
+                            return domain::WebhookAttempt{r.Int(0),    r.Int(1),
+                                                          r.Int(2),    r.OptInt(3),
+                                                          r.OptText(4), r.Int(5) != 0,
+                                                          r.OptInt(6)};
+                          }));
+  return core::Ok();
+}
+
+template <typename B>
+core::Status SqlTx<B>::InsertAttributes(std::string_view account_id, const domain::Lead& lead) {
+  for (const auto& a : lead.attributes) {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, Query(sql::kInsertAttribute, account_id, lead.id, a.id, a.name,
+                                          domain::AttributeTypeName(a.type), a.value.dump()));
+    s.BindNull(7).BindNull(8);
+    if constexpr (kPg) s.BindNull(9).BindNull(10);
+    switch (a.type) {
+      case domain::AttributeType::kText: {
+        std::string folded = core::FoldText(a.value.get_ref<const std::string&>());
+        if constexpr (kPg) s.Bind(10, query::AttributeSortKeyForText(folded));
+        s.Bind(7, std::move(folded));
+        break;
+      }
+      case domain::AttributeType::kNumber:
+      case domain::AttributeType::kBool: {
+        double v = a.type == domain::AttributeType::kBool ? (a.value.get<bool>() ? 1.0 : 0.0)
+                                                          : a.value.get<double>();
+        s.Bind(8, v);
+        if constexpr (kPg) s.Bind(10, query::AttributeSortKeyForNumber(v));
+        break;
+      }
+      case domain::AttributeType::kList:
+        if constexpr (kPg) {
+          // The folded elements, as SQLite folds them in queries (numbers by their text).
+          nlohmann::json items = nlohmann::json::array();
+          for (const auto& e : a.value) {
+            if (e.is_string()) {
+              items.push_back(core::FoldText(e.get_ref<const std::string&>()));
+            } else if (e.is_boolean()) {
+              items.push_back(e.get<bool>() ? "1" : "0");
+            } else if (e.is_number()) {
+              items.push_back(core::FoldText(e.dump()));
+            }
+          }
+          s.Bind(9, items.dump());
+        }
+        break;
+      case domain::AttributeType::kObject:
+        break;
+    }
+    KLOZEO_TRY(s.Run());
+  }
+  return core::Ok();
+}
+
+}  // namespace klozeo::storage
