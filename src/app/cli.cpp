@@ -36,20 +36,32 @@ int ExitCodeFor(const core::Error& e) {
   return e.code == core::ErrorCode::kBadRequest ? kExitConfig : kExitFailure;
 }
 
+/// `http://HOST:PORT/` for a person to open or paste: the bound port, and a loopback address
+/// when the server listens on every interface.
+std::string BaseUrl(const std::string& listen, uint16_t port) {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "[::]" || host == "::") host = "[::1]";
+  return "http://" + host + ":" + std::to_string(port) + "/";
+}
+
 int Serve(const ServeConfig& config) {
   core::SystemClock clock;
   std::optional<std::string> new_key;
   auto app = ServerApp::Create(config, clock, &new_key);
   if (!app.ok()) return Fail(kExitConfig, "cannot start: " + app.error().message);
+  auto& server = (*app)->server();
+  server.StopOnSignals();
+  const std::string base_url = BaseUrl(config.listen, (*app)->port());
   if (new_key) {
     std::cout << "\n  No account existed, so account 'default' (plan unlimited) was created.\n"
               << "  Its API key is shown this once; keep it:\n\n"
               << "    " << *new_key << "\n\n"
-              << "  Try: curl -H 'X-API-Key: " << *new_key << "' http://" << config.listen
-              << "/api/v1/leads\n\n";
+              << "  Console: " << base_url << "\n"
+              << "  API:     " << base_url << "api/v1/\n"
+              << "  Try:     curl -H 'X-API-Key: " << *new_key << "' " << base_url
+              << "api/v1/leads\n\n";
   }
-  auto& server = (*app)->server();
-  server.StopOnSignals();
   std::cout << "klozeo listening on http://" << config.listen.substr(0, config.listen.rfind(':'))
             << ":" << (*app)->port() << std::endl;
   spdlog::info("server started listen={} port={} db={}", config.listen, (*app)->port(),
