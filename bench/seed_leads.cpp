@@ -8,6 +8,7 @@
 
 #include "app/wiring.h"
 #include "core/ids.h"
+#include "service/lead_service.h"
 
 namespace {
 
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
                                  klozeo::domain::AttributeType::kNumber,
                                  static_cast<int>(rng() % 5000)});
       lead.created_at = lead.updated_at = lead.last_interaction_at = now - (count - done);
-      auto status = (*tx)->leads().Insert(account_id, lead);
+      auto status = (*tx)->leads().Insert(account_id, lead,
+                                          service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
       if (!status.ok()) {
         std::cerr << status.error().message << "\n";
         return 1;

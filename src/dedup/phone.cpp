@@ -58,23 +58,6 @@ bool PhoneNormalizer::IsSupportedRegion(std::string_view region) {
 }
 
 std::string PhoneNormalizer::Normalize(std::string_view raw) const {
-  // A create parses the same phone twice on one thread (the tier-3 lookup, then the store's
-  // key column): the last result per thread answers the second one.
-  struct Memo {
-    std::string region, raw, key;
-    bool valid = false;
-  };
-  thread_local Memo memo;
-  if (memo.valid && memo.raw == raw && memo.region == default_region_) return memo.key;
-  std::string key = NormalizeUncached(raw);
-  memo.region = default_region_;
-  memo.raw.assign(raw);
-  memo.key = key;
-  memo.valid = true;
-  return key;
-}
-
-std::string PhoneNormalizer::NormalizeUncached(std::string_view raw) const {
   std::string fallback = DigitsOnly(raw);
   if (fallback.empty()) return fallback;
   if (std::optional<std::string> e164 = ToE164(std::string(raw), default_region_)) return *e164;

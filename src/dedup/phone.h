@@ -27,8 +27,6 @@ class PhoneNormalizer {
   const std::string& default_region() const { return default_region_; }
 
  private:
-  std::string NormalizeUncached(std::string_view raw) const;
-
   std::string default_region_;
 };
 

@@ -92,7 +92,8 @@ struct WebhookDelivery {
   std::vector<WebhookAttempt> attempt_log;
 };
 
-/// A delivery claimed by a dispatcher (storage::WebhookStore::ClaimDeliveries), with what sending needs.
+/// A delivery claimed by a dispatcher (storage::WebhookStore::ClaimDeliveries), with what sending
+/// needs.
 struct DeliveryJob {
   std::string delivery_id;
   std::string account_id;

@@ -65,7 +65,8 @@ Result<std::vector<domain::ApiKey>> AccountService::ListKeys(const std::string& 
 core::Status AccountService::RevokeKey(const std::string& account_name, const std::string& key_id) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
-  KLOZEO_ASSIGN_OR_RETURN(bool revoked, tx->accounts().RevokeKey(account.id, key_id, clock_.NowSeconds()));
+  KLOZEO_ASSIGN_OR_RETURN(bool revoked,
+                          tx->accounts().RevokeKey(account.id, key_id, clock_.NowSeconds()));
   if (!revoked)
     return Error::NotFound("account '" + account_name + "' has no active key " + key_id);
   KLOZEO_TRY(tx->Commit());
@@ -129,7 +130,8 @@ Result<std::optional<std::string>> AccountService::Bootstrap(
       account = domain::Account{core::NewUuidV7(), "default", "unlimited", clock_.NowSeconds()};
       KLOZEO_TRY(tx->accounts().Insert(account));
     }
-    KLOZEO_ASSIGN_OR_RETURN(auto holder, tx->accounts().FindByKeyHash(core::Sha256Hex(*bootstrap_key)));
+    KLOZEO_ASSIGN_OR_RETURN(auto holder,
+                            tx->accounts().FindByKeyHash(core::Sha256Hex(*bootstrap_key)));
     if (holder && holder->id != account.id) {
       return Error::Conflict("KLOZEO_BOOTSTRAP_KEY already belongs to account '" + holder->name +
                              "'");

@@ -63,7 +63,7 @@ Result<BatchCreateOutcome> LeadService::CreateBatch(
     domain::ApplyPatch(lead, *items[i]);
     lead.created_at = lead.updated_at = lead.last_interaction_at = now;
     if (rules) lead.score = rules->Score(lead, score_now);
-    KLOZEO_TRY(tx->leads().Insert(who.account_id, lead));
+    KLOZEO_TRY(tx->leads().Insert(who.account_id, lead, KeysOf(lead)));
     out.created.emplace_back(i, std::move(lead));
     if (room > 0) --room;
   }
@@ -111,7 +111,7 @@ Result<std::vector<BatchItemResult>> LeadService::UpdateBatch(const Principal& w
     }
     lead.last_interaction_at = now;
     if (rules) lead.score = rules->Score(lead, score_now);
-    KLOZEO_TRY(tx->leads().Update(who.account_id, lead));
+    KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
     r.success = true;
     results.push_back(std::move(r));
   }

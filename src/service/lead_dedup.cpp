@@ -28,14 +28,23 @@ std::string_view Sent(const domain::LeadPatch& patch, domain::TextField field) {
 
 }  // namespace
 
+dedup::LeadKeys LeadKeysOf(const domain::Lead& lead, const dedup::PhoneNormalizer& phones) {
+  auto text = [](const std::optional<std::string>& v) {
+    return v ? std::string_view(*v) : std::string_view();
+  };
+  return dedup::ComputeLeadKeys(lead.name, text(lead.email()), text(lead.phone()),
+                                text(lead.city()), phones);
+}
+
 Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
                                                                const Principal& who,
-                                                               const domain::LeadPatch& patch) {
+                                                               const domain::LeadPatch& patch,
+                                                               const dedup::LeadKeys& keys) {
   DuplicateMatch match;
   // 1. e-mail, case-insensitive.
-  KLOZEO_ASSIGN_OR_RETURN(match.merge_id,
-                          tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kEmail,
-                                             dedup::NormalizeEmail(Sent(patch, domain::kEmail))));
+  KLOZEO_ASSIGN_OR_RETURN(
+      match.merge_id,
+      tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kEmail, keys.email));
   if (match.merge_id) {
     match.tier = "email";
     return match;
@@ -53,11 +62,9 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   }
   const std::string name = patch.name.value_or("");
   // 3. same normalised phone and a similar name.
-  std::string phone =
-      dedup::PhoneNormalizer(dedup_.phone_region).Normalize(Sent(patch, domain::kPhone));
-  if (!phone.empty()) {
-    KLOZEO_ASSIGN_OR_RETURN(auto candidates,
-                            tx.leads().FindByPhoneKey(who.account_id, phone, kMaxPhoneCandidates));
+  if (!keys.phone.empty()) {
+    KLOZEO_ASSIGN_OR_RETURN(auto candidates, tx.leads().FindByPhoneKey(who.account_id, keys.phone,
+                                                                       kMaxPhoneCandidates));
     for (const auto& [id, stored_name] : candidates) {
       if (dedup::NamesMatch(name, stored_name, dedup_.name_similarity)) {
         match.merge_id = id;
@@ -67,9 +74,9 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
     }
   }
   // 4. name + city, case-insensitive: only a hint.
-  KLOZEO_ASSIGN_OR_RETURN(match.potential_id,
-                          tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kNameCity,
-                                             dedup::NameCityKey(name, Sent(patch, domain::kCity))));
+  KLOZEO_ASSIGN_OR_RETURN(
+      match.potential_id,
+      tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kNameCity, keys.name_city));
   if (match.potential_id) match.tier = "name_city_hint";
   return match;
 }
@@ -85,7 +92,7 @@ Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, co
   }
   lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Update(who.account_id, lead));
+  KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
   // A merge is an update of the existing lead.
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));

@@ -47,10 +47,14 @@ core::Status LeadService::CommitAndNotify(storage::Tx& tx, bool queued) {
 }
 
 Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::LeadPatch& patch) {
+  Lead lead;
+  lead.id = core::NewLeadId();
+  domain::ApplyPatch(lead, patch);
+  const dedup::LeadKeys keys = KeysOf(lead);  // once, for the lookups and the insert
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   // Dedup first, inside the write transaction: concurrent matching creates serialise, and a
   // merge succeeds on a full account.
-  KLOZEO_ASSIGN_OR_RETURN(auto match, FindDuplicate(*tx, who, patch));
+  KLOZEO_ASSIGN_OR_RETURN(auto match, FindDuplicate(*tx, who, patch, keys));
   if (match.merge_id) return MergeInto(std::move(tx), who, *match.merge_id, patch, match.tier);
   if (who.limits.max_leads > 0) {
     KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->leads().Count(who.account_id, who.limits.max_leads));
@@ -61,12 +65,9 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
     }
   }
   const int64_t now = clock_.NowSeconds();
-  Lead lead;
-  lead.id = core::NewLeadId();
-  domain::ApplyPatch(lead, patch);
   lead.created_at = lead.updated_at = lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Insert(who.account_id, lead));
+  KLOZEO_TRY(tx->leads().Insert(who.account_id, lead, keys));
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.created", WebhookOutbox::LeadData(lead), &queued));
   KLOZEO_TRY(CommitAndNotify(*tx, queued));
@@ -86,7 +87,7 @@ Result<Lead> LeadService::Update(const Principal& who, const std::string& id,
   if (domain::ApplyPatch(lead, patch)) lead.updated_at = now;
   lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Update(who.account_id, lead));
+  KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
   KLOZEO_TRY(CommitAndNotify(*tx, queued));
@@ -125,7 +126,7 @@ Result<domain::Attribute> LeadService::PutAttribute(const Principal& who,
     }
     lead.updated_at = clock_.NowSeconds();
     KLOZEO_TRY(ScoreLead(*tx, who, lead));
-    KLOZEO_TRY(tx->leads().Update(who.account_id, lead));
+    KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
     bool queued = false;
     KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
     KLOZEO_TRY(CommitAndNotify(*tx, queued));
@@ -150,7 +151,7 @@ Result<domain::Attribute> LeadService::UpdateAttributeValue(const Principal& who
       a.value = value;
       lead.updated_at = clock_.NowSeconds();
       KLOZEO_TRY(ScoreLead(*tx, who, lead));
-      KLOZEO_TRY(tx->leads().Update(who.account_id, lead));
+      KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
       bool queued = false;
       KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
       KLOZEO_TRY(CommitAndNotify(*tx, queued));
@@ -170,7 +171,7 @@ core::Status LeadService::DeleteAttribute(const Principal& who, const std::strin
   if (lead.attributes.size() == before) return AttributeNotFound();
   lead.updated_at = clock_.NowSeconds();
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Update(who.account_id, lead));
+  KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
   return CommitAndNotify(*tx, queued);

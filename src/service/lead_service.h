@@ -9,6 +9,8 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "dedup/keys.h"
+#include "dedup/phone.h"
 #include "domain/account.h"
 #include "domain/lead.h"
 #include "domain/lead_codec.h"
@@ -31,11 +33,16 @@ struct CreateOutcome {
 /// How `POST /leads` recognises duplicates (API-CONTRACT section 7; lead_dedup.cpp).
 struct DedupOptions {
   /// Default region for phone numbers written without a country code (ISO 3166-1 alpha-2).
-  /// Must match the region the store was opened with: the store keeps the phone keys.
+  /// The service computes the stored phone keys with it; keep it equal to the store's region
+  /// (SQLite's migration 4 backfilled existing rows' keys with that one).
   std::string phone_region = "US";
   /// Tier 3 merges when the names' similarity (dedup::NameSimilarity) is above this.
   double name_similarity = 0.80;
 };
+
+/// The dedup keys stored with `lead` (dedup/keys.h): computed once per write, by the service,
+/// and handed to the store with the lead.
+dedup::LeadKeys LeadKeysOf(const domain::Lead& lead, const dedup::PhoneNormalizer& phones);
 
 /// Per-item outcome of a batch update or delete.
 struct BatchItemResult {
@@ -95,7 +102,12 @@ class LeadService {
   /// writes its webhook event (API-CONTRACT section 10) in that same transaction.
   LeadService(storage::Database& db, const core::Clock& clock, ScoringService* scorer = nullptr,
               DedupOptions dedup = {}, const WebhookOutbox* outbox = nullptr)
-      : db_(db), clock_(clock), scorer_(scorer), dedup_(std::move(dedup)), outbox_(outbox) {}
+      : db_(db),
+        clock_(clock),
+        scorer_(scorer),
+        dedup_(std::move(dedup)),
+        phones_(dedup_.phone_region),
+        outbox_(outbox) {}
 
   /// Creates a lead, or merges it into a duplicate of the caller's account (the tiers of
   /// API-CONTRACT section 7, checked before the cap, in the same write transaction).
@@ -160,8 +172,11 @@ class LeadService {
     std::optional<std::string> potential_id;
     std::string_view tier = "none";  ///< as CreateOutcome::dedup_tier
   };
+  /// `keys` are the new lead's (LeadKeysOf), computed once for the lookups and the insert.
   core::Result<DuplicateMatch> FindDuplicate(storage::Tx& tx, const domain::Principal& who,
-                                             const domain::LeadPatch& patch);
+                                             const domain::LeadPatch& patch,
+                                             const dedup::LeadKeys& keys);
+  dedup::LeadKeys KeysOf(const domain::Lead& lead) const { return LeadKeysOf(lead, phones_); }
   /// Merges `patch` into lead `id` ("last touch wins") and commits.
   core::Result<CreateOutcome> MergeInto(std::unique_ptr<storage::Tx> tx,
                                         const domain::Principal& who, const std::string& id,
@@ -183,6 +198,7 @@ class LeadService {
   const core::Clock& clock_;
   ScoringService* scorer_ = nullptr;
   DedupOptions dedup_;
+  dedup::PhoneNormalizer phones_;  ///< dedup_.phone_region's
   const WebhookOutbox* outbox_ = nullptr;
 };
 

@@ -106,8 +106,8 @@ Result<domain::WebhookDelivery> WebhookService::Redeliver(const Principal& who,
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   KLOZEO_ASSIGN_OR_RETURN(auto w, tx->webhooks().Get(who.account_id, id));
   if (!w) return WebhookNotFound();
-  KLOZEO_ASSIGN_OR_RETURN(
-      bool found, tx->webhooks().Redeliver(who.account_id, id, delivery_id, WallMillis()));
+  KLOZEO_ASSIGN_OR_RETURN(bool found,
+                          tx->webhooks().Redeliver(who.account_id, id, delivery_id, WallMillis()));
   if (!found) return DeliveryNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto d, tx->webhooks().GetDelivery(who.account_id, id, delivery_id));
   KLOZEO_TRY(tx->Commit());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "dedup/keys.h"
 #include "domain/account.h"
 #include "domain/lead.h"
 #include "domain/scoring_rule.h"
@@ -45,6 +47,21 @@ struct IdempotencyRecord {
   int64_t created_at_ms = 0;
 };
 
+/// Aggregates over an account's leads (GET /api/v1/stats), each computed by the database.
+struct LeadStats {
+  int64_t total = 0;
+  std::optional<double> average_score;                     ///< absent without leads
+  std::vector<std::pair<std::string, int64_t>> by_status;  ///< statuses present, by name
+  /// The most frequent sources (case-insensitive groups), most leads first, then by name.
+  std::vector<std::pair<std::string, int64_t>> by_source;
+  /// The same for cities; leads without a city (NULL or empty) are left out.
+  std::vector<std::pair<std::string, int64_t>> top_cities;
+  /// Leads per score bucket: [0, 10), [10, 20) ... [80, 90), [90, 100].
+  std::array<int64_t, 10> score_histogram{};
+  /// (day number since the Unix epoch, leads created that UTC day), days with leads only.
+  std::vector<std::pair<int64_t, int64_t>> created_per_day;
+};
+
 /// Connection pool usage (Database::PoolUsage), for the metrics.
 struct PoolStats {
   int size = 0;    ///< most connections the pool opens
@@ -69,20 +86,23 @@ class AccountStore {
   virtual core::Result<bool> RevokeKey(std::string_view account_id, std::string_view key_id,
                                        int64_t now) = 0;
   /// The account owning an unrevoked key with this hash.
-  virtual core::Result<std::optional<domain::Account>> FindByKeyHash(
-      std::string_view key_hash) = 0;
+  virtual core::Result<std::optional<domain::Account>> FindByKeyHash(std::string_view key_hash) = 0;
 };
 
 /// Leads with their attributes, their dedup keys and their scores.
 class LeadStore {
  public:
   virtual ~LeadStore() = default;
-  virtual core::Status Insert(std::string_view account_id, const domain::Lead& lead) = 0;
+  /// Stores the lead with its dedup keys (computed once by the caller: dedup::ComputeLeadKeys
+  /// of its name, e-mail, phone and city, the same keys its dedup lookups used).
+  virtual core::Status Insert(std::string_view account_id, const domain::Lead& lead,
+                              const dedup::LeadKeys& keys) = 0;
   virtual core::Result<std::optional<domain::Lead>> Get(std::string_view account_id,
                                                         std::string_view id) = 0;
-  /// Rewrites every stored field of an existing lead and replaces its attribute set. NotFound
-  /// when there is no such lead.
-  virtual core::Status Update(std::string_view account_id, const domain::Lead& lead) = 0;
+  /// Rewrites every stored field of an existing lead, its dedup keys, and replaces its
+  /// attribute set. NotFound when there is no such lead.
+  virtual core::Status Update(std::string_view account_id, const domain::Lead& lead,
+                              const dedup::LeadKeys& keys) = 0;
   /// Deletes the lead, its attributes and notes; false when there was no such lead.
   virtual core::Result<bool> Delete(std::string_view account_id, std::string_view id) = 0;
   /// Number of leads of the account, counting no further than `up_to`.
@@ -94,8 +114,8 @@ class LeadStore {
   /// sorted: the attribute columns of an export.
   virtual core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& query) = 0;
 
-  // Dedup lookups, each one an indexed (account_id, key) probe. The store keeps `kEmail`,
-  // `kNameCity` and the phone key (dedup/keys.h) current on every insert and update.
+  // Dedup lookups, each one an indexed (account_id, key) probe of the keys stored by Insert
+  // and Update (dedup/keys.h).
   /// The oldest lead of the account whose `kind` key equals `key` (empty key: none).
   virtual core::Result<std::optional<std::string>> FindIdByKey(std::string_view account_id,
                                                                DedupKey kind,
@@ -115,6 +135,11 @@ class LeadStore {
   virtual core::Result<std::vector<domain::Lead>> Scan(std::string_view account_id,
                                                        std::string_view after_id, int limit,
                                                        const LeadProjection& projection) = 0;
+  /// The account's lead aggregates (GET /api/v1/stats): `top` sources and cities, and leads
+  /// created per day from `since_seconds` on (Unix seconds). Grouping and counting happen in
+  /// the database.
+  virtual core::Result<LeadStats> Stats(std::string_view account_id, int64_t since_seconds,
+                                        int top) = 0;
 };
 
 /// Notes on leads.
@@ -175,8 +200,7 @@ class WebhookStore {
   /// and one pending delivery (a new UUID each), due at `due_ms`, for every active webhook of
   /// event.account_id subscribed to event.type. Stores nothing when none subscribes. Returns
   /// the number of deliveries created.
-  virtual core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event,
-                                             int64_t due_ms) = 0;
+  virtual core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event, int64_t due_ms) = 0;
   /// Stores `event` with one pending delivery to webhook `webhook_id` of event.account_id,
   /// whatever it subscribes to (the ping of POST /webhooks/{id}/test). Returns the delivery id.
   /// NotFound when there is no such webhook.
@@ -186,8 +210,10 @@ class WebhookStore {
   /// Claims up to `limit` pending deliveries due by `now_ms`, oldest due first, that nobody
   /// holds (never claimed, released, or lease expired before `now_ms`) and whose webhook is
   /// active (pings: any): each is marked claimed by `worker` until `lease_until_ms`.
-  virtual core::Result<std::vector<domain::DeliveryJob>> ClaimDeliveries(
-      std::string_view worker, int64_t now_ms, int64_t lease_until_ms, int limit) = 0;
+  virtual core::Result<std::vector<domain::DeliveryJob>> ClaimDeliveries(std::string_view worker,
+                                                                         int64_t now_ms,
+                                                                         int64_t lease_until_ms,
+                                                                         int limit) = 0;
   /// Records one attempt of a delivery `worker` holds: appends it to the attempt log, sets the
   /// delivery's state, attempt count and next attempt (record.attempt.next_retry_ms), releases
   /// the claim, and updates the webhook's health (success: last_success_ms set and

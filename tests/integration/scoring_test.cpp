@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/ids.h"
+#include "service/lead_service.h"
 #include "support/expect_error.h"
 #include "support/test_server.h"
 
@@ -523,7 +524,10 @@ TEST(ScoresApi, BatchRecalculationCoversEveryLeadAcrossChunks) {
       lead.source = "seed";
       lead.rating = i % 5;
       lead.created_at = lead.updated_at = lead.last_interaction_at = kStart;
-      ASSERT_TRUE(tx->leads().Insert(who->account_id, lead).ok());
+      ASSERT_TRUE(
+          tx->leads()
+              .Insert(who->account_id, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+              .ok());
       ids.insert(lead.id);
     }
     ASSERT_TRUE(tx->Commit().ok());

@@ -1,5 +1,6 @@
-// IdempotencyService over a real database (SQLite, and PostgreSQL as the `.pg` variants): claiming, replaying, releasing, taking over an
-// abandoned key, giving up on a slow one, and the sweep of expired keys.
+// IdempotencyService over a real database (SQLite, and PostgreSQL as the `.pg` variants): claiming,
+// replaying, releasing, taking over an abandoned key, giving up on a slow one, and the sweep of
+// expired keys.
 #include "service/idempotency.h"
 
 #include <gtest/gtest.h>

@@ -13,6 +13,7 @@
 #include "app/wiring.h"
 #include "core/clock.h"
 #include "core/ids.h"
+#include "service/lead_service.h"
 #include "support/test_server.h"
 
 namespace klozeo::service {
@@ -294,7 +295,10 @@ class ScoringServiceTest : public ::testing::Test {
       lead.source = "test";
       lead.rating = i % 5;
       lead.created_at = lead.updated_at = lead.last_interaction_at = kNow;
-      EXPECT_TRUE(tx->leads().Insert(owner.account_id, lead).ok());
+      EXPECT_TRUE(
+          tx->leads()
+              .Insert(owner.account_id, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+              .ok());
       ids.push_back(lead.id);
     }
     EXPECT_TRUE(tx->Commit().ok());
@@ -475,7 +479,10 @@ TEST_F(ScoringServiceTest, RescoreAllScoresLikeTheFullLead) {
         lead.attributes.push_back({core::NewUuidV7(), "verified", AttributeType::kBool, true});
         lead.attributes.push_back({core::NewUuidV7(), "aaa", AttributeType::kNumber, 1});
       }
-      EXPECT_TRUE(tx->leads().Insert(who_.account_id, lead).ok());
+      EXPECT_TRUE(
+          tx->leads()
+              .Insert(who_.account_id, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+              .ok());
       ids.push_back(lead.id);
     }
     ASSERT_TRUE(tx->Commit().ok());

@@ -11,6 +11,7 @@
 
 #include "app/wiring.h"
 #include "core/ids.h"
+#include "service/lead_service.h"
 #include "support/test_server.h"
 
 namespace klozeo::storage {
@@ -68,7 +69,12 @@ TEST_F(SharedDatabase, CheckThenInsertInAWriteTxIsSerialisedPerAccount) {
         lead.source = "test";
         lead.text[domain::kEmail] = email;
         lead.created_at = lead.updated_at = lead.last_interaction_at = 1;
-        if (!(*tx)->leads().Insert("acc1", lead).ok() || !(*tx)->Commit().ok()) ++failures;
+        if (!(*tx)
+                 ->leads()
+                 .Insert("acc1", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+                 .ok() ||
+            !(*tx)->Commit().ok())
+          ++failures;
       }
     });
   }
@@ -138,7 +144,8 @@ TEST_F(SharedDatabase, TextWithNulIsKeptOrRefusedNeverTruncated) {
   lead.created_at = lead.updated_at = lead.last_interaction_at = 1;
   auto tx = first_->Begin(TxMode::kWrite);
   ASSERT_TRUE(tx.ok());
-  core::Status inserted = (*tx)->leads().Insert("acc1", lead);
+  core::Status inserted =
+      (*tx)->leads().Insert("acc1", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
   if (testing::TestDatabase::PostgresRequested()) {
     ASSERT_FALSE(inserted.ok());
     EXPECT_EQ(inserted.error().code, core::ErrorCode::kBadRequest);

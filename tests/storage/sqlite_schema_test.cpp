@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "service/lead_service.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/statements.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -89,7 +90,11 @@ TEST(DedupStore, MigrationBackfillsExistingRows) {
   {
     auto db = Open(path);
     auto tx = db->Begin(TxMode::kWrite);
-    ASSERT_TRUE((*tx)->leads().Insert("acct", MakeLead(id)).ok());
+    ASSERT_TRUE((*tx)
+                    ->leads()
+                    .Insert("acct", MakeLead(id),
+                            service::LeadKeysOf(MakeLead(id), dedup::PhoneNormalizer()))
+                    .ok());
     ASSERT_TRUE((*tx)->Commit().ok());
   }
   // Back to the schema before migration 4, with the row already there.
@@ -106,8 +111,8 @@ TEST(DedupStore, EveryLookupUsesAnIndex) {
   testing::TempDir dir;
   auto path = (dir.path() / "k.db").string();
   { auto db = Open(path); }
-  for (const char* statement : {sql::kFindByEmailKey, sql::kFindBySourceId,
-                                 sql::kFindByNameCityKey, sql::kFindByPhoneKey}) {
+  for (const char* statement : {sql::kFindByEmailKey, sql::kFindBySourceId, sql::kFindByNameCityKey,
+                                sql::kFindByPhoneKey}) {
     const std::string text = RenderSql(statement, Dialect::kSqlite);
     std::string plan = QueryPlan(path, text.c_str());
     EXPECT_NE(plan.find("INDEX leads_"), std::string::npos) << text << "\n" << plan;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "service/lead_service.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "support/test_server.h"
 
@@ -68,7 +69,12 @@ TEST(SqliteWriter, ConcurrentWriteTransactionsAllCommit) {
         lead.id = core::NewLeadId();
         lead.name = "Lead " + lead.id;
         lead.source = "test";
-        if (!(*tx)->leads().Insert("acct", lead).ok() || !(*tx)->Commit().ok()) ++failures;
+        if (!(*tx)
+                 ->leads()
+                 .Insert("acct", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+                 .ok() ||
+            !(*tx)->Commit().ok())
+          ++failures;
       }
     });
   }
@@ -90,7 +96,10 @@ TEST(SqliteWriter, AnUncommittedWriteRollsBackAndFreesTheWriter) {
     lead.id = core::NewLeadId();
     lead.name = "Dropped";
     lead.source = "test";
-    ASSERT_TRUE((*tx)->leads().Insert("acct", lead).ok());
+    ASSERT_TRUE((*tx)
+                    ->leads()
+                    .Insert("acct", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+                    .ok());
   }  // destroyed without Commit
   auto tx = db->Begin(TxMode::kWrite);
   ASSERT_TRUE(tx.ok()) << tx.error().message;

@@ -8,6 +8,7 @@
 #include "app/wiring.h"
 #include "core/ids.h"
 #include "query/filter.h"
+#include "service/lead_service.h"
 #include "support/test_server.h"
 
 namespace klozeo::storage {
@@ -50,7 +51,9 @@ class StoreTest : public ::testing::Test {
   }
   void Insert(const std::string& account, const domain::Lead& lead) {
     auto tx = Begin();
-    ASSERT_TRUE(tx->leads().Insert(account, lead).ok());
+    ASSERT_TRUE(tx->leads()
+                    .Insert(account, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+                    .ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
   testing::TestDatabase database_;
@@ -69,7 +72,8 @@ TEST_F(StoreTest, AccountsAndKeys) {
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[0].id, "acc1");
   // A second account with the same name is a conflict.
-  EXPECT_EQ(tx->accounts().Insert({"acc3", "a1", "free", 3}).error().code, core::ErrorCode::kConflict);
+  EXPECT_EQ(tx->accounts().Insert({"acc3", "a1", "free", 3}).error().code,
+            core::ErrorCode::kConflict);
 }
 
 TEST_F(StoreTest, KeysAreFoundByHashUntilRevoked) {
@@ -123,10 +127,19 @@ TEST_F(StoreTest, UpdateReplacesFieldsAndAttributesAndDeleteCascades) {
   lead.attributes = {{"attr_9", "tier", domain::AttributeType::kBool, true}};
   {
     auto tx = Begin();
-    ASSERT_TRUE(tx->leads().Update("acc1", lead).ok());
+    ASSERT_TRUE(
+        tx->leads().Update("acc1", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer())).ok());
     domain::Lead missing = MakeLead("Nobody");
-    EXPECT_EQ(tx->leads().Update("acc1", missing).error().code, core::ErrorCode::kNotFound);
-    EXPECT_EQ(tx->leads().Update("acc2", lead).error().code, core::ErrorCode::kNotFound);
+    EXPECT_EQ(tx->leads()
+                  .Update("acc1", missing, service::LeadKeysOf(missing, dedup::PhoneNormalizer()))
+                  .error()
+                  .code,
+              core::ErrorCode::kNotFound);
+    EXPECT_EQ(tx->leads()
+                  .Update("acc2", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+                  .error()
+                  .code,
+              core::ErrorCode::kNotFound);
     ASSERT_TRUE(tx->notes().Insert("acc1", {"note_1", lead.id, "hello", 5, 5}).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
@@ -183,12 +196,12 @@ TEST_F(StoreTest, DedupKeysAreWrittenUpdatedAndFound) {
   Insert("acc1", lead);
   {
     auto tx = Begin(TxMode::kRead);
-    EXPECT_EQ(tx->leads().FindIdByKey("acc1", DedupKey::kEmail, "sales@acme.com")
-                  ->value_or(""),
+    EXPECT_EQ(tx->leads().FindIdByKey("acc1", DedupKey::kEmail, "sales@acme.com")->value_or(""),
               lead.id);
     EXPECT_EQ(tx->leads().FindIdByKey("acc1", DedupKey::kSourceId, "SRC-1")->value_or(""), lead.id);
     EXPECT_FALSE(tx->leads().FindIdByKey("acc1", DedupKey::kSourceId, "src-1")->has_value());
-    EXPECT_EQ(tx->leads().FindIdByKey("acc1", DedupKey::kNameCity, "acme corporation\nsan francisco")
+    EXPECT_EQ(tx->leads()
+                  .FindIdByKey("acc1", DedupKey::kNameCity, "acme corporation\nsan francisco")
                   ->value_or(""),
               lead.id);
     auto phones = tx->leads().FindByPhoneKey("acc1", "+14155552671", 10);
@@ -202,7 +215,8 @@ TEST_F(StoreTest, DedupKeysAreWrittenUpdatedAndFound) {
   lead.text[domain::kPhone] = "+44 20 7946 0958";
   {
     auto tx = Begin();
-    ASSERT_TRUE(tx->leads().Update("acc1", lead).ok());
+    ASSERT_TRUE(
+        tx->leads().Update("acc1", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer())).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
   auto tx = Begin(TxMode::kRead);
@@ -249,7 +263,8 @@ TEST_F(StoreTest, ScoringRulesAndScores) {
   EXPECT_TRUE(*tx->rules().Delete("acc1", "r2"));
   EXPECT_FALSE(*tx->rules().Delete("acc1", "r2"));
   ASSERT_TRUE(tx->leads().UpdateScores("acc1", {{lead.id, 42.5}, {"cl_gone", 1}}).ok());
-  auto scanned = tx->leads().Scan("acc1", "", 10, LeadProjection{{"rating", "city"}, {"employees"}});
+  auto scanned =
+      tx->leads().Scan("acc1", "", 10, LeadProjection{{"rating", "city"}, {"employees"}});
   ASSERT_TRUE(scanned.ok()) << scanned.error().message;
   ASSERT_EQ(scanned->size(), 1u);
   EXPECT_EQ((*scanned)[0].score, 42.5);

@@ -74,7 +74,7 @@ using Lease = Pool::Lease;
 class PgTx final : public SqlTx<Backend> {
  public:
   PgTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
-      : SqlTx<Backend>(conn.get(), pool->options().phone_region),
+      : SqlTx<Backend>(conn.get()),
         pool_(pool),
         owned_(std::move(conn)),
         write_(in_transaction),

@@ -4,7 +4,6 @@
 
 namespace klozeo::storage::postgres {
 
-
 // The PostgreSQL form of storage/sqlite/schema.h, migration for migration (same numbers, same
 // tables, columns and indexes). Differences:
 // - every text column is COLLATE "C": comparisons and ORDER BY are bytewise, as in SQLite,

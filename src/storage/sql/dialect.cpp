@@ -47,7 +47,8 @@ std::string RenderSql(std::string_view sql, Dialect dialect) {
     if (c == ':' && i + 1 < sql.size() && sql[i + 1] == ':' && !pg) {
       // Drop the cast: `::name` and an optional `[]`.
       size_t j = i + 2;
-      while (j < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_')) {
+      while (j < sql.size() &&
+             (std::isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_')) {
         ++j;
       }
       if (sql.substr(j, 2) == "[]") j += 2;

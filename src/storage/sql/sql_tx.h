@@ -21,7 +21,6 @@
 #include "core/fold.h"
 #include "core/ids.h"
 #include "dedup/keys.h"
-#include "dedup/phone.h"
 #include "query/sql_compiler.h"
 #include "storage/rows.h"
 #include "storage/sql/dialect.h"
@@ -64,9 +63,8 @@ class SqlTx : public Tx {
   using Stmt = core::Result<Statement>;
   static constexpr bool kPg = B::kDialect == Dialect::kPostgres;
 
-  SqlTx(Connection* conn, const std::string& phone_region)
+  explicit SqlTx(Connection* conn)
       : conn_(conn),
-        phones_(phone_region),
         accounts_(*this),
         leads_(*this),
         notes_(*this),
@@ -151,12 +149,7 @@ class SqlTx : public Tx {
   }
 
   /// Binds the dedup key columns (43-45) of the lead INSERT/UPDATE.
-  void BindKeys(Statement& s, const domain::Lead& lead) {
-    auto text = [](const std::optional<std::string>& v) {
-      return v ? std::string_view(*v) : std::string_view();
-    };
-    dedup::LeadKeys keys = dedup::ComputeLeadKeys(lead.name, text(lead.email()),
-                                                  text(lead.phone()), text(lead.city()), phones_);
+  static void BindKeys(Statement& s, const dedup::LeadKeys& keys) {
     int index = 43;
     for (const std::string* key : {&keys.email, &keys.phone, &keys.name_city}) {
       if (key->empty()) {
@@ -167,7 +160,8 @@ class SqlTx : public Tx {
     }
   }
   /// INSERT (kInsertLead) or UPDATE (kUpdateLead) of the lead row; then its attribute rows.
-  core::Status WriteLead(const char* text, std::string_view account_id, const domain::Lead& lead);
+  core::Status WriteLead(const char* text, std::string_view account_id, const domain::Lead& lead,
+                         const dedup::LeadKeys& keys);
   core::Status InsertAttributes(std::string_view account_id, const domain::Lead& lead);
   core::Status InsertEventRow(const domain::WebhookEvent& e) {
     return Run(Query(sql::kInsertEvent, e.id, e.account_id, e.type, e.body, e.created_at_ms));
@@ -186,19 +180,17 @@ class SqlTx : public Tx {
       return Run(t_.Admin(sql::kInsertAccount, a.id, a.name, a.plan, a.created_at));
     }
     core::Result<std::optional<domain::Account>> FindByName(std::string_view name) override {
-      return First(t_.Admin(sql::kFindAccountByName, name),
-                   rows::ReadAccount<Statement>);
+      return First(t_.Admin(sql::kFindAccountByName, name), rows::ReadAccount<Statement>);
     }
     core::Result<std::vector<domain::Account>> List() override {
       return All(t_.Admin(sql::kListAccounts), rows::ReadAccount<Statement>);
     }
     core::Status InsertKey(const domain::ApiKey& k) override {
-      return Run(t_.Admin(sql::kInsertKey, k.account_id, k.id, k.key_hash, k.prefix,
-                       k.created_at));
+      return Run(t_.Admin(sql::kInsertKey, k.account_id, k.id, k.key_hash, k.prefix, k.created_at));
     }
     core::Result<std::vector<domain::ApiKey>> ListKeys(std::string_view account_id) override {
       return All(t_.Admin(sql::kListKeys, account_id), [&](const Statement& r) {
-        return domain::ApiKey{r.Text(0), std::string(account_id), r.Text(1), r.Text(2), r.Int(3),
+        return domain::ApiKey{r.Text(0),  std::string(account_id), r.Text(1), r.Text(2), r.Int(3),
                               r.OptInt(4)};
       });
     }
@@ -218,15 +210,17 @@ class SqlTx : public Tx {
   class Leads final : public LeadStore {
    public:
     explicit Leads(SqlTx& t) : t_(t) {}
-    core::Status Insert(std::string_view account_id, const domain::Lead& lead) override {
-      return t_.WriteLead(sql::kInsertLead, account_id, lead);
+    core::Status Insert(std::string_view account_id, const domain::Lead& lead,
+                        const dedup::LeadKeys& keys) override {
+      return t_.WriteLead(sql::kInsertLead, account_id, lead, keys);
     }
     core::Result<std::optional<domain::Lead>> Get(std::string_view account_id,
                                                   std::string_view id) override {
       return First(t_.On(account_id, sql::kGetLead, id), rows::ReadLead<Statement>);
     }
-    core::Status Update(std::string_view account_id, const domain::Lead& lead) override {
-      return t_.WriteLead(sql::kUpdateLead, account_id, lead);
+    core::Status Update(std::string_view account_id, const domain::Lead& lead,
+                        const dedup::LeadKeys& keys) override {
+      return t_.WriteLead(sql::kUpdateLead, account_id, lead, keys);
     }
     core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
       return Change(t_.On(account_id, sql::kDeleteLead, id));
@@ -236,8 +230,7 @@ class SqlTx : public Tx {
     }
     core::Result<LeadPage> List(const query::ListQuery& q) override;
     core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& q) override;
-    core::Result<std::optional<std::string>> FindIdByKey(std::string_view account_id,
-                                                         DedupKey kind,
+    core::Result<std::optional<std::string>> FindIdByKey(std::string_view account_id, DedupKey kind,
                                                          std::string_view key) override {
       if (key.empty()) return std::optional<std::string>();
       const char* text = kind == DedupKey::kEmail      ? sql::kFindByEmailKey
@@ -306,9 +299,9 @@ class SqlTx : public Tx {
       return All(t_.On(account_id, sql::kListRules), rows::ReadRule<Statement>);
     }
     core::Status Update(std::string_view account_id, const domain::ScoringRule& r) override {
-      KLOZEO_ASSIGN_OR_RETURN(bool changed, Change(t_.On(account_id, sql::kUpdateRule, r.id, r.name,
-                                                         r.expression, r.weight, r.priority,
-                                                         r.updated_at)));
+      KLOZEO_ASSIGN_OR_RETURN(bool changed,
+                              Change(t_.On(account_id, sql::kUpdateRule, r.id, r.name, r.expression,
+                                           r.weight, r.priority, r.updated_at)));
       if (!changed) return core::Error::NotFound("scoring rule not found");
       return core::Ok();
     }
@@ -360,8 +353,7 @@ class SqlTx : public Tx {
     core::Result<int64_t> Count(std::string_view account_id) override {
       return SqlTx::Count(t_.On(account_id, sql::kCountWebhooks));
     }
-    core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event,
-                                       int64_t due_ms) override {
+    core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event, int64_t due_ms) override {
       KLOZEO_ASSIGN_OR_RETURN(
           auto subscribers,
           All(t_.On(event.account_id, sql::kSubscribers, "," + event.type + ","), ReadText));
@@ -396,12 +388,12 @@ class SqlTx : public Tx {
                                  int64_t due_ms) override {
       return Run(t_.Query(sql::kReleaseDelivery, delivery_id, worker, due_ms));
     }
-    core::Result<std::vector<domain::WebhookDelivery>> ListDeliveries(
-        std::string_view account_id, std::string_view webhook_id, int limit) override {
-      KLOZEO_ASSIGN_OR_RETURN(auto out,
-                              All(t_.On(account_id, sql::kListDeliveries, webhook_id,
-                                        int64_t{limit}),
-                                  rows::ReadDelivery<Statement>));
+    core::Result<std::vector<domain::WebhookDelivery>> ListDeliveries(std::string_view account_id,
+                                                                      std::string_view webhook_id,
+                                                                      int limit) override {
+      KLOZEO_ASSIGN_OR_RETURN(
+          auto out, All(t_.On(account_id, sql::kListDeliveries, webhook_id, int64_t{limit}),
+                        rows::ReadDelivery<Statement>));
       for (auto& d : out) KLOZEO_TRY(t_.FillAttempts(d));
       return out;
     }
@@ -443,8 +435,8 @@ class SqlTx : public Tx {
     }
     core::Status Complete(std::string_view account_id, std::string_view key, int status,
                           std::string_view headers_json, std::string_view body) override {
-      return Run(t_.On(account_id, sql::kCompleteIdempotency, key, int64_t{status}, headers_json,
-                       body));
+      return Run(
+          t_.On(account_id, sql::kCompleteIdempotency, key, int64_t{status}, headers_json, body));
     }
     core::Status Delete(std::string_view account_id, std::string_view key) override {
       return Run(t_.On(account_id, sql::kDeleteIdempotency, key));
@@ -459,7 +451,6 @@ class SqlTx : public Tx {
     SqlTx& t_;
   };
 
-  dedup::PhoneNormalizer phones_;
   Accounts accounts_;
   Leads leads_;
   Notes notes_;

@@ -53,8 +53,8 @@ bool IsScanColumn(std::string_view field);
 
 template <typename B>
 core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(std::string_view account_id,
-                                                            std::string_view after_id, int limit,
-                                                            const LeadProjection& projection) {
+                                                              std::string_view after_id, int limit,
+                                                              const LeadProjection& projection) {
   KLOZEO_TRY(t_.Lock(account_id));
   std::vector<std::string_view> fields;
   std::string text = "SELECT id, score";
@@ -138,8 +138,8 @@ core::Result<std::vector<domain::DeliveryJob>> SqlTx<B>::Webhooks::ClaimDeliveri
     return j;
   };
   if constexpr (kPg) {
-    KLOZEO_ASSIGN_OR_RETURN(
-        auto s, t_.Query(sql::kClaim, now_ms, int64_t{limit}, worker, lease_until_ms));
+    KLOZEO_ASSIGN_OR_RETURN(auto s,
+                            t_.Query(sql::kClaim, now_ms, int64_t{limit}, worker, lease_until_ms));
     KLOZEO_ASSIGN_OR_RETURN(auto claimed, CollectRows(s, [&](const Statement& r) {
                               return std::pair(r.Int(10), read_job(r));
                             }));
@@ -165,12 +165,12 @@ core::Result<std::vector<domain::DeliveryJob>> SqlTx<B>::Webhooks::ClaimDeliveri
 
 template <typename B>
 core::Status SqlTx<B>::WriteLead(const char* text, std::string_view account_id,
-                                 const domain::Lead& lead) {
+                                 const domain::Lead& lead, const dedup::LeadKeys& keys) {
   const bool update = text == sql::kUpdateLead;
   {
     KLOZEO_ASSIGN_OR_RETURN(auto s, On(account_id, text));
     rows::BindLead(s, account_id, lead);
-    BindKeys(s, lead);
+    BindKeys(s, keys);
     KLOZEO_TRY(s.Run());
     if (update && s.Changes() == 0) return core::Error::NotFound("lead not found");
   }
@@ -214,14 +214,15 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
   all.limit.reset();
   query::CompiledSql matches = B::Compile("leads.id AS id", all);
   const int outer = static_cast<int>(matches.binds.size()) + 1;
-  const std::string exists = ") m WHERE EXISTS (SELECT 1 FROM lead_attributes a WHERE "
-                             "a.account_id = ?" + std::to_string(outer) +
-                             " AND a.lead_id = m.id AND a.name = ";
+  const std::string exists =
+      ") m WHERE EXISTS (SELECT 1 FROM lead_attributes a WHERE "
+      "a.account_id = ?" +
+      std::to_string(outer) + " AND a.lead_id = m.id AND a.name = ";
   if constexpr (kPg) {
     // One statement: which candidate names some matching lead has.
     std::string text = "SELECT n.name FROM unnest(?" + std::to_string(outer + 1) +
-                       "::text[]) AS n(name) WHERE EXISTS (SELECT 1 FROM (" + matches.sql +
-                       exists + "n.name)) ORDER BY n.name";
+                       "::text[]) AS n(name) WHERE EXISTS (SELECT 1 FROM (" + matches.sql + exists +
+                       "n.name)) ORDER BY n.name";
     KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(RenderSql(text, B::kDialect)));
     BindAll(s, matches.binds);
     s.Bind(outer, q.account_id).Bind(outer + 1, TextArrayLiteral(candidates));
@@ -267,10 +268,9 @@ core::Result<LeadStats> SqlTx<B>::Leads::Stats(std::string_view account_id, int6
                           All(t_.Query(sql::kTopSources, account_id, int64_t{top}), pair));
   KLOZEO_ASSIGN_OR_RETURN(stats.top_cities,
                           All(t_.Query(sql::kTopCities, account_id, int64_t{top}), pair));
-  KLOZEO_ASSIGN_OR_RETURN(
-      stats.created_per_day,
-      All(t_.Query(sql::kCreatedPerDay, account_id, since_seconds),
-          [](const Statement& r) { return std::pair(r.Int(0), r.Int(1)); }));
+  KLOZEO_ASSIGN_OR_RETURN(stats.created_per_day,
+                          All(t_.Query(sql::kCreatedPerDay, account_id, since_seconds),
+                              [](const Statement& r) { return std::pair(r.Int(0), r.Int(1)); }));
   return stats;
 }
 
@@ -309,13 +309,13 @@ core::Result<bool> SqlTx<B>::Webhooks::RecordAttempt(std::string_view worker,
   const auto& a = r.attempt;
   KLOZEO_ASSIGN_OR_RETURN(
       bool held, Change(t_.Query(sql::kFinishAttempt, r.delivery_id, worker,
-                                 domain::DeliveryStateName(r.new_state), a.attempt,
-                                 a.next_retry_ms, a.started_at_ms + a.duration_ms, r.account_id)));
+                                 domain::DeliveryStateName(r.new_state), a.attempt, a.next_retry_ms,
+                                 a.started_at_ms + a.duration_ms, r.account_id)));
   if (!held) return false;
   {
     KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kInsertAttempt, r.delivery_id, a.attempt,
-                                             a.started_at_ms, a.duration_ms, a.status_code,
-                                             a.error, int64_t{a.success ? 1 : 0}, a.next_retry_ms));
+                                             a.started_at_ms, a.duration_ms, a.status_code, a.error,
+                                             int64_t{a.success ? 1 : 0}, a.next_retry_ms));
     if constexpr (kPg) s.Bind(9, r.account_id);
     KLOZEO_TRY(s.Run());
   }
@@ -329,9 +329,8 @@ core::Status SqlTx<B>::FillAttempts(domain::WebhookDelivery& d) {
   KLOZEO_ASSIGN_OR_RETURN(auto s, Query(sql::kListAttempts, d.id));
   if constexpr (kPg) s.Bind(2, d.account_id);
   KLOZEO_ASSIGN_OR_RETURN(d.attempt_log, CollectRows(s, [](const Statement& r) {
-                            return domain::WebhookAttempt{r.Int(0),    r.Int(1),
-                                                          r.Int(2),    r.OptInt(3),
-                                                          r.OptText(4), r.Int(5) != 0,
+                            return domain::WebhookAttempt{r.Int(0),    r.Int(1),     r.Int(2),
+                                                          r.OptInt(3), r.OptText(4), r.Int(5) != 0,
                                                           r.OptInt(6)};
                           }));
   return core::Ok();

@@ -64,10 +64,10 @@ inline constexpr const char* kUpdateLead =
 // primary key's order), so a lead is read with a single statement. The array is concatenated
 // as text: ids are UUIDs, names match [A-Za-z0-9_], types are fixed words and values are
 // stored as valid JSON, so nothing needs escaping. A lead without attributes yields NULL.
-#define KLOZEO_LEAD_SELECT                                                                     \
-  KLOZEO_LEAD_COLUMNS                                                                          \
-  ", (SELECT '[' || {sqlite:group_concat}{postgres:string_agg}('[\"' || a.id || '\",\"' || "   \
-  "a.name || '\",\"' || a.type || '\",' || a.value || ']', ','{postgres: ORDER BY a.id}) || " \
+#define KLOZEO_LEAD_SELECT                                                                      \
+  KLOZEO_LEAD_COLUMNS                                                                           \
+  ", (SELECT '[' || {sqlite:group_concat}{postgres:string_agg}('[\"' || a.id || '\",\"' || "    \
+  "a.name || '\",\"' || a.type || '\",' || a.value || ']', ','{postgres: ORDER BY a.id}) || "   \
   "']' FROM lead_attributes a WHERE a.account_id = leads.account_id AND a.lead_id = leads.id) " \
   "AS attributes"
 
@@ -211,9 +211,9 @@ inline constexpr const char* kInsertDelivery =
 // them claimed next, in its write transaction (kMarkClaimed). PostgreSQL locks them skipping
 // rows another claimer holds and marks them in the same statement, so two dispatchers never
 // take the same row and never wait for each other.
-#define KLOZEO_CLAIM_WHERE                                                                   \
-  "WHERE d.state = 'pending' AND d.next_attempt_ms <= ?1 "                                   \
-  "AND (d.claim_expires_ms IS NULL OR d.claim_expires_ms <= ?1) "                            \
+#define KLOZEO_CLAIM_WHERE                                        \
+  "WHERE d.state = 'pending' AND d.next_attempt_ms <= ?1 "        \
+  "AND (d.claim_expires_ms IS NULL OR d.claim_expires_ms <= ?1) " \
   "AND (w.active = 1 OR d.event_type = 'ping') ORDER BY d.next_attempt_ms LIMIT ?2"
 inline constexpr const char* kClaimCandidates =
     "SELECT d.id, d.account_id, d.webhook_id, d.event_id, d.event_type, w.url, w.secret, e.body, "
@@ -254,15 +254,13 @@ inline constexpr const char* kWebhookFailed =
 inline constexpr const char* kReleaseDelivery =
     "UPDATE webhook_deliveries SET claimed_by = NULL, claim_expires_ms = NULL, "
     "next_attempt_ms = ?3 WHERE id = ?1 AND claimed_by = ?2";
-#define KLOZEO_DELIVERY_COLUMNS                                                              \
+#define KLOZEO_DELIVERY_COLUMNS                                                                 \
   "SELECT id, account_id, webhook_id, event_id, event_type, state, attempts, next_attempt_ms, " \
   "created_at_ms, updated_at_ms"
-inline constexpr const char* kListDeliveries =
-    KLOZEO_DELIVERY_COLUMNS
+inline constexpr const char* kListDeliveries = KLOZEO_DELIVERY_COLUMNS
     " FROM webhook_deliveries WHERE account_id = ?1 AND webhook_id = ?2 "
     "ORDER BY created_at_ms DESC, id DESC LIMIT ?3";
-inline constexpr const char* kGetDelivery =
-    KLOZEO_DELIVERY_COLUMNS
+inline constexpr const char* kGetDelivery = KLOZEO_DELIVERY_COLUMNS
     " FROM webhook_deliveries WHERE account_id = ?1 AND webhook_id = ?2 AND id = ?3";
 #undef KLOZEO_DELIVERY_COLUMNS
 inline constexpr const char* kListAttempts =

@@ -2,8 +2,8 @@
 
 #include <sqlite3.h>
 
-#include "storage/sqlite/functions.h"
 #include "storage/sql/dialect.h"
+#include "storage/sqlite/functions.h"
 
 namespace klozeo::storage::sqlite {
 

@@ -4,7 +4,6 @@
 
 namespace klozeo::storage::sqlite {
 
-
 // Every tenant table is keyed by account_id first, and every query filters on it.
 // `<field>_fold` columns hold core::FoldText of the text column (case-insensitive matching
 // through an index); they are written by the store, never by clients.

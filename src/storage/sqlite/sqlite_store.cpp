@@ -168,7 +168,7 @@ using Lease = Pool::Lease;
 class SqliteTx final : public SqlTx<Backend> {
  public:
   SqliteTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
-      : SqlTx<Backend>(conn.get(), pool->options().phone_region),
+      : SqlTx<Backend>(conn.get()),
         pool_(pool),
         owned_(std::move(conn)),
         done_(!in_transaction),
