@@ -64,8 +64,8 @@ int main(int argc, char** argv) {
                                  klozeo::domain::AttributeType::kNumber,
                                  static_cast<int>(rng() % 5000)});
       lead.created_at = lead.updated_at = lead.last_interaction_at = now - (count - done);
-      auto status = (*tx)->leads().Insert(account_id, lead,
-                                          service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
+      auto status = (*tx)->leads().Insert(
+          account_id, lead, klozeo::service::LeadKeysOf(lead, klozeo::dedup::PhoneNormalizer()));
       if (!status.ok()) {
         std::cerr << status.error().message << "\n";
         return 1;
