@@ -16,6 +16,7 @@
 #include "service/lead_service.h"
 #include "service/rate_limiter.h"
 #include "service/scoring_service.h"
+#include "service/stats_service.h"
 #include "service/webhook_service.h"
 #include "storage/store.h"
 
@@ -57,6 +58,9 @@ class Api {
       service::WebhookService& webhooks, service::IdempotencyService& idempotency);
 
   Response Handle(Request& request);
+
+  /// Adds GET /api/v1/stats (api_stats.cpp); `stats` must outlive the API.
+  void AddStatsRoutes(service::StatsService& stats);
 
   /// Every (method, pattern) the API serves; the OpenAPI check walks this.
   const ApiRouter& router() const { return router_; }
