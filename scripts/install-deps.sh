@@ -19,6 +19,8 @@ PACKAGES=(
   libvalijson-dev
   # PostgreSQL server for the .pg test variants and benchmarks (scripts/with-postgres.sh)
   postgresql python3
+  # MCP tests: the official MCP TypeScript SDK client (tests/mcp/) runs on Node
+  nodejs
 )
 
 missing=()
@@ -28,19 +30,34 @@ for pkg in "${PACKAGES[@]}"; do
   fi
 done
 
+# Debian's npm, unless the nodejs installed already brings its own (NodeSource's does, and then
+# conflicts with Debian's npm package).
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      echo "install-deps: missing ${missing[*]} and not root (no sudo): install them first" >&2
+      exit 1
+    fi
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "install-deps: missing ${missing[*]} and not root (no sudo): install them first" >&2
-    exit 1
+# npm test dependencies, pinned by each test folder's package-lock.json (tests/mcp/, ...):
+# `npm ci` only when node_modules is missing or older than the lockfile.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for lock in "$ROOT"/tests/*/package-lock.json; do
+  [ -e "$lock" ] || continue
+  dir="$(dirname "$lock")"
+  if [ ! -e "$dir/node_modules/.package-lock.json" ] || [ "$lock" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in ${dir#"$ROOT"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
-fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+done

@@ -1,4 +1,5 @@
 #include "app/cli.h"
+#include "app/cli_mcp.h"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -183,6 +184,14 @@ int RunCli(int argc, char** argv) {
   }
   key_revoke->add_option("--key", key_id, "Key id (from keys list)")->required();
 
+  // mcp (stdio)
+  auto* mcp_cmd = cli.add_subcommand(
+      "mcp",
+      "Speak MCP on stdin/stdout for one account (for clients that launch a command; "
+      "logs go to stderr)");
+  add_db(mcp_cmd);
+  mcp_cmd->add_option("--account", account_name, "Account name")->required();
+
   // export
   auto* export_cmd = cli.add_subcommand("export", "Export an account's leads to a file");
   std::string export_format = "csv", export_out;
@@ -315,6 +324,7 @@ int RunCli(int argc, char** argv) {
     }
     return 0;
   }
+  if (mcp_cmd->parsed()) return RunMcpStdio(**services, account_name, std::cin, std::cout);
   if (import_cmd->parsed()) return RunImportCommand(**services, import_options);
   if (export_cmd->parsed()) {
     if (!sort_by.empty()) export_params.sort_by = sort_by;

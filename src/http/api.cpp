@@ -155,6 +155,10 @@ Response Api::Handle(Request& req) {
       auto who = accounts_.Authenticate(PresentedKey(req));
       if (!who.ok()) {
         refused = ErrorResponse(who.error());
+        // MCP clients look for the scheme to offer (the Streamable HTTP authorization rules).
+        if (refused->status == 401 && route_name == "/mcp") {
+          refused->SetHeader("WWW-Authenticate", "Bearer");
+        }
         if (who.error().code == core::ErrorCode::kInternal) {
           spdlog::error("request_id={} authentication failed: {}", request_id, who.error().message);
         }
