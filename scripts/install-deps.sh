@@ -19,9 +19,13 @@ PACKAGES=(
   libvalijson-dev
   # PostgreSQL server for the .pg test variants and benchmarks (scripts/with-postgres.sh)
   postgresql python3
-  # MCP tests: the official MCP TypeScript SDK client (tests/mcp/) runs on Node
+  # tests: npm packages pinned by lockfiles under tests/ (OpenAPI validator: tests/openapi;
+  # the official MCP SDK client: tests/mcp)
   nodejs
 )
+# npm: Debian's package, unless the installed Node.js bundles it (NodeSource's nodejs does, and
+# conflicts with Debian's npm).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -29,10 +33,6 @@ for pkg in "${PACKAGES[@]}"; do
     missing+=("$pkg")
   fi
 done
-
-# Debian's npm, unless the nodejs installed already brings its own (NodeSource's does, and then
-# conflicts with Debian's npm package).
-if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
@@ -50,14 +50,16 @@ else
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# npm test dependencies, pinned by each test folder's package-lock.json (tests/mcp/, ...):
-# `npm ci` only when node_modules is missing or older than the lockfile.
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-for lock in "$ROOT"/tests/*/package-lock.json; do
-  [ -e "$lock" ] || continue
-  dir="$(dirname "$lock")"
-  if [ ! -e "$dir/node_modules/.package-lock.json" ] || [ "$lock" -nt "$dir/node_modules/.package-lock.json" ]; then
-    echo "install-deps: npm ci in ${dir#"$ROOT"/}"
+# npm packages of the tests, exactly as their lockfiles pin them: `npm ci` only when
+# node_modules is missing or older than the lockfile.
+npm_ci() {
+  local dir
+  dir="$(dirname "$0")/../$1"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in $1"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
-done
+}
+npm_ci tests/openapi
+npm_ci tests/mcp
