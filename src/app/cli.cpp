@@ -393,8 +393,9 @@ Command AddMcpCommand(CLI::App& cli) {
   };
   auto o = std::make_shared<Options>();
   auto* sub = cli.add_subcommand(
-      "mcp", "Speak MCP on stdin/stdout for one account (for clients that launch a command; "
-             "logs go to stderr)");
+      "mcp",
+      "Speak MCP on stdin/stdout for one account (for clients that launch a command; "
+      "logs go to stderr)");
   AddDatabaseOptions(sub, o->db);
   sub->add_option("--account", o->account, "Account name")->required();
   return {sub, [o] {

@@ -63,14 +63,15 @@ TEST(McpTransport, UnknownMethodIsMethodNotFound) {
 TEST(McpTransport, BadParamsAreInvalidParams) {
   TestServer server;
   McpSession s = Open(server);
-  for (const char* body : {
-           R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{}})",
-           R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":7}})",
-           R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"no_such_tool"}})",
-           R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_lead","arguments":[1]}})",
-           R"({"jsonrpc":"2.0","id":2,"method":"tools/list","params":[]})",
-           R"({"jsonrpc":"2.0","id":2,"method":"initialize","params":{}})",
-       }) {
+  for (
+      const char* body : {
+          R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{}})",
+          R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":7}})",
+          R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"no_such_tool"}})",
+          R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_lead","arguments":[1]}})",
+          R"({"jsonrpc":"2.0","id":2,"method":"tools/list","params":[]})",
+          R"({"jsonrpc":"2.0","id":2,"method":"initialize","params":{}})",
+      }) {
     // initialize is not part of a session: send it without one.
     auto r = std::string(body).find("initialize") != std::string::npos
                  ? s.api.Send("POST", "/mcp", body)
@@ -85,9 +86,10 @@ TEST(McpTransport, BadParamsAreInvalidParams) {
 TEST(McpTransport, InvalidRequestsAreInvalidRequest) {
   TestServer server;
   McpSession s = Open(server);
-  for (const char* body : {R"({"id":3,"method":"ping"})", R"({"jsonrpc":"1.0","id":3,"method":"ping"})",
-                           R"({"jsonrpc":"2.0","id":{"x":1},"method":"ping"})",
-                           R"({"jsonrpc":"2.0","id":3,"method":5})", R"(42)"}) {
+  for (const char* body :
+       {R"({"id":3,"method":"ping"})", R"({"jsonrpc":"1.0","id":3,"method":"ping"})",
+        R"({"jsonrpc":"2.0","id":{"x":1},"method":"ping"})",
+        R"({"jsonrpc":"2.0","id":3,"method":5})", R"(42)"}) {
     json j = s.Rpc(body);
     EXPECT_EQ(j["error"]["code"], -32600) << body << " -> " << j;
   }
@@ -118,9 +120,10 @@ TEST(McpTransport, BatchesAnswerRequestsInOrderAndSkipNotifications) {
 TEST(McpTransport, NotificationsAndResponsesOnlyAre202) {
   TestServer server;
   McpSession s = Open(server);
-  for (const char* body : {R"({"jsonrpc":"2.0","method":"notifications/initialized"})",
-                           R"({"jsonrpc":"2.0","id":9,"result":{}})",
-                           R"([{"jsonrpc":"2.0","method":"notifications/cancelled","params":{}}])"}) {
+  for (const char* body :
+       {R"({"jsonrpc":"2.0","method":"notifications/initialized"})",
+        R"({"jsonrpc":"2.0","id":9,"result":{}})",
+        R"([{"jsonrpc":"2.0","method":"notifications/cancelled","params":{}}])"}) {
     auto r = s.Post(body);
     EXPECT_EQ(r.status, 202) << body;
     EXPECT_EQ(r.body, "");
@@ -159,7 +162,8 @@ TEST(McpTransport, SessionsVersionsAndMethods) {
 TEST(McpTransport, AuthAndOrigin) {
   TestServer server;
   for (const auto& client :
-       {server.Anonymous(), HttpClient(server.port(), "sk_live_00000000000000000000000000000000")}) {
+       {server.Anonymous(),
+        HttpClient(server.port(), "sk_live_00000000000000000000000000000000")}) {
     auto r = client.Send("POST", "/mcp", kInitialize);
     EXPECT_EQ(r.status, 401);
     EXPECT_EQ(r.header("www-authenticate"), "Bearer");
@@ -169,7 +173,8 @@ TEST(McpTransport, AuthAndOrigin) {
   // A Bearer token works like X-API-Key.
   HttpClient api = server.NewAccount();
   HttpClient anonymous = server.Anonymous();
-  auto bearer = anonymous.Send("POST", "/mcp", kInitialize, {{"Authorization", "Bearer " + api.key()}});
+  auto bearer =
+      anonymous.Send("POST", "/mcp", kInitialize, {{"Authorization", "Bearer " + api.key()}});
   EXPECT_EQ(bearer.status, 200) << bearer.body;
 
   for (const char* origin : {"http://evil.example", "https://localhost.evil.example", "null",
@@ -188,7 +193,8 @@ TEST(McpTransport, ProgressStreamsAsServerSentEvents) {
   TestServer server;
   McpSession s = Open(server);
   json leads = json::array();
-  for (int i = 0; i < 2100; ++i) leads.push_back({{"name", "L" + std::to_string(i)}, {"source", "s"}});
+  for (int i = 0; i < 2100; ++i)
+    leads.push_back({{"name", "L" + std::to_string(i)}, {"source", "s"}});
   for (size_t i = 0; i < leads.size(); i += 700) {
     json part(leads.begin() + static_cast<long>(i),
               leads.begin() + static_cast<long>(std::min(leads.size(), i + 700)));
