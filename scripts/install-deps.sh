@@ -19,7 +19,8 @@ PACKAGES=(
   libvalijson-dev
   # PostgreSQL server for the .pg test variants and benchmarks (scripts/with-postgres.sh)
   postgresql python3
-  # tests: npm packages pinned by lockfiles under tests/ (OpenAPI validator: tests/openapi)
+  # tests: npm packages pinned by lockfiles under tests/ (OpenAPI validator: tests/openapi;
+  # the official MCP SDK client: tests/mcp)
   nodejs
 )
 # npm: Debian's package, unless the installed Node.js bundles it (NodeSource's nodejs does, and
@@ -61,3 +62,4 @@ npm_ci() {
   fi
 }
 npm_ci tests/openapi
+npm_ci tests/mcp

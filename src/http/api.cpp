@@ -170,7 +170,12 @@ std::optional<Response> Api::Authenticate(Exchange& ex) {
     if (who.error().code == core::ErrorCode::kInternal) {
       spdlog::error("request_id={} authentication failed: {}", ex.request_id, who.error().ForLog());
     }
-    return ErrorResponse(who.error());
+    Response refused = ErrorResponse(who.error());
+    // MCP clients look for the scheme to offer (the Streamable HTTP authorization rules).
+    if (refused.status == 401 && ex.route_name == "/mcp") {
+      refused.SetHeader("WWW-Authenticate", "Bearer");
+    }
+    return refused;
   }
   ex.principal = std::move(*who);
   ex.account_id = ex.principal.account_id;

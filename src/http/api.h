@@ -11,6 +11,7 @@
 #include "domain/account.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "mcp/server.h"
 #include "service/account_service.h"
 #include "service/idempotency.h"
 #include "service/lead_service.h"
@@ -61,6 +62,11 @@ class Api {
 
   /// Adds GET /api/v1/stats (api_stats.cpp); `stats` must outlive the API.
   void AddStatsRoutes(service::StatsService& stats);
+
+  /// Adds POST, GET and DELETE /mcp, the MCP Streamable HTTP transport (api_mcp.cpp), behind
+  /// the same keys, rate limits and access log as the REST routes. Browser origins other than
+  /// loopback ones must be in `allowed_origins` ("*" allows any). `server` must outlive the API.
+  void AddMcpRoutes(mcp::Server& server, std::vector<std::string> allowed_origins);
 
   /// Every (method, pattern) the API serves; the OpenAPI check walks this.
   const ApiRouter& router() const { return router_; }
