@@ -19,7 +19,26 @@ PACKAGES=(
   libvalijson-dev
   # PostgreSQL server for the .pg test variants and benchmarks (scripts/with-postgres.sh)
   postgresql python3
+  # web console end-to-end tests (tests/console): headless Chromium driven from Node
+  chromium nodejs
 )
+# npm ships inside some nodejs builds (NodeSource's conflicts with Debian's npm package): ask
+# for Debian's only when no npm is there.
+if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
+
+# The console tests' npm packages, pinned by tests/console/package-lock.json; run again only
+# when the lockfile changed since the last install.
+npm_ci() {
+  local dir="$1"
+  local stamp="$dir/node_modules/.package-lock.json"
+  if [ -f "$stamp" ] && [ "$stamp" -nt "$dir/package-lock.json" ]; then return 0; fi
+  echo "install-deps: npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+npm_packages() {
+  npm_ci "$ROOT/tests/console"
+}
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -30,6 +49,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  npm_packages
   exit 0
 fi
 
@@ -44,3 +64,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+npm_packages

@@ -38,17 +38,20 @@ int Serve(const ServeConfig& config) {
   std::optional<std::string> new_key;
   auto app = ServerApp::Create(config, clock, &new_key);
   if (!app.ok()) return Fail(kExitConfig, "cannot start: " + app.error().message);
+  const std::string base_url = "http://" + config.listen.substr(0, config.listen.rfind(':')) + ":" +
+                               std::to_string((*app)->port());
   if (new_key) {
     std::cout << "\n  No account existed, so account 'default' (plan unlimited) was created.\n"
               << "  Its API key is shown this once; keep it:\n\n"
               << "    " << *new_key << "\n\n"
-              << "  Try: curl -H 'X-API-Key: " << *new_key << "' http://" << config.listen
+              << "  Console: open " << base_url << "/ and paste this key to sign in.\n"
+              << "  Try: curl -H 'X-API-Key: " << *new_key << "' " << base_url
               << "/api/v1/leads\n\n";
   }
   auto& server = (*app)->server();
   server.StopOnSignals();
-  std::cout << "klozeo listening on http://" << config.listen.substr(0, config.listen.rfind(':'))
-            << ":" << (*app)->port() << std::endl;
+  std::cout << "klozeo listening on " << base_url << std::endl;
+  std::cout << "console at " << base_url << "/ (sign in with an API key)" << std::endl;
   spdlog::info("server started listen={} port={} db={}", config.listen, (*app)->port(),
                config.db.rfind("postgres", 0) == 0 ? "postgres" : config.db);
   server.Run();

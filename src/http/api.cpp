@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "domain/lead_codec.h"
+#include "http/console.h"
 #include "http/errors.h"
 #include "http/handler_util.h"
 #include "metrics/metrics.h"
@@ -90,17 +91,6 @@ bool IsMutating(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "DELETE";
 }
 
-std::string_view PresentedKey(const Request& req) {
-  std::string_view key = req.Header("x-api-key");
-  if (!key.empty()) return key;
-  std::string_view auth = req.Header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (auth.size() > kBearer.size() && auth.substr(0, kBearer.size()) == kBearer) {
-    return auth.substr(kBearer.size());
-  }
-  return {};
-}
-
 }  // namespace
 
 std::string_view CurrentRequestId() { return current_request_id; }
@@ -135,7 +125,11 @@ Response Api::Handle(Request& req) {
 
   // Stage 1: route.
   auto match = router_.Find(req.method, req.path);
-  if (match.kind == ApiRouter::MatchKind::kNoRoute) {
+  std::optional<Response> console;
+  if (match.kind == ApiRouter::MatchKind::kNoRoute && (console = ServeConsole(req))) {
+    route_name = "console";
+    response = std::move(*console);
+  } else if (match.kind == ApiRouter::MatchKind::kNoRoute) {
     response = ErrorResponse(
         Error::NotFound("no route for " + req.method + " " + req.path.substr(0, 200)));
   } else if (match.kind == ApiRouter::MatchKind::kWrongMethod) {
@@ -450,6 +444,7 @@ void Api::AddRoutes() {
   AddScoringRoutes();
   AddBatchRoutes();
   AddWebhookRoutes();
+  AddAccountRoutes();
   AddOperationsRoutes();
 }
 

@@ -139,6 +139,11 @@ TEST(Cli, FirstStartCreatesDefaultAccountAndPrintsItsKey) {
     auto pos = serve.output().find("sk_live_");
     ASSERT_NE(pos, std::string::npos) << serve.output();
     key = serve.output().substr(pos, 40);
+    // The console's address, with the real port, and where the key goes.
+    EXPECT_NE(serve.output().find("Console: open http://127.0.0.1:" + std::to_string(serve.port()) +
+                                  "/ and paste this key"),
+              std::string::npos)
+        << serve.output();
     EXPECT_EQ(HttpClient(serve.port(), key).Get("/api/v1/leads").status, 200);
     EXPECT_EQ(serve.Terminate(), 0);
   }
