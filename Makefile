@@ -8,7 +8,7 @@ CMAKE_EXTRA := $(if $(CI),-DKLOZEO_WERROR=ON,) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 DB ?= sqlite:./klozeo.db
 FORMAT_DIRS := src tests bench
 
-.PHONY: all deps configure build install run test test-asan bench soak fuzz format format-check clean
+.PHONY: all deps configure build build-all install run test test-asan bench soak fuzz format format-check clean
 
 all: build
 
@@ -18,13 +18,19 @@ deps:
 configure: deps
 	cmake --preset $(PRESET) $(CMAKE_EXTRA)
 
+## Only the server (the `klozeo` target and the libraries it links): no tests, fuzz targets or
+## benchmarks. `make test` builds those (build-all).
 build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target klozeo
+
+build-all: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 ## Build and install under PREFIX (default /usr/local), staged under DESTDIR when given:
-## bin/klozeo, the man page, etc/klozeo/klozeo.toml, the systemd unit, the docs.
+## bin/klozeo (stripped: the debug info stays in the build tree), the man page,
+## etc/klozeo/klozeo.toml, the systemd unit, the docs.
 install: build
-	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD_DIR) --prefix $(PREFIX) --strip
 
 ## Install dependencies, build, and start the server on ./klozeo.db (Ctrl-C stops it).
 run: build
@@ -35,7 +41,7 @@ run: build
 ## the unit and integration suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 ## (test-asan).
 WITH_PG := $(if $(KLOZEO_TEST_PG_DSN),,./scripts/with-postgres.sh)
-test: build
+test: build-all
 	$(WITH_PG) ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600
 	$(MAKE) test-asan
 
@@ -50,19 +56,19 @@ test-asan: deps
 	  ctest --test-dir $(ASAN_DIR) --output-on-failure -j $(JOBS) --timeout 900 -E '\.pg$$'
 
 ## Benchmarks (not part of `make test`): writes bench/RESULTS.md.
-bench: build
+bench: build-all
 	./bench/run.sh $(BUILD_DIR)
 
 ## Soak test (not in CI): the release server under a mixed workload at a bounded rate for
 ## SOAK_SECONDS (default 1800), memory sampled every 5 s; writes the Soak section of
 ## bench/RESULTS.md. SOAK_RATE (requests/s, default 100) and SOAK_THREADS (default 4).
-soak: build
+soak: build-all
 	./bench/soak.sh $(BUILD_DIR)
 
 ## Fuzz the expression, filter, cursor and request-body parsers for 10 minutes each (`make test`:
 ## 15-20 s each). Needs clang.
 FUZZ_SECONDS ?= 600
-fuzz: build
+fuzz: build-all
 	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/expr_parser_fuzz tests/fuzz/corpus/expr \
 	  $(BUILD_DIR)/tests/fuzz/expr_work_long $(FUZZ_SECONDS) tests/fuzz/expr/expr.dict
 	./tests/fuzz/run_fuzz.sh $(BUILD_DIR)/tests/fuzz/filter_parser_fuzz tests/fuzz/corpus/query \

@@ -19,26 +19,13 @@ PACKAGES=(
   libvalijson-dev
   # PostgreSQL server for the .pg test variants and benchmarks (scripts/with-postgres.sh)
   postgresql python3
-  # web console end-to-end tests (tests/console): headless Chromium driven from Node
-  chromium nodejs
+  # tests: npm packages pinned by lockfiles under tests/ (OpenAPI validator: tests/openapi;
+  # web console end to end: tests/console, in headless Chromium)
+  nodejs chromium
 )
-# npm ships inside some nodejs builds (NodeSource's conflicts with Debian's npm package): ask
-# for Debian's only when no npm is there.
-if ! command -v npm >/dev/null 2>&1; then PACKAGES+=(npm); fi
-
-# The console tests' npm packages, pinned by tests/console/package-lock.json; run again only
-# when the lockfile changed since the last install.
-npm_ci() {
-  local dir="$1"
-  local stamp="$dir/node_modules/.package-lock.json"
-  if [ -f "$stamp" ] && [ "$stamp" -nt "$dir/package-lock.json" ]; then return 0; fi
-  echo "install-deps: npm ci in $dir"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-}
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-npm_packages() {
-  npm_ci "$ROOT/tests/console"
-}
+# npm: Debian's package, unless the installed Node.js bundles it (NodeSource's nodejs does, and
+# conflicts with Debian's npm).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -49,19 +36,30 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
-  npm_packages
-  exit 0
+else
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      echo "install-deps: missing ${missing[*]} and not root (no sudo): install them first" >&2
+      exit 1
+    fi
+  fi
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "install-deps: missing ${missing[*]} and not root (no sudo): install them first" >&2
-    exit 1
+# npm packages of the tests, exactly as their lockfiles pin them: `npm ci` only when
+# node_modules is missing or older than the lockfile.
+npm_ci() {
+  local dir
+  dir="$(dirname "$0")/../$1"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in $1"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
-fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-npm_packages
+}
+npm_ci tests/openapi
+npm_ci tests/console

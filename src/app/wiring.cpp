@@ -73,6 +73,7 @@ Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int 
   s->webhooks_ =
       std::make_unique<service::WebhookService>(*s->db_, clock, *s->outbox_, webhook_allow_private);
   s->idempotency_ = std::make_unique<service::IdempotencyService>(*s->db_, clock);
+  s->stats_ = std::make_unique<service::StatsService>(*s->db_, clock);
   return s;
 }
 
@@ -115,6 +116,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
   auto& s = *app->services_;
   app->api_ = std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.scoring(),
                                           s.limiter(), s.webhooks(), s.idempotency());
+  app->api_->AddStatsRoutes(s.stats());
   webhooks::DispatcherOptions dispatch;
   dispatch.allow_private = config.webhooks.allow_private;
   dispatch.retry_base_ms = config.webhooks.retry_base_ms;

@@ -19,6 +19,7 @@
 #include "service/plans.h"
 #include "service/rate_limiter.h"
 #include "service/scoring_service.h"
+#include "service/stats_service.h"
 #include "service/webhook_outbox.h"
 #include "service/webhook_service.h"
 #include "storage/store.h"
@@ -58,6 +59,7 @@ class Services {
   service::WebhookOutbox& outbox() { return *outbox_; }
   service::WebhookService& webhooks() { return *webhooks_; }
   service::IdempotencyService& idempotency() { return *idempotency_; }
+  service::StatsService& stats() { return *stats_; }
   const core::Clock& clock() const { return clock_; }
 
  private:
@@ -72,6 +74,7 @@ class Services {
   std::unique_ptr<service::RateLimiter> limiter_;
   std::unique_ptr<service::WebhookService> webhooks_;
   std::unique_ptr<service::IdempotencyService> idempotency_;
+  std::unique_ptr<service::StatsService> stats_;
 };
 
 /// A ready-to-run server: services, API and HTTP listener.

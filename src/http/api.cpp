@@ -27,23 +27,6 @@ namespace {
 // Shown on plans without a request limit, so clients that read the headers never throttle.
 constexpr int64_t kUnlimitedHeaderValue = 1000000000;
 
-Response LeadResponse(const domain::Lead& lead) {
-  Response r;
-  r.body.reserve(1024);
-  domain::AppendLeadJson(r.body, lead);
-  return r;
-}
-
-service::ListParams ListParamsOf(const Request& req) {
-  service::ListParams p;
-  p.filters = req.QueryAll("filter");
-  p.sort_by = req.Query("sort_by");
-  p.sort_order = req.Query("sort_order");
-  p.limit = req.Query("limit");
-  p.cursor = req.Query("cursor");
-  return p;
-}
-
 /// 16 hex characters. Request ids only need to be unique, not secret: a per-thread PRNG
 /// spares the CSPRNG's lock on every request.
 std::string NewRequestId() {
@@ -114,101 +97,113 @@ void Api::Add(const char* method, const char* pattern, bool authenticated, Route
   router_.Add(method, pattern, {authenticated, std::move(handler)});
 }
 
+// Stage 1 (request id) happens here; the later stages are the functions below, in order.
 Response Api::Handle(Request& req) {
   const auto started = std::chrono::steady_clock::now();
-  const std::string request_id = RequestIdFor(req);
-  RequestIdScope request_id_scope(request_id);
+  Exchange ex{req, RequestIdFor(req)};
+  RequestIdScope request_id_scope(ex.request_id);
   InFlightScope in_flight;
-  std::string route_name = "unmatched";
-  std::string account_id;
-  Response response;
+  Response response = Route(ex);
+  Respond(ex, response, started);
+  return response;
+}
 
-  // Stage 1: route.
-  auto match = router_.Find(req.method, req.path);
-  std::optional<Response> console;
-  if (match.kind == ApiRouter::MatchKind::kNoRoute && (console = ServeConsole(req))) {
-    route_name = "console";
-    response = std::move(*console);
-  } else if (match.kind == ApiRouter::MatchKind::kNoRoute) {
-    response = ErrorResponse(
-        Error::NotFound("no route for " + req.method + " " + req.path.substr(0, 200)));
-  } else if (match.kind == ApiRouter::MatchKind::kWrongMethod) {
-    route_name = "method_not_allowed";
-    response = ErrorResponse(
+Response Api::Route(Exchange& ex) {
+  auto match = router_.Find(ex.request.method, ex.request.path);
+  if (match.kind == ApiRouter::MatchKind::kNoRoute) {
+    // The web console's files live outside the route table (no key; docs/CONSOLE.md).
+    if (auto console = ServeConsole(ex.request)) {
+      ex.route_name = "console";
+      return std::move(*console);
+    }
+    return ErrorResponse(Error::NotFound("no route for " + ex.request.method + " " +
+                                         ex.request.path.substr(0, 200)));
+  }
+  if (match.kind == ApiRouter::MatchKind::kWrongMethod) {
+    ex.route_name = "method_not_allowed";
+    Response response = ErrorResponse(
         Error{core::ErrorCode::kMethodNotAllowed,
-              "method " + req.method + " is not allowed here; allowed: " + match.allow});
+              "method " + ex.request.method + " is not allowed here; allowed: " + match.allow});
     response.SetHeader("Allow", match.allow);
+    return response;
+  }
+  ex.route_name = match.route->pattern;
+  const auto& [authenticated, handler] = match.route->handler;
+  if (!authenticated) return RunHandler(ex, handler, match.params);
+  if (auto refused = Authenticate(ex)) return std::move(*refused);
+  Response response;
+  if (auto refused = RateLimit(ex)) {
+    response = std::move(*refused);
   } else {
-    route_name = match.route->pattern;
-    const auto& [authenticated, handler] = match.route->handler;
-    domain::Principal principal;
-    std::optional<Response> refused;
-    service::RateDecision rate;
-    // Stage 2: authenticate.
-    if (authenticated) {
-      auto who = accounts_.Authenticate(PresentedKey(req));
-      if (!who.ok()) {
-        refused = ErrorResponse(who.error());
-        if (who.error().code == core::ErrorCode::kInternal) {
-          spdlog::error("request_id={} authentication failed: {}", request_id, who.error().message);
-        }
-      } else {
-        principal = std::move(*who);
-        account_id = principal.account_id;
-        // Stage 3: rate limit.
-        rate = limiter_.Take(principal.account_id, principal.limits);
-        if (!rate.allowed) {
-          metrics::RateLimitRejections().Increment();
-          refused = ErrorResponse(Error{core::ErrorCode::kRateLimited,
-                                        "rate limit of " + std::to_string(rate.limit) +
-                                            " requests exceeded; retry in " +
-                                            std::to_string(rate.retry_after_seconds) + " s"});
-          refused->SetHeader("Retry-After", std::to_string(rate.retry_after_seconds));
-        }
-      }
-    }
-    // Stage 4: handle (once per Idempotency-Key when the request carries one).
-    auto handle = [&]() -> Response {
-      Context ctx{req, match.params, principal, request_id};
-      try {
-        auto result = handler(ctx);
-        if (result.ok()) return std::move(*result);
-        if (result.error().code == core::ErrorCode::kInternal ||
-            result.error().code == core::ErrorCode::kUnavailable) {
-          spdlog::error("request_id={} route={} error: {}", request_id, route_name,
-                        result.error().message);
-        }
-        return ErrorResponse(result.error());
-      } catch (const std::exception& e) {
-        spdlog::error("request_id={} route={} unhandled exception: {}", request_id, route_name,
-                      e.what());
-        return ErrorResponse(Error::Internal(e.what()));
-      }
-    };
-    std::string_view idempotency_key = req.Header("idempotency-key");
-    if (refused) {
-      response = std::move(*refused);
-    } else if (authenticated && !idempotency_key.empty() && IsMutating(req.method)) {
-      response = HandleIdempotent(req, account_id, idempotency_key, handle);
+    std::string_view idempotency_key = ex.request.Header("idempotency-key");
+    if (!idempotency_key.empty() && IsMutating(ex.request.method)) {
+      response = HandleIdempotent(ex.request, ex.account_id, idempotency_key,
+                                  [&] { return RunHandler(ex, handler, match.params); });
     } else {
-      response = handle();
-    }
-    if (authenticated && !account_id.empty()) {
-      response.SetHeader("X-RateLimit-Limit",
-                         std::to_string(rate.limited ? rate.limit : kUnlimitedHeaderValue));
-      response.SetHeader("X-RateLimit-Remaining",
-                         std::to_string(rate.limited ? rate.remaining : kUnlimitedHeaderValue));
+      response = RunHandler(ex, handler, match.params);
     }
   }
-  // Stage 5: respond and log.
-  response.SetHeader("X-Request-Id", request_id);
+  response.SetHeader("X-RateLimit-Limit",
+                     std::to_string(ex.rate.limited ? ex.rate.limit : kUnlimitedHeaderValue));
+  response.SetHeader("X-RateLimit-Remaining",
+                     std::to_string(ex.rate.limited ? ex.rate.remaining : kUnlimitedHeaderValue));
+  return response;
+}
+
+std::optional<Response> Api::Authenticate(Exchange& ex) {
+  auto who = accounts_.Authenticate(PresentedKey(ex.request));
+  if (!who.ok()) {
+    if (who.error().code == core::ErrorCode::kInternal) {
+      spdlog::error("request_id={} authentication failed: {}", ex.request_id, who.error().message);
+    }
+    return ErrorResponse(who.error());
+  }
+  ex.principal = std::move(*who);
+  ex.account_id = ex.principal.account_id;
+  return std::nullopt;
+}
+
+std::optional<Response> Api::RateLimit(Exchange& ex) {
+  ex.rate = limiter_.Take(ex.principal.account_id, ex.principal.limits);
+  if (ex.rate.allowed) return std::nullopt;
+  metrics::RateLimitRejections().Increment();
+  Response refused = ErrorResponse(
+      Error{core::ErrorCode::kRateLimited, "rate limit of " + std::to_string(ex.rate.limit) +
+                                               " requests exceeded; retry in " +
+                                               std::to_string(ex.rate.retry_after_seconds) + " s"});
+  refused.SetHeader("Retry-After", std::to_string(ex.rate.retry_after_seconds));
+  return refused;
+}
+
+Response Api::RunHandler(Exchange& ex, const RouteHandler& handler, const PathParams& params) {
+  Context ctx{ex.request, params, ex.principal, ex.request_id};
+  try {
+    auto result = handler(ctx);
+    if (result.ok()) return std::move(*result);
+    return MapError(ex, result.error());
+  } catch (const std::exception& e) {
+    spdlog::error("request_id={} route={} unhandled exception: {}", ex.request_id, ex.route_name,
+                  e.what());
+    return ErrorResponse(Error::Internal(e.what()));
+  }
+}
+
+Response Api::MapError(const Exchange& ex, const core::Error& error) {
+  if (error.code == core::ErrorCode::kInternal || error.code == core::ErrorCode::kUnavailable) {
+    spdlog::error("request_id={} route={} error: {}", ex.request_id, ex.route_name, error.message);
+  }
+  return ErrorResponse(error);
+}
+
+void Api::Respond(const Exchange& ex, Response& response,
+                  std::chrono::steady_clock::time_point started) {
+  response.SetHeader("X-Request-Id", ex.request_id);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  metrics::ObserveRequest(req.method, route_name, response.status, ms / 1000.0);
+  metrics::ObserveRequest(ex.request.method, ex.route_name, response.status, ms / 1000.0);
   spdlog::info("access method={} route={} status={} duration_ms={:.3f} request_id={} account_id={}",
-               req.method, route_name, response.status, ms, request_id,
-               account_id.empty() ? "-" : account_id);
-  return response;
+               ex.request.method, ex.route_name, response.status, ms, ex.request_id,
+               ex.account_id.empty() ? "-" : ex.account_id);
 }
 
 Response Api::HandleIdempotent(const Request& req, std::string_view account_id,
@@ -308,139 +303,7 @@ void Api::AddRoutes() {
     return Json(200, json{{"status", "ok"}, {"database", db_.Dialect()}});
   });
 
-  // --- leads ---
-  Add("GET", "/api/v1/leads", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(auto page, leads_.List(c.principal, ListParamsOf(c.request)));
-    Response r;
-    r.body.reserve(page.leads.size() * 1024 + 128);
-    r.body = "{\"leads\":[";
-    for (size_t i = 0; i < page.leads.size(); ++i) {
-      if (i > 0) r.body += ",";
-      domain::AppendLeadJson(r.body, page.leads[i]);
-    }
-    r.body += "],\"next_cursor\":";
-    r.body += page.next_cursor ? Dump(json(*page.next_cursor)) : "null";
-    r.body += ",\"has_more\":";
-    r.body += page.next_cursor ? "true" : "false";
-    r.body += ",\"count\":" + std::to_string(page.leads.size()) + "}";
-    return r;
-  });
-
-  Add("POST", "/api/v1/leads", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-    KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseLeadPatch(body, true));
-    KLOZEO_ASSIGN_OR_RETURN(auto outcome, leads_.Create(c.principal, patch));
-    metrics::DedupOutcome(outcome.dedup_tier).Increment();
-    json out{{"id", outcome.lead.id}, {"created_at", outcome.lead.created_at}};
-    if (outcome.duplicate) {
-      out["message"] = "Duplicate detected, existing lead updated";
-      out["duplicate"] = true;
-      return Json(200, out);
-    }
-    out["message"] = "Lead created successfully";
-    if (outcome.potential_duplicate_id)
-      out["potential_duplicate_id"] = *outcome.potential_duplicate_id;
-    return Json(201, out);
-  });
-
-  Add("GET", "/api/v1/leads/export", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(auto format, service::ParseExportFormat(c.request.Query("format")));
-    service::ExportOptions options;
-    options.format = format;
-    auto neutralize = c.request.Query("neutralize_formulas");
-    if (neutralize && (*neutralize == "false" || *neutralize == "0")) {
-      options.neutralize_formulas = false;
-    }
-    KLOZEO_ASSIGN_OR_RETURN(auto stream, service::OpenExport(leads_, db_, c.principal,
-                                                             ListParamsOf(c.request), options));
-    Response r;
-    r.content_type = std::string(service::ExportContentType(format));
-    r.SetHeader("Content-Disposition", "attachment; filename=\"leads." +
-                                           std::string(service::ExportExtension(format)) + "\"");
-    std::shared_ptr<service::ExportStream> shared(std::move(stream));
-    r.stream = [shared](std::string& out) { return shared->Next(out); };
-    return r;
-  });
-
-  Add("GET", "/api/v1/leads/{id}", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(auto lead, leads_.Get(c.principal, c.params.at("id")));
-    return LeadResponse(lead);
-  });
-
-  Add("PUT", "/api/v1/leads/{id}", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-    KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseLeadPatch(body, false));
-    KLOZEO_ASSIGN_OR_RETURN(auto lead, leads_.Update(c.principal, c.params.at("id"), patch));
-    return LeadResponse(lead);
-  });
-
-  Add("DELETE", "/api/v1/leads/{id}", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_TRY(leads_.Delete(c.principal, c.params.at("id")));
-    return NoContent();
-  });
-
-  // --- attributes ---
-  Add("GET", "/api/v1/leads/{id}/attributes", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(auto attrs, leads_.ListAttributes(c.principal, c.params.at("id")));
-    json list = json::array();
-    for (const auto& a : attrs) list.push_back(domain::AttributeToJson(a));
-    return Json(200, options_.sdk_compat ? json{{"attributes", std::move(list)}} : list);
-  });
-
-  Add("POST", "/api/v1/leads/{id}/attributes", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-    KLOZEO_ASSIGN_OR_RETURN(auto attr, domain::ParseAttribute(body));
-    KLOZEO_ASSIGN_OR_RETURN(auto stored, leads_.PutAttribute(c.principal, c.params.at("id"), attr));
-    return Json(201, domain::AttributeToJson(stored));
-  });
-
-  Add("PUT", "/api/v1/leads/{id}/attributes/{attr_id}", true,
-      [this](Context& c) -> Result<Response> {
-        KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-        // `{"value": X}` is the wrapper; anything else is the bare value (a Python client sends
-        // it).
-        json value =
-            (body.is_object() && body.size() == 1 && body.contains("value")) ? body["value"] : body;
-        KLOZEO_ASSIGN_OR_RETURN(auto stored,
-                                leads_.UpdateAttributeValue(c.principal, c.params.at("id"),
-                                                            c.params.at("attr_id"), value));
-        return Json(200, domain::AttributeToJson(stored));
-      });
-
-  Add("DELETE", "/api/v1/leads/{id}/attributes/{attr_id}", true,
-      [this](Context& c) -> Result<Response> {
-        KLOZEO_TRY(leads_.DeleteAttribute(c.principal, c.params.at("id"), c.params.at("attr_id")));
-        return NoContent();
-      });
-
-  // --- notes ---
-  Add("GET", "/api/v1/leads/{id}/notes", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(auto notes, leads_.ListNotes(c.principal, c.params.at("id")));
-    json list = json::array();
-    for (const auto& n : notes) list.push_back(domain::NoteToJson(n));
-    return Json(200, options_.sdk_compat ? json{{"notes", std::move(list)}} : list);
-  });
-
-  Add("POST", "/api/v1/leads/{id}/notes", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-    KLOZEO_ASSIGN_OR_RETURN(std::string content, domain::ParseNoteContent(body));
-    KLOZEO_ASSIGN_OR_RETURN(auto note, leads_.CreateNote(c.principal, c.params.at("id"), content));
-    return Json(201, domain::NoteToJson(note));
-  });
-
-  Add("PUT", "/api/v1/notes/{note_id}", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-    KLOZEO_ASSIGN_OR_RETURN(std::string content, domain::ParseNoteContent(body));
-    KLOZEO_ASSIGN_OR_RETURN(auto note,
-                            leads_.UpdateNote(c.principal, c.params.at("note_id"), content));
-    return Json(200, domain::NoteToJson(note));
-  });
-
-  Add("DELETE", "/api/v1/notes/{note_id}", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_TRY(leads_.DeleteNote(c.principal, c.params.at("note_id")));
-    return NoContent();
-  });
-
+  AddLeadRoutes();
   AddScoringRoutes();
   AddBatchRoutes();
   AddWebhookRoutes();

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -13,6 +15,7 @@
 #include "service/lead_service.h"
 #include "service/rate_limiter.h"
 #include "service/scoring_service.h"
+#include "service/stats_service.h"
 #include "service/webhook_service.h"
 #include "storage/store.h"
 
@@ -45,7 +48,8 @@ using RouteHandler = std::function<core::Result<Response>(Context&)>;
 using ApiRouter = Router<std::pair<bool, RouteHandler>>;
 
 /// The Klozeo REST API. `Handle` runs the named stages of every request, top to bottom:
-/// assign a request id, route, authenticate, rate-limit, handle, map errors, log.
+/// request id → Route → Authenticate → RateLimit → RunHandler (HandleIdempotent around it when
+/// the request carries an Idempotency-Key) → MapError → Respond (headers, metrics, access log).
 class Api {
  public:
   Api(ApiOptions options, storage::Database& db, service::AccountService& accounts,
@@ -54,11 +58,41 @@ class Api {
 
   Response Handle(Request& request);
 
+  /// Adds GET /api/v1/stats (api_stats.cpp); `stats` must outlive the API.
+  void AddStatsRoutes(service::StatsService& stats);
+
   /// Every (method, pattern) the API serves; the OpenAPI check walks this.
   const ApiRouter& router() const { return router_; }
 
  private:
+  /// What the stages of one request share, filled in as the request moves through them.
+  struct Exchange {
+    Request& request;
+    std::string request_id;
+    std::string route_name = "unmatched";
+    std::string account_id;  ///< empty until Authenticate succeeds
+    domain::Principal principal;
+    service::RateDecision rate;
+  };
+
+  /// Finds the route and runs the stages that follow; a missing route is a 404, a wrong
+  /// method a 405 with `Allow`.
+  Response Route(Exchange& ex);
+  /// Resolves the presented key to a principal; the refusal (401, or 500/503) when it fails.
+  std::optional<Response> Authenticate(Exchange& ex);
+  /// Takes one request from the account's budget; the 429 with Retry-After when it is spent.
+  std::optional<Response> RateLimit(Exchange& ex);
+  /// Runs the route's handler; its error, or an escaped exception, goes through MapError.
+  Response RunHandler(Exchange& ex, const RouteHandler& handler, const PathParams& params);
+  /// The one place a handler's Error becomes a response; server-side failures are logged.
+  static Response MapError(const Exchange& ex, const core::Error& error);
+  /// Sets X-Request-Id, records the request in the metrics and writes the access log line.
+  static void Respond(const Exchange& ex, Response& response,
+                      std::chrono::steady_clock::time_point started);
+
   void AddRoutes();
+  /// Leads, their attributes and notes (api_leads.cpp).
+  void AddLeadRoutes();
   /// Scoring rules and lead scores (api_scoring.cpp).
   void AddScoringRoutes();
   /// POST, PUT and DELETE /leads/batch (api_batch.cpp).

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -43,6 +44,21 @@ struct IdempotencyRecord {
   std::string headers_json;   ///< response headers to replay: [[name, value], ...]
   std::string body;
   int64_t created_at_ms = 0;
+};
+
+/// Aggregates over an account's leads (GET /api/v1/stats), each computed by the database.
+struct LeadStats {
+  int64_t total = 0;
+  std::optional<double> average_score;                     ///< absent without leads
+  std::vector<std::pair<std::string, int64_t>> by_status;  ///< statuses present, by name
+  /// The most frequent sources (case-insensitive groups), most leads first, then by name.
+  std::vector<std::pair<std::string, int64_t>> by_source;
+  /// The same for cities; leads without a city (NULL or empty) are left out.
+  std::vector<std::pair<std::string, int64_t>> top_cities;
+  /// Leads per score bucket: [0, 10), [10, 20) ... [80, 90), [90, 100].
+  std::array<int64_t, 10> score_histogram{};
+  /// (day number since the Unix epoch, leads created that UTC day), days with leads only.
+  std::vector<std::pair<int64_t, int64_t>> created_per_day;
 };
 
 /// Connection pool usage (Database::PoolUsage), for the metrics.
@@ -224,6 +240,14 @@ class Tx {
   /// Deliveries waiting to be delivered (state pending, claimed or not), across every account:
   /// `klozeo_webhook_outbox_depth`.
   virtual core::Result<int64_t> CountPendingWebhookDeliveries() = 0;
+
+  // --- statistics (GET /api/v1/stats; stats_store.cpp of each backend) ---
+  /// The account's lead aggregates: `top` sources and cities, and leads created per day from
+  /// `since_seconds` on (Unix seconds). Grouping and counting happen in the database.
+  virtual core::Result<LeadStats> ComputeLeadStats(std::string_view /*account_id*/,
+                                                   int64_t /*since_seconds*/, int /*top*/) {
+    return core::Error::Internal("lead statistics are not implemented by this store");
+  }
 };
 
 /// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement

@@ -559,7 +559,13 @@ test('dashboard: totals and charts from GET /api/v1/stats', async (t) => {
   await go('#/dashboard');
   await page.waitForSelector('svg.chart');
   assert.equal(await page.$eval('[data-kpi=total]', (e) => e.textContent), stats.body.total_leads.toLocaleString('en-US'));
-  assert.ok((await page.$$('svg.chart')).length >= 5);
+  assert.equal((await page.$$('svg.chart')).length, 5);
+  // The pipeline's bars carry the API's counts; the histogram has its 10 bands.
+  const tips = await texts('svg.chart rect title');
+  for (const [status, n] of Object.entries(stats.body.by_status)) assert.ok(tips.includes(`${status}: ${n}`), `${status}: ${n} in ${tips}`);
+  assert.equal(await page.$$eval('section[aria-label="Score distribution"] svg rect', (r) => r.length), 10);
+  const perDay = await page.$$eval('section[aria-label="Created per day"] svg rect', (r) => r.length);
+  assert.equal(perDay, 30);
   await shot('dashboard');
   await axe('dashboard');
 });

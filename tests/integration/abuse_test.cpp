@@ -39,6 +39,7 @@ const std::map<std::string, std::string> kRouteCases = {
     {"GET /api/v1/leads", ""},
     {"POST /api/v1/leads", R"({"name":"Intruder","source":"abuse"})"},
     {"GET /api/v1/leads/export", ""},
+    {"GET /api/v1/stats", ""},
     {"GET /api/v1/leads/{id}", ""},
     {"PUT /api/v1/leads/{id}", R"({"name":"Hijacked"})"},
     {"DELETE /api/v1/leads/{id}", ""},

@@ -12,74 +12,23 @@
 #include <thread>
 
 #include "support/command.h"
+#include "support/serve_process.h"
 #include "support/test_server.h"
 
 namespace klozeo::testing {
 namespace {
 
+/// `text` as one single-quoted shell word.
+std::string ShellQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 /// Runs the binary with `args` (shell-quoted by the caller), capturing stdout.
 CmdResult Klozeo(const std::string& args, const std::string& env = "") {
   return RunCommand(KLOZEO_BINARY, args, env);
 }
-
-/// A `klozeo serve` child process; stdout is read until the "listening" line gives the port.
-class ServeProcess {
- public:
-  ServeProcess(const std::string& db,
-               const std::vector<std::pair<std::string, std::string>>& env = {},
-               const std::string& stderr_path = "") {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      if (!stderr_path.empty()) {
-        FILE* err = fopen(stderr_path.c_str(), "w");
-        if (err != nullptr) dup2(fileno(err), 2);
-      }
-      for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-      execl(KLOZEO_BINARY, KLOZEO_BINARY, "serve", "--listen", "127.0.0.1:0", "--db", db.c_str(),
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    out_ = fdopen(fds[0], "r");
-    char line[4096];
-    while (fgets(line, sizeof line, out_) != nullptr) {
-      std::string l(line);
-      output_ += l;
-      auto pos = l.find("listening on http://127.0.0.1:");
-      if (pos != std::string::npos) {
-        port_ = static_cast<uint16_t>(std::stoi(l.substr(pos + 30)));
-        break;
-      }
-    }
-  }
-  ~ServeProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_ != nullptr) fclose(out_);
-  }
-  /// SIGTERM, then the exit code.
-  int Terminate() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  uint16_t port() const { return port_; }
-  const std::string& output() const { return output_; }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  uint16_t port_ = 0;
-  std::string output_;
-};
 
 TEST(Cli, AccountsAndKeysLifecycle) {
   TempDir dir;
@@ -107,7 +56,7 @@ TEST(Cli, AccountsAndKeysLifecycle) {
   std::string first_key_id = keys.out.substr(0, keys.out.find('\t'));
 
   // Serve, use both keys, revoke one from the command line while it runs.
-  ServeProcess serve(db);
+  ServeProcess serve(KLOZEO_BINARY, db);
   ASSERT_NE(serve.port(), 0) << serve.output();
   EXPECT_EQ(HttpClient(serve.port(), key).Get("/api/v1/leads").status, 200);
   EXPECT_EQ(HttpClient(serve.port(), key2).Get("/api/v1/leads").status, 200);
@@ -124,7 +73,7 @@ TEST(Cli, AccountsAndKeysLifecycle) {
   EXPECT_EQ(status, 401);
   EXPECT_LT(std::chrono::steady_clock::now() - revoked_at, std::chrono::milliseconds(2500));
   EXPECT_EQ(HttpClient(serve.port(), key2).Get("/api/v1/leads").status, 200);
-  EXPECT_EQ(serve.Terminate(), 0);
+  EXPECT_EQ(serve.SignalAndWait(SIGTERM), 0);
   EXPECT_NE(Klozeo("keys list --db " + db + " --account acme").out.find("revoked"),
             std::string::npos);
 }
@@ -134,21 +83,32 @@ TEST(Cli, FirstStartCreatesDefaultAccountAndPrintsItsKey) {
   std::string db = (dir.path() / "fresh.db").string();  // a bare path means SQLite
   std::string key;
   {
-    ServeProcess serve(db);
+    ServeProcess serve(KLOZEO_BINARY, db);
     ASSERT_NE(serve.port(), 0) << serve.output();
     auto pos = serve.output().find("sk_live_");
     ASSERT_NE(pos, std::string::npos) << serve.output();
     key = serve.output().substr(pos, 40);
-    // The console's address, with the real port, and where the key goes.
-    EXPECT_NE(serve.output().find("Console: open http://127.0.0.1:" + std::to_string(serve.port()) +
-                                  "/ and paste this key"),
-              std::string::npos)
+    // Where the key goes.
+    EXPECT_NE(serve.output().find("paste the key above to sign in"), std::string::npos)
         << serve.output();
     EXPECT_EQ(HttpClient(serve.port(), key).Get("/api/v1/leads").status, 200);
-    EXPECT_EQ(serve.Terminate(), 0);
+    // The console URL and a curl line that works as pasted, with the real port.
+    const std::string base = "http://127.0.0.1:" + std::to_string(serve.port()) + "/";
+    EXPECT_NE(serve.output().find("Console: " + base + "\n"), std::string::npos) << serve.output();
+    auto curl_at = serve.output().find("curl ");
+    ASSERT_NE(curl_at, std::string::npos) << serve.output();
+    std::string curl_line =
+        serve.output().substr(curl_at, serve.output().find('\n', curl_at) - curl_at);
+    EXPECT_NE(curl_line.find(base + "api/v1/leads"), std::string::npos) << curl_line;
+    CmdResult pasted =
+        RunCommand("/bin/sh", "-c " + ShellQuote(curl_line + " -sS -w '%{http_code}'"));
+    EXPECT_EQ(pasted.exit_code, 0) << curl_line;
+    EXPECT_NE(pasted.out.find("\"leads\":[]"), std::string::npos) << pasted.out;
+    EXPECT_EQ(pasted.out.substr(pasted.out.size() - 3), "200") << pasted.out;
+    EXPECT_EQ(serve.SignalAndWait(SIGTERM), 0);
   }
   // The second start finds the account and prints no key.
-  ServeProcess again(db);
+  ServeProcess again(KLOZEO_BINARY, db);
   ASSERT_NE(again.port(), 0);
   EXPECT_EQ(again.output().find("sk_live_"), std::string::npos);
   EXPECT_EQ(HttpClient(again.port(), key).Get("/api/v1/leads").status, 200);
@@ -159,7 +119,7 @@ TEST(Cli, BootstrapKeyIsIdempotent) {
   std::string db = "sqlite:" + (dir.path() / "b.db").string();
   const std::string key = "sk_live_0123456789abcdef0123456789abcdef";
   for (int round = 0; round < 2; ++round) {
-    ServeProcess serve(db, {{"KLOZEO_BOOTSTRAP_KEY", key}});
+    ServeProcess serve(KLOZEO_BINARY, db, {{"KLOZEO_BOOTSTRAP_KEY", key}});
     ASSERT_NE(serve.port(), 0) << serve.output();
     EXPECT_EQ(serve.output().find("sk_live_"), std::string::npos) << "nothing new to print";
     auto r = HttpClient(serve.port(), key).Get("/api/v1/leads");
@@ -177,7 +137,7 @@ TEST(Cli, ExportWritesEveryMatchingLeadToAFile) {
   ASSERT_EQ(created.exit_code, 0);
   std::string key = LastLine(created.out);
   {
-    ServeProcess serve(db);
+    ServeProcess serve(KLOZEO_BINARY, db);
     ASSERT_NE(serve.port(), 0);
     HttpClient api(serve.port(), key);
     for (int i = 0; i < 30; ++i) {
@@ -188,7 +148,7 @@ TEST(Cli, ExportWritesEveryMatchingLeadToAFile) {
                     .status,
                 201);
     }
-    EXPECT_EQ(serve.Terminate(), 0);
+    EXPECT_EQ(serve.SignalAndWait(SIGTERM), 0);
   }
   std::string json_path = (dir.path() / "all.json").string();
   ASSERT_EQ(Klozeo("export --db " + db + " --account shop --format json -o " + json_path).exit_code,
@@ -297,12 +257,12 @@ TEST(Cli, JsonLogsCarryTheRequestIdOnEveryLine) {
   TempDir dir;
   const std::string db = (dir.path() / "k.db").string();
   const std::string log = (dir.path() / "stderr.log").string();
-  ServeProcess serve(db, {{"KLOZEO_LOG_FORMAT", "json"}}, log);
+  ServeProcess serve(KLOZEO_BINARY, db, {{"KLOZEO_LOG_FORMAT", "json"}}, log);
   ASSERT_NE(serve.port(), 0) << serve.output();
   auto r =
       HttpClient(serve.port()).Send("GET", "/api/v1/leads", "", {{"X-Request-Id", "trace-42"}});
   EXPECT_EQ(r.status, 401);
-  EXPECT_EQ(serve.Terminate(), 0);
+  EXPECT_EQ(serve.SignalAndWait(SIGTERM), 0);
   std::ifstream in(log);
   std::string line;
   int lines = 0;
@@ -330,12 +290,12 @@ TEST(Cli, ServeReadsTheConfigFileUnderEnvironmentAndFlags) {
   // The file asks for a port that is taken by nobody but is overridden by the flag (port 0).
   std::ofstream(path) << "[server]\nlisten = \"127.0.0.1:1\"\nsdk_compat = true\n"
                          "[metrics]\nlisten = \"127.0.0.1:0\"\n";
-  ServeProcess serve(db, {{"KLOZEO_CONFIG", path}});
+  ServeProcess serve(KLOZEO_BINARY, db, {{"KLOZEO_CONFIG", path}});
   ASSERT_NE(serve.port(), 0) << serve.output();
   // metrics.listen from the file: the API listener no longer serves /metrics.
   EXPECT_EQ(HttpClient(serve.port()).Get("/metrics").status, 404);
   EXPECT_EQ(HttpClient(serve.port()).Get("/healthz").status, 200);
-  EXPECT_EQ(serve.Terminate(), 0);
+  EXPECT_EQ(serve.SignalAndWait(SIGTERM), 0);
 }
 
 }  // namespace

@@ -359,5 +359,25 @@ TEST(OpenApi, SdkCompatListsMatchTheSchemas) {
   EXPECT_DOCUMENTED(doc, "/api/v1/webhooks", "GET", hooks);
 }
 
+TEST(OpenApi, StatsResponsesMatchTheSchema) {
+  TestServer server;
+  auto api = server.NewAccount();
+  json doc = Document();
+  auto empty = api.Get("/api/v1/stats");
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_DOCUMENTED(doc, "/api/v1/stats", "GET", empty);
+  ASSERT_EQ(
+      api.Post("/api/v1/leads", json{{"name", "A"}, {"source", "s"}, {"city", "Paris"}}).status,
+      201);
+  auto full = api.Get("/api/v1/stats?days=365");
+  EXPECT_EQ(full.json()["total_leads"], 1);
+  EXPECT_DOCUMENTED(doc, "/api/v1/stats", "GET", full);
+  auto bad = api.Get("/api/v1/stats?days=0");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_DOCUMENTED(doc, "/api/v1/stats", "GET", bad);
+  auto anonymous = server.Anonymous().Get("/api/v1/stats");
+  EXPECT_DOCUMENTED(doc, "/api/v1/stats", "GET", anonymous);
+}
+
 }  // namespace
 }  // namespace klozeo::testing

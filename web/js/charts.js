@@ -22,7 +22,8 @@ export function barChart(title, items, { width = 420, row = 26 } = {}) {
     const y = i * row + 2;
     const w = Math.max(2, (it.value / max) * barW);
     return s('g', {},
-      s('text', { x: labelW - 8, y: y + row / 2 + 4, 'text-anchor': 'end', class: 'label' }, it.label),
+      s('text', { x: labelW - 8, y: y + row / 2 + 4, 'text-anchor': 'end', class: 'label' },
+        it.label.length > 18 ? it.label.slice(0, 17) + '…' : it.label),
       s('rect', { x: labelW, y: y + 3, width: w, height: row - 8, rx: 3, class: 'bar ' + (it.cls || '') },
         s('title', {}, `${it.label}: ${it.value}`)),
       s('text', { x: labelW + w + 6, y: y + row / 2 + 4, class: 'value' }, String(it.value)));

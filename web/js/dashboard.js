@@ -28,7 +28,7 @@ export async function renderDashboard(root, route, isCurrent) {
   const perDay = stats.created_per_day.map((d) => ({ label: d.date.slice(5), value: d.count }));
   root.append(h('div', { class: 'kpis' },
     h('div', { class: 'kpi card' }, h('span', { class: 'kpi-label' }, 'Leads'), h('strong', { 'data-kpi': 'total' }, fmtNumber(stats.total_leads))),
-    h('div', { class: 'kpi card' }, h('span', { class: 'kpi-label' }, 'Average score'), h('strong', { 'data-kpi': 'average' }, fmtNumber(stats.average_score, 1))),
+    h('div', { class: 'kpi card' }, h('span', { class: 'kpi-label' }, 'Average score'), h('strong', { 'data-kpi': 'average' }, stats.average_score === null ? '—' : fmtNumber(stats.average_score, 1))),
     h('div', { class: 'kpi card' }, h('span', { class: 'kpi-label' }, 'Converted'), h('strong', {}, fmtNumber((stats.by_status || {}).converted || 0))),
     h('div', { class: 'kpi card' }, h('span', { class: 'kpi-label' }, `Created, last ${days} days`), h('strong', {}, fmtNumber(perDay.reduce((a, d) => a + d.value, 0))))));
   root.append(h('div', { class: 'charts' },

@@ -16,6 +16,7 @@
 #include "query/postgres_compiler.h"
 #include "storage/postgres/connection.h"
 #include "storage/postgres/schema.h"
+#include "storage/postgres/stats_store.h"
 #include "storage/postgres/webhook_store.h"
 #include "storage/rows.h"
 
@@ -920,6 +921,11 @@ class PgTx final : public Tx {
     return s.Run();
   }
   // Metrics: the partial index webhook_deliveries_due holds exactly the pending deliveries.
+  // GET /api/v1/stats: the SQL lives in stats_store.cpp.
+  Result<LeadStats> ComputeLeadStats(std::string_view account_id, int64_t since_seconds,
+                                     int top) override {
+    return stats::Compute(*conn_, account_id, since_seconds, top);
+  }
   Result<int64_t> CountPendingWebhookDeliveries() override {
     auto s = conn_->Query("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'");
     KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());

@@ -19,6 +19,7 @@
 #include "storage/sqlite/idempotency_store.h"
 #include "storage/sqlite/schema.h"
 #include "storage/sqlite/scoring_store.h"
+#include "storage/sqlite/stats_store.h"
 #include "storage/sqlite/webhook_store.h"
 
 namespace klozeo::storage::sqlite {
@@ -689,6 +690,11 @@ class SqliteTx final : public Tx {
     return idempotency::Purge(*conn_, before_ms);
   }
   // Metrics: the partial index webhook_deliveries_due holds exactly the pending deliveries.
+  // GET /api/v1/stats: the SQL lives in stats_store.cpp.
+  Result<LeadStats> ComputeLeadStats(std::string_view account_id, int64_t since_seconds,
+                                     int top) override {
+    return stats::Compute(*conn_, account_id, since_seconds, top);
+  }
   Result<int64_t> CountPendingWebhookDeliveries() override {
     KLOZEO_ASSIGN_OR_RETURN(
         auto s, conn_->Prepare("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'"));
