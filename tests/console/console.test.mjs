@@ -315,6 +315,24 @@ test('seed: 60 leads through the batch API', async () => {
   assert.equal(r.status, 201, JSON.stringify(r.body));
 });
 
+test('a possible duplicate (same name and city) is linked from the new lead', async () => {
+  const original = (await rest('GET', '/leads?filter=and.eq.name.Seed%2001&limit=1')).body.leads[0];
+  await go('#/lead/new');
+  await page.type('input[name=name]', 'seed 01');
+  await page.type('input[name=source]', 'console');
+  await page.type('input[name=city]', 'BERLIN');
+  const r = await readyMark();
+  await page.click('form.lead-form button[type=submit]');
+  await waitReady(r);
+  await page.waitForSelector('[data-duplicate] a');
+  const copy = decodeURIComponent(page.url().split('#/lead/')[1].split('?')[0]);
+  assert.notEqual(copy, original.id);  // a hint, not a merge: a new lead was created
+  await clickAndRender('[data-duplicate] a');
+  assert.equal(decodeURIComponent(page.url().split('#/lead/')[1]), original.id);
+  assert.equal(await page.$eval('.page-head h1', (e) => e.textContent), 'Seed 01');
+  assert.equal((await rest('DELETE', '/leads/' + copy)).status, 204);  // keeps the 60 seeds alone
+});
+
 test('filter with several operators, shown as the API query', async () => {
   await go('#/leads');
   await page.click('details.filters summary');
@@ -351,6 +369,13 @@ test('filter with several operators, shown as the API query', async () => {
   await go('#/leads?filter=or.eq.city.Madrid&filter=or.eq.city.Rome&limit=100');
   const cities = new Set(await texts('.leads .body .row[data-id] .cell:nth-child(4)'));
   assert.deepEqual([...cities].sort(), ['Madrid', 'Rome']);
+  // Geo radius through the builder: only the lead created at 48.85,2.35 is within 10 km.
+  await go('#/leads');
+  await page.click('details.filters summary');
+  await addRow('location', 'within_radius', '48.86,2.34,10');
+  assert.equal(await page.$eval('[data-filter-preview]', (c) => c.textContent), 'filter=and.within_radius.location.48.86,2.34,10');
+  await clickAndRender('[data-apply-filters]');
+  assert.deepEqual(await texts('.leads .body .row[data-id] .cell:nth-child(2)'), ['Acme Robotics']);
 });
 
 test('sort by clicking headers, and by an attribute column', async () => {
@@ -458,6 +483,15 @@ test('a webhook test ping reaches a loopback receiver and shows in the delivery 
   }
   await page.waitForSelector('tr[data-delivery=ping][data-state=delivered]');
   assert.match(await page.$eval('tr[data-delivery=ping] .status-code', (e) => e.textContent), /HTTP 200/);
+  // Redeliver: the same delivery (same X-Klozeo-Delivery and body) arrives again.
+  await page.click('tr[data-delivery=ping] td:last-child button');
+  const until2 = Date.now() + 20000;
+  while (receiver.requests.filter((r) => r.headers['x-klozeo-event'] === 'ping').length < 2 && Date.now() < until2) await new Promise((r) => setTimeout(r, 100));
+  const pings = receiver.requests.filter((r) => r.headers['x-klozeo-event'] === 'ping');
+  assert.equal(pings.length, 2);
+  assert.equal(pings[1].headers['x-klozeo-delivery'], pings[0].headers['x-klozeo-delivery']);
+  assert.equal(pings[1].body, pings[0].body);
+  await waitForText('tr[data-delivery=ping] .attempts', '#2');
   await shot('webhooks');
   await axe('webhooks');
 });
@@ -509,6 +543,9 @@ test('export the current view as CSV and JSON downloads', async () => {
   await page.click('[data-export=json]');
   const json = JSON.parse(await waitForFile('leads.json'));
   assert.deepEqual(json.map((l) => l.name), ['Import One', 'Import, Two']);
+  await page.click('[data-export=xlsx]');
+  await waitForFile('leads.xlsx');
+  assert.equal(fs.readFileSync(path.join(downloads, 'leads.xlsx')).subarray(0, 2).toString('latin1'), 'PK');
 });
 
 test('an XSS payload in lead data renders as inert text', async () => {
