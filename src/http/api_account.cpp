@@ -50,6 +50,13 @@ void Api::AddAccountRoutes() {
   });
 
   Add("POST", "/api/v1/keys", true, [this](Context& c) -> Result<Response> {
+    // A replayable answer would keep the secret in the idempotency table: refused (the stored
+    // answer is this error, which holds nothing).
+    if (!c.request.Header("idempotency-key").empty()) {
+      return core::Error::BadRequest(
+          "POST /keys does not take an Idempotency-Key: its answer holds a secret that is never "
+          "stored; list the keys (GET /keys) to see whether a retry is needed");
+    }
     // No body is needed; one sent is ignored (like POST /leads/{id}/score).
     KLOZEO_ASSIGN_OR_RETURN(auto created, accounts_.CreateOwnKey(c.principal));
     json out = KeyToJson(created.key, false);

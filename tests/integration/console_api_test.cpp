@@ -87,6 +87,16 @@ TEST(KeysApi, CreateListRevokeAndTheRevokedKeyStopsWorking) {
   }
 }
 
+TEST(KeysApi, CreateRefusesAnIdempotencyKeySoNoSecretIsStored) {
+  TestServer server;
+  auto api = server.NewAccount();
+  auto r = api.Send("POST", "/api/v1/keys", "{}", {{"Idempotency-Key", "k1"}});
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.json()["message"].get<std::string>().find("Idempotency-Key"), std::string::npos);
+  EXPECT_EQ(r.body.find("sk_live_"), std::string::npos);
+  EXPECT_EQ(api.Get("/api/v1/keys").json()["count"], 1);  // nothing was created
+}
+
 TEST(KeysApi, AnotherAccountsKeyIsNotFound) {
   TestServer server;
   auto alice = server.NewAccount();

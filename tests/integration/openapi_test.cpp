@@ -316,6 +316,9 @@ TEST(OpenApi, AccountAndKeyResponsesMatchTheSchemas) {
   auto created = api.Post("/api/v1/keys", json::object());
   EXPECT_EQ(created.status, 201);
   EXPECT_DOCUMENTED(doc, "/api/v1/keys", "POST", created);
+  auto refused = api.Send("POST", "/api/v1/keys", "{}", {{"Idempotency-Key", "once"}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_DOCUMENTED(doc, "/api/v1/keys", "POST", refused);
   auto keys = api.Get("/api/v1/keys");
   EXPECT_DOCUMENTED(doc, "/api/v1/keys", "GET", keys);
   const std::string own_id = keys.json()["keys"][0]["id"];
