@@ -59,6 +59,7 @@ int Serve(const ServeConfig& config) {
               << "  Its API key is shown this once; keep it:\n\n"
               << "    " << *new_key << "\n\n"
               << "  Console: " << base_url << "\n"
+              << "           (open it and paste the key above to sign in)\n"
               << "  API:     " << base_url << "api/v1/\n"
               << "  Try:     curl -H 'X-API-Key: " << *new_key << "' " << base_url
               << "api/v1/leads\n\n";

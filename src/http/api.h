@@ -107,6 +107,9 @@ class Api {
   void AddBatchRoutes();
   /// Webhooks, their deliveries, redelivery and test pings (api_webhooks.cpp).
   void AddWebhookRoutes();
+  /// The caller's account and its API keys: GET /account, GET/POST /keys, DELETE /keys/{id}
+  /// (api_account.cpp).
+  void AddAccountRoutes();
   /// GET /api/v1/openapi.json and GET /metrics (no key).
   void AddOperationsRoutes();
   /// Runs the handler of a POST, PUT or DELETE that carries an Idempotency-Key: replays a
