@@ -34,23 +34,31 @@ class ConnectionPool {
   /// An idle connection, a new one while fewer than `size` are open, else the first given back
   /// within `wait_ms`. Errors: Unavailable when none became free in time or opening failed.
   core::Result<std::unique_ptr<Conn>> Acquire() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms_);
     std::unique_lock<std::mutex> lock(mu_);
-    if (idle_.empty() && opened_ < size_) {
-      ++opened_;
-      lock.unlock();
-      auto conn = open_();
-      if (!conn.ok()) {
-        std::lock_guard<std::mutex> relock(mu_);
+    while (true) {
+      // Connections the server closed while they sat idle (it restarted) are dropped here,
+      // before a request can fail on one (Conn::StillOpen).
+      while (!idle_.empty()) {
+        auto conn = std::move(idle_.back());
+        idle_.pop_back();
+        if (conn->StillOpen()) return conn;
         --opened_;
       }
-      return conn;
+      if (opened_ < size_) {
+        ++opened_;
+        lock.unlock();
+        auto conn = open_();
+        if (!conn.ok()) {
+          std::lock_guard<std::mutex> relock(mu_);
+          --opened_;
+        }
+        return conn;
+      }
+      if (!cv_.wait_until(lock, deadline, [&] { return !idle_.empty(); })) {
+        return core::Error::Unavailable("no database connection became free in time");
+      }
     }
-    if (!cv_.wait_for(lock, std::chrono::milliseconds(wait_ms_), [&] { return !idle_.empty(); })) {
-      return core::Error::Unavailable("no database connection became free in time");
-    }
-    auto conn = std::move(idle_.back());
-    idle_.pop_back();
-    return conn;
   }
 
   void Release(std::unique_ptr<Conn> conn) {
@@ -128,14 +136,15 @@ core::Status ApplyMigrations(Conn& conn, std::span<const Migration> migrations) 
     }
     if (!done.ok()) {
       return core::Error::Internal("migration " + std::to_string(m.version) +
-                                   " failed: " + done.error().message);
+                                   " failed: " + done.error().ForLog());
     }
   }
   return core::Ok();
 }
 
-/// Server-wide secrets, created on first use (insert-if-absent, then read back, so concurrent
-/// first uses in several processes agree on one) and cached. Thread-safe.
+/// Server-wide secrets, cached. Read first: a secret that exists needs no write (reads keep
+/// working when writes fail); a missing one is inserted if absent and read back, so concurrent
+/// first uses in several processes agree on one. Thread-safe.
 class Secrets {
  public:
   template <typename Pool>
@@ -144,16 +153,20 @@ class Secrets {
     auto it = cache_.find(std::string(name));
     if (it != cache_.end()) return it->second;
     KLOZEO_ASSIGN_OR_RETURN(auto conn, Pool::Lease::From(pool));
-    {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kInsertMeta));
-      s.Bind(1, name).Bind(2, core::RandomHex(32));
-      KLOZEO_TRY(s.Run());
+    for (int pass = 0; pass < 2; ++pass) {
+      {
+        KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kGetMeta));
+        s.Bind(1, name);
+        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (row) return cache_.emplace(std::string(name), s.Text(0)).first->second;
+      }
+      if (pass == 0) {
+        KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kInsertMeta));
+        s.Bind(1, name).Bind(2, core::RandomHex(32));
+        KLOZEO_TRY(s.Run());
+      }
     }
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kGetMeta));
-    s.Bind(1, name);
-    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return core::Error::Internal("secret '" + std::string(name) + "' vanished");
-    return cache_.emplace(std::string(name), s.Text(0)).first->second;
+    return core::Error::Internal("secret '" + std::string(name) + "' vanished");
   }
 
  private:

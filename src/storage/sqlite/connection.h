@@ -93,6 +93,7 @@ class Connection {
   int64_t Changes() const;
   /// Always true: a file does not go away (ConnectionPool drops unhealthy connections).
   bool Healthy() const { return true; }
+  bool StillOpen() const { return true; }
   /// An Error describing the connection's last failure.
   core::Error LastError(std::string_view what) const;
   sqlite3* raw() { return db_; }
