@@ -20,8 +20,9 @@ PACKAGES=(
   # PostgreSQL server for the .pg test variants and benchmarks (scripts/with-postgres.sh)
   postgresql python3
   # tests: npm packages pinned by lockfiles under tests/ (OpenAPI validator: tests/openapi;
-  # the official MCP SDK client: tests/mcp)
-  nodejs
+  # the official MCP SDK client: tests/mcp; web console end to end: tests/console, in headless
+  # Chromium)
+  nodejs chromium
 )
 # npm: Debian's package, unless the installed Node.js bundles it (NodeSource's nodejs does, and
 # conflicts with Debian's npm).
@@ -63,3 +64,4 @@ npm_ci() {
 }
 npm_ci tests/openapi
 npm_ci tests/mcp
+npm_ci tests/console

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -90,11 +91,12 @@ class Api {
   std::optional<Response> RateLimit(Exchange& ex);
   /// Runs the route's handler; its error, or an escaped exception, goes through MapError.
   Response RunHandler(Exchange& ex, const RouteHandler& handler, const PathParams& params);
-  /// The one place a handler's Error becomes a response; server-side failures are logged.
-  static Response MapError(const Exchange& ex, const core::Error& error);
+  /// The one place a handler's Error becomes a response; server-side failures are logged with
+  /// their detail, refused writes (disk full, read-only) counted and remembered for /healthz.
+  Response MapError(const Exchange& ex, const core::Error& error);
   /// Sets X-Request-Id, records the request in the metrics and writes the access log line.
-  static void Respond(const Exchange& ex, Response& response,
-                      std::chrono::steady_clock::time_point started);
+  void Respond(const Exchange& ex, Response& response,
+               std::chrono::steady_clock::time_point started);
 
   void AddRoutes();
   /// Leads, their attributes and notes (api_leads.cpp).
@@ -105,6 +107,9 @@ class Api {
   void AddBatchRoutes();
   /// Webhooks, their deliveries, redelivery and test pings (api_webhooks.cpp).
   void AddWebhookRoutes();
+  /// The caller's account and its API keys: GET /account, GET/POST /keys, DELETE /keys/{id}
+  /// (api_account.cpp).
+  void AddAccountRoutes();
   /// GET /api/v1/openapi.json and GET /metrics (no key).
   void AddOperationsRoutes();
   /// Runs the handler of a POST, PUT or DELETE that carries an Idempotency-Key: replays a
@@ -123,6 +128,13 @@ class Api {
   service::WebhookService& webhooks_;
   service::IdempotencyService& idempotency_;
   ApiRouter router_;
+
+  void RecordStorageFault(core::ErrorCode code);
+  /// kStorageFull or kStorageReadOnly when a write was refused in the last minute and none
+  /// has gone through since.
+  std::optional<core::ErrorCode> RecentStorageFault() const;
+  std::atomic<int64_t> storage_fault_at_ms_{0};  ///< steady-clock ms; 0: none
+  std::atomic<int> storage_fault_code_{0};
 };
 
 }  // namespace klozeo::http

@@ -1,4 +1,5 @@
 // Routes for scoring rules and lead scores (API-CONTRACT sections 3, 4 and 8).
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "domain/lead_codec.h"
@@ -26,6 +27,28 @@ void Api::AddScoringRoutes() {
     KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseScoringRulePatch(body, true));
     KLOZEO_ASSIGN_OR_RETURN(auto rule, scoring_.CreateRule(c.principal, patch));
     return Json(201, domain::ScoringRuleToJson(rule));
+  });
+
+  // Compiles an expression without storing anything, so an editor can check it as it is typed.
+  Add("POST", "/api/v1/scoring-rules/check", true, [](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    if (!body.is_object() || !body.contains("expression") || !body["expression"].is_string()) {
+      return core::Error::BadRequest("field 'expression' must be a string");
+    }
+    auto compiled = service::CompileExpression(body["expression"].get<std::string>());
+    if (compiled.ok())
+      return Json(200, json{{"valid", true}, {"message", nullptr}, {"column", nullptr}});
+    const std::string& message = compiled.error().message;
+    json column = nullptr;
+    if (auto at = message.rfind("at column "); at != std::string::npos) {
+      int n = 0;
+      for (size_t i = at + 10;
+           i < message.size() && std::isdigit(static_cast<unsigned char>(message[i])); ++i) {
+        n = n * 10 + (message[i] - '0');
+        column = n;
+      }
+    }
+    return Json(200, json{{"valid", false}, {"message", message}, {"column", column}});
   });
 
   Add("GET", "/api/v1/scoring-rules/{id}", true, [this](Context& c) -> Result<Response> {
