@@ -72,6 +72,9 @@ if [ "$started" -ne 1 ]; then
 fi
 
 export KLOZEO_TEST_PG_DSN="postgresql://postgres@127.0.0.1:$port/postgres"
+# For tests that stop or restart this cluster (tests/integration/faults_test.cpp): pg_ctl's
+# directory, the data directory, and the user the server runs as ("" when not root).
+export KLOZEO_TEST_PG_BIN="$PGBIN" KLOZEO_TEST_PG_DATA="$dir/data" KLOZEO_TEST_PG_RUNAS="${user:-}"
 echo "with-postgres: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on port $port" >&2
 set +e
 "$@"

@@ -1,4 +1,5 @@
 #include "app/cli.h"
+#include "app/cli_mcp.h"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -49,7 +50,7 @@ int Serve(const ServeConfig& config) {
   core::SystemClock clock;
   std::optional<std::string> new_key;
   auto app = ServerApp::Create(config, clock, &new_key);
-  if (!app.ok()) return Fail(kExitConfig, "cannot start: " + app.error().message);
+  if (!app.ok()) return Fail(kExitConfig, "cannot start: " + app.error().ForLog());
   auto& server = (*app)->server();
   server.StopOnSignals();
   const std::string base_url = BaseUrl(config.listen, (*app)->port());
@@ -76,14 +77,14 @@ int Serve(const ServeConfig& config) {
 int RunExport(Services& services, const std::string& account_name, const std::string& format_name,
               const service::ListParams& params, bool raw_formulas, const std::string& out_path) {
   auto principal = services.accounts().PrincipalFor(account_name);
-  if (!principal.ok()) return Fail(ExitCodeFor(principal.error()), principal.error().message);
+  if (!principal.ok()) return Fail(ExitCodeFor(principal.error()), principal.error().ForLog());
   auto format = service::ParseExportFormat(format_name);
-  if (!format.ok()) return Fail(kExitConfig, format.error().message);
+  if (!format.ok()) return Fail(kExitConfig, format.error().ForLog());
   service::ExportOptions options;
   options.format = *format;
   options.neutralize_formulas = !raw_formulas;
   auto stream = service::OpenExport(services.leads(), services.db(), *principal, params, options);
-  if (!stream.ok()) return Fail(ExitCodeFor(stream.error()), stream.error().message);
+  if (!stream.ok()) return Fail(ExitCodeFor(stream.error()), stream.error().ForLog());
   std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
   if (!out) return Fail(kExitFailure, "cannot write " + out_path);
   const bool tty = isatty(STDERR_FILENO) != 0;
@@ -93,7 +94,7 @@ int RunExport(Services& services, const std::string& account_name, const std::st
   while (true) {
     chunk.clear();
     auto more = (*stream)->Next(chunk);
-    if (!more.ok()) return Fail(kExitFailure, "export failed: " + more.error().message);
+    if (!more.ok()) return Fail(kExitFailure, "export failed: " + more.error().ForLog());
     out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     int64_t done = (*stream)->leads_written();
     if (tty && done != last_report) {
@@ -150,10 +151,10 @@ core::Result<std::string> DatabaseUrlOf(const AdminDatabase& db) {
 int WithServices(const AdminDatabase& db, const service::DedupOptions& dedup,
                  const std::function<int(Services&)>& body) {
   auto url = DatabaseUrlOf(db);
-  if (!url.ok()) return Fail(kExitConfig, url.error().message);
+  if (!url.ok()) return Fail(kExitConfig, url.error().ForLog());
   core::SystemClock clock;
   auto services = Services::Open(*url, 2, {}, clock, 0, dedup);
-  if (!services.ok()) return Fail(ExitCodeFor(services.error()), services.error().message);
+  if (!services.ok()) return Fail(ExitCodeFor(services.error()), services.error().ForLog());
   return body(**services);
 }
 
@@ -228,7 +229,7 @@ Command AddServeCommand(CLI::App& cli) {
               file = env;
             }
             auto config = ResolveServeConfig(*flags, file);
-            if (!config.ok()) return Fail(kExitConfig, config.error().message);
+            if (!config.ok()) return Fail(kExitConfig, config.error().ForLog());
             SetUpLogging(config->log_level, config->log_format);
             return Serve(*config);
           }};
@@ -246,7 +247,7 @@ Command AddConfigCheckCommand(CLI::App* config_cmd) {
   check->add_option("file", *path, "TOML configuration file")->required();
   return {check, [path, flags] {
             auto config = ResolveServeConfig(*flags, *path);
-            if (!config.ok()) return Fail(kExitConfig, config.error().message);
+            if (!config.ok()) return Fail(kExitConfig, config.error().ForLog());
             std::cout << RenderConfig(*config);
             return 0;
           }};
@@ -267,7 +268,8 @@ Command AddAccountsCreateCommand(CLI::App* accounts) {
   return {sub, [o] {
             return WithServices(o->db, [&](Services& services) {
               auto created = services.accounts().CreateAccount(o->name, o->plan);
-              if (!created.ok()) return Fail(ExitCodeFor(created.error()), created.error().message);
+              if (!created.ok())
+                return Fail(ExitCodeFor(created.error()), created.error().ForLog());
               std::cout << "account " << created->first.name << " (" << created->first.id
                         << ") on plan " << created->first.plan << "\n"
                         << "API key (shown once):\n"
@@ -284,7 +286,7 @@ Command AddAccountsListCommand(CLI::App* accounts) {
   return {sub, [db] {
             return WithServices(*db, [](Services& services) {
               auto list = services.accounts().ListAccounts();
-              if (!list.ok()) return Fail(kExitFailure, list.error().message);
+              if (!list.ok()) return Fail(kExitFailure, list.error().ForLog());
               for (const auto& a : *list) {
                 std::cout << a.id << "\t" << a.name << "\t" << a.plan << "\n";
               }
@@ -313,7 +315,7 @@ Command AddKeysCreateCommand(CLI::App* keys) {
   return {sub, [o] {
             return WithServices(o->db, [&](Services& services) {
               auto key = services.accounts().CreateKey(o->account);
-              if (!key.ok()) return Fail(kExitFailure, key.error().message);
+              if (!key.ok()) return Fail(kExitFailure, key.error().ForLog());
               std::cout << "key " << key->key.id << " for account " << o->account
                         << " (shown once):\n"
                         << key->secret << std::endl;
@@ -328,7 +330,7 @@ Command AddKeysListCommand(CLI::App* keys) {
   return {sub, [o] {
             return WithServices(o->db, [&](Services& services) {
               auto list = services.accounts().ListKeys(o->account);
-              if (!list.ok()) return Fail(kExitFailure, list.error().message);
+              if (!list.ok()) return Fail(kExitFailure, list.error().ForLog());
               for (const auto& k : *list) {
                 std::cout << k.id << "\t" << k.prefix << "...\t"
                           << (k.revoked_at ? "revoked" : "active") << "\n";
@@ -345,7 +347,7 @@ Command AddKeysRevokeCommand(CLI::App* keys) {
   return {sub, [o] {
             return WithServices(o->db, [&](Services& services) {
               auto status = services.accounts().RevokeKey(o->account, o->key_id);
-              if (!status.ok()) return Fail(kExitFailure, status.error().message);
+              if (!status.ok()) return Fail(kExitFailure, status.error().ForLog());
               std::cout << "revoked " << o->key_id << std::endl;
               return 0;
             });
@@ -381,6 +383,26 @@ Command AddExportCommand(CLI::App& cli) {
               if (!o->sort_by.empty()) o->params.sort_by = o->sort_by;
               if (!o->sort_order.empty()) o->params.sort_order = o->sort_order;
               return RunExport(services, o->account, o->format, o->params, o->raw_formulas, o->out);
+            });
+          }};
+}
+
+// mcp: MCP over stdin/stdout (app/cli_mcp.cpp)
+Command AddMcpCommand(CLI::App& cli) {
+  struct Options {
+    AdminDatabase db;
+    std::string account;
+  };
+  auto o = std::make_shared<Options>();
+  auto* sub = cli.add_subcommand(
+      "mcp",
+      "Speak MCP on stdin/stdout for one account (for clients that launch a command; "
+      "logs go to stderr)");
+  AddDatabaseOptions(sub, o->db);
+  sub->add_option("--account", o->account, "Account name")->required();
+  return {sub, [o] {
+            return WithServices(o->db, [&](Services& services) {
+              return RunMcpStdio(services, o->account, std::cin, std::cout);
             });
           }};
 }
@@ -443,6 +465,7 @@ int RunCli(int argc, char** argv) {
 
   commands.push_back(AddExportCommand(cli));
   commands.push_back(AddImportCommand(cli));
+  commands.push_back(AddMcpCommand(cli));
 
   try {
     cli.parse(argc, argv);

@@ -218,7 +218,8 @@ class Importer {
   }
 
   static bool IsRowError(const Error& e) {
-    return e.code != core::ErrorCode::kInternal && e.code != core::ErrorCode::kUnavailable;
+    return e.code != core::ErrorCode::kInternal && e.code != core::ErrorCode::kUnavailable &&
+           e.code != core::ErrorCode::kStorageFull && e.code != core::ErrorCode::kStorageReadOnly;
   }
 
   static std::string Reason(const Error& e) {
@@ -424,7 +425,7 @@ int RunImportCommand(Services& services, const ImportOptions& options) {
   });
   if (tty) std::cerr << "\n";
   if (!report.ok()) {
-    std::cerr << "klozeo: import failed: " << report.error().message << std::endl;
+    std::cerr << "klozeo: import failed: " << report.error().ForLog() << std::endl;
     return report.error().code == core::ErrorCode::kBadRequest ||
                    report.error().code == core::ErrorCode::kNotFound
                ? 2

@@ -24,8 +24,33 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "service_unavailable";
     case ErrorCode::kInternal:
       return "internal_error";
+    case ErrorCode::kStorageFull:
+      return "insufficient_storage";
+    case ErrorCode::kStorageReadOnly:
+      return "storage_read_only";
+    case ErrorCode::kIdempotencyConflict:
+      return "idempotency_conflict";
   }
   return "internal_error";
+}
+
+std::string_view ClientMessageFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kConflict:
+      return "the request conflicts with data already stored";
+    case ErrorCode::kUnavailable:
+      return "the database is temporarily unavailable; retry shortly";
+    case ErrorCode::kStorageFull:
+      return "the database's disk is full: writes fail until space is freed; reads still work";
+    case ErrorCode::kStorageReadOnly:
+      return "the database refuses writes (read-only or failing storage); reads still work";
+    default:
+      return "internal server error; the request id identifies it in the server log";
+  }
+}
+
+Error Error::Storage(ErrorCode code, std::string detail) {
+  return {code, std::string(ClientMessageFor(code)), std::move(detail)};
 }
 
 }  // namespace klozeo::core

@@ -24,6 +24,9 @@ using nlohmann::json;
 
 namespace {
 
+// How long /healthz reports "degraded" after the database refused a write.
+constexpr int64_t kStorageFaultWindowMs = 60000;
+
 // Shown on plans without a request limit, so clients that read the headers never throttle.
 constexpr int64_t kUnlimitedHeaderValue = 1000000000;
 
@@ -69,6 +72,12 @@ class InFlightScope {
   InFlightScope(const InFlightScope&) = delete;
   InFlightScope& operator=(const InFlightScope&) = delete;
 };
+
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 bool IsMutating(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "DELETE";
@@ -154,9 +163,14 @@ std::optional<Response> Api::Authenticate(Exchange& ex) {
   auto who = accounts_.Authenticate(PresentedKey(ex.request));
   if (!who.ok()) {
     if (who.error().code == core::ErrorCode::kInternal) {
-      spdlog::error("request_id={} authentication failed: {}", ex.request_id, who.error().message);
+      spdlog::error("request_id={} authentication failed: {}", ex.request_id, who.error().ForLog());
     }
-    return ErrorResponse(who.error());
+    Response refused = ErrorResponse(who.error());
+    // MCP clients look for the scheme to offer (the Streamable HTTP authorization rules).
+    if (refused.status == 401 && ex.route_name == "/mcp") {
+      refused.SetHeader("WWW-Authenticate", "Bearer");
+    }
+    return refused;
   }
   ex.principal = std::move(*who);
   ex.account_id = ex.principal.account_id;
@@ -189,14 +203,46 @@ Response Api::RunHandler(Exchange& ex, const RouteHandler& handler, const PathPa
 }
 
 Response Api::MapError(const Exchange& ex, const core::Error& error) {
-  if (error.code == core::ErrorCode::kInternal || error.code == core::ErrorCode::kUnavailable) {
-    spdlog::error("request_id={} route={} error: {}", ex.request_id, ex.route_name, error.message);
+  switch (error.code) {
+    case core::ErrorCode::kStorageFull:
+    case core::ErrorCode::kStorageReadOnly:
+      RecordStorageFault(error.code);
+      [[fallthrough]];
+    case core::ErrorCode::kInternal:
+    case core::ErrorCode::kUnavailable:
+      spdlog::error("request_id={} route={} error: {}", ex.request_id, ex.route_name,
+                    error.ForLog());
+      break;
+    default:
+      // A refusal the client caused; the database's own words, if any, stay in the log.
+      if (!error.detail.empty()) {
+        spdlog::info("request_id={} route={} {}: {}", ex.request_id, ex.route_name,
+                     core::ErrorCodeName(error.code), error.detail);
+      }
+      break;
   }
   return ErrorResponse(error);
 }
 
+void Api::RecordStorageFault(core::ErrorCode code) {
+  metrics::StorageFaults(code == core::ErrorCode::kStorageFull ? "disk_full" : "read_only")
+      .Increment();
+  storage_fault_code_.store(static_cast<int>(code));
+  storage_fault_at_ms_.store(SteadyMillis());
+}
+
+std::optional<core::ErrorCode> Api::RecentStorageFault() const {
+  const int64_t at = storage_fault_at_ms_.load();
+  if (at == 0 || SteadyMillis() - at > kStorageFaultWindowMs) return std::nullopt;
+  return static_cast<core::ErrorCode>(storage_fault_code_.load());
+}
+
 void Api::Respond(const Exchange& ex, Response& response,
                   std::chrono::steady_clock::time_point started) {
+  // A write that went through: the database takes writes again.
+  if (IsMutating(ex.request.method) && response.status < 300 && !ex.account_id.empty()) {
+    storage_fault_at_ms_.store(0);
+  }
   response.SetHeader("X-Request-Id", ex.request_id);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -213,7 +259,7 @@ Response Api::HandleIdempotent(const Request& req, std::string_view account_id,
   if (!decision.ok()) {
     if (decision.error().code != core::ErrorCode::kBadRequest) {
       spdlog::error("request_id={} idempotency lookup failed: {}", current_request_id,
-                    decision.error().message);
+                    decision.error().ForLog());
     }
     return ErrorResponse(decision.error());
   }
@@ -221,14 +267,14 @@ Response Api::HandleIdempotent(const Request& req, std::string_view account_id,
   switch (decision->kind) {
     case Kind::kConflict:
       metrics::IdempotencyOutcome("conflict").Increment();
-      return TransportError(409, "idempotency_conflict",
-                            "this Idempotency-Key was already used for a different request "
-                            "(method, path, query or body differ)");
+      return ErrorResponse(Error{core::ErrorCode::kIdempotencyConflict,
+                                 "this Idempotency-Key was already used for a different request "
+                                 "(method, path, query or body differ)"});
     case Kind::kInProgress:
       metrics::IdempotencyOutcome("in_progress").Increment();
-      return TransportError(409, "idempotency_conflict",
-                            "a request with this Idempotency-Key is still being processed; "
-                            "retry later");
+      return ErrorResponse(Error{core::ErrorCode::kIdempotencyConflict,
+                                 "a request with this Idempotency-Key is still being processed; "
+                                 "retry later"});
     case Kind::kReplay: {
       metrics::IdempotencyOutcome("replayed").Increment();
       Response r;
@@ -270,7 +316,7 @@ Response Api::HandleIdempotent(const Request& req, std::string_view account_id,
   auto saved = idempotency_.Complete(account_id, key, stored);
   if (!saved.ok()) {
     spdlog::error("request_id={} could not store the idempotent response: {}", current_request_id,
-                  saved.error().message);
+                  saved.error().ForLog());
     idempotency_.Release(account_id, key);
   }
   return response;
@@ -297,8 +343,16 @@ void Api::AddRoutes() {
   Add("GET", "/healthz", false, [this](Context&) -> Result<Response> {
     auto ping = db_.Ping();
     if (!ping.ok()) {
-      spdlog::error("healthz: database unreachable: {}", ping.error().message);
+      spdlog::error("healthz: database unreachable: {}", ping.error().ForLog());
       return Json(503, json{{"status", "unavailable"}, {"database", db_.Dialect()}});
+    }
+    // Reads work, but the database refused a write within the last minute (and none has
+    // succeeded since): degraded, with the reason.
+    if (auto fault = RecentStorageFault()) {
+      return Json(503, json{{"status", "degraded"},
+                            {"database", db_.Dialect()},
+                            {"reason", core::ErrorCodeName(*fault)},
+                            {"message", core::ClientMessageFor(*fault)}});
     }
     return Json(200, json{{"status", "ok"}, {"database", db_.Dialect()}});
   });

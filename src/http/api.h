@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "domain/account.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "mcp/server.h"
 #include "service/account_service.h"
 #include "service/idempotency.h"
 #include "service/lead_service.h"
@@ -61,6 +63,11 @@ class Api {
   /// Adds GET /api/v1/stats (api_stats.cpp); `stats` must outlive the API.
   void AddStatsRoutes(service::StatsService& stats);
 
+  /// Adds POST, GET and DELETE /mcp, the MCP Streamable HTTP transport (api_mcp.cpp), behind
+  /// the same keys, rate limits and access log as the REST routes. Browser origins other than
+  /// loopback ones must be in `allowed_origins` ("*" allows any). `server` must outlive the API.
+  void AddMcpRoutes(mcp::Server& server, std::vector<std::string> allowed_origins);
+
   /// Every (method, pattern) the API serves; the OpenAPI check walks this.
   const ApiRouter& router() const { return router_; }
 
@@ -84,11 +91,12 @@ class Api {
   std::optional<Response> RateLimit(Exchange& ex);
   /// Runs the route's handler; its error, or an escaped exception, goes through MapError.
   Response RunHandler(Exchange& ex, const RouteHandler& handler, const PathParams& params);
-  /// The one place a handler's Error becomes a response; server-side failures are logged.
-  static Response MapError(const Exchange& ex, const core::Error& error);
+  /// The one place a handler's Error becomes a response; server-side failures are logged with
+  /// their detail, refused writes (disk full, read-only) counted and remembered for /healthz.
+  Response MapError(const Exchange& ex, const core::Error& error);
   /// Sets X-Request-Id, records the request in the metrics and writes the access log line.
-  static void Respond(const Exchange& ex, Response& response,
-                      std::chrono::steady_clock::time_point started);
+  void Respond(const Exchange& ex, Response& response,
+               std::chrono::steady_clock::time_point started);
 
   void AddRoutes();
   /// Leads, their attributes and notes (api_leads.cpp).
@@ -120,6 +128,13 @@ class Api {
   service::WebhookService& webhooks_;
   service::IdempotencyService& idempotency_;
   ApiRouter router_;
+
+  void RecordStorageFault(core::ErrorCode code);
+  /// kStorageFull or kStorageReadOnly when a write was refused in the last minute and none
+  /// has gone through since.
+  std::optional<core::ErrorCode> RecentStorageFault() const;
+  std::atomic<int64_t> storage_fault_at_ms_{0};  ///< steady-clock ms; 0: none
+  std::atomic<int> storage_fault_code_{0};
 };
 
 }  // namespace klozeo::http

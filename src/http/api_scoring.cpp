@@ -6,32 +6,12 @@
 #include "domain/scoring_rule_codec.h"
 #include "http/api.h"
 #include "http/handler_util.h"
+#include "service/views.h"
 
 namespace klozeo::http {
 
 using core::Result;
 using nlohmann::json;
-
-namespace {
-
-json ExplanationToJson(const service::ScoreExplanation& e) {
-  json rules = json::array();
-  for (const auto& c : e.rules) {
-    rules.push_back(json{{"id", c.rule.id},
-                         {"name", c.rule.name},
-                         {"expression", c.rule.expression},
-                         {"weight", c.rule.weight},
-                         {"priority", c.rule.priority},
-                         {"value", c.value ? json(*c.value) : json(nullptr)},
-                         {"contribution", c.contribution},
-                         {"error", c.error ? json(*c.error) : json(nullptr)}});
-  }
-  return json{{"id", e.lead_id},  {"score", e.score},
-              {"total", e.total}, {"stored_score", e.stored_score},
-              {"rules", rules},   {"evaluated_at", e.evaluated_at}};
-}
-
-}  // namespace
 
 void Api::AddScoringRoutes() {
   // --- scoring rules ---
@@ -97,7 +77,7 @@ void Api::AddScoringRoutes() {
 
   Add("GET", "/api/v1/leads/{id}/score", true, [this](Context& c) -> Result<Response> {
     KLOZEO_ASSIGN_OR_RETURN(auto explanation, scoring_.Explain(c.principal, c.params.at("id")));
-    return Json(200, ExplanationToJson(explanation));
+    return Json(200, service::ScoreExplanationToJson(explanation));
   });
 
   Add("POST", "/api/v1/leads/score/batch", true, [this](Context& c) -> Result<Response> {

@@ -29,6 +29,8 @@ std::string_view TitleFor(int status) {
       return "Too Many Requests";
     case 503:
       return "Service Unavailable";
+    case 507:
+      return "Insufficient Storage";
     default:
       return "Internal Server Error";
   }
@@ -50,6 +52,7 @@ int StatusFor(core::ErrorCode code) {
     case ErrorCode::kMethodNotAllowed:
       return 405;
     case ErrorCode::kConflict:
+    case ErrorCode::kIdempotencyConflict:
       return 409;
     case ErrorCode::kPayloadTooLarge:
       return 413;
@@ -59,6 +62,10 @@ int StatusFor(core::ErrorCode code) {
       return 503;
     case ErrorCode::kInternal:
       return 500;
+    case ErrorCode::kStorageFull:
+      return 507;
+    case ErrorCode::kStorageReadOnly:
+      return 503;
   }
   return 500;
 }
@@ -73,11 +80,11 @@ Response TransportError(int status, std::string_view code, std::string_view mess
 
 Response ErrorResponse(const core::Error& error) {
   int status = StatusFor(error.code);
+  // `detail` never leaves the server; internal and unavailable errors keep their message in the
+  // log too (it may name a library's failure).
   std::string_view message = error.message;
-  if (error.code == core::ErrorCode::kInternal) {
-    message = "internal server error; the request id identifies it in the server log";
-  } else if (error.code == core::ErrorCode::kUnavailable) {
-    message = "the database is temporarily unavailable; retry shortly";
+  if (error.code == core::ErrorCode::kInternal || error.code == core::ErrorCode::kUnavailable) {
+    message = core::ClientMessageFor(error.code);
   }
   return TransportError(status, core::ErrorCodeName(error.code), message);
 }

@@ -11,7 +11,8 @@ namespace klozeo::http {
 int StatusFor(core::ErrorCode code);
 
 /// `{"error": title, "message": message, "code": code}` with the right status.
-/// kInternal never carries its message to the client (the caller logs it).
+/// Only `message` reaches the client, never `detail`; kInternal and kUnavailable answer a fixed
+/// message (the caller logs the error with Error::ForLog).
 Response ErrorResponse(const core::Error& error);
 
 /// The same body for errors raised by the transport itself (413, 431, 400 on bad HTTP).

@@ -170,7 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
     chunk_.clear();
     auto more = producer_(chunk_);
     if (!more.ok()) {
-      spdlog::error("streamed response aborted: {}", more.error().message);
+      spdlog::error("streamed response aborted: {}", more.error().ForLog());
       producer_ = nullptr;
       OnWrite(net::error::operation_aborted, false);  // ends the connection mid-body
       return;

@@ -229,6 +229,14 @@ prometheus::Counter& IdempotencyOutcome(std::string_view outcome) {
       {{"outcome", std::string(outcome)}});
 }
 
+prometheus::Counter& StorageFaults(std::string_view kind) {
+  return Registry::Global().Counter(
+      "klozeo_storage_faults_total",
+      "Requests that failed because the database refused writes, by kind (disk_full: 507; "
+      "read_only: read-only database or I/O error, 503).",
+      {{"kind", std::string(kind)}});
+}
+
 prometheus::Gauge& WebhookOutboxDepth() {
   static prometheus::Gauge& g = Registry::Global().Gauge("klozeo_webhook_outbox_depth",
                                                          "Webhook events waiting for delivery.");
@@ -258,6 +266,7 @@ void RegisterServerMetrics() {
   for (auto outcome : {"executed", "replayed", "conflict", "in_progress"}) {
     IdempotencyOutcome(outcome);
   }
+  for (auto kind : {"disk_full", "read_only"}) StorageFaults(kind);
   WebhookOutboxDepth();
   for (auto outcome : {"delivered", "failed", "dead"}) WebhookDeliveries(outcome);
   WebhookDeliveryDuration();

@@ -87,6 +87,9 @@ prometheus::Counter& IdempotencyOutcome(std::string_view outcome);
 /// `klozeo_webhook_outbox_depth`: deliveries pending, across all accounts (the webhook
 /// dispatcher recounts it about once a second with Tx::CountPendingWebhookDeliveries).
 prometheus::Gauge& WebhookOutboxDepth();
+
+/// Requests refused because the database refused writes: `kind` is disk_full or read_only.
+prometheus::Counter& StorageFaults(std::string_view kind);
 /// `klozeo_webhook_deliveries_total{outcome}`: `delivered`, `failed` (will retry), `dead`
 /// (gave up).
 prometheus::Counter& WebhookDeliveries(std::string_view outcome);

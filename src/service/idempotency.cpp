@@ -121,7 +121,7 @@ void IdempotencyService::Release(std::string_view account_id, std::string_view k
   Status status = tx.ok() ? (*tx)->DeleteIdempotencyKey(account_id, key) : Status(tx.error());
   if (status.ok()) status = (*tx)->Commit();
   if (!status.ok())
-    spdlog::warn("idempotency: could not release a key: {}", status.error().message);
+    spdlog::warn("idempotency: could not release a key: {}", status.error().ForLog());
 }
 
 void IdempotencyService::MaybePurge(int64_t now_ms) {

@@ -1,8 +1,49 @@
 #include "service/webhook_service.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "core/ids.h"
 
 namespace klozeo::service {
+
+namespace {
+
+// The default schedule: delays after failed attempts 1..10 (5 s ... 24 h), about 47 hours in
+// all, so a receiver down for up to two days receives everything.
+constexpr int64_t kScheduleMs[] = {
+    5'000,     30'000,     120'000,    600'000,    1'800'000,
+    3'600'000, 10'800'000, 21'600'000, 43'200'000, 86'400'000,
+};
+constexpr int64_t kScheduleBaseMs = 5'000;
+
+}  // namespace
+
+std::optional<int64_t> RetryDelayMs(int64_t attempt, int64_t base_ms, double jitter) {
+  constexpr int64_t kRetries = static_cast<int64_t>(std::size(kScheduleMs));
+  if (attempt < 1 || attempt > kRetries) return std::nullopt;
+  double delay = static_cast<double>(kScheduleMs[attempt - 1]) * static_cast<double>(base_ms) /
+                 static_cast<double>(kScheduleBaseMs);
+  delay *= 0.8 + 0.4 * std::clamp(jitter, 0.0, 1.0);
+  return std::max<int64_t>(1, static_cast<int64_t>(delay));
+}
+
+void ScheduleAfterAttempt(domain::AttemptRecord& record, int64_t wall_now_ms, int64_t retry_base_ms,
+                          double jitter) {
+  if (record.attempt.success) {
+    record.new_state = domain::DeliveryState::kDelivered;
+  } else if (auto delay = RetryDelayMs(record.attempt.attempt, retry_base_ms, jitter)) {
+    record.new_state = domain::DeliveryState::kPending;
+    record.attempt.next_retry_ms = wall_now_ms + *delay;
+  } else {
+    record.new_state = domain::DeliveryState::kFailed;
+  }
+}
+
+bool FailingTooLong(const domain::Webhook& hook, int64_t now_ms) {
+  return hook.active && hook.failing_since_ms &&
+         now_ms - *hook.failing_since_ms >= domain::kWebhookFailureWindowMs;
+}
 
 using core::Error;
 using core::Result;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,23 @@
 #include "storage/store.h"
 
 namespace klozeo::service {
+
+// ---- the delivery rules the dispatcher (webhooks/) applies ----
+
+/// The delay after failed attempt `attempt` (1-based) before the next, with `jitter` in [0, 1)
+/// spreading it over +/-20%; nullopt when retries are exhausted (after 11 attempts). The
+/// default schedule (5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h, 6 h, 12 h, 24 h) is scaled by
+/// base_ms / 5000.
+std::optional<int64_t> RetryDelayMs(int64_t attempt, int64_t base_ms, double jitter);
+
+/// Sets what `record.attempt` leads to: kDelivered on success, else kPending with
+/// attempt.next_retry_ms (wall clock) while the schedule has a next retry, else kFailed.
+void ScheduleAfterAttempt(domain::AttemptRecord& record, int64_t wall_now_ms, int64_t retry_base_ms,
+                          double jitter);
+
+/// The three-day rule: true when `hook` is active and has been failing without a success for
+/// domain::kWebhookFailureWindowMs at `now_ms` (the injected clock): it is to be switched off.
+bool FailingTooLong(const domain::Webhook& hook, int64_t now_ms);
 
 /// Webhook subscriptions, their delivery logs, redelivery and test pings, for one account at a
 /// time. Another account's webhook or delivery is NotFound, like a missing or malformed id.

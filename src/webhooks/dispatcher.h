@@ -1,16 +1,20 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
 #include "storage/store.h"
+#include "webhooks/transport.h"
 
 namespace klozeo::webhooks {
 
@@ -33,16 +37,11 @@ struct DispatcherOptions {
   std::string worker_id;
 };
 
-/// The delay after failed attempt `attempt` (1-based) before the next, with `jitter` in [0, 1)
-/// spreading it over +/-20%; nullopt when retries are exhausted (after 11 attempts).
-std::optional<int64_t> RetryDelayMs(int64_t attempt, int64_t base_ms, double jitter);
-
-/// Delivers the outbox: claims due deliveries (storage::Tx::ClaimWebhookDeliveries, with a
-/// lease), POSTs them concurrently with libcurl's multi interface, and records each attempt,
-/// the retry schedule and the webhook's health. Before connecting it resolves the host, refuses
-/// blocked addresses (unless allow_private) and pins libcurl to the address it checked; it never
-/// follows redirects, uses no proxy and speaks only http and https. One thread; Wake() is
-/// thread-safe.
+/// Delivers the outbox, in three parts: claiming due deliveries (storage::Tx::
+/// ClaimWebhookDeliveries, with a lease), sending them (Transport: libcurl's multi interface,
+/// addresses checked and pinned), and recording each attempt with what the webhook service's
+/// rules make of it (service::ScheduleAfterAttempt: delivered, retry later or dead;
+/// service::FailingTooLong: the three-day deactivation). One thread; Wake() is thread-safe.
 class Dispatcher {
  public:
   /// `clock` stamps attempts and judges the three-day failure window; due times and leases use
@@ -60,20 +59,39 @@ class Dispatcher {
   /// Looks at the outbox now (called after a commit that queued deliveries).
   void Wake();
 
+  /// One pass without the thread, for tests (not while started): claims what is due at
+  /// `wall_now_ms` (a time ahead of the wall clock makes scheduled retries due), sends it,
+  /// waits for every answer or timeout, and records the attempts. Returns how many attempts it
+  /// recorded. Errors: Internal when libcurl cannot be set up, or the claim or the record
+  /// failed.
+  core::Result<int> RunOnce(int64_t wall_now_ms);
+
   const DispatcherOptions& options() const { return options_; }
 
  private:
-  struct Impl;
   void Run();
+  /// Claims as many due deliveries as there is room for and starts them; true when the claim
+  /// was full (more may be due).
+  core::Result<bool> ClaimAndStart(int64_t wall_now_ms);
+  /// Records `done` in one transaction and clears it; returns how many attempts were held by
+  /// this dispatcher's claims. On failure the claims lapse and the deliveries are attempted
+  /// again: at least once, never lost.
+  core::Result<int> Record(std::vector<AttemptOutcome>& done);
+  /// Gives back the claims of the transfers in flight, due at once (stopping).
+  void ReleaseInFlight();
+  /// Recounts klozeo_webhook_outbox_depth, at most once a second.
+  void UpdateDepth();
 
   storage::Database& db_;
   const core::Clock& clock_;
   DispatcherOptions options_;
-  std::unique_ptr<Impl> impl_;
+  Transport transport_;
+  std::mt19937_64 rng_{std::random_device{}()};
+  std::chrono::steady_clock::time_point next_depth_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> wake_{false};
-  std::mutex wake_mu_;  // guards the multi handle against Wake() during teardown
+  std::mutex wake_mu_;  // guards the transport against Wake() during teardown
   bool running_ = false;
 };
 

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "domain/webhook_codec.h"
-#include "webhooks/dispatcher.h"
+#include "service/webhook_service.h"
 
 namespace klozeo::domain {
 namespace {
@@ -74,7 +74,7 @@ TEST(WebhookUrl, ShapesAcceptedAndRefused) {
 }
 
 TEST(WebhookRetry, ScheduleScalesWithTheBaseAndEndsAfterElevenAttempts) {
-  using webhooks::RetryDelayMs;
+  using service::RetryDelayMs;
   EXPECT_EQ(RetryDelayMs(1, 5000, 0.5), 5000);
   EXPECT_EQ(RetryDelayMs(2, 5000, 0.5), 30000);
   EXPECT_EQ(RetryDelayMs(10, 5000, 0.5), 86400000);
@@ -83,6 +83,19 @@ TEST(WebhookRetry, ScheduleScalesWithTheBaseAndEndsAfterElevenAttempts) {
   EXPECT_EQ(RetryDelayMs(2, 100, 0.5), 600);
   EXPECT_EQ(RetryDelayMs(1, 5000, 0.0), 4000);  // -20% jitter
   EXPECT_EQ(RetryDelayMs(1, 5000, 1.0), 6000);  // +20% jitter
+}
+
+TEST(WebhookRetry, ASubscriptionFailingForThreeDaysIsSwitchedOff) {
+  Webhook hook;
+  hook.active = true;
+  hook.failing_since_ms = 1000;
+  EXPECT_FALSE(service::FailingTooLong(hook, 1000 + kWebhookFailureWindowMs - 1));
+  EXPECT_TRUE(service::FailingTooLong(hook, 1000 + kWebhookFailureWindowMs));
+  hook.active = false;
+  EXPECT_FALSE(service::FailingTooLong(hook, 1000 + kWebhookFailureWindowMs)) << "already off";
+  hook.active = true;
+  hook.failing_since_ms.reset();
+  EXPECT_FALSE(service::FailingTooLong(hook, 1000 + kWebhookFailureWindowMs)) << "not failing";
 }
 
 }  // namespace

@@ -40,6 +40,10 @@ const std::map<std::string, std::string> kRouteCases = {
     {"POST /api/v1/leads", R"({"name":"Intruder","source":"abuse"})"},
     {"GET /api/v1/leads/export", ""},
     {"GET /api/v1/stats", ""},
+    {"POST /mcp",
+     R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18"}})"},
+    {"GET /mcp", ""},
+    {"DELETE /mcp", ""},
     {"GET /api/v1/leads/{id}", ""},
     {"PUT /api/v1/leads/{id}", R"({"name":"Hijacked"})"},
     {"DELETE /api/v1/leads/{id}", ""},
@@ -426,6 +430,14 @@ TEST(HostileInput, HostileBodiesOnEveryBodyRouteAreClear400s) {
             route.pattern.ends_with("/redeliver") || route.pattern == "/api/v1/keys";
         EXPECT_TRUE(bodyless) << route.method << " " << route.pattern << " accepted "
                               << body.substr(0, 60);
+        continue;
+      }
+      if (route.pattern == "/mcp") {  // JSON-RPC: the error is a JSON-RPC error object
+        EXPECT_EQ(r.status / 100, 4) << body.substr(0, 40) << " -> " << r.body.substr(0, 200);
+        json rpc = json::parse(r.body, nullptr, false);
+        EXPECT_TRUE(rpc.is_object() && rpc.value("jsonrpc", "") == "2.0" && rpc.contains("error") &&
+                    rpc["error"].contains("code"))
+            << r.body.substr(0, 200);
         continue;
       }
       ExpectClear4xx(r, route.method + " " + route.pattern + " " + body.substr(0, 40));

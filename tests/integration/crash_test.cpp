@@ -351,15 +351,14 @@ std::vector<std::string> VerifyStore(uint16_t port, const Ledger& ledger,
     if (r.acked_version >= 0) expected.insert(r.id);
   }
   DeliveredEvents events;
-  auto all_arrived = [&]() {
-    events = ReadDeliveries(receiver->Requests());
-    return std::includes(events.lead_ids.begin(), events.lead_ids.end(), expected.begin(),
-                         expected.end());
-  };
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWebhookWaitMs);
-  while (!all_arrived() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  // Checked on each arrival, until every expected lead has arrived or the wait ends.
+  receiver->WaitFor(
+      [&](const std::vector<Received>& got) {
+        events = ReadDeliveries(got);
+        return std::includes(events.lead_ids.begin(), events.lead_ids.end(), expected.begin(),
+                             expected.end());
+      },
+      kWebhookWaitMs);
   for (const auto& p : events.problems) problem("webhooks: " + p);
   for (const auto& [token, r] : ledger) {
     if (r.acked_version >= 0 && events.lead_ids.count(r.id) == 0) {

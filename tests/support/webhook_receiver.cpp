@@ -18,6 +18,7 @@ struct WebhookReceiver::State {
   tcp::acceptor acceptor{ioc};
   mutable std::mutex mu;
   std::condition_variable stopped_cv;
+  std::condition_variable arrived_cv;  ///< notified on every request recorded
   bool stopped = false;
   std::vector<Received> requests;
   std::deque<Reply> planned;
@@ -28,6 +29,7 @@ struct WebhookReceiver::State {
   Reply Next(Received r) {
     std::lock_guard<std::mutex> lock(mu);
     requests.push_back(std::move(r));
+    arrived_cv.notify_all();
     if (planned.empty()) return fallback;
     Reply reply = planned.front();
     planned.pop_front();
@@ -153,12 +155,9 @@ size_t WebhookReceiver::Count() const {
 
 bool WebhookReceiver::WaitFor(const std::function<bool(const std::vector<Received>&)>& done,
                               int timeout_ms) const {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (true) {
-    if (done(Requests())) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  std::unique_lock<std::mutex> lock(state_->mu);
+  return state_->arrived_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                     [&] { return done(state_->requests); });
 }
 
 bool WebhookReceiver::WaitForCount(size_t n, int timeout_ms) const {

@@ -55,7 +55,8 @@ class WebhookReceiver {
   void Plan(std::vector<Reply> replies);
   std::vector<Received> Requests() const;
   size_t Count() const;
-  /// Waits (polling, up to `timeout_ms`) until `done` holds for the requests so far.
+  /// Waits up to `timeout_ms` until `done` holds for the requests so far (checked on each
+  /// arrival; `done` runs under the receiver's lock, so it must not call back into it).
   bool WaitFor(const std::function<bool(const std::vector<Received>&)>& done,
                int timeout_ms = 20000) const;
   /// Waits until at least `n` requests arrived.

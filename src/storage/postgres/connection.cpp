@@ -1,6 +1,7 @@
 #include "storage/postgres/connection.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <charconv>
 #include <cstdlib>
@@ -186,6 +187,14 @@ bool Connection::Healthy() const {
   return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
+bool Connection::StillOpen() {
+  if (!Healthy()) return false;
+  // An idle session receives nothing unless the server is ending it (a restart or
+  // pg_terminate_backend send a FATAL, then close): anything readable means it is gone.
+  pollfd fd{PQsocket(conn_), POLLIN, 0};
+  return poll(&fd, 1, 0) == 0;
+}
+
 core::Error Connection::ResultError(PGresult* result, std::string_view what) const {
   std::string msg = "postgres " + std::string(what) + " failed: ";
   const char* text = result != nullptr ? PQresultErrorMessage(result) : nullptr;
@@ -193,13 +202,20 @@ core::Error Connection::ResultError(PGresult* result, std::string_view what) con
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string_view code = state != nullptr ? state : "";
+  // 53100 disk_full; 25006 read_only_sql_transaction (a standby, or default_transaction_read_only);
+  // 58030 io_error.
+  if (code == "53100") return core::Error::Storage(core::ErrorCode::kStorageFull, std::move(msg));
+  if (code == "25006" || code == "58030") {
+    return core::Error::Storage(core::ErrorCode::kStorageReadOnly, std::move(msg));
+  }
   if (PQstatus(conn_) != CONNECTION_OK || code.starts_with("08") || code == "40001" ||
       code == "40P01" || code == "55P03" || code == "57014" || code.starts_with("53") ||
       code.starts_with("57P")) {
-    return core::Error::Unavailable(msg);
+    return core::Error::Storage(core::ErrorCode::kUnavailable, std::move(msg));
   }
-  if (code.starts_with("23")) return core::Error::Conflict(msg);
-  return core::Error::Internal(msg);
+  if (code.starts_with("23"))
+    return core::Error::Storage(core::ErrorCode::kConflict, std::move(msg));
+  return core::Error::Storage(core::ErrorCode::kInternal, std::move(msg));
 }
 
 core::Status Connection::Exec(const char* sql) {

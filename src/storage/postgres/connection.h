@@ -91,6 +91,9 @@ class Connection {
   core::Status Exec(const char* sql);
   /// False once the server connection is lost (the pool then drops it).
   bool Healthy() const;
+  /// For an idle connection about to be reused: false when the server has closed it or sent
+  /// anything since (a restart's "terminating connection" notice), without a round trip.
+  bool StillOpen();
 
   /// Runs `sql` with text parameters of the given types (prepared and cached). On success
   /// the caller owns the result.

@@ -294,28 +294,31 @@ class Pool {
 
   Result<std::unique_ptr<Connection>> Acquire() {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!idle_.empty()) {
-      auto conn = std::move(idle_.back());
-      idle_.pop_back();
-      return conn;
-    }
-    if (open_ < options_.pool_size) {
-      ++open_;
-      lock.unlock();
-      auto conn = Connection::Open(options_.conninfo);
-      if (!conn.ok()) {
-        std::lock_guard<std::mutex> relock(mu_);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.acquire_timeout_ms);
+    while (true) {
+      // Connections the server closed while they sat idle (it restarted) are dropped here,
+      // before a request can fail on one.
+      while (!idle_.empty()) {
+        auto conn = std::move(idle_.back());
+        idle_.pop_back();
+        if (conn->StillOpen()) return conn;
         --open_;
       }
-      return conn;
+      if (open_ < options_.pool_size) {
+        ++open_;
+        lock.unlock();
+        auto conn = Connection::Open(options_.conninfo);
+        if (!conn.ok()) {
+          std::lock_guard<std::mutex> relock(mu_);
+          --open_;
+        }
+        return conn;
+      }
+      if (!cv_.wait_until(lock, deadline, [&] { return !idle_.empty(); })) {
+        return Error::Unavailable("no database connection became free in time");
+      }
     }
-    if (!cv_.wait_for(lock, std::chrono::milliseconds(options_.acquire_timeout_ms),
-                      [&] { return !idle_.empty(); })) {
-      return Error::Unavailable("no database connection became free in time");
-    }
-    auto conn = std::move(idle_.back());
-    idle_.pop_back();
-    return conn;
   }
 
   void Release(std::unique_ptr<Connection> conn) {
@@ -1031,18 +1034,24 @@ class PgDatabase final : public Database {
     auto it = secrets_.find(std::string(name));
     if (it != secrets_.end()) return it->second;
     KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    {
-      auto s = conn->Query(kInsertMeta);
-      s.Bind(1, name).Bind(2, core::RandomHex(32));
-      KLOZEO_TRY(s.Run());
+    // Read first: a secret that exists needs no write (reads keep working on a read-only
+    // database); the insert only creates a missing one.
+    for (int pass = 0; pass < 2; ++pass) {
+      auto s = conn->Query(kGetMeta);
+      s.Bind(1, name);
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (row) {
+        std::string value = s.Text(0);
+        secrets_.emplace(std::string(name), value);
+        return value;
+      }
+      if (pass == 0) {
+        auto insert = conn->Query(kInsertMeta);
+        insert.Bind(1, name).Bind(2, core::RandomHex(32));
+        KLOZEO_TRY(insert.Run());
+      }
     }
-    auto s = conn->Query(kGetMeta);
-    s.Bind(1, name);
-    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return Error::Internal("secret '" + std::string(name) + "' vanished");
-    std::string value = s.Text(0);
-    secrets_.emplace(std::string(name), value);
-    return value;
+    return Error::Internal("secret '" + std::string(name) + "' vanished");
   }
 
   Result<std::optional<domain::Account>> FindAccountByKeyHash(std::string_view key_hash) override {
@@ -1109,7 +1118,7 @@ class PgDatabase final : public Database {
       }
       if (!applied.ok()) {
         return Error::Internal("migration " + std::to_string(m.version) +
-                               " failed: " + applied.error().message);
+                               " failed: " + applied.error().ForLog());
       }
     }
     return core::Ok();

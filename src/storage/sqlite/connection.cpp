@@ -5,6 +5,27 @@
 #include "query/sqlite_functions.h"
 
 namespace klozeo::storage::sqlite {
+namespace {
+
+/// The neutral code of a failed SQLite call; the driver's text goes to the error's detail.
+core::ErrorCode CodeFor(int sqlite_code) {
+  switch (sqlite_code & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return core::ErrorCode::kUnavailable;
+    case SQLITE_CONSTRAINT:
+      return core::ErrorCode::kConflict;
+    case SQLITE_FULL:
+      return core::ErrorCode::kStorageFull;
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+      return core::ErrorCode::kStorageReadOnly;
+    default:
+      return core::ErrorCode::kInternal;
+  }
+}
+
+}  // namespace
 
 Statement::~Statement() {
   if (stmt_ != nullptr) {
@@ -134,11 +155,7 @@ core::Status Connection::Exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    int code = sqlite3_errcode(db_);
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-      return core::Error::Unavailable("database is busy: " + msg);
-    }
-    return core::Error::Internal("sqlite exec failed: " + msg);
+    return core::Error::Storage(CodeFor(sqlite3_errcode(db_)), "sqlite exec failed: " + msg);
   }
   return core::Ok();
 }
@@ -151,11 +168,8 @@ core::Status Connection::RunCached(const char* sql) {
 int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
 
 core::Error Connection::LastError(std::string_view what) const {
-  int code = sqlite3_errcode(db_);
   std::string msg = std::string("sqlite ") + std::string(what) + " failed: " + sqlite3_errmsg(db_);
-  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) return core::Error::Unavailable(msg);
-  if ((code & 0xFF) == SQLITE_CONSTRAINT) return core::Error::Conflict(msg);
-  return core::Error::Internal(msg);
+  return core::Error::Storage(CodeFor(sqlite3_errcode(db_)), std::move(msg));
 }
 
 }  // namespace klozeo::storage::sqlite

@@ -827,24 +827,30 @@ class SqliteDatabase final : public Database {
       if (!applied.ok()) {
         (void)conn.Exec("ROLLBACK");
         return Error::Internal("migration " + std::to_string(m.version) +
-                               " failed: " + applied.error().message);
+                               " failed: " + applied.error().ForLog());
       }
     }
     return conn.Exec("COMMIT");
   }
 
   // INSERT OR IGNORE then read back: concurrent first uses (several processes) agree on one.
+  /// Read first: a secret that exists needs no write (reads keep working when writes fail);
+  /// the insert only creates a missing one.
   static Result<std::string> ReadOrCreateSecret(Connection& conn, std::string_view name) {
-    {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(kInsertMeta));
-      s.Bind(1, name).Bind(2, core::RandomHex(32));
-      KLOZEO_TRY(s.Run());
+    for (int pass = 0; pass < 2; ++pass) {
+      {
+        KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(kGetMeta));
+        s.Bind(1, name);
+        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (row) return s.Text(0);
+      }
+      if (pass == 0) {
+        KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(kInsertMeta));
+        s.Bind(1, name).Bind(2, core::RandomHex(32));
+        KLOZEO_TRY(s.Run());
+      }
     }
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(kGetMeta));
-    s.Bind(1, name);
-    KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return Error::Internal("secret '" + std::string(name) + "' vanished");
-    return s.Text(0);
+    return Error::Internal("secret '" + std::string(name) + "' vanished");
   }
 
   Pool pool_;

@@ -309,7 +309,7 @@ TEST(Webhooks, SubscriptionsFilterEventsAndRolledBackChangesSendNothing) {
   auto api = server.NewAccount();
   auto other = server.NewAccount();
   WebhookReceiver rx;
-  Subscribe(api, rx.Url(), json{"lead.deleted", "leads.created"});
+  const std::string hook = Subscribe(api, rx.Url(), json{"lead.deleted", "leads.created"});
   // Not subscribed: lead.created. A batch whose every item fails stores nothing: no event.
   const std::string id = CreateLead(api, json{{"name", "A"}, {"source", "s"}});
   json bad = json::array();
@@ -318,9 +318,11 @@ TEST(Webhooks, SubscriptionsFilterEventsAndRolledBackChangesSendNothing) {
   CreateLead(other, json{{"name", "Other account"}, {"source", "s"}});
   ASSERT_EQ(api.Delete("/api/v1/leads/" + id).status, 204);
   ASSERT_TRUE(HasEvent(rx, "lead.deleted"));
-  // Deliveries of one event stream go out in order of their commits here (one dispatcher, due
-  // immediately), so anything earlier would have arrived by now.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // A delivery is queued in the transaction of its change, so once the last change's delivery
+  // is recorded, the log lists every delivery this webhook will ever get for these changes.
+  ASSERT_TRUE(WaitForLog(
+      api, hook, [](const json& log) { return !log.empty() && log[0]["state"] == "delivered"; }));
+  EXPECT_EQ(Deliveries(api, hook).size(), 1u);
   auto all = rx.Requests();
   ASSERT_EQ(all.size(), 1u) << all.back().body;
   EXPECT_EQ(all[0].header("x-klozeo-event"), "lead.deleted");
@@ -450,13 +452,23 @@ TEST(Webhooks, TwoServersSharingADatabaseDeliverEachEventOnce) {
   auto api_a = a.NewAccount();
   HttpClient api_b(b.port(), api_a.key());
   WebhookReceiver rx;
-  Subscribe(api_a, rx.Url(), json{"lead.created"});
+  const std::string hook = Subscribe(api_a, rx.Url(), json{"lead.created"});
   constexpr int kLeads = 40;
   for (int i = 0; i < kLeads; ++i) {
     CreateLead(i % 2 ? api_a : api_b, json{{"name", "L" + std::to_string(i)}, {"source", "s"}});
   }
   ASSERT_TRUE(rx.WaitForCount(kLeads));
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // any duplicate would show
+  // Every delivery recorded as delivered (none can be claimed again), then both dispatchers
+  // stopped: nothing more can be sent, so any duplicate has been sent already.
+  ASSERT_TRUE(WaitForLog(api_a, hook, [&](const json& log) {
+    if (log.size() != static_cast<size_t>(kLeads)) return false;
+    for (const auto& d : log) {
+      if (d["state"] != "delivered") return false;
+    }
+    return true;
+  }));
+  a.dispatcher().Stop();
+  b.dispatcher().Stop();
   auto all = rx.Requests();
   std::set<std::string> ids, names;
   for (const auto& r : all) {
@@ -486,12 +498,16 @@ TEST(Webhooks, ASubscriptionFailingForThreeDaysIsDeactivated) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(api.Get("/api/v1/webhooks/" + hook).json()["active"], false);
-  // Inactive: new events are not queued for it, pending retries stop.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Inactive: new events are not queued for it, pending retries stop. Passes driven by hand,
+  // a day ahead so any scheduled retry would be due, send nothing.
+  server.dispatcher().Stop();
   const size_t seen = rx.Count();
   CreateLead(api, json{{"name", "B"}, {"source", "s"}});
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  auto attempts = server.dispatcher().RunOnce(service::WallMillis() + 24 * 3600 * 1000);
+  ASSERT_TRUE(attempts.ok()) << attempts.error().message;
+  EXPECT_EQ(*attempts, 0);
   EXPECT_EQ(rx.Count(), seen);
+  ASSERT_TRUE(server.dispatcher().Start().ok());
   // Reactivated: delivered again once the receiver recovers.
   rx.SetDefault({200, 0});
   ASSERT_EQ(api.Put("/api/v1/webhooks/" + hook, json{{"active", true}}).status, 200);
