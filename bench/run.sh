@@ -184,6 +184,7 @@ fi
 ./bench/query.sh "$BUILD"
 ./bench/ingest.sh "$BUILD"
 ./bench/postgres.sh "$BUILD"
+./bench/mcp.sh "$BUILD"
 ./bench/webhooks.sh "$BUILD"
 if [ -n "$SOAK_SECTION" ]; then printf '\n%s\n' "$SOAK_SECTION" >>bench/RESULTS.md; fi
 cat bench/RESULTS.md

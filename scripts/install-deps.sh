@@ -19,8 +19,10 @@ PACKAGES=(
   libvalijson-dev
   # PostgreSQL server for the .pg test variants and benchmarks (scripts/with-postgres.sh)
   postgresql python3
-  # tests: npm packages pinned by lockfiles under tests/ (OpenAPI validator: tests/openapi)
-  nodejs
+  # tests: npm packages pinned by lockfiles under tests/ (OpenAPI validator: tests/openapi;
+  # the official MCP SDK client: tests/mcp; web console end to end: tests/console, in headless
+  # Chromium)
+  nodejs chromium
 )
 # npm: Debian's package, unless the installed Node.js bundles it (NodeSource's nodejs does, and
 # conflicts with Debian's npm).
@@ -61,3 +63,5 @@ npm_ci() {
   fi
 }
 npm_ci tests/openapi
+npm_ci tests/mcp
+npm_ci tests/console

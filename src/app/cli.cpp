@@ -1,4 +1,5 @@
 #include "app/cli.h"
+#include "app/cli_mcp.h"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -58,6 +59,7 @@ int Serve(const ServeConfig& config) {
               << "  Its API key is shown this once; keep it:\n\n"
               << "    " << *new_key << "\n\n"
               << "  Console: " << base_url << "\n"
+              << "           (open it and paste the key above to sign in)\n"
               << "  API:     " << base_url << "api/v1/\n"
               << "  Try:     curl -H 'X-API-Key: " << *new_key << "' " << base_url
               << "api/v1/leads\n\n";
@@ -385,6 +387,26 @@ Command AddExportCommand(CLI::App& cli) {
           }};
 }
 
+// mcp: MCP over stdin/stdout (app/cli_mcp.cpp)
+Command AddMcpCommand(CLI::App& cli) {
+  struct Options {
+    AdminDatabase db;
+    std::string account;
+  };
+  auto o = std::make_shared<Options>();
+  auto* sub = cli.add_subcommand(
+      "mcp",
+      "Speak MCP on stdin/stdout for one account (for clients that launch a command; "
+      "logs go to stderr)");
+  AddDatabaseOptions(sub, o->db);
+  sub->add_option("--account", o->account, "Account name")->required();
+  return {sub, [o] {
+            return WithServices(o->db, [&](Services& services) {
+              return RunMcpStdio(services, o->account, std::cin, std::cout);
+            });
+          }};
+}
+
 // import (app/import.cpp)
 Command AddImportCommand(CLI::App& cli) {
   struct Options {
@@ -443,6 +465,7 @@ int RunCli(int argc, char** argv) {
 
   commands.push_back(AddExportCommand(cli));
   commands.push_back(AddImportCommand(cli));
+  commands.push_back(AddMcpCommand(cli));
 
   try {
     cli.parse(argc, argv);

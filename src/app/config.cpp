@@ -184,6 +184,10 @@ const std::vector<Setting>& Settings() {
       {"webhooks.poll_ms", "--webhook-poll-ms", "KLOZEO_WEBHOOK_POLL_MS",
        "How often the webhook outbox is polled for other processes' events and due retries",
        KLOZEO_FIELD(webhooks.poll_ms)},
+      {"mcp.allowed_origins", "--mcp-allowed-origins", "KLOZEO_MCP_ALLOWED_ORIGINS",
+       "Browser origins (scheme://host[:port], comma-separated; * for any) allowed to call "
+       "/mcp besides localhost ones; other Origin headers get 403 (DNS-rebinding protection)",
+       KLOZEO_FIELD(mcp_allowed_origins)},
       {"plans", "--plan", "KLOZEO_PLAN",
        "Override plan limits, e.g. free:leads=100,requests=100,window=600,batch=100 "
        "(repeatable; ';' between plans in the variable; 0 means unlimited for leads and "

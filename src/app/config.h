@@ -42,6 +42,8 @@ struct ServeConfig {
   /// listener that serves only the metrics.
   std::string metrics_listen;
   WebhookConfig webhooks;
+  /// Browser origins allowed to call /mcp besides loopback ones, comma-separated ("*": any).
+  std::string mcp_allowed_origins;
 };
 
 /// Where the layers of configuration come from. `env` reads a variable (nullptr when unset);

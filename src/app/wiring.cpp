@@ -3,6 +3,7 @@
 #include <charconv>
 #include <thread>
 
+#include "core/strings.h"
 #include "dedup/phone.h"
 #include "http/errors.h"
 #include "storage/postgres/postgres_store.h"
@@ -117,6 +118,18 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
   app->api_ = std::make_unique<http::Api>(api_options, s.db(), s.accounts(), s.leads(), s.scoring(),
                                           s.limiter(), s.webhooks(), s.idempotency());
   app->api_->AddStatsRoutes(s.stats());
+  app->mcp_ = std::make_unique<mcp::Server>(
+      mcp::ToolServices{s.db(), s.leads(), s.scoring(), s.webhooks(), s.stats()}, clock);
+  std::vector<std::string> origins;
+  std::string_view rest = config.mcp_allowed_origins;
+  while (!rest.empty()) {
+    const size_t comma = std::min(rest.find(','), rest.size());
+    if (auto origin = core::Trim(rest.substr(0, comma)); !origin.empty()) {
+      origins.emplace_back(origin);
+    }
+    rest.remove_prefix(std::min(comma + 1, rest.size()));
+  }
+  app->api_->AddMcpRoutes(*app->mcp_, std::move(origins));
   webhooks::DispatcherOptions dispatch;
   dispatch.allow_private = config.webhooks.allow_private;
   dispatch.retry_base_ms = config.webhooks.retry_base_ms;

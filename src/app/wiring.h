@@ -12,6 +12,7 @@
 #include "core/result.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "mcp/server.h"
 #include "metrics/metrics.h"
 #include "service/account_service.h"
 #include "service/idempotency.h"
@@ -99,6 +100,7 @@ class ServerApp {
   ServerApp() = default;
   std::unique_ptr<Services> services_;
   std::unique_ptr<webhooks::Dispatcher> dispatcher_;
+  std::unique_ptr<mcp::Server> mcp_;  ///< before api_, which points at it
   std::unique_ptr<http::Api> api_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<http::Server> metrics_server_;  ///< with `metrics_listen`

@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "domain/lead_codec.h"
+#include "http/console.h"
 #include "http/errors.h"
 #include "http/handler_util.h"
 #include "metrics/metrics.h"
@@ -82,17 +83,6 @@ bool IsMutating(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "DELETE";
 }
 
-std::string_view PresentedKey(const Request& req) {
-  std::string_view key = req.Header("x-api-key");
-  if (!key.empty()) return key;
-  std::string_view auth = req.Header("authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (auth.size() > kBearer.size() && auth.substr(0, kBearer.size()) == kBearer) {
-    return auth.substr(kBearer.size());
-  }
-  return {};
-}
-
 }  // namespace
 
 std::string_view CurrentRequestId() { return current_request_id; }
@@ -130,6 +120,11 @@ Response Api::Handle(Request& req) {
 Response Api::Route(Exchange& ex) {
   auto match = router_.Find(ex.request.method, ex.request.path);
   if (match.kind == ApiRouter::MatchKind::kNoRoute) {
+    // The web console's files live outside the route table (no key; docs/CONSOLE.md).
+    if (auto console = ServeConsole(ex.request)) {
+      ex.route_name = "console";
+      return std::move(*console);
+    }
     return ErrorResponse(Error::NotFound("no route for " + ex.request.method + " " +
                                          ex.request.path.substr(0, 200)));
   }
@@ -170,7 +165,12 @@ std::optional<Response> Api::Authenticate(Exchange& ex) {
     if (who.error().code == core::ErrorCode::kInternal) {
       spdlog::error("request_id={} authentication failed: {}", ex.request_id, who.error().ForLog());
     }
-    return ErrorResponse(who.error());
+    Response refused = ErrorResponse(who.error());
+    // MCP clients look for the scheme to offer (the Streamable HTTP authorization rules).
+    if (refused.status == 401 && ex.route_name == "/mcp") {
+      refused.SetHeader("WWW-Authenticate", "Bearer");
+    }
+    return refused;
   }
   ex.principal = std::move(*who);
   ex.account_id = ex.principal.account_id;
@@ -361,6 +361,7 @@ void Api::AddRoutes() {
   AddScoringRoutes();
   AddBatchRoutes();
   AddWebhookRoutes();
+  AddAccountRoutes();
   AddOperationsRoutes();
 }
 

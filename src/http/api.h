@@ -11,6 +11,7 @@
 #include "domain/account.h"
 #include "http/message.h"
 #include "http/router.h"
+#include "mcp/server.h"
 #include "service/account_service.h"
 #include "service/idempotency.h"
 #include "service/lead_service.h"
@@ -62,6 +63,11 @@ class Api {
   /// Adds GET /api/v1/stats (api_stats.cpp); `stats` must outlive the API.
   void AddStatsRoutes(service::StatsService& stats);
 
+  /// Adds POST, GET and DELETE /mcp, the MCP Streamable HTTP transport (api_mcp.cpp), behind
+  /// the same keys, rate limits and access log as the REST routes. Browser origins other than
+  /// loopback ones must be in `allowed_origins` ("*" allows any). `server` must outlive the API.
+  void AddMcpRoutes(mcp::Server& server, std::vector<std::string> allowed_origins);
+
   /// Every (method, pattern) the API serves; the OpenAPI check walks this.
   const ApiRouter& router() const { return router_; }
 
@@ -101,6 +107,9 @@ class Api {
   void AddBatchRoutes();
   /// Webhooks, their deliveries, redelivery and test pings (api_webhooks.cpp).
   void AddWebhookRoutes();
+  /// The caller's account and its API keys: GET /account, GET/POST /keys, DELETE /keys/{id}
+  /// (api_account.cpp).
+  void AddAccountRoutes();
   /// GET /api/v1/openapi.json and GET /metrics (no key).
   void AddOperationsRoutes();
   /// Runs the handler of a POST, PUT or DELETE that carries an Idempotency-Key: replays a

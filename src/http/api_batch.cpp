@@ -4,6 +4,7 @@
 #include "domain/lead_codec.h"
 #include "http/api.h"
 #include "http/handler_util.h"
+#include "service/views.h"
 
 namespace klozeo::http {
 
@@ -12,30 +13,6 @@ using core::Result;
 using nlohmann::json;
 
 namespace {
-
-/// The array `key` of a batch body, checked against the plan's batch size. Errors: BadRequest
-/// when the body is not an object, the key is missing or not an array, empty, or too long.
-Result<const json*> BatchList(const json& body, const char* key, const domain::Principal& who) {
-  if (!body.is_object()) return Error::BadRequest("request body must be a JSON object");
-  auto it = body.find(key);
-  if (it == body.end() || !it->is_array()) {
-    return Error::BadRequest(std::string("'") + key + "' must be an array");
-  }
-  if (it->empty()) return Error::BadRequest(std::string("'") + key + "' must not be empty");
-  if (who.limits.max_batch > 0 && static_cast<int64_t>(it->size()) > who.limits.max_batch) {
-    return Error::BadRequest("at most " + std::to_string(who.limits.max_batch) + " " + key +
-                             " per batch on plan '" + who.plan + "'");
-  }
-  return &*it;
-}
-
-/// The ids of a PUT/DELETE batch; a non-string id becomes "" (which matches no lead).
-std::vector<std::string> IdsOf(const json& list) {
-  std::vector<std::string> ids;
-  ids.reserve(list.size());
-  for (const auto& id : list) ids.push_back(id.is_string() ? id.get<std::string>() : "");
-  return ids;
-}
 
 Response ResultsResponse(const json& ids, const std::vector<service::BatchItemResult>& results) {
   json list = json::array();
@@ -61,7 +38,7 @@ Response ResultsResponse(const json& ids, const std::vector<service::BatchItemRe
 void Api::AddBatchRoutes() {
   Add("POST", "/api/v1/leads/batch", true, [this](Context& c) -> Result<Response> {
     KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-    KLOZEO_ASSIGN_OR_RETURN(const json* list, BatchList(body, "leads", c.principal));
+    KLOZEO_ASSIGN_OR_RETURN(const json* list, service::BatchList(body, "leads", c.principal));
     std::vector<Result<domain::LeadPatch>> items;
     items.reserve(list->size());
     for (const auto& item : *list) items.push_back(domain::ParseLeadPatch(item, true));
@@ -85,20 +62,21 @@ void Api::AddBatchRoutes() {
 
   Add("PUT", "/api/v1/leads/batch", true, [this](Context& c) -> Result<Response> {
     KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-    KLOZEO_ASSIGN_OR_RETURN(const json* ids, BatchList(body, "ids", c.principal));
+    KLOZEO_ASSIGN_OR_RETURN(const json* ids, service::BatchList(body, "ids", c.principal));
     auto data = body.find("data");
     if (data == body.end() || !data->is_object()) {
       return Error::BadRequest("'data' must be a JSON object");
     }
     KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseLeadPatch(*data, false));
-    KLOZEO_ASSIGN_OR_RETURN(auto results, leads_.UpdateBatch(c.principal, IdsOf(*ids), patch));
+    KLOZEO_ASSIGN_OR_RETURN(auto results,
+                            leads_.UpdateBatch(c.principal, service::BatchIds(*ids), patch));
     return ResultsResponse(*ids, results);
   });
 
   Add("DELETE", "/api/v1/leads/batch", true, [this](Context& c) -> Result<Response> {
     KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-    KLOZEO_ASSIGN_OR_RETURN(const json* ids, BatchList(body, "ids", c.principal));
-    KLOZEO_ASSIGN_OR_RETURN(auto results, leads_.DeleteBatch(c.principal, IdsOf(*ids)));
+    KLOZEO_ASSIGN_OR_RETURN(const json* ids, service::BatchList(body, "ids", c.principal));
+    KLOZEO_ASSIGN_OR_RETURN(auto results, leads_.DeleteBatch(c.principal, service::BatchIds(*ids)));
     return ResultsResponse(*ids, results);
   });
 }

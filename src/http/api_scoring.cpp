@@ -1,36 +1,17 @@
 // Routes for scoring rules and lead scores (API-CONTRACT sections 3, 4 and 8).
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "domain/lead_codec.h"
 #include "domain/scoring_rule_codec.h"
 #include "http/api.h"
 #include "http/handler_util.h"
+#include "service/views.h"
 
 namespace klozeo::http {
 
 using core::Result;
 using nlohmann::json;
-
-namespace {
-
-json ExplanationToJson(const service::ScoreExplanation& e) {
-  json rules = json::array();
-  for (const auto& c : e.rules) {
-    rules.push_back(json{{"id", c.rule.id},
-                         {"name", c.rule.name},
-                         {"expression", c.rule.expression},
-                         {"weight", c.rule.weight},
-                         {"priority", c.rule.priority},
-                         {"value", c.value ? json(*c.value) : json(nullptr)},
-                         {"contribution", c.contribution},
-                         {"error", c.error ? json(*c.error) : json(nullptr)}});
-  }
-  return json{{"id", e.lead_id},  {"score", e.score},
-              {"total", e.total}, {"stored_score", e.stored_score},
-              {"rules", rules},   {"evaluated_at", e.evaluated_at}};
-}
-
-}  // namespace
 
 void Api::AddScoringRoutes() {
   // --- scoring rules ---
@@ -46,6 +27,28 @@ void Api::AddScoringRoutes() {
     KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseScoringRulePatch(body, true));
     KLOZEO_ASSIGN_OR_RETURN(auto rule, scoring_.CreateRule(c.principal, patch));
     return Json(201, domain::ScoringRuleToJson(rule));
+  });
+
+  // Compiles an expression without storing anything, so an editor can check it as it is typed.
+  Add("POST", "/api/v1/scoring-rules/check", true, [](Context& c) -> Result<Response> {
+    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
+    if (!body.is_object() || !body.contains("expression") || !body["expression"].is_string()) {
+      return core::Error::BadRequest("field 'expression' must be a string");
+    }
+    auto compiled = service::CompileExpression(body["expression"].get<std::string>());
+    if (compiled.ok())
+      return Json(200, json{{"valid", true}, {"message", nullptr}, {"column", nullptr}});
+    const std::string& message = compiled.error().message;
+    json column = nullptr;
+    if (auto at = message.rfind("at column "); at != std::string::npos) {
+      int n = 0;
+      for (size_t i = at + 10;
+           i < message.size() && std::isdigit(static_cast<unsigned char>(message[i])); ++i) {
+        n = n * 10 + (message[i] - '0');
+        column = n;
+      }
+    }
+    return Json(200, json{{"valid", false}, {"message", message}, {"column", column}});
   });
 
   Add("GET", "/api/v1/scoring-rules/{id}", true, [this](Context& c) -> Result<Response> {
@@ -74,7 +77,7 @@ void Api::AddScoringRoutes() {
 
   Add("GET", "/api/v1/leads/{id}/score", true, [this](Context& c) -> Result<Response> {
     KLOZEO_ASSIGN_OR_RETURN(auto explanation, scoring_.Explain(c.principal, c.params.at("id")));
-    return Json(200, ExplanationToJson(explanation));
+    return Json(200, service::ScoreExplanationToJson(explanation));
   });
 
   Add("POST", "/api/v1/leads/score/batch", true, [this](Context& c) -> Result<Response> {

@@ -5,6 +5,7 @@
 #include "domain/webhook_codec.h"
 #include "http/api.h"
 #include "http/handler_util.h"
+#include "service/views.h"
 
 namespace klozeo::http {
 
@@ -15,32 +16,6 @@ namespace {
 
 constexpr int kDefaultDeliveryLimit = 50;
 constexpr int kMaxDeliveryLimit = 200;
-
-json Millis(const std::optional<int64_t>& ms) { return ms ? json(*ms / 1000) : json(nullptr); }
-
-json DeliveryToJson(const domain::WebhookDelivery& d) {
-  json attempts = json::array();
-  for (const auto& a : d.attempt_log) {
-    attempts.push_back(json{{"attempt", a.attempt},
-                            {"time", a.started_at_ms / 1000},
-                            {"time_ms", a.started_at_ms},
-                            {"status_code", a.status_code ? json(*a.status_code) : json(nullptr)},
-                            {"duration_ms", a.duration_ms},
-                            {"success", a.success},
-                            {"error", a.error ? json(*a.error) : json(nullptr)},
-                            {"next_retry_at", Millis(a.next_retry_ms)}});
-  }
-  const bool pending = d.state == domain::DeliveryState::kPending;
-  return json{{"id", d.id},
-              {"webhook_id", d.webhook_id},
-              {"event_id", d.event_id},
-              {"event", d.event_type},
-              {"state", std::string(domain::DeliveryStateName(d.state))},
-              {"attempt_count", d.attempts},
-              {"next_attempt_at", pending ? Millis(d.next_attempt_ms) : json(nullptr)},
-              {"created_at", d.created_at_ms / 1000},
-              {"attempts", std::move(attempts)}};
-}
 
 Result<int> DeliveryLimit(const Request& req) {
   auto text = req.Query("limit");
@@ -92,7 +67,7 @@ void Api::AddWebhookRoutes() {
     KLOZEO_ASSIGN_OR_RETURN(auto deliveries,
                             webhooks_.Deliveries(c.principal, c.params.at("id"), limit));
     json list = json::array();
-    for (const auto& d : deliveries) list.push_back(DeliveryToJson(d));
+    for (const auto& d : deliveries) list.push_back(service::WebhookDeliveryToJson(d));
     const auto count = list.size();
     return Json(200, json{{"deliveries", std::move(list)}, {"count", count}});
   });
@@ -101,12 +76,12 @@ void Api::AddWebhookRoutes() {
       [this](Context& c) -> Result<Response> {
         KLOZEO_ASSIGN_OR_RETURN(auto d, webhooks_.Redeliver(c.principal, c.params.at("id"),
                                                             c.params.at("delivery_id")));
-        return Json(202, DeliveryToJson(d));
+        return Json(202, service::WebhookDeliveryToJson(d));
       });
 
   Add("POST", "/api/v1/webhooks/{id}/test", true, [this](Context& c) -> Result<Response> {
     KLOZEO_ASSIGN_OR_RETURN(auto d, webhooks_.Ping(c.principal, c.params.at("id")));
-    return Json(202, DeliveryToJson(d));
+    return Json(202, service::WebhookDeliveryToJson(d));
   });
 }
 

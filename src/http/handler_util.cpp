@@ -44,4 +44,15 @@ Response NoContent() {
   return r;
 }
 
+std::string_view PresentedKey(const Request& req) {
+  std::string_view key = req.Header("x-api-key");
+  if (!key.empty()) return key;
+  std::string_view auth = req.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.size() > kBearer.size() && auth.substr(0, kBearer.size()) == kBearer) {
+    return auth.substr(kBearer.size());
+  }
+  return {};
+}
+
 }  // namespace klozeo::http

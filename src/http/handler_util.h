@@ -23,6 +23,9 @@ std::string Dump(const nlohmann::json& j);
 /// A JSON response with `status`.
 Response Json(int status, const nlohmann::json& body);
 
+/// The API key a request presents: `X-API-Key`, else `Authorization: Bearer`; "" when none.
+std::string_view PresentedKey(const Request& req);
+
 /// 204 with an empty body.
 Response NoContent();
 

@@ -1,5 +1,7 @@
 #include "service/account_service.h"
 
+#include <limits>
+
 #include "core/crypto.h"
 #include "core/ids.h"
 #include "core/strings.h"
@@ -73,6 +75,45 @@ core::Status AccountService::RevokeKey(const std::string& account_name, const st
   std::lock_guard<std::mutex> lock(cache_mu_);
   cache_.clear();
   return core::Ok();
+}
+
+Result<std::vector<domain::ApiKey>> AccountService::ListOwnKeys(const domain::Principal& caller) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  return tx->ListApiKeys(caller.account_id);
+}
+
+Result<NewKey> AccountService::CreateOwnKey(const domain::Principal& caller) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  NewKey key = MakeKey(caller.account_id, GenerateApiKey());
+  KLOZEO_TRY(tx->InsertApiKey(key.key));
+  KLOZEO_TRY(tx->Commit());
+  return key;
+}
+
+core::Status AccountService::RevokeOwnKey(const domain::Principal& caller,
+                                          const std::string& key_id,
+                                          std::string_view presented_key) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  KLOZEO_ASSIGN_OR_RETURN(auto keys, tx->ListApiKeys(caller.account_id));
+  const std::string presented_hash = core::Sha256Hex(presented_key);
+  for (const auto& key : keys) {
+    if (key.id == key_id && !key.revoked_at && key.key_hash == presented_hash) {
+      return Error::Conflict(
+          "a key cannot revoke itself: sign in with another key of this account to revoke it");
+    }
+  }
+  KLOZEO_ASSIGN_OR_RETURN(bool revoked,
+                          tx->RevokeApiKey(caller.account_id, key_id, clock_.NowSeconds()));
+  if (!revoked) return Error::NotFound("no active API key " + key_id.substr(0, 64));
+  KLOZEO_TRY(tx->Commit());
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  cache_.clear();
+  return core::Ok();
+}
+
+Result<int64_t> AccountService::LeadsUsed(const domain::Principal& caller) {
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
+  return tx->CountLeads(caller.account_id, std::numeric_limits<int64_t>::max());
 }
 
 Result<domain::Principal> AccountService::PrincipalFor(const std::string& account_name) {

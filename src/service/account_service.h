@@ -39,6 +39,19 @@ class AccountService {
   core::Result<std::vector<domain::ApiKey>> ListKeys(const std::string& account_name);
   core::Status RevokeKey(const std::string& account_name, const std::string& key_id);
 
+  // --- the same, for the caller's own account (GET/POST/DELETE /api/v1/keys) ---
+  /// Every key of the caller's account, revoked ones included, oldest first.
+  core::Result<std::vector<domain::ApiKey>> ListOwnKeys(const domain::Principal& caller);
+  /// A new key for the caller's account; its secret is returned once.
+  core::Result<NewKey> CreateOwnKey(const domain::Principal& caller);
+  /// Revokes a key of the caller's account. `presented_key` is the key the caller used: a key
+  /// cannot revoke itself (Conflict), so an account always keeps a working key in the hands of
+  /// whoever revokes. Errors: NotFound (no such active key in this account, whoever owns it).
+  core::Status RevokeOwnKey(const domain::Principal& caller, const std::string& key_id,
+                            std::string_view presented_key);
+  /// The number of leads the caller's account stores (the plan's cap counts these).
+  core::Result<int64_t> LeadsUsed(const domain::Principal& caller);
+
   /// The account named `account_name` as a caller (command-line tools acting for it).
   /// Errors: NotFound.
   core::Result<domain::Principal> PrincipalFor(const std::string& account_name);

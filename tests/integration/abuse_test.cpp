@@ -40,6 +40,10 @@ const std::map<std::string, std::string> kRouteCases = {
     {"POST /api/v1/leads", R"({"name":"Intruder","source":"abuse"})"},
     {"GET /api/v1/leads/export", ""},
     {"GET /api/v1/stats", ""},
+    {"POST /mcp",
+     R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18"}})"},
+    {"GET /mcp", ""},
+    {"DELETE /mcp", ""},
     {"GET /api/v1/leads/{id}", ""},
     {"PUT /api/v1/leads/{id}", R"({"name":"Hijacked"})"},
     {"DELETE /api/v1/leads/{id}", ""},
@@ -70,6 +74,11 @@ const std::map<std::string, std::string> kRouteCases = {
     {"GET /api/v1/webhooks/{id}/deliveries", ""},
     {"POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", ""},
     {"POST /api/v1/webhooks/{id}/test", ""},
+    {"POST /api/v1/scoring-rules/check", R"({"expression":"1"})"},
+    {"GET /api/v1/account", ""},
+    {"GET /api/v1/keys", ""},
+    {"POST /api/v1/keys", ""},
+    {"DELETE /api/v1/keys/{id}", ""},
 };
 
 /// Something only the victim's data contains: it must never appear in an answer to anyone else.
@@ -77,12 +86,12 @@ const std::string kSecret = "victim-secret-7f3a";
 
 struct Victim {
   HttpClient api;
-  std::string lead_id, attr_id, note_id, rule_id, webhook_id, delivery_id;
+  std::string lead_id, attr_id, note_id, rule_id, webhook_id, delivery_id, key_id;
   std::string lead_before, attributes_before, notes_before, rules_before, webhook_before;
 };
 
 Victim MakeVictim(TestServer& server) {
-  Victim v{server.NewAccount(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  Victim v{server.NewAccount(), {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   auto lead = v.api.Post("/api/v1/leads", json{{"name", "Lead " + kSecret},
                                                {"source", "victim"},
                                                {"email", kSecret + "@victim.test"},
@@ -108,6 +117,7 @@ Victim MakeVictim(TestServer& server) {
   auto ping = v.api.Post("/api/v1/webhooks/" + v.webhook_id + "/test", json::object());
   EXPECT_EQ(ping.status, 202);
   v.delivery_id = ping.json()["id"];
+  v.key_id = v.api.Get("/api/v1/keys").json()["keys"][0]["id"];
   v.lead_before = v.api.Get("/api/v1/leads/" + v.lead_id).body;
   v.attributes_before = v.api.Get("/api/v1/leads/" + v.lead_id + "/attributes").body;
   v.notes_before = v.api.Get("/api/v1/leads/" + v.lead_id + "/notes").body;
@@ -121,6 +131,7 @@ Victim MakeVictim(TestServer& server) {
 std::string FillPath(const std::string& pattern, const Victim& v) {
   const bool rule_route = pattern.rfind("/api/v1/scoring-rules/", 0) == 0;
   const bool webhook_route = pattern.rfind("/api/v1/webhooks/", 0) == 0;
+  const bool key_route = pattern.rfind("/api/v1/keys/", 0) == 0;
   std::string out;
   size_t i = 0;
   while (i < pattern.size()) {
@@ -133,7 +144,10 @@ std::string FillPath(const std::string& pattern, const Victim& v) {
     out += pattern.substr(i, open - i);
     std::string name = pattern.substr(open + 1, close - open - 1);
     if (name == "id") {
-      out += rule_route ? v.rule_id : webhook_route ? v.webhook_id : v.lead_id;
+      out += rule_route      ? v.rule_id
+             : webhook_route ? v.webhook_id
+             : key_route     ? v.key_id
+                             : v.lead_id;
     } else if (name == "attr_id") {
       out += v.attr_id;
     } else if (name == "note_id") {
@@ -409,13 +423,21 @@ TEST(HostileInput, HostileBodiesOnEveryBodyRouteAreClear400s) {
     for (const auto& body : bodies) {
       auto r = victim.api.Send(route.method, path, body);
       // The bodyless actions ignore their body: POST /leads/{id}/score, /leads/score/batch (200),
-      // /webhooks/{id}/test and .../redeliver (202).
+      // /webhooks/{id}/test and .../redeliver (202), /keys (201).
       if (r.status / 100 == 2) {
-        const bool bodyless = route.pattern.find("/score") != std::string::npos ||
-                              route.pattern.ends_with("/test") ||
-                              route.pattern.ends_with("/redeliver");
+        const bool bodyless =
+            route.pattern.find("/score") != std::string::npos || route.pattern.ends_with("/test") ||
+            route.pattern.ends_with("/redeliver") || route.pattern == "/api/v1/keys";
         EXPECT_TRUE(bodyless) << route.method << " " << route.pattern << " accepted "
                               << body.substr(0, 60);
+        continue;
+      }
+      if (route.pattern == "/mcp") {  // JSON-RPC: the error is a JSON-RPC error object
+        EXPECT_EQ(r.status / 100, 4) << body.substr(0, 40) << " -> " << r.body.substr(0, 200);
+        json rpc = json::parse(r.body, nullptr, false);
+        EXPECT_TRUE(rpc.is_object() && rpc.value("jsonrpc", "") == "2.0" && rpc.contains("error") &&
+                    rpc["error"].contains("code"))
+            << r.body.substr(0, 200);
         continue;
       }
       ExpectClear4xx(r, route.method + " " + route.pattern + " " + body.substr(0, 40));

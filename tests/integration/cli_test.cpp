@@ -88,6 +88,9 @@ TEST(Cli, FirstStartCreatesDefaultAccountAndPrintsItsKey) {
     auto pos = serve.output().find("sk_live_");
     ASSERT_NE(pos, std::string::npos) << serve.output();
     key = serve.output().substr(pos, 40);
+    // Where the key goes.
+    EXPECT_NE(serve.output().find("paste the key above to sign in"), std::string::npos)
+        << serve.output();
     EXPECT_EQ(HttpClient(serve.port(), key).Get("/api/v1/leads").status, 200);
     // The console URL and a curl line that works as pasted, with the real port.
     const std::string base = "http://127.0.0.1:" + std::to_string(serve.port()) + "/";

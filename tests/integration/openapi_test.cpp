@@ -308,6 +308,38 @@ TEST(OpenApi, WebhookResponsesMatchTheSchemas) {
   EXPECT_DOCUMENTED(doc, "/api/v1/webhooks/{id}", "DELETE", deleted);
 }
 
+TEST(OpenApi, AccountAndKeyResponsesMatchTheSchemas) {
+  TestServer server;
+  auto api = server.NewAccount();
+  json doc = Document();
+  EXPECT_DOCUMENTED(doc, "/api/v1/account", "GET", api.Get("/api/v1/account"));
+  auto created = api.Post("/api/v1/keys", json::object());
+  EXPECT_EQ(created.status, 201);
+  EXPECT_DOCUMENTED(doc, "/api/v1/keys", "POST", created);
+  auto refused = api.Send("POST", "/api/v1/keys", "{}", {{"Idempotency-Key", "once"}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_DOCUMENTED(doc, "/api/v1/keys", "POST", refused);
+  auto keys = api.Get("/api/v1/keys");
+  EXPECT_DOCUMENTED(doc, "/api/v1/keys", "GET", keys);
+  const std::string own_id = keys.json()["keys"][0]["id"];
+  auto self = api.Delete("/api/v1/keys/" + own_id);
+  EXPECT_EQ(self.status, 409);
+  EXPECT_DOCUMENTED(doc, "/api/v1/keys/{id}", "DELETE", self);
+  auto revoked = api.Delete("/api/v1/keys/" + created.json()["id"].get<std::string>());
+  EXPECT_EQ(revoked.status, 204);
+  EXPECT_DOCUMENTED(doc, "/api/v1/keys/{id}", "DELETE", revoked);
+  auto missing = api.Delete("/api/v1/keys/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_DOCUMENTED(doc, "/api/v1/keys/{id}", "DELETE", missing);
+  auto valid = api.Post("/api/v1/scoring-rules/check", json{{"expression", "rating * 10"}});
+  EXPECT_DOCUMENTED(doc, "/api/v1/scoring-rules/check", "POST", valid);
+  auto invalid = api.Post("/api/v1/scoring-rules/check", json{{"expression", "1 +"}});
+  EXPECT_DOCUMENTED(doc, "/api/v1/scoring-rules/check", "POST", invalid);
+  auto bad = api.Post("/api/v1/scoring-rules/check", json::object());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_DOCUMENTED(doc, "/api/v1/scoring-rules/check", "POST", bad);
+}
+
 TEST(OpenApi, SdkCompatListsMatchTheSchemas) {
   TestServer::Options options;
   options.sdk_compat = true;
