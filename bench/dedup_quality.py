@@ -61,9 +61,6 @@ def record_to_lead(row):
         attributes.append({"name": "address", "type": "text", "value": address})
     if zip_code:
         attributes.append({"name": "zip", "type": "text", "value": zip_code})
-    website = collapse(row.get("Website"))
-    if website:
-        attributes.append({"name": "website", "type": "text", "value": website})
     if attributes:
         lead["attributes"] = attributes
     return lead
