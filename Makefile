@@ -79,10 +79,10 @@ fuzz: build-all
 	  $(BUILD_DIR)/tests/fuzz/request_work_long $(FUZZ_SECONDS)
 
 format:
-	find $(FORMAT_DIRS) -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+	find $(FORMAT_DIRS) -name node_modules -prune -o \( -name '*.cpp' -o -name '*.h' \) -print | xargs clang-format -i
 
 format-check:
-	find $(FORMAT_DIRS) -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run -Werror
+	find $(FORMAT_DIRS) -name node_modules -prune -o \( -name '*.cpp' -o -name '*.h' \) -print | xargs clang-format --dry-run -Werror
 
 clean:
 	rm -rf build

@@ -388,6 +388,13 @@ test('sort by clicking headers, and by an attribute column', async () => {
   await clickAndRender('[data-sort=name]');
   names = await texts('.leads .body .row[data-id] .cell:nth-child(2)');
   assert.deepEqual(names, [...names].sort().reverse());
+  // With the keyboard: a header is a button.
+  await page.focus('[data-sort=city]');
+  const r = await readyMark();
+  await page.keyboard.press('Enter');
+  await waitReady(r);
+  assert.match(page.url(), /sort_by=city&sort_order=ASC/);
+  assert.equal(await page.$eval('[aria-sort]', (e) => e.getAttribute('aria-sort')), 'ascending');
   // An attribute column from the picker, then sorted by it.
   await go('#/leads?filter=and.starts_with.name.Seed&limit=100&cols=name,city,attr:employees');
   await clickAndRender('[data-sort="attr:employees"]');
@@ -635,6 +642,9 @@ test('account: plan, usage, keys; a revoked key is sent back to sign-in', async 
   assert.match(page.url(), /#\/leads/);
 });
 
-test('no script errors and no CSP violations on any page', () => {
+test('no script errors and no CSP violations on any page; the key is in no server log line', () => {
   assert.deepEqual(pageErrors, []);
+  const log = fs.readFileSync(path.join(OUT, 'server.log'), 'utf8');
+  assert.match(log, /access method=GET route=console status=200/);
+  assert.ok(!log.includes(KEY), 'the API key appears in the server log');
 });
