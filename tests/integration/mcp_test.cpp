@@ -189,6 +189,21 @@ TEST(McpTransport, AuthAndOrigin) {
   }
 }
 
+TEST(McpTransport, PlanRateLimitsCountEveryPost) {
+  TestServer server({.plan_overrides = {"free:requests=3,window=600"}});
+  HttpClient api = server.NewAccount("free");
+  auto init = api.Send("POST", "/mcp", kInitialize);
+  ASSERT_EQ(init.status, 200);
+  EXPECT_EQ(init.header("x-ratelimit-limit"), "3");
+  const Headers session = {{"Mcp-Session-Id", init.header("mcp-session-id")}};
+  const std::string ping = R"({"jsonrpc":"2.0","id":1,"method":"ping"})";
+  EXPECT_EQ(api.Send("POST", "/mcp", ping, session).status, 200);
+  EXPECT_EQ(api.Send("GET", "/api/v1/leads", "").status, 200) << "one budget with REST";
+  auto limited = api.Send("POST", "/mcp", ping, session);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_FALSE(limited.header("retry-after").empty());
+}
+
 TEST(McpTransport, ProgressStreamsAsServerSentEvents) {
   TestServer server;
   McpSession s = Open(server);

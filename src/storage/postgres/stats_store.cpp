@@ -14,14 +14,17 @@ constexpr const char* kStatusBuckets =
     "SELECT status, CASE WHEN score >= 90 THEN 9 WHEN score < 10 THEN 0 "
     "ELSE floor(score / 10)::bigint END AS bucket, COUNT(*), SUM(score) "
     "FROM leads WHERE account_id = $1 GROUP BY status, bucket";
-// Sources and cities group case-insensitively (as filters match) and show one spelling;
-// names compare bytewise, as on SQLite.
+// Sources and cities group case-insensitively (as filters match), ties by folded name
+// (bytewise, as on SQLite). Sources show their smallest spelling; cities are counted on the
+// (account_id, city_fold) index and show the spelling of the group's oldest lead.
 constexpr const char* kTopSources =
     "SELECT MIN(source COLLATE \"C\"), COUNT(*) AS n FROM leads WHERE account_id = $1 "
-    "GROUP BY source_fold ORDER BY n DESC, 1 LIMIT $2";
+    "GROUP BY source_fold ORDER BY n DESC, source_fold LIMIT $2";
 constexpr const char* kTopCities =
-    "SELECT MIN(city COLLATE \"C\"), COUNT(*) AS n FROM leads WHERE account_id = $1 "
-    "AND city_fold IS NOT NULL AND city_fold <> '' GROUP BY city_fold ORDER BY n DESC, 1 LIMIT $2";
+    "SELECT (SELECT city FROM leads c WHERE c.account_id = $1 AND c.city_fold = t.city_fold "
+    "ORDER BY c.id LIMIT 1), n FROM (SELECT city_fold, COUNT(*) AS n FROM leads "
+    "WHERE account_id = $1 AND city_fold IS NOT NULL AND city_fold <> '' GROUP BY city_fold "
+    "ORDER BY n DESC, city_fold LIMIT $2) t ORDER BY n DESC, city_fold";
 constexpr const char* kCreatedPerDay =
     "SELECT created_at / 86400 AS day, COUNT(*) FROM leads "
     "WHERE account_id = $1 AND created_at >= $2 GROUP BY day ORDER BY day";

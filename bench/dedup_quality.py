@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Dedup quality on real, labelled data (issue 15's measurement).
+
+Starts the real `klozeo serve` on a fresh SQLite file, POSTs every record of the Chicago
+early-childhood dataset (../shared/dedup/data/chicago_ece, 3,337 records of 1,162 labelled
+entities) to /api/v1/leads in a fixed shuffled order, takes the predicted clusters from the ids
+the server returns, and reports pairwise precision, recall and F1:
+  - merges alone (records answered with the same id),
+  - merges plus `potential_duplicate_id` hints (hint edges joined into the clusters),
+  - the phone-only baseline (same normalised phone = same entity).
+
+Usage: bench/dedup_quality.py BUILD_DIR [DATASET_CSV] [--markdown OUT.md] [--errors N]
+Standard library only; talks to 127.0.0.1 only.
+"""
+import argparse
+import csv
+import itertools
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+
+SHUFFLE_SEED = 20261127
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def collapse(text):
+    return " ".join((text or "").split())
+
+
+def record_to_lead(row):
+    lead = {"name": collapse(row["Site name"]), "source": "chicago_ece"}
+    phone = collapse(row.get("Phone"))
+    if phone:
+        lead["phone"] = phone
+    zip_code = collapse(row.get("Zip"))
+    if zip_code:
+        lead["city"] = zip_code
+    for column in ("Email Address", "Purple binder service type"):
+        match = EMAIL_RE.search(row.get(column) or "")
+        if match:
+            lead["email"] = match.group(0)
+            break
+    attributes = []
+    address = collapse(row.get("Address"))
+    if address:
+        attributes.append({"name": "address", "type": "text", "value": address})
+    if zip_code:
+        attributes.append({"name": "zip", "type": "text", "value": zip_code})
+    if attributes:
+        lead["attributes"] = attributes
+    return lead
+
+
+def pairs_of(clusters):
+    """Unordered record-index pairs inside each cluster (a dict key -> list of indexes)."""
+    out = set()
+    for members in clusters.values():
+        for a, b in itertools.combinations(sorted(members), 2):
+            out.add((a, b))
+    return out
+
+
+def scores(predicted, truth):
+    tp = len(predicted & truth)
+    precision = tp / len(predicted) if predicted else 1.0
+    recall = tp / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1, tp, len(predicted)
+
+
+class UnionFind:
+    def __init__(self):
+        self.parent = {}
+
+    def find(self, x):
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[ra] = rb
+
+
+def post(url, key, body):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"X-API-Key": key,
+                                              "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    shared = os.environ.get("KLOZEO_SHARED") or os.path.join(here, "..", "..", "shared")
+    default_csv = os.path.normpath(os.path.join(
+        shared, "dedup", "data", "chicago_ece", "csv_example_input_with_true_ids.csv"))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("build_dir")
+    parser.add_argument("dataset", nargs="?", default=default_csv)
+    parser.add_argument("--markdown", help="write the results table to this file")
+    parser.add_argument("--errors", type=int, default=10, help="wrong merges to print")
+    parser.add_argument("--extra-args", default="", help="extra flags for klozeo serve")
+    args = parser.parse_args()
+
+    with open(args.dataset, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    order = list(range(len(rows)))
+    random.Random(SHUFFLE_SEED).shuffle(order)
+
+    work = tempfile.mkdtemp(prefix="klozeo-dedupq-")
+    port = free_port()
+    key = "sk_live_dedupquality0123456789abcdef"
+    env = dict(os.environ, KLOZEO_BOOTSTRAP_KEY=key)
+    server = subprocess.Popen(
+        [os.path.join(args.build_dir, "klozeo"), "serve", "--db",
+         "sqlite:" + os.path.join(work, "dedup.db"), "--listen", f"127.0.0.1:{port}"]
+        + args.extra_args.split(),
+        env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "server.log"), "w"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        ids = [None] * len(rows)
+        hints = {}
+        tiers = defaultdict(int)
+        started = time.monotonic()
+        for index in order:
+            status, body = post(base + "/api/v1/leads", key, record_to_lead(rows[index]))
+            if status not in (200, 201):
+                sys.exit(f"record {index}: HTTP {status}: {body}")
+            ids[index] = body["id"]
+            if body.get("potential_duplicate_id"):
+                hints[index] = body["potential_duplicate_id"]
+            tiers["merge" if status == 200 else ("hint" if index in hints else "create")] += 1
+        elapsed = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    truth = pairs_of(_group(range(len(rows)), lambda i: rows[i]["True Id"]))
+    merged = pairs_of(_group(range(len(rows)), lambda i: ids[i]))
+
+    uf = UnionFind()
+    for i in range(len(rows)):
+        uf.union(("rec", i), ("lead", ids[i]))
+    for i, other in hints.items():
+        uf.union(("rec", i), ("lead", other))
+    with_hints = pairs_of(_group(range(len(rows)), lambda i: uf.find(("rec", i))))
+
+    phone_key = lambda i: re.sub(r"\D", "", rows[i].get("Phone") or "")[-7:] or f"none{i}"
+    baseline = pairs_of(_group(range(len(rows)), phone_key))
+
+    results = [("merges", scores(merged, truth)),
+               ("merges + hints", scores(with_hints, truth)),
+               ("phone-only baseline", scores(baseline, truth))]
+    lines = [f"{len(rows)} records, {len(set(r['True Id'] for r in rows))} entities, "
+             f"{len(truth)} true pairs; {tiers['merge']} merges, {tiers['hint']} hints, "
+             f"{tiers['create']} plain creates; {len(rows) / elapsed:.0f} POSTs/s",
+             "",
+             "| prediction | precision | recall | F1 | true pairs found | pairs predicted |",
+             "|---|---|---|---|---|---|"]
+    for name, (p, r, f1, tp, n) in results:
+        lines.append(f"| {name} | {p:.3f} | {r:.3f} | {f1:.3f} | {tp} | {n} |")
+    wrong = [(i, j) for (i, j) in sorted(merged - truth)]
+    print("\n".join(lines))
+    if wrong and args.errors:
+        print(f"\nwrong merged pairs: {len(wrong)}; first {args.errors}:")
+        for i, j in wrong[:args.errors]:
+            print(f"  {collapse(rows[i]['Site name'])!r} [{rows[i]['Phone']}] ~ "
+                  f"{collapse(rows[j]['Site name'])!r} [{rows[j]['Phone']}]")
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+def _group(indexes, key):
+    groups = defaultdict(list)
+    for i in indexes:
+        groups[key(i)].append(i)
+    return groups
+
+
+if __name__ == "__main__":
+    main()
