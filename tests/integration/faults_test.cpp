@@ -1,12 +1,14 @@
 // Faults outside the process, on the real binary: the SQLite file's disk fills up or refuses
 // writes, PostgreSQL goes read-only or restarts under load. Writes are refused with a clear
 // status, reads keep working, /healthz says "degraded", and once the database is back no
-// request fails (issue #17).
+// request fails (issue #17). PostgreSQL's disk fills up too, under a tablespace of its own.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -141,6 +143,65 @@ TEST(SqliteFaults, WriteErrorsAnswer503AndReadsKeepWorking) {
   ASSERT_EQ(prlimit(serve.pid(), RLIMIT_FSIZE, &unlimited, nullptr), 0);
   EXPECT_EQ(api.Post("/api/v1/leads", NewLead(101)).status, 201);
   EXPECT_EQ(api.Get("/healthz").status, 200);
+  EXPECT_EQ(serve.SignalAndWait(SIGTERM), 0);
+}
+
+/// Sets the immutable attribute of `file` (chattr +i: not even root may open it for writing),
+/// cleared again on destruction; `set()` is false where the filesystem does not support it.
+class Immutable {
+ public:
+  explicit Immutable(const std::filesystem::path& file) : file_(file) {
+    set_ = std::system(("chattr +i '" + file_.string() + "' 2>/dev/null").c_str()) == 0;
+  }
+  ~Immutable() {
+    if (set_) std::system(("chattr -i '" + file_.string() + "'").c_str());
+  }
+  bool set() const { return set_; }
+
+ private:
+  std::filesystem::path file_;
+  bool set_ = false;
+};
+
+TEST(SqliteFaults, AReadOnlyDatabaseFileAnswers503AndReadsKeepWorking) {
+  TempDir dir;
+  std::string db = "sqlite:" + (dir.path() / "k.db").string();
+  std::string first_id;
+  {
+    ServeProcess serve(KLOZEO_BINARY, db, {{"KLOZEO_BOOTSTRAP_KEY", kKey}});
+    ASSERT_NE(serve.port(), 0) << serve.output();
+    HttpClient api(serve.port(), kKey);
+    for (int i = 0; i < 3; ++i) {
+      auto created = api.Post("/api/v1/leads", NewLead(i));
+      ASSERT_EQ(created.status, 201) << created.body;
+      if (i == 0) first_id = created.json()["id"];
+    }
+    ASSERT_EQ(serve.SignalAndWait(SIGTERM), 0);
+  }
+  // The server starts again on the same file, which it can only open read-only now: SQLite
+  // answers SQLITE_READONLY to every write.
+  Immutable immutable(dir.path() / "k.db");
+  if (!immutable.set()) {
+    GTEST_SKIP() << "chattr +i is not supported here (needs root and a filesystem with the "
+                    "immutable attribute); SqliteFaults.WriteErrors covers the refused-write path";
+  }
+  ServeProcess serve(KLOZEO_BINARY, db, {{"KLOZEO_BOOTSTRAP_KEY", kKey}});
+  ASSERT_NE(serve.port(), 0) << serve.output();
+  HttpClient api(serve.port(), kKey);
+  auto refused = api.Post("/api/v1/leads", NewLead(100));
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.json()["code"], "storage_read_only") << refused.body;
+  EXPECT_EQ(refused.body.find("readonly"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.body.find("sqlite"), std::string::npos) << refused.body;
+  auto lead = api.Get("/api/v1/leads/" + first_id);
+  EXPECT_EQ(lead.status, 200) << lead.body;
+  auto list = api.Get("/api/v1/leads");
+  EXPECT_EQ(list.status, 200) << "reads keep working: " << list.body;
+  EXPECT_EQ(list.json()["count"], 3);
+  auto health = api.Get("/healthz");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_EQ(health.json()["reason"], "storage_read_only") << health.body;
+  EXPECT_GE(Sample(api.Get("/metrics").body, "klozeo_storage_faults_total{kind=\"read_only\"}"), 1);
   EXPECT_EQ(serve.SignalAndWait(SIGTERM), 0);
 }
 
@@ -309,6 +370,96 @@ TEST_F(PgFaults, ReadOnlyTransactionsAnswer503AndReadsKeepWorking) {
   EXPECT_EQ(status, 201);
   EXPECT_EQ(api.Get("/healthz").status, 200);
   EXPECT_EQ(serve.SignalAndWait(SIGTERM), 0);
+}
+
+/// A database of its own whose tables and indexes go to a tablespace on `disk` (through the
+/// database's default_tablespace setting): only their files hit ENOSPC, while the WAL and the
+/// catalogs stay on the cluster's disk. Dropped, database then tablespace, on destruction.
+class PgDatabaseOnDisk {
+ public:
+  explicit PgDatabaseOnDisk(const std::filesystem::path& disk) : dir_(disk / "tablespace") {
+    std::filesystem::create_directory(dir_);
+    std::string run = Env("KLOZEO_TEST_PG_RUNAS");
+    if (const passwd* pw = run.empty() ? nullptr : getpwnam(run.c_str()); pw != nullptr) {
+      EXPECT_EQ(chown(dir_.c_str(), pw->pw_uid, pw->pw_gid), 0) << std::strerror(errno);
+    }
+    PgExec("CREATE TABLESPACE klozeo_small LOCATION '" + dir_.string() + "'");
+    PgExec("CREATE DATABASE klozeo_full");
+    PgExec("ALTER DATABASE klozeo_full SET default_tablespace = klozeo_small");
+  }
+  ~PgDatabaseOnDisk() {
+    PgExec("DROP DATABASE IF EXISTS klozeo_full WITH (FORCE)");
+    PgExec("DROP TABLESPACE IF EXISTS klozeo_small");
+  }
+  std::string url() const { return WithDatabase(Env("KLOZEO_TEST_PG_DSN"), "klozeo_full"); }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+TEST_F(PgFaults, DiskFullAnswers507ReadsKeepWorkingAndHealthzIsDegraded) {
+  SmallTmpfs disk(8);
+  if (!disk.mounted()) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (" << disk.error()
+                 << "): needs root; PgFaults.ReadOnlyTransactions covers the refused-write path";
+  }
+  PgDatabaseOnDisk db(disk.path());
+  ServeProcess serve(KLOZEO_BINARY, db.url(), {{"KLOZEO_BOOTSTRAP_KEY", kKey}});
+  ASSERT_NE(serve.port(), 0) << serve.output();
+  HttpClient api(serve.port(), kKey);
+  std::vector<int> statuses;  // of every request: none may be a 500
+  auto created = api.Post("/api/v1/leads", NewLead(0));
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string first_id = created.json()["id"];
+  int stored = 1;
+
+  // The disk is full but for what PostgreSQL's pages already hold: leads go in until a table
+  // or an index needs a new page (SQLSTATE 53100).
+  FillUp(disk.path() / "filler");
+  HttpResult refused;
+  for (int i = 1; i <= 500; ++i) {
+    refused = api.Post("/api/v1/leads", NewLead(i));
+    statuses.push_back(refused.status);
+    if (refused.status != 201) break;
+    ++stored;
+  }
+  ASSERT_EQ(refused.status, 507) << "after " << stored << " leads: " << refused.body;
+  json body = refused.json();
+  EXPECT_EQ(body["code"], "insufficient_storage");
+  EXPECT_NE(body["message"].get<std::string>().find("disk is full"), std::string::npos)
+      << refused.body;
+  for (const char* leak : {"could not extend", "No space", "tablespace", "53100", "pg_"}) {
+    EXPECT_EQ(refused.body.find(leak), std::string::npos) << refused.body;
+  }
+  // Writes keep being refused the same way while the disk is full.
+  auto again = api.Post("/api/v1/leads", NewLead(1000));
+  statuses.push_back(again.status);
+  EXPECT_EQ(again.status, 507) << again.body;
+
+  // Reads keep working, and every lead stored before is still there.
+  auto lead = api.Get("/api/v1/leads/" + first_id);
+  statuses.push_back(lead.status);
+  EXPECT_EQ(lead.status, 200) << lead.body;
+  EXPECT_EQ(lead.json()["name"], "Lead 0") << lead.body;
+  auto list = api.Get("/api/v1/leads?limit=1000");
+  statuses.push_back(list.status);
+  ASSERT_EQ(list.status, 200) << "reads keep working: " << list.body;
+  EXPECT_EQ(list.json()["count"], stored);
+  EXPECT_EQ(list.json()["has_more"], false);
+  auto health = api.Get("/healthz");
+  EXPECT_EQ(health.status, 503) << health.body;
+  EXPECT_EQ(health.json()["status"], "degraded") << health.body;
+  EXPECT_EQ(health.json()["reason"], "insufficient_storage") << health.body;
+  EXPECT_GE(Sample(api.Get("/metrics").body, "klozeo_storage_faults_total{kind=\"disk_full\"}"), 2);
+  for (int status : statuses) EXPECT_NE(status, 500);
+
+  // Space freed: writes go through again and the server is healthy.
+  std::filesystem::remove(disk.path() / "filler");
+  EXPECT_EQ(api.Post("/api/v1/leads", NewLead(1001)).status, 201);
+  EXPECT_EQ(api.Get("/healthz").status, 200);
+  auto after = api.Get("/api/v1/leads?limit=1000");
+  EXPECT_EQ(after.json()["count"], stored + 1) << after.body;
+  EXPECT_EQ(serve.SignalAndWait(SIGTERM), 0) << "the server never crashed";
 }
 
 }  // namespace

@@ -21,14 +21,6 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-namespace {
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : "";
-}
-
-// The DSN with its database name replaced (URL form: postgres[ql]://auth@host:port/db?opts).
 std::string WithDatabase(const std::string& dsn, const std::string& name) {
   auto scheme = dsn.find("://");
   if (scheme == std::string::npos) {
@@ -39,6 +31,13 @@ std::string WithDatabase(const std::string& dsn, const std::string& name) {
   std::string head = dsn.substr(0, std::min(slash, query));
   std::string tail = query == std::string::npos ? "" : dsn.substr(query);
   return head + "/" + name + tail;
+}
+
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
 }
 
 // Runs one statement on the DSN's own database (CREATE/DROP DATABASE).

@@ -24,6 +24,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+/// The PostgreSQL DSN `dsn` (URL form: postgres[ql]://auth@host:port/db?opts) with its database
+/// name replaced by `name`.
+std::string WithDatabase(const std::string& dsn, const std::string& name);
+
 /// The database of one test: a SQLite file in a temp dir or, with
 /// KLOZEO_TEST_BACKEND=postgres, a fresh PostgreSQL database on the server of
 /// KLOZEO_TEST_PG_DSN (created with a random name, dropped with FORCE on destruction), since
