@@ -8,19 +8,28 @@ CMAKE_EXTRA := $(if $(CI),-DKLOZEO_WERROR=ON,) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
 DB ?= sqlite:./klozeo.db
 FORMAT_DIRS := src tests bench
 
-.PHONY: all deps configure build build-all install run test test-asan bench soak fuzz format format-check clean
+.PHONY: all deps deps-server configure configure-server build build-all install run test test-asan bench soak fuzz format format-check clean
 
 all: build
 
 deps:
 	./scripts/install-deps.sh
 
+## Only the packages the server's build needs (no clang, PostgreSQL server, Chromium, npm).
+deps-server:
+	./scripts/install-deps.sh server
+
 configure: deps
-	cmake --preset $(PRESET) $(CMAKE_EXTRA)
+	cmake --preset $(PRESET) $(CMAKE_EXTRA) -DKLOZEO_BUILD_TESTS=ON -DKLOZEO_BUILD_BENCH=ON
+
+## The server's build alone: tests and benchmarks are not configured, so their packages are
+## not needed (the same build tree as `make test`, whose configure turns them back on).
+configure-server: deps-server
+	cmake --preset $(PRESET) $(CMAKE_EXTRA) -DKLOZEO_BUILD_TESTS=OFF -DKLOZEO_BUILD_BENCH=OFF
 
 ## Only the server (the `klozeo` target and the libraries it links): no tests, fuzz targets or
 ## benchmarks. `make test` builds those (build-all).
-build: configure
+build: configure-server
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target klozeo
 
 build-all: configure

@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
 # Installs what klozeo needs to build, test and benchmark, from Debian's packages.
 # Idempotent: installs only what is missing, so a second run costs a second.
+#   install-deps.sh          everything: the server, tests, fuzz targets, benchmarks (make test)
+#   install-deps.sh server   only what building the server needs (make run, make build)
 set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build ccache pkg-config clang-format
-  # fuzz targets (libFuzzer): clang++ and its runtime
-  clang libclang-rt-14-dev
+  build-essential cmake ninja-build ccache pkg-config
   # libraries
   libboost-dev libboost-system-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
   libspdlog-dev libcli11-dev libutf8proc-dev libphonenumber-dev libxlsxwriter-dev libpq-dev
   libcurl4-openssl-dev
   prometheus-cpp-dev libtomlplusplus-dev
+)
+SCOPE="${1:-all}"
+case "$SCOPE" in
+  server) ;;
+  all) PACKAGES+=(
+  # format check
+  clang-format
+  # fuzz targets (libFuzzer): clang++ and its runtime
+  clang libclang-rt-14-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev wrk unzip sqlite3 curl
   # tests: JSON-schema validation of responses against docs/openapi.json
@@ -23,10 +32,13 @@ PACKAGES=(
   # the official MCP SDK client: tests/mcp; web console end to end: tests/console, in headless
   # Chromium)
   nodejs chromium
-)
-# npm: Debian's package, unless the installed Node.js bundles it (NodeSource's nodejs does, and
-# conflicts with Debian's npm).
-command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+  )
+  # npm: Debian's package, unless the installed Node.js bundles it (NodeSource's nodejs does,
+  # and conflicts with Debian's npm).
+  command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+  ;;
+  *) echo "usage: $0 [server|all]" >&2; exit 2 ;;
+esac
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -62,6 +74,7 @@ npm_ci() {
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
+[ "$SCOPE" = all ] || exit 0
 npm_ci tests/openapi
 npm_ci tests/mcp
 npm_ci tests/console
