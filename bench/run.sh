@@ -186,5 +186,17 @@ fi
 ./bench/postgres.sh "$BUILD"
 ./bench/mcp.sh "$BUILD"
 ./bench/webhooks.sh "$BUILD"
+# Dedup quality on the labelled Chicago early-childhood data (issue 15's procedure).
+echo "== dedup quality"
+python3 bench/dedup_quality.py "$BUILD" --markdown "$OUT/dedup_quality.md" --errors 0
+{
+  echo
+  echo "## Dedup quality"
+  echo
+  echo "bench/dedup_quality.py: every record of ../shared/dedup/data/chicago_ece POSTed to the real"
+  echo "server in a fixed shuffled order; pairwise precision, recall and F1 against \`True Id\`."
+  echo
+  cat "$OUT/dedup_quality.md"
+} >>bench/RESULTS.md
 if [ -n "$SOAK_SECTION" ]; then printf '\n%s\n' "$SOAK_SECTION" >>bench/RESULTS.md; fi
 cat bench/RESULTS.md
