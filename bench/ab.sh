@@ -11,19 +11,6 @@ PORT=18911; DUR=${DUR:-5s}; ROUNDS=${ROUNDS:-3}; N=${N:-50000}
 [ -f $OUT/keep.db ] || { KEY=$($SEED "sqlite:$OUT/keep.db" "$N" $OUT/ids.txt); echo "$KEY" > $OUT/key; }
 KEY=$(cat $OUT/key); cp $OUT/keep.db $OUT/base.db
 ID=$(head -1 $OUT/ids.txt)
-cat >$OUT/create.lua <<'LUA'
-local threads = 0
-function setup(thread) threads = threads + 1; thread:set("tid", threads) end
-function init(args) n = 0; run = tostring(os.time()) .. tostring(math.random(1000000)) end
-request = function()
-  n = n + 1
-  local k = run .. "-" .. tid .. "-" .. n
-  local body = '{"name":"Bench Co ' .. k .. '","source":"bench","email":"b' .. k ..
-    '@bench.example","phone":"+1 212 ' .. string.format("%03d %04d", tid, n % 10000) ..
-    '","city":"Paris","source_id":"s' .. k .. '","rating":4.5,"tags":["bench"]}'
-  return wrk.format("POST", "/api/v1/leads", nil, body)
-end
-LUA
 { printf '{"leads":['; for i in $(seq 1 500); do [ $i -gt 1 ] && printf ','; printf '{"name":"Batch Co %d","source":"bench","email":"batch%d@bench.example","city":"Berlin","rating":3.5,"tags":["bench","batch"]}' $i $i; done; printf ']}'; } >$OUT/batch.json
 cat >$OUT/batch.lua <<LUA
 local f = io.open("$OUT/batch.json"); local body = f:read("*a"); f:close()
@@ -42,7 +29,7 @@ for r in $(seq 1 $ROUNDS); do
     for t in ${TESTS:-get list create batch}; do case $t in
       get) w get_${v}_$r 64 /api/v1/leads/$ID ;;
       list) w list_${v}_$r 4 "/api/v1/leads?filter=and.eq.city.Paris&filter=and.gte.rating.2&sort_by=rating&sort_order=DESC&limit=50" ;;
-      create) w create_${v}_$r 32 / $OUT/create.lua ;;
+      create) w create_${v}_$r 32 / bench/create_lead.lua ;;
       batch) w batch_${v}_$r 4 / $OUT/batch.lua ;;
     esac; done
     stop

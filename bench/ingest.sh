@@ -22,20 +22,6 @@ rm -f "$OUT"/ingest_*.db*
 
 # Distinct leads on every request: a per-thread prefix and a counter. Every create runs all the
 # dedup lookups (e-mail, source_id, phone, name+city) and misses, then inserts.
-cat >"$OUT/create_lead.lua" <<'LUA'
-local threads = 0
-function setup(thread) threads = threads + 1; thread:set("tid", threads) end
-function init(args) n = 0; run = tostring(os.time()) end
-request = function()
-  n = n + 1
-  local k = run .. "-" .. tid .. "-" .. n
-  local body = '{"name":"Bench Co ' .. k .. '","source":"bench","email":"b' .. k ..
-    '@bench.example","phone":"+1 212 ' .. string.format("%03d %04d", tid, n % 10000) ..
-    '","city":"Paris","source_id":"s' .. k .. '","rating":4.5,"tags":["bench"]}'
-  return wrk.format("POST", "/api/v1/leads", nil, body)
-end
-LUA
-
 # One fixed request of 500 leads (batch create does not deduplicate).
 {
   printf '{"leads":['
@@ -73,8 +59,8 @@ SMALL_KEY=$("$BUILD/bench/seed_leads" "sqlite:$OUT/ingest_small.db" "$SMALL" /de
 
 # Interleaved rounds (the machine is shared); each server restarts on its database.
 for r in $(seq 1 "$ROUNDS"); do
-  serve "$OUT/ingest_big.db"; run_wrk "create_big_$r" "$BIG_KEY" "$OUT/create_lead.lua"; stop
-  serve "$OUT/ingest_small.db"; run_wrk "create_small_$r" "$SMALL_KEY" "$OUT/create_lead.lua"; stop
+  serve "$OUT/ingest_big.db"; run_wrk "create_big_$r" "$BIG_KEY" bench/create_lead.lua; stop
+  serve "$OUT/ingest_small.db"; run_wrk "create_small_$r" "$SMALL_KEY" bench/create_lead.lua; stop
 done
 serve "$OUT/ingest_small.db"
 for r in $(seq 1 "$ROUNDS"); do run_wrk "batch_$r" "$SMALL_KEY" "$OUT/batch.lua"; done
