@@ -164,6 +164,24 @@ void BindWebhook(Statement& s, std::string_view account_id, const domain::Webhoo
       .Bind(5, w.secret);
 }
 
+/// A delivery claimed for sending, joined with its webhook and event: delivery_id, account_id,
+/// webhook_id, event_id, event_type, url, secret, body, attempts, created_at_ms.
+template <typename Statement>
+domain::DeliveryJob ReadDeliveryJob(const Statement& s) {
+  domain::DeliveryJob j;
+  j.delivery_id = s.Text(0);
+  j.account_id = s.Text(1);
+  j.webhook_id = s.Text(2);
+  j.event_id = s.Text(3);
+  j.event_type = s.Text(4);
+  j.url = s.Text(5);
+  j.secret = s.OptText(6);
+  j.body = s.Text(7);
+  j.attempts = s.Int(8);
+  j.created_at_ms = s.Int(9);
+  return j;
+}
+
 template <typename Statement>
 domain::WebhookDelivery ReadDelivery(const Statement& s) {
   domain::WebhookDelivery d;

@@ -123,25 +123,11 @@ core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(std::string_view a
 template <typename B>
 core::Result<std::vector<domain::DeliveryJob>> SqlTx<B>::Webhooks::ClaimDeliveries(
     std::string_view worker, int64_t now_ms, int64_t lease_until_ms, int limit) {
-  auto read_job = [](const Statement& r) {
-    domain::DeliveryJob j;
-    j.delivery_id = r.Text(0);
-    j.account_id = r.Text(1);
-    j.webhook_id = r.Text(2);
-    j.event_id = r.Text(3);
-    j.event_type = r.Text(4);
-    j.url = r.Text(5);
-    j.secret = r.OptText(6);
-    j.body = r.Text(7);
-    j.attempts = r.Int(8);
-    j.created_at_ms = r.Int(9);
-    return j;
-  };
   if constexpr (kPg) {
     KLOZEO_ASSIGN_OR_RETURN(auto s,
                             t_.Query(sql::kClaim, now_ms, int64_t{limit}, worker, lease_until_ms));
     KLOZEO_ASSIGN_OR_RETURN(auto claimed, CollectRows(s, [&](const Statement& r) {
-                              return std::pair(r.Int(10), read_job(r));
+                              return std::pair(r.Int(10), rows::ReadDeliveryJob(r));
                             }));
     // RETURNING has no order: oldest due first, as claimed.
     std::stable_sort(claimed.begin(), claimed.end(),
@@ -154,7 +140,7 @@ core::Result<std::vector<domain::DeliveryJob>> SqlTx<B>::Webhooks::ClaimDeliveri
     std::vector<domain::DeliveryJob> jobs;
     {
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kClaimCandidates, now_ms, int64_t{limit}));
-      KLOZEO_ASSIGN_OR_RETURN(jobs, CollectRows(s, read_job));
+      KLOZEO_ASSIGN_OR_RETURN(jobs, CollectRows(s, rows::ReadDeliveryJob<Statement>));
     }
     for (const auto& j : jobs) {
       KLOZEO_TRY(Run(t_.Query(sql::kMarkClaimed, j.delivery_id, worker, lease_until_ms)));
