@@ -184,6 +184,7 @@ fi
 ./bench/query.sh "$BUILD"
 ./bench/ingest.sh "$BUILD"
 ./bench/postgres.sh "$BUILD"
+./bench/ingest_postgres.sh "$BUILD"
 ./bench/mcp.sh "$BUILD"
 ./bench/webhooks.sh "$BUILD"
 # Old vs new binary in the same run (reads, lists, creates with dedup at 32 connections, batch
