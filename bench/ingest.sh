@@ -99,8 +99,8 @@ B=$(for r in $(seq 1 "$ROUNDS"); do rps "batch_$r"; done | median)
   echo
   echo "wrk, 2 threads, $CONNS connections, $DURATION a run, $ROUNDS interleaved rounds (medians);"
   echo "server and load generator share the machine. Writes queue for the process's one writer"
-  echo "connection: each create is one \`BEGIN IMMEDIATE\` transaction (dedup lookups, cap check,"
-  echo "insert), each batch request one transaction."
+  echo "connection; those that queue together share one transaction and COMMIT, each in a savepoint"
+  echo "(group commit, docs/GROUP-COMMIT.md); a batch request stores its leads with multi-row INSERTs."
   echo
   echo "### \`POST /api/v1/leads\` with dedup: $BIG leads vs $SMALL leads in the account"
   echo

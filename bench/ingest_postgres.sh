@@ -52,7 +52,7 @@ echo "import: $(rate "$IMPORT_S") rows/s; \\copy: $(rate "$COPY_S") rows/s ($COU
   echo
   echo "## Ingestion on PostgreSQL (bench/ingest_postgres.sh)"
   echo
-  echo "\`klozeo import\` of $ROWS users'-like CSV rows (bench/ingest.sh's), then the stored lead and"
+  echo "\`klozeo import\` of $ROWS users'-like CSV rows (bench/import_csv.sh), then the stored lead and"
   echo "attribute rows copied out and loaded back by \`psql \\copy\` into the same emptied tables"
   echo "with the same indexes. Wall clock, same run, throwaway cluster (fsync off)."
   echo
