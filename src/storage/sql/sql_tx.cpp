@@ -17,6 +17,10 @@ std::string TextArrayLiteral(const std::vector<std::string>& items) {
   return out;
 }
 
+std::string TokensJson(const std::vector<std::string>& tokens) {
+  return nlohmann::json(tokens).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 namespace scan_detail {
 
 bool IsScanColumn(std::string_view field) {
