@@ -105,7 +105,11 @@ void MergeLeadValues(Lead& into, const Lead& from, bool fill_only) {
   number(into.rating, from.rating);
   number(into.review_count, from.review_count);
   if (!from.tags.empty() && (!fill_only || into.tags.empty())) into.tags = from.tags;
-  if (!fill_only) into.status = from.status;
+  // A status is always set: only one moved on from the default counts as a value.
+  if (from.status != domain::LeadStatus::kNew &&
+      (!fill_only || into.status == domain::LeadStatus::kNew)) {
+    into.status = from.status;
+  }
   for (const auto& a : from.attributes) {
     const bool present = std::any_of(into.attributes.begin(), into.attributes.end(),
                                      [&](const auto& b) { return b.name == a.name; });
@@ -424,10 +428,11 @@ Result<Lead> LeadService::Merge(const Principal& who, const std::string& id,
   // History: one record per merged lead, holding the fields whose final value came from it.
   std::vector<storage::MergeChange> changes = Changes(target, result);
   std::map<std::string, json> final_values = FieldValues(result);
+  std::vector<storage::MergeRecord> records;
   for (const Lead& m : merged) {
     std::map<std::string, json> values = FieldValues(m);
-    storage::MergeRecord record{core::NewUuidV7(), target.id, m.id, "explicit",
-                                "explicit",        now,       {}};
+    storage::MergeRecord& record = records.emplace_back(
+        storage::MergeRecord{core::NewUuidV7(), target.id, m.id, "explicit", "explicit", now, {}});
     for (auto it = changes.begin(); it != changes.end();) {
       auto v = values.find(it->field);
       if (v != values.end() && v->second == final_values[it->field]) {
@@ -437,8 +442,10 @@ Result<Lead> LeadService::Merge(const Principal& who, const std::string& id,
         ++it;
       }
     }
-    KLOZEO_TRY(tx->dedup().RecordMerge(who.account_id, record));
   }
+  // Nothing is left out: a change no merged lead explains goes with the first.
+  for (auto& change : changes) records.front().changes.push_back(std::move(change));
+  for (const auto& record : records) KLOZEO_TRY(tx->dedup().RecordMerge(who.account_id, record));
   KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(result), &queued));
   KLOZEO_TRY(CommitAndNotify(*tx, queued));
   return result;

@@ -139,6 +139,7 @@ TEST(DedupReview, MergeTakesTheLastTouchAndCarriesAttributesAndNotes) {
                    {"attributes", {{{"name", "size"}, {"type", "number"}, {"value", 10}}}}});
   ASSERT_EQ(api.Post("/api/v1/leads/" + target + "/notes", json{{"content", "target note"}}).status,
             201);
+  ASSERT_EQ(api.Put("/api/v1/leads/" + target, json{{"status", "qualified"}}).status, 200);
   server.clock().AdvanceMillis(60 * 1000);
   const std::string source =
       Create(api, {{"name", "Acme Corporation"},
@@ -158,6 +159,7 @@ TEST(DedupReview, MergeTakesTheLastTouchAndCarriesAttributesAndNotes) {
   EXPECT_EQ(lead["city"], "Lyon");
   EXPECT_EQ(lead["email"], "info@acme.test");  // only the target had one
   EXPECT_EQ(lead["phone"], "+33 1 23 45 67 89");
+  EXPECT_EQ(lead["status"], "qualified");  // the source's default status is not a value
   EXPECT_EQ(api.Get("/api/v1/leads/" + target).json()["name"], "Acme Corporation");
   auto attrs = api.Get("/api/v1/leads/" + target + "/attributes").json();
   std::map<std::string, json> by_name;
