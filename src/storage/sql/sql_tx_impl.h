@@ -154,6 +154,12 @@ template <typename B>
 core::Status SqlTx<B>::WriteLead(const char* text, std::string_view account_id,
                                  const domain::Lead& lead, const dedup::LeadKeys& keys) {
   const bool update = text == sql::kUpdateLead;
+  std::optional<std::string> old_name;
+  if (update) {
+    KLOZEO_TRY(Lock(account_id));
+    KLOZEO_ASSIGN_OR_RETURN(old_name, StoredName(account_id, lead.id));
+    if (!old_name) return core::Error::NotFound("lead not found");
+  }
   {
     KLOZEO_ASSIGN_OR_RETURN(auto s, On(account_id, text));
     rows::BindLead(s, account_id, lead);
@@ -162,7 +168,51 @@ core::Status SqlTx<B>::WriteLead(const char* text, std::string_view account_id,
     if (update && s.Changes() == 0) return core::Error::NotFound("lead not found");
   }
   if (update) KLOZEO_TRY(Run(Query(sql::kDeleteAttributes, account_id, lead.id)));
+  KLOZEO_TRY(WriteDedupState(account_id, lead.id, keys, old_name));
   return InsertAttributes(account_id, lead);
+}
+
+template <typename B>
+core::Status SqlTx<B>::WriteDedupState(std::string_view account_id, std::string_view lead_id,
+                                       const dedup::LeadKeys& keys,
+                                       const std::optional<std::string>& old_name) {
+  if (!old_name) {
+    KLOZEO_TRY(CountTokens(account_id, keys.name_tokens, 1));
+  } else {
+    std::vector<std::string> old_tokens = dedup::NameTokens(*old_name);
+    if (old_tokens != keys.name_tokens) {
+      // Only the difference is written; the lead count ('') does not change.
+      std::vector<std::string> added;
+      std::vector<std::string> removed;
+      for (const auto& t : keys.name_tokens) {
+        if (std::find(old_tokens.begin(), old_tokens.end(), t) == old_tokens.end()) {
+          added.push_back(t);
+        }
+      }
+      for (const auto& t : old_tokens) {
+        if (std::find(keys.name_tokens.begin(), keys.name_tokens.end(), t) ==
+            keys.name_tokens.end()) {
+          removed.push_back(t);
+        }
+      }
+      if (!added.empty()) {
+        KLOZEO_TRY(Run(Query(sql::kCountTokens, account_id, TokenList(added), int64_t{1})));
+      }
+      if (!removed.empty()) {
+        KLOZEO_TRY(Run(Query(sql::kCountTokens, account_id, TokenList(removed), int64_t{-1})));
+      }
+    }
+    KLOZEO_TRY(Run(Query(sql::kDeleteMatchKeys, account_id, lead_id)));
+  }
+  if (!keys.address.empty()) {
+    KLOZEO_TRY(Run(Query(sql::kInsertMatchKey, account_id, lead_id, std::string_view("address"),
+                         keys.address)));
+  }
+  if (!keys.domain.empty()) {
+    KLOZEO_TRY(Run(
+        Query(sql::kInsertMatchKey, account_id, lead_id, std::string_view("domain"), keys.domain)));
+  }
+  return core::Ok();
 }
 
 template <typename B>

@@ -10,6 +10,7 @@
 #include "dedup/keys.h"
 #include "dedup/normalize.h"
 #include "dedup/phone.h"
+#include "dedup/tokens.h"
 #include "query/sqlite_compiler.h"
 #include "storage/sql/pool.h"
 #include "storage/sql/sql_tx.h"
@@ -331,6 +332,22 @@ Status RegisterKeyFunctions(Connection& conn, const std::string& phone_region) {
       {"klozeo_name_city_key", 2,
        [](sqlite3_context* c, int, sqlite3_value** v) {
          ResultKey(c, dedup::NameCityKey(ArgText(v[0]), ArgText(v[1])));
+       }},
+      // Migration 15's backfill: the name's tokens (with '', which counts leads) as a JSON
+      // array, and the address and domain match keys.
+      {"klozeo_name_tokens", 1,
+       [](sqlite3_context* c, int, sqlite3_value** v) {
+         std::vector<std::string> tokens = dedup::NameTokens(ArgText(v[0]));
+         tokens.emplace_back();
+         ResultKey(c, TokensJson(tokens));
+       }},
+      {"klozeo_address_key", 1,
+       [](sqlite3_context* c, int, sqlite3_value** v) {
+         ResultKey(c, dedup::AddressKey(ArgText(v[0])));
+       }},
+      {"klozeo_domain_key", 1,
+       [](sqlite3_context* c, int, sqlite3_value** v) {
+         ResultKey(c, dedup::WebsiteDomain(ArgText(v[0])));
        }},
   };
   for (const auto& d : kDefs) {
