@@ -59,7 +59,19 @@ TEST(SqliteCompiler, LikePatternsEscapeWildcards) {
   EXPECT_NE(sql.sql.find("leads.name_fold LIKE ? ESCAPE '\\'"), std::string::npos);
   EXPECT_EQ(sql.binds[1], SqlValue(std::string("%50\\%\\_off\\\\%")));
   EXPECT_EQ(sql.binds[2], SqlValue(std::string("a\\_%")));
-  EXPECT_EQ(sql.binds[3], SqlValue(std::string("%\\%")));
+  // starts_with is also the range [prefix, prefix with its last code point + 1), unescaped.
+  EXPECT_EQ(sql.binds[3], SqlValue(std::string("a_")));
+  EXPECT_EQ(sql.binds[4], SqlValue(std::string("a`")));
+  EXPECT_EQ(sql.binds[5], SqlValue(std::string("%\\%")));
+}
+
+TEST(SqliteCompiler, StartsWithRangeEndsAfterTheLastCodePoint) {
+  CompiledSql sql = CompileSqliteListQuery("leads.id", Query({"and.starts_with.city.Z\xC3\xA9"}));
+  EXPECT_NE(sql.sql.find("leads.city_fold LIKE ? ESCAPE '\\' AND leads.city_fold >= ? AND "
+                         "leads.city_fold < ?"),
+            std::string::npos);
+  EXPECT_EQ(sql.binds[2], SqlValue(std::string("z\xC3\xA9")));
+  EXPECT_EQ(sql.binds[3], SqlValue(std::string("z\xC3\xAA")));
 }
 
 TEST(SqliteCompiler, InListBindsEachFoldedItem) {

@@ -114,13 +114,13 @@ TEST(SqliteWriter, MigrationsApplyByTheirOwnVersion) {
   RunSql(path,
          "CREATE INDEX leads_source_id ON leads (account_id, source_id);"
          "DELETE FROM schema_migrations WHERE version = 7;"
-         "INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0);");
+         "INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0);");
   { auto db = Open(path); }
   EXPECT_TRUE(
       Column(path, "SELECT name FROM sqlite_master WHERE name = 'leads_source_id'").empty());
   auto versions = Column(path, "SELECT version FROM schema_migrations ORDER BY version");
   ASSERT_FALSE(versions.empty());
-  EXPECT_EQ(versions.back(), "99");
+  EXPECT_EQ(versions.back(), "9999");
   EXPECT_NE(std::find(versions.begin(), versions.end(), "7"), versions.end());
 }
 
