@@ -102,6 +102,14 @@ std::string_view IndexFor(const Filter& filter) {
   return {};
 }
 
+std::vector<std::string_view> PlanIndexNames() {
+  std::vector<std::string_view> out = {"lead_attributes_fold", "lead_attributes_num"};
+  for (const Indexed& i : kIndexedText) out.push_back(i.index);
+  for (const Indexed& i : kIndexedNumbers) out.push_back(i.index);
+  for (const Indexed& i : kSortIndexes) out.push_back(i.index);
+  return out;
+}
+
 std::string_view SortIndexFor(const Sort& sort) {
   if (sort.field.kind == FieldKind::kAttribute) return {};
   return Find(kSortIndexes, sort.field.name);
@@ -121,10 +129,23 @@ bool HasSortIndex(const ListQuery& query) {
   return false;
 }
 
+std::vector<size_t> SameIndexFilters(const ListQuery& query, size_t index) {
+  std::vector<size_t> out;
+  const Filter& first = query.filters.at(index);
+  for (size_t j = 0; j < query.filters.size(); ++j) {
+    const Filter& f = query.filters[j];
+    if (j == index ||
+        (IsIndexable(f) && f.field == first.field && IndexFor(f) == IndexFor(first))) {
+      out.push_back(j);
+    }
+  }
+  return out;
+}
+
 std::vector<size_t> ProbeCandidates(const ListQuery& query) {
   std::vector<size_t> out;
   for (size_t i = 0; i < query.filters.size(); ++i) {
-    if (IsIndexable(query.filters[i])) out.push_back(i);
+    if (IsIndexable(query.filters[i]) && SameIndexFilters(query, i).front() == i) out.push_back(i);
   }
   return out;
 }

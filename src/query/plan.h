@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,6 +43,10 @@ bool IsIndexable(const Filter& filter);
 /// through the primary key.
 std::string_view IndexFor(const Filter& filter);
 
+/// Every index name IndexFor and SortIndexFor can return (a test checks the schema has them:
+/// SQLite refuses a statement whose INDEXED BY names a missing index).
+std::vector<std::string_view> PlanIndexNames();
+
 /// The (account_id, field, id) index of the sort, when HasSortIndex.
 std::string_view SortIndexFor(const Sort& sort);
 
@@ -49,7 +54,11 @@ std::string_view SortIndexFor(const Sort& sort);
 /// in an index, so a nullable field's ascending NULLS LAST order needs a sort step).
 bool HasSortIndex(const ListQuery& query);
 
-/// The filters worth a probe (indexes into query.filters).
+/// The indexable `and` filters served by the same index as filter `index` (itself included),
+/// in order: a two-sided range is two filters, probed and sought together.
+std::vector<size_t> SameIndexFilters(const ListQuery& query, size_t index);
+
+/// The filters worth a probe (indexes into query.filters; one per SameIndexFilters group).
 std::vector<size_t> ProbeCandidates(const ListQuery& query);
 
 /// Sets query.access and query.drive from the probes' counts (filter index, rows up to

@@ -1,5 +1,6 @@
 #include "query/sql_compiler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -137,15 +138,19 @@ class Compiler {
 
   /// The filter that drives the query through its index: an attribute filter becomes an
   /// uncorrelated `leads.id IN (...)` over the attribute value indexes.
-  void DrivingCondition(const Filter& filter) {
+  /// `group`: the filters served by the driving filter's index (SameIndexFilters).
+  void DrivingCondition(const std::vector<const Filter*>& group) {
+    const Filter& filter = *group.front();
     if (filter.field.kind != FieldKind::kAttribute) return Condition(filter);
     out_.Append("leads.id IN (SELECT a.lead_id FROM lead_attributes a" +
                 dialect_.IndexedBy(IndexFor(filter)) + " WHERE a.account_id = ");
     out_.Bind(account_id_);
     out_.Append(" AND a.name = ");
     out_.Bind(filter.field.name);
-    out_.Append(" AND ");
-    AttributeRow(filter);
+    for (const Filter* f : group) {
+      out_.Append(" AND ");
+      AttributeRow(*f);
+    }
     out_.Append(")");
   }
 
@@ -510,13 +515,22 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   // A range on the sort field itself stays seekable when walking the sort's index: it is
   // where the walk starts or stops.
   compiler.no_sort_index = driven || scan;
+  std::vector<size_t> group;
+  std::vector<const Filter*> group_filters;
+  if (driven) {
+    group = SameIndexFilters(query, query.drive);
+    for (size_t j : group) group_filters.push_back(&query.filters[j]);
+  }
   for (size_t i = 0; i < query.filters.size(); ++i) {
     const Filter& filter = query.filters[i];
     if (filter.logic != Logic::kAnd) continue;
     out.Append(" AND ");
     if (driven && i == query.drive) {
       compiler.no_filter_index = false;
-      compiler.DrivingCondition(filter);
+      compiler.DrivingCondition(group_filters);
+    } else if (std::find(group.begin(), group.end(), i) != group.end()) {
+      compiler.no_filter_index = false;  // the rest of the driving range
+      compiler.Condition(filter);
     } else {
       compiler.no_filter_index =
           query.access == Access::kFilterIndex || scan ||
@@ -562,20 +576,25 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
   Compiler compiler(dialect, out, query.account_id);
   compiler.probe = true;
   const Filter& filter = query.filters.at(index);
+  const std::vector<size_t> group = SameIndexFilters(query, index);
   if (filter.field.kind == FieldKind::kAttribute) {
     out.Append("SELECT count(*) FROM (SELECT 1 FROM lead_attributes a" +
                dialect.IndexedBy(IndexFor(filter)) + " WHERE a.account_id = ");
     out.Bind(query.account_id);
     out.Append(" AND a.name = ");
     out.Bind(filter.field.name);
-    out.Append(" AND ");
-    compiler.AttributeRow(filter);
+    for (size_t j : group) {
+      out.Append(" AND ");
+      compiler.AttributeRow(query.filters[j]);
+    }
   } else {
     out.Append("SELECT count(*) FROM (SELECT 1 FROM leads" + dialect.IndexedBy(IndexFor(filter)) +
                " WHERE leads.account_id = ");
     out.Bind(query.account_id);
-    out.Append(" AND ");
-    compiler.Condition(filter);
+    for (size_t j : group) {
+      out.Append(" AND ");
+      compiler.Condition(query.filters[j]);
+    }
   }
   out.Append(" LIMIT ");
   out.Bind(std::int64_t{cap});

@@ -128,9 +128,10 @@ struct ListQuery {
 CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_list,
                              const ListQuery& query);
 
-/// Compiles `SELECT count(*)` of the account's leads (at most `cap`) that match the one filter
-/// `query.filters[index]` alone, through that filter's index (query/plan.h: only for filters
-/// IsIndexable accepts). An attribute filter counts its attribute rows (one per lead and name).
+/// Compiles `SELECT count(*)` of the account's leads (at most `cap`) that match the filter
+/// `query.filters[index]` and the others its index serves (SameIndexFilters), through that index
+/// (query/plan.h: only for filters IsIndexable accepts). An attribute filter counts its attribute
+/// rows (one per lead and name).
 CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query, size_t index,
                               int cap);
 

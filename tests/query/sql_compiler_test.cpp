@@ -287,6 +287,22 @@ TEST(Plan, ARareIndexedFilterDrivesTheQuery) {
   EXPECT_NE(sql.sql.find("ORDER BY (+leads.score) DESC"), std::string::npos) << sql.sql;
 }
 
+TEST(Plan, ATwoSidedRangeIsProbedAndSoughtAsOne) {
+  ListQuery q = Query({"and.gte.review_count.500", "and.lte.review_count.505"});
+  EXPECT_EQ(ProbeCandidates(q), (std::vector<size_t>{0}));
+  EXPECT_EQ(SameIndexFilters(q, 0), (std::vector<size_t>{0, 1}));
+  CompiledSql probe = CompileCountProbe(SqliteDialectInstance(), q, 0, 10);
+  EXPECT_NE(probe.sql.find("leads.review_count >= ? AND leads.review_count <= ?"),
+            std::string::npos)
+      << probe.sql;
+  ChooseAccess(q, {{0, 900}});
+  CompiledSql sql = CompileSqliteListQuery("leads.id", q);
+  EXPECT_NE(sql.sql.find("INDEXED BY leads_review_count WHERE leads.account_id = ? AND "
+                         "leads.review_count >= ? AND leads.review_count <= ?"),
+            std::string::npos)
+      << sql.sql;
+}
+
 TEST(Plan, CommonFiltersWalkTheSortIndex) {
   ListQuery q = Query({"and.eq.city.paris", "and.gte.score.10"}, SortBy("score", "desc"));
   ChooseAccess(q, {{0, kProbeCap}, {1, kProbeCap}});

@@ -53,6 +53,9 @@ CREATE INDEX leads_rating ON leads (account_id, rating, id);
 CREATE INDEX leads_latitude ON leads (account_id, latitude);
 CREATE INDEX leads_score ON leads (account_id, score, id);
 CREATE INDEX leads_updated ON leads (account_id, updated_at, id);
+CREATE INDEX leads_review_count ON leads (account_id, review_count, id);
+CREATE INDEX leads_last_interaction ON leads (account_id, last_interaction_at, id);
+CREATE INDEX leads_source_id ON leads (account_id, source_id);
 CREATE TABLE lead_attributes (
   account_id TEXT NOT NULL, lead_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
   type TEXT NOT NULL, value TEXT NOT NULL, value_fold TEXT, value_num REAL,
@@ -610,6 +613,8 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
       {"and.eq.attr:mixed.3"},
       {"and.within_radius.location.52.52,13.405,30", "and.gte.created_at.100"},
       {"and.eq.email.peter@oscorp.com"},
+      {"and.gte.review_count.2", "and.lte.review_count.10"},
+      {"and.gte.attr:employees.40", "and.lte.attr:employees.600", "and.eq.attr:industry.software"},
   };
   for (const auto& [field, order] : sorts) {
     for (const auto& filters : filter_sets) {
@@ -634,7 +639,8 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
         // The probe counts at least what the filter alone matches (it may overcount: it reads
         // only the index), and at most the cap.
         ListQuery alone = base;
-        alone.filters = {base.filters[i]};
+        alone.filters.clear();
+        for (size_t j : SameIndexFilters(base, i)) alone.filters.push_back(base.filters[j]);
         const auto matching =
             static_cast<int64_t>(db_.Run(CompileSqliteListQuery("leads.id", alone)).size());
         auto counted = db_.Run(CompileCountProbe(SqliteDialectInstance(), base, i, 1000));

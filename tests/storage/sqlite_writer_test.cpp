@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "query/plan.h"
 #include "service/lead_service.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "support/test_server.h"
@@ -104,6 +105,18 @@ TEST(SqliteWriter, AnUncommittedWriteRollsBackAndFreesTheWriter) {
   auto tx = db->Begin(TxMode::kWrite);
   ASSERT_TRUE(tx.ok()) << tx.error().message;
   EXPECT_EQ(*(*tx)->leads().Count("acct", 10), 0);
+}
+
+// The list planner names indexes to SQLite (INDEXED BY); a missing one would fail the query.
+TEST(SqliteWriter, EveryIndexThePlannerNamesExists) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "p.db").string();
+  { auto db = Open(path); }
+  for (std::string_view name : query::PlanIndexNames()) {
+    std::string sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND name = '" +
+                      std::string(name) + "'";
+    EXPECT_FALSE(Column(path, sql.c_str()).empty()) << name;
+  }
 }
 
 TEST(SqliteWriter, MigrationsApplyByTheirOwnVersion) {
