@@ -107,6 +107,41 @@ TEST(DedupStore, MigrationBackfillsExistingRows) {
   ExpectFound(*db, id);
 }
 
+// Migration 15 (issue 15): the name-token counts and match keys of leads written before it.
+TEST(DedupStore, Migration15CountsTheTokensOfExistingLeads) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "k.db").string();
+  {
+    auto db = Open(path);
+    auto tx = db->Begin(TxMode::kWrite);
+    for (const char* id :
+         {"cl_00000000-0000-7000-8000-000000000003", "cl_00000000-0000-7000-8000-000000000004"}) {
+      domain::Lead lead = MakeLead(id);
+      lead.text[domain::kAddress] = "650 E. 85Th St";
+      ASSERT_TRUE((*tx)
+                      ->leads()
+                      .Insert("acct", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+                      .ok());
+    }
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  RunSql(path,
+         "DROP TABLE name_tokens; DROP TABLE lead_match_keys; DROP TABLE dedup_dismissals;"
+         "DROP TABLE lead_merges; DELETE FROM schema_migrations WHERE version = 15;");
+  auto db = Open(path);
+  auto tx = db->Begin(TxMode::kRead);
+  ASSERT_TRUE(tx.ok());
+  dedup::TokenStats stats;
+  ASSERT_TRUE((*tx)->dedup().TokenStats("acct", {"acme", "corporation", "inc"}, stats).ok());
+  EXPECT_EQ(stats.names, 2);
+  EXPECT_EQ(stats.counts["acme"], 2);
+  EXPECT_EQ(stats.counts["corporation"], 2);
+  EXPECT_FALSE(stats.counts.contains("inc"));
+  auto by_address = (*tx)->dedup().FindByMatchKey("acct", MatchKey::kAddress, "650 85", 10);
+  ASSERT_TRUE(by_address.ok());
+  EXPECT_EQ(by_address->size(), 2u);
+}
+
 TEST(DedupStore, EveryLookupUsesAnIndex) {
   testing::TempDir dir;
   auto path = (dir.path() / "k.db").string();
@@ -117,6 +152,17 @@ TEST(DedupStore, EveryLookupUsesAnIndex) {
     std::string plan = QueryPlan(path, text.c_str());
     EXPECT_NE(plan.find("INDEX leads_"), std::string::npos) << text << "\n" << plan;
     EXPECT_EQ(plan.find("SCAN"), std::string::npos) << text << "\n" << plan;
+  }
+  // Migration 15's lookups: by primary key or the match-key index, never a scan of a table.
+  for (const char* statement : {sql::kFindDedupByPhone, sql::kFindByMatchKey, sql::kTokenCounts,
+                                sql::kListDismissed, sql::kListMerges, sql::kLeadName}) {
+    const std::string text = RenderSql(statement, Dialect::kSqlite);
+    std::string plan = QueryPlan(path, text.c_str());
+    EXPECT_NE(plan.find("SEARCH"), std::string::npos) << text << "\n" << plan;
+    for (const char* table : {"SCAN leads", "SCAN name_tokens", "SCAN lead_match_keys",
+                              "SCAN lead_merges", "SCAN dedup_dismissals"}) {
+      EXPECT_EQ(plan.find(table), std::string::npos) << text << "\n" << plan;
+    }
   }
 }
 

@@ -236,6 +236,46 @@ CREATE UNLOGGED TABLE rate_windows (
   count BIGINT NOT NULL
 );
 )sql"},
+    // Dedup (SQLite migration 15; docs/DEDUP.md). Without a backfill: the tokens of leads
+    // written before it are not counted (their words only look rarer), and they are found by
+    // address or domain once written again.
+    {15, R"sql(
+CREATE TABLE name_tokens (
+  account_id TEXT COLLATE "C" NOT NULL,
+  token TEXT COLLATE "C" NOT NULL,
+  n BIGINT NOT NULL,
+  PRIMARY KEY (account_id, token)
+);
+CREATE TABLE lead_match_keys (
+  account_id TEXT COLLATE "C" NOT NULL,
+  lead_id TEXT COLLATE "C" NOT NULL,
+  kind TEXT COLLATE "C" NOT NULL,
+  key TEXT COLLATE "C" NOT NULL,
+  PRIMARY KEY (account_id, lead_id, kind),
+  FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
+);
+CREATE INDEX lead_match_keys_key ON lead_match_keys (account_id, kind, key, lead_id);
+CREATE TABLE dedup_dismissals (
+  account_id TEXT COLLATE "C" NOT NULL,
+  lead_id TEXT COLLATE "C" NOT NULL,
+  other_id TEXT COLLATE "C" NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (account_id, lead_id, other_id),
+  FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
+);
+CREATE TABLE lead_merges (
+  account_id TEXT COLLATE "C" NOT NULL,
+  lead_id TEXT COLLATE "C" NOT NULL,
+  id TEXT COLLATE "C" NOT NULL,
+  source_lead_id TEXT COLLATE "C" NOT NULL,
+  kind TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  merged_at BIGINT NOT NULL,
+  changes TEXT NOT NULL,
+  PRIMARY KEY (account_id, lead_id, id),
+  FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
+);
+)sql"},
     // Listing at a million leads (SQLite migration 1600): sort indexes for score, updated_at
     // and last_interaction_at (lead_attributes_num exists here since migration 1).
     {1600, R"sql(

@@ -21,6 +21,7 @@
 #include "core/fold.h"
 #include "core/ids.h"
 #include "dedup/keys.h"
+#include "dedup/tokens.h"
 #include "query/sql_compiler.h"
 #include "storage/rows.h"
 #include "storage/sql/dialect.h"
@@ -52,6 +53,37 @@ auto FirstRow(S& s, Read read) -> core::Result<std::optional<decltype(read(s))>>
 /// A PostgreSQL array literal of text ({"a","b"}), each element quoted and escaped.
 std::string TextArrayLiteral(const std::vector<std::string>& items);
 
+namespace bulk_detail {
+
+/// One row's parameters of a multi-row statement: parameter i of the row is parameter
+/// i + offset of the statement (so the one-row binders serve every row).
+template <typename S>
+class Shifted {
+ public:
+  Shifted(S& s, int offset) : s_(s), offset_(offset) {}
+  template <typename T>
+  Shifted& Bind(int index, const T& value) {
+    s_.Bind(index + offset_, value);
+    return *this;
+  }
+  Shifted& BindNull(int index) {
+    s_.BindNull(index + offset_);
+    return *this;
+  }
+
+ private:
+  S& s_;
+  int offset_;
+};
+
+/// `single`, a one-row `INSERT ... VALUES (...)` in the neutral form, with `rows` tuples: the
+/// placeholders of tuple r are renumbered by r * stride.
+std::string MultiRowInsert(std::string_view single, int rows, int stride);
+
+}  // namespace bulk_detail
+/// A JSON array of strings (invalid UTF-8 replaced): SQLite's form of a list of tokens.
+std::string TokensJson(const std::vector<std::string>& tokens);
+
 /// The key of the lock that serialises account and key management (not tenant data).
 inline constexpr std::string_view kAccountsLock = "accounts";
 
@@ -70,7 +102,8 @@ class SqlTx : public Tx {
         notes_(*this),
         rules_(*this),
         webhooks_(*this),
-        idempotency_(*this) {}
+        idempotency_(*this),
+        dedup_(*this) {}
 
   AccountStore& accounts() override { return accounts_; }
   LeadStore& leads() override { return leads_; }
@@ -78,6 +111,7 @@ class SqlTx : public Tx {
   RuleStore& rules() override { return rules_; }
   WebhookStore& webhooks() override { return webhooks_; }
   IdempotencyStore& idempotency() override { return idempotency_; }
+  DedupStore& dedup() override { return dedup_; }
 
   /// The account owning an unrevoked key with this hash, on any connection of the backend.
   static core::Result<std::optional<domain::Account>> FindAccountByKey(Connection& conn,
@@ -149,7 +183,8 @@ class SqlTx : public Tx {
   }
 
   /// Binds the dedup key columns (43-45) of the lead INSERT/UPDATE.
-  static void BindKeys(Statement& s, const dedup::LeadKeys& keys) {
+  template <typename S>
+  static void BindKeys(S& s, const dedup::LeadKeys& keys) {
     int index = 43;
     for (const std::string* key : {&keys.email, &keys.phone, &keys.name_city}) {
       if (key->empty()) {
@@ -163,6 +198,37 @@ class SqlTx : public Tx {
   core::Status WriteLead(const char* text, std::string_view account_id, const domain::Lead& lead,
                          const dedup::LeadKeys& keys);
   core::Status InsertAttributes(std::string_view account_id, const domain::Lead& lead);
+  /// Binds one attribute row of kInsertAttribute (parameters 1-8, PostgreSQL 1-10).
+  template <typename S>
+  static void BindAttribute(S& s, std::string_view account_id, const std::string& lead_id,
+                            const domain::Attribute& a);
+  /// The attribute rows of `leads`, `chunk` rows per INSERT.
+  core::Status InsertAttributeRows(std::string_view account_id,
+                                   const std::vector<domain::Lead>& leads);
+  /// A list of tokens as the dialect binds it (?2 of kCountTokens and kTokenCounts).
+  static std::string TokenList(const std::vector<std::string>& tokens) {
+    if constexpr (kPg) {
+      return TextArrayLiteral(tokens);
+    } else {
+      return TokensJson(tokens);
+    }
+  }
+  /// Adds `delta` to the account's count of each token and of leads (token '').
+  core::Status CountTokens(std::string_view account_id, std::vector<std::string> tokens,
+                           int64_t delta) {
+    tokens.emplace_back();
+    return Run(Query(sql::kCountTokens, account_id, TokenList(tokens), delta));
+  }
+  /// The stored name of lead `id`, when there is one (what its counted tokens came from).
+  core::Result<std::optional<std::string>> StoredName(std::string_view account_id,
+                                                      std::string_view id) {
+    return First(Query(sql::kLeadName, account_id, id), ReadText);
+  }
+  /// Rewrites the name-token counts and match keys of a lead written with `keys`;
+  /// `old_name` is what it was stored under before (none: a new lead).
+  core::Status WriteDedupState(std::string_view account_id, std::string_view lead_id,
+                               const dedup::LeadKeys& keys,
+                               const std::optional<std::string>& old_name);
   core::Status InsertEventRow(const domain::WebhookEvent& e) {
     return Run(Query(sql::kInsertEvent, e.id, e.account_id, e.type, e.body, e.created_at_ms));
   }
@@ -214,6 +280,8 @@ class SqlTx : public Tx {
                         const dedup::LeadKeys& keys) override {
       return t_.WriteLead(sql::kInsertLead, account_id, lead, keys);
     }
+    core::Status InsertMany(std::string_view account_id, const std::vector<domain::Lead>& leads,
+                            const std::vector<dedup::LeadKeys>& keys) override;
     core::Result<std::optional<domain::Lead>> Get(std::string_view account_id,
                                                   std::string_view id) override {
       return First(t_.On(account_id, sql::kGetLead, id), rows::ReadLead<Statement>);
@@ -223,7 +291,12 @@ class SqlTx : public Tx {
       return t_.WriteLead(sql::kUpdateLead, account_id, lead, keys);
     }
     core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
-      return Change(t_.On(account_id, sql::kDeleteLead, id));
+      KLOZEO_TRY(t_.Lock(account_id));
+      KLOZEO_ASSIGN_OR_RETURN(auto name, t_.StoredName(account_id, id));
+      if (!name) return false;
+      KLOZEO_ASSIGN_OR_RETURN(bool deleted, Change(t_.On(account_id, sql::kDeleteLead, id)));
+      if (deleted) KLOZEO_TRY(t_.CountTokens(account_id, dedup::NameTokens(*name), -1));
+      return deleted;
     }
     core::Result<int64_t> Count(std::string_view account_id, int64_t up_to) override {
       return SqlTx::Count(t_.On(account_id, sql::kCountLeads, up_to));
@@ -451,12 +524,98 @@ class SqlTx : public Tx {
     SqlTx& t_;
   };
 
+  class Dedup final : public DedupStore {
+   public:
+    explicit Dedup(SqlTx& t) : t_(t) {}
+    core::Status TokenStats(std::string_view account_id, const std::vector<std::string>& tokens,
+                            dedup::TokenStats& stats) override {
+      std::vector<std::string> wanted = tokens;
+      wanted.emplace_back();
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kTokenCounts, TokenList(wanted)));
+      while (true) {
+        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        std::string token = s.Text(0);
+        if (token.empty()) {
+          stats.names = s.Int(1);
+        } else {
+          stats.counts[std::move(token)] = s.Int(1);
+        }
+      }
+      return core::Ok();
+    }
+    core::Result<std::vector<DedupCandidate>> FindByPhone(std::string_view account_id,
+                                                          std::string_view phone_key,
+                                                          int limit) override {
+      if (phone_key.empty()) return std::vector<DedupCandidate>();
+      return All(t_.On(account_id, sql::kFindDedupByPhone, phone_key, int64_t{limit}),
+                 [](const Statement& r) {
+                   return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or("")};
+                 });
+    }
+    core::Result<std::vector<std::string>> FindByMatchKey(std::string_view account_id,
+                                                          MatchKey kind, std::string_view key,
+                                                          int limit) override {
+      if (key.empty()) return std::vector<std::string>();
+      return All(t_.On(account_id, sql::kFindByMatchKey, KindName(kind), key, int64_t{limit}),
+                 ReadText);
+    }
+    core::Status Dismiss(std::string_view account_id, std::string_view a, std::string_view b,
+                         int64_t now) override {
+      KLOZEO_TRY(Run(t_.On(account_id, sql::kInsertDismissal, a, b, now)));
+      return Run(t_.On(account_id, sql::kInsertDismissal, b, a, now));
+    }
+    core::Result<std::vector<std::string>> Dismissed(std::string_view account_id,
+                                                     std::string_view lead_id) override {
+      return All(t_.On(account_id, sql::kListDismissed, lead_id), ReadText);
+    }
+    core::Status RecordMerge(std::string_view account_id, const MergeRecord& r) override {
+      nlohmann::json changes = nlohmann::json::array();
+      for (const MergeChange& c : r.changes) changes.push_back({c.field, c.old_value, c.new_value});
+      return Run(t_.On(account_id, sql::kInsertMerge, r.lead_id, r.id, r.source_lead_id, r.kind,
+                       r.tier, r.merged_at,
+                       changes.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+    }
+    core::Status MoveDedupState(std::string_view account_id, std::string_view from,
+                                std::string_view to) override {
+      KLOZEO_TRY(Run(t_.On(account_id, sql::kMoveMerges, from, to)));
+      KLOZEO_TRY(Run(t_.On(account_id, sql::kMoveDismissals, from, to)));
+      return Run(t_.On(account_id, sql::kMoveDismissalsBack, from, to));
+    }
+    core::Result<std::vector<MergeRecord>> ListMerges(std::string_view account_id,
+                                                      std::string_view lead_id,
+                                                      int limit) override {
+      return All(
+          t_.On(account_id, sql::kListMerges, lead_id, int64_t{limit}), [](const Statement& r) {
+            MergeRecord m{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5), {}};
+            nlohmann::json changes = nlohmann::json::parse(r.Text(6), nullptr, false);
+            if (changes.is_array()) {
+              for (const auto& c : changes) {
+                if (c.is_array() && c.size() == 3 && c[0].is_string() && c[1].is_string() &&
+                    c[2].is_string()) {
+                  m.changes.push_back(
+                      {c[0].get<std::string>(), c[1].get<std::string>(), c[2].get<std::string>()});
+                }
+              }
+            }
+            return m;
+          });
+    }
+    static std::string_view KindName(MatchKey kind) {
+      return kind == MatchKey::kAddress ? "address" : "domain";
+    }
+
+   private:
+    SqlTx& t_;
+  };
+
   Accounts accounts_;
   Leads leads_;
   Notes notes_;
   Rules rules_;
   Webhooks webhooks_;
   Idempotency idempotency_;
+  Dedup dedup_;
 };
 
 }  // namespace klozeo::storage

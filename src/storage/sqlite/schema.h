@@ -225,6 +225,56 @@ DROP INDEX IF EXISTS leads_source_id;
 DROP INDEX IF EXISTS leads_name_city;
 DROP INDEX IF EXISTS lead_attributes_num;
 )sql"},
+    // Dedup (docs/DEDUP.md, issue 15): per-account counts of name tokens (the token '' counts
+    // the leads), the address and website-domain keys hints look leads up by, the pairs
+    // dismissed as not duplicates (both directions), and what every merge overwrote. Existing
+    // leads are counted and keyed through functions the store registers before migrating.
+    {15, R"sql(
+CREATE TABLE name_tokens (
+  account_id TEXT NOT NULL,
+  token TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (account_id, token)
+) WITHOUT ROWID;
+CREATE TABLE lead_match_keys (
+  account_id TEXT NOT NULL,
+  lead_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  PRIMARY KEY (account_id, lead_id, kind),
+  FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX lead_match_keys_key ON lead_match_keys (account_id, kind, key, lead_id);
+CREATE TABLE dedup_dismissals (
+  account_id TEXT NOT NULL,
+  lead_id TEXT NOT NULL,
+  other_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, lead_id, other_id),
+  FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE lead_merges (
+  account_id TEXT NOT NULL,
+  lead_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  source_lead_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  merged_at INTEGER NOT NULL,
+  changes TEXT NOT NULL,
+  PRIMARY KEY (account_id, lead_id, id),
+  FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO name_tokens (account_id, token, n)
+  SELECT l.account_id, j.value, COUNT(*) FROM leads l, json_each(klozeo_name_tokens(l.name)) j
+  WHERE true GROUP BY l.account_id, j.value;
+INSERT INTO lead_match_keys (account_id, lead_id, kind, key)
+  SELECT account_id, id, 'address', klozeo_address_key(address) FROM leads
+  WHERE klozeo_address_key(address) IS NOT NULL;
+INSERT INTO lead_match_keys (account_id, lead_id, kind, key)
+  SELECT account_id, id, 'domain', klozeo_domain_key(website) FROM leads
+  WHERE klozeo_domain_key(website) IS NOT NULL;
+)sql"},
     // Listing at a million leads (issue 16; docs/QUERY-PERFORMANCE.md), numbered apart from the
     // shared sequence and kept last: the sorts people use most get an (account_id, field, id)
     // index, so a sorted page is an index walk (score, updated_at and last_interaction_at are
