@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "query/plan.h"
 #include "service/lead_service.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "support/test_server.h"
@@ -106,6 +107,18 @@ TEST(SqliteWriter, AnUncommittedWriteRollsBackAndFreesTheWriter) {
   EXPECT_EQ(*(*tx)->leads().Count("acct", 10), 0);
 }
 
+// The list planner names indexes to SQLite (INDEXED BY); a missing one would fail the query.
+TEST(SqliteWriter, EveryIndexThePlannerNamesExists) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "p.db").string();
+  { auto db = Open(path); }
+  for (std::string_view name : query::PlanIndexNames()) {
+    std::string sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND name = '" +
+                      std::string(name) + "'";
+    EXPECT_FALSE(Column(path, sql.c_str()).empty()) << name;
+  }
+}
+
 TEST(SqliteWriter, MigrationsApplyByTheirOwnVersion) {
   testing::TempDir dir;
   auto path = (dir.path() / "m.db").string();
@@ -114,13 +127,13 @@ TEST(SqliteWriter, MigrationsApplyByTheirOwnVersion) {
   RunSql(path,
          "CREATE INDEX leads_source_id ON leads (account_id, source_id);"
          "DELETE FROM schema_migrations WHERE version = 7;"
-         "INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0);");
+         "INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0);");
   { auto db = Open(path); }
   EXPECT_TRUE(
       Column(path, "SELECT name FROM sqlite_master WHERE name = 'leads_source_id'").empty());
   auto versions = Column(path, "SELECT version FROM schema_migrations ORDER BY version");
   ASSERT_FALSE(versions.empty());
-  EXPECT_EQ(versions.back(), "99");
+  EXPECT_EQ(versions.back(), "9999");
   EXPECT_NE(std::find(versions.begin(), versions.end(), "7"), versions.end());
 }
 

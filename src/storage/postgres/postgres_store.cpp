@@ -20,6 +20,9 @@ struct Backend {
   static query::CompiledSql Compile(const char* select_list, const query::ListQuery& q) {
     return query::CompilePostgresListQuery(select_list, q);
   }
+  static query::CompiledSql CompileProbe(const query::ListQuery& q, size_t filter, int cap) {
+    return query::CompileCountProbe(query::PostgresDialectInstance(), q, filter, cap);
+  }
 };
 
 namespace {

@@ -276,6 +276,13 @@ CREATE TABLE lead_merges (
   FOREIGN KEY (account_id, lead_id) REFERENCES leads (account_id, id) ON DELETE CASCADE
 );
 )sql"},
+    // Listing at a million leads (SQLite migration 1600): sort indexes for score, updated_at
+    // and last_interaction_at (lead_attributes_num exists here since migration 1).
+    {1600, R"sql(
+CREATE INDEX IF NOT EXISTS leads_score ON leads (account_id, score, id);
+CREATE INDEX IF NOT EXISTS leads_updated ON leads (account_id, updated_at, id);
+CREATE INDEX IF NOT EXISTS leads_last_interaction ON leads (account_id, last_interaction_at, id);
+)sql"},
 };
 
 }  // namespace klozeo::storage::postgres

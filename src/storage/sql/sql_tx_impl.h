@@ -5,6 +5,7 @@
 #include <bit>
 #include <map>
 
+#include "query/plan.h"
 #include "query/postgres_compiler.h"
 
 namespace klozeo::storage {
@@ -220,7 +221,20 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
   // The select list in this dialect, rendered once.
   static const std::string select_list = RenderSql(sql::kLeadSelectList, B::kDialect);
   KLOZEO_TRY(t_.Lock(q.account_id));
-  query::CompiledSql compiled = B::Compile(select_list.c_str(), q);
+  query::ListQuery planned = q;
+  if constexpr (!kPg) {
+    // Plan steering (query/plan.h): count each indexable filter's rows, up to a cap.
+    std::vector<std::pair<size_t, int64_t>> counts;
+    for (size_t i : query::ProbeCandidates(q)) {
+      query::CompiledSql probe = B::CompileProbe(q, i, query::kProbeCap);
+      KLOZEO_ASSIGN_OR_RETURN(auto p, t_.conn_->PrepareDynamic(std::move(probe.sql)));
+      BindAll(p, probe.binds);
+      KLOZEO_ASSIGN_OR_RETURN(bool row, p.Step());
+      counts.emplace_back(i, row ? p.Int(0) : 0);
+    }
+    query::ChooseAccess(planned, counts);
+  }
+  query::CompiledSql compiled = B::Compile(select_list.c_str(), planned);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
   BindAll(s, compiled.binds);
   LeadPage page;

@@ -275,6 +275,18 @@ INSERT INTO lead_match_keys (account_id, lead_id, kind, key)
   SELECT account_id, id, 'domain', klozeo_domain_key(website) FROM leads
   WHERE klozeo_domain_key(website) IS NOT NULL;
 )sql"},
+    // Listing at a million leads (issue 16; docs/QUERY-PERFORMANCE.md), numbered apart from the
+    // shared sequence and kept last: the sorts people use most get an (account_id, field, id)
+    // index, so a sorted page is an index walk (score, updated_at and last_interaction_at are
+    // rewritten on writes: their cost is measured there), and attribute comparisons seek the
+    // (account_id, name, value_num) index (text values seek lead_attributes_fold; both end
+    // with the primary key, lead_id included). The list planner probes these (query/plan.h).
+    {1600, R"sql(
+CREATE INDEX IF NOT EXISTS leads_score ON leads (account_id, score, id);
+CREATE INDEX IF NOT EXISTS leads_updated ON leads (account_id, updated_at, id);
+CREATE INDEX IF NOT EXISTS leads_last_interaction ON leads (account_id, last_interaction_at, id);
+CREATE INDEX IF NOT EXISTS lead_attributes_num ON lead_attributes (account_id, name, value_num);
+)sql"},
 };
 
 }  // namespace klozeo::storage::sqlite
