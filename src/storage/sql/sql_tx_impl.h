@@ -178,19 +178,19 @@ core::Status SqlTx<B>::WriteDedupState(std::string_view account_id, std::string_
   if (!old_name) {
     KLOZEO_TRY(CountTokens(account_id, keys.name_tokens, 1));
   } else {
-    std::vector<std::string> old_tokens = dedup::NameTokens(*old_name);
-    if (old_tokens != keys.name_tokens) {
+    std::vector<std::string> old_tokens = dedup::CountedTokens(dedup::NameTokens(*old_name));
+    std::vector<std::string> new_tokens = dedup::CountedTokens(keys.name_tokens);
+    if (old_tokens != new_tokens) {
       // Only the difference is written; the lead count ('') does not change.
       std::vector<std::string> added;
       std::vector<std::string> removed;
-      for (const auto& t : keys.name_tokens) {
+      for (const auto& t : new_tokens) {
         if (std::find(old_tokens.begin(), old_tokens.end(), t) == old_tokens.end()) {
           added.push_back(t);
         }
       }
       for (const auto& t : old_tokens) {
-        if (std::find(keys.name_tokens.begin(), keys.name_tokens.end(), t) ==
-            keys.name_tokens.end()) {
+        if (std::find(new_tokens.begin(), new_tokens.end(), t) == new_tokens.end()) {
           removed.push_back(t);
         }
       }
