@@ -98,6 +98,11 @@ class LeadStore {
   /// of its name, e-mail, phone and city, the same keys its dedup lookups used).
   virtual core::Status Insert(std::string_view account_id, const domain::Lead& lead,
                               const dedup::LeadKeys& keys) = 0;
+  /// Stores new leads as Insert does each (`keys[i]` are `leads[i]`'s), in multi-row
+  /// statements: the bulk path of batch create and import.
+  virtual core::Status InsertMany(std::string_view account_id,
+                                  const std::vector<domain::Lead>& leads,
+                                  const std::vector<dedup::LeadKeys>& keys) = 0;
   virtual core::Result<std::optional<domain::Lead>> Get(std::string_view account_id,
                                                         std::string_view id) = 0;
   /// Rewrites every stored field of an existing lead, its dedup keys, and replaces its

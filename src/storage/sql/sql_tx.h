@@ -53,6 +53,34 @@ auto FirstRow(S& s, Read read) -> core::Result<std::optional<decltype(read(s))>>
 /// A PostgreSQL array literal of text ({"a","b"}), each element quoted and escaped.
 std::string TextArrayLiteral(const std::vector<std::string>& items);
 
+namespace bulk_detail {
+
+/// One row's parameters of a multi-row statement: parameter i of the row is parameter
+/// i + offset of the statement (so the one-row binders serve every row).
+template <typename S>
+class Shifted {
+ public:
+  Shifted(S& s, int offset) : s_(s), offset_(offset) {}
+  template <typename T>
+  Shifted& Bind(int index, const T& value) {
+    s_.Bind(index + offset_, value);
+    return *this;
+  }
+  Shifted& BindNull(int index) {
+    s_.BindNull(index + offset_);
+    return *this;
+  }
+
+ private:
+  S& s_;
+  int offset_;
+};
+
+/// `single`, a one-row `INSERT ... VALUES (...)` in the neutral form, with `rows` tuples: the
+/// placeholders of tuple r are renumbered by r * stride.
+std::string MultiRowInsert(std::string_view single, int rows, int stride);
+
+}  // namespace bulk_detail
 /// A JSON array of strings (invalid UTF-8 replaced): SQLite's form of a list of tokens.
 std::string TokensJson(const std::vector<std::string>& tokens);
 
@@ -155,7 +183,8 @@ class SqlTx : public Tx {
   }
 
   /// Binds the dedup key columns (43-45) of the lead INSERT/UPDATE.
-  static void BindKeys(Statement& s, const dedup::LeadKeys& keys) {
+  template <typename S>
+  static void BindKeys(S& s, const dedup::LeadKeys& keys) {
     int index = 43;
     for (const std::string* key : {&keys.email, &keys.phone, &keys.name_city}) {
       if (key->empty()) {
@@ -169,6 +198,13 @@ class SqlTx : public Tx {
   core::Status WriteLead(const char* text, std::string_view account_id, const domain::Lead& lead,
                          const dedup::LeadKeys& keys);
   core::Status InsertAttributes(std::string_view account_id, const domain::Lead& lead);
+  /// Binds one attribute row of kInsertAttribute (parameters 1-8, PostgreSQL 1-10).
+  template <typename S>
+  static void BindAttribute(S& s, std::string_view account_id, const std::string& lead_id,
+                            const domain::Attribute& a);
+  /// The attribute rows of `leads`, `chunk` rows per INSERT.
+  core::Status InsertAttributeRows(std::string_view account_id,
+                                   const std::vector<domain::Lead>& leads);
   /// A list of tokens as the dialect binds it (?2 of kCountTokens and kTokenCounts).
   static std::string TokenList(const std::vector<std::string>& tokens) {
     if constexpr (kPg) {
@@ -245,6 +281,8 @@ class SqlTx : public Tx {
                         const dedup::LeadKeys& keys) override {
       return t_.WriteLead(sql::kInsertLead, account_id, lead, keys);
     }
+    core::Status InsertMany(std::string_view account_id, const std::vector<domain::Lead>& leads,
+                            const std::vector<dedup::LeadKeys>& keys) override;
     core::Result<std::optional<domain::Lead>> Get(std::string_view account_id,
                                                   std::string_view id) override {
       return First(t_.On(account_id, sql::kGetLead, id), rows::ReadLead<Statement>);
