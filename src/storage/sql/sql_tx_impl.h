@@ -477,6 +477,25 @@ core::Status SqlTx<B>::Leads::InsertMany(std::string_view account_id,
     KLOZEO_TRY(s.Run());
     at += static_cast<size_t>(rows);
   }
+  // The name-word counts and match keys Insert keeps (docs/DEDUP.md): one upsert per distinct
+  // count (most words of a batch occur once), a match-key row per address or website.
+  std::map<std::string, int64_t> counts;
+  for (const auto& k : keys) {
+    for (auto& token : dedup::CountedTokens(k.name_tokens)) ++counts[token];
+  }
+  counts[std::string()] = static_cast<int64_t>(leads.size());
+  std::map<int64_t, std::vector<std::string>> by_count;
+  for (auto& [token, n] : counts) by_count[n].push_back(token);
+  for (const auto& [n, tokens] : by_count) {
+    KLOZEO_TRY(Run(t_.Query(sql::kCountTokens, account_id, TokenList(tokens), n)));
+  }
+  for (size_t i = 0; i < leads.size(); ++i) {
+    for (auto [kind, key] : {std::pair(std::string_view("address"), &keys[i].address),
+                             std::pair(std::string_view("domain"), &keys[i].domain)}) {
+      if (key->empty()) continue;
+      KLOZEO_TRY(Run(t_.Query(sql::kInsertMatchKey, account_id, leads[i].id, kind, *key)));
+    }
+  }
   return t_.InsertAttributeRows(account_id, leads);
 }
 
