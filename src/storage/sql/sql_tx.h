@@ -214,8 +214,9 @@ class SqlTx : public Tx {
     }
   }
   /// Adds `delta` to the account's count of each token and of leads (token '').
-  core::Status CountTokens(std::string_view account_id, std::vector<std::string> tokens,
+  core::Status CountTokens(std::string_view account_id, const std::vector<std::string>& name_tokens,
                            int64_t delta) {
+    std::vector<std::string> tokens = dedup::CountedTokens(name_tokens);
     tokens.emplace_back();
     return Run(Query(sql::kCountTokens, account_id, TokenList(tokens), delta));
   }

@@ -340,7 +340,7 @@ Status RegisterKeyFunctions(Connection& conn, const std::string& phone_region) {
       // array, and the address and domain match keys.
       {"klozeo_name_tokens", 1,
        [](sqlite3_context* c, int, sqlite3_value** v) {
-         std::vector<std::string> tokens = dedup::NameTokens(ArgText(v[0]));
+         std::vector<std::string> tokens = dedup::CountedTokens(dedup::NameTokens(ArgText(v[0])));
          tokens.emplace_back();
          ResultKey(c, TokensJson(tokens));
        }},
