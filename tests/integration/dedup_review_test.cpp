@@ -126,7 +126,9 @@ TEST(DedupReview, NotDuplicateSuppressesTheCandidateBothWays) {
   json left = Duplicates(api, b);
   ASSERT_EQ(left["count"], 1) << left;
   EXPECT_EQ(left["duplicates"][0]["id"], c);
-  for (const auto& d : Duplicates(api, a)["duplicates"]) EXPECT_NE(d["id"], b);
+  // A named copy: a range-for over a member of a temporary would read a destroyed object.
+  const json of_a = Duplicates(api, a);
+  for (const auto& d : of_a["duplicates"]) EXPECT_NE(d["id"], b);
 }
 
 TEST(DedupReview, MergeTakesTheLastTouchAndCarriesAttributesAndNotes) {
