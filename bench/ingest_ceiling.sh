@@ -16,17 +16,17 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 sqlite3 "$OUT/schema.db" .schema | grep -v '^CREATE TABLE sqlite_' >"$OUT/schema.sql"
 grep -v 'CREATE INDEX\|CREATE UNIQUE INDEX' "$OUT/schema.sql" >"$OUT/tables.sql"
 grep 'CREATE INDEX\|CREATE UNIQUE INDEX' "$OUT/schema.sql" >"$OUT/indexes.sql"
-ACCT="0192f6c1-aaaa-7bbb-8ccc-1234567890ab"
+ACCT=1  # the account key of the one account created above
 load() {  # pragmas
   cat <<SQL
 $1
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1)
-INSERT INTO leads (account_id, id, name, source, email, phone, city, status, rating,
+INSERT INTO leads (account_key, id, name, source, email, phone, city, status, rating,
   review_count, tags, score, created_at, updated_at, last_interaction_at, name_fold,
   source_fold, email_fold, phone_fold, city_fold, status_fold, tags_fold, email_key, phone_key,
   name_city_key)
-SELECT '$ACCT', printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i), 'Import Co ' || i,
+SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i), 'Import Co ' || i,
   'import', 'imp' || i || '@example.com', '+1 646 555 ' || printf('%04d', i % 10000), 'Lisbon',
   'new', (i % 50) / 10.0, i % 1000, '["a","b"]', 0, 1700000000, 1700000000, 1700000000,
   'import co ' || i, 'import', 'imp' || i || '@example.com',
@@ -34,11 +34,11 @@ SELECT '$ACCT', printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i), 'Impor
   'imp' || i || '@example.com', '+1646555' || printf('%04d', i % 10000),
   'import co ' || i || '|lisbon' FROM n;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1)
-INSERT INTO lead_attributes SELECT '$ACCT', printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
+INSERT INTO lead_attributes SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
   printf('0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, 2 * i), 'employees', 'number', i % 5000,
   NULL, i % 5000 FROM n;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1)
-INSERT INTO lead_attributes SELECT '$ACCT', printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
+INSERT INTO lead_attributes SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
   printf('0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, 2 * i + 1), 'industry', 'text', '"Software"',
   'software', NULL FROM n;
 COMMIT;

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     std::cerr << created.error().message << "\n";
     return 1;
   }
-  const std::string account_id = created->first.id;
+  const klozeo::domain::AccountKey account = created->first.key;
   std::ofstream ids(argv[3]);
   std::mt19937_64 rng(42);
   const int64_t now = clock.NowSeconds();
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
                                  static_cast<int>(rng() % 5000)});
       lead.created_at = lead.updated_at = lead.last_interaction_at = now - (count - done);
       auto status = (*tx)->leads().Insert(
-          account_id, lead, klozeo::service::LeadKeysOf(lead, klozeo::dedup::PhoneNormalizer()));
+          account, lead, klozeo::service::LeadKeysOf(lead, klozeo::dedup::PhoneNormalizer()));
       if (!status.ok()) {
         std::cerr << status.error().message << "\n";
         return 1;

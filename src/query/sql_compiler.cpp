@@ -21,7 +21,7 @@ namespace {
 // The correlated lookup of one attribute row of the current lead; callers append
 // " AND <condition on a>)".
 constexpr std::string_view kAttributeRow =
-    "SELECT 1 FROM lead_attributes a WHERE a.account_id = leads.account_id"
+    "SELECT 1 FROM lead_attributes a WHERE a.account_key = leads.account_key"
     " AND a.lead_id = leads.id AND a.name = ";
 constexpr std::string_view kLikeEscape = " ESCAPE '\\'";
 
@@ -105,7 +105,7 @@ class Compiler {
         out_.Append(dialect_.AttributeSortValue());
         out_.Append(
             " FROM lead_attributes a"
-            " WHERE a.account_id = leads.account_id AND a.lead_id = leads.id"
+            " WHERE a.account_key = leads.account_key AND a.lead_id = leads.id"
             " AND a.name = ");
         out_.Bind(sort.field.name);
         out_.Append(")");
@@ -129,7 +129,7 @@ class Compiler {
       out_.Bind(after.last_id);
       out_.Append(")");
     } else if (sort_value_never_null) {
-      // A row-value comparison lets both engines seek the (account_id, <field>, id) index.
+      // A row-value comparison lets both engines seek the (account_key, <field>, id) index.
       out_.Append("(");
       SortExpression(sort);
       out_.Append(", leads.id)");
@@ -348,7 +348,7 @@ namespace {
 // True when no row of the result can have a NULL sort value: the field is never NULL, or an
 // `and` filter compares it positively (which NULL never satisfies). Then the order needs no
 // NULLS LAST and the keyset is a row-value comparison, so the engine seeks the
-// (account_id, <field>, id) index instead of scanning to the cursor: page 1,000 costs what
+// (account_key, <field>, id) index instead of scanning to the cursor: page 1,000 costs what
 // page 1 does.
 bool SortValueNeverNull(const ListQuery& query) {
   const FieldRef& field = query.sort.field;
@@ -390,8 +390,8 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   compiler.SortExpression(query.sort);
   out.Append(" AS ");
   out.Append(kSortKeyColumn);
-  out.Append(" FROM leads WHERE leads.account_id = ");
-  out.Bind(query.account_id);
+  out.Append(" FROM leads WHERE leads.account_key = ");
+  out.Bind(query.account_key);
 
   for (const Filter& filter : query.filters) {
     if (filter.logic != Logic::kAnd) continue;

@@ -44,7 +44,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   // 1. e-mail, case-insensitive.
   KLOZEO_ASSIGN_OR_RETURN(
       match.merge_id,
-      tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kEmail, keys.email));
+      tx.leads().FindIdByKey(who.account_key, storage::DedupKey::kEmail, keys.email));
   if (match.merge_id) {
     match.tier = "email";
     return match;
@@ -54,7 +54,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   if (!core::Trim(source_id).empty()) {
     KLOZEO_ASSIGN_OR_RETURN(
         match.merge_id,
-        tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kSourceId, source_id));
+        tx.leads().FindIdByKey(who.account_key, storage::DedupKey::kSourceId, source_id));
     if (match.merge_id) {
       match.tier = "source_id";
       return match;
@@ -63,7 +63,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   const std::string name = patch.name.value_or("");
   // 3. same normalised phone and a similar name.
   if (!keys.phone.empty()) {
-    KLOZEO_ASSIGN_OR_RETURN(auto candidates, tx.leads().FindByPhoneKey(who.account_id, keys.phone,
+    KLOZEO_ASSIGN_OR_RETURN(auto candidates, tx.leads().FindByPhoneKey(who.account_key, keys.phone,
                                                                        kMaxPhoneCandidates));
     for (const auto& [id, stored_name] : candidates) {
       if (dedup::NamesMatch(name, stored_name, dedup_.name_similarity)) {
@@ -76,7 +76,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   // 4. name + city, case-insensitive: only a hint.
   KLOZEO_ASSIGN_OR_RETURN(
       match.potential_id,
-      tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kNameCity, keys.name_city));
+      tx.leads().FindIdByKey(who.account_key, storage::DedupKey::kNameCity, keys.name_city));
   if (match.potential_id) match.tier = "name_city_hint";
   return match;
 }
@@ -92,7 +92,7 @@ Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, co
   }
   lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
+  KLOZEO_TRY(tx->leads().Update(who.account_key, lead, KeysOf(lead)));
   // A merge is an update of the existing lead.
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));

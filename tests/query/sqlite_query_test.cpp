@@ -25,10 +25,10 @@ using Ids = std::vector<std::string>;
 using OptText = std::optional<std::string>;
 using OptNumber = std::optional<double>;
 
-// The listing-related part of the storage schema (storage/sqlite/schema.h, migration 1).
+// The listing-related part of the storage schema (storage/sql/schema.h).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE leads (
-  account_id TEXT NOT NULL, id TEXT NOT NULL,
+  account_key INTEGER NOT NULL, id TEXT NOT NULL,
   name TEXT NOT NULL, source TEXT NOT NULL, description TEXT, email TEXT, phone TEXT,
   website TEXT, address TEXT, city TEXT, state TEXT, country TEXT, postal_code TEXT,
   category TEXT, source_id TEXT, logo_url TEXT, status TEXT NOT NULL DEFAULT 'new',
@@ -40,20 +40,20 @@ CREATE TABLE leads (
   tags TEXT NOT NULL DEFAULT '[]', tags_fold TEXT NOT NULL DEFAULT '[]',
   score REAL NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_interaction_at INTEGER NOT NULL,
-  PRIMARY KEY (account_id, id)
+  PRIMARY KEY (account_key, id)
 ) WITHOUT ROWID;
-CREATE INDEX leads_created ON leads (account_id, created_at, id);
-CREATE INDEX leads_email ON leads (account_id, email_fold);
-CREATE INDEX leads_source_id_fold ON leads (account_id, source_id_fold);
-CREATE INDEX leads_name_city ON leads (account_id, name_fold, city_fold);
-CREATE INDEX leads_city ON leads (account_id, city_fold);
+CREATE INDEX leads_created ON leads (account_key, created_at, id);
+CREATE INDEX leads_email ON leads (account_key, email_fold);
+CREATE INDEX leads_source_id_fold ON leads (account_key, source_id_fold);
+CREATE INDEX leads_name_city ON leads (account_key, name_fold, city_fold);
+CREATE INDEX leads_city ON leads (account_key, city_fold);
 CREATE TABLE lead_attributes (
-  account_id TEXT NOT NULL, lead_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+  account_key INTEGER NOT NULL, lead_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
   type TEXT NOT NULL, value TEXT NOT NULL, value_fold TEXT, value_num REAL,
-  PRIMARY KEY (account_id, lead_id, name)
+  PRIMARY KEY (account_key, lead_id, name)
 ) WITHOUT ROWID;
-CREATE INDEX lead_attributes_fold ON lead_attributes (account_id, name, value_fold);
-CREATE INDEX lead_attributes_num ON lead_attributes (account_id, name, value_num);
+CREATE INDEX lead_attributes_fold ON lead_attributes (account_key, name, value_fold);
+CREATE INDEX lead_attributes_num ON lead_attributes (account_key, name, value_num);
 )sql";
 
 struct Attr {
@@ -80,7 +80,7 @@ struct Row {
 
 const OptText kNoText;
 const OptNumber kNoNumber;
-constexpr const char* kAccount = "acct_1";
+constexpr std::int64_t kAccount = 1;
 
 // Twelve leads of one account; see each test for what it exercises.
 std::vector<Row> Leads() {
@@ -167,12 +167,12 @@ class TestDb {
     ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, &error), SQLITE_OK) << error;
   }
 
-  void Insert(std::string_view account, const Row& row) {
+  void Insert(std::int64_t account, const Row& row) {
     nlohmann::json tags = row.tags;
     nlohmann::json tags_fold = nlohmann::json::array();
     for (const std::string& tag : row.tags) tags_fold.push_back(FoldText(tag));
     std::vector<SqlValue> values = {
-        std::string(account),
+        account,
         row.id,
         row.name,
         std::string("web"),
@@ -198,7 +198,7 @@ class TestDb {
         row.created_at,
         tags.dump(),
         tags_fold.dump()};
-    Run("INSERT INTO leads (account_id, id, name, source, description, email, phone, city,"
+    Run("INSERT INTO leads (account_key, id, name, source, description, email, phone, city,"
         " status, name_fold, source_fold, description_fold, email_fold, phone_fold, city_fold,"
         " status_fold, latitude, longitude, rating, review_count, score, created_at, updated_at,"
         " last_interaction_at, tags, tags_fold)"
@@ -211,10 +211,10 @@ class TestDb {
       if (attr.type == "text") fold = FoldText(value.get<std::string>());
       if (attr.type == "number") num = value.get<double>();
       if (attr.type == "bool") num = std::int64_t{value.get<bool>() ? 1 : 0};
-      Run("INSERT INTO lead_attributes (account_id, lead_id, id, name, type, value, value_fold,"
+      Run("INSERT INTO lead_attributes (account_key, lead_id, id, name, type, value, value_fold,"
           " value_num) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          {std::string(account), row.id, row.id + "_" + attr.name, attr.name, attr.type,
-           value.dump(), fold, num});
+          {account, row.id, row.id + "_" + attr.name, attr.name, attr.type, value.dump(), fold,
+           num});
     }
   }
 
@@ -258,12 +258,12 @@ class SqliteQuery : public ::testing::Test {
     Row stranger = Leads()[0];
     stranger.id = "cl_00";
     stranger.city = "paris";
-    db_.Insert("acct_2", stranger);
+    db_.Insert(2, stranger);
   }
 
   Ids List(std::vector<std::string> filters, Sort sort = {}) {
     ListQuery query;
-    query.account_id = kAccount;
+    query.account_key = kAccount;
     auto parsed = ParseFilters(filters);
     EXPECT_TRUE(parsed.ok()) << parsed.error().message;
     if (!parsed.ok()) return {};
@@ -568,7 +568,7 @@ TEST_F(SqliteQuery, PagingYieldsEveryRowExactlyOnce) {
   for (const auto& [field, order] : sorts) {
     for (const auto& filters : filter_sets) {
       ListQuery base;
-      base.account_id = kAccount;
+      base.account_key = kAccount;
       base.filters = ParseFilters(filters).value();
       base.sort = ParseSort(field, order).value();
       Ids all = List(filters, base.sort);
@@ -584,7 +584,7 @@ TEST_F(SqliteQuery, PagingYieldsEveryRowExactlyOnce) {
 
 TEST_F(SqliteQuery, PagingStaysCorrectWhileRowsChange) {
   ListQuery base;
-  base.account_id = kAccount;
+  base.account_key = kAccount;
   Row early = Leads()[0];
   early.id = "cl_20";
   early.created_at = 50;  // sorts before rows already seen: must not appear
@@ -605,7 +605,7 @@ TEST_F(SqliteQuery, PagingStaysCorrectWhileRowsChange) {
 
 TEST_F(SqliteQuery, DefaultPageSeeksTheCreatedIndex) {
   ListQuery query;
-  query.account_id = kAccount;
+  query.account_key = kAccount;
   query.after = CursorAfter(query.sort, std::int64_t{500}, "cl_05");
   query.limit = 10;
   CompiledSql compiled = CompileSqliteListQuery("leads.id", query);

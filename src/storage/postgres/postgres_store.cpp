@@ -6,8 +6,8 @@
 
 #include "query/postgres_compiler.h"
 #include "storage/postgres/connection.h"
-#include "storage/postgres/schema.h"
 #include "storage/sql/pool.h"
+#include "storage/sql/schema.h"
 #include "storage/sql/sql_tx.h"
 
 namespace klozeo::storage::postgres {
@@ -29,8 +29,8 @@ using core::Result;
 using core::Status;
 
 constexpr const char* kCountRequests =
-    "INSERT INTO rate_windows AS r (account_id, start_ms, count) VALUES ($1, $2, $4) "
-    "ON CONFLICT (account_id) DO UPDATE SET "
+    "INSERT INTO rate_windows AS r (account_key, start_ms, count) VALUES ($1, $2, $4) "
+    "ON CONFLICT (account_key) DO UPDATE SET "
     "start_ms = CASE WHEN $2 - r.start_ms >= $3 THEN $2 ELSE r.start_ms END, "
     "count = CASE WHEN $2 - r.start_ms >= $3 THEN $4 ELSE r.count + $4 END "
     "RETURNING start_ms, count";
@@ -41,13 +41,9 @@ constexpr const char* kLockKey = "SELECT pg_advisory_xact_lock($1)";
 // The session lock that serialises migrations across processes starting together.
 constexpr int64_t kMigrationLock = 0x6b6c6f7a656f;  // "klozeo"
 
-/// FNV-1a, 64 bits: a stable hash (the same in every process and build) for lock keys.
-int64_t LockKey(std::string_view text) {
-  uint64_t h = 1469598103934665603ULL;
-  for (char c : std::string_view("klozeo:"))
-    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  return static_cast<int64_t>(h);
+/// The advisory lock of an account: its key in a range of its own (kMigrationLock is below it).
+int64_t LockKey(domain::AccountKey account) {
+  return (int64_t{0x6b6c6f7a} << 32) + static_cast<int64_t>(account);
 }
 
 /// The pool, with the options it was opened with.
@@ -91,17 +87,16 @@ class PgTx final : public SqlTx<Backend> {
   }
 
  private:
-  // In a write Tx, takes the advisory lock of `key` (an account id, or kAccountsLock) the
-  // first time the transaction touches it. Only management operations touch kAccountsLock
+  // In a write Tx, takes the advisory lock of `account` (or kAccountsLock) the first time the
+  // transaction touches it. Only management operations touch kAccountsLock
   // and they touch no tenant data, so two transactions never wait on each other's locks in
   // opposite orders.
-  Status Lock(std::string_view key) override {
-    if (!write_ || done_) return core::Ok();
-    if (locked_.count(std::string(key)) > 0) return core::Ok();
+  Status Lock(domain::AccountKey account) override {
+    if (!write_ || done_ || locked_.contains(account)) return core::Ok();
     auto s = owned_->Query(kLockKey);
-    s.Bind(1, LockKey(key));
+    s.Bind(1, LockKey(account));
     KLOZEO_TRY(s.Run());
-    locked_.insert(std::string(key));
+    locked_.insert(account);
     return core::Ok();
   }
 
@@ -109,7 +104,7 @@ class PgTx final : public SqlTx<Backend> {
   std::unique_ptr<Connection> owned_;
   bool write_;
   bool done_;
-  std::set<std::string> locked_;
+  std::set<domain::AccountKey> locked_;
 };
 
 class PgDatabase final : public Database {
@@ -137,11 +132,11 @@ class PgDatabase final : public Database {
   std::string_view Dialect() const override { return "postgres"; }
   PoolStats PoolUsage() const override { return pool_.Stats(); }
 
-  Result<std::optional<RateWindow>> CountRequests(std::string_view account_id, int64_t now_ms,
+  Result<std::optional<RateWindow>> CountRequests(domain::AccountKey account, int64_t now_ms,
                                                   int64_t window_ms, int64_t amount) override {
     KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
     auto s = conn->Query(kCountRequests);
-    s.Bind(1, account_id).Bind(2, now_ms).Bind(3, window_ms).Bind(4, amount);
+    s.Bind(1, static_cast<int64_t>(account)).Bind(2, now_ms).Bind(3, window_ms).Bind(4, amount);
     KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Error::Internal("rate window not returned");
     return std::optional<RateWindow>(RateWindow{s.Int(0), s.Int(1)});
@@ -170,8 +165,7 @@ class PgDatabase final : public Database {
     KLOZEO_TRY(
         conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                   "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)"));
-    // PostgreSQL-only migrations are numbered apart from the sequence shared with SQLite.
-    return ApplyMigrations(conn, kMigrations);
+    return MigrateSchema(conn, Dialect::kPostgres);
   }
 
   Pool pool_;

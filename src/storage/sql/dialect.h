@@ -16,7 +16,7 @@ namespace klozeo::storage {
 ///   SQLite's INDEXED BY hints, PostgreSQL-only columns).
 enum class Dialect { kSqlite, kPostgres };
 
-/// A numbered schema change (storage/<backend>/schema.h), applied by ApplyMigrations.
+/// A numbered schema change (storage/sql/schema.h), applied by MigrateSchema.
 struct Migration {
   int version;
   const char* sql;

@@ -1,15 +1,13 @@
 #pragma once
 
 // What both backends' Database does the same way over its own connection type: the pool of
-// connections, migrations and the server-wide secrets.
+// connections and the server-wide secrets (migrations: storage/sql/schema.h).
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
-#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -111,36 +109,6 @@ class ConnectionPool {
   std::vector<std::unique_ptr<Conn>> idle_;
   int opened_ = 0;
 };
-
-/// Applies every migration whose version is not recorded in schema_migrations, in order (not
-/// only those above the highest recorded: branches add numbered migrations independently), on
-/// `conn` inside the caller's transaction. Errors: Internal naming the failed migration.
-template <typename Conn>
-core::Status ApplyMigrations(Conn& conn, std::span<const Migration> migrations) {
-  std::set<int64_t> applied;
-  {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kAppliedMigrations));
-    while (true) {
-      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      applied.insert(s.Int(0));
-    }
-  }
-  for (const auto& m : migrations) {
-    if (applied.contains(m.version)) continue;
-    core::Status done = conn.Exec(m.sql);
-    if (done.ok()) {
-      auto s = conn.Prepare(sql::kRecordMigration);
-      done = s.ok() ? s->Bind(1, int64_t{m.version}).Bind(2, core::WallMillis() / 1000).Run()
-                    : std::move(s).error();
-    }
-    if (!done.ok()) {
-      return core::Error::Internal("migration " + std::to_string(m.version) +
-                                   " failed: " + done.error().ForLog());
-    }
-  }
-  return core::Ok();
-}
 
 /// Server-wide secrets, cached. Read first: a secret that exists needs no write (reads keep
 /// working when writes fail); a missing one is inserted if absent and read back, so concurrent

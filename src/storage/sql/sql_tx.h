@@ -52,8 +52,8 @@ auto FirstRow(S& s, Read read) -> core::Result<std::optional<decltype(read(s))>>
 /// A PostgreSQL array literal of text ({"a","b"}), each element quoted and escaped.
 std::string TextArrayLiteral(const std::vector<std::string>& items);
 
-/// The key of the lock that serialises account and key management (not tenant data).
-inline constexpr std::string_view kAccountsLock = "accounts";
+/// The lock that serialises account and key management (not tenant data): no account has key 0.
+inline constexpr domain::AccountKey kAccountsLock{0};
 
 template <typename B>
 class SqlTx : public Tx {
@@ -86,10 +86,9 @@ class SqlTx : public Tx {
   }
 
  protected:
-  /// Called before the first statement of a write on `key`'s data (an account id, or
-  /// kAccountsLock): PostgreSQL takes the account's advisory lock; SQLite's one writer needs
-  /// none.
-  virtual core::Status Lock(std::string_view /*key*/) { return core::Ok(); }
+  /// Called before the first statement of a write on an account's data (or kAccountsLock):
+  /// PostgreSQL takes the account's advisory lock; SQLite's one writer needs none.
+  virtual core::Status Lock(domain::AccountKey /*account*/) { return core::Ok(); }
 
   Connection* conn_;
 
@@ -99,18 +98,24 @@ class SqlTx : public Tx {
   static Stmt Query(Connection& conn, const char* text, const Args&... args) {
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(text));
     int index = 0;
-    (s.Bind(++index, args), ...);
+    (s.Bind(++index, Arg(args)), ...);
     return s;
   }
+  /// A statement's parameter: account keys are bound as their integer.
+  template <typename T>
+  static const T& Arg(const T& value) {
+    return value;
+  }
+  static int64_t Arg(domain::AccountKey account) { return static_cast<int64_t>(account); }
   template <typename... Args>
   Stmt Query(const char* text, const Args&... args) {
     return Query(*conn_, text, args...);
   }
-  /// A statement on the account's data, after Lock(account_id); the account id is ?1.
+  /// A statement on the account's data, after Lock(account); the account key is ?1.
   template <typename... Args>
-  Stmt On(std::string_view account_id, const char* text, const Args&... args) {
-    KLOZEO_TRY(Lock(account_id));
-    return Query(text, account_id, args...);
+  Stmt On(domain::AccountKey account, const char* text, const Args&... args) {
+    KLOZEO_TRY(Lock(account));
+    return Query(text, account, args...);
   }
   /// A statement on accounts and keys, after Lock(kAccountsLock).
   template <typename... Args>
@@ -160,15 +165,15 @@ class SqlTx : public Tx {
     }
   }
   /// INSERT (kInsertLead) or UPDATE (kUpdateLead) of the lead row; then its attribute rows.
-  core::Status WriteLead(const char* text, std::string_view account_id, const domain::Lead& lead,
+  core::Status WriteLead(const char* text, domain::AccountKey account, const domain::Lead& lead,
                          const dedup::LeadKeys& keys);
-  core::Status InsertAttributes(std::string_view account_id, const domain::Lead& lead);
+  core::Status InsertAttributes(domain::AccountKey account, const domain::Lead& lead);
   core::Status InsertEventRow(const domain::WebhookEvent& e) {
-    return Run(Query(sql::kInsertEvent, e.id, e.account_id, e.type, e.body, e.created_at_ms));
+    return Run(Query(sql::kInsertEvent, e.id, e.account_key, e.type, e.body, e.created_at_ms));
   }
   core::Status InsertDeliveryRow(const domain::WebhookEvent& e, std::string_view id,
                                  std::string_view webhook_id, int64_t due_ms) {
-    return Run(Query(sql::kInsertDelivery, id, e.account_id, webhook_id, e.id, e.type, due_ms,
+    return Run(Query(sql::kInsertDelivery, id, e.account_key, webhook_id, e.id, e.type, due_ms,
                      e.created_at_ms));
   }
   core::Status FillAttempts(domain::WebhookDelivery& d);
@@ -176,8 +181,12 @@ class SqlTx : public Tx {
   class Accounts final : public AccountStore {
    public:
     explicit Accounts(SqlTx& t) : t_(t) {}
-    core::Status Insert(const domain::Account& a) override {
-      return Run(t_.Admin(sql::kInsertAccount, a.id, a.name, a.plan, a.created_at));
+    core::Result<domain::AccountKey> Insert(const domain::Account& a) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto s,
+                              t_.Admin(sql::kInsertAccount, a.id, a.name, a.plan, a.created_at));
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return core::Error::Internal("account key not returned");
+      return domain::AccountKey{s.Int(0)};
     }
     core::Result<std::optional<domain::Account>> FindByName(std::string_view name) override {
       return First(t_.Admin(sql::kFindAccountByName, name), rows::ReadAccount<Statement>);
@@ -186,17 +195,19 @@ class SqlTx : public Tx {
       return All(t_.Admin(sql::kListAccounts), rows::ReadAccount<Statement>);
     }
     core::Status InsertKey(const domain::ApiKey& k) override {
-      return Run(t_.Admin(sql::kInsertKey, k.account_id, k.id, k.key_hash, k.prefix, k.created_at));
+      KLOZEO_ASSIGN_OR_RETURN(bool stored, Change(t_.Admin(sql::kInsertKey, k.account_id, k.id,
+                                                           k.key_hash, k.prefix, k.created_at)));
+      if (!stored) return core::Error::NotFound("account not found");
+      return core::Ok();
     }
-    core::Result<std::vector<domain::ApiKey>> ListKeys(std::string_view account_id) override {
-      return All(t_.Admin(sql::kListKeys, account_id), [&](const Statement& r) {
-        return domain::ApiKey{r.Text(0),  std::string(account_id), r.Text(1), r.Text(2), r.Int(3),
-                              r.OptInt(4)};
+    core::Result<std::vector<domain::ApiKey>> ListKeys(domain::AccountKey account) override {
+      return All(t_.Admin(sql::kListKeys, account), [&](const Statement& r) {
+        return domain::ApiKey{r.Text(0), r.Text(5), r.Text(1), r.Text(2), r.Int(3), r.OptInt(4)};
       });
     }
-    core::Result<bool> RevokeKey(std::string_view account_id, std::string_view key_id,
+    core::Result<bool> RevokeKey(domain::AccountKey account, std::string_view key_id,
                                  int64_t now) override {
-      return Change(t_.Admin(sql::kRevokeKey, account_id, key_id, now));
+      return Change(t_.Admin(sql::kRevokeKey, account, key_id, now));
     }
     core::Result<std::optional<domain::Account>> FindByKeyHash(std::string_view hash) override {
       KLOZEO_TRY(t_.Lock(kAccountsLock));
@@ -210,47 +221,47 @@ class SqlTx : public Tx {
   class Leads final : public LeadStore {
    public:
     explicit Leads(SqlTx& t) : t_(t) {}
-    core::Status Insert(std::string_view account_id, const domain::Lead& lead,
+    core::Status Insert(domain::AccountKey account, const domain::Lead& lead,
                         const dedup::LeadKeys& keys) override {
-      return t_.WriteLead(sql::kInsertLead, account_id, lead, keys);
+      return t_.WriteLead(sql::kInsertLead, account, lead, keys);
     }
-    core::Result<std::optional<domain::Lead>> Get(std::string_view account_id,
+    core::Result<std::optional<domain::Lead>> Get(domain::AccountKey account,
                                                   std::string_view id) override {
-      return First(t_.On(account_id, sql::kGetLead, id), rows::ReadLead<Statement>);
+      return First(t_.On(account, sql::kGetLead, id), rows::ReadLead<Statement>);
     }
-    core::Status Update(std::string_view account_id, const domain::Lead& lead,
+    core::Status Update(domain::AccountKey account, const domain::Lead& lead,
                         const dedup::LeadKeys& keys) override {
-      return t_.WriteLead(sql::kUpdateLead, account_id, lead, keys);
+      return t_.WriteLead(sql::kUpdateLead, account, lead, keys);
     }
-    core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
-      return Change(t_.On(account_id, sql::kDeleteLead, id));
+    core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
+      return Change(t_.On(account, sql::kDeleteLead, id));
     }
-    core::Result<int64_t> Count(std::string_view account_id, int64_t up_to) override {
-      return SqlTx::Count(t_.On(account_id, sql::kCountLeads, up_to));
+    core::Result<int64_t> Count(domain::AccountKey account, int64_t up_to) override {
+      return SqlTx::Count(t_.On(account, sql::kCountLeads, up_to));
     }
     core::Result<LeadPage> List(const query::ListQuery& q) override;
     core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& q) override;
-    core::Result<std::optional<std::string>> FindIdByKey(std::string_view account_id, DedupKey kind,
+    core::Result<std::optional<std::string>> FindIdByKey(domain::AccountKey account, DedupKey kind,
                                                          std::string_view key) override {
       if (key.empty()) return std::optional<std::string>();
       const char* text = kind == DedupKey::kEmail      ? sql::kFindByEmailKey
                          : kind == DedupKey::kSourceId ? sql::kFindBySourceId
                                                        : sql::kFindByNameCityKey;
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, text, key));
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, text, key));
       if (!kPg && kind == DedupKey::kSourceId) s.Bind(3, core::FoldText(key));
       return FirstRow(s, ReadText);
     }
     core::Result<std::vector<std::pair<std::string, std::string>>> FindByPhoneKey(
-        std::string_view account_id, std::string_view phone_key, int limit) override {
+        domain::AccountKey account, std::string_view phone_key, int limit) override {
       if (phone_key.empty()) return std::vector<std::pair<std::string, std::string>>();
-      return All(t_.On(account_id, sql::kFindByPhoneKey, phone_key, int64_t{limit}),
+      return All(t_.On(account, sql::kFindByPhoneKey, phone_key, int64_t{limit}),
                  [](const Statement& r) { return std::pair(r.Text(0), r.Text(1)); });
     }
-    core::Result<LeadStats> Stats(std::string_view account_id, int64_t since_seconds,
+    core::Result<LeadStats> Stats(domain::AccountKey account, int64_t since_seconds,
                                   int top) override;
-    core::Status UpdateScores(std::string_view account_id,
+    core::Status UpdateScores(domain::AccountKey account,
                               const std::vector<std::pair<std::string, double>>& scores) override;
-    core::Result<std::vector<domain::Lead>> Scan(std::string_view account_id,
+    core::Result<std::vector<domain::Lead>> Scan(domain::AccountKey account,
                                                  std::string_view after_id, int limit,
                                                  const LeadProjection& projection) override;
 
@@ -261,23 +272,23 @@ class SqlTx : public Tx {
   class Notes final : public NoteStore {
    public:
     explicit Notes(SqlTx& t) : t_(t) {}
-    core::Status Insert(std::string_view account_id, const domain::Note& n) override {
-      return Run(t_.On(account_id, sql::kInsertNote, n.id, n.lead_id, n.content, n.created_at,
-                       n.updated_at));
+    core::Status Insert(domain::AccountKey account, const domain::Note& n) override {
+      return Run(
+          t_.On(account, sql::kInsertNote, n.id, n.lead_id, n.content, n.created_at, n.updated_at));
     }
-    core::Result<std::optional<domain::Note>> Get(std::string_view account_id,
+    core::Result<std::optional<domain::Note>> Get(domain::AccountKey account,
                                                   std::string_view note_id) override {
-      return First(t_.On(account_id, sql::kGetNote, note_id), rows::ReadNote<Statement>);
+      return First(t_.On(account, sql::kGetNote, note_id), rows::ReadNote<Statement>);
     }
-    core::Result<std::vector<domain::Note>> List(std::string_view account_id,
+    core::Result<std::vector<domain::Note>> List(domain::AccountKey account,
                                                  std::string_view lead_id) override {
-      return All(t_.On(account_id, sql::kListNotes, lead_id), rows::ReadNote<Statement>);
+      return All(t_.On(account, sql::kListNotes, lead_id), rows::ReadNote<Statement>);
     }
-    core::Status Update(std::string_view account_id, const domain::Note& n) override {
-      return Run(t_.On(account_id, sql::kUpdateNote, n.id, n.content, n.updated_at));
+    core::Status Update(domain::AccountKey account, const domain::Note& n) override {
+      return Run(t_.On(account, sql::kUpdateNote, n.id, n.content, n.updated_at));
     }
-    core::Result<bool> Delete(std::string_view account_id, std::string_view note_id) override {
-      return Change(t_.On(account_id, sql::kDeleteNote, note_id));
+    core::Result<bool> Delete(domain::AccountKey account, std::string_view note_id) override {
+      return Change(t_.On(account, sql::kDeleteNote, note_id));
     }
 
    private:
@@ -287,29 +298,29 @@ class SqlTx : public Tx {
   class Rules final : public RuleStore {
    public:
     explicit Rules(SqlTx& t) : t_(t) {}
-    core::Status Insert(std::string_view account_id, const domain::ScoringRule& r) override {
-      return Run(t_.On(account_id, sql::kInsertRule, r.id, r.name, r.expression, r.weight,
-                       r.priority, r.created_at, r.updated_at));
+    core::Status Insert(domain::AccountKey account, const domain::ScoringRule& r) override {
+      return Run(t_.On(account, sql::kInsertRule, r.id, r.name, r.expression, r.weight, r.priority,
+                       r.created_at, r.updated_at));
     }
-    core::Result<std::optional<domain::ScoringRule>> Get(std::string_view account_id,
+    core::Result<std::optional<domain::ScoringRule>> Get(domain::AccountKey account,
                                                          std::string_view id) override {
-      return First(t_.On(account_id, sql::kGetRule, id), rows::ReadRule<Statement>);
+      return First(t_.On(account, sql::kGetRule, id), rows::ReadRule<Statement>);
     }
-    core::Result<std::vector<domain::ScoringRule>> List(std::string_view account_id) override {
-      return All(t_.On(account_id, sql::kListRules), rows::ReadRule<Statement>);
+    core::Result<std::vector<domain::ScoringRule>> List(domain::AccountKey account) override {
+      return All(t_.On(account, sql::kListRules), rows::ReadRule<Statement>);
     }
-    core::Status Update(std::string_view account_id, const domain::ScoringRule& r) override {
+    core::Status Update(domain::AccountKey account, const domain::ScoringRule& r) override {
       KLOZEO_ASSIGN_OR_RETURN(bool changed,
-                              Change(t_.On(account_id, sql::kUpdateRule, r.id, r.name, r.expression,
+                              Change(t_.On(account, sql::kUpdateRule, r.id, r.name, r.expression,
                                            r.weight, r.priority, r.updated_at)));
       if (!changed) return core::Error::NotFound("scoring rule not found");
       return core::Ok();
     }
-    core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
-      return Change(t_.On(account_id, sql::kDeleteRule, id));
+    core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
+      return Change(t_.On(account, sql::kDeleteRule, id));
     }
-    core::Result<int64_t> Count(std::string_view account_id) override {
-      return SqlTx::Count(t_.On(account_id, sql::kCountRules));
+    core::Result<int64_t> Count(domain::AccountKey account) override {
+      return SqlTx::Count(t_.On(account, sql::kCountRules));
     }
 
    private:
@@ -319,9 +330,9 @@ class SqlTx : public Tx {
   class Webhooks final : public WebhookStore {
    public:
     explicit Webhooks(SqlTx& t) : t_(t) {}
-    core::Status Insert(std::string_view account_id, const domain::Webhook& w) override {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kInsertWebhook));
-      rows::BindWebhook(s, account_id, w);
+    core::Status Insert(domain::AccountKey account, const domain::Webhook& w) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kInsertWebhook));
+      rows::BindWebhook(s, account, w);
       return s.Bind(6, int64_t{w.active ? 1 : 0})
           .Bind(7, w.created_at)
           .Bind(8, w.updated_at)
@@ -329,16 +340,16 @@ class SqlTx : public Tx {
           .Bind(10, w.last_success_ms)
           .Run();
     }
-    core::Result<std::optional<domain::Webhook>> Get(std::string_view account_id,
+    core::Result<std::optional<domain::Webhook>> Get(domain::AccountKey account,
                                                      std::string_view id) override {
-      return First(t_.On(account_id, sql::kGetWebhook, id), rows::ReadWebhook<Statement>);
+      return First(t_.On(account, sql::kGetWebhook, id), rows::ReadWebhook<Statement>);
     }
-    core::Result<std::vector<domain::Webhook>> List(std::string_view account_id) override {
-      return All(t_.On(account_id, sql::kListWebhooks), rows::ReadWebhook<Statement>);
+    core::Result<std::vector<domain::Webhook>> List(domain::AccountKey account) override {
+      return All(t_.On(account, sql::kListWebhooks), rows::ReadWebhook<Statement>);
     }
-    core::Status Update(std::string_view account_id, const domain::Webhook& w) override {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kUpdateWebhook));
-      rows::BindWebhook(s, account_id, w);
+    core::Status Update(domain::AccountKey account, const domain::Webhook& w) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kUpdateWebhook));
+      rows::BindWebhook(s, account, w);
       KLOZEO_TRY(s.Bind(6, int64_t{w.active ? 1 : 0})
                      .Bind(7, w.updated_at)
                      .Bind(8, w.failing_since_ms)
@@ -347,16 +358,16 @@ class SqlTx : public Tx {
       if (s.Changes() == 0) return core::Error::NotFound("webhook not found");
       return core::Ok();
     }
-    core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
-      return Change(t_.On(account_id, sql::kDeleteWebhook, id));
+    core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
+      return Change(t_.On(account, sql::kDeleteWebhook, id));
     }
-    core::Result<int64_t> Count(std::string_view account_id) override {
-      return SqlTx::Count(t_.On(account_id, sql::kCountWebhooks));
+    core::Result<int64_t> Count(domain::AccountKey account) override {
+      return SqlTx::Count(t_.On(account, sql::kCountWebhooks));
     }
     core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event, int64_t due_ms) override {
       KLOZEO_ASSIGN_OR_RETURN(
           auto subscribers,
-          All(t_.On(event.account_id, sql::kSubscribers, "," + event.type + ","), ReadText));
+          All(t_.On(event.account_key, sql::kSubscribers, "," + event.type + ","), ReadText));
       if (subscribers.empty()) return int64_t{0};
       KLOZEO_TRY(t_.InsertEventRow(event));
       for (const auto& webhook_id : subscribers) {
@@ -368,7 +379,7 @@ class SqlTx : public Tx {
                                               std::string_view webhook_id,
                                               int64_t due_ms) override {
       KLOZEO_ASSIGN_OR_RETURN(auto exists,
-                              First(t_.On(event.account_id, sql::kWebhookExists, webhook_id),
+                              First(t_.On(event.account_key, sql::kWebhookExists, webhook_id),
                                     [](const Statement&) { return true; }));
       if (!exists) return core::Error::NotFound("webhook not found");
       KLOZEO_TRY(t_.InsertEventRow(event));
@@ -388,27 +399,27 @@ class SqlTx : public Tx {
                                  int64_t due_ms) override {
       return Run(t_.Query(sql::kReleaseDelivery, delivery_id, worker, due_ms));
     }
-    core::Result<std::vector<domain::WebhookDelivery>> ListDeliveries(std::string_view account_id,
+    core::Result<std::vector<domain::WebhookDelivery>> ListDeliveries(domain::AccountKey account,
                                                                       std::string_view webhook_id,
                                                                       int limit) override {
-      KLOZEO_ASSIGN_OR_RETURN(
-          auto out, All(t_.On(account_id, sql::kListDeliveries, webhook_id, int64_t{limit}),
-                        rows::ReadDelivery<Statement>));
+      KLOZEO_ASSIGN_OR_RETURN(auto out,
+                              All(t_.On(account, sql::kListDeliveries, webhook_id, int64_t{limit}),
+                                  rows::ReadDelivery<Statement>));
       for (auto& d : out) KLOZEO_TRY(t_.FillAttempts(d));
       return out;
     }
     core::Result<std::optional<domain::WebhookDelivery>> GetDelivery(
-        std::string_view account_id, std::string_view webhook_id,
+        domain::AccountKey account, std::string_view webhook_id,
         std::string_view delivery_id) override {
       KLOZEO_ASSIGN_OR_RETURN(auto out,
-                              First(t_.On(account_id, sql::kGetDelivery, webhook_id, delivery_id),
+                              First(t_.On(account, sql::kGetDelivery, webhook_id, delivery_id),
                                     rows::ReadDelivery<Statement>));
       if (out) KLOZEO_TRY(t_.FillAttempts(*out));
       return out;
     }
-    core::Result<bool> Redeliver(std::string_view account_id, std::string_view webhook_id,
+    core::Result<bool> Redeliver(domain::AccountKey account, std::string_view webhook_id,
                                  std::string_view delivery_id, int64_t due_ms) override {
-      return Change(t_.On(account_id, sql::kRedeliver, webhook_id, delivery_id, due_ms));
+      return Change(t_.On(account, sql::kRedeliver, webhook_id, delivery_id, due_ms));
     }
     core::Result<int64_t> CountPending() override {
       return SqlTx::Count(t_.Query(sql::kCountPending));
@@ -421,25 +432,25 @@ class SqlTx : public Tx {
   class Idempotency final : public IdempotencyStore {
    public:
     explicit Idempotency(SqlTx& t) : t_(t) {}
-    core::Result<std::optional<IdempotencyRecord>> Get(std::string_view account_id,
+    core::Result<std::optional<IdempotencyRecord>> Get(domain::AccountKey account,
                                                        std::string_view key) override {
-      return First(t_.On(account_id, sql::kGetIdempotency, key), [](const Statement& r) {
+      return First(t_.On(account, sql::kGetIdempotency, key), [](const Statement& r) {
         IdempotencyRecord out{r.Text(0), std::nullopt, r.Text(2), r.Text(3), r.Int(4)};
         if (auto status = r.OptInt(1)) out.status = static_cast<int>(*status);
         return out;
       });
     }
-    core::Result<bool> Reserve(std::string_view account_id, std::string_view key,
+    core::Result<bool> Reserve(domain::AccountKey account, std::string_view key,
                                std::string_view request_hash, int64_t created_at_ms) override {
-      return Change(t_.On(account_id, sql::kReserveIdempotency, key, request_hash, created_at_ms));
+      return Change(t_.On(account, sql::kReserveIdempotency, key, request_hash, created_at_ms));
     }
-    core::Status Complete(std::string_view account_id, std::string_view key, int status,
+    core::Status Complete(domain::AccountKey account, std::string_view key, int status,
                           std::string_view headers_json, std::string_view body) override {
       return Run(
-          t_.On(account_id, sql::kCompleteIdempotency, key, int64_t{status}, headers_json, body));
+          t_.On(account, sql::kCompleteIdempotency, key, int64_t{status}, headers_json, body));
     }
-    core::Status Delete(std::string_view account_id, std::string_view key) override {
-      return Run(t_.On(account_id, sql::kDeleteIdempotency, key));
+    core::Status Delete(domain::AccountKey account, std::string_view key) override {
+      return Run(t_.On(account, sql::kDeleteIdempotency, key));
     }
     core::Result<int64_t> Purge(int64_t before_ms) override {
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kPurgeIdempotency, before_ms));

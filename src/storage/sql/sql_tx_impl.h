@@ -52,10 +52,10 @@ bool IsScanColumn(std::string_view field);
 }  // namespace scan_detail
 
 template <typename B>
-core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(std::string_view account_id,
+core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(domain::AccountKey account,
                                                               std::string_view after_id, int limit,
                                                               const LeadProjection& projection) {
-  KLOZEO_TRY(t_.Lock(account_id));
+  KLOZEO_TRY(t_.Lock(account));
   std::vector<std::string_view> fields;
   std::string text = "SELECT id, score";
   for (const std::string& field : projection.fields) {
@@ -72,7 +72,7 @@ core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(std::string_view a
   out.reserve(static_cast<size_t>(std::max(limit, 0)));
   {
     KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(text)));
-    s.Bind(1, account_id).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+    s.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
     while (true) {
       KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
@@ -94,7 +94,7 @@ core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(std::string_view a
   }
   attributes += RenderSql(sql::kScanAttributesEnd, B::kDialect);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(attributes)));
-  s.Bind(1, account_id).Bind(2, after_id).Bind(3, out.back().id);
+  s.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, out.back().id);
   if constexpr (kPg) {
     s.Bind(4, TextArrayLiteral(projection.attributes));
   } else {
@@ -150,25 +150,25 @@ core::Result<std::vector<domain::DeliveryJob>> SqlTx<B>::Webhooks::ClaimDeliveri
 }
 
 template <typename B>
-core::Status SqlTx<B>::WriteLead(const char* text, std::string_view account_id,
+core::Status SqlTx<B>::WriteLead(const char* text, domain::AccountKey account,
                                  const domain::Lead& lead, const dedup::LeadKeys& keys) {
   const bool update = text == sql::kUpdateLead;
   {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, On(account_id, text));
-    rows::BindLead(s, account_id, lead);
+    KLOZEO_ASSIGN_OR_RETURN(auto s, On(account, text));
+    rows::BindLead(s, account, lead);
     BindKeys(s, keys);
     KLOZEO_TRY(s.Run());
     if (update && s.Changes() == 0) return core::Error::NotFound("lead not found");
   }
-  if (update) KLOZEO_TRY(Run(Query(sql::kDeleteAttributes, account_id, lead.id)));
-  return InsertAttributes(account_id, lead);
+  if (update) KLOZEO_TRY(Run(Query(sql::kDeleteAttributes, account, lead.id)));
+  return InsertAttributes(account, lead);
 }
 
 template <typename B>
 core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
   // The select list in this dialect, rendered once.
   static const std::string select_list = RenderSql(sql::kLeadSelectList, B::kDialect);
-  KLOZEO_TRY(t_.Lock(q.account_id));
+  KLOZEO_TRY(t_.Lock(domain::AccountKey{q.account_key}));
   query::CompiledSql compiled = B::Compile(select_list.c_str(), q);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
   BindAll(s, compiled.binds);
@@ -188,12 +188,13 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
 
 template <typename B>
 core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const query::ListQuery& q) {
-  // The account's distinct names come off the (account_id, name, ...) index. Without filters
+  // The account's distinct names come off the (account, name, ...) index. Without filters
   // every lead matches, so those are the answer. With filters, a name is kept if some matching
   // lead has it: each EXISTS stops at the first such lead, so nothing is materialised (an
   // IN (subquery) would hold every matching id in memory at once).
-  KLOZEO_ASSIGN_OR_RETURN(auto candidates,
-                          All(t_.On(q.account_id, sql::kDistinctAttributeNames), ReadText));
+  KLOZEO_ASSIGN_OR_RETURN(
+      auto candidates,
+      All(t_.On(domain::AccountKey{q.account_key}, sql::kDistinctAttributeNames), ReadText));
   if (q.filters.empty() || candidates.empty()) return candidates;
   query::ListQuery all = q;
   all.after.reset();
@@ -202,7 +203,7 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
   const int outer = static_cast<int>(matches.binds.size()) + 1;
   const std::string exists =
       ") m WHERE EXISTS (SELECT 1 FROM lead_attributes a WHERE "
-      "a.account_id = ?" +
+      "a.account_key = ?" +
       std::to_string(outer) + " AND a.lead_id = m.id AND a.name = ";
   if constexpr (kPg) {
     // One statement: which candidate names some matching lead has.
@@ -211,7 +212,7 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
                        "n.name)) ORDER BY n.name";
     KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(RenderSql(text, B::kDialect)));
     BindAll(s, matches.binds);
-    s.Bind(outer, q.account_id).Bind(outer + 1, TextArrayLiteral(candidates));
+    s.Bind(outer, q.account_key).Bind(outer + 1, TextArrayLiteral(candidates));
     return CollectRows(s, ReadText);
   } else {
     // One cheap local statement per name.
@@ -221,7 +222,7 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
     for (const auto& name : candidates) {
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(text));
       BindAll(s, matches.binds);
-      s.Bind(outer, q.account_id).Bind(outer + 1, name);
+      s.Bind(outer, q.account_key).Bind(outer + 1, name);
       KLOZEO_ASSIGN_OR_RETURN(bool present, s.Step());
       if (present) out.push_back(name);
     }
@@ -230,13 +231,13 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
 }
 
 template <typename B>
-core::Result<LeadStats> SqlTx<B>::Leads::Stats(std::string_view account_id, int64_t since_seconds,
+core::Result<LeadStats> SqlTx<B>::Leads::Stats(domain::AccountKey account, int64_t since_seconds,
                                                int top) {
   LeadStats stats;
   double score_sum = 0;
   std::map<std::string, int64_t> by_status;
   {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kStatusBuckets));
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kStatusBuckets));
     while (true) {
       KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
@@ -251,19 +252,19 @@ core::Result<LeadStats> SqlTx<B>::Leads::Stats(std::string_view account_id, int6
   if (stats.total > 0) stats.average_score = score_sum / static_cast<double>(stats.total);
   auto pair = [](const Statement& r) { return std::pair(r.Text(0), r.Int(1)); };
   KLOZEO_ASSIGN_OR_RETURN(stats.by_source,
-                          All(t_.Query(sql::kTopSources, account_id, int64_t{top}), pair));
+                          All(t_.Query(sql::kTopSources, account, int64_t{top}), pair));
   KLOZEO_ASSIGN_OR_RETURN(stats.top_cities,
-                          All(t_.Query(sql::kTopCities, account_id, int64_t{top}), pair));
+                          All(t_.Query(sql::kTopCities, account, int64_t{top}), pair));
   KLOZEO_ASSIGN_OR_RETURN(stats.created_per_day,
-                          All(t_.Query(sql::kCreatedPerDay, account_id, since_seconds),
+                          All(t_.Query(sql::kCreatedPerDay, account, since_seconds),
                               [](const Statement& r) { return std::pair(r.Int(0), r.Int(1)); }));
   return stats;
 }
 
 template <typename B>
 core::Status SqlTx<B>::Leads::UpdateScores(
-    std::string_view account_id, const std::vector<std::pair<std::string, double>>& scores) {
-  KLOZEO_TRY(t_.Lock(account_id));
+    domain::AccountKey account, const std::vector<std::pair<std::string, double>>& scores) {
+  KLOZEO_TRY(t_.Lock(account));
   if constexpr (kPg) {
     if (scores.empty()) return core::Ok();
     std::vector<std::string> ids;
@@ -277,10 +278,10 @@ core::Status SqlTx<B>::Leads::UpdateScores(
       values.append(buf, ec == std::errc() ? end : buf);
     }
     values += '}';
-    return Run(t_.Query(sql::kUpdateScores, account_id, TextArrayLiteral(ids), values));
+    return Run(t_.Query(sql::kUpdateScores, account, TextArrayLiteral(ids), values));
   } else {
     for (const auto& [lead_id, score] : scores) {
-      KLOZEO_TRY(Run(t_.Query(sql::kUpdateScore, account_id, lead_id, score)));
+      KLOZEO_TRY(Run(t_.Query(sql::kUpdateScore, account, lead_id, score)));
     }
     return core::Ok();
   }
@@ -291,21 +292,21 @@ core::Result<bool> SqlTx<B>::Webhooks::RecordAttempt(std::string_view worker,
                                                      const domain::AttemptRecord& r) {
   // The account's lock before any row lock, like every other write of the account (a
   // redelivery holds the lock and then updates the delivery row): one lock order.
-  KLOZEO_TRY(t_.Lock(r.account_id));
+  KLOZEO_TRY(t_.Lock(r.account_key));
   const auto& a = r.attempt;
   KLOZEO_ASSIGN_OR_RETURN(
       bool held, Change(t_.Query(sql::kFinishAttempt, r.delivery_id, worker,
                                  domain::DeliveryStateName(r.new_state), a.attempt, a.next_retry_ms,
-                                 a.started_at_ms + a.duration_ms, r.account_id)));
+                                 a.started_at_ms + a.duration_ms, r.account_key)));
   if (!held) return false;
   {
     KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kInsertAttempt, r.delivery_id, a.attempt,
                                              a.started_at_ms, a.duration_ms, a.status_code, a.error,
                                              int64_t{a.success ? 1 : 0}, a.next_retry_ms));
-    if constexpr (kPg) s.Bind(9, r.account_id);
+    if constexpr (kPg) s.Bind(9, Arg(r.account_key));
     KLOZEO_TRY(s.Run());
   }
-  KLOZEO_TRY(Run(t_.Query(a.success ? sql::kWebhookSucceeded : sql::kWebhookFailed, r.account_id,
+  KLOZEO_TRY(Run(t_.Query(a.success ? sql::kWebhookSucceeded : sql::kWebhookFailed, r.account_key,
                           r.webhook_id, a.started_at_ms)));
   return true;
 }
@@ -313,7 +314,7 @@ core::Result<bool> SqlTx<B>::Webhooks::RecordAttempt(std::string_view worker,
 template <typename B>
 core::Status SqlTx<B>::FillAttempts(domain::WebhookDelivery& d) {
   KLOZEO_ASSIGN_OR_RETURN(auto s, Query(sql::kListAttempts, d.id));
-  if constexpr (kPg) s.Bind(2, d.account_id);
+  if constexpr (kPg) s.Bind(2, Arg(d.account_key));
   KLOZEO_ASSIGN_OR_RETURN(d.attempt_log, CollectRows(s, [](const Statement& r) {
                             return domain::WebhookAttempt{r.Int(0),    r.Int(1),     r.Int(2),
                                                           r.OptInt(3), r.OptText(4), r.Int(5) != 0,
@@ -323,9 +324,9 @@ core::Status SqlTx<B>::FillAttempts(domain::WebhookDelivery& d) {
 }
 
 template <typename B>
-core::Status SqlTx<B>::InsertAttributes(std::string_view account_id, const domain::Lead& lead) {
+core::Status SqlTx<B>::InsertAttributes(domain::AccountKey account, const domain::Lead& lead) {
   for (const auto& a : lead.attributes) {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, Query(sql::kInsertAttribute, account_id, lead.id, a.id, a.name,
+    KLOZEO_ASSIGN_OR_RETURN(auto s, Query(sql::kInsertAttribute, account, lead.id, a.id, a.name,
                                           domain::AttributeTypeName(a.type), a.value.dump()));
     s.BindNull(7).BindNull(8);
     if constexpr (kPg) s.BindNull(9).BindNull(10);

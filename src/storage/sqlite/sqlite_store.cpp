@@ -7,14 +7,11 @@
 #include <mutex>
 #include <thread>
 
-#include "dedup/keys.h"
-#include "dedup/normalize.h"
-#include "dedup/phone.h"
 #include "query/sqlite_compiler.h"
 #include "storage/sql/pool.h"
+#include "storage/sql/schema.h"
 #include "storage/sql/sql_tx.h"
 #include "storage/sqlite/connection.h"
-#include "storage/sqlite/schema.h"
 
 namespace klozeo::storage::sqlite {
 
@@ -201,58 +198,6 @@ class SqliteTx final : public SqlTx<Backend> {
   bool writer_ = false;  ///< owned_ is the pool's writer connection
 };
 
-// The dedup key functions: migration 4 backfills existing rows' key columns through them.
-std::string_view ArgText(sqlite3_value* v) {
-  if (sqlite3_value_type(v) == SQLITE_NULL) return {};
-  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(v));
-  if (text == nullptr) return {};
-  return std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(v)));
-}
-
-void ResultKey(sqlite3_context* context, const std::string& key) {
-  if (key.empty()) {
-    sqlite3_result_null(context);
-  } else {
-    sqlite3_result_text64(context, key.data(), key.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  }
-}
-
-Status RegisterKeyFunctions(Connection& conn, const std::string& phone_region) {
-  constexpr int kFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
-  using Fn = void (*)(sqlite3_context*, int, sqlite3_value**);
-  struct Def {
-    const char* name;
-    int args;
-    Fn fn;
-  };
-  static constexpr Def kDefs[] = {
-      {"klozeo_email_key", 1,
-       [](sqlite3_context* c, int, sqlite3_value** v) {
-         ResultKey(c, dedup::NormalizeEmail(ArgText(v[0])));
-       }},
-      {"klozeo_phone_key", 1,
-       [](sqlite3_context* c, int, sqlite3_value** v) {
-         ResultKey(c, static_cast<const dedup::PhoneNormalizer*>(sqlite3_user_data(c))
-                          ->Normalize(ArgText(v[0])));
-       }},
-      {"klozeo_name_city_key", 2,
-       [](sqlite3_context* c, int, sqlite3_value** v) {
-         ResultKey(c, dedup::NameCityKey(ArgText(v[0]), ArgText(v[1])));
-       }},
-  };
-  for (const auto& d : kDefs) {
-    const bool phone = d.fn == kDefs[1].fn;
-    int rc = sqlite3_create_function_v2(
-        conn.raw(), d.name, d.args, kFlags,
-        phone ? new dedup::PhoneNormalizer(phone_region) : nullptr, d.fn, nullptr, nullptr,
-        phone ? +[](void* p) { delete static_cast<dedup::PhoneNormalizer*>(p); } : nullptr);
-    if (rc != SQLITE_OK) {
-      return Error::Internal(std::string("registering ") + d.name + ": " + sqlite3_errstr(rc));
-    }
-  }
-  return core::Ok();
-}
-
 class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(Options options) : pool_(std::move(options)) {}
@@ -292,8 +237,6 @@ class SqliteDatabase final : public Database {
 
   Status Migrate() {
     KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    // The key columns' migration backfills existing rows through these functions.
-    KLOZEO_TRY(RegisterKeyFunctions(*conn, pool_.options().phone_region));
     KLOZEO_TRY(MigrateOn(*conn));
     // Planner statistics for tables that lack them or changed a lot since the last start, so
     // SQLite weighs a filter's index against the sort's index with real row counts. Bounded
@@ -307,7 +250,7 @@ class SqliteDatabase final : public Database {
         conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                   "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
     KLOZEO_TRY(conn.Exec("BEGIN IMMEDIATE"));
-    Status applied = ApplyMigrations(conn, kMigrations);
+    Status applied = MigrateSchema(conn, Dialect::kSqlite);
     if (!applied.ok()) {
       (void)conn.Exec("ROLLBACK");
       return applied;

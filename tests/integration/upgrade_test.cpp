@@ -1,0 +1,167 @@
+// Upgrading a database the previous release made (schema version 7: text account ids in every
+// table and index) to integer account keys. The fixtures under tests/fixtures/v7 were written by
+// the release at commit c5b8177 through its own CLI and HTTP API (make_fixtures.sh there): two
+// accounts, a revoked key, leads with attributes, tags and notes, a scoring rule, webhooks with
+// failed deliveries and their attempts, an idempotency record. The current binary opens a copy
+// (SQLite: the file; PostgreSQL, the `.pg` variant: the pg_dump loaded into a fresh database),
+// migrates it at start-up, and everything must read back through the HTTP API, tenants still
+// apart, and new writes must work, the dedup keys included.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "support/command.h"
+#include "support/http_client.h"
+#include "support/serve_process.h"
+#include "support/test_server.h"
+
+namespace klozeo::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class UpgradeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string fixtures = KLOZEO_FIXTURES;
+    if (database_.is_postgres()) {
+      PGconn* conn = PQconnectdb(database_.url().c_str());
+      ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+      PGresult* loaded = PQexec(conn, ReadFile(fixtures + "/klozeo.pg.sql").c_str());
+      EXPECT_EQ(PQresultStatus(loaded), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+      PQclear(loaded);
+      PQfinish(conn);
+      url_ = database_.url();
+      manifest_ = json::parse(ReadFile(fixtures + "/manifest.pg.json"));
+    } else {
+      const auto path = dir_.path() / "klozeo.db";
+      std::filesystem::copy_file(fixtures + "/klozeo.db", path);
+      url_ = "sqlite:" + path.string();
+      manifest_ = json::parse(ReadFile(fixtures + "/manifest.json"));
+    }
+    server_ = std::make_unique<ServeProcess>(KLOZEO_BINARY, url_);
+    ASSERT_NE(server_->port(), 0) << server_->output();
+  }
+  HttpClient Client(const char* key) const {
+    return HttpClient(server_->port(), manifest_[key].get<std::string>());
+  }
+  std::string Lead(const char* name) const { return manifest_["leads"][name]; }
+
+  TempDir dir_;
+  TestDatabase database_;
+  std::string url_;
+  json manifest_;
+  std::unique_ptr<ServeProcess> server_;
+};
+
+TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
+  HttpClient acme = Client("acme_key");
+  HttpClient globex = Client("globex_key");
+
+  // Leads, with their fields, tags, attributes and scores.
+  auto leads = acme.Get("/api/v1/leads?limit=50");
+  ASSERT_EQ(leads.status, 200) << leads.body;
+  ASSERT_EQ(leads.json()["count"], 3);
+  auto lead = acme.Get("/api/v1/leads/" + Lead("acme_corp"));
+  ASSERT_EQ(lead.status, 200) << lead.body;
+  json l = lead.json();
+  EXPECT_EQ(l["name"], "Acme Corporation");
+  EXPECT_EQ(l["email"], "Sales@Acme.com");
+  EXPECT_EQ(l["tags"], json({"b2b", "Hot"}));
+  EXPECT_EQ(l["score"], 10.0);  // the rule "rating >= 4" scored it at creation
+  ASSERT_EQ(l["attributes"].size(), 3u) << l.dump();
+  std::map<std::string, json> attributes;
+  for (const auto& a : l["attributes"]) attributes[a["name"]] = a["value"];
+  EXPECT_EQ(attributes["industry"], "Software");
+  EXPECT_EQ(attributes["employees"], 250);
+  EXPECT_EQ(attributes["langs"], json({"C++", "Go"}));
+  EXPECT_EQ(acme.Get("/api/v1/leads/" + Lead("umbrella")).json()["status"], "contacted");
+  // Filters run over the migrated fold columns and indexes.
+  auto hot = acme.Get("/api/v1/leads?filter=and.array_contains.tags.hot");
+  ASSERT_EQ(hot.json()["count"], 1) << hot.body;
+  EXPECT_EQ(hot.json()["leads"][0]["id"], Lead("acme_corp"));
+  auto in_austin = acme.Get("/api/v1/leads?filter=and.eq.city.austin");
+  ASSERT_EQ(in_austin.json()["count"], 1) << in_austin.body;
+  EXPECT_EQ(in_austin.json()["leads"][0]["id"], Lead("initech"));
+
+  // Notes, rules, webhooks, deliveries with their attempt logs.
+  auto notes = acme.Get("/api/v1/leads/" + Lead("acme_corp") + "/notes");
+  ASSERT_EQ(notes.status, 200);
+  ASSERT_EQ(notes.json().size(), 2u);
+  EXPECT_EQ(notes.json()[0]["content"], "Called, wants a demo");
+  auto rules = acme.Get("/api/v1/scoring-rules");
+  ASSERT_EQ(rules.json().size(), 1u);
+  EXPECT_EQ(rules.json()[0]["id"], manifest_["rule"]);
+  auto hooks = acme.Get("/api/v1/webhooks");
+  ASSERT_EQ(hooks.json().size(), 2u) << hooks.body;
+  const std::string hook = manifest_["webhook"];
+  auto deliveries = acme.Get("/api/v1/webhooks/" + hook + "/deliveries");
+  ASSERT_EQ(deliveries.status, 200) << deliveries.body;
+  ASSERT_EQ(deliveries.json()["deliveries"].size(), 3u) << deliveries.body;
+  for (const auto& d : deliveries.json()["deliveries"]) {
+    EXPECT_EQ(d["event"], "lead.created");
+    ASSERT_FALSE(d["attempts"].empty()) << d.dump();
+    EXPECT_EQ(d["attempts"][0]["attempt"], 1);
+    EXPECT_NE(d["attempts"][0]["error"].get<std::string>().find("port 9"), std::string::npos);
+  }
+
+  // Tenants stay apart; the revoked key stays revoked.
+  auto theirs = globex.Get("/api/v1/leads");
+  ASSERT_EQ(theirs.json()["count"], 1);
+  EXPECT_EQ(theirs.json()["leads"][0]["id"], Lead("globex"));
+  EXPECT_EQ(globex.Get("/api/v1/leads/" + Lead("acme_corp")).status, 404);
+  EXPECT_EQ(acme.Get("/api/v1/leads/" + Lead("globex")).status, 404);
+  EXPECT_EQ(globex.Get("/api/v1/webhooks/" + hook).status, 404);
+  EXPECT_EQ(Client("revoked_key").Get("/api/v1/leads").status, 401);
+
+  // The idempotency record replays the first answer.
+  auto replay = acme.Send("POST", "/api/v1/leads",
+                          R"({"name":"Umbrella","source":"web","email":"info@umbrella.example",)"
+                          R"("status":"contacted"})",
+                          {{"Idempotency-Key", "fixture-create-1"}});
+  ASSERT_EQ(replay.status, 201) << replay.body;
+  EXPECT_EQ(replay.json()["id"], Lead("umbrella"));
+
+  // New writes: dedup finds the migrated lead by its e-mail key (not globex's, same e-mail).
+  auto again = acme.Post("/api/v1/leads",
+                         {{"name", "ACME Corp"}, {"source", "web"}, {"email", "sales@acme.com"}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json()["id"], Lead("acme_corp"));
+  auto fresh = acme.Post("/api/v1/leads", {{"name", "Hooli"}, {"source", "web"}, {"rating", 5}});
+  ASSERT_EQ(fresh.status, 201) << fresh.body;
+  const std::string fresh_id = fresh.json()["id"];
+  EXPECT_EQ(acme.Get("/api/v1/leads/" + fresh_id).json()["score"], 10.0);
+  EXPECT_EQ(acme.Post("/api/v1/leads/" + Lead("initech") + "/notes", {{"content", "new"}}).status,
+            201);
+  EXPECT_EQ(acme.Get("/api/v1/leads").json()["count"], 4);
+  EXPECT_EQ(globex.Get("/api/v1/leads").json()["count"], 1);
+  // The new lead's event went to the migrated subscription.
+  EXPECT_EQ(acme.Get("/api/v1/webhooks/" + hook + "/deliveries").json()["deliveries"].size(), 4u);
+  EXPECT_EQ(acme.Delete("/api/v1/leads/" + Lead("umbrella")).status, 204);
+
+  // A new account gets the next key and its own, empty data.
+  auto created = RunCommand(KLOZEO_BINARY, "accounts create --name initrode --db '" + url_ + "'");
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+  HttpClient initrode(server_->port(), LastLine(created.out));
+  EXPECT_EQ(initrode.Get("/api/v1/leads").json()["count"], 0);
+  EXPECT_EQ(
+      initrode
+          .Post("/api/v1/leads",
+                {{"name", "Acme Corporation"}, {"source", "web"}, {"email", "sales@acme.com"}})
+          .status,
+      201);
+  EXPECT_EQ(acme.Get("/api/v1/leads").json()["count"], 3);
+}
+
+}  // namespace
+}  // namespace klozeo::testing
