@@ -51,6 +51,16 @@ void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead
   s.Bind(41, domain::LeadStatusName(lead.status)).Bind(42, folded_tags.dump());
 }
 
+/// The `tags` column (a JSON array of strings; anything else in it is skipped).
+inline std::vector<std::string> ReadTags(const std::string& text) {
+  std::vector<std::string> tags;
+  nlohmann::json array = nlohmann::json::parse(text, nullptr, false);
+  for (auto& t : array.is_array() ? array : nlohmann::json::array()) {
+    if (t.is_string()) tags.push_back(t.get<std::string>());
+  }
+  return tags;
+}
+
 /// A lead row of both stores' lead SELECT: the stored columns, then (column 25) the attributes
 /// as a JSON array of [id, name, type, value], or NULL when it has none.
 template <typename Statement>
@@ -65,12 +75,7 @@ domain::Lead ReadLead(const Statement& s) {
   lead.longitude = s.OptDouble(17);
   lead.rating = s.OptDouble(18);
   lead.review_count = s.OptInt(19);
-  nlohmann::json tags = nlohmann::json::parse(s.Text(20), nullptr, false);
-  if (tags.is_array()) {
-    for (auto& t : tags) {
-      if (t.is_string()) lead.tags.push_back(t.get<std::string>());
-    }
-  }
+  lead.tags = ReadTags(s.Text(20));
   lead.score = s.Double(21);
   lead.created_at = s.Int(22);
   lead.updated_at = s.Int(23);

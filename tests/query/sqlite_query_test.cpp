@@ -13,17 +13,39 @@
 #include "query/fold.h"
 #include "query/geo.h"
 #include "query/sqlite_compiler.h"
-#include "storage/sqlite/functions.h"
+#include "storage/sqlite/connection.h"
 
 namespace klozeo::query {
 namespace {
 
-using storage::sqlite::BindSqliteValues;
 using storage::sqlite::ReadSqliteValue;
 using storage::sqlite::RegisterSqliteFunctions;
 using Ids = std::vector<std::string>;
 using OptText = std::optional<std::string>;
 using OptNumber = std::optional<double>;
+
+/// Binds `values` to parameters 1..n of `stmt`.
+core::Status BindSqliteValues(sqlite3_stmt* stmt, std::span<const SqlValue> values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    int index = static_cast<int>(i + 1);
+    const SqlValue& value = values[i];
+    int rc = SQLITE_OK;
+    if (const auto* n = std::get_if<std::int64_t>(&value)) {
+      rc = sqlite3_bind_int64(stmt, index, *n);
+    } else if (const auto* d = std::get_if<double>(&value)) {
+      rc = sqlite3_bind_double(stmt, index, *d);
+    } else if (const auto* s = std::get_if<std::string>(&value)) {
+      rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    } else {
+      rc = sqlite3_bind_null(stmt, index);
+    }
+    if (rc != SQLITE_OK) {
+      return core::Error::Internal("binding parameter " + std::to_string(index) + ": " +
+                                   sqlite3_errstr(rc));
+    }
+  }
+  return core::Ok();
+}
 
 // The listing-related part of the storage schema (storage/sql/schema.h).
 constexpr const char* kSchema = R"sql(

@@ -4,23 +4,13 @@
 #include <mutex>
 #include <set>
 
-#include "query/postgres_compiler.h"
 #include "storage/postgres/connection.h"
 #include "storage/sql/pool.h"
-#include "storage/sql/schema.h"
 #include "storage/sql/sql_tx.h"
 
 namespace klozeo::storage::postgres {
 
-/// The PostgreSQL side of SqlTx: its connection and the filter compiler's dialect.
-struct Backend {
-  using Connection = postgres::Connection;
-  using Statement = postgres::Statement;
-  static constexpr Dialect kDialect = Dialect::kPostgres;
-  static query::CompiledSql Compile(const char* select_list, const query::ListQuery& q) {
-    return query::CompilePostgresListQuery(select_list, q);
-  }
-};
+using Backend = SqlBackend<Connection, Statement, Dialect::kPostgres>;
 
 namespace {
 
@@ -38,26 +28,14 @@ constexpr const char* kCountRequests =
 // A transaction-scoped advisory lock: serialises the write transactions of one account
 // across every process on the database (see PgTx::Scope).
 constexpr const char* kLockKey = "SELECT pg_advisory_xact_lock($1)";
-// The session lock that serialises migrations across processes starting together.
-constexpr int64_t kMigrationLock = 0x6b6c6f7a656f;  // "klozeo"
 
-/// The advisory lock of an account: its key in a range of its own (kMigrationLock is below it).
+/// The advisory lock of an account: its key in a range of its own (the migration lock, "klozeo", is
+/// below it).
 int64_t LockKey(domain::AccountKey account) {
   return (int64_t{0x6b6c6f7a} << 32) + static_cast<int64_t>(account);
 }
 
-/// The pool, with the options it was opened with.
-class Pool : public ConnectionPool<Connection> {
- public:
-  explicit Pool(Options options)
-      : ConnectionPool<Connection>(options.pool_size, options.acquire_timeout_ms,
-                                   [this] { return Connection::Open(options_.conninfo); }),
-        options_(std::move(options)) {}
-  const Options& options() const { return options_; }
-
- private:
-  Options options_;
-};
+using Pool = ConnectionPool<Connection>;
 using Lease = Pool::Lease;
 
 /// A write Tx is a READ COMMITTED transaction that, before its first statement on an
@@ -70,9 +48,8 @@ using Lease = Pool::Lease;
 class PgTx final : public SqlTx<Backend> {
  public:
   PgTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
-      : SqlTx<Backend>(conn.get()),
+      : SqlTx<Backend>(std::move(conn)),
         pool_(pool),
-        owned_(std::move(conn)),
         write_(in_transaction),
         done_(!in_transaction) {}
   ~PgTx() override {
@@ -101,36 +78,22 @@ class PgTx final : public SqlTx<Backend> {
   }
 
   Pool* pool_;
-  std::unique_ptr<Connection> owned_;
   bool write_;
   bool done_;
   std::set<domain::AccountKey> locked_;
 };
 
-class PgDatabase final : public Database {
+class PgDatabase final : public SqlDatabase<Pool, PgTx> {
  public:
-  explicit PgDatabase(Options options) : pool_(std::move(options)) {}
+  explicit PgDatabase(const Options& o)
+      : SqlDatabase(o.pool_size, o.acquire_timeout_ms,
+                    [conninfo = o.conninfo] { return Connection::Open(conninfo); }) {}
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
     if (mode == TxMode::kWrite) KLOZEO_TRY(conn->Exec("BEGIN"));
     return std::unique_ptr<Tx>(new PgTx(&pool_, conn.Take(), mode == TxMode::kWrite));
   }
-
-  Status Ping() override {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    return conn->Exec("SELECT 1");
-  }
-
-  Result<std::string> Secret(std::string_view name) override { return secrets_.From(pool_, name); }
-
-  Result<std::optional<domain::Account>> FindAccountByKeyHash(std::string_view key_hash) override {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    return PgTx::FindAccountByKey(*conn, key_hash);
-  }
-
-  std::string_view Dialect() const override { return "postgres"; }
-  PoolStats PoolUsage() const override { return pool_.Stats(); }
 
   Result<std::optional<RateWindow>> CountRequests(domain::AccountKey account, int64_t now_ms,
                                                   int64_t window_ms, int64_t amount) override {
@@ -141,42 +104,15 @@ class PgDatabase final : public Database {
     if (!row) return Error::Internal("rate window not returned");
     return std::optional<RateWindow>(RateWindow{s.Int(0), s.Int(1)});
   }
-
-  // Migrations in one transaction under an advisory lock, so processes starting together
-  // on a new database apply them once.
-  Status Migrate() {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    KLOZEO_TRY(conn->Exec("BEGIN"));
-    Status applied = MigrateOn(*conn);
-    if (!applied.ok()) {
-      (void)conn->Exec("ROLLBACK");
-      return applied;
-    }
-    return conn->Exec("COMMIT");
-  }
-
- private:
-  static Status MigrateOn(Connection& conn) {
-    {
-      auto s = conn.Query(kLockKey);
-      s.Bind(1, kMigrationLock);
-      KLOZEO_TRY(s.Run());
-    }
-    KLOZEO_TRY(
-        conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                  "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)"));
-    return MigrateSchema(conn, Dialect::kPostgres);
-  }
-
-  Pool pool_;
-  Secrets secrets_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Database>> OpenDatabase(const Options& options) {
   auto db = std::make_unique<PgDatabase>(options);
-  KLOZEO_TRY(db->Migrate());
+  // Processes starting together on a new database migrate it once: the first holds this
+  // transaction-scoped advisory lock ("klozeo") until its migration commits.
+  KLOZEO_TRY(db->Migrate("BEGIN; SELECT pg_advisory_xact_lock(118113470932335)"));
   return std::unique_ptr<Database>(std::move(db));
 }
 

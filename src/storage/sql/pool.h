@@ -1,7 +1,7 @@
 #pragma once
 
 // What both backends' Database does the same way over its own connection type: the pool of
-// connections and the server-wide secrets (migrations: storage/sql/schema.h).
+// connections, the server-wide secrets and the rest of Database (migrations: storage/sql/schema.h).
 
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "storage/sql/dialect.h"
+#include "storage/sql/schema.h"
 #include "storage/sql/statements.h"
 #include "storage/store.h"
 
@@ -140,6 +141,56 @@ class Secrets {
  private:
   std::mutex mu_;
   std::unordered_map<std::string, std::string> cache_;
+};
+
+/// What both backends' Database does the same way over its pool P and its Tx type T.
+template <typename P, typename T>
+class SqlDatabase : public Database {
+ public:
+  core::Status Ping() override {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    return conn->Exec("SELECT 1");
+  }
+  core::Result<std::string> Secret(std::string_view name) override {
+    return secrets_.From(pool_, name);
+  }
+  /// One statement, so no explicit transaction: this runs on every request.
+  core::Result<std::optional<domain::Account>> FindAccountByKeyHash(
+      std::string_view key_hash) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    return T::FindAccountByKey(*conn, key_hash);
+  }
+  std::string_view Dialect() const override {
+    return T::kPg ? std::string_view("postgres") : std::string_view("sqlite");
+  }
+  PoolStats PoolUsage() const override { return pool_.Stats(); }
+
+  /// Brings the schema up to date (MigrateSchema) in one transaction opened by `begin`, which
+  /// also keeps other processes starting on the same database out until it commits.
+  core::Status Migrate(const char* begin) {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    KLOZEO_TRY(conn->Exec(begin));
+    core::Status applied = conn->Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+        "applied_at BIGINT NOT NULL)");
+    if (applied.ok()) {
+      applied =
+          MigrateSchema(*conn, T::kPg ? storage::Dialect::kPostgres : storage::Dialect::kSqlite);
+    }
+    if (!applied.ok()) {
+      (void)conn->Exec("ROLLBACK");
+      return core::Error::Storage(applied.error().code,
+                                  "schema migration failed: " + applied.error().ForLog());
+    }
+    return conn->Exec("COMMIT");
+  }
+
+ protected:
+  template <typename... Args>
+  explicit SqlDatabase(Args&&... args) : pool_(std::forward<Args>(args)...) {}
+
+  P pool_;
+  Secrets secrets_;
 };
 
 }  // namespace klozeo::storage

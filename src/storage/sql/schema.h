@@ -246,6 +246,10 @@ inline constexpr const char* kSchemaTables[] = {
 /// The schema's versions. 8 is kSchema and kSchemaIndexes (or the upgrade to them); later
 /// changes are numbered entries after it, in the neutral form, applied in order to every
 /// database that has not recorded them.
+struct Migration {
+  int version;
+  const char* sql;
+};
 inline constexpr Migration kMigrations[] = {
     {8, nullptr},
 };
@@ -288,26 +292,20 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
   }
   if (legacy < kMigrations[0].version) KLOZEO_TRY(exec(SchemaSql(kSchema, dialect)));
   if (legacy != 0 && legacy < kMigrations[0].version) {
-    auto columns = [&](std::string table,
-                       const char* schema) -> core::Result<std::set<std::string>> {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kTableColumns));
-      s.Bind(1, table).Bind(2, schema);
-      KLOZEO_ASSIGN_OR_RETURN(auto names, CollectRows(s, [](auto& r) { return r.Text(0); }));
-      return std::set<std::string>(names.begin(), names.end());
-    };
+    // The new tables have the old ones' columns, account_id becomes account_key.
     for (const char* t : kSchemaTables) {
-      KLOZEO_ASSIGN_OR_RETURN(auto now, columns(t, ""));
-      KLOZEO_ASSIGN_OR_RETURN(auto before, columns(pg ? t : "v7_" + std::string(t), "klozeo_v7"));
-      const bool keyed = before.contains("account_id");
-      std::string into, from;
-      for (const std::string& c : now) {
-        if (c != "account_key" ? !before.contains(c) : !keyed) continue;
-        into += (into.empty() ? "" : ", ") + c;
-        from += std::string(from.empty() ? "" : ", ") + (c == "account_key" ? "a." : "o.") + c;
+      KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kTableColumns));
+      s.Bind(1, pg ? t : "v7_" + std::string(t)).Bind(2, "klozeo_v7");
+      KLOZEO_ASSIGN_OR_RETURN(auto columns, CollectRows(s, [](auto& r) { return r.Text(0); }));
+      std::string into, from, join;
+      for (const std::string& c : columns) {
+        const bool key = c == "account_id";
+        if (key) join = " JOIN accounts a ON a.id = o.account_id";
+        into += (into.empty() ? "" : ", ") + (key ? "account_key" : c);
+        from += std::string(from.empty() ? "" : ", ") + (key ? "a.account_key" : "o." + c);
       }
       KLOZEO_TRY(exec("INSERT INTO " + std::string(t) + " (" + into + ") SELECT " + from +
-                      " FROM " + old + t + " o" +
-                      (keyed ? " JOIN accounts a ON a.id = o.account_id" : "") +
+                      " FROM " + old + t + " o" + join +
                       (t == kSchemaTables[0] ? " ORDER BY o.created_at, o.id" : "")));
     }
     if (pg) KLOZEO_TRY(exec("DROP SCHEMA klozeo_v7 CASCADE"));

@@ -5,9 +5,10 @@
 //                  PrepareDynamic(std::string sql) -> Result<Statement> (already rendered);
 //   B::Statement   Bind/BindNull/BindValue, Step, Run, Changes, Text/Int/Double/Opt*/IsNull,
 //                  Value (the accessors rows.h maps);
-//   B::kDialect    and B::Compile(select_list, ListQuery) (the filter compiler's dialect).
-// A backend's Tx derives from SqlTx<B>: it owns the connection, begins, commits and rolls back,
-// and may take a lock per account before the first statement on its data (Lock).
+//   B::kDialect    which also picks the filter compiler (B is SqlBackend<Connection, Statement,
+//                  Dialect>).
+// A backend's Tx derives from SqlTx<B>: it hands the connection back, begins, commits and rolls
+// back, and may take a lock per account before the first statement on its data (Lock).
 
 #include "storage/sql/guard.h"
 
@@ -21,7 +22,9 @@
 #include "core/fold.h"
 #include "core/ids.h"
 #include "dedup/keys.h"
+#include "query/postgres_compiler.h"
 #include "query/sql_compiler.h"
+#include "query/sqlite_compiler.h"
 #include "storage/rows.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/statements.h"
@@ -55,6 +58,14 @@ std::string TextArrayLiteral(const std::vector<std::string>& items);
 /// The lock that serialises account and key management (not tenant data): no account has key 0.
 inline constexpr domain::AccountKey kAccountsLock{0};
 
+/// A backend of SqlTx: its connection and statement types and its dialect.
+template <typename C, typename S, Dialect D>
+struct SqlBackend {
+  using Connection = C;
+  using Statement = S;
+  static constexpr Dialect kDialect = D;
+};
+
 template <typename B>
 class SqlTx : public Tx {
  public:
@@ -63,8 +74,9 @@ class SqlTx : public Tx {
   using Stmt = core::Result<Statement>;
   static constexpr bool kPg = B::kDialect == Dialect::kPostgres;
 
-  explicit SqlTx(Connection* conn)
-      : conn_(conn),
+  explicit SqlTx(std::unique_ptr<Connection> conn)
+      : owned_(std::move(conn)),
+        conn_(owned_.get()),
         accounts_(*this),
         leads_(*this),
         notes_(*this),
@@ -90,6 +102,7 @@ class SqlTx : public Tx {
   /// PostgreSQL takes the account's advisory lock; SQLite's one writer needs none.
   virtual core::Status Lock(domain::AccountKey /*account*/) { return core::Ok(); }
 
+  std::unique_ptr<Connection> owned_;  ///< until the backend's Tx gives it back
   Connection* conn_;
 
  private:
@@ -149,6 +162,11 @@ class SqlTx : public Tx {
     return CollectRows(*s, read);
   }
   static std::string ReadText(const Statement& s) { return s.Text(0); }
+  /// The listing SQL of this dialect's filter compiler.
+  static query::CompiledSql Compile(const char* select_list, const query::ListQuery& q) {
+    return kPg ? query::CompilePostgresListQuery(select_list, q)
+               : query::CompileSqliteListQuery(select_list, q);
+  }
   static void BindAll(Statement& s, const std::vector<query::SqlValue>& binds) {
     for (size_t i = 0; i < binds.size(); ++i) s.BindValue(static_cast<int>(i + 1), binds[i]);
   }

@@ -4,8 +4,6 @@
 
 #include <map>
 
-#include "query/postgres_compiler.h"
-
 namespace klozeo::storage {
 
 namespace scan_detail {
@@ -33,12 +31,7 @@ void ReadScanColumn(const S& s, int col, std::string_view field, domain::Lead& l
   } else if (field == "last_interaction_at") {
     lead.last_interaction_at = s.Int(col);
   } else if (field == "tags") {
-    nlohmann::json tags = nlohmann::json::parse(s.Text(col), nullptr, false);
-    if (tags.is_array()) {
-      for (auto& t : tags) {
-        if (t.is_string()) lead.tags.push_back(t.get<std::string>());
-      }
-    }
+    lead.tags = rows::ReadTags(s.Text(col));
   } else {
     for (int i = 0; i < domain::kTextFieldCount; ++i) {
       if (field == domain::kTextFieldNames[i]) lead.text[i] = s.OptText(col);
@@ -169,7 +162,7 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
   // The select list in this dialect, rendered once.
   static const std::string select_list = RenderSql(sql::kLeadSelectList, B::kDialect);
   KLOZEO_TRY(t_.Lock(domain::AccountKey{q.account_key}));
-  query::CompiledSql compiled = B::Compile(select_list.c_str(), q);
+  query::CompiledSql compiled = Compile(select_list.c_str(), q);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
   BindAll(s, compiled.binds);
   LeadPage page;
@@ -199,7 +192,7 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
   query::ListQuery all = q;
   all.after.reset();
   all.limit.reset();
-  query::CompiledSql matches = B::Compile("leads.id AS id", all);
+  query::CompiledSql matches = Compile("leads.id AS id", all);
   const int outer = static_cast<int>(matches.binds.size()) + 1;
   const std::string exists =
       ") m WHERE EXISTS (SELECT 1 FROM lead_attributes a WHERE "

@@ -308,11 +308,10 @@ inline constexpr const char* kCreatedPerDay =
 
 // ---- migrations ----
 inline constexpr const char* kAppliedMigrations = "SELECT version FROM schema_migrations";
-// A table's column names (?2: the PostgreSQL schema, empty for the current one).
+// A table's column names (?2: its PostgreSQL schema).
 inline constexpr const char* kTableColumns =
     "{sqlite:SELECT name FROM pragma_table_info(?1)}{postgres:SELECT column_name FROM "
-    "information_schema.columns WHERE table_name = ?1 AND "
-    "table_schema = COALESCE(NULLIF(?2, ''), current_schema())}";
+    "information_schema.columns WHERE table_name = ?1 AND table_schema = ?2}";
 inline constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)";
 

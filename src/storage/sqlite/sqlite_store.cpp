@@ -7,23 +7,13 @@
 #include <mutex>
 #include <thread>
 
-#include "query/sqlite_compiler.h"
 #include "storage/sql/pool.h"
-#include "storage/sql/schema.h"
 #include "storage/sql/sql_tx.h"
 #include "storage/sqlite/connection.h"
 
 namespace klozeo::storage::sqlite {
 
-/// The SQLite side of SqlTx: its connection and the filter compiler's dialect.
-struct Backend {
-  using Connection = sqlite::Connection;
-  using Statement = sqlite::Statement;
-  static constexpr Dialect kDialect = Dialect::kSqlite;
-  static query::CompiledSql Compile(const char* select_list, const query::ListQuery& q) {
-    return query::CompileSqliteListQuery(select_list, q);
-  }
-};
+using Backend = SqlBackend<Connection, Statement, Dialect::kSqlite>;
 
 namespace {
 
@@ -147,8 +137,6 @@ class Pool : public ConnectionPool<Connection> {
     writer_cv_.notify_one();
   }
 
-  const Options& options() const { return options_; }
-
  private:
   Options options_;
   std::mutex writer_mu_;
@@ -165,9 +153,8 @@ using Lease = Pool::Lease;
 class SqliteTx final : public SqlTx<Backend> {
  public:
   SqliteTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
-      : SqlTx<Backend>(conn.get()),
+      : SqlTx<Backend>(std::move(conn)),
         pool_(pool),
-        owned_(std::move(conn)),
         done_(!in_transaction),
         writer_(in_transaction) {}
   ~SqliteTx() override {
@@ -193,14 +180,13 @@ class SqliteTx final : public SqlTx<Backend> {
 
  private:
   Pool* pool_;
-  std::unique_ptr<Connection> owned_;
   bool done_ = false;
   bool writer_ = false;  ///< owned_ is the pool's writer connection
 };
 
-class SqliteDatabase final : public Database {
+class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
  public:
-  explicit SqliteDatabase(Options options) : pool_(std::move(options)) {}
+  explicit SqliteDatabase(Options options) : SqlDatabase(std::move(options)) {}
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     if (mode == TxMode::kWrite) {
@@ -218,48 +204,14 @@ class SqliteDatabase final : public Database {
     return std::unique_ptr<Tx>(new SqliteTx(&pool_, conn.Take(), false));
   }
 
-  Status Ping() override {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare("SELECT 1"));
-    return s.Run();
-  }
-
-  Result<std::string> Secret(std::string_view name) override { return secrets_.From(pool_, name); }
-
-  Result<std::optional<domain::Account>> FindAccountByKeyHash(std::string_view key_hash) override {
-    // One statement, so no explicit transaction: this runs on every request.
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    return SqliteTx::FindAccountByKey(*conn, key_hash);
-  }
-
-  std::string_view Dialect() const override { return "sqlite"; }
-  PoolStats PoolUsage() const override { return pool_.Stats(); }
-
   Status Migrate() {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    KLOZEO_TRY(MigrateOn(*conn));
+    KLOZEO_TRY(SqlDatabase::Migrate("BEGIN IMMEDIATE"));
     // Planner statistics for tables that lack them or changed a lot since the last start, so
     // SQLite weighs a filter's index against the sort's index with real row counts. Bounded
     // sampling keeps this quick on large files.
+    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
     return conn->Exec("PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;");
   }
-
- private:
-  static Status MigrateOn(Connection& conn) {
-    KLOZEO_TRY(
-        conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                  "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
-    KLOZEO_TRY(conn.Exec("BEGIN IMMEDIATE"));
-    Status applied = MigrateSchema(conn, Dialect::kSqlite);
-    if (!applied.ok()) {
-      (void)conn.Exec("ROLLBACK");
-      return applied;
-    }
-    return conn.Exec("COMMIT");
-  }
-
-  Pool pool_;
-  Secrets secrets_;
 };
 
 }  // namespace
