@@ -11,7 +11,7 @@ PORT=18911; DUR=${DUR:-5s}; ROUNDS=${ROUNDS:-3}; N=${N:-50000}
 [ -f $OUT/keep.db ] || { KEY=$($SEED "sqlite:$OUT/keep.db" "$N" $OUT/ids.txt); echo "$KEY" > $OUT/key; }
 KEY=$(cat $OUT/key); cp $OUT/keep.db $OUT/base.db
 ID=$(head -1 $OUT/ids.txt)
-{ printf '{"leads":['; for i in $(seq 1 500); do [ $i -gt 1 ] && printf ','; printf '{"name":"Batch Co %d","source":"bench","email":"batch%d@bench.example","city":"Berlin","rating":3.5,"tags":["bench","batch"]}' $i $i; done; printf ']}'; } >$OUT/batch.json
+"$(dirname "$0")/batch_body.sh" >$OUT/batch.json
 cat >$OUT/batch.lua <<LUA
 local f = io.open("$OUT/batch.json"); local body = f:read("*a"); f:close()
 request = function() return wrk.format("POST", "/api/v1/leads/batch", nil, body) end

@@ -13,9 +13,12 @@ N="${BENCH_CEILING_ROWS:-100000}"
 OUT="bench/out/ceiling"
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$BUILD/klozeo" accounts create --db "sqlite:$OUT/schema.db" --name c --plan unlimited >/dev/null 2>&1
-sqlite3 "$OUT/schema.db" .schema | grep -v '^CREATE TABLE sqlite_' >"$OUT/schema.sql"
-grep -v 'CREATE INDEX\|CREATE UNIQUE INDEX' "$OUT/schema.sql" >"$OUT/tables.sql"
-grep 'CREATE INDEX\|CREATE UNIQUE INDEX' "$OUT/schema.sql" >"$OUT/indexes.sql"
+# Statements may span lines: split by object type, not by line.
+sqlite3 "$OUT/schema.db" "SELECT sql || ';' FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL
+  AND name NOT LIKE 'sqlite_%' ORDER BY rowid" >"$OUT/tables.sql"
+sqlite3 "$OUT/schema.db" "SELECT sql || ';' FROM sqlite_master WHERE type IN ('index', 'trigger')
+  AND sql IS NOT NULL ORDER BY rowid" >"$OUT/indexes.sql"
+cat "$OUT/tables.sql" "$OUT/indexes.sql" >"$OUT/schema.sql"
 ACCT=1  # the account key of the one account created above
 load() {  # pragmas
   cat <<SQL

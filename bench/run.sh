@@ -186,6 +186,23 @@ fi
 ./bench/postgres.sh "$BUILD"
 ./bench/mcp.sh "$BUILD"
 ./bench/webhooks.sh "$BUILD"
+# Old vs new binary in the same run (reads, lists, creates with dedup at 32 connections, batch
+# at 4): BENCH_OLD_KLOZEO names the old binary (e.g. one built from main before a change).
+if [ -n "${BENCH_OLD_KLOZEO:-}" ]; then
+  echo "== A/B: $BENCH_OLD_KLOZEO vs $BUILD/klozeo"
+  AB=$(bench/ab.sh "$BENCH_OLD_KLOZEO" "$BUILD/klozeo" "$BUILD/bench/seed_leads")
+  echo "$AB"
+  {
+    echo
+    echo "## Old vs new binary (bench/ab.sh)"
+    echo
+    echo "\`$BENCH_OLD_KLOZEO\` against this build, each serving a copy of the same SQLite file,"
+    echo "interleaved rounds in the same run (get: 64 connections; list: 4; create with dedup: 32;"
+    echo "batch of 500 leads: 4)."
+    echo
+    echo "$AB"
+  } >>bench/RESULTS.md
+fi
 # Dedup quality on the labelled Chicago early-childhood data (issue 15's procedure).
 echo "== dedup quality"
 python3 bench/dedup_quality.py "$BUILD" --markdown "$OUT/dedup_quality.md" --errors 0

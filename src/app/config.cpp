@@ -140,6 +140,10 @@ const std::vector<Setting>& Settings() {
        KLOZEO_FIELD(listen)},
       {"server.threads", "--threads", "KLOZEO_THREADS", "I/O threads (0: one per core)",
        KLOZEO_FIELD(threads)},
+      {"server.write_threads", "--write-threads", "KLOZEO_WRITE_THREADS",
+       "Threads for write requests (0: 32 on SQLite, where queued writes share one commit, "
+       "none on PostgreSQL; -1: none, writes run on the I/O threads)",
+       KLOZEO_FIELD(write_threads)},
       {"server.max_body_bytes", "--max-body-bytes", "KLOZEO_MAX_BODY_BYTES",
        "Largest accepted request body; larger ones get 413", KLOZEO_FIELD(max_body_bytes)},
       {"server.sdk_compat", "--sdk-compat", "KLOZEO_SDK_COMPAT",
@@ -350,6 +354,9 @@ Status ValidateConfig(const ServeConfig& c) {
   }
   if (c.threads < 0 || c.threads > 256) {
     return Error::BadRequest("server.threads: must be between 0 and 256");
+  }
+  if (c.write_threads < -1 || c.write_threads > 1024) {
+    return Error::BadRequest("server.write_threads: must be between -1 and 1024");
   }
   if (c.pool_size < 0 || c.pool_size > 1024) {
     return Error::BadRequest("database.pool_size: must be between 0 and 1024");

@@ -28,6 +28,9 @@ struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   std::string db = "sqlite:./klozeo.db";
   int threads = 0;
+  /// Threads for write requests (http::ServerOptions::write_threads); 0: 32 on SQLite, where
+  /// queued writes share a commit (docs/GROUP-COMMIT.md), none on PostgreSQL; -1: none.
+  int write_threads = 0;
   int pool_size = 0;  ///< 0: threads + 2
   int64_t max_body_bytes = 10 * 1024 * 1024;
   bool sdk_compat = false;

@@ -14,6 +14,9 @@ namespace klozeo::app {
 using core::Error;
 using core::Result;
 
+/// Write threads on SQLite: up to this many writes can queue for the writer and share a commit.
+constexpr int kSqliteWriteThreads = 32;
+
 Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url) {
   if (url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0) {
     return DatabaseUrl{DatabaseUrl::Kind::kPostgres, url};
@@ -156,6 +159,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
   server_options.host = listen.first;
   server_options.port = listen.second;
   server_options.threads = threads;
+  server_options.write_threads = config.write_threads != 0
+                                     ? std::max(0, config.write_threads)
+                                     : (s.db().Dialect() == "sqlite" ? kSqliteWriteThreads : 0);
   server_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   http::Api* api = app->api_.get();
   app->server_ = std::make_unique<http::Server>(

@@ -11,6 +11,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -42,6 +43,8 @@ struct Shared {
   std::list<std::weak_ptr<Session>> sessions;
   std::atomic<int> live{0};
   std::function<void()> on_all_closed;  ///< called when stopping and the last session ends
+  /// Runs the handlers of writes when options.write_threads > 0 (null otherwise).
+  std::unique_ptr<net::thread_pool> writers;
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -129,8 +132,29 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!remote_ec) request.remote = endpoint.address().to_string();
     bool keep_alive = req.keep_alive();
     bool head = req.method() == bhttp::verb::head;
+    const unsigned version = req.version();
+    if (shared_.writers != nullptr && IsWrite(req.method())) {
+      // A write may wait for the commit of a group of writes (SQLite group commit): it runs on
+      // the write threads, so the I/O threads go on reading the requests that join the group.
+      // The work guard keeps the I/O threads running until the response is posted back.
+      net::post(*shared_.writers, [self = shared_from_this(), request = std::move(request),
+                                   keep_alive, version, head,
+                                   work = net::make_work_guard(stream_.get_executor())]() mutable {
+        auto response = std::make_shared<Response>(self->shared_.handler(request));
+        net::post(self->stream_.get_executor(), [self, response, keep_alive, version, head] {
+          self->Write(std::move(*response), keep_alive && !self->shared_.stopping.load(), version,
+                      head);
+        });
+      });
+      return;
+    }
     Response response = shared_.handler(request);
-    Write(std::move(response), keep_alive && !shared_.stopping.load(), req.version(), head);
+    Write(std::move(response), keep_alive && !shared_.stopping.load(), version, head);
+  }
+
+  static bool IsWrite(bhttp::verb method) {
+    return method == bhttp::verb::post || method == bhttp::verb::put ||
+           method == bhttp::verb::patch || method == bhttp::verb::delete_;
   }
 
   void WriteTransportError(int status, std::string_view code, const std::string& message) {
@@ -307,6 +331,10 @@ struct Server::Impl {
     shared.options = std::move(options);
     shared.handler = std::move(handler);
     shared.on_all_closed = [this] { net::post(ioc, [this] { stop_timer.cancel(); }); };
+    if (shared.options.write_threads > 0) {
+      shared.writers =
+          std::make_unique<net::thread_pool>(static_cast<size_t>(shared.options.write_threads));
+    }
   }
 
   void Accept() {
@@ -391,6 +419,7 @@ void Server::Run() {
   }
   impl_->ioc.run();
   for (auto& t : workers) t.join();
+  if (impl_->shared.writers != nullptr) impl_->shared.writers->join();
 }
 
 void Server::Stop() {

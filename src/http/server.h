@@ -15,6 +15,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  ///< 0 picks a free port (tests)
   int threads = 0;       ///< 0: one per core
+  /// Threads that run the handlers of POST, PUT, PATCH and DELETE requests (0: the I/O threads
+  /// do): writes that wait for a group commit then do not hold up the I/O threads.
+  int write_threads = 0;
   size_t max_body_bytes = 10 * 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;            ///< request line + headers; above: 431
   std::chrono::milliseconds read_timeout{30000};  ///< to receive one whole request

@@ -49,6 +49,14 @@ Result<BatchCreateOutcome> LeadService::CreateBatch(
     KLOZEO_ASSIGN_OR_RETURN(rules, scorer_->RulesInTx(*tx, who.account_key));
   }
   const int64_t score_now = scorer_ != nullptr ? scorer_->NowSeconds() : now;
+  // Each lead is built, scored and keyed once, then all are stored by one bulk insert
+  // (multi-row statements).
+  std::vector<Lead> leads;
+  std::vector<dedup::LeadKeys> keys;
+  std::vector<size_t> positions;
+  leads.reserve(items.size());
+  keys.reserve(items.size());
+  positions.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     if (!items[i].ok()) {
       out.errors.emplace_back(i, items[i].error().message);
@@ -59,23 +67,27 @@ Result<BatchCreateOutcome> LeadService::CreateBatch(
       ++over_cap;
       continue;
     }
-    Lead lead;
+    Lead& lead = leads.emplace_back();
     lead.id = core::NewLeadId();
     domain::ApplyPatch(lead, *items[i]);
     lead.created_at = lead.updated_at = lead.last_interaction_at = now;
     if (rules) lead.score = rules->Score(lead, score_now);
-    KLOZEO_TRY(tx->leads().Insert(who.account_key, lead, KeysOf(lead)));
-    out.created.emplace_back(i, std::move(lead));
+    keys.push_back(KeysOf(lead));
+    positions.push_back(i);
     if (room > 0) --room;
   }
-  if (out.created.empty() && over_cap > 0) {
+  if (leads.empty() && over_cap > 0) {
     return Error{core::ErrorCode::kLeadsLimitReached, LimitMessage(who)};
   }
-  if (!out.created.empty()) {
+  if (!leads.empty()) {
+    KLOZEO_TRY(tx->leads().InsertMany(who.account_key, leads, keys));
     // One grouped event for the whole batch.
     std::vector<std::string> ids;
-    ids.reserve(out.created.size());
-    for (const auto& [index, lead] : out.created) ids.push_back(lead.id);
+    ids.reserve(leads.size());
+    for (const auto& lead : leads) ids.push_back(lead.id);
+    out.created.reserve(leads.size());
+    for (size_t k = 0; k < leads.size(); ++k)
+      out.created.emplace_back(positions[k], std::move(leads[k]));
     bool queued = false;
     KLOZEO_TRY(Emit(*tx, who, "leads.created", WebhookOutbox::IdsData(ids), &queued));
     KLOZEO_TRY(CommitAndNotify(*tx, queued));

@@ -99,6 +99,11 @@ class LeadStore {
   /// of its name, e-mail, phone and city, the same keys its dedup lookups used).
   virtual core::Status Insert(domain::AccountKey account, const domain::Lead& lead,
                               const dedup::LeadKeys& keys) = 0;
+  /// Stores new leads as Insert does each (`keys[i]` are `leads[i]`'s), in multi-row
+  /// statements: the bulk path of batch create and import.
+  virtual core::Status InsertMany(domain::AccountKey account,
+                                  const std::vector<domain::Lead>& leads,
+                                  const std::vector<dedup::LeadKeys>& keys) = 0;
   virtual core::Result<std::optional<domain::Lead>> Get(domain::AccountKey account,
                                                         std::string_view id) = 0;
   /// Rewrites every stored field of an existing lead, its dedup keys, and replaces its

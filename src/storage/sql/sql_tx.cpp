@@ -17,6 +17,34 @@ std::string TextArrayLiteral(const std::vector<std::string>& items) {
   return out;
 }
 
+namespace bulk_detail {
+
+std::string MultiRowInsert(std::string_view single, int rows, int stride) {
+  const size_t values = single.find("VALUES ");
+  const std::string_view head = single.substr(0, values + 7);
+  const std::string_view tuple = single.substr(values + 7);
+  std::string out(head);
+  out.reserve(head.size() + (tuple.size() + 16) * static_cast<size_t>(rows));
+  for (int r = 0; r < rows; ++r) {
+    if (r > 0) out += ", ";
+    for (size_t i = 0; i < tuple.size(); ++i) {
+      out += tuple[i];
+      if (tuple[i] != '?') continue;
+      size_t end = i + 1;
+      int n = 0;
+      while (end < tuple.size() && tuple[end] >= '0' && tuple[end] <= '9') {
+        n = n * 10 + (tuple[end] - '0');
+        ++end;
+      }
+      out += std::to_string(n + r * stride);
+      i = end - 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace bulk_detail
+
 namespace scan_detail {
 
 bool IsScanColumn(std::string_view field) {

@@ -55,6 +55,35 @@ auto FirstRow(S& s, Read read) -> core::Result<std::optional<decltype(read(s))>>
 /// A PostgreSQL array literal of text ({"a","b"}), each element quoted and escaped.
 std::string TextArrayLiteral(const std::vector<std::string>& items);
 
+namespace bulk_detail {
+
+/// One row's parameters of a multi-row statement: parameter i of the row is parameter
+/// i + offset of the statement (so the one-row binders serve every row).
+template <typename S>
+class Shifted {
+ public:
+  Shifted(S& s, int offset) : s_(s), offset_(offset) {}
+  template <typename T>
+  Shifted& Bind(int index, const T& value) {
+    s_.Bind(index + offset_, value);
+    return *this;
+  }
+  Shifted& BindNull(int index) {
+    s_.BindNull(index + offset_);
+    return *this;
+  }
+
+ private:
+  S& s_;
+  int offset_;
+};
+
+/// `single`, a one-row `INSERT ... VALUES (...)` in the neutral form, with `rows` tuples: the
+/// placeholders of tuple r are renumbered by r * stride.
+std::string MultiRowInsert(std::string_view single, int rows, int stride);
+
+}  // namespace bulk_detail
+
 /// The lock that serialises account and key management (not tenant data): no account has key 0.
 inline constexpr domain::AccountKey kAccountsLock{0};
 
@@ -172,7 +201,8 @@ class SqlTx : public Tx {
   }
 
   /// Binds the dedup key columns (43-45) of the lead INSERT/UPDATE.
-  static void BindKeys(Statement& s, const dedup::LeadKeys& keys) {
+  template <typename S>
+  static void BindKeys(S& s, const dedup::LeadKeys& keys) {
     int index = 43;
     for (const std::string* key : {&keys.email, &keys.phone, &keys.name_city}) {
       if (key->empty()) {
@@ -186,6 +216,13 @@ class SqlTx : public Tx {
   core::Status WriteLead(const char* text, domain::AccountKey account, const domain::Lead& lead,
                          const dedup::LeadKeys& keys);
   core::Status InsertAttributes(domain::AccountKey account, const domain::Lead& lead);
+  /// Binds one attribute row of kInsertAttribute (parameters 1-8, PostgreSQL 1-10).
+  template <typename S>
+  static void BindAttribute(S& s, domain::AccountKey account, const std::string& lead_id,
+                            const domain::Attribute& a);
+  /// The attribute rows of `leads`, `chunk` rows per INSERT.
+  core::Status InsertAttributeRows(domain::AccountKey account,
+                                   const std::vector<domain::Lead>& leads);
   core::Status InsertEventRow(const domain::WebhookEvent& e) {
     return Run(Query(sql::kInsertEvent, e.id, e.account_key, e.type, e.body, e.created_at_ms));
   }
@@ -243,6 +280,8 @@ class SqlTx : public Tx {
                         const dedup::LeadKeys& keys) override {
       return t_.WriteLead(sql::kInsertLead, account, lead, keys);
     }
+    core::Status InsertMany(domain::AccountKey account, const std::vector<domain::Lead>& leads,
+                            const std::vector<dedup::LeadKeys>& keys) override;
     core::Result<std::optional<domain::Lead>> Get(domain::AccountKey account,
                                                   std::string_view id) override {
       return First(t_.On(account, sql::kGetLead, id), rows::ReadLead<Statement>);

@@ -2,6 +2,7 @@
 
 // The longer members of SqlTx (sql_tx.h): attribute rows, the projected scan, claims.
 
+#include <bit>
 #include <map>
 
 namespace klozeo::storage {
@@ -317,47 +318,134 @@ core::Status SqlTx<B>::FillAttempts(domain::WebhookDelivery& d) {
 }
 
 template <typename B>
+template <typename S>
+void SqlTx<B>::BindAttribute(S& s, domain::AccountKey account, const std::string& lead_id,
+                             const domain::Attribute& a) {
+  s.Bind(1, Arg(account)).Bind(2, lead_id);
+  s.Bind(3, a.id)
+      .Bind(4, a.name)
+      .Bind(5, domain::AttributeTypeName(a.type))
+      .Bind(6, a.value.dump());
+  s.BindNull(7).BindNull(8);
+  if constexpr (kPg) s.BindNull(9).BindNull(10);
+  switch (a.type) {
+    case domain::AttributeType::kText: {
+      std::string folded = core::FoldText(a.value.get_ref<const std::string&>());
+      if constexpr (kPg) s.Bind(10, query::AttributeSortKeyForText(folded));
+      s.Bind(7, folded);
+      break;
+    }
+    case domain::AttributeType::kNumber:
+    case domain::AttributeType::kBool: {
+      double v = a.type == domain::AttributeType::kBool ? (a.value.get<bool>() ? 1.0 : 0.0)
+                                                        : a.value.get<double>();
+      s.Bind(8, v);
+      if constexpr (kPg) s.Bind(10, query::AttributeSortKeyForNumber(v));
+      break;
+    }
+    case domain::AttributeType::kList:
+      if constexpr (kPg) {
+        // The folded elements, as SQLite folds them in queries (numbers by their text).
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& e : a.value) {
+          if (e.is_string()) {
+            items.push_back(core::FoldText(e.get_ref<const std::string&>()));
+          } else if (e.is_boolean()) {
+            items.push_back(e.get<bool>() ? "1" : "0");
+          } else if (e.is_number()) {
+            items.push_back(core::FoldText(e.dump()));
+          }
+        }
+        s.Bind(9, items.dump());
+      }
+      break;
+    case domain::AttributeType::kObject:
+      break;
+  }
+}
+
+template <typename B>
 core::Status SqlTx<B>::InsertAttributes(domain::AccountKey account, const domain::Lead& lead) {
   for (const auto& a : lead.attributes) {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, Query(sql::kInsertAttribute, account, lead.id, a.id, a.name,
-                                          domain::AttributeTypeName(a.type), a.value.dump()));
-    s.BindNull(7).BindNull(8);
-    if constexpr (kPg) s.BindNull(9).BindNull(10);
-    switch (a.type) {
-      case domain::AttributeType::kText: {
-        std::string folded = core::FoldText(a.value.get_ref<const std::string&>());
-        if constexpr (kPg) s.Bind(10, query::AttributeSortKeyForText(folded));
-        s.Bind(7, std::move(folded));
-        break;
-      }
-      case domain::AttributeType::kNumber:
-      case domain::AttributeType::kBool: {
-        double v = a.type == domain::AttributeType::kBool ? (a.value.get<bool>() ? 1.0 : 0.0)
-                                                          : a.value.get<double>();
-        s.Bind(8, v);
-        if constexpr (kPg) s.Bind(10, query::AttributeSortKeyForNumber(v));
-        break;
-      }
-      case domain::AttributeType::kList:
-        if constexpr (kPg) {
-          // The folded elements, as SQLite folds them in queries (numbers by their text).
-          nlohmann::json items = nlohmann::json::array();
-          for (const auto& e : a.value) {
-            if (e.is_string()) {
-              items.push_back(core::FoldText(e.get_ref<const std::string&>()));
-            } else if (e.is_boolean()) {
-              items.push_back(e.get<bool>() ? "1" : "0");
-            } else if (e.is_number()) {
-              items.push_back(core::FoldText(e.dump()));
-            }
-          }
-          s.Bind(9, items.dump());
-        }
-        break;
-      case domain::AttributeType::kObject:
-        break;
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(sql::kInsertAttribute));
+    BindAttribute(s, account, lead.id, a);
+    KLOZEO_TRY(s.Run());
+  }
+  return core::Ok();
+}
+
+namespace bulk_detail {
+
+/// The multi-row form of the one-row INSERT `kSingle` (neutral SQL) for 1, 2, 4 ... kMaxRows
+/// rows in `kDialect`, each rendered once.
+template <const char* const& kSingle, Dialect kDialect, int kStride, int kMaxRows>
+const std::string& MultiRowText(int rows) {
+  static const auto texts = [] {
+    std::vector<std::string> out;
+    for (int n = 1; n <= kMaxRows; n *= 2) {
+      out.push_back(RenderSql(MultiRowInsert(kSingle, n, kStride), kDialect));
+    }
+    return out;
+  }();
+  return texts[static_cast<size_t>(std::countr_zero(static_cast<unsigned>(rows)))];
+}
+
+/// Rows in the next statement: kMaxRows, or the largest power of two left (so a few texts,
+/// each prepared once, cover every count).
+inline int ChunkRows(size_t left, int max_rows) {
+  if (left >= static_cast<size_t>(max_rows)) return max_rows;
+  return static_cast<int>(std::bit_floor(left));
+}
+
+}  // namespace bulk_detail
+
+template <typename B>
+core::Status SqlTx<B>::Leads::InsertMany(domain::AccountKey account,
+                                         const std::vector<domain::Lead>& leads,
+                                         const std::vector<dedup::LeadKeys>& keys) {
+  if (leads.size() != keys.size()) return core::Error::Internal("one key set per lead");
+  KLOZEO_TRY(t_.Lock(account));
+  constexpr int kStride = 45;  // parameters of one kInsertLead row
+  constexpr int kMaxRows = 64;
+  size_t at = 0;
+  while (at < leads.size()) {
+    const int rows = bulk_detail::ChunkRows(leads.size() - at, kMaxRows);
+    const std::string& text =
+        bulk_detail::MultiRowText<sql::kInsertLead, B::kDialect, kStride, kMaxRows>(rows);
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(text));
+    for (int r = 0; r < rows; ++r) {
+      bulk_detail::Shifted<Statement> row(s, r * kStride);
+      rows::BindLead(row, account, leads[at + static_cast<size_t>(r)]);
+      BindKeys(row, keys[at + static_cast<size_t>(r)]);
     }
     KLOZEO_TRY(s.Run());
+    at += static_cast<size_t>(rows);
+  }
+  return t_.InsertAttributeRows(account, leads);
+}
+
+template <typename B>
+core::Status SqlTx<B>::InsertAttributeRows(domain::AccountKey account,
+                                           const std::vector<domain::Lead>& leads) {
+  constexpr int kStride = 10;  // parameters of one kInsertAttribute row (SQLite uses 8)
+  constexpr int kMaxRows = 128;
+  std::vector<std::pair<const std::string*, const domain::Attribute*>> all;
+  for (const auto& lead : leads) {
+    for (const auto& a : lead.attributes) all.emplace_back(&lead.id, &a);
+  }
+  size_t at = 0;
+  while (at < all.size()) {
+    const int rows = bulk_detail::ChunkRows(all.size() - at, kMaxRows);
+    const std::string& text =
+        bulk_detail::MultiRowText<sql::kInsertAttribute, B::kDialect, kStride, kMaxRows>(rows);
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->PrepareDynamic(text));
+    for (int r = 0; r < rows; ++r) {
+      bulk_detail::Shifted<Statement> row(s, r * kStride);
+      const auto& [lead_id, attribute] = all[at + static_cast<size_t>(r)];
+      BindAttribute(row, account, *lead_id, *attribute);
+    }
+    KLOZEO_TRY(s.Run());
+    at += static_cast<size_t>(rows);
   }
   return core::Ok();
 }

@@ -97,13 +97,29 @@ class Checkpointer {
   std::thread thread_;
 };
 
+/// The write transaction that writers queued for the one writer share (group commit,
+/// docs/GROUP-COMMIT.md): each member runs in a savepoint of it, and is answered after the
+/// COMMIT that holds it.
+struct Group {
+  int members = 0;  ///< savepoints opened in it
+  int kept = 0;     ///< members whose savepoint was released (their work is to be committed)
+  bool done = false;
+  Status result = core::Ok();  ///< the COMMIT's outcome, once done
+};
+
 /// The read connections, and the one writer that write transactions take in turn. SQLite
 /// admits one writer at a time anyway; queueing here instead of in SQLite's busy handler (which
 /// sleeps up to 100 ms between tries) hands the lock over as soon as it is free, and the
 /// writer's page cache stays warm: a connection's cache is dropped whenever another connection
-/// has written.
+/// has written. A writer that finishes while others queue hands them its open transaction
+/// instead of committing it (Leave).
 class Pool : public ConnectionPool<Connection> {
  public:
+  /// Most members one transaction holds before it is committed (bounds the first member's wait).
+  static constexpr int kMaxGroup = 64;
+  /// How long a finished member of a busy group waits for another writer to queue.
+  static constexpr std::chrono::microseconds kLinger{200};
+
   explicit Pool(Options options)
       : ConnectionPool<Connection>(options.pool_size, options.busy_timeout_ms,
                                    [this] { return Open(); }),
@@ -113,75 +129,152 @@ class Pool : public ConnectionPool<Connection> {
     return Connection::Open(options_.path, options_.busy_timeout_ms);
   }
 
-  Result<std::unique_ptr<Connection>> AcquireWriter() {
+  /// The writer connection, with the group whose transaction is open on it (null: none is).
+  struct Writer {
+    std::unique_ptr<Connection> conn;
+    std::shared_ptr<Group> group;
+  };
+
+  Result<Writer> AcquireWriter() {
     std::unique_lock<std::mutex> lock(writer_mu_);
-    if (!writer_cv_.wait_for(lock, std::chrono::milliseconds(options_.busy_timeout_ms),
-                             [&] { return !writer_busy_; })) {
-      return Error::Unavailable("the database stayed busy with other writes");
-    }
+    ++waiting_;
+    if (writer_busy_) arrival_cv_.notify_one();
+    const bool free = writer_cv_.wait_for(lock, std::chrono::milliseconds(options_.busy_timeout_ms),
+                                          [&] { return !writer_busy_; });
+    --waiting_;
+    if (!free) return Error::Unavailable("the database stayed busy with other writes");
     if (writer_ == nullptr) {
       KLOZEO_ASSIGN_OR_RETURN(writer_, Open());
-      KLOZEO_TRY(writer_->Exec("PRAGMA cache_size=-64000"));
+      // Savepoints (group members) keep their undo copies of pages in memory, not in a file.
+      KLOZEO_TRY(writer_->Exec("PRAGMA cache_size=-64000; PRAGMA temp_store=MEMORY"));
       checkpointer_.Watch(*writer_);
     }
     writer_busy_ = true;
-    return std::move(writer_);
+    return Writer{std::move(writer_), group_};
   }
 
+  /// Gives the writer back with no transaction open on it.
   void ReleaseWriter(std::unique_ptr<Connection> conn) {
     {
       std::lock_guard<std::mutex> lock(writer_mu_);
       writer_ = std::move(conn);
+      group_ = nullptr;
       writer_busy_ = false;
     }
     writer_cv_.notify_one();
   }
 
+  /// A member of `group` is done: its savepoint was released (`kept`) or rolled back. While
+  /// other writers queue (and the group is not full), the open transaction goes to the next
+  /// one; otherwise it is committed here. A kept member returns once the COMMIT holding its
+  /// work has run, with that COMMIT's outcome.
+  Status Leave(std::unique_ptr<Connection> conn, const std::shared_ptr<Group>& group, bool kept) {
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    if (kept) ++group->kept;
+    if (sqlite3_get_autocommit(conn->raw()) != 0) {
+      // SQLite ended the transaction itself (an I/O error, a full disk): every member's work
+      // that was waiting for the COMMIT is gone.
+      CloseLocked(lock, std::move(conn), group,
+                  Error::Unavailable("the write transaction was rolled back by the database"));
+      return kept ? group->result : core::Ok();
+    }
+    if (waiting_ == 0 && group->members > 1 && group->members < kMaxGroup) {
+      // Writes are arriving concurrently (this group already has several): the others are
+      // likely still parsing their requests. A short wait for one to queue lets it share this
+      // commit instead of paying for its own.
+      arrival_cv_.wait_for(lock, kLinger, [&] { return waiting_ > 0; });
+    }
+    if (waiting_ > 0 && group->members < kMaxGroup) {
+      writer_ = std::move(conn);
+      group_ = group;
+      writer_busy_ = false;
+      writer_cv_.notify_one();
+      if (!kept) return core::Ok();
+      group_cv_.wait(lock, [&] { return group->done; });
+      return group->result;
+    }
+    lock.unlock();
+    Status result = group->kept > 0 ? conn->RunCached("COMMIT") : conn->RunCached("ROLLBACK");
+    if (!result.ok() && sqlite3_get_autocommit(conn->raw()) == 0) {
+      (void)conn->RunCached("ROLLBACK");  // a COMMIT that failed leaves the transaction open
+    }
+    lock.lock();
+    CloseLocked(lock, std::move(conn), group, std::move(result));
+    return kept ? group->result : core::Ok();
+  }
+
  private:
+  /// Ends `group` with `result`, wakes its members, and frees the writer.
+  void CloseLocked(std::unique_lock<std::mutex>& lock, std::unique_ptr<Connection> conn,
+                   const std::shared_ptr<Group>& group, Status result) {
+    group->result = std::move(result);
+    group->done = true;
+    writer_ = std::move(conn);
+    group_ = nullptr;
+    writer_busy_ = false;
+    lock.unlock();
+    writer_cv_.notify_one();
+    group_cv_.notify_all();
+    lock.lock();
+  }
+
   Options options_;
   std::mutex writer_mu_;
   std::condition_variable writer_cv_;
+  std::condition_variable group_cv_;
+  std::condition_variable arrival_cv_;  ///< a writer queued (Leave's short wait)
   std::unique_ptr<Connection> writer_;
+  std::shared_ptr<Group> group_;  ///< the transaction open on writer_, if any
   bool writer_busy_ = false;
+  int waiting_ = 0;                           ///< threads in AcquireWriter
   Checkpointer checkpointer_{options_.path};  // declared after writer_: joined first
 };
 using Lease = Pool::Lease;
 
-/// A write Tx holds the write lock from BEGIN IMMEDIATE on. A read Tx opens no transaction:
-/// each of its statements reads a consistent snapshot on its own (a lead and its attributes are
-/// one statement), which spares two lock round trips per request.
+/// A write Tx is a member of a group: a savepoint in the transaction its group holds on the
+/// writer (BEGIN IMMEDIATE by the group's first member: the write lock is held from the start).
+/// Rolling back undoes this member's work alone. A read Tx opens no transaction: each of its
+/// statements reads a consistent snapshot on its own (a lead and its attributes are one
+/// statement), which spares two lock round trips per request.
 class SqliteTx final : public SqlTx<Backend> {
  public:
-  SqliteTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
+  SqliteTx(Pool* pool, std::unique_ptr<Connection> conn, std::shared_ptr<Group> group,
+           bool savepoint)
       : SqlTx<Backend>(std::move(conn)),
         pool_(pool),
-        done_(!in_transaction),
-        writer_(in_transaction) {}
+        group_(std::move(group)),
+        savepoint_(savepoint) {}
   ~SqliteTx() override {
-    if (!done_) (void)owned_->RunCached("ROLLBACK");
     if (owned_ == nullptr) return;  // a committed write Tx gave the writer back already
-    if (writer_) {
-      pool_->ReleaseWriter(std::move(owned_));
-    } else {
+    if (group_ == nullptr) {
       pool_->Release(std::move(owned_));
+      return;
     }
+    if (savepoint_) {
+      (void)owned_->RunCached("ROLLBACK TO member");
+      (void)owned_->RunCached("RELEASE member");
+    } else {
+      (void)owned_->RunCached("ROLLBACK");  // the group's first member: the whole transaction
+    }
+    (void)pool_->Leave(std::move(owned_), group_, false);
   }
 
   Status Commit() override {
-    if (done_) return core::Ok();
-    KLOZEO_TRY(owned_->RunCached("COMMIT"));
-    done_ = true;
+    if (group_ == nullptr || owned_ == nullptr) return core::Ok();
+    if (savepoint_) {
+      Status released = owned_->RunCached("RELEASE member");
+      if (!released.ok()) return released;  // the destructor rolls the member back
+    }
     // The writer goes back at once, not when the Tx object is destroyed: a caller that
     // commits and then begins another write before this object goes out of scope must not
     // wait for itself.
-    if (writer_) pool_->ReleaseWriter(std::move(owned_));
-    return core::Ok();
+    return pool_->Leave(std::move(owned_), group_, true);
   }
 
  private:
   Pool* pool_;
-  bool done_ = false;
-  bool writer_ = false;  ///< owned_ is the pool's writer connection
+  std::shared_ptr<Group> group_;  ///< null for a read Tx
+  bool savepoint_ = false;        ///< in a savepoint (not the group's first member)
 };
 
 class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
@@ -190,18 +283,34 @@ class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     if (mode == TxMode::kWrite) {
-      KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.AcquireWriter());
-      // IMMEDIATE takes the write lock up front, so read-then-write transactions (cap checks,
-      // dedup) never fail half-way with SQLITE_BUSY (another process may hold it).
-      Status begun = conn->RunCached("BEGIN IMMEDIATE");
-      if (!begun.ok()) {
-        pool_.ReleaseWriter(std::move(conn));
-        return std::move(begun).error();
+      KLOZEO_ASSIGN_OR_RETURN(Pool::Writer w, pool_.AcquireWriter());
+      if (w.group == nullptr) {
+        // IMMEDIATE takes the write lock up front, so read-then-write transactions (cap
+        // checks, dedup) never fail half-way with SQLITE_BUSY (another process may hold it).
+        Status begun = w.conn->RunCached("BEGIN IMMEDIATE");
+        if (!begun.ok()) {
+          pool_.ReleaseWriter(std::move(w.conn));
+          return std::move(begun).error();
+        }
+        w.group = std::make_shared<Group>();
       }
-      return std::unique_ptr<Tx>(new SqliteTx(&pool_, std::move(conn), true));
+      // The group's first member needs no savepoint: nobody else's work is in the transaction
+      // yet, so rolling it back is a ROLLBACK (and a big first member, an import's batch,
+      // spares the savepoint's copy of every page it dirties).
+      const bool first = w.group->members == 0;
+      if (!first) {
+        Status saved = w.conn->RunCached("SAVEPOINT member");
+        if (!saved.ok()) {
+          (void)pool_.Leave(std::move(w.conn), w.group, false);
+          return std::move(saved).error();
+        }
+      }
+      ++w.group->members;
+      return std::unique_ptr<Tx>(
+          new SqliteTx(&pool_, std::move(w.conn), std::move(w.group), !first));
     }
     KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    return std::unique_ptr<Tx>(new SqliteTx(&pool_, conn.Take(), false));
+    return std::unique_ptr<Tx>(new SqliteTx(&pool_, conn.Take(), nullptr, false));
   }
 
   Status Migrate() {

@@ -1,0 +1,199 @@
+// Write transactions that queue together (SQLite: they share one transaction and one COMMIT,
+// each in a savepoint; docs/GROUP-COMMIT.md). Whatever the backend: a Tx whose Commit returned
+// is durable and visible to another pool at once, a Tx dropped without Commit leaves nothing,
+// and a later Tx sees what an earlier one wrote. Runs on SQLite and, as `.pg`, on PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/wiring.h"
+#include "core/ids.h"
+#include "service/lead_service.h"
+#include "support/test_server.h"
+
+namespace klozeo::storage {
+namespace {
+
+const domain::AccountKey acc1{1};  // the key the database gives the first account
+
+std::unique_ptr<Database> Open(const std::string& url) {
+  auto db = app::OpenDatabase(url, 4);
+  EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
+  return db.ok() ? std::move(*db) : nullptr;
+}
+
+domain::Lead NewLead(const std::string& name, const std::string& email = "") {
+  domain::Lead lead;
+  lead.id = core::NewLeadId();
+  lead.name = name;
+  lead.source = "test";
+  if (!email.empty()) lead.text[domain::kEmail] = email;
+  lead.created_at = lead.updated_at = lead.last_interaction_at = 1;
+  return lead;
+}
+
+core::Status Insert(Tx& tx, const domain::Lead& lead) {
+  return tx.leads().Insert(acc1, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
+}
+
+bool Exists(Database& db, const std::string& id) {
+  auto tx = db.Begin(TxMode::kRead);
+  if (!tx.ok()) return false;
+  auto lead = (*tx)->leads().Get(acc1, id);
+  return lead.ok() && lead->has_value();
+}
+
+class GroupCommit : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = Open(database_.url());
+    checker_ = Open(database_.url());  // another pool: sees only what was committed
+    ASSERT_TRUE(db_ && checker_);
+    auto tx = db_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_EQ(*(*tx)->accounts().Insert({"acc1", "a1", "free", 1}), acc1);
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+
+  testing::TestDatabase database_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Database> checker_;
+};
+
+// Three writers queue behind a first one that holds the writer for a while: on SQLite they
+// join its transaction. The second inserts and then rolls back; the first, third and fourth
+// commit. Each committed lead is visible to another pool as soon as its Commit returns; the
+// rolled-back one never is.
+TEST_F(GroupCommit, ARollbackInsideAGroupUndoesOnlyItsOwnWrites) {
+  const domain::Lead first = NewLead("First");
+  const domain::Lead dropped = NewLead("Dropped");
+  const domain::Lead third = NewLead("Third");
+  const domain::Lead fourth = NewLead("Fourth");
+  std::atomic<int> failures{0};
+  std::atomic<bool> third_seen_committed{false};
+  std::vector<std::thread> threads;
+  auto tx = db_->Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(Insert(**tx, first).ok());
+  threads.emplace_back([&] {
+    auto t = db_->Begin(TxMode::kWrite);
+    if (!t.ok() || !Insert(**t, dropped).ok()) ++failures;
+    // Dropped without Commit: rolled back.
+  });
+  threads.emplace_back([&] {
+    auto t = db_->Begin(TxMode::kWrite);
+    if (!t.ok() || !Insert(**t, third).ok() || !(*t)->Commit().ok()) {
+      ++failures;
+      return;
+    }
+    third_seen_committed = Exists(*checker_, third.id);
+  });
+  threads.emplace_back([&] {
+    auto t = db_->Begin(TxMode::kWrite);
+    if (!t.ok() || !Insert(**t, fourth).ok() || !(*t)->Commit().ok()) ++failures;
+  });
+  // Let the others queue behind this transaction (SQLite: for the writer).
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(Exists(*checker_, first.id));  // not committed yet
+  ASSERT_TRUE((*tx)->Commit().ok());
+  EXPECT_TRUE(Exists(*checker_, first.id));  // committed once Commit returned
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_TRUE(third_seen_committed.load());
+  EXPECT_TRUE(Exists(*checker_, third.id));
+  EXPECT_TRUE(Exists(*checker_, fourth.id));
+  EXPECT_FALSE(Exists(*checker_, dropped.id));
+  auto read = checker_->Begin(TxMode::kRead);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(*(*read)->leads().Count(acc1, 100), 3);
+}
+
+// Many writers at once, each committing or rolling back: every committed lead is visible to
+// another pool when its Commit returns, none of the rolled-back ones ever is, and a lookup
+// inside a write sees every lead committed (or queued in the same group) before it: one lead
+// per e-mail key, however the writes were grouped.
+TEST_F(GroupCommit, ConcurrentWritesCommitExactlyWhatTheyAcknowledge) {
+  constexpr int kThreads = 12;
+  constexpr int kEach = 30;
+  constexpr int kKeys = 7;
+  std::atomic<int> failures{0};
+  std::atomic<int> invisible{0};
+  std::mutex mu;
+  std::vector<std::string> committed;
+  std::vector<std::string> rolled_back;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto tx = db_->Begin(TxMode::kWrite);
+        if (!tx.ok()) {
+          ++failures;
+          continue;
+        }
+        const int n = t * kEach + i;
+        if (n % 3 == 0) {  // the dedup pattern: look the key up, insert when absent
+          const std::string email = "same" + std::to_string(n % kKeys) + "@example.com";
+          auto found = (*tx)->leads().FindIdByKey(acc1, DedupKey::kEmail, email);
+          if (!found.ok()) {
+            ++failures;
+            continue;
+          }
+          if (*found) continue;
+          const domain::Lead lead = NewLead("Same", email);
+          if (!Insert(**tx, lead).ok() || !(*tx)->Commit().ok()) {
+            ++failures;
+            continue;
+          }
+          if (!Exists(*checker_, lead.id)) ++invisible;
+          std::lock_guard<std::mutex> lock(mu);
+          committed.push_back(lead.id);
+          continue;
+        }
+        const domain::Lead lead = NewLead("Lead " + std::to_string(n));
+        if (!Insert(**tx, lead).ok()) {
+          ++failures;
+          continue;
+        }
+        if (n % 3 == 1) {
+          tx->reset();  // rolled back
+          std::lock_guard<std::mutex> lock(mu);
+          rolled_back.push_back(lead.id);
+          continue;
+        }
+        if (!(*tx)->Commit().ok()) {
+          ++failures;
+          continue;
+        }
+        if (!Exists(*checker_, lead.id)) ++invisible;
+        std::lock_guard<std::mutex> lock(mu);
+        committed.push_back(lead.id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(invisible.load(), 0);
+  for (const auto& id : rolled_back) EXPECT_FALSE(Exists(*checker_, id)) << id;
+  auto read = checker_->Begin(TxMode::kRead);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(committed.size()));
+  std::set<std::string> emails;
+  for (int k = 0; k < kKeys; ++k) {
+    auto found = (*read)->leads().FindIdByKey(acc1, DedupKey::kEmail,
+                                              "same" + std::to_string(k) + "@example.com");
+    ASSERT_TRUE(found.ok());
+    EXPECT_TRUE(found->has_value()) << k;
+  }
+  // kThreads * kEach / 3 dedup attempts over kKeys keys: exactly kKeys leads carry them.
+  const int plain = kThreads * kEach - (kThreads * kEach + 2) / 3 - (kThreads * kEach + 1) / 3;
+  EXPECT_EQ(static_cast<int>(committed.size()), kKeys + plain);
+}
+
+}  // namespace
+}  // namespace klozeo::storage
