@@ -276,12 +276,12 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
     KLOZEO_ASSIGN_OR_RETURN(auto versions, CollectRows(s, [](auto& r) { return r.Int(0); }));
     applied.insert(versions.begin(), versions.end());
   }
-  int64_t legacy = 0;  // the highest of the shared sequence (PostgreSQL-only ones are 1000+)
-  for (int64_t v : applied) legacy = v < 1000 ? v : legacy;
+  // Upgraded or created at 8 (whatever later versions say), or the previous release's schema.
+  const bool upgrade = !applied.empty() && !applied.contains(kMigrations[0].version);
   const std::string old = pg ? "klozeo_v7." : "v7_";
-  if (legacy != 0 && legacy < kMigrations[0].version) {
-    if (legacy != kPreviousVersion[pg ? 1 : 0]) {
-      return core::Error::Internal("database schema version " + std::to_string(legacy) +
+  if (upgrade) {
+    if (!applied.contains(kPreviousVersion[pg ? 1 : 0])) {
+      return core::Error::Internal("database schema version " + std::to_string(*applied.rbegin()) +
                                    " is too old: open it with the previous release first");
     }
     if (pg) KLOZEO_TRY(exec("CREATE SCHEMA klozeo_v7; DROP TABLE IF EXISTS rate_windows"));
@@ -290,8 +290,8 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
                       (pg ? " SET SCHEMA klozeo_v7" : " RENAME TO v7_" + std::string(t))));
     }
   }
-  if (legacy < kMigrations[0].version) KLOZEO_TRY(exec(SchemaSql(kSchema, dialect)));
-  if (legacy != 0 && legacy < kMigrations[0].version) {
+  if (!applied.contains(kMigrations[0].version)) KLOZEO_TRY(exec(SchemaSql(kSchema, dialect)));
+  if (upgrade) {
     // The new tables have the old ones' columns, account_id becomes account_key.
     for (const char* t : kSchemaTables) {
       KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kTableColumns));
