@@ -7,10 +7,10 @@
 set -euo pipefail
 OLD=$1; NEW=${2:-build/release/klozeo}; SEED=${3:-build/release/bench/seed_leads}
 OUT=bench/out/ab; mkdir -p $OUT; rm -f $OUT/run.db* $OUT/base.db* $OUT/*.txt
-PORT=18911; DUR=${DUR:-5s}; ROUNDS=${ROUNDS:-3}; N=${N:-50000}
-[ -f $OUT/keep.db ] || { KEY=$($SEED "sqlite:$OUT/keep.db" "$N" $OUT/ids.txt); echo "$KEY" > $OUT/key; }
+PORT=${AB_PORT:-18911}; DUR=${DUR:-5s}; ROUNDS=${ROUNDS:-3}; N=${N:-50000}
+[ -f $OUT/keep.db ] || { KEY=$($SEED "sqlite:$OUT/keep.db" "$N" $OUT/ids.lst); echo "$KEY" > $OUT/key; }
 KEY=$(cat $OUT/key); cp $OUT/keep.db $OUT/base.db
-ID=$(head -1 $OUT/ids.txt)
+ID=$(head -1 $OUT/ids.lst)
 "$(dirname "$0")/batch_body.sh" >$OUT/batch.json
 cat >$OUT/batch.lua <<LUA
 local f = io.open("$OUT/batch.json"); local body = f:read("*a"); f:close()

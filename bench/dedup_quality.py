@@ -9,7 +9,12 @@ the server returns, and reports pairwise precision, recall and F1:
   - merges plus `potential_duplicate_id` hints (hint edges joined into the clusters),
   - the phone-only baseline (same normalised phone = same entity).
 
+Two runs, each on a fresh database: the issue's procedure as written (the address only as a
+text attribute), and the same with the address also in the lead's standard `address` field, as
+a user importing such a list would map it (docs/DEDUP.md: the address match needs the field).
+
 Usage: bench/dedup_quality.py BUILD_DIR [DATASET_CSV] [--markdown OUT.md] [--errors N]
+                              [--address-field off|on|both]
 Standard library only; talks to 127.0.0.1 only.
 """
 import argparse
@@ -42,8 +47,10 @@ def collapse(text):
     return " ".join((text or "").split())
 
 
-def record_to_lead(row):
+def record_to_lead(row, address_field=False):
     lead = {"name": collapse(row["Site name"]), "source": "chicago_ece"}
+    if address_field and collapse(row.get("Address")):
+        lead["address"] = collapse(row.get("Address"))
     phone = collapse(row.get("Phone"))
     if phone:
         lead["phone"] = phone
@@ -122,6 +129,8 @@ def main():
     parser.add_argument("--markdown", help="write the results table to this file")
     parser.add_argument("--errors", type=int, default=10, help="wrong merges to print")
     parser.add_argument("--extra-args", default="", help="extra flags for klozeo serve")
+    parser.add_argument("--address-field", choices=("off", "on", "both"), default="both",
+                        help="also send the Address column as the lead's address field")
     args = parser.parse_args()
 
     with open(args.dataset, newline="", encoding="utf-8") as f:
@@ -129,6 +138,25 @@ def main():
     order = list(range(len(rows)))
     random.Random(SHUFFLE_SEED).shuffle(order)
 
+    variants = {"off": [False], "on": [True], "both": [False, True]}[args.address_field]
+    out = []
+    for address_field in variants:
+        ids, hints, tiers, elapsed = run_server(args, rows, order, address_field)
+        lines, wrong = report(args, rows, ids, hints, tiers, elapsed)
+        title = ("With the address also in the lead's `address` field:" if address_field else
+                 "The issue's procedure as written (address only as a text attribute):")
+        block = [title, ""] + lines
+        print("\n".join(block))
+        print_wrong(args, rows, wrong)
+        print()
+        out += block + [""]
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write("\n".join(out).rstrip() + "\n")
+
+
+def run_server(args, rows, order, address_field):
+    """POSTs every record in `order`; returns (ids, hints, tiers, elapsed seconds)."""
     work = tempfile.mkdtemp(prefix="klozeo-dedupq-")
     port = free_port()
     key = "sk_live_dedupquality0123456789abcdef"
@@ -151,7 +179,8 @@ def main():
         tiers = defaultdict(int)
         started = time.monotonic()
         for index in order:
-            status, body = post(base + "/api/v1/leads", key, record_to_lead(rows[index]))
+            lead = record_to_lead(rows[index], address_field)
+            status, body = post(base + "/api/v1/leads", key, lead)
             if status not in (200, 201):
                 sys.exit(f"record {index}: HTTP {status}: {body}")
             ids[index] = body["id"]
@@ -162,7 +191,11 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=30)
+    return ids, hints, tiers, elapsed
 
+
+def report(args, rows, ids, hints, tiers, elapsed):
+    """The Markdown lines of one run, and its wrong merged pairs."""
     truth = pairs_of(_group(range(len(rows)), lambda i: rows[i]["True Id"]))
     merged = pairs_of(_group(range(len(rows)), lambda i: ids[i]))
 
@@ -188,15 +221,15 @@ def main():
     for name, (p, r, f1, tp, n) in results:
         lines.append(f"| {name} | {p:.3f} | {r:.3f} | {f1:.3f} | {tp} | {n} |")
     wrong = [(i, j) for (i, j) in sorted(merged - truth)]
-    print("\n".join(lines))
+    return lines, wrong
+
+
+def print_wrong(args, rows, wrong):
     if wrong and args.errors:
         print(f"\nwrong merged pairs: {len(wrong)}; first {args.errors}:")
         for i, j in wrong[:args.errors]:
             print(f"  {collapse(rows[i]['Site name'])!r} [{rows[i]['Phone']}] ~ "
                   f"{collapse(rows[j]['Site name'])!r} [{rows[j]['Phone']}]")
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
 
 
 def _group(indexes, key):

@@ -69,22 +69,7 @@ BATCH_PER_CPU=$(awk -v n="$BATCH_LEADS" -v t="$BATCH_TICKS" -v hz="$(getconf CLK
 rm -f "$OUT"/ingest_big.db* "$OUT"/ingest_small.db*
 
 echo "== import of $ROWS CSV rows"
-# Users' data: distinct phones, mixed statuses, coordinates, spread ratings, and two attribute
-# columns whose second one holds text, booleans, lists or numbers depending on the row.
-awk -v n="$ROWS" 'BEGIN {
-  print "name,source,email,phone,city,status,latitude,longitude,rating,review_count,tags,attr:employees,attr:profile"
-  split("new contacted qualified disqualified converted", st, " ")
-  split("Lisbon Porto Berlin Paris Madrid Rome Vienna Prague", ci, " ")
-  split("212 646 415 312 617 305 206 303", ac, " ")
-  for (i = 0; i < n; i++) {
-    k = i % 4
-    p = (k == 0) ? "Software " (i % 37) : (k == 1) ? "true" : (k == 2) ? "\"[\"\"web\"\",\"\"mail\"\"]\"" : 1950 + i % 70
-    printf "Import Co %d,import,imp%d@example.com,+1 %s %03d %04d,%s,%s,%.4f,%.4f,%.1f,%d,a;t%d,%d,%s\n",
-      i, i, ac[int(i / 10000) % 8 + 1], 201 + int(i / 80000) % 700, i % 10000, ci[i % 8 + 1], st[i % 5 + 1],
-      36 + (i * 7 % 1500) / 100, -9 + (i * 13 % 2000) / 100, (i * 17 % 50) / 10, i * 31 % 2000,
-      i % 9, i * 53 % 5000, p
-  }
-}' >"$OUT/import.csv"
+bench/import_csv.sh "$ROWS" >"$OUT/import.csv"
 "$BUILD/klozeo" accounts create --db "sqlite:$OUT/ingest_import.db" --name imp --plan unlimited \
   >/dev/null 2>&1
 IMPORT_START=$(date +%s.%N)
@@ -114,8 +99,8 @@ B=$(for r in $(seq 1 "$ROUNDS"); do rps "batch_$r"; done | median)
   echo
   echo "wrk, 2 threads, $CONNS connections, $DURATION a run, $ROUNDS interleaved rounds (medians);"
   echo "server and load generator share the machine. Writes queue for the process's one writer"
-  echo "connection: each create is one \`BEGIN IMMEDIATE\` transaction (dedup lookups, cap check,"
-  echo "insert), each batch request one transaction."
+  echo "connection; those that queue together share one transaction and COMMIT, each in a savepoint"
+  echo "(group commit, docs/GROUP-COMMIT.md); a batch request stores its leads with multi-row INSERTs."
   echo
   echo "### \`POST /api/v1/leads\` with dedup: $BIG leads vs $SMALL leads in the account"
   echo

@@ -184,6 +184,7 @@ fi
 ./bench/query.sh "$BUILD"
 ./bench/ingest.sh "$BUILD"
 ./bench/postgres.sh "$BUILD"
+./bench/ingest_postgres.sh "$BUILD"
 ./bench/mcp.sh "$BUILD"
 ./bench/webhooks.sh "$BUILD"
 # Old vs new binary in the same run (reads, lists, creates with dedup at 32 connections, batch
@@ -211,7 +212,9 @@ python3 bench/dedup_quality.py "$BUILD" --markdown "$OUT/dedup_quality.md" --err
   echo "## Dedup quality"
   echo
   echo "bench/dedup_quality.py: every record of ../shared/dedup/data/chicago_ece POSTed to the real"
-  echo "server in a fixed shuffled order; pairwise precision, recall and F1 against \`True Id\`."
+  echo "server in a fixed shuffled order; pairwise precision, recall and F1 against \`True Id\`;"
+  echo "as the issue's procedure is written, then with the address in the lead's \`address\` field"
+  echo "(docs/DEDUP.md)."
   echo
   cat "$OUT/dedup_quality.md"
 } >>bench/RESULTS.md

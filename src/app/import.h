@@ -15,7 +15,7 @@ struct ImportOptions {
   std::string path;       ///< FILE.csv, FILE.json (an array of leads) or FILE.jsonl
   bool dedup = false;     ///< each lead through the POST /leads rules (merge or create)
   bool dry_run = false;   ///< validate only, write nothing
-  int batch_size = 1000;  ///< leads per write transaction without dedup
+  int batch_size = 5000;  ///< leads per write transaction without dedup
 };
 
 /// Counts of an import. `failed_path` names the side file of failed rows (empty when none).

@@ -3,10 +3,12 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include "dedup/normalize.h"
+#include "dedup/tokens.h"
 
 namespace klozeo::dedup {
 namespace {
@@ -35,7 +37,89 @@ std::u32string DecodeUtf8(std::string_view text) {
   return out;
 }
 
+constexpr double kPrefixMatch = 0.9;
+constexpr double kMinTokenJaroWinkler = 0.92;
+constexpr double kMismatchPenalty = 0.7;
+
+// How well token `a` matches token `b` (see TokenNameSimilarity).
+double TokenMatch(const std::string& a, const std::string& b) {
+  if (a == b) return 1.0;
+  if (IsNumberToken(a) || IsNumberToken(b)) return 0.0;
+  if (!DirectionOf(a).empty() || !DirectionOf(b).empty()) return 0.0;
+  if (a.size() >= 3 && b.size() >= 3 && (a.starts_with(b) || b.starts_with(a))) {
+    return kPrefixMatch;
+  }
+  if (a.size() >= 4 && b.size() >= 4) {
+    double score = JaroWinkler(DecodeUtf8(a), DecodeUtf8(b));
+    if (score >= kMinTokenJaroWinkler) return score;
+  }
+  return 0.0;
+}
+
+// Sum over `from` of weight x best match in `to`.
+double MatchedWeight(const std::vector<std::string>& from, const std::vector<double>& weights,
+                     const std::vector<std::string>& to) {
+  double total = 0.0;
+  for (size_t i = 0; i < from.size(); ++i) {
+    double best = 0.0;
+    for (const std::string& other : to) {
+      best = std::max(best, TokenMatch(from[i], other));
+      if (best == 1.0) break;
+    }
+    total += best * weights[i];
+  }
+  return total;
+}
+
+// The numbers (or directions, with `direction`) a name holds, in their comparison form.
+std::vector<std::string> Markers(const std::vector<std::string>& tokens, bool direction) {
+  std::vector<std::string> out;
+  for (const std::string& token : tokens) {
+    if (direction) {
+      if (std::string_view d = DirectionOf(token); !d.empty()) out.emplace_back(d);
+    } else if (IsNumberToken(token)) {
+      out.push_back(token);
+    }
+  }
+  return out;
+}
+
+// True when both lists are non-empty and share no element.
+bool Disagree(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  if (a.empty() || b.empty()) return false;
+  for (const std::string& x : a) {
+    if (std::find(b.begin(), b.end(), x) != b.end()) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+double TokenStats::Weight(const std::string& token) const {
+  auto it = counts.find(token);
+  const double count =
+      it == counts.end() ? 0.0 : static_cast<double>(std::max<int64_t>(0, it->second));
+  const double total = static_cast<double>(std::max<int64_t>(0, names));
+  return std::log((total + 2.0) / (count + 1.0)) + 0.5;
+}
+
+double TokenNameSimilarity(const std::vector<std::string>& a, const std::vector<std::string>& b,
+                           const TokenStats& stats) {
+  if (a.empty() || b.empty()) return 0.0;
+  std::vector<double> wa;
+  std::vector<double> wb;
+  double total = 0.0;
+  for (const std::string& t : a) total += wa.emplace_back(stats.Weight(t));
+  for (const std::string& t : b) total += wb.emplace_back(stats.Weight(t));
+  double score = (MatchedWeight(a, wa, b) + MatchedWeight(b, wb, a)) / total;
+  if (Disagree(Markers(a, false), Markers(b, false))) score *= kMismatchPenalty;
+  if (Disagree(Markers(a, true), Markers(b, true))) score *= kMismatchPenalty;
+  return std::clamp(score, 0.0, 1.0);
+}
+
+double TokenNameSimilarity(std::string_view a, std::string_view b, const TokenStats& stats) {
+  return TokenNameSimilarity(NameTokens(a), NameTokens(b), stats);
+}
 
 double JaroWinkler(std::u32string_view a, std::u32string_view b) {
   if (a.empty() && b.empty()) return 1.0;

@@ -358,6 +358,7 @@ void Api::AddRoutes() {
   });
 
   AddLeadRoutes();
+  AddDedupRoutes();
   AddScoringRoutes();
   AddBatchRoutes();
   AddWebhookRoutes();

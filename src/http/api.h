@@ -101,6 +101,8 @@ class Api {
   void AddRoutes();
   /// Leads, their attributes and notes (api_leads.cpp).
   void AddLeadRoutes();
+  /// Dedup review: duplicates, merge, not-duplicate, merge history (api_dedup.cpp).
+  void AddDedupRoutes();
   /// Scoring rules and lead scores (api_scoring.cpp).
   void AddScoringRoutes();
   /// POST, PUT and DELETE /leads/batch (api_batch.cpp).

@@ -260,7 +260,8 @@ prometheus::Histogram& WebhookDeliveryDuration() {
 void RegisterServerMetrics() {
   InFlightRequests();
   RateLimitRejections();
-  for (auto tier : {"email", "source_id", "phone_name", "name_city_hint", "none"}) {
+  for (auto tier : {"email", "source_id", "phone_name", "phone_hint", "address_hint", "domain_hint",
+                    "name_city_hint", "none"}) {
     DedupOutcome(tier);
   }
   for (auto outcome : {"executed", "replayed", "conflict", "in_progress"}) {

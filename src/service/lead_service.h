@@ -25,7 +25,8 @@ struct CreateOutcome {
   domain::Lead lead;
   bool duplicate = false;                             ///< merged into an existing lead (200)
   std::optional<std::string> potential_duplicate_id;  ///< low-confidence match hint (201)
-  /// The dedup tier that matched: "email", "source_id", "phone_name", "name_city_hint" or
+  /// The dedup tier that matched: "email", "source_id", "phone_name", a hint ("phone_hint",
+  /// "address_hint", "domain_hint", "name_city_hint") or
   /// "none" (for metrics).
   std::string_view dedup_tier = "none";
 };
@@ -43,6 +44,19 @@ struct DedupOptions {
 /// The dedup keys stored with `lead` (dedup/keys.h): computed once per write, by the service,
 /// and handed to the store with the lead.
 dedup::LeadKeys LeadKeysOf(const domain::Lead& lead, const dedup::PhoneNormalizer& phones);
+
+/// A likely duplicate of a lead (GET /leads/{id}/duplicates) and why.
+struct DuplicateCandidate {
+  domain::Lead lead;
+  /// The strongest rule the pair meets: "email", "source_id", "phone_name" (would merge on
+  /// POST /leads), or a hint: "phone_hint", "address_hint", "domain_hint", "name_city_hint".
+  std::string tier;
+  double similarity = 0;              ///< dedup::TokenNameSimilarity of the names
+  std::vector<std::string> agreeing;  ///< fields that agree: "email", "phone", "address", ...
+};
+
+/// How an explicit merge picks values (POST /leads/{id}/merge).
+enum class MergePreference { kLastTouch, kTarget };
 
 /// Per-item outcome of a batch update or delete.
 struct BatchItemResult {
@@ -151,6 +165,27 @@ class LeadService {
                                                        const nlohmann::json& value);
   core::Status DeleteAttribute(const domain::Principal& who, const std::string& lead_id,
                                const std::string& attribute_id);
+
+  // Dedup review (lead_dedup.cpp, docs/DEDUP.md).
+  /// Likely duplicates of lead `id`, strongest first; pairs dismissed with NotDuplicate are
+  /// left out. Errors: NotFound.
+  core::Result<std::vector<DuplicateCandidate>> Duplicates(const domain::Principal& who,
+                                                           const std::string& id);
+  /// Merges the leads `from` into lead `id` in one transaction: every field takes the value of
+  /// the most recently touched lead that has one (kTarget: the target's own values win, the
+  /// others only fill gaps), attributes likewise by name, notes move to the target, the merged
+  /// leads are deleted (lead.deleted with merged_into) and the target updated (lead.updated);
+  /// what changed is recorded in the target's merge history. Errors: BadRequest (empty `from`,
+  /// `id` in `from`, over 200 attributes), NotFound (the target or any lead of `from`).
+  core::Result<domain::Lead> Merge(const domain::Principal& who, const std::string& id,
+                                   const std::vector<std::string>& from, MergePreference prefer);
+  /// Records that `id` and `other` are not duplicates: Duplicates never lists one for the
+  /// other again. Errors: BadRequest (the same lead), NotFound.
+  core::Status NotDuplicate(const domain::Principal& who, const std::string& id,
+                            const std::string& other);
+  /// What merges into lead `id` overwrote, newest first (at most `limit`). Errors: NotFound.
+  core::Result<std::vector<storage::MergeRecord>> Merges(const domain::Principal& who,
+                                                         const std::string& id, int limit = 100);
 
   core::Result<std::vector<domain::Note>> ListNotes(const domain::Principal& who,
                                                     const std::string& lead_id);

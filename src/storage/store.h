@@ -11,6 +11,7 @@
 
 #include "core/result.h"
 #include "dedup/keys.h"
+#include "dedup/similarity.h"
 #include "domain/account.h"
 #include "domain/lead.h"
 #include "domain/scoring_rule.h"
@@ -267,6 +268,69 @@ class IdempotencyStore {
   virtual core::Result<int64_t> Purge(int64_t before_ms) = 0;
 };
 
+/// A lead that a dedup lookup found, with what the tiers compare.
+struct DedupCandidate {
+  std::string id;
+  std::string name;
+  std::string address;  ///< the raw address ("" when none)
+};
+
+/// The secondary keys a lead is found by for hints (dedup::LeadKeys::address and ::domain).
+enum class MatchKey { kAddress, kDomain };
+
+/// One field a merge changed on the surviving lead.
+struct MergeChange {
+  std::string field;      ///< a lead field's JSON name, or "attributes.<name>"
+  std::string old_value;  ///< JSON text of the value before ("null" when it had none)
+  std::string new_value;  ///< JSON text of the value after
+};
+
+/// One merge into a lead (automatic on POST /leads, or explicit): what it overwrote.
+struct MergeRecord {
+  std::string id;              ///< UUIDv7
+  std::string lead_id;         ///< the surviving lead
+  std::string source_lead_id;  ///< the merged lead (an automatic merge: the lead it created)
+  std::string kind;            ///< "automatic" or "explicit"
+  std::string tier;            ///< the dedup tier, or "explicit"
+  int64_t merged_at = 0;       ///< Unix seconds
+  std::vector<MergeChange> changes;
+};
+
+/// What dedup keeps beside the leads (docs/DEDUP.md): per-account name-token counts and match
+/// keys (both kept by LeadStore's Insert, Update and Delete), dismissed pairs, merge history.
+class DedupStore {
+ public:
+  virtual ~DedupStore() = default;
+  /// Fills `stats` with the account's lead count (`names`) and the count of each of `tokens`
+  /// (tokens no lead has are left out).
+  virtual core::Status TokenStats(domain::AccountKey account,
+                                  const std::vector<std::string>& tokens,
+                                  dedup::TokenStats& stats) = 0;
+  /// Up to `limit` leads, oldest first, whose normalised phone equals `phone_key`.
+  virtual core::Result<std::vector<DedupCandidate>> FindByPhone(domain::AccountKey account,
+                                                                std::string_view phone_key,
+                                                                int limit) = 0;
+  /// Up to `limit` lead ids, oldest first, whose `kind` key equals `key` (empty key: none).
+  virtual core::Result<std::vector<std::string>> FindByMatchKey(domain::AccountKey account,
+                                                                MatchKey kind, std::string_view key,
+                                                                int limit) = 0;
+  /// Records that leads `a` and `b` are not duplicates (both directions; idempotent).
+  virtual core::Status Dismiss(domain::AccountKey account, std::string_view a, std::string_view b,
+                               int64_t now) = 0;
+  /// The leads dismissed as not duplicates of `lead_id`.
+  virtual core::Result<std::vector<std::string>> Dismissed(domain::AccountKey account,
+                                                           std::string_view lead_id) = 0;
+  /// Appends a merge to the surviving lead's history.
+  virtual core::Status RecordMerge(domain::AccountKey account, const MergeRecord& record) = 0;
+  /// Moves the history and dismissals of `from` (about to be deleted) to `to`.
+  virtual core::Status MoveDedupState(domain::AccountKey account, std::string_view from,
+                                      std::string_view to) = 0;
+  /// The lead's merge history, newest first, at most `limit`.
+  virtual core::Result<std::vector<MergeRecord>> ListMerges(domain::AccountKey account,
+                                                            std::string_view lead_id,
+                                                            int limit) = 0;
+};
+
 /// A unit of work on the database: the stores, all on one connection and one transaction.
 /// Destroying a Tx that was not committed rolls it back.
 class Tx {
@@ -281,6 +345,7 @@ class Tx {
   virtual RuleStore& rules() = 0;
   virtual WebhookStore& webhooks() = 0;
   virtual IdempotencyStore& idempotency() = 0;
+  virtual DedupStore& dedup() = 0;
 };
 
 /// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement

@@ -1,6 +1,10 @@
 #include "dedup/phone.h"
 
 #include <gtest/gtest.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include <optional>
+#include <random>
 
 #include <string>
 #include <thread>
@@ -55,6 +59,84 @@ TEST(Phone, DifferentSpellingsOfOneNumberAgree) {
   EXPECT_EQ(phones.Normalize("+1 (415) 555-2671"), phones.Normalize("415.555.2671"));
   EXPECT_EQ(phones.Normalize("1-415-555-2671"), phones.Normalize("(415)5552671"));
   EXPECT_NE(phones.Normalize("415-555-2671"), phones.Normalize("415-555-2672"));
+}
+
+// Normalize without its North American fast path: libphonenumber's full parse, then the "00"
+// retry, then the digits (what Normalize did before the fast path).
+std::string FullParse(const std::string& raw, const std::string& region) {
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  auto e164 = [&](const std::string& text) -> std::optional<std::string> {
+    PhoneNumber number;
+    if (util.Parse(text, region, &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
+        util.IsPossibleNumberWithReason(number) != PhoneNumberUtil::IS_POSSIBLE) {
+      return std::nullopt;
+    }
+    std::string out;
+    util.Format(number, PhoneNumberUtil::E164, &out);
+    return out;
+  };
+  std::string digits;
+  std::string_view trimmed = raw;
+  while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t')) {
+    trimmed.remove_prefix(1);
+  }
+  if (trimmed.starts_with('+')) digits += '+';
+  for (char c : raw) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  if (digits.empty() || digits == "+") return {};
+  if (auto parsed = e164(raw)) return *parsed;
+  if (digits.starts_with("00")) {
+    if (auto parsed = e164("+" + digits.substr(2))) return *parsed;
+  }
+  return digits;
+}
+
+TEST(Phone, NorthAmericanFastPathEqualsTheFullParse) {
+  // Every shape the fast path takes, and near misses it must leave to the full parse, over
+  // area codes and exchanges starting with every digit, in several default regions.
+  const char* shapes[] = {
+      "+1 {a} {e} {l}",   "+1-{a}-{e}-{l}",  "+1.{a}.{e}.{l}", "+1{a}{e}{l}",
+      "+1 ({a}) {e}-{l}", "+1({a}){e}{l}",   "{a} {e} {l}",    "{a}-{e}-{l}",
+      "{a}.{e}.{l}",      "{a}{e}{l}",       "({a}) {e}-{l}",  "({a}){e}-{l}",
+      " +1 {a} {e} {l} ", "\t{a}-{e}-{l}\n", "1 {a} {e} {l}",  "+1  {a} {e} {l}",
+      "{a} {e} {l} x12",  "+1 {a} {e} {l}5", "+1 {a} {e} {l",  "({a} {e} {l}",
+      "+11 {a} {e} {l}",  "{a}--{e}-{l}",
+  };
+  const char* regions[] = {"US", "CA", "GB", "DE", "BS", "XX"};
+  std::mt19937 random(18);
+  auto digits = [&](int n, char first) {
+    std::string out(1, first);
+    for (int i = 1; i < n; ++i) out += static_cast<char>('0' + random() % 10);
+    return out;
+  };
+  int compared = 0;
+  for (const char* region : regions) {
+    PhoneNormalizer phones(region);
+    for (char a = '0'; a <= '9'; ++a) {
+      for (char e = '0'; e <= '9'; ++e) {
+        for (const std::string shape : shapes) {
+          std::string raw;
+          for (size_t i = 0; i < shape.size(); ++i) {
+            if (shape[i] == '{' && i + 2 < shape.size() && shape[i + 2] == '}') {
+              raw += shape[i + 1] == 'a'   ? digits(3, a)
+                     : shape[i + 1] == 'e' ? digits(3, e)
+                                           : digits(4, a);
+              i += 2;
+            } else {
+              raw += shape[i];
+            }
+          }
+          ASSERT_EQ(phones.Normalize(raw), FullParse(raw, region))
+              << "region " << region << ", raw \"" << raw << "\"";
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 6 * 10 * 10 * 22);
 }
 
 TEST(Phone, RegionIsValidatedAndUpperCased) {

@@ -137,6 +137,15 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
                          {{"name", "ACME Corp"}, {"source", "web"}, {"email", "sales@acme.com"}});
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(again.json()["id"], Lead("acme_corp"));
+  // Dedup's tables (version 9, applied after the upgrade) work for migrated leads, per account.
+  const std::string nd = "/api/v1/leads/" + Lead("acme_corp") + "/not-duplicate";
+  EXPECT_EQ(acme.Post(nd, {{"of", Lead("initech")}}).status, 200);
+  EXPECT_EQ(globex.Post(nd, {{"of", Lead("initech")}}).status, 404);
+  auto history = acme.Get("/api/v1/leads/" + Lead("acme_corp") + "/merges");
+  ASSERT_EQ(history.status, 200) << history.body;
+  EXPECT_TRUE(history.json()["merges"].is_array());
+  EXPECT_EQ(acme.Get("/api/v1/leads/" + Lead("acme_corp") + "/duplicates").status, 200);
+  EXPECT_EQ(globex.Get("/api/v1/leads/" + Lead("acme_corp") + "/merges").status, 404);
   auto fresh = acme.Post("/api/v1/leads", {{"name", "Hooli"}, {"source", "web"}, {"rating", 5}});
   ASSERT_EQ(fresh.status, 201) << fresh.body;
   const std::string fresh_id = fresh.json()["id"];

@@ -61,6 +61,29 @@ TEST(SqliteSchema, OlderThanThePreviousReleaseIsRefused) {
       << opened.error().ForLog();
 }
 
+// A database an unreleased build wrote (main's dedup migration 15, keyed by text account_id,
+// before integer keys) is refused with a clear error rather than half-upgraded.
+TEST(SqliteSchema, AnUnreleasedBuildsDatabaseIsRefused) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "k.db").string();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at "
+                         "INTEGER NOT NULL); INSERT INTO schema_migrations VALUES (1, 0), (2, 0), "
+                         "(3, 0), (4, 0), (5, 0), (6, 0), (7, 0), (15, 0);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Options options;
+  options.path = path;
+  auto opened = OpenDatabase(options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().ForLog().find("version 15 was written by an unreleased build"),
+            std::string::npos)
+      << opened.error().ForLog();
+}
+
 TEST(DedupStore, EveryLookupUsesAnIndex) {
   testing::TempDir dir;
   auto path = (dir.path() / "k.db").string();
@@ -71,6 +94,17 @@ TEST(DedupStore, EveryLookupUsesAnIndex) {
     std::string plan = QueryPlan(path, text.c_str());
     EXPECT_NE(plan.find("INDEX leads_"), std::string::npos) << text << "\n" << plan;
     EXPECT_EQ(plan.find("SCAN"), std::string::npos) << text << "\n" << plan;
+  }
+  // Migration 9's (dedup) lookups: by primary key or the match-key index, never a scan of a table.
+  for (const char* statement : {sql::kFindDedupByPhone, sql::kFindByMatchKey, sql::kTokenCounts,
+                                sql::kListDismissed, sql::kListMerges, sql::kLeadName}) {
+    const std::string text = RenderSql(statement, Dialect::kSqlite);
+    std::string plan = QueryPlan(path, text.c_str());
+    EXPECT_NE(plan.find("SEARCH"), std::string::npos) << text << "\n" << plan;
+    for (const char* table : {"SCAN leads", "SCAN name_tokens", "SCAN lead_match_keys",
+                              "SCAN lead_merges", "SCAN dedup_dismissals"}) {
+      EXPECT_EQ(plan.find(table), std::string::npos) << text << "\n" << plan;
+    }
   }
 }
 

@@ -227,6 +227,72 @@ TEST_F(StoreTest, DedupKeysAreWrittenUpdatedAndFound) {
   EXPECT_EQ(tx->leads().FindByPhoneKey(acc1, "+442079460958", 10)->size(), 1u);
 }
 
+// The per-account name-token counts and match keys (docs/DEDUP.md) follow every insert, update
+// and delete, per account.
+TEST_F(StoreTest, NameTokenCountsAndMatchKeysFollowEveryWrite) {
+  auto counts = [&](domain::AccountKey account) {
+    auto tx = Begin(TxMode::kRead);
+    dedup::TokenStats stats;
+    EXPECT_TRUE(tx->dedup().TokenStats(account, {"acme", "bakery", "corp", "globex"}, stats).ok());
+    return stats;
+  };
+  auto a = MakeLead("Acme Bakery");
+  a.text[domain::kAddress] = "12 Main Street";
+  a.text[domain::kWebsite] = "https://www.acme.test/";
+  auto b = MakeLead("Acme Corp");
+  Insert(acc1, a);
+  Insert(acc1, b);
+  Insert(acc2, MakeLead("Globex"));
+  dedup::TokenStats stats = counts(acc1);
+  EXPECT_EQ(stats.names, 2);
+  EXPECT_EQ(stats.counts["acme"], 2);
+  EXPECT_EQ(stats.counts["bakery"], 1);
+  EXPECT_FALSE(stats.counts.contains("globex"));  // another account's
+  EXPECT_EQ(counts(acc2).names, 1);
+  {
+    auto tx = Begin(TxMode::kRead);
+    auto by_address = tx->dedup().FindByMatchKey(acc1, MatchKey::kAddress, "12 main", 10);
+    ASSERT_TRUE(by_address.ok());
+    EXPECT_EQ(*by_address, std::vector<std::string>{a.id});
+    EXPECT_EQ(*tx->dedup().FindByMatchKey(acc1, MatchKey::kDomain, "acme.test", 10),
+              std::vector<std::string>{a.id});
+    EXPECT_TRUE(tx->dedup().FindByMatchKey(acc2, MatchKey::kAddress, "12 main", 10)->empty());
+  }
+  b.name = "Globex Corp";
+  a.text[domain::kAddress] = "14 Main Street";
+  {
+    auto tx = Begin();
+    for (const auto* lead : {&a, &b}) {
+      ASSERT_TRUE(tx->leads()
+                      .Update(acc1, *lead, service::LeadKeysOf(*lead, dedup::PhoneNormalizer()))
+                      .ok());
+    }
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  stats = counts(acc1);
+  EXPECT_EQ(stats.names, 2);
+  EXPECT_EQ(stats.counts["acme"], 1);
+  EXPECT_EQ(stats.counts["globex"], 1);
+  EXPECT_EQ(stats.counts["corp"], 1);
+  {
+    auto tx = Begin(TxMode::kRead);
+    EXPECT_TRUE(tx->dedup().FindByMatchKey(acc1, MatchKey::kAddress, "12 main", 10)->empty());
+    EXPECT_EQ(tx->dedup().FindByMatchKey(acc1, MatchKey::kAddress, "14 main", 10)->size(), 1u);
+  }
+  {
+    auto tx = Begin();
+    ASSERT_TRUE(*tx->leads().Delete(acc1, a.id));
+    ASSERT_FALSE(*tx->leads().Delete(acc1, a.id));
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  stats = counts(acc1);
+  EXPECT_EQ(stats.names, 1);
+  EXPECT_EQ(stats.counts["acme"], 0);
+  EXPECT_EQ(stats.counts["bakery"], 0);
+  auto tx = Begin(TxMode::kRead);
+  EXPECT_TRUE(tx->dedup().FindByMatchKey(acc1, MatchKey::kDomain, "acme.test", 10)->empty());
+}
+
 TEST_F(StoreTest, NotesCrudInIdOrder) {
   auto lead = MakeLead("Acme");
   Insert(acc1, lead);

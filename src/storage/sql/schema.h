@@ -250,9 +250,55 @@ struct Migration {
   int version;
   const char* sql;
 };
+// 9: dedup (docs/DEDUP.md, issue 15): per-account counts of name tokens (the token '' counts
+// the leads), the address and website-domain keys hints look leads up by, the pairs dismissed
+// as not duplicates (both directions), and what every merge overwrote. Without a backfill:
+// leads written before it (an upgraded database's) have no counted tokens (their words only
+// look rarer) and no match keys until they are written again.
+inline constexpr const char* kDedupTables = R"sql(
+CREATE TABLE name_tokens (
+  account_key BIGINT NOT NULL,
+  token TEXT NOT NULL,
+  n BIGINT NOT NULL,
+  PRIMARY KEY (account_key, token)
+){sqlite: WITHOUT ROWID};
+CREATE TABLE lead_match_keys (
+  account_key BIGINT NOT NULL,
+  lead_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  PRIMARY KEY (account_key, lead_id, kind),
+  FOREIGN KEY (account_key, lead_id) REFERENCES leads (account_key, id) ON DELETE CASCADE
+){sqlite: WITHOUT ROWID};
+CREATE INDEX lead_match_keys_key ON lead_match_keys (account_key, kind, key, lead_id);
+CREATE TABLE dedup_dismissals (
+  account_key BIGINT NOT NULL,
+  lead_id TEXT NOT NULL,
+  other_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (account_key, lead_id, other_id),
+  FOREIGN KEY (account_key, lead_id) REFERENCES leads (account_key, id) ON DELETE CASCADE
+){sqlite: WITHOUT ROWID};
+CREATE TABLE lead_merges (
+  account_key BIGINT NOT NULL,
+  lead_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  source_lead_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  tier TEXT NOT NULL,
+  merged_at BIGINT NOT NULL,
+  changes TEXT NOT NULL,
+  PRIMARY KEY (account_key, lead_id, id),
+  FOREIGN KEY (account_key, lead_id) REFERENCES leads (account_key, id) ON DELETE CASCADE
+){sqlite: WITHOUT ROWID};
+)sql";
 inline constexpr Migration kMigrations[] = {
     {8, nullptr},
+    {9, kDedupTables},
 };
+/// Versions only unreleased builds recorded (main's dedup before integer keys numbered its
+/// tables 15, keyed by text account_id): such a database is refused, not half-upgraded.
+inline constexpr int kUnreleasedVersions[] = {15};
 /// The highest version of the shared sequence the previous release wrote (SQLite 1-7,
 /// PostgreSQL 1-6 and 1001), which the upgrade to 8 starts from.
 inline constexpr int kPreviousVersion[] = {7, 6};
@@ -280,6 +326,13 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
   const bool upgrade = !applied.empty() && !applied.contains(kMigrations[0].version);
   const std::string old = pg ? "klozeo_v7." : "v7_";
   if (upgrade) {
+    for (int v : kUnreleasedVersions) {
+      if (applied.contains(v)) {
+        return core::Error::Internal("database schema version " + std::to_string(v) +
+                                     " was written by an unreleased build and cannot be "
+                                     "upgraded: recreate it, or import its leads");
+      }
+    }
     if (!applied.contains(kPreviousVersion[pg ? 1 : 0])) {
       return core::Error::Internal("database schema version " + std::to_string(*applied.rbegin()) +
                                    " is too old: open it with the previous release first");

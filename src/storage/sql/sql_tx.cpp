@@ -45,6 +45,10 @@ std::string MultiRowInsert(std::string_view single, int rows, int stride) {
 
 }  // namespace bulk_detail
 
+std::string TokensJson(const std::vector<std::string>& tokens) {
+  return nlohmann::json(tokens).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 namespace scan_detail {
 
 bool IsScanColumn(std::string_view field) {

@@ -22,6 +22,7 @@
 #include "core/fold.h"
 #include "core/ids.h"
 #include "dedup/keys.h"
+#include "dedup/tokens.h"
 #include "query/postgres_compiler.h"
 #include "query/sql_compiler.h"
 #include "query/sqlite_compiler.h"
@@ -83,6 +84,8 @@ class Shifted {
 std::string MultiRowInsert(std::string_view single, int rows, int stride);
 
 }  // namespace bulk_detail
+/// A JSON array of strings (invalid UTF-8 replaced): SQLite's form of a list of tokens.
+std::string TokensJson(const std::vector<std::string>& tokens);
 
 /// The lock that serialises account and key management (not tenant data): no account has key 0.
 inline constexpr domain::AccountKey kAccountsLock{0};
@@ -111,7 +114,8 @@ class SqlTx : public Tx {
         notes_(*this),
         rules_(*this),
         webhooks_(*this),
-        idempotency_(*this) {}
+        idempotency_(*this),
+        dedup_(*this) {}
 
   AccountStore& accounts() override { return accounts_; }
   LeadStore& leads() override { return leads_; }
@@ -119,6 +123,7 @@ class SqlTx : public Tx {
   RuleStore& rules() override { return rules_; }
   WebhookStore& webhooks() override { return webhooks_; }
   IdempotencyStore& idempotency() override { return idempotency_; }
+  DedupStore& dedup() override { return dedup_; }
 
   /// The account owning an unrevoked key with this hash, on any connection of the backend.
   static core::Result<std::optional<domain::Account>> FindAccountByKey(Connection& conn,
@@ -223,6 +228,30 @@ class SqlTx : public Tx {
   /// The attribute rows of `leads`, `chunk` rows per INSERT.
   core::Status InsertAttributeRows(domain::AccountKey account,
                                    const std::vector<domain::Lead>& leads);
+  /// A list of tokens as the dialect binds it (?2 of kCountTokens and kTokenCounts).
+  static std::string TokenList(const std::vector<std::string>& tokens) {
+    if constexpr (kPg) {
+      return TextArrayLiteral(tokens);
+    } else {
+      return TokensJson(tokens);
+    }
+  }
+  /// Adds `delta` to the account's count of each token and of leads (token '').
+  core::Status CountTokens(domain::AccountKey account, std::vector<std::string> tokens,
+                           int64_t delta) {
+    tokens.emplace_back();
+    return Run(Query(sql::kCountTokens, account, TokenList(tokens), delta));
+  }
+  /// The stored name of lead `id`, when there is one (what its counted tokens came from).
+  core::Result<std::optional<std::string>> StoredName(domain::AccountKey account,
+                                                      std::string_view id) {
+    return First(Query(sql::kLeadName, account, id), ReadText);
+  }
+  /// Rewrites the name-token counts and match keys of a lead written with `keys`;
+  /// `old_name` is what it was stored under before (none: a new lead).
+  core::Status WriteDedupState(domain::AccountKey account, std::string_view lead_id,
+                               const dedup::LeadKeys& keys,
+                               const std::optional<std::string>& old_name);
   core::Status InsertEventRow(const domain::WebhookEvent& e) {
     return Run(Query(sql::kInsertEvent, e.id, e.account_key, e.type, e.body, e.created_at_ms));
   }
@@ -291,7 +320,12 @@ class SqlTx : public Tx {
       return t_.WriteLead(sql::kUpdateLead, account, lead, keys);
     }
     core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
-      return Change(t_.On(account, sql::kDeleteLead, id));
+      KLOZEO_TRY(t_.Lock(account));
+      KLOZEO_ASSIGN_OR_RETURN(auto name, t_.StoredName(account, id));
+      if (!name) return false;
+      KLOZEO_ASSIGN_OR_RETURN(bool deleted, Change(t_.On(account, sql::kDeleteLead, id)));
+      if (deleted) KLOZEO_TRY(t_.CountTokens(account, dedup::NameTokens(*name), -1));
+      return deleted;
     }
     core::Result<int64_t> Count(domain::AccountKey account, int64_t up_to) override {
       return SqlTx::Count(t_.On(account, sql::kCountLeads, up_to));
@@ -519,12 +553,97 @@ class SqlTx : public Tx {
     SqlTx& t_;
   };
 
+  class Dedup final : public DedupStore {
+   public:
+    explicit Dedup(SqlTx& t) : t_(t) {}
+    core::Status TokenStats(domain::AccountKey account, const std::vector<std::string>& tokens,
+                            dedup::TokenStats& stats) override {
+      std::vector<std::string> wanted = tokens;
+      wanted.emplace_back();
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kTokenCounts, TokenList(wanted)));
+      while (true) {
+        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) break;
+        std::string token = s.Text(0);
+        if (token.empty()) {
+          stats.names = s.Int(1);
+        } else {
+          stats.counts[std::move(token)] = s.Int(1);
+        }
+      }
+      return core::Ok();
+    }
+    core::Result<std::vector<DedupCandidate>> FindByPhone(domain::AccountKey account,
+                                                          std::string_view phone_key,
+                                                          int limit) override {
+      if (phone_key.empty()) return std::vector<DedupCandidate>();
+      return All(t_.On(account, sql::kFindDedupByPhone, phone_key, int64_t{limit}),
+                 [](const Statement& r) {
+                   return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or("")};
+                 });
+    }
+    core::Result<std::vector<std::string>> FindByMatchKey(domain::AccountKey account, MatchKey kind,
+                                                          std::string_view key,
+                                                          int limit) override {
+      if (key.empty()) return std::vector<std::string>();
+      return All(t_.On(account, sql::kFindByMatchKey, KindName(kind), key, int64_t{limit}),
+                 ReadText);
+    }
+    core::Status Dismiss(domain::AccountKey account, std::string_view a, std::string_view b,
+                         int64_t now) override {
+      KLOZEO_TRY(Run(t_.On(account, sql::kInsertDismissal, a, b, now)));
+      return Run(t_.On(account, sql::kInsertDismissal, b, a, now));
+    }
+    core::Result<std::vector<std::string>> Dismissed(domain::AccountKey account,
+                                                     std::string_view lead_id) override {
+      return All(t_.On(account, sql::kListDismissed, lead_id), ReadText);
+    }
+    core::Status RecordMerge(domain::AccountKey account, const MergeRecord& r) override {
+      nlohmann::json changes = nlohmann::json::array();
+      for (const MergeChange& c : r.changes) changes.push_back({c.field, c.old_value, c.new_value});
+      return Run(t_.On(account, sql::kInsertMerge, r.lead_id, r.id, r.source_lead_id, r.kind,
+                       r.tier, r.merged_at,
+                       changes.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+    }
+    core::Status MoveDedupState(domain::AccountKey account, std::string_view from,
+                                std::string_view to) override {
+      KLOZEO_TRY(Run(t_.On(account, sql::kMoveMerges, from, to)));
+      KLOZEO_TRY(Run(t_.On(account, sql::kMoveDismissals, from, to)));
+      return Run(t_.On(account, sql::kMoveDismissalsBack, from, to));
+    }
+    core::Result<std::vector<MergeRecord>> ListMerges(domain::AccountKey account,
+                                                      std::string_view lead_id,
+                                                      int limit) override {
+      return All(t_.On(account, sql::kListMerges, lead_id, int64_t{limit}), [](const Statement& r) {
+        MergeRecord m{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5), {}};
+        nlohmann::json changes = nlohmann::json::parse(r.Text(6), nullptr, false);
+        if (changes.is_array()) {
+          for (const auto& c : changes) {
+            if (c.is_array() && c.size() == 3 && c[0].is_string() && c[1].is_string() &&
+                c[2].is_string()) {
+              m.changes.push_back(
+                  {c[0].get<std::string>(), c[1].get<std::string>(), c[2].get<std::string>()});
+            }
+          }
+        }
+        return m;
+      });
+    }
+    static std::string_view KindName(MatchKey kind) {
+      return kind == MatchKey::kAddress ? "address" : "domain";
+    }
+
+   private:
+    SqlTx& t_;
+  };
+
   Accounts accounts_;
   Leads leads_;
   Notes notes_;
   Rules rules_;
   Webhooks webhooks_;
   Idempotency idempotency_;
+  Dedup dedup_;
 };
 
 }  // namespace klozeo::storage

@@ -147,6 +147,12 @@ template <typename B>
 core::Status SqlTx<B>::WriteLead(const char* text, domain::AccountKey account,
                                  const domain::Lead& lead, const dedup::LeadKeys& keys) {
   const bool update = text == sql::kUpdateLead;
+  std::optional<std::string> old_name;
+  if (update) {
+    KLOZEO_TRY(Lock(account));
+    KLOZEO_ASSIGN_OR_RETURN(old_name, StoredName(account, lead.id));
+    if (!old_name) return core::Error::NotFound("lead not found");
+  }
   {
     KLOZEO_ASSIGN_OR_RETURN(auto s, On(account, text));
     rows::BindLead(s, account, lead);
@@ -155,7 +161,51 @@ core::Status SqlTx<B>::WriteLead(const char* text, domain::AccountKey account,
     if (update && s.Changes() == 0) return core::Error::NotFound("lead not found");
   }
   if (update) KLOZEO_TRY(Run(Query(sql::kDeleteAttributes, account, lead.id)));
+  KLOZEO_TRY(WriteDedupState(account, lead.id, keys, old_name));
   return InsertAttributes(account, lead);
+}
+
+template <typename B>
+core::Status SqlTx<B>::WriteDedupState(domain::AccountKey account, std::string_view lead_id,
+                                       const dedup::LeadKeys& keys,
+                                       const std::optional<std::string>& old_name) {
+  if (!old_name) {
+    KLOZEO_TRY(CountTokens(account, keys.name_tokens, 1));
+  } else {
+    std::vector<std::string> old_tokens = dedup::NameTokens(*old_name);
+    if (old_tokens != keys.name_tokens) {
+      // Only the difference is written; the lead count ('') does not change.
+      std::vector<std::string> added;
+      std::vector<std::string> removed;
+      for (const auto& t : keys.name_tokens) {
+        if (std::find(old_tokens.begin(), old_tokens.end(), t) == old_tokens.end()) {
+          added.push_back(t);
+        }
+      }
+      for (const auto& t : old_tokens) {
+        if (std::find(keys.name_tokens.begin(), keys.name_tokens.end(), t) ==
+            keys.name_tokens.end()) {
+          removed.push_back(t);
+        }
+      }
+      if (!added.empty()) {
+        KLOZEO_TRY(Run(Query(sql::kCountTokens, account, TokenList(added), int64_t{1})));
+      }
+      if (!removed.empty()) {
+        KLOZEO_TRY(Run(Query(sql::kCountTokens, account, TokenList(removed), int64_t{-1})));
+      }
+    }
+    KLOZEO_TRY(Run(Query(sql::kDeleteMatchKeys, account, lead_id)));
+  }
+  if (!keys.address.empty()) {
+    KLOZEO_TRY(Run(
+        Query(sql::kInsertMatchKey, account, lead_id, std::string_view("address"), keys.address)));
+  }
+  if (!keys.domain.empty()) {
+    KLOZEO_TRY(Run(
+        Query(sql::kInsertMatchKey, account, lead_id, std::string_view("domain"), keys.domain)));
+  }
+  return core::Ok();
 }
 
 template <typename B>

@@ -306,6 +306,54 @@ inline constexpr const char* kCreatedPerDay =
     "SELECT created_at / 86400 AS day, COUNT(*) FROM leads "
     "WHERE account_key = ?1 AND created_at >= ?2 GROUP BY day ORDER BY day";
 
+// ---- dedup (docs/DEDUP.md): name-token counts, match keys, dismissed pairs, merge history ----
+// ?2 is a list of tokens: a JSON array on SQLite, a text array on PostgreSQL. The token ''
+// counts the account's leads.
+inline constexpr const char* kCountTokens =
+    "INSERT INTO name_tokens (account_key, token, n) {sqlite:SELECT ?1, value, ?3 FROM "
+    "json_each(?2) WHERE true}{postgres:SELECT ?1, t, ?3 FROM unnest(?2::text[]) AS t} "
+    "ON CONFLICT (account_key, token) DO UPDATE SET n = name_tokens.n + excluded.n";
+inline constexpr const char* kTokenCounts =
+    "SELECT token, n FROM name_tokens WHERE account_key = ?1 AND token "
+    "{sqlite:IN (SELECT value FROM json_each(?2))}{postgres:= ANY(?2::text[])}";
+inline constexpr const char* kLeadName =
+    "SELECT name FROM leads WHERE account_key = ?1 AND id = ?2";
+inline constexpr const char* kInsertMatchKey =
+    "INSERT INTO lead_match_keys (account_key, lead_id, kind, key) VALUES (?1, ?2, ?3, ?4)";
+inline constexpr const char* kDeleteMatchKeys =
+    "DELETE FROM lead_match_keys WHERE account_key = ?1 AND lead_id = ?2";
+inline constexpr const char* kFindByMatchKey =
+    "SELECT lead_id FROM lead_match_keys WHERE account_key = ?1 AND kind = ?2 AND key = ?3 "
+    "ORDER BY lead_id LIMIT ?4";
+inline constexpr const char* kFindDedupByPhone =
+    "SELECT id, name, address FROM leads {sqlite:INDEXED BY leads_phone_key }WHERE "
+    "account_key = ?1 AND phone_key = ?2 ORDER BY id LIMIT ?3";
+inline constexpr const char* kInsertDismissal =
+    "INSERT INTO dedup_dismissals (account_key, lead_id, other_id, created_at) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_key, lead_id, other_id) DO NOTHING";
+inline constexpr const char* kListDismissed =
+    "SELECT other_id FROM dedup_dismissals WHERE account_key = ?1 AND lead_id = ?2 "
+    "ORDER BY other_id";
+inline constexpr const char* kInsertMerge =
+    "INSERT INTO lead_merges (account_key, lead_id, id, source_lead_id, kind, tier, merged_at, "
+    "changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+inline constexpr const char* kListMerges =
+    "SELECT id, lead_id, source_lead_id, kind, tier, merged_at, changes FROM lead_merges "
+    "WHERE account_key = ?1 AND lead_id = ?2 ORDER BY id DESC LIMIT ?3";
+inline constexpr const char* kMoveMerges =
+    "UPDATE lead_merges SET lead_id = ?3 WHERE account_key = ?1 AND lead_id = ?2";
+// A dismissal of the merged lead becomes one of the survivor (unless it is the survivor).
+inline constexpr const char* kMoveDismissals =
+    "INSERT INTO dedup_dismissals (account_key, lead_id, other_id, created_at) "
+    "SELECT account_key, ?3, other_id, created_at FROM dedup_dismissals "
+    "WHERE account_key = ?1 AND lead_id = ?2 AND other_id <> ?3 "
+    "ON CONFLICT (account_key, lead_id, other_id) DO NOTHING";
+inline constexpr const char* kMoveDismissalsBack =
+    "INSERT INTO dedup_dismissals (account_key, lead_id, other_id, created_at) "
+    "SELECT account_key, lead_id, ?3, created_at FROM dedup_dismissals "
+    "WHERE account_key = ?1 AND other_id = ?2 AND lead_id <> ?3 "
+    "ON CONFLICT (account_key, lead_id, other_id) DO NOTHING";
+
 // ---- migrations ----
 inline constexpr const char* kAppliedMigrations = "SELECT version FROM schema_migrations";
 // A table's column names (?2: its PostgreSQL schema).
