@@ -181,7 +181,8 @@ fi
       'BEGIN {printf "%.0f", k / 1024}') MB** (the body is streamed: memory holds one chunk)."
   fi
 } >>bench/RESULTS.md
-./bench/query.sh "$BUILD"
+./bench/query_matrix.sh "$BUILD"
+./bench/point_read.sh "$BUILD"
 ./bench/ingest.sh "$BUILD"
 ./bench/postgres.sh "$BUILD"
 ./bench/ingest_postgres.sh "$BUILD"

@@ -33,7 +33,8 @@ struct TokenStats {
   int64_t names = 0;
 
   /// The token's weight: its inverse document frequency, ln((names + 2) / (count + 1)) + 0.5,
-  /// so a token no lead has weighs most, one every lead has about 0.5.
+  /// so a token no lead has weighs most, one every lead has about 0.5. A number
+  /// (IsNumberToken) weighs 3 whatever its count (numbers are not counted).
   double Weight(const std::string& token) const;
 };
 

@@ -57,6 +57,14 @@ std::vector<std::string> NameTokens(std::string_view name) {
   return out;
 }
 
+std::vector<std::string> CountedTokens(const std::vector<std::string>& tokens) {
+  std::vector<std::string> out;
+  for (const auto& token : tokens) {
+    if (!IsNumberToken(token)) out.push_back(token);
+  }
+  return out;
+}
+
 bool IsNumberToken(std::string_view token) {
   if (std::any_of(token.begin(), token.end(), IsDigit)) return true;
   static constexpr std::array<std::string_view, 9> kRoman = {"ii",   "iii", "iv", "vi", "vii",

@@ -12,6 +12,11 @@ namespace klozeo::dedup {
 /// "Joe's Pizza - Joe's #2" -> {"joes", "pizza", "2"}. Empty for a name of punctuation only.
 std::vector<std::string> NameTokens(std::string_view name);
 
+/// The tokens of `tokens` whose account-wide counts are kept (storage::DedupStore): every one
+/// but numbers, which weigh a fixed amount (TokenStats::Weight) since they are mostly unique
+/// (house numbers, ids) and would grow the count table by one row per lead.
+std::vector<std::string> CountedTokens(const std::vector<std::string>& tokens);
+
 /// True for a token that names a number: it holds a digit ("2", "87th") or is a Roman numeral
 /// up to X ("ii", "iv").
 bool IsNumberToken(std::string_view token);

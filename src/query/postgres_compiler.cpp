@@ -50,9 +50,13 @@ void PostgresDialect::AppendDistanceKm(SqlBuilder& out, std::string_view lat_exp
   out.Append(") / 2), 2)))))");
 }
 
-CompiledSql CompilePostgresListQuery(std::string_view select_list, const ListQuery& query) {
+const PostgresDialect& PostgresDialectInstance() {
   static const PostgresDialect dialect;
-  return CompileListQuery(dialect, select_list, query);
+  return dialect;
+}
+
+CompiledSql CompilePostgresListQuery(std::string_view select_list, const ListQuery& query) {
+  return CompileListQuery(PostgresDialectInstance(), select_list, query);
 }
 
 std::string AttributeSortKeyForNumber(double value) {

@@ -22,7 +22,15 @@ class PostgresDialect final : public SqlDialect {
   void AppendDistanceKm(SqlBuilder& out, std::string_view lat_expr, std::string_view lng_expr,
                         double lat, double lng) const override;
   std::string_view AttributeSortValue() const override { return "a.value_sort"; }
+  /// No unary plus on text in PostgreSQL: an expression of the same value and collation.
+  std::string NoIndex(std::string_view expr, bool text) const override {
+    return std::string(expr) + (text ? " || ''" : " + 0");
+  }
+  std::string IndexedBy(std::string_view /*index*/) const override { return {}; }
 };
+
+/// The dialect's instance (query/plan.h compiles probes with it).
+const PostgresDialect& PostgresDialectInstance();
 
 /// CompileListQuery in the PostgreSQL dialect.
 CompiledSql CompilePostgresListQuery(std::string_view select_list, const ListQuery& query);

@@ -1,11 +1,13 @@
 #include "query/sql_compiler.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
 #include "core/strings.h"
 #include "query/fold.h"
 #include "query/geo.h"
+#include "query/plan.h"
 
 namespace klozeo::query {
 
@@ -74,9 +76,127 @@ std::string_view ComparisonSql(Op op) {
 
 bool IsAscending(const Sort& sort) { return sort.direction == SortDirection::kAsc; }
 
+// The smallest string greater than every string that starts with `prefix` (bytewise, which is
+// code point order in UTF-8): the prefix with its last code point incremented. nullopt when
+// there is none (an empty prefix, or one ending in U+10FFFF).
+std::optional<std::string> PrefixUpperBound(std::string_view prefix) {
+  size_t start = prefix.size();
+  while (start > 0 && (static_cast<unsigned char>(prefix[start - 1]) & 0xC0) == 0x80) --start;
+  if (start == 0) return std::nullopt;
+  --start;  // the last code point's lead byte
+  std::string_view last = prefix.substr(start);
+  auto lead = static_cast<unsigned char>(last[0]);
+  char32_t cp = 0;
+  if (lead < 0x80) {
+    cp = lead;
+  } else if ((lead & 0xE0) == 0xC0 && last.size() == 2) {
+    cp = ((lead & 0x1Fu) << 6) | (static_cast<unsigned char>(last[1]) & 0x3Fu);
+  } else if ((lead & 0xF0) == 0xE0 && last.size() == 3) {
+    cp = ((lead & 0x0Fu) << 12) | ((static_cast<unsigned char>(last[1]) & 0x3Fu) << 6) |
+         (static_cast<unsigned char>(last[2]) & 0x3Fu);
+  } else if ((lead & 0xF8) == 0xF0 && last.size() == 4) {
+    cp = ((lead & 0x07u) << 18) | ((static_cast<unsigned char>(last[1]) & 0x3Fu) << 12) |
+         ((static_cast<unsigned char>(last[2]) & 0x3Fu) << 6) |
+         (static_cast<unsigned char>(last[3]) & 0x3Fu);
+  } else {
+    return std::nullopt;
+  }
+  ++cp;
+  if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xE000;
+  if (cp > 0x10FFFF) return std::nullopt;
+  std::string out(prefix.substr(0, start));
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return out;
+}
+
 class Compiler {
  public:
-  Compiler(const SqlDialect& dialect, SqlBuilder& out) : dialect_(dialect), out_(out) {}
+  Compiler(const SqlDialect& dialect, SqlBuilder& out, std::int64_t account_key)
+      : dialect_(dialect), out_(out), account_key_(account_key) {}
+
+  /// Steering (ListQuery::access): conditions written while `no_filter_index` is set, and
+  /// sort expressions written while `no_sort_index` is set, cannot use an index.
+  bool no_filter_index = false;
+  bool no_sort_index = false;
+  /// Writing a count probe: only what the filter's index holds (an estimate may overcount:
+  /// the attribute's type and the exact distance are left out, so no row is read).
+  bool probe = false;
+
+  /// The filter that drives the query through its index: an attribute filter becomes an
+  /// uncorrelated `leads.id IN (...)` over the attribute value indexes.
+  /// `group`: the filters served by the driving filter's index (SameIndexFilters).
+  void DrivingCondition(const std::vector<const Filter*>& group) {
+    const Filter& filter = *group.front();
+    if (filter.field.kind != FieldKind::kAttribute) return Condition(filter);
+    out_.Append("leads.id IN (SELECT a.lead_id FROM lead_attributes a" +
+                dialect_.IndexedBy(IndexFor(filter)) + " WHERE a.account_key = ");
+    out_.Bind(account_key_);
+    out_.Append(" AND a.name = ");
+    out_.Bind(filter.field.name);
+    for (const Filter* f : group) {
+      out_.Append(" AND ");
+      AttributeRow(*f);
+    }
+    out_.Append(")");
+  }
+
+  /// The condition on one attribute row `a` of a positive attribute filter (the probe's).
+  void AttributeRow(const Filter& filter) {
+    Op op = Positive(filter.op);
+    switch (op) {
+      case Op::kEq:
+        AttributeEquals(Text(filter));
+        break;
+      case Op::kContains:
+      case Op::kStartsWith:
+      case Op::kEndsWith:
+        out_.Append("(");
+        PositiveText(op, "a.value_fold", filter);  // text attributes only
+        out_.Append(")");
+        break;
+      case Op::kGt:
+      case Op::kGte:
+      case Op::kLt:
+      case Op::kLte:
+        out_.Append(probe ? "a.value_num" : "a.type = 'number' AND a.value_num");
+        out_.Append(ComparisonSql(op));
+        out_.Bind(std::get<double>(filter.value));
+        break;
+      case Op::kIsNotEmpty:
+        out_.Append(
+            "(a.type IN ('number', 'bool') OR (a.type = 'text' AND a.value_fold <> '')"
+            " OR (a.type IN ('list', 'object') AND ");
+        dialect_.AppendJsonHasMembers(out_, "a.value");
+        out_.Append("))");
+        break;
+      case Op::kArrayContains:
+        out_.Append("a.type = 'list' AND ");
+        dialect_.AppendJsonArrayHas(out_, "a.value", /*fold_elements=*/true,
+                                    FoldText(Text(filter)));
+        break;
+      case Op::kArrayNotEmpty:
+        out_.Append("a.type = 'list' AND ");
+        dialect_.AppendJsonHasMembers(out_, "a.value");
+        break;
+      default:
+        out_.Append("1 = 0");  // unreachable: the parser rejects other operators
+        break;
+    }
+  }
 
   void Condition(const Filter& filter) {
     switch (filter.field.kind) {
@@ -96,7 +216,7 @@ class Compiler {
   void SortExpression(const Sort& sort) {
     switch (sort.field.kind) {
       case FieldKind::kText:
-        out_.Append("leads." + sort.field.name + "_fold");
+        out_.Append(Column("leads." + sort.field.name + "_fold", true, no_sort_index));
         return;
       case FieldKind::kAttribute:
         // Numbers and bools sort by value_num, text by value_fold; list and object have no
@@ -111,7 +231,7 @@ class Compiler {
         out_.Append(")");
         return;
       default:
-        out_.Append("leads." + sort.field.name);
+        out_.Append(Column("leads." + sort.field.name, false, no_sort_index));
         return;
     }
   }
@@ -158,9 +278,13 @@ class Compiler {
   }
 
  private:
+  std::string Column(std::string column, bool text, bool no_index) const {
+    return no_index ? "(" + dialect_.NoIndex(column, text) + ")" : column;
+  }
+
   // Text fields match through their folded column. Negations are "NULL or not positive".
   void TextField(const Filter& filter) {
-    std::string column = "leads." + filter.field.name + "_fold";
+    std::string column = Column("leads." + filter.field.name + "_fold", true, no_filter_index);
     if (IsNegation(filter.op)) {
       out_.Append("(" + column + " IS NULL OR NOT (");
       PositiveText(Positive(filter.op), column, filter);
@@ -184,11 +308,28 @@ class Compiler {
         out_.Bind("%" + LikeLiteral(FoldText(Text(filter))) + "%");
         out_.Append(kLikeEscape);
         return;
-      case Op::kStartsWith:
+      case Op::kStartsWith: {
+        // The prefix is also a range, which an index on the column can seek (LIKE cannot use
+        // one here: SQLite's LIKE folds ASCII case, PostgreSQL's "C" columns have no
+        // pattern operator class). The LIKE stays as the definition.
+        std::string folded = FoldText(Text(filter));
         out_.Append(" LIKE ");
-        out_.Bind(LikeLiteral(FoldText(Text(filter))) + "%");
+        out_.Bind(LikeLiteral(folded) + "%");
         out_.Append(kLikeEscape);
+        if (!no_filter_index && !folded.empty()) {
+          out_.Append(" AND ");
+          out_.Append(column);
+          out_.Append(" >= ");
+          out_.Bind(folded);
+          if (std::optional<std::string> upper = PrefixUpperBound(folded)) {
+            out_.Append(" AND ");
+            out_.Append(column);
+            out_.Append(" < ");
+            out_.Bind(std::move(*upper));
+          }
+        }
         return;
+      }
       case Op::kEndsWith:
         out_.Append(" LIKE ");
         out_.Bind("%" + LikeLiteral(FoldText(Text(filter))));
@@ -214,7 +355,7 @@ class Compiler {
   }
 
   void NumberField(const Filter& filter) {
-    std::string column = "leads." + filter.field.name;
+    std::string column = Column("leads." + filter.field.name, false, no_filter_index);
     double value = std::get<double>(filter.value);
     if (filter.op == Op::kNeq) {
       out_.Append("(" + column + " IS NULL OR " + column + " <> ");
@@ -250,10 +391,14 @@ class Compiler {
     const auto& circle = std::get<GeoCircle>(filter.value);
     BoundingBox box = BoundingBoxOf(circle);
     // The box is a cheap, index-friendly prefilter; the distance decides.
-    out_.Append("(leads.latitude BETWEEN ");
+    out_.Append("(" + Column("leads.latitude", false, no_filter_index) + " BETWEEN ");
     out_.Bind(box.min_lat);
     out_.Append(" AND ");
     out_.Bind(box.max_lat);
+    if (probe) {
+      out_.Append(")");
+      return;
+    }
     if (box.min_lng && box.max_lng) {
       out_.Append(" AND leads.longitude BETWEEN ");
       out_.Bind(*box.min_lng);
@@ -273,48 +418,11 @@ class Compiler {
   // NOT EXISTS, so a lead without the attribute matches neq, not_contains,
   // array_not_contains, is_empty and array_empty, and never matches the others.
   void Attribute(const Filter& filter) {
-    Op op = Positive(filter.op);
     out_.Append(IsNegation(filter.op) ? "NOT EXISTS (" : "EXISTS (");
     out_.Append(kAttributeRow);
     out_.Bind(filter.field.name);
     out_.Append(" AND ");
-    switch (op) {
-      case Op::kEq:
-        AttributeEquals(Text(filter));
-        break;
-      case Op::kContains:
-      case Op::kStartsWith:
-      case Op::kEndsWith:
-        PositiveText(op, "a.value_fold", filter);  // text attributes only
-        break;
-      case Op::kGt:
-      case Op::kGte:
-      case Op::kLt:
-      case Op::kLte:
-        out_.Append("a.type = 'number' AND a.value_num");
-        out_.Append(ComparisonSql(op));
-        out_.Bind(std::get<double>(filter.value));
-        break;
-      case Op::kIsNotEmpty:
-        out_.Append(
-            "(a.type IN ('number', 'bool') OR (a.type = 'text' AND a.value_fold <> '')"
-            " OR (a.type IN ('list', 'object') AND ");
-        dialect_.AppendJsonHasMembers(out_, "a.value");
-        out_.Append("))");
-        break;
-      case Op::kArrayContains:
-        out_.Append("a.type = 'list' AND ");
-        dialect_.AppendJsonArrayHas(out_, "a.value", /*fold_elements=*/true,
-                                    FoldText(Text(filter)));
-        break;
-      case Op::kArrayNotEmpty:
-        out_.Append("a.type = 'list' AND ");
-        dialect_.AppendJsonHasMembers(out_, "a.value");
-        break;
-      default:
-        out_.Append("1 = 0");  // unreachable: the parser rejects other operators
-        break;
-    }
+    AttributeRow(filter);
     out_.Append(")");
   }
 
@@ -339,6 +447,7 @@ class Compiler {
 
   const SqlDialect& dialect_;
   SqlBuilder& out_;
+  std::int64_t account_key_;
 };
 
 }  // namespace
@@ -381,7 +490,9 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
                              const ListQuery& query) {
   const bool never_null = SortValueNeverNull(query);
   SqlBuilder out(dialect);
-  Compiler compiler(dialect, out);
+  Compiler compiler(dialect, out, query.account_key);
+  const bool driven = query.access == Access::kFilterIndex && query.drive < query.filters.size();
+  const bool scan = query.access == Access::kScan;
   std::string_view direction = IsAscending(query.sort) ? " ASC" : " DESC";
 
   out.Append("SELECT ");
@@ -390,14 +501,44 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   compiler.SortExpression(query.sort);
   out.Append(" AS ");
   out.Append(kSortKeyColumn);
-  out.Append(" FROM leads WHERE leads.account_key = ");
+  out.Append(" FROM leads");
+  if (driven && query.filters[query.drive].field.kind != FieldKind::kAttribute) {
+    out.Append(dialect.IndexedBy(IndexFor(query.filters[query.drive])));
+  } else if (query.access == Access::kSortIndex) {
+    out.Append(dialect.IndexedBy(SortIndexFor(query.sort)));
+  }
+  out.Append(" WHERE leads.account_key = ");
   out.Bind(query.account_key);
 
-  for (const Filter& filter : query.filters) {
+  // Steering: with kSortIndex no filter can use an index; with kFilterIndex only the driving
+  // filter can, and the sort cannot (so the engine seeks the filter's index, then sorts).
+  // A range on the sort field itself stays seekable when walking the sort's index: it is
+  // where the walk starts or stops.
+  compiler.no_sort_index = driven || scan;
+  std::vector<size_t> group;
+  std::vector<const Filter*> group_filters;
+  if (driven) {
+    group = SameIndexFilters(query, query.drive);
+    for (size_t j : group) group_filters.push_back(&query.filters[j]);
+  }
+  for (size_t i = 0; i < query.filters.size(); ++i) {
+    const Filter& filter = query.filters[i];
     if (filter.logic != Logic::kAnd) continue;
     out.Append(" AND ");
-    compiler.Condition(filter);
+    if (driven && i == query.drive) {
+      compiler.no_filter_index = false;
+      compiler.DrivingCondition(group_filters);
+    } else if (std::find(group.begin(), group.end(), i) != group.end()) {
+      compiler.no_filter_index = false;  // the rest of the driving range
+      compiler.Condition(filter);
+    } else {
+      compiler.no_filter_index =
+          query.access == Access::kFilterIndex || scan ||
+          (query.access == Access::kSortIndex && !(filter.field == query.sort.field));
+      compiler.Condition(filter);
+    }
   }
+  compiler.no_filter_index = query.access != Access::kAuto;
   bool first_or = true;
   for (const Filter& filter : query.filters) {
     if (filter.logic != Logic::kOr) continue;
@@ -413,7 +554,11 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   }
 
   out.Append(" ORDER BY ");
-  out.Append(kSortKeyColumn);
+  if ((driven || scan) && query.sort.field.kind != FieldKind::kAttribute) {
+    compiler.SortExpression(query.sort);  // written so that its index cannot serve the order
+  } else {
+    out.Append(kSortKeyColumn);
+  }
   out.Append(direction);
   if (!never_null) out.Append(" NULLS LAST");
   out.Append(", leads.id");
@@ -422,6 +567,38 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
     out.Append(" LIMIT ");
     out.Bind(std::int64_t{*query.limit} + 1);
   }
+  return std::move(out).Finish();
+}
+
+CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query, size_t index,
+                              int cap) {
+  SqlBuilder out(dialect);
+  Compiler compiler(dialect, out, query.account_key);
+  compiler.probe = true;
+  const Filter& filter = query.filters.at(index);
+  const std::vector<size_t> group = SameIndexFilters(query, index);
+  if (filter.field.kind == FieldKind::kAttribute) {
+    out.Append("SELECT count(*) FROM (SELECT 1 FROM lead_attributes a" +
+               dialect.IndexedBy(IndexFor(filter)) + " WHERE a.account_key = ");
+    out.Bind(query.account_key);
+    out.Append(" AND a.name = ");
+    out.Bind(filter.field.name);
+    for (size_t j : group) {
+      out.Append(" AND ");
+      compiler.AttributeRow(query.filters[j]);
+    }
+  } else {
+    out.Append("SELECT count(*) FROM (SELECT 1 FROM leads" + dialect.IndexedBy(IndexFor(filter)) +
+               " WHERE leads.account_key = ");
+    out.Bind(query.account_key);
+    for (size_t j : group) {
+      out.Append(" AND ");
+      compiler.Condition(query.filters[j]);
+    }
+  }
+  out.Append(" LIMIT ");
+  out.Bind(std::int64_t{cap});
+  out.Append(") p");
   return std::move(out).Finish();
 }
 

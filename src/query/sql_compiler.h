@@ -64,6 +64,25 @@ class SqlDialect {
   virtual std::string_view AttributeSortValue() const {
     return "COALESCE(a.value_num, a.value_fold)";
   }
+  /// `expr` with the same value, written so that no index can serve it: how the compiler
+  /// steers the engine's choice of index (ListQuery::access). SQLite: unary `+`.
+  virtual std::string NoIndex(std::string_view expr, bool /*text*/) const {
+    return "+" + std::string(expr);
+  }
+  /// Text after a table name telling the engine which index to use (query/plan.h). SQLite:
+  /// INDEXED BY; empty where the engine's own statistics decide.
+  virtual std::string IndexedBy(std::string_view index) const {
+    return index.empty() ? std::string() : " INDEXED BY " + std::string(index);
+  }
+};
+
+/// Which index the engine should reach the rows through (query/plan.h chooses it from the
+/// storage's row-count probes; docs/QUERY-PERFORMANCE.md).
+enum class Access {
+  kAuto,         ///< as written: the engine's planner decides
+  kSortIndex,    ///< walk the sort's index and test each row: no filter's index is usable
+  kFilterIndex,  ///< seek the index of filter `ListQuery::drive`, then sort the matches
+  kScan,         ///< read the account's rows, test them, sort the matches: no index at all
 };
 
 /// The name of the column the compiler appends to the select list: the row's sort value,
@@ -80,6 +99,9 @@ struct ListQuery {
   /// Page size: the SQL asks for limit + 1 rows, so a surplus row means has_more.
   /// nullopt: no LIMIT at all (export).
   std::optional<int> limit;
+  /// The access path (kAuto unless query/plan.h chose one); `drive` indexes `filters`.
+  Access access = Access::kAuto;
+  size_t drive = 0;
 };
 
 /// Compiles `query` into
@@ -105,5 +127,12 @@ struct ListQuery {
 ///   ties broken by id in the same direction.
 CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_list,
                              const ListQuery& query);
+
+/// Compiles `SELECT count(*)` of the account's leads (at most `cap`) that match the filter
+/// `query.filters[index]` and the others its index serves (SameIndexFilters), through that index
+/// (query/plan.h: only for filters IsIndexable accepts). An attribute filter counts its attribute
+/// rows (one per lead and name).
+CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query, size_t index,
+                              int cap);
 
 }  // namespace klozeo::query

@@ -52,9 +52,13 @@ void SqliteDialect::AppendDistanceKm(SqlBuilder& out, std::string_view lat_expr,
   out.Append(") / 2), 2)))))");
 }
 
-CompiledSql CompileSqliteListQuery(std::string_view select_list, const ListQuery& query) {
+const SqliteDialect& SqliteDialectInstance() {
   static const SqliteDialect dialect;
-  return CompileListQuery(dialect, select_list, query);
+  return dialect;
+}
+
+CompiledSql CompileSqliteListQuery(std::string_view select_list, const ListQuery& query) {
+  return CompileListQuery(SqliteDialectInstance(), select_list, query);
 }
 
 }  // namespace klozeo::query

@@ -23,6 +23,9 @@ class SqliteDialect final : public SqlDialect {
                         double lat, double lng) const override;
 };
 
+/// The dialect's instance (query/plan.h compiles probes with it).
+const SqliteDialect& SqliteDialectInstance();
+
 /// CompileListQuery in the SQLite dialect. The connection running the statement must have
 /// klozeo_fold registered (every connection of the SQLite backend has).
 CompiledSql CompileSqliteListQuery(std::string_view select_list, const ListQuery& query);

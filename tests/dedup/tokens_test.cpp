@@ -79,6 +79,9 @@ TEST(TokenNameSimilarity, RareWordsWeighMoreThanCommonOnes) {
   const TokenStats stats = ChicagoStats();
   EXPECT_GT(stats.Weight("mckay"), stats.Weight("chicago"));
   EXPECT_GT(stats.Weight("never-seen"), stats.Weight("mckay"));
+  EXPECT_EQ(stats.Weight("2"), 3.0);  // numbers are not counted: a fixed weight
+  EXPECT_EQ(CountedTokens(NameTokens("Day Care #2 87th II")),
+            (std::vector<std::string>{"day", "care"}));
   // Sharing only common words scores low; sharing the rare one scores high.
   EXPECT_LT(TokenNameSimilarity("Chicago Public Schools Beethoven", "Chicago Public Schools McKay",
                                 stats),

@@ -1,5 +1,7 @@
 #include "query/sqlite_compiler.h"
 
+#include "query/plan.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -59,7 +61,19 @@ TEST(SqliteCompiler, LikePatternsEscapeWildcards) {
   EXPECT_NE(sql.sql.find("leads.name_fold LIKE ? ESCAPE '\\'"), std::string::npos);
   EXPECT_EQ(sql.binds[1], SqlValue(std::string("%50\\%\\_off\\\\%")));
   EXPECT_EQ(sql.binds[2], SqlValue(std::string("a\\_%")));
-  EXPECT_EQ(sql.binds[3], SqlValue(std::string("%\\%")));
+  // starts_with is also the range [prefix, prefix with its last code point + 1), unescaped.
+  EXPECT_EQ(sql.binds[3], SqlValue(std::string("a_")));
+  EXPECT_EQ(sql.binds[4], SqlValue(std::string("a`")));
+  EXPECT_EQ(sql.binds[5], SqlValue(std::string("%\\%")));
+}
+
+TEST(SqliteCompiler, StartsWithRangeEndsAfterTheLastCodePoint) {
+  CompiledSql sql = CompileSqliteListQuery("leads.id", Query({"and.starts_with.city.Z\xC3\xA9"}));
+  EXPECT_NE(sql.sql.find("leads.city_fold LIKE ? ESCAPE '\\' AND leads.city_fold >= ? AND "
+                         "leads.city_fold < ?"),
+            std::string::npos);
+  EXPECT_EQ(sql.binds[2], SqlValue(std::string("z\xC3\xA9")));
+  EXPECT_EQ(sql.binds[3], SqlValue(std::string("z\xC3\xAA")));
 }
 
 TEST(SqliteCompiler, InListBindsEachFoldedItem) {
@@ -255,6 +269,84 @@ TEST(SqlCompiler, PlaceholdersMatchBindsForEveryShapeOfQuery) {
       }
     }
   }
+}
+
+Sort SortBy(const char* field, const char* order) { return ParseSort(field, order).value(); }
+
+TEST(Plan, ARareIndexedFilterDrivesTheQuery) {
+  ListQuery q = Query({"and.eq.status.new", "and.eq.city.reykjavik", "and.gte.score.10"},
+                      SortBy("score", "desc"));
+  EXPECT_EQ(ProbeCandidates(q), (std::vector<size_t>{1, 2}));
+  ChooseAccess(q, {{1, 120}, {2, kProbeCap}});
+  EXPECT_EQ(q.access, Access::kFilterIndex);
+  EXPECT_EQ(q.drive, 1u);
+  CompiledSql sql = CompileSqliteListQuery("leads.id", q);
+  EXPECT_NE(sql.sql.find("FROM leads INDEXED BY leads_city WHERE"), std::string::npos) << sql.sql;
+  EXPECT_NE(sql.sql.find("(+leads.score) >= ?"), std::string::npos) << sql.sql;
+  EXPECT_NE(sql.sql.find("ORDER BY (+leads.score) DESC"), std::string::npos) << sql.sql;
+}
+
+TEST(Plan, ATwoSidedRangeIsProbedAndSoughtAsOne) {
+  ListQuery q = Query({"and.gte.review_count.500", "and.lte.review_count.505"});
+  EXPECT_EQ(ProbeCandidates(q), (std::vector<size_t>{0}));
+  EXPECT_EQ(SameIndexFilters(q, 0), (std::vector<size_t>{0, 1}));
+  CompiledSql probe = CompileCountProbe(SqliteDialectInstance(), q, 0, 10);
+  EXPECT_NE(probe.sql.find("leads.review_count >= ? AND leads.review_count <= ?"),
+            std::string::npos)
+      << probe.sql;
+  ChooseAccess(q, {{0, 900}});
+  CompiledSql sql = CompileSqliteListQuery("leads.id", q);
+  EXPECT_NE(sql.sql.find("INDEXED BY leads_review_count WHERE leads.account_key = ? AND "
+                         "leads.review_count >= ? AND leads.review_count <= ?"),
+            std::string::npos)
+      << sql.sql;
+}
+
+TEST(Plan, CommonFiltersWalkTheSortIndex) {
+  ListQuery q = Query({"and.eq.city.paris", "and.gte.score.10"}, SortBy("score", "desc"));
+  ChooseAccess(q, {{0, kProbeCap}, {1, kProbeCap}});
+  EXPECT_EQ(q.access, Access::kSortIndex);
+  CompiledSql sql = CompileSqliteListQuery("leads.id", q);
+  EXPECT_NE(sql.sql.find("FROM leads INDEXED BY leads_score WHERE"), std::string::npos) << sql.sql;
+  EXPECT_NE(sql.sql.find("(+leads.city_fold) = ?"), std::string::npos) << sql.sql;
+  // The range on the sort field stays seekable: the walk starts there.
+  EXPECT_NE(sql.sql.find("leads.score >= ?"), std::string::npos) << sql.sql;
+}
+
+TEST(Plan, UnindexedFiltersWalkTheSortIndexUnlessASubstringMayBeRare) {
+  ListQuery q = Query({"and.eq.status.converted"}, SortBy("score", "desc"));
+  EXPECT_TRUE(ProbeCandidates(q).empty());
+  ChooseAccess(q, {});
+  EXPECT_EQ(q.access, Access::kSortIndex);
+  ListQuery word = Query({"and.contains.name.quokka"}, SortBy("score", "desc"));
+  ChooseAccess(word, {});
+  EXPECT_EQ(word.access, Access::kAuto);
+}
+
+TEST(Plan, AscendingNullableSortsHaveNoIndexUnlessAFilterExcludesNull) {
+  EXPECT_FALSE(HasSortIndex(Query({}, SortBy("rating", "asc"))));
+  EXPECT_TRUE(HasSortIndex(Query({}, SortBy("rating", "desc"))));
+  EXPECT_TRUE(HasSortIndex(Query({"and.gt.rating.2"}, SortBy("rating", "asc"))));
+  EXPECT_FALSE(HasSortIndex(Query({}, SortBy("status", "desc"))));
+  EXPECT_FALSE(HasSortIndex(Query({}, SortBy("attr:employees", "desc"))));
+  ListQuery q = Query({"and.gte.review_count.5"}, SortBy("rating", "asc"));
+  ChooseAccess(q, {{0, kProbeCap}});
+  EXPECT_EQ(q.access, Access::kAuto);
+}
+
+TEST(Plan, AnAttributeFilterDrivesThroughItsValueIndex) {
+  ListQuery q = Query({"and.gt.attr:employees.9500"}, SortBy("score", "desc"));
+  ChooseAccess(q, {{0, 10}});
+  CompiledSql sql = CompileSqliteListQuery("leads.id", q);
+  EXPECT_NE(sql.sql.find("leads.id IN (SELECT a.lead_id FROM lead_attributes a INDEXED BY "
+                         "lead_attributes_num WHERE a.account_key = ?"),
+            std::string::npos)
+      << sql.sql;
+  // A value that reads as a number or a bool also matches those types: no single index.
+  EXPECT_FALSE(IsIndexable(Query({"and.eq.attr:employees.10"}).filters[0]));
+  EXPECT_FALSE(IsIndexable(Query({"and.eq.attr:verified.true"}).filters[0]));
+  EXPECT_TRUE(IsIndexable(Query({"and.eq.attr:industry.retail"}).filters[0]));
+  EXPECT_FALSE(IsIndexable(Query({"or.eq.city.paris"}).filters[0]));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "query/cursor.h"
 #include "query/fold.h"
 #include "query/geo.h"
+#include "query/plan.h"
 #include "query/sqlite_compiler.h"
 #include "storage/sqlite/connection.h"
 
@@ -69,6 +70,14 @@ CREATE INDEX leads_email ON leads (account_key, email_fold);
 CREATE INDEX leads_source_id_fold ON leads (account_key, source_id_fold);
 CREATE INDEX leads_name_city ON leads (account_key, name_fold, city_fold);
 CREATE INDEX leads_city ON leads (account_key, city_fold);
+CREATE INDEX leads_name_sort ON leads (account_key, name_fold, id);
+CREATE INDEX leads_rating ON leads (account_key, rating, id);
+CREATE INDEX leads_latitude ON leads (account_key, latitude);
+CREATE INDEX leads_score ON leads (account_key, score, id);
+CREATE INDEX leads_updated ON leads (account_key, updated_at, id);
+CREATE INDEX leads_review_count ON leads (account_key, review_count, id);
+CREATE INDEX leads_last_interaction ON leads (account_key, last_interaction_at, id);
+CREATE INDEX leads_source_id ON leads (account_key, source_id);
 CREATE TABLE lead_attributes (
   account_key INTEGER NOT NULL, lead_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
   type TEXT NOT NULL, value TEXT NOT NULL, value_fold TEXT, value_num REAL,
@@ -599,6 +608,81 @@ TEST_F(SqliteQuery, PagingYieldsEveryRowExactlyOnce) {
         EXPECT_EQ(paged.ids, all) << field << " " << order << " limit " << limit;
         int full_pages = static_cast<int>(all.size()) / limit;
         EXPECT_LE(paged.pages, full_pages + 1);
+      }
+    }
+  }
+}
+
+// Plan steering (query/plan.h) only rewrites which index may serve a condition or the order:
+// every access path yields exactly the rows and order of the unsteered query, page by page.
+TEST_F(SqliteQuery, SteeringNeverChangesResults) {
+  const std::vector<std::pair<std::string, std::string>> sorts = {
+      {"created_at", "asc"}, {"score", "desc"}, {"rating", "asc"}, {"rating", "desc"},
+      {"name", "asc"},       {"city", "desc"},  {"email", "asc"},  {"attr:employees", "desc"}};
+  const std::vector<std::vector<std::string>> filter_sets = {
+      {"and.eq.city.paris"},
+      {"and.gte.score.40"},
+      {"and.gte.score.40", "and.eq.city.paris"},
+      {"and.gt.rating.2", "and.lt.created_at.900"},
+      {"and.starts_with.name.s", "or.eq.city.berlin", "or.gt.rating.4"},
+      {"and.starts_with.name.wayne_"},
+      {"and.starts_with.city.z\xC3\xBC"},
+      {"and.in.city.paris,london", "and.neq.attr:industry.finance"},
+      {"and.eq.attr:industry.software", "and.gte.rating.1"},
+      {"and.gt.attr:employees.40", "and.lte.score.80"},
+      {"and.starts_with.attr:industry.soft"},
+      {"and.eq.attr:active.true"},
+      {"and.eq.attr:mixed.3"},
+      {"and.within_radius.location.52.52,13.405,30", "and.gte.created_at.100"},
+      {"and.eq.email.peter@oscorp.com"},
+      {"and.gte.review_count.2", "and.lte.review_count.10"},
+      {"and.gte.attr:employees.40", "and.lte.attr:employees.600", "and.eq.attr:industry.software"},
+  };
+  for (const auto& [field, order] : sorts) {
+    for (const auto& filters : filter_sets) {
+      ListQuery base;
+      base.account_key = kAccount;
+      base.filters = ParseFilters(filters).value();
+      base.sort = ParseSort(field, order).value();
+      const Ids expected = List(filters, base.sort);
+      std::vector<ListQuery> steered;
+      ListQuery walk = base;
+      walk.access = Access::kSortIndex;
+      steered.push_back(walk);
+      ListQuery scan = base;
+      scan.access = Access::kScan;
+      steered.push_back(scan);
+      for (size_t i = 0; i < base.filters.size(); ++i) {
+        if (!IsIndexable(base.filters[i])) continue;
+        ListQuery drive = base;
+        drive.access = Access::kFilterIndex;
+        drive.drive = i;
+        steered.push_back(drive);
+        // The probe counts at least what the filter alone matches (it may overcount: it reads
+        // only the index), and at most the cap.
+        ListQuery alone = base;
+        alone.filters.clear();
+        for (size_t j : SameIndexFilters(base, i)) alone.filters.push_back(base.filters[j]);
+        const auto matching =
+            static_cast<int64_t>(db_.Run(CompileSqliteListQuery("leads.id", alone)).size());
+        auto counted = db_.Run(CompileCountProbe(SqliteDialectInstance(), base, i, 1000));
+        ASSERT_EQ(counted.size(), 1u);
+        ASSERT_TRUE(std::holds_alternative<int64_t>(counted[0].second));
+        EXPECT_GE(std::get<int64_t>(counted[0].second), matching) << filters[i];
+        auto capped = db_.Run(CompileCountProbe(SqliteDialectInstance(), base, i, 1));
+        EXPECT_EQ(capped[0].second, SqlValue(std::min<int64_t>(matching, 1))) << filters[i];
+      }
+      for (const ListQuery& q : steered) {
+        std::string label = field + " " + order + " access " +
+                            std::to_string(static_cast<int>(q.access)) + " drive " +
+                            std::to_string(q.drive) + ":";
+        for (const std::string& f : filters) label += " " + f;
+        Ids ids;
+        for (auto& [id, key] : db_.Run(CompileSqliteListQuery("leads.id", q))) ids.push_back(id);
+        EXPECT_EQ(ids, expected) << label;
+        for (int limit : {1, 2, 5}) {
+          EXPECT_EQ(PageThrough(db_, q, limit).ids, expected) << label << " limit " << limit;
+        }
       }
     }
   }

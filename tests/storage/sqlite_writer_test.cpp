@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "query/plan.h"
 #include "service/lead_service.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "support/test_server.h"
@@ -108,6 +109,18 @@ TEST(SqliteWriter, AnUncommittedWriteRollsBackAndFreesTheWriter) {
   EXPECT_EQ(*(*tx)->leads().Count(acct, 10), 0);
 }
 
+// The list planner names indexes to SQLite (INDEXED BY); a missing one would fail the query.
+TEST(SqliteWriter, EveryIndexThePlannerNamesExists) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "p.db").string();
+  { auto db = Open(path); }
+  for (std::string_view name : query::PlanIndexNames()) {
+    std::string sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND name = '" +
+                      std::string(name) + "'";
+    EXPECT_FALSE(Column(path, sql.c_str()).empty()) << name;
+  }
+}
+
 TEST(SqliteWriter, ACurrentSchemaOpensUnchanged) {
   testing::TempDir dir;
   auto path = (dir.path() / "m.db").string();
@@ -117,7 +130,7 @@ TEST(SqliteWriter, ACurrentSchemaOpensUnchanged) {
   RunSql(path, "INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0);");
   { auto db = Open(path); }
   EXPECT_EQ(Column(path, "SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"8", "9", "99"}));
+            (std::vector<std::string>{"8", "9", "10", "99"}));
   EXPECT_EQ(Column(path, "SELECT count(*) FROM sqlite_master WHERE name = 'leads_created'"),
             (std::vector<std::string>{"1"}));
 }

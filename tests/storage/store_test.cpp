@@ -293,6 +293,30 @@ TEST_F(StoreTest, NameTokenCountsAndMatchKeysFollowEveryWrite) {
   EXPECT_TRUE(tx->dedup().FindByMatchKey(acc1, MatchKey::kDomain, "acme.test", 10)->empty());
 }
 
+TEST_F(StoreTest, InsertManyCountsNameTokensAndKeysLikeInsert) {
+  std::vector<domain::Lead> leads = {MakeLead("Acme Bakery"), MakeLead("Acme Corp"),
+                                     MakeLead("Globex 2")};
+  leads[2].text[domain::kAddress] = "12 Main Street";
+  std::vector<dedup::LeadKeys> keys;
+  for (const auto& lead : leads)
+    keys.push_back(service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
+  {
+    auto tx = Begin();
+    ASSERT_TRUE(tx->leads().InsertMany(acc1, leads, keys).ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  auto tx = Begin(TxMode::kRead);
+  dedup::TokenStats stats;
+  ASSERT_TRUE(tx->dedup().TokenStats(acc1, {"acme", "bakery", "globex", "2"}, stats).ok());
+  EXPECT_EQ(stats.names, 3);
+  EXPECT_EQ(stats.counts["acme"], 2);
+  EXPECT_EQ(stats.counts["bakery"], 1);
+  EXPECT_EQ(stats.counts["globex"], 1);
+  EXPECT_FALSE(stats.counts.contains("2"));  // numbers are not counted
+  EXPECT_EQ(*tx->dedup().FindByMatchKey(acc1, MatchKey::kAddress, "12 main", 10),
+            std::vector<std::string>{leads[2].id});
+}
+
 TEST_F(StoreTest, NotesCrudInIdOrder) {
   auto lead = MakeLead("Acme");
   Insert(acc1, lead);

@@ -203,9 +203,10 @@ CREATE UNLOGGED TABLE rate_windows (
 
 // The indexes, after the rows (an upgrade copies the rows in first). Sorting: an
 // (account_key, field, id) index per commonly sorted field that is not rewritten on every
-// write (score and the timestamps are). Dedup tier 2 seeks leads_source_id_fold on SQLite (an
-// exact match is also a folded one) and re-checks source_id; name filters seek
-// leads_name_sort; attribute filters and sorts are lookups by (account_key, lead_id, name).
+// write (score and the timestamps are: version 10 adds theirs). Dedup tier 2 seeks
+// leads_source_id_fold on SQLite (an exact match is also a folded one) and re-checks
+// source_id; name filters seek leads_name_sort; attribute sorts are lookups by
+// (account_key, lead_id, name), attribute filters may seek lead_attributes_fold or (10) _num.
 // The partial index on deliveries holds only pending ones, in due order: what a claim scans.
 inline constexpr const char* kSchemaIndexes = R"sql(
 CREATE INDEX leads_created ON leads (account_key, created_at, id);
@@ -292,13 +293,27 @@ CREATE TABLE lead_merges (
   FOREIGN KEY (account_key, lead_id) REFERENCES leads (account_key, id) ON DELETE CASCADE
 ){sqlite: WITHOUT ROWID};
 )sql";
+// 10: listing at a million leads (issue 16; docs/QUERY-PERFORMANCE.md): the sorts people use
+// most get an (account_key, field, id) index, so a sorted page is an index walk (score,
+// updated_at and last_interaction_at are rewritten on writes: their cost is measured there),
+// and attribute comparisons seek the (account_key, name, value_num) index on SQLite too
+// (PostgreSQL has it from 8; text values seek lead_attributes_fold; both end with the primary
+// key, lead_id included). The SQLite list planner names these (query/plan.h): keep the names.
+inline constexpr const char* kListIndexes = R"sql(
+CREATE INDEX IF NOT EXISTS leads_score ON leads (account_key, score, id);
+CREATE INDEX IF NOT EXISTS leads_updated ON leads (account_key, updated_at, id);
+CREATE INDEX IF NOT EXISTS leads_last_interaction ON leads (account_key, last_interaction_at, id);{sqlite:
+CREATE INDEX IF NOT EXISTS lead_attributes_num ON lead_attributes (account_key, name, value_num);}
+)sql";
 inline constexpr Migration kMigrations[] = {
     {8, nullptr},
     {9, kDedupTables},
+    {10, kListIndexes},
 };
-/// Versions only unreleased builds recorded (main's dedup before integer keys numbered its
-/// tables 15, keyed by text account_id): such a database is refused, not half-upgraded.
-inline constexpr int kUnreleasedVersions[] = {15};
+/// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
+/// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not
+/// half-upgraded.
+inline constexpr int kUnreleasedVersions[] = {15, 1600};
 /// The highest version of the shared sequence the previous release wrote (SQLite 1-7,
 /// PostgreSQL 1-6 and 1001), which the upgrade to 8 starts from.
 inline constexpr int kPreviousVersion[] = {7, 6};

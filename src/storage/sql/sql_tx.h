@@ -201,6 +201,13 @@ class SqlTx : public Tx {
     return kPg ? query::CompilePostgresListQuery(select_list, q)
                : query::CompileSqliteListQuery(select_list, q);
   }
+  /// A capped count of the rows filter `filter` of `q` matches in its index (query/plan.h).
+  static query::CompiledSql CompileProbe(const query::ListQuery& q, size_t filter, int cap) {
+    const query::SqlDialect& dialect =
+        kPg ? static_cast<const query::SqlDialect&>(query::PostgresDialectInstance())
+            : query::SqliteDialectInstance();
+    return query::CompileCountProbe(dialect, q, filter, cap);
+  }
   static void BindAll(Statement& s, const std::vector<query::SqlValue>& binds) {
     for (size_t i = 0; i < binds.size(); ++i) s.BindValue(static_cast<int>(i + 1), binds[i]);
   }
@@ -237,8 +244,9 @@ class SqlTx : public Tx {
     }
   }
   /// Adds `delta` to the account's count of each token and of leads (token '').
-  core::Status CountTokens(domain::AccountKey account, std::vector<std::string> tokens,
+  core::Status CountTokens(domain::AccountKey account, const std::vector<std::string>& name_tokens,
                            int64_t delta) {
+    std::vector<std::string> tokens = dedup::CountedTokens(name_tokens);
     tokens.emplace_back();
     return Run(Query(sql::kCountTokens, account, TokenList(tokens), delta));
   }

@@ -5,6 +5,8 @@
 #include <bit>
 #include <map>
 
+#include "query/plan.h"
+
 namespace klozeo::storage {
 
 namespace scan_detail {
@@ -172,19 +174,19 @@ core::Status SqlTx<B>::WriteDedupState(domain::AccountKey account, std::string_v
   if (!old_name) {
     KLOZEO_TRY(CountTokens(account, keys.name_tokens, 1));
   } else {
-    std::vector<std::string> old_tokens = dedup::NameTokens(*old_name);
-    if (old_tokens != keys.name_tokens) {
+    std::vector<std::string> old_tokens = dedup::CountedTokens(dedup::NameTokens(*old_name));
+    std::vector<std::string> new_tokens = dedup::CountedTokens(keys.name_tokens);
+    if (old_tokens != new_tokens) {
       // Only the difference is written; the lead count ('') does not change.
       std::vector<std::string> added;
       std::vector<std::string> removed;
-      for (const auto& t : keys.name_tokens) {
+      for (const auto& t : new_tokens) {
         if (std::find(old_tokens.begin(), old_tokens.end(), t) == old_tokens.end()) {
           added.push_back(t);
         }
       }
       for (const auto& t : old_tokens) {
-        if (std::find(keys.name_tokens.begin(), keys.name_tokens.end(), t) ==
-            keys.name_tokens.end()) {
+        if (std::find(new_tokens.begin(), new_tokens.end(), t) == new_tokens.end()) {
           removed.push_back(t);
         }
       }
@@ -213,7 +215,20 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
   // The select list in this dialect, rendered once.
   static const std::string select_list = RenderSql(sql::kLeadSelectList, B::kDialect);
   KLOZEO_TRY(t_.Lock(domain::AccountKey{q.account_key}));
-  query::CompiledSql compiled = Compile(select_list.c_str(), q);
+  query::ListQuery planned = q;
+  if constexpr (!kPg) {
+    // Plan steering (query/plan.h): count each indexable filter's rows, up to a cap.
+    std::vector<std::pair<size_t, int64_t>> counts;
+    for (size_t i : query::ProbeCandidates(q)) {
+      query::CompiledSql probe = CompileProbe(q, i, query::kProbeCap);
+      KLOZEO_ASSIGN_OR_RETURN(auto p, t_.conn_->PrepareDynamic(std::move(probe.sql)));
+      BindAll(p, probe.binds);
+      KLOZEO_ASSIGN_OR_RETURN(bool row, p.Step());
+      counts.emplace_back(i, row ? p.Int(0) : 0);
+    }
+    query::ChooseAccess(planned, counts);
+  }
+  query::CompiledSql compiled = Compile(select_list.c_str(), planned);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
   BindAll(s, compiled.binds);
   LeadPage page;
@@ -470,6 +485,25 @@ core::Status SqlTx<B>::Leads::InsertMany(domain::AccountKey account,
     }
     KLOZEO_TRY(s.Run());
     at += static_cast<size_t>(rows);
+  }
+  // The name-word counts and match keys Insert keeps (docs/DEDUP.md): one upsert per distinct
+  // count (most words of a batch occur once), a match-key row per address or website.
+  std::map<std::string, int64_t> counts;
+  for (const auto& k : keys) {
+    for (auto& token : dedup::CountedTokens(k.name_tokens)) ++counts[token];
+  }
+  counts[std::string()] = static_cast<int64_t>(leads.size());
+  std::map<int64_t, std::vector<std::string>> by_count;
+  for (auto& [token, n] : counts) by_count[n].push_back(token);
+  for (const auto& [n, tokens] : by_count) {
+    KLOZEO_TRY(Run(t_.Query(sql::kCountTokens, account, TokenList(tokens), n)));
+  }
+  for (size_t i = 0; i < leads.size(); ++i) {
+    for (auto [kind, key] : {std::pair(std::string_view("address"), &keys[i].address),
+                             std::pair(std::string_view("domain"), &keys[i].domain)}) {
+      if (key->empty()) continue;
+      KLOZEO_TRY(Run(t_.Query(sql::kInsertMatchKey, account, leads[i].id, kind, *key)));
+    }
   }
   return t_.InsertAttributeRows(account, leads);
 }

@@ -1,0 +1,176 @@
+#include "query/plan.h"
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include "core/strings.h"
+
+namespace klozeo::query {
+namespace {
+
+struct Indexed {
+  std::string_view field;
+  std::string_view index;
+};
+
+// Must match the schemas (storage/sqlite/schema.h, storage/postgres/schema.h).
+constexpr std::array<Indexed, 4> kIndexedText = {{{"name", "leads_name_sort"},
+                                                  {"city", "leads_city"},
+                                                  {"email", "leads_email"},
+                                                  {"source_id", "leads_source_id_fold"}}};
+constexpr std::array<Indexed, 7> kIndexedNumbers = {
+    {{"rating", "leads_rating"},
+     {"review_count", "leads_review_count"},
+     {"score", "leads_score"},
+     {"created_at", "leads_created"},
+     {"updated_at", "leads_updated"},
+     {"last_interaction_at", "leads_last_interaction"},
+     {"latitude", "leads_latitude"}}};
+// Sorts whose (account_key, field, id) index exists (text: the folded column).
+constexpr std::array<Indexed, 8> kSortIndexes = {{{"created_at", "leads_created"},
+                                                  {"updated_at", "leads_updated"},
+                                                  {"last_interaction_at", "leads_last_interaction"},
+                                                  {"score", "leads_score"},
+                                                  {"rating", "leads_rating"},
+                                                  {"review_count", "leads_review_count"},
+                                                  {"name", "leads_name_sort"},
+                                                  {"city", "leads_city"}}};
+
+template <size_t N>
+std::string_view Find(const std::array<Indexed, N>& list, std::string_view name) {
+  for (const Indexed& item : list) {
+    if (item.field == name) return item.index;
+  }
+  return {};
+}
+
+template <size_t N>
+bool In(const std::array<Indexed, N>& list, std::string_view name) {
+  return !Find(list, name).empty();
+}
+
+// An attribute eq whose value reads as a number or a bool also matches number and bool
+// attributes (an OR over both value indexes): left to the engine.
+bool IsPlainTextEquals(const Filter& filter) {
+  if (filter.op != Op::kEq) return false;
+  const auto* text = std::get_if<std::string>(&filter.value);
+  if (text == nullptr || ParseNumber(*text)) return false;
+  std::string word = core::AsciiLower(core::Trim(*text));
+  return word != "true" && word != "false";
+}
+
+bool IsComparison(Op op) {
+  return op == Op::kEq || op == Op::kGt || op == Op::kGte || op == Op::kLt || op == Op::kLte;
+}
+
+}  // namespace
+
+bool IsIndexable(const Filter& filter) {
+  if (filter.logic != Logic::kAnd) return false;
+  switch (filter.field.kind) {
+    case FieldKind::kText:
+      return In(kIndexedText, filter.field.name) &&
+             (filter.op == Op::kEq || filter.op == Op::kIn || filter.op == Op::kStartsWith);
+    case FieldKind::kNumber:
+      return In(kIndexedNumbers, filter.field.name) && IsComparison(filter.op);
+    case FieldKind::kLocation:
+      return filter.op == Op::kWithinRadius;
+    case FieldKind::kAttribute:
+      return IsPlainTextEquals(filter) || filter.op == Op::kGt || filter.op == Op::kGte ||
+             filter.op == Op::kLt || filter.op == Op::kLte || filter.op == Op::kStartsWith;
+    case FieldKind::kTags:
+      return false;
+  }
+  return false;
+}
+
+std::string_view IndexFor(const Filter& filter) {
+  switch (filter.field.kind) {
+    case FieldKind::kText:
+      return Find(kIndexedText, filter.field.name);
+    case FieldKind::kNumber:
+      return Find(kIndexedNumbers, filter.field.name);
+    case FieldKind::kLocation:
+      return "leads_latitude";
+    case FieldKind::kAttribute:
+      return filter.op == Op::kEq || filter.op == Op::kStartsWith ? "lead_attributes_fold"
+                                                                  : "lead_attributes_num";
+    case FieldKind::kTags:
+      break;
+  }
+  return {};
+}
+
+std::vector<std::string_view> PlanIndexNames() {
+  std::vector<std::string_view> out = {"lead_attributes_fold", "lead_attributes_num"};
+  for (const Indexed& i : kIndexedText) out.push_back(i.index);
+  for (const Indexed& i : kIndexedNumbers) out.push_back(i.index);
+  for (const Indexed& i : kSortIndexes) out.push_back(i.index);
+  return out;
+}
+
+std::string_view SortIndexFor(const Sort& sort) {
+  if (sort.field.kind == FieldKind::kAttribute) return {};
+  return Find(kSortIndexes, sort.field.name);
+}
+
+bool HasSortIndex(const ListQuery& query) {
+  const FieldRef& field = query.sort.field;
+  if (field.kind == FieldKind::kAttribute || !In(kSortIndexes, field.name)) return false;
+  if (IsNeverNull(field) || query.sort.direction == SortDirection::kDesc) return true;
+  // Ascending on a nullable field: the index serves it only when no row can be NULL.
+  for (const Filter& f : query.filters) {
+    if (f.logic == Logic::kAnd && f.field == field &&
+        (IsComparison(f.op) || f.op == Op::kIn || f.op == Op::kStartsWith)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<size_t> SameIndexFilters(const ListQuery& query, size_t index) {
+  std::vector<size_t> out;
+  const Filter& first = query.filters.at(index);
+  for (size_t j = 0; j < query.filters.size(); ++j) {
+    const Filter& f = query.filters[j];
+    if (j == index ||
+        (IsIndexable(f) && f.field == first.field && IndexFor(f) == IndexFor(first))) {
+      out.push_back(j);
+    }
+  }
+  return out;
+}
+
+std::vector<size_t> ProbeCandidates(const ListQuery& query) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < query.filters.size(); ++i) {
+    if (IsIndexable(query.filters[i]) && SameIndexFilters(query, i).front() == i) out.push_back(i);
+  }
+  return out;
+}
+
+void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts) {
+  query.access = Access::kAuto;
+  const std::pair<size_t, int64_t>* best = nullptr;
+  for (const auto& c : counts) {
+    if (best == nullptr || c.second < best->second) best = &c;
+  }
+  const bool sort_index = HasSortIndex(query);
+  if (best != nullptr && best->second < kProbeCap) {
+    query.access = Access::kFilterIndex;
+    query.drive = best->first;
+    return;
+  }
+  if (query.filters.empty() || !sort_index) return;
+  // No filter's index helps. A substring match may be rare (a word in a name) or common:
+  // without an estimate (no trigram index yet) the engine decides, as before.
+  if (counts.empty()) {
+    for (const Filter& f : query.filters) {
+      if (f.op == Op::kContains || f.op == Op::kEndsWith) return;
+    }
+  }
+  query.access = Access::kSortIndex;
+}
+
+}  // namespace klozeo::query

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "query/sql_compiler.h"
+
+namespace klozeo::query {
+
+/// Choosing the access path of a listing (docs/QUERY-PERFORMANCE.md, "Plan steering").
+///
+/// SQLite's planner has no histograms (Debian's build has no STAT4), so it cannot tell a
+/// filter matching 0.1 % of an account from one matching 50 %, and either walks a sort index
+/// testing rows for a rare filter, or seeks a common filter's index and sorts a third of the
+/// account. The storage asks instead: for each filter an index can serve (IsIndexable), it
+/// counts the matching rows up to kProbeCap through that index (CompileCountProbe: an index
+/// range count, well under a millisecond); ChooseAccess then
+/// - drives the query by the filter with the fewest matches when that is under kProbeCap
+///   (seek it, sort at most kProbeCap rows). kProbeCap is about sqrt(51 x 1,000,000): a page of 50
+///   found by walking the sort index reads about 51 x N / matches rows, the filter's index
+///   `matches` rows;
+/// - else walks the sort's index when one serves the order (every filter matches at least
+///   kProbeCap rows, so a page of 50 is found early; or no filter has an index and none is a
+///   substring match, which may be rare or common: no estimate without a trigram index);
+/// - else leaves the choice to the engine.
+/// The chosen index is named to SQLite (INDEXED BY), and the other conditions and the order
+/// are written so that no other index can serve them (SqlDialect::NoIndex).
+
+/// Most rows a probe counts.
+inline constexpr int kProbeCap = 8000;
+
+/// True when an index of the schema finds the rows of this `and` filter by itself: eq, in and
+/// starts_with on name, city, email and source_id; comparisons on the indexed numbers
+/// (rating, review_count, score, created_at, updated_at, last_interaction_at, latitude);
+/// within_radius (the latitude index); eq, starts_with and comparisons on attributes (the
+/// value indexes). Must match the schemas' indexes.
+bool IsIndexable(const Filter& filter);
+
+/// The index that serves an indexable filter (IsIndexable), by its schema name: SQLite is told
+/// to use it (INDEXED BY), since without statistics its planner would rather scan the account
+/// through the primary key.
+std::string_view IndexFor(const Filter& filter);
+
+/// Every index name IndexFor and SortIndexFor can return (a test checks the schema has them:
+/// SQLite refuses a statement whose INDEXED BY names a missing index).
+std::vector<std::string_view> PlanIndexNames();
+
+/// The (account_key, field, id) index of the sort, when HasSortIndex.
+std::string_view SortIndexFor(const Sort& sort);
+
+/// True when walking an index yields the rows in the sort's order (SQLite: NULLs sort first
+/// in an index, so a nullable field's ascending NULLS LAST order needs a sort step).
+bool HasSortIndex(const ListQuery& query);
+
+/// The indexable `and` filters served by the same index as filter `index` (itself included),
+/// in order: a two-sided range is two filters, probed and sought together.
+std::vector<size_t> SameIndexFilters(const ListQuery& query, size_t index);
+
+/// The filters worth a probe (indexes into query.filters; one per SameIndexFilters group).
+std::vector<size_t> ProbeCandidates(const ListQuery& query);
+
+/// Sets query.access and query.drive from the probes' counts (filter index, rows up to
+/// kProbeCap), as described above.
+void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts);
+
+}  // namespace klozeo::query
