@@ -45,8 +45,8 @@ SELECT json_object(
   'last_interaction_at', l.last_interaction_at,
   'attributes', (SELECT json_group_array(json_object('id', a.id, 'name', a.name, 'type', a.type,
                                                      'value', json(a.value)))
-                 FROM lead_attributes a WHERE a.account_id = l.account_id AND a.lead_id = l.id))
-FROM leads l WHERE l.account_id = ?1 AND l.id = ?2
+                 FROM lead_attributes a WHERE a.account_key = l.account_key AND a.lead_id = l.id))
+FROM leads l WHERE l.account_key = ?1 AND l.id = ?2
 )sql";
 
 struct Reader {
@@ -55,7 +55,9 @@ struct Reader {
 };
 
 std::string g_db_file;
-std::string g_account;
+// The account's integer key (accounts.account_key), looked up once as the real server's key
+// check hands it over with the principal.
+sqlite3_int64 g_account_key = 0;
 
 Reader& ThreadReader() {
   thread_local Reader reader = [] {
@@ -76,7 +78,7 @@ Reader& ThreadReader() {
 // The lead's JSON, or an empty string when there is none.
 std::string ReadLead(std::string_view id) {
   Reader& r = ThreadReader();
-  sqlite3_bind_text(r.stmt, 1, g_account.data(), static_cast<int>(g_account.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(r.stmt, 1, g_account_key);
   sqlite3_bind_text(r.stmt, 2, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
   std::string out;
   if (sqlite3_step(r.stmt) == SQLITE_ROW) {
@@ -156,7 +158,23 @@ int main(int argc, char** argv) {
     return 2;
   }
   g_db_file = argv[1];
-  g_account = argv[2];
+  {
+    sqlite3* db = nullptr;
+    sqlite3_stmt* stmt = nullptr;
+    const bool found =
+        sqlite3_open_v2(g_db_file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT account_key FROM accounts WHERE id = ?1", -1, &stmt,
+                           nullptr) == SQLITE_OK &&
+        sqlite3_bind_text(stmt, 1, argv[2], -1, SQLITE_STATIC) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW;
+    if (found) g_account_key = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    if (!found) {
+      std::cerr << "bare_server: no account " << argv[2] << " in " << g_db_file << "\n";
+      return 2;
+    }
+  }
   const auto port = static_cast<unsigned short>(std::stoi(argv[3]));
   const int threads =
       argc > 4 ? std::stoi(argv[4]) : static_cast<int>(std::thread::hardware_concurrency());

@@ -20,7 +20,7 @@ sqlite3 "$OUT/schema.db" "SELECT sql || ';' FROM sqlite_master WHERE type = 'tab
 sqlite3 "$OUT/schema.db" "SELECT sql || ';' FROM sqlite_master WHERE type IN ('index', 'trigger')
   AND sql IS NOT NULL ORDER BY rowid" >"$OUT/indexes.sql"
 cat "$OUT/tables.sql" "$OUT/indexes.sql" >"$OUT/schema.sql"
-ACCT="0192f6c1-aaaa-7bbb-8ccc-1234567890ab"
+ACCT=1  # the account key of the one account created above
 # The rows of bench/import_csv.sh (users'-like: mixed statuses and cities, coordinates, spread
 # ratings, distinct phones, a number attribute and one of text, bool, list or number), as
 # klozeo stores them (folded columns and dedup keys filled in).
@@ -34,11 +34,11 @@ v AS (SELECT i,
   json_extract('["new","contacted","qualified","disqualified","converted"]', '\$[' || (i % 5) || ']') AS status,
   json_extract('["212","646","415","312","617","305","206","303"]', '\$[' || ((i / 10000) % 8) || ']') AS ac,
   printf('%03d', 201 + (i / 80000) % 700) AS ex, printf('%04d', i % 10000) AS sub FROM n)
-INSERT INTO leads (account_id, id, name, source, email, phone, city, status, latitude, longitude,
+INSERT INTO leads (account_key, id, name, source, email, phone, city, status, latitude, longitude,
   rating, review_count, tags, score, created_at, updated_at, last_interaction_at, name_fold,
   source_fold, email_fold, phone_fold, city_fold, status_fold, tags_fold, email_key, phone_key,
   name_city_key)
-SELECT '$ACCT', printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i), 'Import Co ' || i,
+SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i), 'Import Co ' || i,
   'import', 'imp' || i || '@example.com', '+1 ' || ac || ' ' || ex || ' ' || sub, city, status,
   36 + (i * 7 % 1500) / 100.0, -9 + (i * 13 % 2000) / 100.0, (i * 17 % 50) / 10.0,
   i * 31 % 2000, '["a","t' || (i % 9) || '"]', 0, 1700000000, 1700000000, 1700000000,
@@ -46,11 +46,11 @@ SELECT '$ACCT', printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i), 'Impor
   lower(city), status, '["a","t' || (i % 9) || '"]', 'imp' || i || '@example.com',
   '+1' || ac || ex || sub, 'import co ' || i || '|' || lower(city) FROM v;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1)
-INSERT INTO lead_attributes SELECT '$ACCT', printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
+INSERT INTO lead_attributes SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
   printf('0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, 2 * i), 'employees', 'number', i * 53 % 5000,
   NULL, i * 53 % 5000 FROM n;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1)
-INSERT INTO lead_attributes SELECT '$ACCT', printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
+INSERT INTO lead_attributes SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
   printf('0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, 2 * i + 1), 'profile',
   CASE i % 4 WHEN 0 THEN 'text' WHEN 1 THEN 'bool' WHEN 2 THEN 'list' ELSE 'number' END,
   CASE i % 4 WHEN 0 THEN '"Software ' || (i % 37) || '"' WHEN 1 THEN 'true'

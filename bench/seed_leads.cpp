@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
     std::cerr << created.error().message << "\n";
     return 1;
   }
-  const std::string account_id = created->first.id;
+  const klozeo::domain::AccountKey account = created->first.key;
   std::ofstream ids(argv[3]);
   std::mt19937_64 rng(42);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
@@ -315,7 +315,7 @@ int main(int argc, char** argv) {
           lead.updated_at +
           static_cast<int64_t>(unit(rng) * static_cast<double>(now - lead.updated_at));
       auto status = (*tx)->leads().Insert(
-          account_id, lead, klozeo::service::LeadKeysOf(lead, klozeo::dedup::PhoneNormalizer()));
+          account, lead, klozeo::service::LeadKeysOf(lead, klozeo::dedup::PhoneNormalizer()));
       if (!status.ok()) {
         std::cerr << status.error().message << "\n";
         return 1;

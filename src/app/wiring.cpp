@@ -31,21 +31,18 @@ Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url) {
   return DatabaseUrl{DatabaseUrl::Kind::kSqlite, url};
 }
 
-Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, int pool_size,
-                                                        const std::string& phone_region) {
+Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, int pool_size) {
   KLOZEO_ASSIGN_OR_RETURN(auto parsed, ParseDatabaseUrl(url));
   if (parsed.kind == DatabaseUrl::Kind::kPostgres) {
     storage::postgres::Options options;
     options.conninfo = parsed.location;
     options.pool_size = pool_size > 0 ? pool_size : 8;
-    options.phone_region = phone_region;
     return storage::postgres::OpenDatabase(options);
   }
   if (parsed.location.empty()) return Error::BadRequest("SQLite database path is empty");
   storage::sqlite::Options options;
   options.path = parsed.location;
   options.pool_size = pool_size > 0 ? pool_size : 8;
-  options.phone_region = phone_region;
   return storage::sqlite::OpenDatabase(options);
 }
 
@@ -64,7 +61,7 @@ Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int 
   std::unique_ptr<Services> s(new Services(clock));
   s->plans_ = service::Plans::Defaults();
   for (const auto& spec : plan_overrides) KLOZEO_TRY(s->plans_.ApplyOverride(spec));
-  KLOZEO_ASSIGN_OR_RETURN(s->db_, OpenDatabase(db_url, pool_size, dedup.phone_region));
+  KLOZEO_ASSIGN_OR_RETURN(s->db_, OpenDatabase(db_url, pool_size));
   s->accounts_ =
       std::make_unique<service::AccountService>(*s->db_, clock, s->plans_, auth_cache_ms);
   s->outbox_ = std::make_unique<service::WebhookOutbox>(clock);

@@ -39,9 +39,8 @@ struct DatabaseUrl {
 core::Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url);
 
 /// Opens the database named by `url` (the only place that names concrete storage).
-/// `phone_region` is the default region of the stored phone dedup keys.
-core::Result<std::unique_ptr<storage::Database>> OpenDatabase(
-    const std::string& url, int pool_size, const std::string& phone_region = "US");
+core::Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url,
+                                                              int pool_size);
 
 /// The services over one database, shared by the server and the command line.
 class Services {

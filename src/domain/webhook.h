@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/account.h"
+
 namespace klozeo::domain {
 
 /// The events a webhook can subscribe to (API-CONTRACT section 10). `ping` is not among them:
@@ -47,7 +49,7 @@ inline constexpr int64_t kMaxWebhooks = 50;
 /// One event in the outbox, written in the transaction of the change that caused it.
 struct WebhookEvent {
   std::string id;  ///< plain UUID
-  std::string account_id;
+  AccountKey account_key{};
   std::string type;  ///< one of kWebhookEvents, or kPingEvent
   /// The exact bytes POSTed (and signed): {"event","timestamp","data"}. Fixed when the event is
   /// written, so every retry sends the same body.
@@ -79,7 +81,7 @@ struct WebhookAttempt {
 /// across retries and redeliveries).
 struct WebhookDelivery {
   std::string id;  ///< plain UUID
-  std::string account_id;
+  AccountKey account_key{};
   std::string webhook_id;
   std::string event_id;
   std::string event_type;
@@ -96,7 +98,7 @@ struct WebhookDelivery {
 /// needs.
 struct DeliveryJob {
   std::string delivery_id;
-  std::string account_id;
+  AccountKey account_key{};
   std::string webhook_id;
   std::string event_id;
   std::string event_type;
@@ -109,7 +111,7 @@ struct DeliveryJob {
 
 /// The outcome of one attempt, recorded by storage::WebhookStore::RecordAttempt.
 struct AttemptRecord {
-  std::string account_id;
+  AccountKey account_key{};
   std::string webhook_id;
   std::string delivery_id;
   WebhookAttempt attempt;  ///< `attempt.attempt` is the job's attempts + 1

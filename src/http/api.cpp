@@ -146,7 +146,7 @@ Response Api::Route(Exchange& ex) {
   } else {
     std::string_view idempotency_key = ex.request.Header("idempotency-key");
     if (!idempotency_key.empty() && IsMutating(ex.request.method)) {
-      response = HandleIdempotent(ex.request, ex.account_id, idempotency_key,
+      response = HandleIdempotent(ex.request, ex.principal.account_key, idempotency_key,
                                   [&] { return RunHandler(ex, handler, match.params); });
     } else {
       response = RunHandler(ex, handler, match.params);
@@ -178,7 +178,7 @@ std::optional<Response> Api::Authenticate(Exchange& ex) {
 }
 
 std::optional<Response> Api::RateLimit(Exchange& ex) {
-  ex.rate = limiter_.Take(ex.principal.account_id, ex.principal.limits);
+  ex.rate = limiter_.Take(ex.principal.account_key, ex.principal.limits);
   if (ex.rate.allowed) return std::nullopt;
   metrics::RateLimitRejections().Increment();
   Response refused = ErrorResponse(
@@ -252,10 +252,10 @@ void Api::Respond(const Exchange& ex, Response& response,
                ex.account_id.empty() ? "-" : ex.account_id);
 }
 
-Response Api::HandleIdempotent(const Request& req, std::string_view account_id,
-                               std::string_view key, const std::function<Response()>& handle) {
+Response Api::HandleIdempotent(const Request& req, domain::AccountKey account, std::string_view key,
+                               const std::function<Response()>& handle) {
   auto decision = idempotency_.Begin(
-      account_id, key, service::IdempotencyService::Fingerprint(req.method, req.target, req.body));
+      account, key, service::IdempotencyService::Fingerprint(req.method, req.target, req.body));
   if (!decision.ok()) {
     if (decision.error().code != core::ErrorCode::kBadRequest) {
       spdlog::error("request_id={} idempotency lookup failed: {}", current_request_id,
@@ -298,14 +298,14 @@ Response Api::HandleIdempotent(const Request& req, std::string_view account_id,
   try {
     response = handle();
   } catch (...) {
-    idempotency_.Release(account_id, key);
+    idempotency_.Release(account, key);
     throw;
   }
   // Server errors are not stored (a retry should get another chance), nor are streamed bodies
   // (they are never held in memory whole; the only streamed write, score recalculation, gives
   // the same result when run again).
   if (response.status >= 500 || response.stream) {
-    idempotency_.Release(account_id, key);
+    idempotency_.Release(account, key);
     return response;
   }
   service::StoredResponse stored;
@@ -313,11 +313,11 @@ Response Api::HandleIdempotent(const Request& req, std::string_view account_id,
   stored.body = response.body;
   stored.headers.emplace_back("content-type", response.content_type);
   for (const auto& h : response.headers) stored.headers.push_back(h);
-  auto saved = idempotency_.Complete(account_id, key, stored);
+  auto saved = idempotency_.Complete(account, key, stored);
   if (!saved.ok()) {
     spdlog::error("request_id={} could not store the idempotent response: {}", current_request_id,
                   saved.error().ForLog());
-    idempotency_.Release(account_id, key);
+    idempotency_.Release(account, key);
   }
   return response;
 }

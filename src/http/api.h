@@ -116,7 +116,7 @@ class Api {
   void AddOperationsRoutes();
   /// Runs the handler of a POST, PUT or DELETE that carries an Idempotency-Key: replays a
   /// stored response, refuses a conflicting reuse, or runs `handle` once and stores its answer.
-  Response HandleIdempotent(const Request& req, std::string_view account_id, std::string_view key,
+  Response HandleIdempotent(const Request& req, domain::AccountKey account, std::string_view key,
                             const std::function<Response()>& handle);
   /// `authenticated` routes run behind the key check and the rate limiter.
   void Add(const char* method, const char* pattern, bool authenticated, RouteHandler handler);

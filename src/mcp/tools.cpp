@@ -809,7 +809,7 @@ void Tools::Register() {
     t->call = [this](const domain::Principal& who, const json&) -> CallOutcome {
       auto tx = s_.db.Begin(storage::TxMode::kRead);
       if (!tx.ok()) return Done(Fail(tx.error()));
-      auto total = (*tx)->leads().Count(who.account_id, std::numeric_limits<int64_t>::max());
+      auto total = (*tx)->leads().Count(who.account_key, std::numeric_limits<int64_t>::max());
       if (!total.ok()) return Done(Fail(total.error()));
       return CallOutcome{std::nullopt, std::make_unique<RescoreRun>(s_.scoring, who, *total)};
     };

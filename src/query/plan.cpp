@@ -27,7 +27,7 @@ constexpr std::array<Indexed, 7> kIndexedNumbers = {
      {"updated_at", "leads_updated"},
      {"last_interaction_at", "leads_last_interaction"},
      {"latitude", "leads_latitude"}}};
-// Sorts whose (account_id, field, id) index exists (text: the folded column).
+// Sorts whose (account_key, field, id) index exists (text: the folded column).
 constexpr std::array<Indexed, 8> kSortIndexes = {{{"created_at", "leads_created"},
                                                   {"updated_at", "leads_updated"},
                                                   {"last_interaction_at", "leads_last_interaction"},

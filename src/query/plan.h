@@ -47,7 +47,7 @@ std::string_view IndexFor(const Filter& filter);
 /// SQLite refuses a statement whose INDEXED BY names a missing index).
 std::vector<std::string_view> PlanIndexNames();
 
-/// The (account_id, field, id) index of the sort, when HasSortIndex.
+/// The (account_key, field, id) index of the sort, when HasSortIndex.
 std::string_view SortIndexFor(const Sort& sort);
 
 /// True when walking an index yields the rows in the sort's order (SQLite: NULLs sort first

@@ -8,7 +8,7 @@
 namespace klozeo::query {
 
 /// PostgreSQL: `$n` placeholders, `jsonb` containment for tags and list attributes, the
-/// haversine with LEAST. Relies on the PostgreSQL schema (storage/postgres/schema.h):
+/// haversine with LEAST. Relies on the PostgreSQL schema (storage/sql/schema.h):
 /// `leads.tags_fold` is jsonb, list attributes keep their folded elements in
 /// `lead_attributes.value_items` (jsonb), and `lead_attributes.value_sort` holds the
 /// order-preserving sort key (AttributeSortKey). Text columns use the "C" collation, so

@@ -23,7 +23,7 @@ namespace {
 // The correlated lookup of one attribute row of the current lead; callers append
 // " AND <condition on a>)".
 constexpr std::string_view kAttributeRow =
-    "SELECT 1 FROM lead_attributes a WHERE a.account_id = leads.account_id"
+    "SELECT 1 FROM lead_attributes a WHERE a.account_key = leads.account_key"
     " AND a.lead_id = leads.id AND a.name = ";
 constexpr std::string_view kLikeEscape = " ESCAPE '\\'";
 
@@ -125,8 +125,8 @@ std::optional<std::string> PrefixUpperBound(std::string_view prefix) {
 
 class Compiler {
  public:
-  Compiler(const SqlDialect& dialect, SqlBuilder& out, const std::string& account_id)
-      : dialect_(dialect), out_(out), account_id_(account_id) {}
+  Compiler(const SqlDialect& dialect, SqlBuilder& out, std::int64_t account_key)
+      : dialect_(dialect), out_(out), account_key_(account_key) {}
 
   /// Steering (ListQuery::access): conditions written while `no_filter_index` is set, and
   /// sort expressions written while `no_sort_index` is set, cannot use an index.
@@ -143,8 +143,8 @@ class Compiler {
     const Filter& filter = *group.front();
     if (filter.field.kind != FieldKind::kAttribute) return Condition(filter);
     out_.Append("leads.id IN (SELECT a.lead_id FROM lead_attributes a" +
-                dialect_.IndexedBy(IndexFor(filter)) + " WHERE a.account_id = ");
-    out_.Bind(account_id_);
+                dialect_.IndexedBy(IndexFor(filter)) + " WHERE a.account_key = ");
+    out_.Bind(account_key_);
     out_.Append(" AND a.name = ");
     out_.Bind(filter.field.name);
     for (const Filter* f : group) {
@@ -225,7 +225,7 @@ class Compiler {
         out_.Append(dialect_.AttributeSortValue());
         out_.Append(
             " FROM lead_attributes a"
-            " WHERE a.account_id = leads.account_id AND a.lead_id = leads.id"
+            " WHERE a.account_key = leads.account_key AND a.lead_id = leads.id"
             " AND a.name = ");
         out_.Bind(sort.field.name);
         out_.Append(")");
@@ -249,7 +249,7 @@ class Compiler {
       out_.Bind(after.last_id);
       out_.Append(")");
     } else if (sort_value_never_null) {
-      // A row-value comparison lets both engines seek the (account_id, <field>, id) index.
+      // A row-value comparison lets both engines seek the (account_key, <field>, id) index.
       out_.Append("(");
       SortExpression(sort);
       out_.Append(", leads.id)");
@@ -447,7 +447,7 @@ class Compiler {
 
   const SqlDialect& dialect_;
   SqlBuilder& out_;
-  const std::string& account_id_;
+  std::int64_t account_key_;
 };
 
 }  // namespace
@@ -457,7 +457,7 @@ namespace {
 // True when no row of the result can have a NULL sort value: the field is never NULL, or an
 // `and` filter compares it positively (which NULL never satisfies). Then the order needs no
 // NULLS LAST and the keyset is a row-value comparison, so the engine seeks the
-// (account_id, <field>, id) index instead of scanning to the cursor: page 1,000 costs what
+// (account_key, <field>, id) index instead of scanning to the cursor: page 1,000 costs what
 // page 1 does.
 bool SortValueNeverNull(const ListQuery& query) {
   const FieldRef& field = query.sort.field;
@@ -490,7 +490,7 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
                              const ListQuery& query) {
   const bool never_null = SortValueNeverNull(query);
   SqlBuilder out(dialect);
-  Compiler compiler(dialect, out, query.account_id);
+  Compiler compiler(dialect, out, query.account_key);
   const bool driven = query.access == Access::kFilterIndex && query.drive < query.filters.size();
   const bool scan = query.access == Access::kScan;
   std::string_view direction = IsAscending(query.sort) ? " ASC" : " DESC";
@@ -507,8 +507,8 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   } else if (query.access == Access::kSortIndex) {
     out.Append(dialect.IndexedBy(SortIndexFor(query.sort)));
   }
-  out.Append(" WHERE leads.account_id = ");
-  out.Bind(query.account_id);
+  out.Append(" WHERE leads.account_key = ");
+  out.Bind(query.account_key);
 
   // Steering: with kSortIndex no filter can use an index; with kFilterIndex only the driving
   // filter can, and the sort cannot (so the engine seeks the filter's index, then sorts).
@@ -573,14 +573,14 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
 CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query, size_t index,
                               int cap) {
   SqlBuilder out(dialect);
-  Compiler compiler(dialect, out, query.account_id);
+  Compiler compiler(dialect, out, query.account_key);
   compiler.probe = true;
   const Filter& filter = query.filters.at(index);
   const std::vector<size_t> group = SameIndexFilters(query, index);
   if (filter.field.kind == FieldKind::kAttribute) {
     out.Append("SELECT count(*) FROM (SELECT 1 FROM lead_attributes a" +
-               dialect.IndexedBy(IndexFor(filter)) + " WHERE a.account_id = ");
-    out.Bind(query.account_id);
+               dialect.IndexedBy(IndexFor(filter)) + " WHERE a.account_key = ");
+    out.Bind(query.account_key);
     out.Append(" AND a.name = ");
     out.Bind(filter.field.name);
     for (size_t j : group) {
@@ -589,8 +589,8 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
     }
   } else {
     out.Append("SELECT count(*) FROM (SELECT 1 FROM leads" + dialect.IndexedBy(IndexFor(filter)) +
-               " WHERE leads.account_id = ");
-    out.Bind(query.account_id);
+               " WHERE leads.account_key = ");
+    out.Bind(query.account_key);
     for (size_t j : group) {
       out.Append(" AND ");
       compiler.Condition(query.filters[j]);

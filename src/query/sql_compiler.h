@@ -91,7 +91,7 @@ inline constexpr std::string_view kSortKeyColumn = "sort_key";
 
 /// One listing: an account's leads matching the filters, in sort order, after a cursor.
 struct ListQuery {
-  std::string account_id;
+  int64_t account_key = 0;  ///< the tenant (domain::AccountKey)
   std::vector<Filter> filters;
   Sort sort;
   /// Continue strictly after this row (from DecodeCursor with the same sort).
@@ -106,7 +106,7 @@ struct ListQuery {
 
 /// Compiles `query` into
 ///   SELECT <select_list>, <sort expression> AS sort_key FROM leads
-///   WHERE leads.account_id = ? [AND <and filters>] [AND (<or filters>)] [AND <keyset>]
+///   WHERE leads.account_key = ? [AND <and filters>] [AND (<or filters>)] [AND <keyset>]
 ///   ORDER BY sort_key <dir> [NULLS LAST], leads.id <dir> [LIMIT ?]
 /// `select_list` is SQL chosen by the storage (columns of `leads`, qualified or not); it is
 /// copied verbatim. Client text only ever travels as bind values.

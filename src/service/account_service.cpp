@@ -31,7 +31,7 @@ Result<std::pair<domain::Account, NewKey>> AccountService::CreateAccount(const s
   KLOZEO_ASSIGN_OR_RETURN(auto existing, tx->accounts().FindByName(name));
   if (existing) return Error::Conflict("an account named '" + name + "' already exists");
   domain::Account account{core::NewUuidV7(), name, plan, clock_.NowSeconds()};
-  KLOZEO_TRY(tx->accounts().Insert(account));
+  KLOZEO_ASSIGN_OR_RETURN(account.key, tx->accounts().Insert(account));
   NewKey key = MakeKey(account.id, GenerateApiKey());
   KLOZEO_TRY(tx->accounts().InsertKey(key.key));
   KLOZEO_TRY(tx->Commit());
@@ -61,14 +61,14 @@ Result<NewKey> AccountService::CreateKey(const std::string& account_name) {
 Result<std::vector<domain::ApiKey>> AccountService::ListKeys(const std::string& account_name) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
   KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
-  return tx->accounts().ListKeys(account.id);
+  return tx->accounts().ListKeys(account.key);
 }
 
 core::Status AccountService::RevokeKey(const std::string& account_name, const std::string& key_id) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
   KLOZEO_ASSIGN_OR_RETURN(bool revoked,
-                          tx->accounts().RevokeKey(account.id, key_id, clock_.NowSeconds()));
+                          tx->accounts().RevokeKey(account.key, key_id, clock_.NowSeconds()));
   if (!revoked)
     return Error::NotFound("account '" + account_name + "' has no active key " + key_id);
   KLOZEO_TRY(tx->Commit());
@@ -80,7 +80,7 @@ core::Status AccountService::RevokeKey(const std::string& account_name, const st
 
 Result<std::vector<domain::ApiKey>> AccountService::ListOwnKeys(const domain::Principal& caller) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  return tx->accounts().ListKeys(caller.account_id);
+  return tx->accounts().ListKeys(caller.account_key);
 }
 
 Result<NewKey> AccountService::CreateOwnKey(const domain::Principal& caller) {
@@ -95,7 +95,7 @@ core::Status AccountService::RevokeOwnKey(const domain::Principal& caller,
                                           const std::string& key_id,
                                           std::string_view presented_key) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto keys, tx->accounts().ListKeys(caller.account_id));
+  KLOZEO_ASSIGN_OR_RETURN(auto keys, tx->accounts().ListKeys(caller.account_key));
   const std::string presented_hash = core::Sha256Hex(presented_key);
   for (const auto& key : keys) {
     if (key.id == key_id && !key.revoked_at && key.key_hash == presented_hash) {
@@ -103,8 +103,8 @@ core::Status AccountService::RevokeOwnKey(const domain::Principal& caller,
           "a key cannot revoke itself: sign in with another key of this account to revoke it");
     }
   }
-  KLOZEO_ASSIGN_OR_RETURN(bool revoked,
-                          tx->accounts().RevokeKey(caller.account_id, key_id, clock_.NowSeconds()));
+  KLOZEO_ASSIGN_OR_RETURN(
+      bool revoked, tx->accounts().RevokeKey(caller.account_key, key_id, clock_.NowSeconds()));
   if (!revoked) return Error::NotFound("no active API key " + key_id.substr(0, 64));
   KLOZEO_TRY(tx->Commit());
   std::lock_guard<std::mutex> lock(cache_mu_);
@@ -114,7 +114,7 @@ core::Status AccountService::RevokeOwnKey(const domain::Principal& caller,
 
 Result<int64_t> AccountService::LeadsUsed(const domain::Principal& caller) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  return tx->leads().Count(caller.account_id, std::numeric_limits<int64_t>::max());
+  return tx->leads().Count(caller.account_key, std::numeric_limits<int64_t>::max());
 }
 
 Result<domain::Principal> AccountService::PrincipalFor(const std::string& account_name) {
@@ -122,7 +122,7 @@ Result<domain::Principal> AccountService::PrincipalFor(const std::string& accoun
   KLOZEO_ASSIGN_OR_RETURN(auto account, RequireAccount(*tx, account_name));
   const domain::PlanLimits* limits = plans_.Find(account.plan);
   if (limits == nullptr) return Error::Internal("account is on unknown plan " + account.plan);
-  return domain::Principal{account.id, account.plan, *limits};
+  return domain::Principal{account.id, account.plan, *limits, account.key};
 }
 
 Result<domain::Principal> AccountService::Authenticate(std::string_view presented_key) {
@@ -146,7 +146,7 @@ Result<domain::Principal> AccountService::Authenticate(std::string_view presente
   if (limits == nullptr) {
     return Error::Internal("account " + account->id + " is on unknown plan " + account->plan);
   }
-  domain::Principal principal{account->id, account->plan, *limits};
+  domain::Principal principal{account->id, account->plan, *limits, account->key};
   if (auth_cache_ms_ > 0) {
     std::lock_guard<std::mutex> lock(cache_mu_);
     // Bounded: a flood of distinct valid keys cannot grow it without limit.
@@ -169,7 +169,7 @@ Result<std::optional<std::string>> AccountService::Bootstrap(
       account = *existing;
     } else {
       account = domain::Account{core::NewUuidV7(), "default", "unlimited", clock_.NowSeconds()};
-      KLOZEO_TRY(tx->accounts().Insert(account));
+      KLOZEO_ASSIGN_OR_RETURN(account.key, tx->accounts().Insert(account));
     }
     KLOZEO_ASSIGN_OR_RETURN(auto holder,
                             tx->accounts().FindByKeyHash(core::Sha256Hex(*bootstrap_key)));
@@ -184,7 +184,7 @@ Result<std::optional<std::string>> AccountService::Bootstrap(
   KLOZEO_ASSIGN_OR_RETURN(auto accounts, tx->accounts().List());
   if (!accounts.empty()) return std::optional<std::string>();
   domain::Account account{core::NewUuidV7(), "default", "unlimited", clock_.NowSeconds()};
-  KLOZEO_TRY(tx->accounts().Insert(account));
+  KLOZEO_ASSIGN_OR_RETURN(account.key, tx->accounts().Insert(account));
   NewKey key = MakeKey(account.id, GenerateApiKey());
   KLOZEO_TRY(tx->accounts().InsertKey(key.key));
   KLOZEO_TRY(tx->Commit());

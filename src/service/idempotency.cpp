@@ -63,7 +63,7 @@ std::string IdempotencyService::Fingerprint(std::string_view method, std::string
   return core::Sha256Hex(data);
 }
 
-Result<IdempotencyService::Decision> IdempotencyService::Begin(std::string_view account_id,
+Result<IdempotencyService::Decision> IdempotencyService::Begin(domain::AccountKey account,
                                                                std::string_view key,
                                                                std::string_view fingerprint) {
   KLOZEO_TRY(ValidateKey(key));
@@ -76,17 +76,17 @@ Result<IdempotencyService::Decision> IdempotencyService::Begin(std::string_view 
     {
       // Look up and claim in one write transaction, so two requests never both claim.
       KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-      KLOZEO_ASSIGN_OR_RETURN(record, tx->idempotency().Get(account_id, key));
+      KLOZEO_ASSIGN_OR_RETURN(record, tx->idempotency().Get(account, key));
       const bool expired = record && record->created_at_ms <= now - options_.ttl_ms;
       const bool abandoned =
           record && !record->status && record->created_at_ms <= now - options_.abandon_ms;
       if (expired || abandoned) {
-        KLOZEO_TRY(tx->idempotency().Delete(account_id, key));
+        KLOZEO_TRY(tx->idempotency().Delete(account, key));
         record.reset();
       }
       if (!record) {
         KLOZEO_ASSIGN_OR_RETURN(bool claimed,
-                                tx->idempotency().Reserve(account_id, key, fingerprint, now));
+                                tx->idempotency().Reserve(account, key, fingerprint, now));
         KLOZEO_TRY(tx->Commit());
         if (claimed) {
           MaybePurge(now);
@@ -105,20 +105,20 @@ Result<IdempotencyService::Decision> IdempotencyService::Begin(std::string_view 
   }
 }
 
-Status IdempotencyService::Complete(std::string_view account_id, std::string_view key,
+Status IdempotencyService::Complete(domain::AccountKey account, std::string_view key,
                                     const StoredResponse& response) {
   json headers = json::array();
   for (const auto& [name, value] : response.headers) headers.push_back(json::array({name, value}));
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   KLOZEO_TRY(tx->idempotency().Complete(
-      account_id, key, response.status,
-      headers.dump(-1, ' ', false, json::error_handler_t::replace), response.body));
+      account, key, response.status, headers.dump(-1, ' ', false, json::error_handler_t::replace),
+      response.body));
   return tx->Commit();
 }
 
-void IdempotencyService::Release(std::string_view account_id, std::string_view key) {
+void IdempotencyService::Release(domain::AccountKey account, std::string_view key) {
   auto tx = db_.Begin(storage::TxMode::kWrite);
-  Status status = tx.ok() ? (*tx)->idempotency().Delete(account_id, key) : Status(tx.error());
+  Status status = tx.ok() ? (*tx)->idempotency().Delete(account, key) : Status(tx.error());
   if (status.ok()) status = (*tx)->Commit();
   if (!status.ok())
     spdlog::warn("idempotency: could not release a key: {}", status.error().ForLog());

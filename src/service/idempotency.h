@@ -57,14 +57,14 @@ class IdempotencyService {
 
   /// Claims (account, key) for a request with this fingerprint, or says what to answer.
   /// Errors: BadRequest for a malformed key; Unavailable/Internal from the database.
-  core::Result<Decision> Begin(std::string_view account_id, std::string_view key,
+  core::Result<Decision> Begin(domain::AccountKey account, std::string_view key,
                                std::string_view fingerprint);
   /// Stores the owner's response. Errors: from the database.
-  core::Status Complete(std::string_view account_id, std::string_view key,
+  core::Status Complete(domain::AccountKey account, std::string_view key,
                         const StoredResponse& response);
   /// Gives the key up without a stored response (a server error, a streamed body): the next
   /// request with it does the work. Best effort.
-  void Release(std::string_view account_id, std::string_view key);
+  void Release(domain::AccountKey account, std::string_view key);
 
  private:
   void MaybePurge(int64_t now_ms);

@@ -36,7 +36,8 @@ Result<BatchCreateOutcome> LeadService::CreateBatch(
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   int64_t room = -1;  // leads the cap still allows; -1: no cap
   if (who.limits.max_leads > 0) {
-    KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->leads().Count(who.account_id, who.limits.max_leads));
+    KLOZEO_ASSIGN_OR_RETURN(int64_t count,
+                            tx->leads().Count(who.account_key, who.limits.max_leads));
     room = std::max<int64_t>(0, who.limits.max_leads - count);
   }
   BatchCreateOutcome out;
@@ -45,7 +46,7 @@ Result<BatchCreateOutcome> LeadService::CreateBatch(
   // The rules are read once for the whole transaction (nothing in it changes them).
   std::optional<RuleSet> rules;
   if (scorer_ != nullptr) {
-    KLOZEO_ASSIGN_OR_RETURN(rules, scorer_->RulesInTx(*tx, who.account_id));
+    KLOZEO_ASSIGN_OR_RETURN(rules, scorer_->RulesInTx(*tx, who.account_key));
   }
   const int64_t score_now = scorer_ != nullptr ? scorer_->NowSeconds() : now;
   // Each lead is built, scored and keyed once, then all are stored by one bulk insert
@@ -79,7 +80,7 @@ Result<BatchCreateOutcome> LeadService::CreateBatch(
     return Error{core::ErrorCode::kLeadsLimitReached, LimitMessage(who)};
   }
   if (!leads.empty()) {
-    KLOZEO_TRY(tx->leads().InsertMany(who.account_id, leads, keys));
+    KLOZEO_TRY(tx->leads().InsertMany(who.account_key, leads, keys));
     // One grouped event for the whole batch.
     std::vector<std::string> ids;
     ids.reserve(leads.size());
@@ -101,7 +102,7 @@ Result<std::vector<BatchItemResult>> LeadService::UpdateBatch(const Principal& w
   const int64_t now = clock_.NowSeconds();
   std::optional<RuleSet> rules;
   if (scorer_ != nullptr) {
-    KLOZEO_ASSIGN_OR_RETURN(rules, scorer_->RulesInTx(*tx, who.account_id));
+    KLOZEO_ASSIGN_OR_RETURN(rules, scorer_->RulesInTx(*tx, who.account_key));
   }
   const int64_t score_now = scorer_ != nullptr ? scorer_->NowSeconds() : now;
   std::vector<BatchItemResult> results;
@@ -123,7 +124,7 @@ Result<std::vector<BatchItemResult>> LeadService::UpdateBatch(const Principal& w
     }
     lead.last_interaction_at = now;
     if (rules) lead.score = rules->Score(lead, score_now);
-    KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
+    KLOZEO_TRY(tx->leads().Update(who.account_key, lead, KeysOf(lead)));
     r.success = true;
     results.push_back(std::move(r));
   }
@@ -140,7 +141,7 @@ Result<std::vector<BatchItemResult>> LeadService::DeleteBatch(const Principal& w
     BatchItemResult r{id, false, {}};
     bool deleted = false;
     if (core::HasIdShape(id, "cl_")) {
-      KLOZEO_ASSIGN_OR_RETURN(deleted, tx->leads().Delete(who.account_id, id));
+      KLOZEO_ASSIGN_OR_RETURN(deleted, tx->leads().Delete(who.account_key, id));
     }
     r.success = deleted;
     if (!deleted) r.message = "lead not found";

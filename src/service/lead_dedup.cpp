@@ -168,7 +168,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   // 1. e-mail, case-insensitive.
   KLOZEO_ASSIGN_OR_RETURN(
       match.merge_id,
-      tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kEmail, keys.email));
+      tx.leads().FindIdByKey(who.account_key, storage::DedupKey::kEmail, keys.email));
   if (match.merge_id) {
     match.tier = "email";
     return match;
@@ -178,7 +178,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   if (!core::Trim(source_id).empty()) {
     KLOZEO_ASSIGN_OR_RETURN(
         match.merge_id,
-        tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kSourceId, source_id));
+        tx.leads().FindIdByKey(who.account_key, storage::DedupKey::kSourceId, source_id));
     if (match.merge_id) {
       match.tier = "source_id";
       return match;
@@ -189,7 +189,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   std::optional<std::pair<double, std::string>> phone_hint;
   if (!keys.phone.empty()) {
     KLOZEO_ASSIGN_OR_RETURN(
-        auto candidates, tx.dedup().FindByPhone(who.account_id, keys.phone, kMaxPhoneCandidates));
+        auto candidates, tx.dedup().FindByPhone(who.account_key, keys.phone, kMaxPhoneCandidates));
     if (!candidates.empty()) {
       std::vector<std::vector<std::string>> names;
       std::vector<std::string> tokens = keys.name_tokens;
@@ -198,7 +198,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
         tokens.insert(tokens.end(), names.back().begin(), names.back().end());
       }
       dedup::TokenStats stats;
-      KLOZEO_TRY(tx.dedup().TokenStats(who.account_id, tokens, stats));
+      KLOZEO_TRY(tx.dedup().TokenStats(who.account_key, tokens, stats));
       std::optional<std::pair<double, std::string>> best;
       for (size_t i = 0; i < candidates.size(); ++i) {
         const double similarity = dedup::TokenNameSimilarity(keys.name_tokens, names[i], stats);
@@ -228,7 +228,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
        {std::tuple(storage::MatchKey::kAddress, &keys.address, std::string_view("address_hint")),
         std::tuple(storage::MatchKey::kDomain, &keys.domain, std::string_view("domain_hint"))}) {
     if (key->empty()) continue;
-    KLOZEO_ASSIGN_OR_RETURN(auto ids, tx.dedup().FindByMatchKey(who.account_id, kind, *key, 1));
+    KLOZEO_ASSIGN_OR_RETURN(auto ids, tx.dedup().FindByMatchKey(who.account_key, kind, *key, 1));
     if (!ids.empty()) {
       match.potential_id = ids.front();
       match.tier = tier;
@@ -237,7 +237,7 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   }
   KLOZEO_ASSIGN_OR_RETURN(
       match.potential_id,
-      tx.leads().FindIdByKey(who.account_id, storage::DedupKey::kNameCity, keys.name_city));
+      tx.leads().FindIdByKey(who.account_key, storage::DedupKey::kNameCity, keys.name_city));
   if (match.potential_id) match.tier = "name_city_hint";
   return match;
 }
@@ -254,13 +254,14 @@ Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, co
   }
   lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
+  KLOZEO_TRY(tx->leads().Update(who.account_key, lead, KeysOf(lead)));
   // What the merge overwrote, so a wrong one can be seen and undone by hand. The incoming lead
   // is never stored: no source lead id.
   if (auto changes = Changes(before, lead); !changes.empty()) {
     KLOZEO_TRY(tx->dedup().RecordMerge(
-        who.account_id, storage::MergeRecord{core::NewUuidV7(), lead.id, std::string(), "automatic",
-                                             std::string(tier), now, std::move(changes)}));
+        who.account_key,
+        storage::MergeRecord{core::NewUuidV7(), lead.id, std::string(), "automatic",
+                             std::string(tier), now, std::move(changes)}));
   }
   // A merge is an update of the existing lead.
   bool queued = false;
@@ -286,31 +287,31 @@ Result<std::vector<DuplicateCandidate>> LeadService::Duplicates(const Principal&
         std::pair(storage::DedupKey::kSourceId, std::string_view(lead.source_id().value_or(""))),
         std::pair(storage::DedupKey::kNameCity, std::string_view(keys.name_city))}) {
     if (core::Trim(key).empty()) continue;
-    KLOZEO_ASSIGN_OR_RETURN(auto found, tx->leads().FindIdByKey(who.account_id, kind, key));
+    KLOZEO_ASSIGN_OR_RETURN(auto found, tx->leads().FindIdByKey(who.account_key, kind, key));
     if (found) add(*found);
   }
-  KLOZEO_ASSIGN_OR_RETURN(auto phones,
-                          tx->dedup().FindByPhone(who.account_id, keys.phone, kMaxPhoneCandidates));
+  KLOZEO_ASSIGN_OR_RETURN(
+      auto phones, tx->dedup().FindByPhone(who.account_key, keys.phone, kMaxPhoneCandidates));
   for (const auto& c : phones) add(c.id);
   for (auto [kind, key] : {std::pair(storage::MatchKey::kAddress, &keys.address),
                            std::pair(storage::MatchKey::kDomain, &keys.domain)}) {
-    KLOZEO_ASSIGN_OR_RETURN(
-        auto found, tx->dedup().FindByMatchKey(who.account_id, kind, *key, kMaxMatchKeyCandidates));
+    KLOZEO_ASSIGN_OR_RETURN(auto found, tx->dedup().FindByMatchKey(who.account_key, kind, *key,
+                                                                   kMaxMatchKeyCandidates));
     for (const auto& other : found) add(other);
   }
-  KLOZEO_ASSIGN_OR_RETURN(auto dismissed, tx->dedup().Dismissed(who.account_id, lead.id));
+  KLOZEO_ASSIGN_OR_RETURN(auto dismissed, tx->dedup().Dismissed(who.account_key, lead.id));
   std::vector<Lead> others;
   std::vector<std::string> tokens = keys.name_tokens;
   for (const auto& other_id : ids) {
     if (std::find(dismissed.begin(), dismissed.end(), other_id) != dismissed.end()) continue;
-    KLOZEO_ASSIGN_OR_RETURN(auto other, tx->leads().Get(who.account_id, other_id));
+    KLOZEO_ASSIGN_OR_RETURN(auto other, tx->leads().Get(who.account_key, other_id));
     if (!other) continue;
     auto other_tokens = dedup::NameTokens(other->name);
     tokens.insert(tokens.end(), other_tokens.begin(), other_tokens.end());
     others.push_back(std::move(*other));
   }
   dedup::TokenStats stats;
-  if (!others.empty()) KLOZEO_TRY(tx->dedup().TokenStats(who.account_id, tokens, stats));
+  if (!others.empty()) KLOZEO_TRY(tx->dedup().TokenStats(who.account_key, tokens, stats));
   std::vector<DuplicateCandidate> out;
   for (Lead& other : others) {
     const dedup::LeadKeys other_keys = KeysOf(other);
@@ -408,13 +409,13 @@ Result<Lead> LeadService::Merge(const Principal& who, const std::string& id,
   bool queued = false;
   for (const Lead& m : merged) {
     // Notes move to the target (same ids); history and dismissals follow the survivor.
-    KLOZEO_ASSIGN_OR_RETURN(auto notes, tx->notes().List(who.account_id, m.id));
-    KLOZEO_TRY(tx->dedup().MoveDedupState(who.account_id, m.id, target.id));
-    KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->leads().Delete(who.account_id, m.id));
+    KLOZEO_ASSIGN_OR_RETURN(auto notes, tx->notes().List(who.account_key, m.id));
+    KLOZEO_TRY(tx->dedup().MoveDedupState(who.account_key, m.id, target.id));
+    KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->leads().Delete(who.account_key, m.id));
     if (!deleted) return Error::NotFound("lead " + m.id + " (in 'from') not found");
     for (auto& note : notes) {
       note.lead_id = target.id;
-      KLOZEO_TRY(tx->notes().Insert(who.account_id, note));
+      KLOZEO_TRY(tx->notes().Insert(who.account_key, note));
     }
     std::string data = WebhookOutbox::LeadData(m);
     if (!data.empty() && data.back() == '}') {
@@ -424,7 +425,7 @@ Result<Lead> LeadService::Merge(const Principal& who, const std::string& id,
     KLOZEO_TRY(Emit(*tx, who, "lead.deleted", data, &queued));
   }
   KLOZEO_TRY(ScoreLead(*tx, who, result));
-  KLOZEO_TRY(tx->leads().Update(who.account_id, result, KeysOf(result)));
+  KLOZEO_TRY(tx->leads().Update(who.account_key, result, KeysOf(result)));
   // History: one record per merged lead, holding the fields whose final value came from it.
   std::vector<storage::MergeChange> changes = Changes(target, result);
   std::map<std::string, json> final_values = FieldValues(result);
@@ -445,7 +446,7 @@ Result<Lead> LeadService::Merge(const Principal& who, const std::string& id,
   }
   // Nothing is left out: a change no merged lead explains goes with the first.
   for (auto& change : changes) records.front().changes.push_back(std::move(change));
-  for (const auto& record : records) KLOZEO_TRY(tx->dedup().RecordMerge(who.account_id, record));
+  for (const auto& record : records) KLOZEO_TRY(tx->dedup().RecordMerge(who.account_key, record));
   KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(result), &queued));
   KLOZEO_TRY(CommitAndNotify(*tx, queued));
   return result;
@@ -463,7 +464,7 @@ core::Status LeadService::NotDuplicate(const Principal& who, const std::string& 
     }
     return std::move(loaded).error();
   }
-  KLOZEO_TRY(tx->dedup().Dismiss(who.account_id, id, other, clock_.NowSeconds()));
+  KLOZEO_TRY(tx->dedup().Dismiss(who.account_key, id, other, clock_.NowSeconds()));
   return tx->Commit();
 }
 
@@ -471,7 +472,7 @@ Result<std::vector<storage::MergeRecord>> LeadService::Merges(const Principal& w
                                                               const std::string& id, int limit) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
   KLOZEO_TRY(LoadLead(*tx, who, id));
-  return tx->dedup().ListMerges(who.account_id, id, limit);
+  return tx->dedup().ListMerges(who.account_key, id, limit);
 }
 
 }  // namespace klozeo::service

@@ -17,7 +17,7 @@ constexpr const char* kCursorSecretName = "cursor_hmac";
 Result<query::ListQuery> LeadService::ParseListQuery(const domain::Principal& who,
                                                      const ListParams& params, bool paged) {
   query::ListQuery q;
-  q.account_id = who.account_id;
+  q.account_key = static_cast<int64_t>(who.account_key);
   KLOZEO_ASSIGN_OR_RETURN(q.filters, query::ParseFilters(params.filters));
   auto view = [](const std::optional<std::string>& s) -> std::optional<std::string_view> {
     if (!s) return std::nullopt;

@@ -21,21 +21,21 @@ Error AttributeNotFound() { return Error::NotFound("attribute not found"); }
 
 Result<Lead> LeadService::LoadLead(storage::Tx& tx, const Principal& who, const std::string& id) {
   if (!core::HasIdShape(id, "cl_")) return LeadNotFound();
-  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx.leads().Get(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx.leads().Get(who.account_key, id));
   if (!lead) return LeadNotFound();
   return std::move(*lead);
 }
 
 core::Status LeadService::ScoreLead(storage::Tx& tx, const Principal& who, Lead& lead) {
   if (scorer_ == nullptr) return core::Ok();
-  KLOZEO_ASSIGN_OR_RETURN(lead.score, scorer_->ScoreInTx(tx, who.account_id, lead));
+  KLOZEO_ASSIGN_OR_RETURN(lead.score, scorer_->ScoreInTx(tx, who.account_key, lead));
   return core::Ok();
 }
 
 core::Status LeadService::Emit(storage::Tx& tx, const Principal& who, std::string_view type,
                                const std::string& data, bool* queued) {
   if (outbox_ == nullptr) return core::Ok();
-  KLOZEO_ASSIGN_OR_RETURN(bool q, outbox_->Add(tx, who.account_id, type, data));
+  KLOZEO_ASSIGN_OR_RETURN(bool q, outbox_->Add(tx, who.account_key, type, data));
   *queued = *queued || q;
   return core::Ok();
 }
@@ -57,7 +57,8 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   KLOZEO_ASSIGN_OR_RETURN(auto match, FindDuplicate(*tx, who, patch, keys));
   if (match.merge_id) return MergeInto(std::move(tx), who, *match.merge_id, patch, match.tier);
   if (who.limits.max_leads > 0) {
-    KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->leads().Count(who.account_id, who.limits.max_leads));
+    KLOZEO_ASSIGN_OR_RETURN(int64_t count,
+                            tx->leads().Count(who.account_key, who.limits.max_leads));
     if (count >= who.limits.max_leads) {
       return Error{core::ErrorCode::kLeadsLimitReached, "lead limit of " +
                                                             std::to_string(who.limits.max_leads) +
@@ -67,7 +68,7 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   const int64_t now = clock_.NowSeconds();
   lead.created_at = lead.updated_at = lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Insert(who.account_id, lead, keys));
+  KLOZEO_TRY(tx->leads().Insert(who.account_key, lead, keys));
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.created", WebhookOutbox::LeadData(lead), &queued));
   KLOZEO_TRY(CommitAndNotify(*tx, queued));
@@ -87,7 +88,7 @@ Result<Lead> LeadService::Update(const Principal& who, const std::string& id,
   if (domain::ApplyPatch(lead, patch)) lead.updated_at = now;
   lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
+  KLOZEO_TRY(tx->leads().Update(who.account_key, lead, KeysOf(lead)));
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
   KLOZEO_TRY(CommitAndNotify(*tx, queued));
@@ -99,7 +100,7 @@ core::Status LeadService::Delete(const Principal& who, const std::string& id) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   // lead.deleted carries the lead as it was.
   KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, id));
-  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->leads().Delete(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->leads().Delete(who.account_key, id));
   if (!deleted) return LeadNotFound();
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.deleted", WebhookOutbox::LeadData(lead), &queued));
@@ -126,7 +127,7 @@ Result<domain::Attribute> LeadService::PutAttribute(const Principal& who,
     }
     lead.updated_at = clock_.NowSeconds();
     KLOZEO_TRY(ScoreLead(*tx, who, lead));
-    KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
+    KLOZEO_TRY(tx->leads().Update(who.account_key, lead, KeysOf(lead)));
     bool queued = false;
     KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
     KLOZEO_TRY(CommitAndNotify(*tx, queued));
@@ -151,7 +152,7 @@ Result<domain::Attribute> LeadService::UpdateAttributeValue(const Principal& who
       a.value = value;
       lead.updated_at = clock_.NowSeconds();
       KLOZEO_TRY(ScoreLead(*tx, who, lead));
-      KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
+      KLOZEO_TRY(tx->leads().Update(who.account_key, lead, KeysOf(lead)));
       bool queued = false;
       KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
       KLOZEO_TRY(CommitAndNotify(*tx, queued));
@@ -171,7 +172,7 @@ core::Status LeadService::DeleteAttribute(const Principal& who, const std::strin
   if (lead.attributes.size() == before) return AttributeNotFound();
   lead.updated_at = clock_.NowSeconds();
   KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Update(who.account_id, lead, KeysOf(lead)));
+  KLOZEO_TRY(tx->leads().Update(who.account_key, lead, KeysOf(lead)));
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
   return CommitAndNotify(*tx, queued);
@@ -181,7 +182,7 @@ Result<std::vector<domain::Note>> LeadService::ListNotes(const Principal& who,
                                                          const std::string& lead_id) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
   KLOZEO_TRY(LoadLead(*tx, who, lead_id));
-  return tx->notes().List(who.account_id, lead_id);
+  return tx->notes().List(who.account_key, lead_id);
 }
 
 Result<domain::Note> LeadService::CreateNote(const Principal& who, const std::string& lead_id,
@@ -190,7 +191,7 @@ Result<domain::Note> LeadService::CreateNote(const Principal& who, const std::st
   KLOZEO_TRY(LoadLead(*tx, who, lead_id));
   const int64_t now = clock_.NowSeconds();
   domain::Note note{core::NewNoteId(), lead_id, content, now, now};
-  KLOZEO_TRY(tx->notes().Insert(who.account_id, note));
+  KLOZEO_TRY(tx->notes().Insert(who.account_key, note));
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "note.created", WebhookOutbox::NoteData(note), &queued));
   KLOZEO_TRY(CommitAndNotify(*tx, queued));
@@ -201,12 +202,12 @@ Result<domain::Note> LeadService::UpdateNote(const Principal& who, const std::st
                                              const std::string& content) {
   if (!core::HasIdShape(note_id, "note_")) return NoteNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto note, tx->notes().Get(who.account_id, note_id));
+  KLOZEO_ASSIGN_OR_RETURN(auto note, tx->notes().Get(who.account_key, note_id));
   if (!note) return NoteNotFound();
   if (note->content != content) {
     note->content = content;
     note->updated_at = clock_.NowSeconds();
-    KLOZEO_TRY(tx->notes().Update(who.account_id, *note));
+    KLOZEO_TRY(tx->notes().Update(who.account_key, *note));
     bool queued = false;
     KLOZEO_TRY(Emit(*tx, who, "note.updated", WebhookOutbox::NoteData(*note), &queued));
     KLOZEO_TRY(CommitAndNotify(*tx, queued));
@@ -218,9 +219,9 @@ core::Status LeadService::DeleteNote(const Principal& who, const std::string& no
   if (!core::HasIdShape(note_id, "note_")) return NoteNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   // note.deleted carries the note as it was.
-  KLOZEO_ASSIGN_OR_RETURN(auto note, tx->notes().Get(who.account_id, note_id));
+  KLOZEO_ASSIGN_OR_RETURN(auto note, tx->notes().Get(who.account_key, note_id));
   if (!note) return NoteNotFound();
-  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->notes().Delete(who.account_id, note_id));
+  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->notes().Delete(who.account_key, note_id));
   if (!deleted) return NoteNotFound();
   bool queued = false;
   KLOZEO_TRY(Emit(*tx, who, "note.deleted", WebhookOutbox::NoteData(*note), &queued));

@@ -4,16 +4,16 @@
 
 namespace klozeo::service {
 
-RateDecision RateLimiter::Take(std::string_view account_id, const domain::PlanLimits& limits) {
+RateDecision RateLimiter::Take(domain::AccountKey account, const domain::PlanLimits& limits) {
   RateDecision d;
   if (limits.requests_per_window <= 0) return d;  // unlimited
   d.limited = true;
   d.limit = limits.requests_per_window;
   const int64_t now = clock_.NowMillis();
   const int64_t window_ms = limits.window_seconds * 1000;
-  if (shared_ != nullptr && TakeShared(account_id, limits, now, d)) return d;
+  if (shared_ != nullptr && TakeShared(account, limits, now, d)) return d;
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = windows_.try_emplace(std::string(account_id));
+  auto [it, inserted] = windows_.try_emplace(account);
   Window& w = it->second;
   if (inserted || now - w.start_ms >= window_ms) {
     w.start_ms = now;
@@ -33,13 +33,13 @@ RateDecision RateLimiter::Take(std::string_view account_id, const domain::PlanLi
 
 // Serves from this process's reserved requests, else reserves a batch from the shared window.
 // False when the shared counter cannot be reached (the caller counts in memory).
-bool RateLimiter::TakeShared(std::string_view account_id, const domain::PlanLimits& limits,
+bool RateLimiter::TakeShared(domain::AccountKey account, const domain::PlanLimits& limits,
                              int64_t now, RateDecision& d) {
   const int64_t limit = limits.requests_per_window;
   const int64_t window_ms = limits.window_seconds * 1000;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = reserved_.find(std::string(account_id));
+    auto it = reserved_.find(account);
     if (it != reserved_.end() && now - it->second.start_ms < window_ms && it->second.tokens > 0) {
       Reserved& r = it->second;
       --r.tokens;
@@ -48,7 +48,7 @@ bool RateLimiter::TakeShared(std::string_view account_id, const domain::PlanLimi
     }
   }
   const int64_t batch = SharedBatch(limit);
-  auto counted = shared_->CountRequests(account_id, now, window_ms, batch);
+  auto counted = shared_->CountRequests(account, now, window_ms, batch);
   if (!counted.ok() || !counted->has_value()) return false;
   const auto& w = **counted;
   // What this reservation really got: the part of the batch still under the limit.
@@ -60,7 +60,7 @@ bool RateLimiter::TakeShared(std::string_view account_id, const domain::PlanLimi
     return true;
   }
   std::lock_guard<std::mutex> lock(mu_);
-  Reserved& r = reserved_[std::string(account_id)];
+  Reserved& r = reserved_[account];
   if (r.start_ms != w.start_ms) r = Reserved{w.start_ms, 0, 0};
   r.tokens += granted - 1;  // this request takes one
   r.shared_count = std::max(r.shared_count, w.count);

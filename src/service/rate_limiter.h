@@ -35,8 +35,8 @@ class RateLimiter {
   explicit RateLimiter(const core::Clock& clock, storage::Database* shared = nullptr)
       : clock_(clock), shared_(shared) {}
 
-  /// Counts one request for `account_id` and says whether it may proceed.
-  RateDecision Take(std::string_view account_id, const domain::PlanLimits& limits);
+  /// Counts one request for `account` and says whether it may proceed.
+  RateDecision Take(domain::AccountKey account, const domain::PlanLimits& limits);
 
   /// How many requests a process reserves from the shared counter at once: 1% of the budget,
   /// between 1 and 1,000.
@@ -49,7 +49,7 @@ class RateLimiter {
     int64_t tokens = 0;        ///< reserved, not yet served
     int64_t shared_count = 0;  ///< the shared count after the last reservation
   };
-  bool TakeShared(std::string_view account_id, const domain::PlanLimits& limits, int64_t now,
+  bool TakeShared(domain::AccountKey account, const domain::PlanLimits& limits, int64_t now,
                   RateDecision& d);
 
   struct Window {
@@ -59,8 +59,8 @@ class RateLimiter {
   const core::Clock& clock_;
   storage::Database* shared_;
   std::mutex mu_;
-  std::unordered_map<std::string, Window> windows_;
-  std::unordered_map<std::string, Reserved> reserved_;
+  std::unordered_map<domain::AccountKey, Window> windows_;
+  std::unordered_map<domain::AccountKey, Reserved> reserved_;
 };
 
 }  // namespace klozeo::service

@@ -317,7 +317,7 @@ Result<ScoringRule> ScoringService::CreateRule(const Principal& who,
   }
   KLOZEO_ASSIGN_OR_RETURN(auto compiled, CompileExpression(*patch.expression));
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->rules().Count(who.account_id));
+  KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->rules().Count(who.account_key));
   if (count >= domain::kMaxScoringRules) {
     return Error::BadRequest("an account holds at most " +
                              std::to_string(domain::kMaxScoringRules) +
@@ -331,23 +331,23 @@ Result<ScoringRule> ScoringService::CreateRule(const Principal& who,
   rule.weight = patch.weight.value_or(1.0);
   rule.priority = patch.priority.value_or(0);
   rule.created_at = rule.updated_at = now;
-  KLOZEO_TRY(tx->rules().Insert(who.account_id, rule));
+  KLOZEO_TRY(tx->rules().Insert(who.account_key, rule));
   KLOZEO_TRY(tx->Commit());
-  Remember(who.account_id, rule.id, std::move(compiled));
+  Remember(who.account_key, rule.id, std::move(compiled));
   return rule;
 }
 
 Result<ScoringRule> ScoringService::GetRule(const Principal& who, const std::string& id) {
   if (!core::IsUuid(id)) return RuleNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  KLOZEO_ASSIGN_OR_RETURN(auto rule, tx->rules().Get(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(auto rule, tx->rules().Get(who.account_key, id));
   if (!rule) return RuleNotFound();
   return std::move(*rule);
 }
 
 Result<std::vector<ScoringRule>> ScoringService::ListRules(const Principal& who) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  return tx->rules().List(who.account_id);
+  return tx->rules().List(who.account_key);
 }
 
 Result<ScoringRule> ScoringService::UpdateRule(const Principal& who, const std::string& id,
@@ -358,14 +358,14 @@ Result<ScoringRule> ScoringService::UpdateRule(const Principal& who, const std::
     KLOZEO_ASSIGN_OR_RETURN(compiled, CompileExpression(*patch.expression));
   }
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto stored, tx->rules().Get(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(auto stored, tx->rules().Get(who.account_key, id));
   if (!stored) return RuleNotFound();
   ScoringRule rule = std::move(*stored);
   if (domain::ApplyScoringRulePatch(rule, patch)) {
     rule.updated_at = clock_.NowSeconds();
-    KLOZEO_TRY(tx->rules().Update(who.account_id, rule));
+    KLOZEO_TRY(tx->rules().Update(who.account_key, rule));
     KLOZEO_TRY(tx->Commit());
-    if (compiled) Remember(who.account_id, rule.id, std::move(compiled));
+    if (compiled) Remember(who.account_key, rule.id, std::move(compiled));
   }
   return rule;
 }
@@ -373,35 +373,35 @@ Result<ScoringRule> ScoringService::UpdateRule(const Principal& who, const std::
 core::Status ScoringService::DeleteRule(const Principal& who, const std::string& id) {
   if (!core::IsUuid(id)) return RuleNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->rules().Delete(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->rules().Delete(who.account_key, id));
   if (!deleted) return RuleNotFound();
   KLOZEO_TRY(tx->Commit());
-  Forget(who.account_id, id);
+  Forget(who.account_key, id);
   return core::Ok();
 }
 
 // ---- ScoringService: scores ----
 
-Result<double> ScoringService::ScoreInTx(storage::Tx& tx, std::string_view account_id,
+Result<double> ScoringService::ScoreInTx(storage::Tx& tx, domain::AccountKey account,
                                          const Lead& lead) {
-  KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(tx, account_id));
+  KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(tx, account));
   return rules.Score(lead, clock_.NowSeconds());
 }
 
 Result<double> ScoringService::RescoreLead(const Principal& who, const std::string& lead_id) {
   if (!core::HasIdShape(lead_id, "cl_")) return LeadNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->leads().Get(who.account_id, lead_id));
+  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->leads().Get(who.account_key, lead_id));
   if (!lead) return LeadNotFound();
-  KLOZEO_ASSIGN_OR_RETURN(double score, ScoreInTx(*tx, who.account_id, *lead));
+  KLOZEO_ASSIGN_OR_RETURN(double score, ScoreInTx(*tx, who.account_key, *lead));
   const bool changed = score != lead->score;
-  if (changed) KLOZEO_TRY(tx->leads().UpdateScores(who.account_id, {{lead->id, score}}));
+  if (changed) KLOZEO_TRY(tx->leads().UpdateScores(who.account_key, {{lead->id, score}}));
   // lead.scored fires for every recalculation, changed or not: the lead with its score.
   bool queued = false;
   if (outbox_ != nullptr) {
     lead->score = score;
     KLOZEO_ASSIGN_OR_RETURN(
-        queued, outbox_->Add(*tx, who.account_id, "lead.scored", WebhookOutbox::LeadData(*lead)));
+        queued, outbox_->Add(*tx, who.account_key, "lead.scored", WebhookOutbox::LeadData(*lead)));
   }
   if (changed || queued) {
     KLOZEO_TRY(tx->Commit());
@@ -428,7 +428,7 @@ Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* 
   if (outbox_ == nullptr) event = nullptr;
   if (event != nullptr && !event->checked) {
     // Scores are only collected when someone will receive them.
-    KLOZEO_ASSIGN_OR_RETURN(auto hooks, tx->webhooks().List(who.account_id));
+    KLOZEO_ASSIGN_OR_RETURN(auto hooks, tx->webhooks().List(who.account_key));
     for (const auto& h : hooks)
       event->wanted = event->wanted || (h.active && h.Subscribes("leads.scored"));
     event->checked = true;
@@ -437,15 +437,16 @@ Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* 
   // Rules are read per chunk, in the chunk's transaction: each chunk is scored with the rules
   // current when it is written (the cache makes this a few row reads). Only the fields the
   // rules name are read.
-  KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_id));
-  KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
-                          tx->leads().Scan(who.account_id, *after, kChunkSize, rules.Projection()));
+  KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_key));
+  KLOZEO_ASSIGN_OR_RETURN(
+      std::vector<Lead> leads,
+      tx->leads().Scan(who.account_key, *after, kChunkSize, rules.Projection()));
   // The last chunk (short or empty) carries the whole rescore's one grouped event.
   const bool last = leads.size() < static_cast<size_t>(kChunkSize);
   bool queued = false;
   auto emit = [&]() -> core::Status {
     if (event == nullptr || !last) return core::Ok();
-    KLOZEO_ASSIGN_OR_RETURN(queued, outbox_->Add(*tx, who.account_id, "leads.scored",
+    KLOZEO_ASSIGN_OR_RETURN(queued, outbox_->Add(*tx, who.account_key, "leads.scored",
                                                  WebhookOutbox::ScoresData(event->scores)));
     return core::Ok();
   };
@@ -467,7 +468,7 @@ Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* 
     scored.emplace_back(lead.id, score);
   }
   if (event != nullptr) event->scores.insert(event->scores.end(), scored.begin(), scored.end());
-  if (!changed.empty()) KLOZEO_TRY(tx->leads().UpdateScores(who.account_id, changed));
+  if (!changed.empty()) KLOZEO_TRY(tx->leads().UpdateScores(who.account_key, changed));
   KLOZEO_TRY(emit());
   if (!changed.empty() || queued) {
     KLOZEO_TRY(tx->Commit());
@@ -481,18 +482,17 @@ Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* 
 Result<ScoreExplanation> ScoringService::Explain(const Principal& who, const std::string& lead_id) {
   if (!core::HasIdShape(lead_id, "cl_")) return LeadNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->leads().Get(who.account_id, lead_id));
+  KLOZEO_ASSIGN_OR_RETURN(auto lead, tx->leads().Get(who.account_key, lead_id));
   if (!lead) return LeadNotFound();
-  KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_id));
+  KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_key));
   return rules.Explain(*lead, clock_.NowSeconds());
 }
 
 // ---- the compiled-expression cache ----
 
-Result<RuleSet> ScoringService::LoadRules(storage::Tx& tx, std::string_view account_id) {
-  KLOZEO_ASSIGN_OR_RETURN(std::vector<ScoringRule> rules, tx.rules().List(account_id));
+Result<RuleSet> ScoringService::LoadRules(storage::Tx& tx, domain::AccountKey account) {
+  KLOZEO_ASSIGN_OR_RETURN(std::vector<ScoringRule> rules, tx.rules().List(account));
   std::lock_guard<std::mutex> lock(cache_mu_);
-  const std::string account(account_id);
   if (rules.empty()) {
     cache_.erase(account);
     return RuleSet();
@@ -518,17 +518,17 @@ Result<RuleSet> ScoringService::LoadRules(storage::Tx& tx, std::string_view acco
   return RuleSet(std::move(entries));
 }
 
-void ScoringService::Remember(const std::string& account_id, const std::string& rule_id,
+void ScoringService::Remember(domain::AccountKey account, const std::string& rule_id,
                               std::shared_ptr<const CompiledExpression> compiled) {
   std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = cache_.find(account_id);
+  auto it = cache_.find(account);
   // Accounts are only cached once they are scored; the next LoadRules fills the rest.
   if (it != cache_.end()) it->second[rule_id] = std::move(compiled);
 }
 
-void ScoringService::Forget(const std::string& account_id, const std::string& rule_id) {
+void ScoringService::Forget(domain::AccountKey account, const std::string& rule_id) {
   std::lock_guard<std::mutex> lock(cache_mu_);
-  auto it = cache_.find(account_id);
+  auto it = cache_.find(account);
   if (it != cache_.end()) it->second.erase(rule_id);
 }
 

@@ -141,14 +141,14 @@ class ScoringService {
 
   /// The lead's score under the account's rules as `tx` sees them, at the clock's now: for the
   /// lead writes (create, merge, update, attribute changes), inside their own transaction.
-  core::Result<double> ScoreInTx(storage::Tx& tx, std::string_view account_id,
+  core::Result<double> ScoreInTx(storage::Tx& tx, domain::AccountKey account,
                                  const domain::Lead& lead);
 
   /// The account's rules as `tx` sees them, compiled: for writes of many leads in one
   /// transaction (batches, imports), which read the rules once and score each lead with
   /// RuleSet::Score at the clock's now.
-  core::Result<RuleSet> RulesInTx(storage::Tx& tx, std::string_view account_id) {
-    return LoadRules(tx, account_id);
+  core::Result<RuleSet> RulesInTx(storage::Tx& tx, domain::AccountKey account) {
+    return LoadRules(tx, account);
   }
   int64_t NowSeconds() const { return clock_.NowSeconds(); }
 
@@ -157,17 +157,17 @@ class ScoringService {
 
  private:
   /// The account's rules read through `tx`, compiled through the cache.
-  core::Result<RuleSet> LoadRules(storage::Tx& tx, std::string_view account_id);
-  void Remember(const std::string& account_id, const std::string& rule_id,
+  core::Result<RuleSet> LoadRules(storage::Tx& tx, domain::AccountKey account);
+  void Remember(domain::AccountKey account, const std::string& rule_id,
                 std::shared_ptr<const CompiledExpression> compiled);
-  void Forget(const std::string& account_id, const std::string& rule_id);
+  void Forget(domain::AccountKey account, const std::string& rule_id);
 
   storage::Database& db_;
   const core::Clock& clock_;
   const WebhookOutbox* outbox_ = nullptr;
   std::mutex cache_mu_;
-  /// account id -> rule id -> compiled expression (its source text is checked on use).
-  std::unordered_map<std::string,
+  /// account -> rule id -> compiled expression (its source text is checked on use).
+  std::unordered_map<domain::AccountKey,
                      std::unordered_map<std::string, std::shared_ptr<const CompiledExpression>>>
       cache_;
 };

@@ -52,7 +52,7 @@ Result<json> StatsService::Get(const domain::Principal& who, int days) {
   const int64_t first_day = today - (days - 1);
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
   KLOZEO_ASSIGN_OR_RETURN(auto stats,
-                          tx->leads().Stats(who.account_id, first_day * kSecondsPerDay, kTop));
+                          tx->leads().Stats(who.account_key, first_day * kSecondsPerDay, kTop));
 
   json by_status = json::object();
   for (const auto& [status, count] : stats.by_status) by_status[status] = count;

@@ -21,10 +21,10 @@ std::string WebhookOutbox::Body(std::string_view type, std::string_view data_jso
   return body;
 }
 
-core::Result<bool> WebhookOutbox::Add(storage::Tx& tx, std::string_view account_id,
+core::Result<bool> WebhookOutbox::Add(storage::Tx& tx, domain::AccountKey account,
                                       std::string_view type, std::string_view data_json) const {
-  domain::WebhookEvent event{core::NewUuidV7(), std::string(account_id), std::string(type),
-                             Body(type, data_json), clock_.NowMillis()};
+  domain::WebhookEvent event{core::NewUuidV7(), account, std::string(type), Body(type, data_json),
+                             clock_.NowMillis()};
   KLOZEO_ASSIGN_OR_RETURN(int64_t queued, tx.webhooks().EnqueueEvent(event, WallMillis()));
   return queued > 0;
 }

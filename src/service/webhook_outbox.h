@@ -25,7 +25,7 @@ class WebhookOutbox {
 
   /// Writes event `type` with `data_json` (a JSON text) as its data for every subscriber of the
   /// account. Returns true when a delivery was queued (then call Notify after the commit).
-  core::Result<bool> Add(storage::Tx& tx, std::string_view account_id, std::string_view type,
+  core::Result<bool> Add(storage::Tx& tx, domain::AccountKey account, std::string_view type,
                          std::string_view data_json) const;
   /// The event body `{"event","timestamp","data"}` with the clock's time.
   std::string Body(std::string_view type, std::string_view data_json) const;

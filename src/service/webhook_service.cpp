@@ -75,7 +75,7 @@ Result<Webhook> WebhookService::Create(const Principal& who, const domain::Webho
   if (!patch.url) return Error::BadRequest("field 'url' is required");
   KLOZEO_TRY(CheckUrl(*patch.url));
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->webhooks().Count(who.account_id));
+  KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx->webhooks().Count(who.account_key));
   if (count >= domain::kMaxWebhooks) {
     return Error::BadRequest("an account holds at most " + std::to_string(domain::kMaxWebhooks) +
                              " webhooks; delete one first");
@@ -85,7 +85,7 @@ Result<Webhook> WebhookService::Create(const Principal& who, const domain::Webho
   domain::ApplyWebhookPatch(w, patch);
   w.active = patch.active.value_or(true);
   w.created_at = w.updated_at = clock_.NowSeconds();
-  KLOZEO_TRY(tx->webhooks().Insert(who.account_id, w));
+  KLOZEO_TRY(tx->webhooks().Insert(who.account_key, w));
   KLOZEO_TRY(tx->Commit());
   return w;
 }
@@ -93,14 +93,14 @@ Result<Webhook> WebhookService::Create(const Principal& who, const domain::Webho
 Result<Webhook> WebhookService::Get(const Principal& who, const std::string& id) {
   if (!core::IsUuid(id)) return WebhookNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->webhooks().Get(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->webhooks().Get(who.account_key, id));
   if (!w) return WebhookNotFound();
   return std::move(*w);
 }
 
 Result<std::vector<Webhook>> WebhookService::List(const Principal& who) {
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  return tx->webhooks().List(who.account_id);
+  return tx->webhooks().List(who.account_key);
 }
 
 Result<Webhook> WebhookService::Update(const Principal& who, const std::string& id,
@@ -108,12 +108,12 @@ Result<Webhook> WebhookService::Update(const Principal& who, const std::string& 
   if (!core::IsUuid(id)) return WebhookNotFound();
   if (patch.url) KLOZEO_TRY(CheckUrl(*patch.url));
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto stored, tx->webhooks().Get(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(auto stored, tx->webhooks().Get(who.account_key, id));
   if (!stored) return WebhookNotFound();
   Webhook w = std::move(*stored);
   if (domain::ApplyWebhookPatch(w, patch)) {
     w.updated_at = clock_.NowSeconds();
-    KLOZEO_TRY(tx->webhooks().Update(who.account_id, w));
+    KLOZEO_TRY(tx->webhooks().Update(who.account_key, w));
     KLOZEO_TRY(tx->Commit());
     // Reactivated: its pending deliveries may be due.
     outbox_.Notify(w.active);
@@ -124,7 +124,7 @@ Result<Webhook> WebhookService::Update(const Principal& who, const std::string& 
 core::Status WebhookService::Delete(const Principal& who, const std::string& id) {
   if (!core::IsUuid(id)) return WebhookNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->webhooks().Delete(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(bool deleted, tx->webhooks().Delete(who.account_key, id));
   if (!deleted) return WebhookNotFound();
   return tx->Commit();
 }
@@ -134,9 +134,9 @@ Result<std::vector<domain::WebhookDelivery>> WebhookService::Deliveries(const Pr
                                                                         int limit) {
   if (!core::IsUuid(id)) return WebhookNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kRead));
-  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->webhooks().Get(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->webhooks().Get(who.account_key, id));
   if (!w) return WebhookNotFound();
-  return tx->webhooks().ListDeliveries(who.account_id, id, limit);
+  return tx->webhooks().ListDeliveries(who.account_key, id, limit);
 }
 
 Result<domain::WebhookDelivery> WebhookService::Redeliver(const Principal& who,
@@ -145,12 +145,12 @@ Result<domain::WebhookDelivery> WebhookService::Redeliver(const Principal& who,
   if (!core::IsUuid(id)) return WebhookNotFound();
   if (!core::IsUuid(delivery_id)) return DeliveryNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->webhooks().Get(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->webhooks().Get(who.account_key, id));
   if (!w) return WebhookNotFound();
   KLOZEO_ASSIGN_OR_RETURN(bool found,
-                          tx->webhooks().Redeliver(who.account_id, id, delivery_id, WallMillis()));
+                          tx->webhooks().Redeliver(who.account_key, id, delivery_id, WallMillis()));
   if (!found) return DeliveryNotFound();
-  KLOZEO_ASSIGN_OR_RETURN(auto d, tx->webhooks().GetDelivery(who.account_id, id, delivery_id));
+  KLOZEO_ASSIGN_OR_RETURN(auto d, tx->webhooks().GetDelivery(who.account_key, id, delivery_id));
   KLOZEO_TRY(tx->Commit());
   outbox_.Notify();
   if (!d) return DeliveryNotFound();
@@ -160,14 +160,14 @@ Result<domain::WebhookDelivery> WebhookService::Redeliver(const Principal& who,
 Result<domain::WebhookDelivery> WebhookService::Ping(const Principal& who, const std::string& id) {
   if (!core::IsUuid(id)) return WebhookNotFound();
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->webhooks().Get(who.account_id, id));
+  KLOZEO_ASSIGN_OR_RETURN(auto w, tx->webhooks().Get(who.account_key, id));
   if (!w) return WebhookNotFound();
   nlohmann::json data{{"webhook_id", w->id}, {"message", "Test event from klozeo"}};
-  domain::WebhookEvent event{core::NewUuidV7(), who.account_id, std::string(domain::kPingEvent),
+  domain::WebhookEvent event{core::NewUuidV7(), who.account_key, std::string(domain::kPingEvent),
                              outbox_.Body(domain::kPingEvent, data.dump()), clock_.NowMillis()};
   KLOZEO_ASSIGN_OR_RETURN(std::string delivery_id,
                           tx->webhooks().EnqueueDelivery(event, id, WallMillis()));
-  KLOZEO_ASSIGN_OR_RETURN(auto d, tx->webhooks().GetDelivery(who.account_id, id, delivery_id));
+  KLOZEO_ASSIGN_OR_RETURN(auto d, tx->webhooks().GetDelivery(who.account_key, id, delivery_id));
   KLOZEO_TRY(tx->Commit());
   outbox_.Notify();
   if (!d) return DeliveryNotFound();

@@ -27,11 +27,11 @@ inline std::optional<std::string> Folded(const std::optional<std::string>& text)
   return core::FoldText(*text);
 }
 
-/// Binds the 42 lead parameters of both stores' lead INSERT/UPDATE: $1 account id, $2 id,
+/// Binds the 42 lead parameters of both stores' lead INSERT/UPDATE: $1 account key, $2 id,
 /// stored fields, then the folded columns.
 template <typename Statement>
-void BindLead(Statement& s, std::string_view account_id, const domain::Lead& lead) {
-  s.Bind(1, account_id).Bind(2, lead.id).Bind(3, lead.name).Bind(4, lead.source);
+void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead) {
+  s.Bind(1, static_cast<int64_t>(account)).Bind(2, lead.id).Bind(3, lead.name).Bind(4, lead.source);
   for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(5 + i, lead.text[i]);
   s.Bind(17, domain::LeadStatusName(lead.status))
       .Bind(18, lead.latitude)
@@ -51,6 +51,16 @@ void BindLead(Statement& s, std::string_view account_id, const domain::Lead& lea
   s.Bind(41, domain::LeadStatusName(lead.status)).Bind(42, folded_tags.dump());
 }
 
+/// The `tags` column (a JSON array of strings; anything else in it is skipped).
+inline std::vector<std::string> ReadTags(const std::string& text) {
+  std::vector<std::string> tags;
+  nlohmann::json array = nlohmann::json::parse(text, nullptr, false);
+  for (auto& t : array.is_array() ? array : nlohmann::json::array()) {
+    if (t.is_string()) tags.push_back(t.get<std::string>());
+  }
+  return tags;
+}
+
 /// A lead row of both stores' lead SELECT: the stored columns, then (column 25) the attributes
 /// as a JSON array of [id, name, type, value], or NULL when it has none.
 template <typename Statement>
@@ -65,12 +75,7 @@ domain::Lead ReadLead(const Statement& s) {
   lead.longitude = s.OptDouble(17);
   lead.rating = s.OptDouble(18);
   lead.review_count = s.OptInt(19);
-  nlohmann::json tags = nlohmann::json::parse(s.Text(20), nullptr, false);
-  if (tags.is_array()) {
-    for (auto& t : tags) {
-      if (t.is_string()) lead.tags.push_back(t.get<std::string>());
-    }
-  }
+  lead.tags = ReadTags(s.Text(20));
   lead.score = s.Double(21);
   lead.created_at = s.Int(22);
   lead.updated_at = s.Int(23);
@@ -95,7 +100,7 @@ domain::Lead ReadLead(const Statement& s) {
 
 template <typename Statement>
 domain::Account ReadAccount(const Statement& s) {
-  return domain::Account{s.Text(0), s.Text(1), s.Text(2), s.Int(3)};
+  return domain::Account{s.Text(0), s.Text(1), s.Text(2), s.Int(3), domain::AccountKey{s.Int(4)}};
 }
 
 template <typename Statement>
@@ -156,21 +161,21 @@ domain::Webhook ReadWebhook(const Statement& s) {
 }
 
 template <typename Statement>
-void BindWebhook(Statement& s, std::string_view account_id, const domain::Webhook& w) {
-  s.Bind(1, account_id)
+void BindWebhook(Statement& s, domain::AccountKey account, const domain::Webhook& w) {
+  s.Bind(1, static_cast<int64_t>(account))
       .Bind(2, w.id)
       .Bind(3, w.url)
       .Bind(4, EncodeEvents(w.events))
       .Bind(5, w.secret);
 }
 
-/// A delivery claimed for sending, joined with its webhook and event: delivery_id, account_id,
+/// A delivery claimed for sending, joined with its webhook and event: delivery_id, account_key,
 /// webhook_id, event_id, event_type, url, secret, body, attempts, created_at_ms.
 template <typename Statement>
 domain::DeliveryJob ReadDeliveryJob(const Statement& s) {
   domain::DeliveryJob j;
   j.delivery_id = s.Text(0);
-  j.account_id = s.Text(1);
+  j.account_key = domain::AccountKey{s.Int(1)};
   j.webhook_id = s.Text(2);
   j.event_id = s.Text(3);
   j.event_type = s.Text(4);
@@ -186,7 +191,7 @@ template <typename Statement>
 domain::WebhookDelivery ReadDelivery(const Statement& s) {
   domain::WebhookDelivery d;
   d.id = s.Text(0);
-  d.account_id = s.Text(1);
+  d.account_key = domain::AccountKey{s.Int(1)};
   d.webhook_id = s.Text(2);
   d.event_id = s.Text(3);
   d.event_type = s.Text(4);

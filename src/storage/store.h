@@ -70,21 +70,23 @@ struct PoolStats {
   int idle = 0;    ///< open and waiting
 };
 
-// The stores of one transaction, one per entity. Every method is scoped by account id where the
-// data is tenant data. Errors: kUnavailable when the database cannot be reached or stays busy,
-// kConflict when a unique key is taken, kInternal otherwise.
+// The stores of one transaction, one per entity. Every method is scoped by account key
+// (domain::AccountKey) where the data is tenant data. Errors: kUnavailable when the database cannot
+// be reached or stays busy, kConflict when a unique key is taken, kInternal otherwise.
 
 /// Accounts and API keys (not tenant-scoped: they define the tenants).
 class AccountStore {
  public:
   virtual ~AccountStore() = default;
-  virtual core::Status Insert(const domain::Account& account) = 0;
+  /// Stores the account; returns the integer key the database assigned it.
+  virtual core::Result<domain::AccountKey> Insert(const domain::Account& account) = 0;
   virtual core::Result<std::optional<domain::Account>> FindByName(std::string_view name) = 0;
   virtual core::Result<std::vector<domain::Account>> List() = 0;
+  /// Stores the key of the account whose text id is key.account_id.
   virtual core::Status InsertKey(const domain::ApiKey& key) = 0;
-  virtual core::Result<std::vector<domain::ApiKey>> ListKeys(std::string_view account_id) = 0;
+  virtual core::Result<std::vector<domain::ApiKey>> ListKeys(domain::AccountKey account) = 0;
   /// Marks the key revoked; false when the account has no such (unrevoked) key.
-  virtual core::Result<bool> RevokeKey(std::string_view account_id, std::string_view key_id,
+  virtual core::Result<bool> RevokeKey(domain::AccountKey account, std::string_view key_id,
                                        int64_t now) = 0;
   /// The account owning an unrevoked key with this hash.
   virtual core::Result<std::optional<domain::Account>> FindByKeyHash(std::string_view key_hash) = 0;
@@ -96,55 +98,55 @@ class LeadStore {
   virtual ~LeadStore() = default;
   /// Stores the lead with its dedup keys (computed once by the caller: dedup::ComputeLeadKeys
   /// of its name, e-mail, phone and city, the same keys its dedup lookups used).
-  virtual core::Status Insert(std::string_view account_id, const domain::Lead& lead,
+  virtual core::Status Insert(domain::AccountKey account, const domain::Lead& lead,
                               const dedup::LeadKeys& keys) = 0;
   /// Stores new leads as Insert does each (`keys[i]` are `leads[i]`'s), in multi-row
   /// statements: the bulk path of batch create and import.
-  virtual core::Status InsertMany(std::string_view account_id,
+  virtual core::Status InsertMany(domain::AccountKey account,
                                   const std::vector<domain::Lead>& leads,
                                   const std::vector<dedup::LeadKeys>& keys) = 0;
-  virtual core::Result<std::optional<domain::Lead>> Get(std::string_view account_id,
+  virtual core::Result<std::optional<domain::Lead>> Get(domain::AccountKey account,
                                                         std::string_view id) = 0;
   /// Rewrites every stored field of an existing lead, its dedup keys, and replaces its
   /// attribute set. NotFound when there is no such lead.
-  virtual core::Status Update(std::string_view account_id, const domain::Lead& lead,
+  virtual core::Status Update(domain::AccountKey account, const domain::Lead& lead,
                               const dedup::LeadKeys& keys) = 0;
   /// Deletes the lead, its attributes and notes; false when there was no such lead.
-  virtual core::Result<bool> Delete(std::string_view account_id, std::string_view id) = 0;
+  virtual core::Result<bool> Delete(domain::AccountKey account, std::string_view id) = 0;
   /// Number of leads of the account, counting no further than `up_to`.
-  virtual core::Result<int64_t> Count(std::string_view account_id, int64_t up_to) = 0;
-  /// Leads matching `query` (filters, sort, keyset position, limit; `query.account_id` is the
+  virtual core::Result<int64_t> Count(domain::AccountKey account, int64_t up_to) = 0;
+  /// Leads matching `query` (filters, sort, keyset position, limit; `query.account_key` is the
   /// tenant). With a limit, `has_more` says whether more rows follow.
   virtual core::Result<LeadPage> List(const query::ListQuery& query) = 0;
   /// The distinct attribute names of the leads matching `query` (position and limit ignored),
   /// sorted: the attribute columns of an export.
   virtual core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& query) = 0;
 
-  // Dedup lookups, each one an indexed (account_id, key) probe of the keys stored by Insert
+  // Dedup lookups, each one an indexed (account_key, key) probe of the keys stored by Insert
   // and Update (dedup/keys.h).
   /// The oldest lead of the account whose `kind` key equals `key` (empty key: none).
-  virtual core::Result<std::optional<std::string>> FindIdByKey(std::string_view account_id,
+  virtual core::Result<std::optional<std::string>> FindIdByKey(domain::AccountKey account,
                                                                DedupKey kind,
                                                                std::string_view key) = 0;
   /// Up to `limit` leads (id, name), oldest first, whose normalised phone equals `phone_key`.
   virtual core::Result<std::vector<std::pair<std::string, std::string>>> FindByPhoneKey(
-      std::string_view account_id, std::string_view phone_key, int limit) = 0;
+      domain::AccountKey account, std::string_view phone_key, int limit) = 0;
 
   /// Sets the score of each (lead id, score); ids of leads that no longer exist are skipped.
   /// Timestamps are left alone: a score is derived, not a change to the lead.
-  virtual core::Status UpdateScores(std::string_view account_id,
+  virtual core::Status UpdateScores(domain::AccountKey account,
                                     const std::vector<std::pair<std::string, double>>& scores) = 0;
   /// Up to `limit` leads in id order, strictly after `after_id` (from the first when empty): a
   /// scan over every lead of the account in bounded chunks. Only `id`, `score` and what
   /// `projection` names are read; every other field is left at its default. Errors: Internal
   /// for a field name that is not a lead field.
-  virtual core::Result<std::vector<domain::Lead>> Scan(std::string_view account_id,
+  virtual core::Result<std::vector<domain::Lead>> Scan(domain::AccountKey account,
                                                        std::string_view after_id, int limit,
                                                        const LeadProjection& projection) = 0;
   /// The account's lead aggregates (GET /api/v1/stats): `top` sources and cities, and leads
   /// created per day from `since_seconds` on (Unix seconds). Grouping and counting happen in
   /// the database.
-  virtual core::Result<LeadStats> Stats(std::string_view account_id, int64_t since_seconds,
+  virtual core::Result<LeadStats> Stats(domain::AccountKey account, int64_t since_seconds,
                                         int top) = 0;
 };
 
@@ -152,31 +154,31 @@ class LeadStore {
 class NoteStore {
  public:
   virtual ~NoteStore() = default;
-  virtual core::Status Insert(std::string_view account_id, const domain::Note& note) = 0;
-  virtual core::Result<std::optional<domain::Note>> Get(std::string_view account_id,
+  virtual core::Status Insert(domain::AccountKey account, const domain::Note& note) = 0;
+  virtual core::Result<std::optional<domain::Note>> Get(domain::AccountKey account,
                                                         std::string_view note_id) = 0;
   /// The lead's notes in id (creation) order.
-  virtual core::Result<std::vector<domain::Note>> List(std::string_view account_id,
+  virtual core::Result<std::vector<domain::Note>> List(domain::AccountKey account,
                                                        std::string_view lead_id) = 0;
-  virtual core::Status Update(std::string_view account_id, const domain::Note& note) = 0;
-  virtual core::Result<bool> Delete(std::string_view account_id, std::string_view note_id) = 0;
+  virtual core::Status Update(domain::AccountKey account, const domain::Note& note) = 0;
+  virtual core::Result<bool> Delete(domain::AccountKey account, std::string_view note_id) = 0;
 };
 
 /// Scoring rules.
 class RuleStore {
  public:
   virtual ~RuleStore() = default;
-  virtual core::Status Insert(std::string_view account_id, const domain::ScoringRule& rule) = 0;
-  virtual core::Result<std::optional<domain::ScoringRule>> Get(std::string_view account_id,
+  virtual core::Status Insert(domain::AccountKey account, const domain::ScoringRule& rule) = 0;
+  virtual core::Result<std::optional<domain::ScoringRule>> Get(domain::AccountKey account,
                                                                std::string_view id) = 0;
   /// The account's rules in evaluation order: priority, then created_at, then id.
-  virtual core::Result<std::vector<domain::ScoringRule>> List(std::string_view account_id) = 0;
+  virtual core::Result<std::vector<domain::ScoringRule>> List(domain::AccountKey account) = 0;
   /// Rewrites name, expression, weight, priority and updated_at. NotFound when there is no
   /// such rule.
-  virtual core::Status Update(std::string_view account_id, const domain::ScoringRule& rule) = 0;
+  virtual core::Status Update(domain::AccountKey account, const domain::ScoringRule& rule) = 0;
   /// False when there was no such rule.
-  virtual core::Result<bool> Delete(std::string_view account_id, std::string_view id) = 0;
-  virtual core::Result<int64_t> Count(std::string_view account_id) = 0;
+  virtual core::Result<bool> Delete(domain::AccountKey account, std::string_view id) = 0;
+  virtual core::Result<int64_t> Count(domain::AccountKey account) = 0;
 };
 
 /// Webhooks: subscriptions, the outbox, deliveries and their attempts.
@@ -189,25 +191,25 @@ class RuleStore {
 class WebhookStore {
  public:
   virtual ~WebhookStore() = default;
-  virtual core::Status Insert(std::string_view account_id, const domain::Webhook& webhook) = 0;
+  virtual core::Status Insert(domain::AccountKey account, const domain::Webhook& webhook) = 0;
   /// The webhook with its secret.
-  virtual core::Result<std::optional<domain::Webhook>> Get(std::string_view account_id,
+  virtual core::Result<std::optional<domain::Webhook>> Get(domain::AccountKey account,
                                                            std::string_view id) = 0;
   /// Oldest first (created_at, then id), with secrets.
-  virtual core::Result<std::vector<domain::Webhook>> List(std::string_view account_id) = 0;
+  virtual core::Result<std::vector<domain::Webhook>> List(domain::AccountKey account) = 0;
   /// Rewrites url, events, secret, active, updated_at, failing_since_ms and last_success_ms.
   /// NotFound when there is no such webhook.
-  virtual core::Status Update(std::string_view account_id, const domain::Webhook& webhook) = 0;
+  virtual core::Status Update(domain::AccountKey account, const domain::Webhook& webhook) = 0;
   /// Deletes the webhook with its deliveries and their attempts; false when there was none.
-  virtual core::Result<bool> Delete(std::string_view account_id, std::string_view id) = 0;
-  virtual core::Result<int64_t> Count(std::string_view account_id) = 0;
+  virtual core::Result<bool> Delete(domain::AccountKey account, std::string_view id) = 0;
+  virtual core::Result<int64_t> Count(domain::AccountKey account) = 0;
 
   /// The outbox, written in the transaction of the change the event describes: stores `event`
   /// and one pending delivery (a new UUID each), due at `due_ms`, for every active webhook of
-  /// event.account_id subscribed to event.type. Stores nothing when none subscribes. Returns
+  /// event.account_key subscribed to event.type. Stores nothing when none subscribes. Returns
   /// the number of deliveries created.
   virtual core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event, int64_t due_ms) = 0;
-  /// Stores `event` with one pending delivery to webhook `webhook_id` of event.account_id,
+  /// Stores `event` with one pending delivery to webhook `webhook_id` of event.account_key,
   /// whatever it subscribes to (the ping of POST /webhooks/{id}/test). Returns the delivery id.
   /// NotFound when there is no such webhook.
   virtual core::Result<std::string> EnqueueDelivery(const domain::WebhookEvent& event,
@@ -233,13 +235,13 @@ class WebhookStore {
                                        int64_t due_ms) = 0;
   /// The webhook's deliveries, newest first, at most `limit`, each with its attempt log.
   virtual core::Result<std::vector<domain::WebhookDelivery>> ListDeliveries(
-      std::string_view account_id, std::string_view webhook_id, int limit) = 0;
+      domain::AccountKey account, std::string_view webhook_id, int limit) = 0;
   /// One delivery of the webhook, with its attempt log.
   virtual core::Result<std::optional<domain::WebhookDelivery>> GetDelivery(
-      std::string_view account_id, std::string_view webhook_id, std::string_view delivery_id) = 0;
+      domain::AccountKey account, std::string_view webhook_id, std::string_view delivery_id) = 0;
   /// Makes a delivery pending again, due at `due_ms`, keeping its id and attempt log (the next
   /// attempt is numbered after the last). False when the webhook has no such delivery.
-  virtual core::Result<bool> Redeliver(std::string_view account_id, std::string_view webhook_id,
+  virtual core::Result<bool> Redeliver(domain::AccountKey account, std::string_view webhook_id,
                                        std::string_view delivery_id, int64_t due_ms) = 0;
   /// Deliveries waiting to be delivered (state pending, claimed or not), across every account:
   /// `klozeo_webhook_outbox_depth`.
@@ -251,17 +253,17 @@ class IdempotencyStore {
  public:
   virtual ~IdempotencyStore() = default;
   /// The record of (account, key), completed or in flight.
-  virtual core::Result<std::optional<IdempotencyRecord>> Get(std::string_view account_id,
+  virtual core::Result<std::optional<IdempotencyRecord>> Get(domain::AccountKey account,
                                                              std::string_view key) = 0;
   /// Inserts an in-flight record (no status yet) unless one exists for (account, key): true
   /// when this call inserted it (the caller now owns the key and does the work).
-  virtual core::Result<bool> Reserve(std::string_view account_id, std::string_view key,
+  virtual core::Result<bool> Reserve(domain::AccountKey account, std::string_view key,
                                      std::string_view request_hash, int64_t created_at_ms) = 0;
   /// Stores the response of the owner's request: the record is completed.
-  virtual core::Status Complete(std::string_view account_id, std::string_view key, int status,
+  virtual core::Status Complete(domain::AccountKey account, std::string_view key, int status,
                                 std::string_view headers_json, std::string_view body) = 0;
   /// Removes the record of (account, key) (released after a failure, or expired).
-  virtual core::Status Delete(std::string_view account_id, std::string_view key) = 0;
+  virtual core::Status Delete(domain::AccountKey account, std::string_view key) = 0;
   /// Removes every record created before `before_ms`; returns how many went.
   virtual core::Result<int64_t> Purge(int64_t before_ms) = 0;
 };
@@ -301,30 +303,30 @@ class DedupStore {
   virtual ~DedupStore() = default;
   /// Fills `stats` with the account's lead count (`names`) and the count of each of `tokens`
   /// (tokens no lead has are left out).
-  virtual core::Status TokenStats(std::string_view account_id,
+  virtual core::Status TokenStats(domain::AccountKey account,
                                   const std::vector<std::string>& tokens,
                                   dedup::TokenStats& stats) = 0;
   /// Up to `limit` leads, oldest first, whose normalised phone equals `phone_key`.
-  virtual core::Result<std::vector<DedupCandidate>> FindByPhone(std::string_view account_id,
+  virtual core::Result<std::vector<DedupCandidate>> FindByPhone(domain::AccountKey account,
                                                                 std::string_view phone_key,
                                                                 int limit) = 0;
   /// Up to `limit` lead ids, oldest first, whose `kind` key equals `key` (empty key: none).
-  virtual core::Result<std::vector<std::string>> FindByMatchKey(std::string_view account_id,
+  virtual core::Result<std::vector<std::string>> FindByMatchKey(domain::AccountKey account,
                                                                 MatchKey kind, std::string_view key,
                                                                 int limit) = 0;
   /// Records that leads `a` and `b` are not duplicates (both directions; idempotent).
-  virtual core::Status Dismiss(std::string_view account_id, std::string_view a, std::string_view b,
+  virtual core::Status Dismiss(domain::AccountKey account, std::string_view a, std::string_view b,
                                int64_t now) = 0;
   /// The leads dismissed as not duplicates of `lead_id`.
-  virtual core::Result<std::vector<std::string>> Dismissed(std::string_view account_id,
+  virtual core::Result<std::vector<std::string>> Dismissed(domain::AccountKey account,
                                                            std::string_view lead_id) = 0;
   /// Appends a merge to the surviving lead's history.
-  virtual core::Status RecordMerge(std::string_view account_id, const MergeRecord& record) = 0;
+  virtual core::Status RecordMerge(domain::AccountKey account, const MergeRecord& record) = 0;
   /// Moves the history and dismissals of `from` (about to be deleted) to `to`.
-  virtual core::Status MoveDedupState(std::string_view account_id, std::string_view from,
+  virtual core::Status MoveDedupState(domain::AccountKey account, std::string_view from,
                                       std::string_view to) = 0;
   /// The lead's merge history, newest first, at most `limit`.
-  virtual core::Result<std::vector<MergeRecord>> ListMerges(std::string_view account_id,
+  virtual core::Result<std::vector<MergeRecord>> ListMerges(domain::AccountKey account,
                                                             std::string_view lead_id,
                                                             int limit) = 0;
 };
@@ -370,7 +372,7 @@ class Database {
   virtual PoolStats PoolUsage() const { return {}; }
 
   // --- shared rate limits (PostgreSQL: several processes share one budget per account) ---
-  /// Counts `amount` requests of `account_id` in its current window, shared by every process
+  /// Counts `amount` requests of the account in its current window, shared by every process
   /// on the database: a window starts at the first count after the previous window ended and
   /// lasts `window_ms`. Returns the window (its start and its count including these), or
   /// nullopt when this database does not share counters (SQLite: one process, counted in
@@ -379,7 +381,7 @@ class Database {
     int64_t start_ms = 0;
     int64_t count = 0;
   };
-  virtual core::Result<std::optional<RateWindow>> CountRequests(std::string_view /*account_id*/,
+  virtual core::Result<std::optional<RateWindow>> CountRequests(domain::AccountKey /*account*/,
                                                                 int64_t /*now_ms*/,
                                                                 int64_t /*window_ms*/,
                                                                 int64_t /*amount*/) {

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <unordered_set>
+#include <set>
 
 #include "core/crypto.h"
 #include "metrics/metrics.h"
@@ -90,7 +90,7 @@ Result<int> Dispatcher::Record(std::vector<AttemptOutcome>& done) {
   auto recorded = [&]() -> Result<int> {
     KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
     const int64_t wall = service::WallMillis();
-    std::unordered_set<std::string> failed_hooks;
+    std::set<std::pair<domain::AccountKey, std::string>> failed_hooks;
     std::vector<std::string_view> outcomes;  // counted once the transaction commits
     // By account: a store that locks per account (PostgreSQL) then takes the locks of one
     // transaction in the same order in every process.
@@ -98,12 +98,12 @@ Result<int> Dispatcher::Record(std::vector<AttemptOutcome>& done) {
     for (const AttemptOutcome& o : done) ordered.push_back(&o);
     std::stable_sort(ordered.begin(), ordered.end(),
                      [](const AttemptOutcome* a, const AttemptOutcome* b) {
-                       return a->job.account_id < b->job.account_id;
+                       return a->job.account_key < b->job.account_key;
                      });
     for (const AttemptOutcome* op : ordered) {
       const AttemptOutcome& o = *op;
       domain::AttemptRecord r;
-      r.account_id = o.job.account_id;
+      r.account_key = o.job.account_key;
       r.webhook_id = o.job.webhook_id;
       r.delivery_id = o.job.delivery_id;
       r.attempt.attempt = o.job.attempts + 1;
@@ -114,23 +114,21 @@ Result<int> Dispatcher::Record(std::vector<AttemptOutcome>& done) {
       r.attempt.success = o.success;
       service::ScheduleAfterAttempt(r, wall, options_.retry_base_ms, unit(rng_));
       KLOZEO_ASSIGN_OR_RETURN(bool held, tx->webhooks().RecordAttempt(options_.worker_id, r));
-      if (held && !o.success) failed_hooks.insert(o.job.account_id + "\n" + o.job.webhook_id);
+      if (held && !o.success) failed_hooks.emplace(o.job.account_key, o.job.webhook_id);
       if (held) {
         outcomes.push_back(o.success                                       ? "delivered"
                            : r.new_state == domain::DeliveryState::kFailed ? "dead"
                                                                            : "failed");
       }
     }
-    for (const auto& key : failed_hooks) {
-      auto nl = key.find('\n');
-      std::string account = key.substr(0, nl), id = key.substr(nl + 1);
+    for (const auto& [account, id] : failed_hooks) {
       KLOZEO_ASSIGN_OR_RETURN(auto hook, tx->webhooks().Get(account, id));
       if (!hook || !service::FailingTooLong(*hook, clock_.NowMillis())) continue;
       hook->active = false;
       hook->updated_at = clock_.NowSeconds();
       KLOZEO_TRY(tx->webhooks().Update(account, *hook));
       spdlog::warn("webhooks: webhook {} of account {} deactivated after failing for 3 days", id,
-                   account);
+                   static_cast<int64_t>(account));
     }
     KLOZEO_TRY(tx->Commit());
     for (auto outcome : outcomes) metrics::WebhookDeliveries(outcome).Increment();

@@ -526,7 +526,7 @@ TEST(ScoresApi, BatchRecalculationCoversEveryLeadAcrossChunks) {
       lead.created_at = lead.updated_at = lead.last_interaction_at = kStart;
       ASSERT_TRUE(
           tx->leads()
-              .Insert(who->account_id, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+              .Insert(who->account_key, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
               .ok());
       ids.insert(lead.id);
     }

@@ -16,7 +16,7 @@ using Binds = std::vector<SqlValue>;
 ListQuery Query(std::vector<std::string> filter_texts, Sort sort = {},
                 std::optional<Cursor> after = std::nullopt, std::optional<int> limit = 50) {
   ListQuery query;
-  query.account_id = "acc";
+  query.account_key = 7;
   query.filters = ParseFilters(filter_texts).value();
   query.sort = std::move(sort);
   query.after = std::move(after);
@@ -27,17 +27,17 @@ ListQuery Query(std::vector<std::string> filter_texts, Sort sort = {},
 TEST(SqliteCompiler, DefaultListing) {
   CompiledSql sql = CompileSqliteListQuery("leads.id", Query({}));
   EXPECT_EQ(sql.sql,
-            "SELECT leads.id, leads.created_at AS sort_key FROM leads WHERE leads.account_id = ?"
+            "SELECT leads.id, leads.created_at AS sort_key FROM leads WHERE leads.account_key = ?"
             " ORDER BY sort_key ASC, leads.id ASC LIMIT ?");
-  EXPECT_EQ(sql.binds, (Binds{std::string("acc"), std::int64_t{51}}));
+  EXPECT_EQ(sql.binds, (Binds{std::int64_t{7}, std::int64_t{51}}));
 }
 
 TEST(SqliteCompiler, TextEqualityUsesTheFoldedColumn) {
   CompiledSql sql = CompileSqliteListQuery("*", Query({"and.eq.city.Z\xC3\x9CRICH"}));
   EXPECT_EQ(sql.sql,
-            "SELECT *, leads.created_at AS sort_key FROM leads WHERE leads.account_id = ?"
+            "SELECT *, leads.created_at AS sort_key FROM leads WHERE leads.account_key = ?"
             " AND leads.city_fold = ? ORDER BY sort_key ASC, leads.id ASC LIMIT ?");
-  EXPECT_EQ(sql.binds, (Binds{std::string("acc"), std::string("z\xC3\xBCrich"), std::int64_t{51}}));
+  EXPECT_EQ(sql.binds, (Binds{std::int64_t{7}, std::string("z\xC3\xBCrich"), std::int64_t{51}}));
 }
 
 TEST(SqliteCompiler, AndFiltersThenOneOrGroup) {
@@ -46,12 +46,12 @@ TEST(SqliteCompiler, AndFiltersThenOneOrGroup) {
       Query({"or.gt.rating.4", "and.eq.city.Paris", "or.neq.status.new", "and.is_set.location"},
             Sort{}, std::nullopt, std::nullopt));
   EXPECT_EQ(sql.sql,
-            "SELECT leads.id, leads.created_at AS sort_key FROM leads WHERE leads.account_id = ?"
+            "SELECT leads.id, leads.created_at AS sort_key FROM leads WHERE leads.account_key = ?"
             " AND leads.city_fold = ?"
             " AND (leads.latitude IS NOT NULL AND leads.longitude IS NOT NULL)"
             " AND (leads.rating > ? OR (leads.status_fold IS NULL OR NOT (leads.status_fold = ?)))"
             " ORDER BY sort_key ASC, leads.id ASC");
-  EXPECT_EQ(sql.binds, (Binds{std::string("acc"), std::string("paris"), 4.0, std::string("new")}));
+  EXPECT_EQ(sql.binds, (Binds{std::int64_t{7}, std::string("paris"), 4.0, std::string("new")}));
 }
 
 TEST(SqliteCompiler, LikePatternsEscapeWildcards) {
@@ -88,11 +88,11 @@ TEST(SqliteCompiler, KeysetOnANeverNullFieldIsARowValue) {
   Cursor after = CursorAfter(sort, std::int64_t{100}, "cl_a");
   CompiledSql sql = CompileSqliteListQuery("leads.id", Query({}, sort, after));
   EXPECT_EQ(sql.sql,
-            "SELECT leads.id, leads.created_at AS sort_key FROM leads WHERE leads.account_id = ?"
+            "SELECT leads.id, leads.created_at AS sort_key FROM leads WHERE leads.account_key = ?"
             " AND (leads.created_at, leads.id) > (?, ?)"
             " ORDER BY sort_key ASC, leads.id ASC LIMIT ?");
   EXPECT_EQ(sql.binds,
-            (Binds{std::string("acc"), std::int64_t{100}, std::string("cl_a"), std::int64_t{51}}));
+            (Binds{std::int64_t{7}, std::int64_t{100}, std::string("cl_a"), std::int64_t{51}}));
 }
 
 TEST(SqliteCompiler, KeysetOnANullableFieldKeepsNullsLast) {
@@ -100,11 +100,10 @@ TEST(SqliteCompiler, KeysetOnANullableFieldKeepsNullsLast) {
   CompiledSql sql =
       CompileSqliteListQuery("leads.id", Query({}, sort, CursorAfter(sort, 4.5, "cl_a"), 10));
   EXPECT_EQ(sql.sql,
-            "SELECT leads.id, leads.rating AS sort_key FROM leads WHERE leads.account_id = ?"
+            "SELECT leads.id, leads.rating AS sort_key FROM leads WHERE leads.account_key = ?"
             " AND (leads.rating < ? OR (leads.rating = ? AND leads.id < ?) OR leads.rating IS NULL)"
             " ORDER BY sort_key DESC NULLS LAST, leads.id DESC LIMIT ?");
-  EXPECT_EQ(sql.binds,
-            (Binds{std::string("acc"), 4.5, 4.5, std::string("cl_a"), std::int64_t{11}}));
+  EXPECT_EQ(sql.binds, (Binds{std::int64_t{7}, 4.5, 4.5, std::string("cl_a"), std::int64_t{11}}));
 
   CompiledSql in_nulls =
       CompileSqliteListQuery("leads.id", Query({}, sort, CursorAfter(sort, nullptr, "cl_b"), 10));
@@ -113,13 +112,13 @@ TEST(SqliteCompiler, KeysetOnANullableFieldKeepsNullsLast) {
 
 TEST(SqliteCompiler, APositiveFilterOnTheSortFieldMakesTheKeysetSeekable) {
   // rating >= 4 excludes NULL ratings, so the page needs no NULLS LAST and the keyset is a
-  // row-value comparison that seeks the (account_id, rating, id) index.
+  // row-value comparison that seeks the (account_key, rating, id) index.
   Sort sort = ParseSort("rating", "desc").value();
   CompiledSql sql = CompileSqliteListQuery(
       "leads.id",
       Query({"and.eq.city.Paris", "and.gte.rating.4"}, sort, CursorAfter(sort, 4.5, "cl_a"), 10));
   EXPECT_EQ(sql.sql,
-            "SELECT leads.id, leads.rating AS sort_key FROM leads WHERE leads.account_id = ?"
+            "SELECT leads.id, leads.rating AS sort_key FROM leads WHERE leads.account_key = ?"
             " AND leads.city_fold = ? AND leads.rating >= ? AND (leads.rating, leads.id) < (?, ?)"
             " ORDER BY sort_key DESC, leads.id DESC LIMIT ?");
   // An `or` filter, a negative one, or one on another field proves nothing.
@@ -136,16 +135,16 @@ TEST(SqliteCompiler, AttributeSortIsACorrelatedSubquery) {
   CompiledSql sql = CompileSqliteListQuery("leads.id", Query({}, sort));
   EXPECT_EQ(sql.sql,
             "SELECT leads.id, (SELECT COALESCE(a.value_num, a.value_fold) FROM lead_attributes a"
-            " WHERE a.account_id = leads.account_id AND a.lead_id = leads.id AND a.name = ?)"
-            " AS sort_key FROM leads WHERE leads.account_id = ?"
+            " WHERE a.account_key = leads.account_key AND a.lead_id = leads.id AND a.name = ?)"
+            " AS sort_key FROM leads WHERE leads.account_key = ?"
             " ORDER BY sort_key ASC NULLS LAST, leads.id ASC LIMIT ?");
-  EXPECT_EQ(sql.binds, (Binds{std::string("employees"), std::string("acc"), std::int64_t{51}}));
+  EXPECT_EQ(sql.binds, (Binds{std::string("employees"), std::int64_t{7}, std::int64_t{51}}));
 }
 
 TEST(SqliteCompiler, AttributeFilters) {
   CompiledSql eq = CompileSqliteListQuery("leads.id", Query({"and.eq.attr:active.TRUE"}));
-  EXPECT_NE(eq.sql.find("EXISTS (SELECT 1 FROM lead_attributes a WHERE a.account_id = "
-                        "leads.account_id AND a.lead_id = leads.id AND a.name = ? AND "
+  EXPECT_NE(eq.sql.find("EXISTS (SELECT 1 FROM lead_attributes a WHERE a.account_key = "
+                        "leads.account_key AND a.lead_id = leads.id AND a.name = ? AND "
                         "(a.value_fold = ? OR (a.type = 'bool' AND a.value_num = ?)))"),
             std::string::npos)
       << eq.sql;
@@ -297,7 +296,7 @@ TEST(Plan, ATwoSidedRangeIsProbedAndSoughtAsOne) {
       << probe.sql;
   ChooseAccess(q, {{0, 900}});
   CompiledSql sql = CompileSqliteListQuery("leads.id", q);
-  EXPECT_NE(sql.sql.find("INDEXED BY leads_review_count WHERE leads.account_id = ? AND "
+  EXPECT_NE(sql.sql.find("INDEXED BY leads_review_count WHERE leads.account_key = ? AND "
                          "leads.review_count >= ? AND leads.review_count <= ?"),
             std::string::npos)
       << sql.sql;
@@ -340,7 +339,7 @@ TEST(Plan, AnAttributeFilterDrivesThroughItsValueIndex) {
   ChooseAccess(q, {{0, 10}});
   CompiledSql sql = CompileSqliteListQuery("leads.id", q);
   EXPECT_NE(sql.sql.find("leads.id IN (SELECT a.lead_id FROM lead_attributes a INDEXED BY "
-                         "lead_attributes_num WHERE a.account_id = ?"),
+                         "lead_attributes_num WHERE a.account_key = ?"),
             std::string::npos)
       << sql.sql;
   // A value that reads as a number or a bool also matches those types: no single index.

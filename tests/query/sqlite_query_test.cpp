@@ -14,22 +14,44 @@
 #include "query/geo.h"
 #include "query/plan.h"
 #include "query/sqlite_compiler.h"
-#include "storage/sqlite/functions.h"
+#include "storage/sqlite/connection.h"
 
 namespace klozeo::query {
 namespace {
 
-using storage::sqlite::BindSqliteValues;
 using storage::sqlite::ReadSqliteValue;
 using storage::sqlite::RegisterSqliteFunctions;
 using Ids = std::vector<std::string>;
 using OptText = std::optional<std::string>;
 using OptNumber = std::optional<double>;
 
-// The listing-related part of the storage schema (storage/sqlite/schema.h, migration 1).
+/// Binds `values` to parameters 1..n of `stmt`.
+core::Status BindSqliteValues(sqlite3_stmt* stmt, std::span<const SqlValue> values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    int index = static_cast<int>(i + 1);
+    const SqlValue& value = values[i];
+    int rc = SQLITE_OK;
+    if (const auto* n = std::get_if<std::int64_t>(&value)) {
+      rc = sqlite3_bind_int64(stmt, index, *n);
+    } else if (const auto* d = std::get_if<double>(&value)) {
+      rc = sqlite3_bind_double(stmt, index, *d);
+    } else if (const auto* s = std::get_if<std::string>(&value)) {
+      rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    } else {
+      rc = sqlite3_bind_null(stmt, index);
+    }
+    if (rc != SQLITE_OK) {
+      return core::Error::Internal("binding parameter " + std::to_string(index) + ": " +
+                                   sqlite3_errstr(rc));
+    }
+  }
+  return core::Ok();
+}
+
+// The listing-related part of the storage schema (storage/sql/schema.h).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE leads (
-  account_id TEXT NOT NULL, id TEXT NOT NULL,
+  account_key INTEGER NOT NULL, id TEXT NOT NULL,
   name TEXT NOT NULL, source TEXT NOT NULL, description TEXT, email TEXT, phone TEXT,
   website TEXT, address TEXT, city TEXT, state TEXT, country TEXT, postal_code TEXT,
   category TEXT, source_id TEXT, logo_url TEXT, status TEXT NOT NULL DEFAULT 'new',
@@ -41,28 +63,28 @@ CREATE TABLE leads (
   tags TEXT NOT NULL DEFAULT '[]', tags_fold TEXT NOT NULL DEFAULT '[]',
   score REAL NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_interaction_at INTEGER NOT NULL,
-  PRIMARY KEY (account_id, id)
+  PRIMARY KEY (account_key, id)
 ) WITHOUT ROWID;
-CREATE INDEX leads_created ON leads (account_id, created_at, id);
-CREATE INDEX leads_email ON leads (account_id, email_fold);
-CREATE INDEX leads_source_id_fold ON leads (account_id, source_id_fold);
-CREATE INDEX leads_name_city ON leads (account_id, name_fold, city_fold);
-CREATE INDEX leads_city ON leads (account_id, city_fold);
-CREATE INDEX leads_name_sort ON leads (account_id, name_fold, id);
-CREATE INDEX leads_rating ON leads (account_id, rating, id);
-CREATE INDEX leads_latitude ON leads (account_id, latitude);
-CREATE INDEX leads_score ON leads (account_id, score, id);
-CREATE INDEX leads_updated ON leads (account_id, updated_at, id);
-CREATE INDEX leads_review_count ON leads (account_id, review_count, id);
-CREATE INDEX leads_last_interaction ON leads (account_id, last_interaction_at, id);
-CREATE INDEX leads_source_id ON leads (account_id, source_id);
+CREATE INDEX leads_created ON leads (account_key, created_at, id);
+CREATE INDEX leads_email ON leads (account_key, email_fold);
+CREATE INDEX leads_source_id_fold ON leads (account_key, source_id_fold);
+CREATE INDEX leads_name_city ON leads (account_key, name_fold, city_fold);
+CREATE INDEX leads_city ON leads (account_key, city_fold);
+CREATE INDEX leads_name_sort ON leads (account_key, name_fold, id);
+CREATE INDEX leads_rating ON leads (account_key, rating, id);
+CREATE INDEX leads_latitude ON leads (account_key, latitude);
+CREATE INDEX leads_score ON leads (account_key, score, id);
+CREATE INDEX leads_updated ON leads (account_key, updated_at, id);
+CREATE INDEX leads_review_count ON leads (account_key, review_count, id);
+CREATE INDEX leads_last_interaction ON leads (account_key, last_interaction_at, id);
+CREATE INDEX leads_source_id ON leads (account_key, source_id);
 CREATE TABLE lead_attributes (
-  account_id TEXT NOT NULL, lead_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
+  account_key INTEGER NOT NULL, lead_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
   type TEXT NOT NULL, value TEXT NOT NULL, value_fold TEXT, value_num REAL,
-  PRIMARY KEY (account_id, lead_id, name)
+  PRIMARY KEY (account_key, lead_id, name)
 ) WITHOUT ROWID;
-CREATE INDEX lead_attributes_fold ON lead_attributes (account_id, name, value_fold);
-CREATE INDEX lead_attributes_num ON lead_attributes (account_id, name, value_num);
+CREATE INDEX lead_attributes_fold ON lead_attributes (account_key, name, value_fold);
+CREATE INDEX lead_attributes_num ON lead_attributes (account_key, name, value_num);
 )sql";
 
 struct Attr {
@@ -89,7 +111,7 @@ struct Row {
 
 const OptText kNoText;
 const OptNumber kNoNumber;
-constexpr const char* kAccount = "acct_1";
+constexpr std::int64_t kAccount = 1;
 
 // Twelve leads of one account; see each test for what it exercises.
 std::vector<Row> Leads() {
@@ -176,12 +198,12 @@ class TestDb {
     ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, &error), SQLITE_OK) << error;
   }
 
-  void Insert(std::string_view account, const Row& row) {
+  void Insert(std::int64_t account, const Row& row) {
     nlohmann::json tags = row.tags;
     nlohmann::json tags_fold = nlohmann::json::array();
     for (const std::string& tag : row.tags) tags_fold.push_back(FoldText(tag));
     std::vector<SqlValue> values = {
-        std::string(account),
+        account,
         row.id,
         row.name,
         std::string("web"),
@@ -207,7 +229,7 @@ class TestDb {
         row.created_at,
         tags.dump(),
         tags_fold.dump()};
-    Run("INSERT INTO leads (account_id, id, name, source, description, email, phone, city,"
+    Run("INSERT INTO leads (account_key, id, name, source, description, email, phone, city,"
         " status, name_fold, source_fold, description_fold, email_fold, phone_fold, city_fold,"
         " status_fold, latitude, longitude, rating, review_count, score, created_at, updated_at,"
         " last_interaction_at, tags, tags_fold)"
@@ -220,10 +242,10 @@ class TestDb {
       if (attr.type == "text") fold = FoldText(value.get<std::string>());
       if (attr.type == "number") num = value.get<double>();
       if (attr.type == "bool") num = std::int64_t{value.get<bool>() ? 1 : 0};
-      Run("INSERT INTO lead_attributes (account_id, lead_id, id, name, type, value, value_fold,"
+      Run("INSERT INTO lead_attributes (account_key, lead_id, id, name, type, value, value_fold,"
           " value_num) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-          {std::string(account), row.id, row.id + "_" + attr.name, attr.name, attr.type,
-           value.dump(), fold, num});
+          {account, row.id, row.id + "_" + attr.name, attr.name, attr.type, value.dump(), fold,
+           num});
     }
   }
 
@@ -267,12 +289,12 @@ class SqliteQuery : public ::testing::Test {
     Row stranger = Leads()[0];
     stranger.id = "cl_00";
     stranger.city = "paris";
-    db_.Insert("acct_2", stranger);
+    db_.Insert(2, stranger);
   }
 
   Ids List(std::vector<std::string> filters, Sort sort = {}) {
     ListQuery query;
-    query.account_id = kAccount;
+    query.account_key = kAccount;
     auto parsed = ParseFilters(filters);
     EXPECT_TRUE(parsed.ok()) << parsed.error().message;
     if (!parsed.ok()) return {};
@@ -577,7 +599,7 @@ TEST_F(SqliteQuery, PagingYieldsEveryRowExactlyOnce) {
   for (const auto& [field, order] : sorts) {
     for (const auto& filters : filter_sets) {
       ListQuery base;
-      base.account_id = kAccount;
+      base.account_key = kAccount;
       base.filters = ParseFilters(filters).value();
       base.sort = ParseSort(field, order).value();
       Ids all = List(filters, base.sort);
@@ -619,7 +641,7 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
   for (const auto& [field, order] : sorts) {
     for (const auto& filters : filter_sets) {
       ListQuery base;
-      base.account_id = kAccount;
+      base.account_key = kAccount;
       base.filters = ParseFilters(filters).value();
       base.sort = ParseSort(field, order).value();
       const Ids expected = List(filters, base.sort);
@@ -668,7 +690,7 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
 
 TEST_F(SqliteQuery, PagingStaysCorrectWhileRowsChange) {
   ListQuery base;
-  base.account_id = kAccount;
+  base.account_key = kAccount;
   Row early = Leads()[0];
   early.id = "cl_20";
   early.created_at = 50;  // sorts before rows already seen: must not appear
@@ -689,7 +711,7 @@ TEST_F(SqliteQuery, PagingStaysCorrectWhileRowsChange) {
 
 TEST_F(SqliteQuery, DefaultPageSeeksTheCreatedIndex) {
   ListQuery query;
-  query.account_id = kAccount;
+  query.account_key = kAccount;
   query.after = CursorAfter(query.sort, std::int64_t{500}, "cl_05");
   query.limit = 10;
   CompiledSql compiled = CompileSqliteListQuery("leads.id", query);

@@ -271,8 +271,8 @@ class ScoringServiceTest : public ::testing::Test {
   void SetUp() override {
     db_ = Open();
     auto tx = std::move(db_->Begin(storage::TxMode::kWrite).value());
-    ASSERT_TRUE(tx->accounts().Insert({who_.account_id, "a", "unlimited", kNow}).ok());
-    ASSERT_TRUE(tx->accounts().Insert({other_.account_id, "b", "unlimited", kNow}).ok());
+    who_.account_key = *tx->accounts().Insert({who_.account_id, "a", "unlimited", kNow});
+    other_.account_key = *tx->accounts().Insert({other_.account_id, "b", "unlimited", kNow});
     ASSERT_TRUE(tx->Commit().ok());
   }
 
@@ -297,7 +297,7 @@ class ScoringServiceTest : public ::testing::Test {
       lead.created_at = lead.updated_at = lead.last_interaction_at = kNow;
       EXPECT_TRUE(
           tx->leads()
-              .Insert(owner.account_id, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+              .Insert(owner.account_key, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
               .ok());
       ids.push_back(lead.id);
     }
@@ -307,7 +307,7 @@ class ScoringServiceTest : public ::testing::Test {
 
   double StoredScore(const domain::Principal& owner, const std::string& id) {
     auto tx = std::move(db_->Begin(storage::TxMode::kRead).value());
-    auto lead = *tx->leads().Get(owner.account_id, id);
+    auto lead = *tx->leads().Get(owner.account_key, id);
     EXPECT_TRUE(lead.has_value());
     return lead ? lead->score : -1;
   }
@@ -481,7 +481,7 @@ TEST_F(ScoringServiceTest, RescoreAllScoresLikeTheFullLead) {
       }
       EXPECT_TRUE(
           tx->leads()
-              .Insert(who_.account_id, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+              .Insert(who_.account_key, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
               .ok());
       ids.push_back(lead.id);
     }
@@ -514,7 +514,7 @@ TEST_F(ScoringServiceTest, RescoreAllScoresLikeTheFullLead) {
   auto tx = std::move(db_->Begin(storage::TxMode::kRead).value());
   std::set<double> distinct;
   for (const std::string& id : ids) {
-    auto lead = tx->leads().Get(who_.account_id, id);
+    auto lead = tx->leads().Get(who_.account_key, id);
     ASSERT_TRUE(lead.ok() && lead->has_value());
     const double expected = full_rules.Score(**lead, kNow);
     EXPECT_DOUBLE_EQ(batch[id], expected) << id;
@@ -528,7 +528,7 @@ TEST_F(ScoringServiceTest, ScanRejectsUnknownFields) {
   auto tx = std::move(db_->Begin(storage::TxMode::kRead).value());
   storage::LeadProjection projection;
   projection.fields = {"rating", "name; DROP TABLE leads"};
-  auto scanned = tx->leads().Scan(who_.account_id, "", 10, projection);
+  auto scanned = tx->leads().Scan(who_.account_key, "", 10, projection);
   ASSERT_FALSE(scanned.ok());
   EXPECT_EQ(scanned.error().code, core::ErrorCode::kInternal);
 }
@@ -546,12 +546,12 @@ TEST_F(ScoringServiceTest, ScoreInTxUsesTheTransactionsView) {
   ScoringService scoring(*db_, clock_);
   Lead lead = FullLead();
   auto tx = std::move(db_->Begin(storage::TxMode::kWrite).value());
-  EXPECT_DOUBLE_EQ(*scoring.ScoreInTx(*tx, who_.account_id, lead), 0) << "no rules yet";
+  EXPECT_DOUBLE_EQ(*scoring.ScoreInTx(*tx, who_.account_key, lead), 0) << "no rules yet";
   ScoringRule rule = Rule("rating * 20");
-  ASSERT_TRUE(tx->rules().Insert(who_.account_id, rule).ok());
-  EXPECT_DOUBLE_EQ(*scoring.ScoreInTx(*tx, who_.account_id, lead), 90)
+  ASSERT_TRUE(tx->rules().Insert(who_.account_key, rule).ok());
+  EXPECT_DOUBLE_EQ(*scoring.ScoreInTx(*tx, who_.account_key, lead), 90)
       << "a rule written earlier in the same transaction counts";
-  EXPECT_DOUBLE_EQ(*scoring.ScoreInTx(*tx, other_.account_id, lead), 0);
+  EXPECT_DOUBLE_EQ(*scoring.ScoreInTx(*tx, other_.account_key, lead), 0);
 }
 
 TEST_F(ScoringServiceTest, RescoreAndExplainCheckOwnership) {

@@ -20,6 +20,8 @@
 namespace klozeo::storage {
 namespace {
 
+const domain::AccountKey acc1{1};  // the key the database gives the first account
+
 std::unique_ptr<Database> Open(const std::string& url) {
   auto db = app::OpenDatabase(url, 4);
   EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
@@ -37,13 +39,13 @@ domain::Lead NewLead(const std::string& name, const std::string& email = "") {
 }
 
 core::Status Insert(Tx& tx, const domain::Lead& lead) {
-  return tx.leads().Insert("acc1", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
+  return tx.leads().Insert(acc1, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
 }
 
 bool Exists(Database& db, const std::string& id) {
   auto tx = db.Begin(TxMode::kRead);
   if (!tx.ok()) return false;
-  auto lead = (*tx)->leads().Get("acc1", id);
+  auto lead = (*tx)->leads().Get(acc1, id);
   return lead.ok() && lead->has_value();
 }
 
@@ -55,7 +57,7 @@ class GroupCommit : public ::testing::Test {
     ASSERT_TRUE(db_ && checker_);
     auto tx = db_->Begin(TxMode::kWrite);
     ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE((*tx)->accounts().Insert({"acc1", "a1", "free", 1}).ok());
+    ASSERT_EQ(*(*tx)->accounts().Insert({"acc1", "a1", "free", 1}), acc1);
     ASSERT_TRUE((*tx)->Commit().ok());
   }
 
@@ -109,7 +111,7 @@ TEST_F(GroupCommit, ARollbackInsideAGroupUndoesOnlyItsOwnWrites) {
   EXPECT_FALSE(Exists(*checker_, dropped.id));
   auto read = checker_->Begin(TxMode::kRead);
   ASSERT_TRUE(read.ok());
-  EXPECT_EQ(*(*read)->leads().Count("acc1", 100), 3);
+  EXPECT_EQ(*(*read)->leads().Count(acc1, 100), 3);
 }
 
 // Many writers at once, each committing or rolling back: every committed lead is visible to
@@ -137,7 +139,7 @@ TEST_F(GroupCommit, ConcurrentWritesCommitExactlyWhatTheyAcknowledge) {
         const int n = t * kEach + i;
         if (n % 3 == 0) {  // the dedup pattern: look the key up, insert when absent
           const std::string email = "same" + std::to_string(n % kKeys) + "@example.com";
-          auto found = (*tx)->leads().FindIdByKey("acc1", DedupKey::kEmail, email);
+          auto found = (*tx)->leads().FindIdByKey(acc1, DedupKey::kEmail, email);
           if (!found.ok()) {
             ++failures;
             continue;
@@ -180,10 +182,10 @@ TEST_F(GroupCommit, ConcurrentWritesCommitExactlyWhatTheyAcknowledge) {
   for (const auto& id : rolled_back) EXPECT_FALSE(Exists(*checker_, id)) << id;
   auto read = checker_->Begin(TxMode::kRead);
   ASSERT_TRUE(read.ok());
-  EXPECT_EQ(*(*read)->leads().Count("acc1", 10000), static_cast<int64_t>(committed.size()));
+  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(committed.size()));
   std::set<std::string> emails;
   for (int k = 0; k < kKeys; ++k) {
-    auto found = (*read)->leads().FindIdByKey("acc1", DedupKey::kEmail,
+    auto found = (*read)->leads().FindIdByKey(acc1, DedupKey::kEmail,
                                               "same" + std::to_string(k) + "@example.com");
     ASSERT_TRUE(found.ok());
     EXPECT_TRUE(found->has_value()) << k;

@@ -17,6 +17,8 @@
 namespace klozeo::storage {
 namespace {
 
+const domain::AccountKey acc1{1};  // the key the database gives the first account
+
 std::unique_ptr<Database> Open(const std::string& url) {
   auto db = app::OpenDatabase(url, 4);
   EXPECT_TRUE(db.ok()) << (db.ok() ? "" : db.error().message);
@@ -31,7 +33,7 @@ class SharedDatabase : public ::testing::Test {
     ASSERT_TRUE(first_ && second_);
     auto tx = first_->Begin(TxMode::kWrite);
     ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE((*tx)->accounts().Insert({"acc1", "a1", "free", 1}).ok());
+    ASSERT_EQ(*(*tx)->accounts().Insert({"acc1", "a1", "free", 1}), acc1);
     ASSERT_TRUE((*tx)->Commit().ok());
   }
   Database& db(int i) { return i % 2 == 0 ? *first_ : *second_; }
@@ -57,7 +59,7 @@ TEST_F(SharedDatabase, CheckThenInsertInAWriteTxIsSerialisedPerAccount) {
           continue;
         }
         std::string email = "dup" + std::to_string(k) + "@example.com";
-        auto found = (*tx)->leads().FindIdByKey("acc1", DedupKey::kEmail, email);
+        auto found = (*tx)->leads().FindIdByKey(acc1, DedupKey::kEmail, email);
         if (!found.ok()) {
           ++failures;
           continue;
@@ -71,7 +73,7 @@ TEST_F(SharedDatabase, CheckThenInsertInAWriteTxIsSerialisedPerAccount) {
         lead.created_at = lead.updated_at = lead.last_interaction_at = 1;
         if (!(*tx)
                  ->leads()
-                 .Insert("acc1", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+                 .Insert(acc1, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
                  .ok() ||
             !(*tx)->Commit().ok())
           ++failures;
@@ -82,7 +84,7 @@ TEST_F(SharedDatabase, CheckThenInsertInAWriteTxIsSerialisedPerAccount) {
   EXPECT_EQ(failures.load(), 0);
   auto tx = first_->Begin(TxMode::kRead);
   ASSERT_TRUE(tx.ok());
-  EXPECT_EQ(*(*tx)->leads().Count("acc1", 1000), kKeys);
+  EXPECT_EQ(*(*tx)->leads().Count(acc1, 1000), kKeys);
 }
 
 // Dispatchers in two processes claiming the same outbox at once: every delivery is claimed by
@@ -96,9 +98,9 @@ TEST_F(SharedDatabase, ConcurrentClaimsTakeEachDeliveryOnce) {
     w.id = core::NewUuidV7();
     w.url = "http://127.0.0.1:9/hook";
     w.created_at = w.updated_at = 1;
-    ASSERT_TRUE((*tx)->webhooks().Insert("acc1", w).ok());
+    ASSERT_TRUE((*tx)->webhooks().Insert(acc1, w).ok());
     for (int i = 0; i < kEvents; ++i) {
-      domain::WebhookEvent e{core::NewUuidV7(), "acc1", "lead.created", "{}", 1};
+      domain::WebhookEvent e{core::NewUuidV7(), acc1, "lead.created", "{}", 1};
       ASSERT_EQ(*(*tx)->webhooks().EnqueueEvent(e, 10 + i), 1);
     }
     ASSERT_TRUE((*tx)->Commit().ok());
@@ -145,7 +147,7 @@ TEST_F(SharedDatabase, TextWithNulIsKeptOrRefusedNeverTruncated) {
   auto tx = first_->Begin(TxMode::kWrite);
   ASSERT_TRUE(tx.ok());
   core::Status inserted =
-      (*tx)->leads().Insert("acc1", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
+      (*tx)->leads().Insert(acc1, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
   if (testing::TestDatabase::PostgresRequested()) {
     ASSERT_FALSE(inserted.ok());
     EXPECT_EQ(inserted.error().code, core::ErrorCode::kBadRequest);
@@ -155,7 +157,7 @@ TEST_F(SharedDatabase, TextWithNulIsKeptOrRefusedNeverTruncated) {
   ASSERT_TRUE(inserted.ok());
   ASSERT_TRUE((*tx)->Commit().ok());
   auto read = first_->Begin(TxMode::kRead);
-  auto got = (*read)->leads().Get("acc1", lead.id);
+  auto got = (*read)->leads().Get(acc1, lead.id);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->name, lead.name);
 }

@@ -14,6 +14,9 @@
 namespace klozeo::storage {
 namespace {
 
+const domain::AccountKey acc1{1};  // the key the database gives the first account
+const domain::AccountKey acc2{2};  // the key the database gives the second account
+
 domain::Lead MakeLead(const std::string& name, const std::string& city = "San Francisco") {
   domain::Lead lead;
   lead.id = "cl_" + core::NewUuidV7();
@@ -40,8 +43,8 @@ class StoreTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.error().message;
     db_ = std::move(*db);
     auto tx = Begin();
-    ASSERT_TRUE(tx->accounts().Insert({"acc1", "a1", "free", 1}).ok());
-    ASSERT_TRUE(tx->accounts().Insert({"acc2", "a2", "free", 2}).ok());
+    ASSERT_EQ(*tx->accounts().Insert({"acc1", "a1", "free", 1}), acc1);
+    ASSERT_EQ(*tx->accounts().Insert({"acc2", "a2", "free", 2}), acc2);
     ASSERT_TRUE(tx->Commit().ok());
   }
   std::unique_ptr<Tx> Begin(TxMode mode = TxMode::kWrite) {
@@ -49,7 +52,7 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(tx.ok());
     return std::move(*tx);
   }
-  void Insert(const std::string& account, const domain::Lead& lead) {
+  void Insert(domain::AccountKey account, const domain::Lead& lead) {
     auto tx = Begin();
     ASSERT_TRUE(tx->leads()
                     .Insert(account, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
@@ -88,10 +91,10 @@ TEST_F(StoreTest, KeysAreFoundByHashUntilRevoked) {
   EXPECT_EQ((*owner)->name, "a1");
   {
     auto tx = Begin();
-    EXPECT_FALSE(*tx->accounts().RevokeKey("acc2", "k1", 20));  // another account's key
-    EXPECT_TRUE(*tx->accounts().RevokeKey("acc1", "k1", 20));
-    EXPECT_FALSE(*tx->accounts().RevokeKey("acc1", "k1", 21));  // already revoked
-    auto keys = tx->accounts().ListKeys("acc1");
+    EXPECT_FALSE(*tx->accounts().RevokeKey(acc2, "k1", 20));  // another account's key
+    EXPECT_TRUE(*tx->accounts().RevokeKey(acc1, "k1", 20));
+    EXPECT_FALSE(*tx->accounts().RevokeKey(acc1, "k1", 21));  // already revoked
+    auto keys = tx->accounts().ListKeys(acc1);
     ASSERT_TRUE(keys.ok());
     ASSERT_EQ(keys->size(), 1u);
     EXPECT_EQ((*keys)[0].revoked_at.value_or(0), 20);
@@ -102,9 +105,9 @@ TEST_F(StoreTest, KeysAreFoundByHashUntilRevoked) {
 
 TEST_F(StoreTest, LeadsRoundTripWithAttributes) {
   auto lead = MakeLead("Acme");
-  Insert("acc1", lead);
+  Insert(acc1, lead);
   auto tx = Begin(TxMode::kRead);
-  auto got = tx->leads().Get("acc1", lead.id);
+  auto got = tx->leads().Get(acc1, lead.id);
   ASSERT_TRUE(got.ok());
   ASSERT_TRUE(got->has_value());
   EXPECT_TRUE((*got)->SameContent(lead));
@@ -114,38 +117,38 @@ TEST_F(StoreTest, LeadsRoundTripWithAttributes) {
   EXPECT_EQ((*got)->attributes[1].value, 250);
   EXPECT_EQ((*got)->attributes[2].value, nlohmann::json::array({"C++", 2}));
   // Tenant isolation: another account sees nothing.
-  EXPECT_FALSE(tx->leads().Get("acc2", lead.id)->has_value());
-  EXPECT_EQ(*tx->leads().Count("acc1", 100), 1);
-  EXPECT_EQ(*tx->leads().Count("acc2", 100), 0);
+  EXPECT_FALSE(tx->leads().Get(acc2, lead.id)->has_value());
+  EXPECT_EQ(*tx->leads().Count(acc1, 100), 1);
+  EXPECT_EQ(*tx->leads().Count(acc2, 100), 0);
 }
 
 TEST_F(StoreTest, UpdateReplacesFieldsAndAttributesAndDeleteCascades) {
   auto lead = MakeLead("Acme");
-  Insert("acc1", lead);
+  Insert(acc1, lead);
   lead.name = "Acme Two";
   lead.text[domain::kEmail].reset();
   lead.attributes = {{"attr_9", "tier", domain::AttributeType::kBool, true}};
   {
     auto tx = Begin();
     ASSERT_TRUE(
-        tx->leads().Update("acc1", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer())).ok());
+        tx->leads().Update(acc1, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer())).ok());
     domain::Lead missing = MakeLead("Nobody");
     EXPECT_EQ(tx->leads()
-                  .Update("acc1", missing, service::LeadKeysOf(missing, dedup::PhoneNormalizer()))
+                  .Update(acc1, missing, service::LeadKeysOf(missing, dedup::PhoneNormalizer()))
                   .error()
                   .code,
               core::ErrorCode::kNotFound);
     EXPECT_EQ(tx->leads()
-                  .Update("acc2", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+                  .Update(acc2, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
                   .error()
                   .code,
               core::ErrorCode::kNotFound);
-    ASSERT_TRUE(tx->notes().Insert("acc1", {"note_1", lead.id, "hello", 5, 5}).ok());
+    ASSERT_TRUE(tx->notes().Insert(acc1, {"note_1", lead.id, "hello", 5, 5}).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
   {
     auto tx = Begin(TxMode::kRead);
-    auto got = tx->leads().Get("acc1", lead.id);
+    auto got = tx->leads().Get(acc1, lead.id);
     ASSERT_TRUE(got->has_value());
     EXPECT_EQ((*got)->name, "Acme Two");
     EXPECT_FALSE((*got)->email().has_value());
@@ -153,20 +156,20 @@ TEST_F(StoreTest, UpdateReplacesFieldsAndAttributesAndDeleteCascades) {
     EXPECT_EQ((*got)->attributes[0].value, true);
   }
   auto tx = Begin();
-  EXPECT_FALSE(*tx->leads().Delete("acc2", lead.id));
-  EXPECT_TRUE(*tx->leads().Delete("acc1", lead.id));
-  EXPECT_FALSE(*tx->leads().Delete("acc1", lead.id));
-  EXPECT_FALSE(tx->notes().Get("acc1", "note_1")->has_value());  // notes go with their lead
+  EXPECT_FALSE(*tx->leads().Delete(acc2, lead.id));
+  EXPECT_TRUE(*tx->leads().Delete(acc1, lead.id));
+  EXPECT_FALSE(*tx->leads().Delete(acc1, lead.id));
+  EXPECT_FALSE(tx->notes().Get(acc1, "note_1")->has_value());  // notes go with their lead
 }
 
 TEST_F(StoreTest, ListingsPageFilterAndNameAttributes) {
-  for (const char* name : {"Alpha", "Bravo", "Charlie"}) Insert("acc1", MakeLead(name));
+  for (const char* name : {"Alpha", "Bravo", "Charlie"}) Insert(acc1, MakeLead(name));
   auto other = MakeLead("Delta");
   other.attributes = {{"attr_x", "secret", domain::AttributeType::kText, "x"}};
-  Insert("acc2", other);
+  Insert(acc2, other);
   auto tx = Begin(TxMode::kRead);
   query::ListQuery q;
-  q.account_id = "acc1";
+  q.account_key = static_cast<int64_t>(acc1);
   q.limit = 2;
   auto page = tx->leads().List(q);
   ASSERT_TRUE(page.ok()) << page.error().message;
@@ -193,41 +196,41 @@ TEST_F(StoreTest, DedupKeysAreWrittenUpdatedAndFound) {
   auto lead = MakeLead("Acme Corporation");
   lead.text[domain::kSourceId] = "SRC-1";
   lead.text[domain::kEmail] = " Sales@ACME.com";
-  Insert("acc1", lead);
+  Insert(acc1, lead);
   {
     auto tx = Begin(TxMode::kRead);
-    EXPECT_EQ(tx->leads().FindIdByKey("acc1", DedupKey::kEmail, "sales@acme.com")->value_or(""),
+    EXPECT_EQ(tx->leads().FindIdByKey(acc1, DedupKey::kEmail, "sales@acme.com")->value_or(""),
               lead.id);
-    EXPECT_EQ(tx->leads().FindIdByKey("acc1", DedupKey::kSourceId, "SRC-1")->value_or(""), lead.id);
-    EXPECT_FALSE(tx->leads().FindIdByKey("acc1", DedupKey::kSourceId, "src-1")->has_value());
+    EXPECT_EQ(tx->leads().FindIdByKey(acc1, DedupKey::kSourceId, "SRC-1")->value_or(""), lead.id);
+    EXPECT_FALSE(tx->leads().FindIdByKey(acc1, DedupKey::kSourceId, "src-1")->has_value());
     EXPECT_EQ(tx->leads()
-                  .FindIdByKey("acc1", DedupKey::kNameCity, "acme corporation\nsan francisco")
+                  .FindIdByKey(acc1, DedupKey::kNameCity, "acme corporation\nsan francisco")
                   ->value_or(""),
               lead.id);
-    auto phones = tx->leads().FindByPhoneKey("acc1", "+14155552671", 10);
+    auto phones = tx->leads().FindByPhoneKey(acc1, "+14155552671", 10);
     ASSERT_TRUE(phones.ok());
     ASSERT_EQ(phones->size(), 1u);
     EXPECT_EQ((*phones)[0], std::pair(lead.id, std::string("Acme Corporation")));
-    EXPECT_FALSE(tx->leads().FindIdByKey("acc2", DedupKey::kSourceId, "SRC-1")->has_value());
-    EXPECT_FALSE(tx->leads().FindIdByKey("acc1", DedupKey::kEmail, "")->has_value());
-    EXPECT_TRUE(tx->leads().FindByPhoneKey("acc2", "+14155552671", 10)->empty());
+    EXPECT_FALSE(tx->leads().FindIdByKey(acc2, DedupKey::kSourceId, "SRC-1")->has_value());
+    EXPECT_FALSE(tx->leads().FindIdByKey(acc1, DedupKey::kEmail, "")->has_value());
+    EXPECT_TRUE(tx->leads().FindByPhoneKey(acc2, "+14155552671", 10)->empty());
   }
   lead.text[domain::kPhone] = "+44 20 7946 0958";
   {
     auto tx = Begin();
     ASSERT_TRUE(
-        tx->leads().Update("acc1", lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer())).ok());
+        tx->leads().Update(acc1, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer())).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
   auto tx = Begin(TxMode::kRead);
-  EXPECT_TRUE(tx->leads().FindByPhoneKey("acc1", "+14155552671", 10)->empty());
-  EXPECT_EQ(tx->leads().FindByPhoneKey("acc1", "+442079460958", 10)->size(), 1u);
+  EXPECT_TRUE(tx->leads().FindByPhoneKey(acc1, "+14155552671", 10)->empty());
+  EXPECT_EQ(tx->leads().FindByPhoneKey(acc1, "+442079460958", 10)->size(), 1u);
 }
 
 // The per-account name-token counts and match keys (docs/DEDUP.md) follow every insert, update
 // and delete, per account.
 TEST_F(StoreTest, NameTokenCountsAndMatchKeysFollowEveryWrite) {
-  auto counts = [&](const std::string& account) {
+  auto counts = [&](domain::AccountKey account) {
     auto tx = Begin(TxMode::kRead);
     dedup::TokenStats stats;
     EXPECT_TRUE(tx->dedup().TokenStats(account, {"acme", "bakery", "corp", "globex"}, stats).ok());
@@ -237,23 +240,23 @@ TEST_F(StoreTest, NameTokenCountsAndMatchKeysFollowEveryWrite) {
   a.text[domain::kAddress] = "12 Main Street";
   a.text[domain::kWebsite] = "https://www.acme.test/";
   auto b = MakeLead("Acme Corp");
-  Insert("acc1", a);
-  Insert("acc1", b);
-  Insert("acc2", MakeLead("Globex"));
-  dedup::TokenStats stats = counts("acc1");
+  Insert(acc1, a);
+  Insert(acc1, b);
+  Insert(acc2, MakeLead("Globex"));
+  dedup::TokenStats stats = counts(acc1);
   EXPECT_EQ(stats.names, 2);
   EXPECT_EQ(stats.counts["acme"], 2);
   EXPECT_EQ(stats.counts["bakery"], 1);
   EXPECT_FALSE(stats.counts.contains("globex"));  // another account's
-  EXPECT_EQ(counts("acc2").names, 1);
+  EXPECT_EQ(counts(acc2).names, 1);
   {
     auto tx = Begin(TxMode::kRead);
-    auto by_address = tx->dedup().FindByMatchKey("acc1", MatchKey::kAddress, "12 main", 10);
+    auto by_address = tx->dedup().FindByMatchKey(acc1, MatchKey::kAddress, "12 main", 10);
     ASSERT_TRUE(by_address.ok());
     EXPECT_EQ(*by_address, std::vector<std::string>{a.id});
-    EXPECT_EQ(*tx->dedup().FindByMatchKey("acc1", MatchKey::kDomain, "acme.test", 10),
+    EXPECT_EQ(*tx->dedup().FindByMatchKey(acc1, MatchKey::kDomain, "acme.test", 10),
               std::vector<std::string>{a.id});
-    EXPECT_TRUE(tx->dedup().FindByMatchKey("acc2", MatchKey::kAddress, "12 main", 10)->empty());
+    EXPECT_TRUE(tx->dedup().FindByMatchKey(acc2, MatchKey::kAddress, "12 main", 10)->empty());
   }
   b.name = "Globex Corp";
   a.text[domain::kAddress] = "14 Main Street";
@@ -261,33 +264,33 @@ TEST_F(StoreTest, NameTokenCountsAndMatchKeysFollowEveryWrite) {
     auto tx = Begin();
     for (const auto* lead : {&a, &b}) {
       ASSERT_TRUE(tx->leads()
-                      .Update("acc1", *lead, service::LeadKeysOf(*lead, dedup::PhoneNormalizer()))
+                      .Update(acc1, *lead, service::LeadKeysOf(*lead, dedup::PhoneNormalizer()))
                       .ok());
     }
     ASSERT_TRUE(tx->Commit().ok());
   }
-  stats = counts("acc1");
+  stats = counts(acc1);
   EXPECT_EQ(stats.names, 2);
   EXPECT_EQ(stats.counts["acme"], 1);
   EXPECT_EQ(stats.counts["globex"], 1);
   EXPECT_EQ(stats.counts["corp"], 1);
   {
     auto tx = Begin(TxMode::kRead);
-    EXPECT_TRUE(tx->dedup().FindByMatchKey("acc1", MatchKey::kAddress, "12 main", 10)->empty());
-    EXPECT_EQ(tx->dedup().FindByMatchKey("acc1", MatchKey::kAddress, "14 main", 10)->size(), 1u);
+    EXPECT_TRUE(tx->dedup().FindByMatchKey(acc1, MatchKey::kAddress, "12 main", 10)->empty());
+    EXPECT_EQ(tx->dedup().FindByMatchKey(acc1, MatchKey::kAddress, "14 main", 10)->size(), 1u);
   }
   {
     auto tx = Begin();
-    ASSERT_TRUE(*tx->leads().Delete("acc1", a.id));
-    ASSERT_FALSE(*tx->leads().Delete("acc1", a.id));
+    ASSERT_TRUE(*tx->leads().Delete(acc1, a.id));
+    ASSERT_FALSE(*tx->leads().Delete(acc1, a.id));
     ASSERT_TRUE(tx->Commit().ok());
   }
-  stats = counts("acc1");
+  stats = counts(acc1);
   EXPECT_EQ(stats.names, 1);
   EXPECT_EQ(stats.counts["acme"], 0);
   EXPECT_EQ(stats.counts["bakery"], 0);
   auto tx = Begin(TxMode::kRead);
-  EXPECT_TRUE(tx->dedup().FindByMatchKey("acc1", MatchKey::kDomain, "acme.test", 10)->empty());
+  EXPECT_TRUE(tx->dedup().FindByMatchKey(acc1, MatchKey::kDomain, "acme.test", 10)->empty());
 }
 
 TEST_F(StoreTest, InsertManyCountsNameTokensAndKeysLikeInsert) {
@@ -299,62 +302,61 @@ TEST_F(StoreTest, InsertManyCountsNameTokensAndKeysLikeInsert) {
     keys.push_back(service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
   {
     auto tx = Begin();
-    ASSERT_TRUE(tx->leads().InsertMany("acc1", leads, keys).ok());
+    ASSERT_TRUE(tx->leads().InsertMany(acc1, leads, keys).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
   auto tx = Begin(TxMode::kRead);
   dedup::TokenStats stats;
-  ASSERT_TRUE(tx->dedup().TokenStats("acc1", {"acme", "bakery", "globex", "2"}, stats).ok());
+  ASSERT_TRUE(tx->dedup().TokenStats(acc1, {"acme", "bakery", "globex", "2"}, stats).ok());
   EXPECT_EQ(stats.names, 3);
   EXPECT_EQ(stats.counts["acme"], 2);
   EXPECT_EQ(stats.counts["bakery"], 1);
   EXPECT_EQ(stats.counts["globex"], 1);
   EXPECT_FALSE(stats.counts.contains("2"));  // numbers are not counted
-  EXPECT_EQ(*tx->dedup().FindByMatchKey("acc1", MatchKey::kAddress, "12 main", 10),
+  EXPECT_EQ(*tx->dedup().FindByMatchKey(acc1, MatchKey::kAddress, "12 main", 10),
             std::vector<std::string>{leads[2].id});
 }
 
 TEST_F(StoreTest, NotesCrudInIdOrder) {
   auto lead = MakeLead("Acme");
-  Insert("acc1", lead);
+  Insert(acc1, lead);
   auto tx = Begin();
-  ASSERT_TRUE(tx->notes().Insert("acc1", {"note_2", lead.id, "second", 2, 2}).ok());
-  ASSERT_TRUE(tx->notes().Insert("acc1", {"note_1", lead.id, "first", 1, 1}).ok());
-  ASSERT_TRUE(tx->notes().Update("acc1", {"note_1", lead.id, "edited", 1, 9}).ok());
-  auto notes = tx->notes().List("acc1", lead.id);
+  ASSERT_TRUE(tx->notes().Insert(acc1, {"note_2", lead.id, "second", 2, 2}).ok());
+  ASSERT_TRUE(tx->notes().Insert(acc1, {"note_1", lead.id, "first", 1, 1}).ok());
+  ASSERT_TRUE(tx->notes().Update(acc1, {"note_1", lead.id, "edited", 1, 9}).ok());
+  auto notes = tx->notes().List(acc1, lead.id);
   ASSERT_TRUE(notes.ok());
   ASSERT_EQ(notes->size(), 2u);
   EXPECT_EQ((*notes)[0].content, "edited");
   EXPECT_EQ((*notes)[0].updated_at, 9);
-  EXPECT_TRUE(tx->notes().List("acc2", lead.id)->empty());
-  EXPECT_FALSE(tx->notes().Get("acc2", "note_1")->has_value());
-  EXPECT_FALSE(*tx->notes().Delete("acc2", "note_1"));
-  EXPECT_TRUE(*tx->notes().Delete("acc1", "note_1"));
-  EXPECT_EQ(tx->notes().List("acc1", lead.id)->size(), 1u);
+  EXPECT_TRUE(tx->notes().List(acc2, lead.id)->empty());
+  EXPECT_FALSE(tx->notes().Get(acc2, "note_1")->has_value());
+  EXPECT_FALSE(*tx->notes().Delete(acc2, "note_1"));
+  EXPECT_TRUE(*tx->notes().Delete(acc1, "note_1"));
+  EXPECT_EQ(tx->notes().List(acc1, lead.id)->size(), 1u);
 }
 
 TEST_F(StoreTest, ScoringRulesAndScores) {
   auto lead = MakeLead("Acme");
-  Insert("acc1", lead);
+  Insert(acc1, lead);
   auto tx = Begin();
   domain::ScoringRule late{"r2", "late", "rating > 1", 2.5, 5, 10, 10};
   domain::ScoringRule early{"r1", "early", "true", 1, 1, 20, 20};
-  ASSERT_TRUE(tx->rules().Insert("acc1", late).ok());
-  ASSERT_TRUE(tx->rules().Insert("acc1", early).ok());
-  auto rules = tx->rules().List("acc1");
+  ASSERT_TRUE(tx->rules().Insert(acc1, late).ok());
+  ASSERT_TRUE(tx->rules().Insert(acc1, early).ok());
+  auto rules = tx->rules().List(acc1);
   ASSERT_TRUE(rules.ok());
   ASSERT_EQ(rules->size(), 2u);
   EXPECT_EQ((*rules)[0].id, "r1");  // priority first
   late.name = "renamed";
-  ASSERT_TRUE(tx->rules().Update("acc1", late).ok());
-  EXPECT_EQ((*tx->rules().Get("acc1", "r2"))->name, "renamed");
-  EXPECT_EQ(tx->rules().Update("acc2", late).error().code, core::ErrorCode::kNotFound);
-  EXPECT_EQ(*tx->rules().Count("acc1"), 2);
-  EXPECT_TRUE(*tx->rules().Delete("acc1", "r2"));
-  EXPECT_FALSE(*tx->rules().Delete("acc1", "r2"));
-  ASSERT_TRUE(tx->leads().UpdateScores("acc1", {{lead.id, 42.5}, {"cl_gone", 1}}).ok());
-  auto scanned =
-      tx->leads().Scan("acc1", "", 10, LeadProjection{{"rating", "city"}, {"employees"}});
+  ASSERT_TRUE(tx->rules().Update(acc1, late).ok());
+  EXPECT_EQ((*tx->rules().Get(acc1, "r2"))->name, "renamed");
+  EXPECT_EQ(tx->rules().Update(acc2, late).error().code, core::ErrorCode::kNotFound);
+  EXPECT_EQ(*tx->rules().Count(acc1), 2);
+  EXPECT_TRUE(*tx->rules().Delete(acc1, "r2"));
+  EXPECT_FALSE(*tx->rules().Delete(acc1, "r2"));
+  ASSERT_TRUE(tx->leads().UpdateScores(acc1, {{lead.id, 42.5}, {"cl_gone", 1}}).ok());
+  auto scanned = tx->leads().Scan(acc1, "", 10, LeadProjection{{"rating", "city"}, {"employees"}});
   ASSERT_TRUE(scanned.ok()) << scanned.error().message;
   ASSERT_EQ(scanned->size(), 1u);
   EXPECT_EQ((*scanned)[0].score, 42.5);
@@ -363,26 +365,26 @@ TEST_F(StoreTest, ScoringRulesAndScores) {
   EXPECT_FALSE((*scanned)[0].email().has_value());  // not projected
   ASSERT_EQ((*scanned)[0].attributes.size(), 1u);
   EXPECT_EQ((*scanned)[0].attributes[0].value, 250);
-  EXPECT_TRUE(tx->leads().Scan("acc1", lead.id, 10, {})->empty());
+  EXPECT_TRUE(tx->leads().Scan(acc1, lead.id, 10, {})->empty());
 }
 
 TEST_F(StoreTest, IdempotencyRecords) {
   auto tx = Begin();
-  EXPECT_TRUE(*tx->idempotency().Reserve("acc1", "k", "h1", 100));
-  EXPECT_FALSE(*tx->idempotency().Reserve("acc1", "k", "h2", 101));
-  EXPECT_TRUE(*tx->idempotency().Reserve("acc2", "k", "h3", 102));
-  auto pending = tx->idempotency().Get("acc1", "k");
+  EXPECT_TRUE(*tx->idempotency().Reserve(acc1, "k", "h1", 100));
+  EXPECT_FALSE(*tx->idempotency().Reserve(acc1, "k", "h2", 101));
+  EXPECT_TRUE(*tx->idempotency().Reserve(acc2, "k", "h3", 102));
+  auto pending = tx->idempotency().Get(acc1, "k");
   ASSERT_TRUE(pending.ok());
   ASSERT_TRUE(pending->has_value());
   EXPECT_EQ((*pending)->request_hash, "h1");
   EXPECT_FALSE((*pending)->status.has_value());
-  ASSERT_TRUE(tx->idempotency().Complete("acc1", "k", 201, R"([["a","b"]])", "body").ok());
-  auto done = tx->idempotency().Get("acc1", "k");
+  ASSERT_TRUE(tx->idempotency().Complete(acc1, "k", 201, R"([["a","b"]])", "body").ok());
+  auto done = tx->idempotency().Get(acc1, "k");
   EXPECT_EQ((*done)->status.value_or(0), 201);
   EXPECT_EQ((*done)->body, "body");
   EXPECT_EQ((*done)->created_at_ms, 100);
-  ASSERT_TRUE(tx->idempotency().Delete("acc1", "k").ok());
-  EXPECT_FALSE(tx->idempotency().Get("acc1", "k")->has_value());
+  ASSERT_TRUE(tx->idempotency().Delete(acc1, "k").ok());
+  EXPECT_FALSE(tx->idempotency().Get(acc1, "k")->has_value());
   EXPECT_EQ(*tx->idempotency().Purge(103), 1);  // acc2's
 }
 

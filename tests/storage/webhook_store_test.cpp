@@ -12,6 +12,9 @@
 namespace klozeo::storage {
 namespace {
 
+const domain::AccountKey acc1{1};  // the key the database gives the first account
+const domain::AccountKey acc2{2};  // the key the database gives the second account
+
 // The backend comes from the environment (testing::TestDatabase).
 std::unique_ptr<Database> Open(const std::string& url) {
   auto db = app::OpenDatabase(url, 2);
@@ -30,7 +33,7 @@ domain::Webhook MakeWebhook(std::vector<std::string> events, bool active = true)
   return w;
 }
 
-domain::WebhookEvent MakeEvent(const std::string& account, const std::string& type) {
+domain::WebhookEvent MakeEvent(domain::AccountKey account, const std::string& type) {
   return domain::WebhookEvent{core::NewUuidV7(), account, type,
                               R"({"event":")" + type + R"(","timestamp":1,"data":{}})", 1000};
 }
@@ -40,8 +43,8 @@ class WebhookStoreTest : public ::testing::Test {
   void SetUp() override {
     db_ = Open(database_.url());
     auto tx = Begin();
-    ASSERT_TRUE(tx->accounts().Insert({"acc1", "a1", "free", 1}).ok());
-    ASSERT_TRUE(tx->accounts().Insert({"acc2", "a2", "free", 1}).ok());
+    ASSERT_EQ(*tx->accounts().Insert({"acc1", "a1", "free", 1}), acc1);
+    ASSERT_EQ(*tx->accounts().Insert({"acc2", "a2", "free", 1}), acc2);
     ASSERT_TRUE(tx->Commit().ok());
   }
   std::unique_ptr<Tx> Begin() {
@@ -56,28 +59,28 @@ class WebhookStoreTest : public ::testing::Test {
 TEST_F(WebhookStoreTest, CrudRoundTripsEveryField) {
   auto tx = Begin();
   auto w = MakeWebhook({"lead.created", "note.deleted"});
-  ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());
-  auto got = tx->webhooks().Get("acc1", w.id);
+  ASSERT_TRUE(tx->webhooks().Insert(acc1, w).ok());
+  auto got = tx->webhooks().Get(acc1, w.id);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ((*got)->events, w.events);
   EXPECT_EQ((*got)->secret, w.secret);
-  EXPECT_FALSE(tx->webhooks().Get("acc2", w.id)->has_value());
+  EXPECT_FALSE(tx->webhooks().Get(acc2, w.id)->has_value());
   w.active = false;
   w.events.clear();
   w.secret.reset();
   w.failing_since_ms = 42;
-  ASSERT_TRUE(tx->webhooks().Update("acc1", w).ok());
-  auto list = tx->webhooks().List("acc1");
+  ASSERT_TRUE(tx->webhooks().Update(acc1, w).ok());
+  auto list = tx->webhooks().List(acc1);
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_FALSE((*list)[0].active);
   EXPECT_TRUE((*list)[0].events.empty());
   EXPECT_FALSE((*list)[0].secret.has_value());
   EXPECT_EQ((*list)[0].failing_since_ms, 42);
-  EXPECT_EQ(*tx->webhooks().Count("acc1"), 1);
-  EXPECT_EQ(tx->webhooks().Update("acc2", w).error().code, core::ErrorCode::kNotFound);
-  EXPECT_TRUE(*tx->webhooks().Delete("acc1", w.id));
-  EXPECT_FALSE(*tx->webhooks().Delete("acc1", w.id));
+  EXPECT_EQ(*tx->webhooks().Count(acc1), 1);
+  EXPECT_EQ(tx->webhooks().Update(acc2, w).error().code, core::ErrorCode::kNotFound);
+  EXPECT_TRUE(*tx->webhooks().Delete(acc1, w.id));
+  EXPECT_FALSE(*tx->webhooks().Delete(acc1, w.id));
 }
 
 TEST_F(WebhookStoreTest, EnqueueFansOutToActiveSubscribersOnly) {
@@ -86,34 +89,34 @@ TEST_F(WebhookStoreTest, EnqueueFansOutToActiveSubscribersOnly) {
   auto created_only = MakeWebhook({"lead.created"});
   auto inactive = MakeWebhook({}, false);
   auto other_account = MakeWebhook({});
-  ASSERT_TRUE(tx->webhooks().Insert("acc1", all).ok());
-  ASSERT_TRUE(tx->webhooks().Insert("acc1", created_only).ok());
-  ASSERT_TRUE(tx->webhooks().Insert("acc1", inactive).ok());
-  ASSERT_TRUE(tx->webhooks().Insert("acc2", other_account).ok());
-  EXPECT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.created"), 0), 2);
-  EXPECT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.updated"), 0), 1);
+  ASSERT_TRUE(tx->webhooks().Insert(acc1, all).ok());
+  ASSERT_TRUE(tx->webhooks().Insert(acc1, created_only).ok());
+  ASSERT_TRUE(tx->webhooks().Insert(acc1, inactive).ok());
+  ASSERT_TRUE(tx->webhooks().Insert(acc2, other_account).ok());
+  EXPECT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent(acc1, "lead.created"), 0), 2);
+  EXPECT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent(acc1, "lead.updated"), 0), 1);
   // "leads.created" must not match a subscription to "lead.created" (substring).
-  EXPECT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "leads.created"), 0), 1);
-  EXPECT_EQ(tx->webhooks().ListDeliveries("acc1", created_only.id, 10)->size(), 1u);
-  EXPECT_EQ(tx->webhooks().ListDeliveries("acc1", all.id, 10)->size(), 3u);
-  EXPECT_TRUE(tx->webhooks().ListDeliveries("acc1", inactive.id, 10)->empty());
-  EXPECT_TRUE(tx->webhooks().ListDeliveries("acc2", all.id, 10)->empty());
+  EXPECT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent(acc1, "leads.created"), 0), 1);
+  EXPECT_EQ(tx->webhooks().ListDeliveries(acc1, created_only.id, 10)->size(), 1u);
+  EXPECT_EQ(tx->webhooks().ListDeliveries(acc1, all.id, 10)->size(), 3u);
+  EXPECT_TRUE(tx->webhooks().ListDeliveries(acc1, inactive.id, 10)->empty());
+  EXPECT_TRUE(tx->webhooks().ListDeliveries(acc2, all.id, 10)->empty());
 }
 
 TEST_F(WebhookStoreTest, AnEventRolledBackWithItsChangeLeavesNoDelivery) {
   auto w = MakeWebhook({});
   {
     auto tx = Begin();
-    ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());
+    ASSERT_TRUE(tx->webhooks().Insert(acc1, w).ok());
     ASSERT_TRUE(tx->Commit().ok());
   }
   {
     auto tx = Begin();
-    ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.created"), 0), 1);
+    ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent(acc1, "lead.created"), 0), 1);
     // Destroyed without Commit: rolled back with the change it belonged to.
   }
   auto tx = Begin();
-  EXPECT_TRUE(tx->webhooks().ListDeliveries("acc1", w.id, 10)->empty());
+  EXPECT_TRUE(tx->webhooks().ListDeliveries(acc1, w.id, 10)->empty());
   EXPECT_TRUE(tx->webhooks().ClaimDeliveries("A", 10, 100, 10)->empty());
 }
 
@@ -121,8 +124,8 @@ TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
   auto w = MakeWebhook({});
   {
     auto tx = Begin();
-    ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());
-    ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.created"), 100), 1);
+    ASSERT_TRUE(tx->webhooks().Insert(acc1, w).ok());
+    ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent(acc1, "lead.created"), 100), 1);
     ASSERT_TRUE(tx->Commit().ok());
   }
   auto tx = Begin();
@@ -139,7 +142,7 @@ TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
   ASSERT_EQ(again->size(), 1u);
   EXPECT_EQ((*again)[0].delivery_id, job.delivery_id);
 
-  domain::AttemptRecord r{"acc1", w.id, job.delivery_id, {}, domain::DeliveryState::kPending};
+  domain::AttemptRecord r{acc1, w.id, job.delivery_id, {}, domain::DeliveryState::kPending};
   r.attempt.attempt = 1;
   r.attempt.started_at_ms = 1100;
   r.attempt.duration_ms = 7;
@@ -148,7 +151,7 @@ TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
   r.attempt.next_retry_ms = 5000;
   EXPECT_FALSE(*tx->webhooks().RecordAttempt("A", r));  // A lost the claim
   EXPECT_TRUE(*tx->webhooks().RecordAttempt("B", r));
-  EXPECT_EQ((*tx->webhooks().Get("acc1", w.id))->failing_since_ms, 1100);
+  EXPECT_EQ((*tx->webhooks().Get(acc1, w.id))->failing_since_ms, 1100);
   EXPECT_TRUE(tx->webhooks().ClaimDeliveries("A", 4999, 9000, 10)->empty());
   auto retry = tx->webhooks().ClaimDeliveries("A", 5000, 9000, 10);
   ASSERT_EQ(retry->size(), 1u);
@@ -160,10 +163,10 @@ TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
   r.attempt.success = true;
   r.new_state = domain::DeliveryState::kDelivered;
   EXPECT_TRUE(*tx->webhooks().RecordAttempt("A", r));
-  auto hook = *tx->webhooks().Get("acc1", w.id);
+  auto hook = *tx->webhooks().Get(acc1, w.id);
   EXPECT_FALSE(hook->failing_since_ms.has_value());
   EXPECT_EQ(hook->last_success_ms, 5001);
-  auto d = *tx->webhooks().GetDelivery("acc1", w.id, job.delivery_id);
+  auto d = *tx->webhooks().GetDelivery(acc1, w.id, job.delivery_id);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->state, domain::DeliveryState::kDelivered);
   EXPECT_EQ(d->attempts, 2);
@@ -174,8 +177,8 @@ TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
   EXPECT_TRUE(tx->webhooks().ClaimDeliveries("A", 99999, 100000, 10)->empty());
 
   // Redelivery: same id, pending again, next attempt numbered 3.
-  EXPECT_FALSE(*tx->webhooks().Redeliver("acc2", w.id, job.delivery_id, 6000));
-  EXPECT_TRUE(*tx->webhooks().Redeliver("acc1", w.id, job.delivery_id, 6000));
+  EXPECT_FALSE(*tx->webhooks().Redeliver(acc2, w.id, job.delivery_id, 6000));
+  EXPECT_TRUE(*tx->webhooks().Redeliver(acc1, w.id, job.delivery_id, 6000));
   auto redo = tx->webhooks().ClaimDeliveries("C", 6000, 7000, 10);
   ASSERT_EQ(redo->size(), 1u);
   EXPECT_EQ((*redo)[0].delivery_id, job.delivery_id);
@@ -188,13 +191,13 @@ TEST_F(WebhookStoreTest, ClaimsAreLeasedRecordedAndReclaimedAfterExpiry) {
 TEST_F(WebhookStoreTest, InactiveWebhooksAreNotClaimedExceptPings) {
   auto w = MakeWebhook({});
   auto tx = Begin();
-  ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());
-  ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.created"), 0), 1);
+  ASSERT_TRUE(tx->webhooks().Insert(acc1, w).ok());
+  ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent(acc1, "lead.created"), 0), 1);
   w.active = false;
-  ASSERT_TRUE(tx->webhooks().Update("acc1", w).ok());
-  auto ping = tx->webhooks().EnqueueDelivery(MakeEvent("acc1", "ping"), w.id, 0);
+  ASSERT_TRUE(tx->webhooks().Update(acc1, w).ok());
+  auto ping = tx->webhooks().EnqueueDelivery(MakeEvent(acc1, "ping"), w.id, 0);
   ASSERT_TRUE(ping.ok());
-  EXPECT_EQ(tx->webhooks().EnqueueDelivery(MakeEvent("acc2", "ping"), w.id, 0).error().code,
+  EXPECT_EQ(tx->webhooks().EnqueueDelivery(MakeEvent(acc2, "ping"), w.id, 0).error().code,
             core::ErrorCode::kNotFound);
   auto jobs = tx->webhooks().ClaimDeliveries("A", 10, 100, 10);
   ASSERT_EQ(jobs->size(), 1u);
@@ -205,15 +208,15 @@ TEST_F(WebhookStoreTest, InactiveWebhooksAreNotClaimedExceptPings) {
 TEST_F(WebhookStoreTest, DeletingAWebhookDeletesItsDeliveriesAndAttempts) {
   auto w = MakeWebhook({});
   auto tx = Begin();
-  ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());
-  ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent("acc1", "lead.created"), 0), 1);
+  ASSERT_TRUE(tx->webhooks().Insert(acc1, w).ok());
+  ASSERT_EQ(*tx->webhooks().EnqueueEvent(MakeEvent(acc1, "lead.created"), 0), 1);
   auto jobs = *tx->webhooks().ClaimDeliveries("A", 10, 100, 10);
-  domain::AttemptRecord r{"acc1", w.id, jobs[0].delivery_id, {}, domain::DeliveryState::kFailed};
+  domain::AttemptRecord r{acc1, w.id, jobs[0].delivery_id, {}, domain::DeliveryState::kFailed};
   r.attempt.attempt = 1;
   ASSERT_TRUE(*tx->webhooks().RecordAttempt("A", r));
-  ASSERT_TRUE(*tx->webhooks().Delete("acc1", w.id));
-  ASSERT_TRUE(tx->webhooks().Insert("acc1", w).ok());  // same id again: nothing left behind
-  EXPECT_TRUE(tx->webhooks().ListDeliveries("acc1", w.id, 10)->empty());
+  ASSERT_TRUE(*tx->webhooks().Delete(acc1, w.id));
+  ASSERT_TRUE(tx->webhooks().Insert(acc1, w).ok());  // same id again: nothing left behind
+  EXPECT_TRUE(tx->webhooks().ListDeliveries(acc1, w.id, 10)->empty());
 }
 
 }  // namespace

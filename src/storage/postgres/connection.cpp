@@ -77,22 +77,6 @@ Statement& Statement::BindNull(int i) {
   Set(i, std::nullopt, 0);
   return *this;
 }
-Statement& Statement::Bind(int i, const std::optional<std::string>& v) {
-  return v ? Bind(i, std::string_view(*v)) : BindNull(i);
-}
-Statement& Statement::Bind(int i, const std::optional<double>& v) {
-  return v ? Bind(i, *v) : BindNull(i);
-}
-Statement& Statement::Bind(int i, const std::optional<int64_t>& v) {
-  return v ? Bind(i, *v) : BindNull(i);
-}
-Statement& Statement::BindValue(int i, const query::SqlValue& v) {
-  if (const auto* text = std::get_if<std::string>(&v)) return Bind(i, std::string_view(*text));
-  if (const auto* n = std::get_if<std::int64_t>(&v)) return Bind(i, static_cast<int64_t>(*n));
-  if (const auto* d = std::get_if<double>(&v)) return Bind(i, *d);
-  return BindNull(i);
-}
-
 core::Result<bool> Statement::Step() {
   if (result_ == nullptr) {
     if (has_nul_) {
@@ -109,12 +93,6 @@ core::Result<bool> Statement::Step() {
   }
   ++row_;
   return true;
-}
-
-core::Status Statement::Run() {
-  auto r = Step();
-  if (!r.ok()) return std::move(r).error();
-  return core::Ok();
 }
 
 int64_t Statement::Changes() const {
@@ -136,18 +114,6 @@ std::string Statement::Text(int col) const {
   if (IsNull(col)) return std::string();
   return std::string(PQgetvalue(result_, row_, col),
                      static_cast<size_t>(PQgetlength(result_, row_, col)));
-}
-std::optional<std::string> Statement::OptText(int col) const {
-  if (IsNull(col)) return std::nullopt;
-  return Text(col);
-}
-std::optional<double> Statement::OptDouble(int col) const {
-  if (IsNull(col)) return std::nullopt;
-  return Double(col);
-}
-std::optional<int64_t> Statement::OptInt(int col) const {
-  if (IsNull(col)) return std::nullopt;
-  return Int(col);
 }
 query::SqlValue Statement::Value(int col) const {
   if (IsNull(col)) return nullptr;

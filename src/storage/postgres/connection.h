@@ -12,6 +12,7 @@
 
 #include "core/result.h"
 #include "query/sql_value.h"
+#include "storage/sql/statement.h"
 
 struct pg_conn;
 struct pg_result;
@@ -24,8 +25,9 @@ class Connection;
 /// like `$1`), then Step through the rows (the statement runs at the first Step) or Run it.
 /// Values travel as text with their types declared (text, int8, float8; NULL untyped), and
 /// the statement is prepared once per connection for each (SQL, parameter types) pair.
-class Statement {
+class Statement : public StatementBase<Statement> {
  public:
+  using StatementBase<Statement>::Bind;
   Statement(Connection* conn, std::string sql) : conn_(conn), sql_(std::move(sql)) {}
   Statement(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
@@ -33,24 +35,13 @@ class Statement {
   ~Statement();
 
   Statement& Bind(int index, std::string_view text);
-  Statement& Bind(int index, const std::string& text) {
-    return Bind(index, std::string_view(text));
-  }
-  Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, double value);
   Statement& BindNull(int index);
-  Statement& Bind(int index, const std::optional<std::string>& text);
-  Statement& Bind(int index, const std::optional<double>& value);
-  Statement& Bind(int index, const std::optional<int64_t>& value);
-  /// Binds a query::SqlValue (the filter compiler's binds).
-  Statement& BindValue(int index, const query::SqlValue& value);
 
   /// Advances to the next row: true with a row, false when done. Errors: BadRequest when a
   /// bound text holds U+0000 (PostgreSQL text cannot; libpq would cut the value short).
   core::Result<bool> Step();
-  /// Runs a statement whose rows (if any) are not read.
-  core::Status Run();
   /// Rows changed by the statement (after Run/Step).
   int64_t Changes() const;
 
@@ -58,9 +49,6 @@ class Statement {
   int64_t Int(int col) const;
   double Double(int col) const;
   std::string Text(int col) const;
-  std::optional<std::string> OptText(int col) const;
-  std::optional<double> OptDouble(int col) const;
-  std::optional<int64_t> OptInt(int col) const;
   /// The column as NULL, INTEGER (int2/4/8), REAL (float4/8, numeric) or TEXT.
   query::SqlValue Value(int col) const;
 

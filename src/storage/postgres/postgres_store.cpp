@@ -4,26 +4,13 @@
 #include <mutex>
 #include <set>
 
-#include "query/postgres_compiler.h"
 #include "storage/postgres/connection.h"
-#include "storage/postgres/schema.h"
 #include "storage/sql/pool.h"
 #include "storage/sql/sql_tx.h"
 
 namespace klozeo::storage::postgres {
 
-/// The PostgreSQL side of SqlTx: its connection and the filter compiler's dialect.
-struct Backend {
-  using Connection = postgres::Connection;
-  using Statement = postgres::Statement;
-  static constexpr Dialect kDialect = Dialect::kPostgres;
-  static query::CompiledSql Compile(const char* select_list, const query::ListQuery& q) {
-    return query::CompilePostgresListQuery(select_list, q);
-  }
-  static query::CompiledSql CompileProbe(const query::ListQuery& q, size_t filter, int cap) {
-    return query::CompileCountProbe(query::PostgresDialectInstance(), q, filter, cap);
-  }
-};
+using Backend = SqlBackend<Connection, Statement, Dialect::kPostgres>;
 
 namespace {
 
@@ -32,8 +19,8 @@ using core::Result;
 using core::Status;
 
 constexpr const char* kCountRequests =
-    "INSERT INTO rate_windows AS r (account_id, start_ms, count) VALUES ($1, $2, $4) "
-    "ON CONFLICT (account_id) DO UPDATE SET "
+    "INSERT INTO rate_windows AS r (account_key, start_ms, count) VALUES ($1, $2, $4) "
+    "ON CONFLICT (account_key) DO UPDATE SET "
     "start_ms = CASE WHEN $2 - r.start_ms >= $3 THEN $2 ELSE r.start_ms END, "
     "count = CASE WHEN $2 - r.start_ms >= $3 THEN $4 ELSE r.count + $4 END "
     "RETURNING start_ms, count";
@@ -41,30 +28,14 @@ constexpr const char* kCountRequests =
 // A transaction-scoped advisory lock: serialises the write transactions of one account
 // across every process on the database (see PgTx::Scope).
 constexpr const char* kLockKey = "SELECT pg_advisory_xact_lock($1)";
-// The session lock that serialises migrations across processes starting together.
-constexpr int64_t kMigrationLock = 0x6b6c6f7a656f;  // "klozeo"
 
-/// FNV-1a, 64 bits: a stable hash (the same in every process and build) for lock keys.
-int64_t LockKey(std::string_view text) {
-  uint64_t h = 1469598103934665603ULL;
-  for (char c : std::string_view("klozeo:"))
-    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  return static_cast<int64_t>(h);
+/// The advisory lock of an account: its key in a range of its own (the migration lock, "klozeo", is
+/// below it).
+int64_t LockKey(domain::AccountKey account) {
+  return (int64_t{0x6b6c6f7a} << 32) + static_cast<int64_t>(account);
 }
 
-/// The pool, with the options it was opened with.
-class Pool : public ConnectionPool<Connection> {
- public:
-  explicit Pool(Options options)
-      : ConnectionPool<Connection>(options.pool_size, options.acquire_timeout_ms,
-                                   [this] { return Connection::Open(options_.conninfo); }),
-        options_(std::move(options)) {}
-  const Options& options() const { return options_; }
-
- private:
-  Options options_;
-};
+using Pool = ConnectionPool<Connection>;
 using Lease = Pool::Lease;
 
 /// A write Tx is a READ COMMITTED transaction that, before its first statement on an
@@ -77,9 +48,8 @@ using Lease = Pool::Lease;
 class PgTx final : public SqlTx<Backend> {
  public:
   PgTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
-      : SqlTx<Backend>(conn.get()),
+      : SqlTx<Backend>(std::move(conn)),
         pool_(pool),
-        owned_(std::move(conn)),
         write_(in_transaction),
         done_(!in_transaction) {}
   ~PgTx() override {
@@ -94,30 +64,30 @@ class PgTx final : public SqlTx<Backend> {
   }
 
  private:
-  // In a write Tx, takes the advisory lock of `key` (an account id, or kAccountsLock) the
-  // first time the transaction touches it. Only management operations touch kAccountsLock
+  // In a write Tx, takes the advisory lock of `account` (or kAccountsLock) the first time the
+  // transaction touches it. Only management operations touch kAccountsLock
   // and they touch no tenant data, so two transactions never wait on each other's locks in
   // opposite orders.
-  Status Lock(std::string_view key) override {
-    if (!write_ || done_) return core::Ok();
-    if (locked_.count(std::string(key)) > 0) return core::Ok();
+  Status Lock(domain::AccountKey account) override {
+    if (!write_ || done_ || locked_.contains(account)) return core::Ok();
     auto s = owned_->Query(kLockKey);
-    s.Bind(1, LockKey(key));
+    s.Bind(1, LockKey(account));
     KLOZEO_TRY(s.Run());
-    locked_.insert(std::string(key));
+    locked_.insert(account);
     return core::Ok();
   }
 
   Pool* pool_;
-  std::unique_ptr<Connection> owned_;
   bool write_;
   bool done_;
-  std::set<std::string> locked_;
+  std::set<domain::AccountKey> locked_;
 };
 
-class PgDatabase final : public Database {
+class PgDatabase final : public SqlDatabase<Pool, PgTx> {
  public:
-  explicit PgDatabase(Options options) : pool_(std::move(options)) {}
+  explicit PgDatabase(const Options& o)
+      : SqlDatabase(o.pool_size, o.acquire_timeout_ms,
+                    [conninfo = o.conninfo] { return Connection::Open(conninfo); }) {}
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
@@ -125,67 +95,24 @@ class PgDatabase final : public Database {
     return std::unique_ptr<Tx>(new PgTx(&pool_, conn.Take(), mode == TxMode::kWrite));
   }
 
-  Status Ping() override {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    return conn->Exec("SELECT 1");
-  }
-
-  Result<std::string> Secret(std::string_view name) override { return secrets_.From(pool_, name); }
-
-  Result<std::optional<domain::Account>> FindAccountByKeyHash(std::string_view key_hash) override {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    return PgTx::FindAccountByKey(*conn, key_hash);
-  }
-
-  std::string_view Dialect() const override { return "postgres"; }
-  PoolStats PoolUsage() const override { return pool_.Stats(); }
-
-  Result<std::optional<RateWindow>> CountRequests(std::string_view account_id, int64_t now_ms,
+  Result<std::optional<RateWindow>> CountRequests(domain::AccountKey account, int64_t now_ms,
                                                   int64_t window_ms, int64_t amount) override {
     KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
     auto s = conn->Query(kCountRequests);
-    s.Bind(1, account_id).Bind(2, now_ms).Bind(3, window_ms).Bind(4, amount);
+    s.Bind(1, static_cast<int64_t>(account)).Bind(2, now_ms).Bind(3, window_ms).Bind(4, amount);
     KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return Error::Internal("rate window not returned");
     return std::optional<RateWindow>(RateWindow{s.Int(0), s.Int(1)});
   }
-
-  // Migrations in one transaction under an advisory lock, so processes starting together
-  // on a new database apply them once.
-  Status Migrate() {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    KLOZEO_TRY(conn->Exec("BEGIN"));
-    Status applied = MigrateOn(*conn);
-    if (!applied.ok()) {
-      (void)conn->Exec("ROLLBACK");
-      return applied;
-    }
-    return conn->Exec("COMMIT");
-  }
-
- private:
-  static Status MigrateOn(Connection& conn) {
-    {
-      auto s = conn.Query(kLockKey);
-      s.Bind(1, kMigrationLock);
-      KLOZEO_TRY(s.Run());
-    }
-    KLOZEO_TRY(
-        conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                  "version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)"));
-    // PostgreSQL-only migrations are numbered apart from the sequence shared with SQLite.
-    return ApplyMigrations(conn, kMigrations);
-  }
-
-  Pool pool_;
-  Secrets secrets_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Database>> OpenDatabase(const Options& options) {
   auto db = std::make_unique<PgDatabase>(options);
-  KLOZEO_TRY(db->Migrate());
+  // Processes starting together on a new database migrate it once: the first holds this
+  // transaction-scoped advisory lock ("klozeo") until its migration commits.
+  KLOZEO_TRY(db->Migrate("BEGIN; SELECT pg_advisory_xact_lock(118113470932335)"));
   return std::unique_ptr<Database>(std::move(db));
 }
 

@@ -14,9 +14,6 @@ struct Options {
   std::string conninfo;           ///< libpq connection string or postgres:// URL
   int pool_size = 8;              ///< connections kept open
   int acquire_timeout_ms = 5000;  ///< how long Begin waits for a free connection
-  /// Unused: the service computes the stored dedup keys (service::LeadKeysOf). Kept so the
-  /// wiring opens both backends alike.
-  std::string phone_region = "US";
 };
 
 /// Connects to PostgreSQL and applies pending migrations (serialised across processes by an

@@ -60,4 +60,15 @@ std::string RenderSql(std::string_view sql, Dialect dialect) {
   return out;
 }
 
+std::string SchemaSql(const char* sql, Dialect dialect) {
+  std::string out = RenderSql(sql, dialect);
+  if (dialect != Dialect::kPostgres) return out;
+  // A TEXT type is " TEXT" followed by a space, a comma or the end of a line.
+  for (size_t at = out.find(" TEXT"); at != std::string::npos; at = out.find(" TEXT", at + 5)) {
+    const char next = at + 5 < out.size() ? out[at + 5] : '\n';
+    if (next == ' ' || next == ',' || next == '\n') out.insert(at + 5, " COLLATE \"C\"");
+  }
+  return out;
+}
+
 }  // namespace klozeo::storage

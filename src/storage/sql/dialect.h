@@ -16,12 +16,6 @@ namespace klozeo::storage {
 ///   SQLite's INDEXED BY hints, PostgreSQL-only columns).
 enum class Dialect { kSqlite, kPostgres };
 
-/// A numbered schema change (storage/<backend>/schema.h), applied by ApplyMigrations.
-struct Migration {
-  int version;
-  const char* sql;
-};
-
 /// `sql` rewritten for `dialect` (see Dialect). Text inside '...' literals is copied unchanged.
 std::string RenderSql(std::string_view sql, Dialect dialect);
 

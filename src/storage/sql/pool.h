@@ -1,15 +1,13 @@
 #pragma once
 
 // What both backends' Database does the same way over its own connection type: the pool of
-// connections, migrations and the server-wide secrets.
+// connections, the server-wide secrets and the rest of Database (migrations: storage/sql/schema.h).
 
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
-#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -17,6 +15,7 @@
 #include "core/clock.h"
 #include "core/crypto.h"
 #include "storage/sql/dialect.h"
+#include "storage/sql/schema.h"
 #include "storage/sql/statements.h"
 #include "storage/store.h"
 
@@ -112,36 +111,6 @@ class ConnectionPool {
   int opened_ = 0;
 };
 
-/// Applies every migration whose version is not recorded in schema_migrations, in order (not
-/// only those above the highest recorded: branches add numbered migrations independently), on
-/// `conn` inside the caller's transaction. Errors: Internal naming the failed migration.
-template <typename Conn>
-core::Status ApplyMigrations(Conn& conn, std::span<const Migration> migrations) {
-  std::set<int64_t> applied;
-  {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kAppliedMigrations));
-    while (true) {
-      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      applied.insert(s.Int(0));
-    }
-  }
-  for (const auto& m : migrations) {
-    if (applied.contains(m.version)) continue;
-    core::Status done = conn.Exec(m.sql);
-    if (done.ok()) {
-      auto s = conn.Prepare(sql::kRecordMigration);
-      done = s.ok() ? s->Bind(1, int64_t{m.version}).Bind(2, core::WallMillis() / 1000).Run()
-                    : std::move(s).error();
-    }
-    if (!done.ok()) {
-      return core::Error::Internal("migration " + std::to_string(m.version) +
-                                   " failed: " + done.error().ForLog());
-    }
-  }
-  return core::Ok();
-}
-
 /// Server-wide secrets, cached. Read first: a secret that exists needs no write (reads keep
 /// working when writes fail); a missing one is inserted if absent and read back, so concurrent
 /// first uses in several processes agree on one. Thread-safe.
@@ -172,6 +141,56 @@ class Secrets {
  private:
   std::mutex mu_;
   std::unordered_map<std::string, std::string> cache_;
+};
+
+/// What both backends' Database does the same way over its pool P and its Tx type T.
+template <typename P, typename T>
+class SqlDatabase : public Database {
+ public:
+  core::Status Ping() override {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    return conn->Exec("SELECT 1");
+  }
+  core::Result<std::string> Secret(std::string_view name) override {
+    return secrets_.From(pool_, name);
+  }
+  /// One statement, so no explicit transaction: this runs on every request.
+  core::Result<std::optional<domain::Account>> FindAccountByKeyHash(
+      std::string_view key_hash) override {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    return T::FindAccountByKey(*conn, key_hash);
+  }
+  std::string_view Dialect() const override {
+    return T::kPg ? std::string_view("postgres") : std::string_view("sqlite");
+  }
+  PoolStats PoolUsage() const override { return pool_.Stats(); }
+
+  /// Brings the schema up to date (MigrateSchema) in one transaction opened by `begin`, which
+  /// also keeps other processes starting on the same database out until it commits.
+  core::Status Migrate(const char* begin) {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    KLOZEO_TRY(conn->Exec(begin));
+    core::Status applied = conn->Exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
+        "applied_at BIGINT NOT NULL)");
+    if (applied.ok()) {
+      applied =
+          MigrateSchema(*conn, T::kPg ? storage::Dialect::kPostgres : storage::Dialect::kSqlite);
+    }
+    if (!applied.ok()) {
+      (void)conn->Exec("ROLLBACK");
+      return core::Error::Storage(applied.error().code,
+                                  "schema migration failed: " + applied.error().ForLog());
+    }
+    return conn->Exec("COMMIT");
+  }
+
+ protected:
+  template <typename... Args>
+  explicit SqlDatabase(Args&&... args) : pool_(std::forward<Args>(args)...) {}
+
+  P pool_;
+  Secrets secrets_;
 };
 
 }  // namespace klozeo::storage

@@ -5,9 +5,10 @@
 //                  PrepareDynamic(std::string sql) -> Result<Statement> (already rendered);
 //   B::Statement   Bind/BindNull/BindValue, Step, Run, Changes, Text/Int/Double/Opt*/IsNull,
 //                  Value (the accessors rows.h maps);
-//   B::kDialect    and B::Compile(select_list, ListQuery) (the filter compiler's dialect).
-// A backend's Tx derives from SqlTx<B>: it owns the connection, begins, commits and rolls back,
-// and may take a lock per account before the first statement on its data (Lock).
+//   B::kDialect    which also picks the filter compiler (B is SqlBackend<Connection, Statement,
+//                  Dialect>).
+// A backend's Tx derives from SqlTx<B>: it hands the connection back, begins, commits and rolls
+// back, and may take a lock per account before the first statement on its data (Lock).
 
 #include "storage/sql/guard.h"
 
@@ -22,7 +23,9 @@
 #include "core/ids.h"
 #include "dedup/keys.h"
 #include "dedup/tokens.h"
+#include "query/postgres_compiler.h"
 #include "query/sql_compiler.h"
+#include "query/sqlite_compiler.h"
 #include "storage/rows.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/statements.h"
@@ -84,8 +87,16 @@ std::string MultiRowInsert(std::string_view single, int rows, int stride);
 /// A JSON array of strings (invalid UTF-8 replaced): SQLite's form of a list of tokens.
 std::string TokensJson(const std::vector<std::string>& tokens);
 
-/// The key of the lock that serialises account and key management (not tenant data).
-inline constexpr std::string_view kAccountsLock = "accounts";
+/// The lock that serialises account and key management (not tenant data): no account has key 0.
+inline constexpr domain::AccountKey kAccountsLock{0};
+
+/// A backend of SqlTx: its connection and statement types and its dialect.
+template <typename C, typename S, Dialect D>
+struct SqlBackend {
+  using Connection = C;
+  using Statement = S;
+  static constexpr Dialect kDialect = D;
+};
 
 template <typename B>
 class SqlTx : public Tx {
@@ -95,8 +106,9 @@ class SqlTx : public Tx {
   using Stmt = core::Result<Statement>;
   static constexpr bool kPg = B::kDialect == Dialect::kPostgres;
 
-  explicit SqlTx(Connection* conn)
-      : conn_(conn),
+  explicit SqlTx(std::unique_ptr<Connection> conn)
+      : owned_(std::move(conn)),
+        conn_(owned_.get()),
         accounts_(*this),
         leads_(*this),
         notes_(*this),
@@ -120,11 +132,11 @@ class SqlTx : public Tx {
   }
 
  protected:
-  /// Called before the first statement of a write on `key`'s data (an account id, or
-  /// kAccountsLock): PostgreSQL takes the account's advisory lock; SQLite's one writer needs
-  /// none.
-  virtual core::Status Lock(std::string_view /*key*/) { return core::Ok(); }
+  /// Called before the first statement of a write on an account's data (or kAccountsLock):
+  /// PostgreSQL takes the account's advisory lock; SQLite's one writer needs none.
+  virtual core::Status Lock(domain::AccountKey /*account*/) { return core::Ok(); }
 
+  std::unique_ptr<Connection> owned_;  ///< until the backend's Tx gives it back
   Connection* conn_;
 
  private:
@@ -133,18 +145,24 @@ class SqlTx : public Tx {
   static Stmt Query(Connection& conn, const char* text, const Args&... args) {
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(text));
     int index = 0;
-    (s.Bind(++index, args), ...);
+    (s.Bind(++index, Arg(args)), ...);
     return s;
   }
+  /// A statement's parameter: account keys are bound as their integer.
+  template <typename T>
+  static const T& Arg(const T& value) {
+    return value;
+  }
+  static int64_t Arg(domain::AccountKey account) { return static_cast<int64_t>(account); }
   template <typename... Args>
   Stmt Query(const char* text, const Args&... args) {
     return Query(*conn_, text, args...);
   }
-  /// A statement on the account's data, after Lock(account_id); the account id is ?1.
+  /// A statement on the account's data, after Lock(account); the account key is ?1.
   template <typename... Args>
-  Stmt On(std::string_view account_id, const char* text, const Args&... args) {
-    KLOZEO_TRY(Lock(account_id));
-    return Query(text, account_id, args...);
+  Stmt On(domain::AccountKey account, const char* text, const Args&... args) {
+    KLOZEO_TRY(Lock(account));
+    return Query(text, account, args...);
   }
   /// A statement on accounts and keys, after Lock(kAccountsLock).
   template <typename... Args>
@@ -178,6 +196,18 @@ class SqlTx : public Tx {
     return CollectRows(*s, read);
   }
   static std::string ReadText(const Statement& s) { return s.Text(0); }
+  /// The listing SQL of this dialect's filter compiler.
+  static query::CompiledSql Compile(const char* select_list, const query::ListQuery& q) {
+    return kPg ? query::CompilePostgresListQuery(select_list, q)
+               : query::CompileSqliteListQuery(select_list, q);
+  }
+  /// A capped count of the rows filter `filter` of `q` matches in its index (query/plan.h).
+  static query::CompiledSql CompileProbe(const query::ListQuery& q, size_t filter, int cap) {
+    const query::SqlDialect& dialect =
+        kPg ? static_cast<const query::SqlDialect&>(query::PostgresDialectInstance())
+            : query::SqliteDialectInstance();
+    return query::CompileCountProbe(dialect, q, filter, cap);
+  }
   static void BindAll(Statement& s, const std::vector<query::SqlValue>& binds) {
     for (size_t i = 0; i < binds.size(); ++i) s.BindValue(static_cast<int>(i + 1), binds[i]);
   }
@@ -195,15 +225,15 @@ class SqlTx : public Tx {
     }
   }
   /// INSERT (kInsertLead) or UPDATE (kUpdateLead) of the lead row; then its attribute rows.
-  core::Status WriteLead(const char* text, std::string_view account_id, const domain::Lead& lead,
+  core::Status WriteLead(const char* text, domain::AccountKey account, const domain::Lead& lead,
                          const dedup::LeadKeys& keys);
-  core::Status InsertAttributes(std::string_view account_id, const domain::Lead& lead);
+  core::Status InsertAttributes(domain::AccountKey account, const domain::Lead& lead);
   /// Binds one attribute row of kInsertAttribute (parameters 1-8, PostgreSQL 1-10).
   template <typename S>
-  static void BindAttribute(S& s, std::string_view account_id, const std::string& lead_id,
+  static void BindAttribute(S& s, domain::AccountKey account, const std::string& lead_id,
                             const domain::Attribute& a);
   /// The attribute rows of `leads`, `chunk` rows per INSERT.
-  core::Status InsertAttributeRows(std::string_view account_id,
+  core::Status InsertAttributeRows(domain::AccountKey account,
                                    const std::vector<domain::Lead>& leads);
   /// A list of tokens as the dialect binds it (?2 of kCountTokens and kTokenCounts).
   static std::string TokenList(const std::vector<std::string>& tokens) {
@@ -214,28 +244,28 @@ class SqlTx : public Tx {
     }
   }
   /// Adds `delta` to the account's count of each token and of leads (token '').
-  core::Status CountTokens(std::string_view account_id, const std::vector<std::string>& name_tokens,
+  core::Status CountTokens(domain::AccountKey account, const std::vector<std::string>& name_tokens,
                            int64_t delta) {
     std::vector<std::string> tokens = dedup::CountedTokens(name_tokens);
     tokens.emplace_back();
-    return Run(Query(sql::kCountTokens, account_id, TokenList(tokens), delta));
+    return Run(Query(sql::kCountTokens, account, TokenList(tokens), delta));
   }
   /// The stored name of lead `id`, when there is one (what its counted tokens came from).
-  core::Result<std::optional<std::string>> StoredName(std::string_view account_id,
+  core::Result<std::optional<std::string>> StoredName(domain::AccountKey account,
                                                       std::string_view id) {
-    return First(Query(sql::kLeadName, account_id, id), ReadText);
+    return First(Query(sql::kLeadName, account, id), ReadText);
   }
   /// Rewrites the name-token counts and match keys of a lead written with `keys`;
   /// `old_name` is what it was stored under before (none: a new lead).
-  core::Status WriteDedupState(std::string_view account_id, std::string_view lead_id,
+  core::Status WriteDedupState(domain::AccountKey account, std::string_view lead_id,
                                const dedup::LeadKeys& keys,
                                const std::optional<std::string>& old_name);
   core::Status InsertEventRow(const domain::WebhookEvent& e) {
-    return Run(Query(sql::kInsertEvent, e.id, e.account_id, e.type, e.body, e.created_at_ms));
+    return Run(Query(sql::kInsertEvent, e.id, e.account_key, e.type, e.body, e.created_at_ms));
   }
   core::Status InsertDeliveryRow(const domain::WebhookEvent& e, std::string_view id,
                                  std::string_view webhook_id, int64_t due_ms) {
-    return Run(Query(sql::kInsertDelivery, id, e.account_id, webhook_id, e.id, e.type, due_ms,
+    return Run(Query(sql::kInsertDelivery, id, e.account_key, webhook_id, e.id, e.type, due_ms,
                      e.created_at_ms));
   }
   core::Status FillAttempts(domain::WebhookDelivery& d);
@@ -243,8 +273,12 @@ class SqlTx : public Tx {
   class Accounts final : public AccountStore {
    public:
     explicit Accounts(SqlTx& t) : t_(t) {}
-    core::Status Insert(const domain::Account& a) override {
-      return Run(t_.Admin(sql::kInsertAccount, a.id, a.name, a.plan, a.created_at));
+    core::Result<domain::AccountKey> Insert(const domain::Account& a) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto s,
+                              t_.Admin(sql::kInsertAccount, a.id, a.name, a.plan, a.created_at));
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return core::Error::Internal("account key not returned");
+      return domain::AccountKey{s.Int(0)};
     }
     core::Result<std::optional<domain::Account>> FindByName(std::string_view name) override {
       return First(t_.Admin(sql::kFindAccountByName, name), rows::ReadAccount<Statement>);
@@ -253,17 +287,19 @@ class SqlTx : public Tx {
       return All(t_.Admin(sql::kListAccounts), rows::ReadAccount<Statement>);
     }
     core::Status InsertKey(const domain::ApiKey& k) override {
-      return Run(t_.Admin(sql::kInsertKey, k.account_id, k.id, k.key_hash, k.prefix, k.created_at));
+      KLOZEO_ASSIGN_OR_RETURN(bool stored, Change(t_.Admin(sql::kInsertKey, k.account_id, k.id,
+                                                           k.key_hash, k.prefix, k.created_at)));
+      if (!stored) return core::Error::NotFound("account not found");
+      return core::Ok();
     }
-    core::Result<std::vector<domain::ApiKey>> ListKeys(std::string_view account_id) override {
-      return All(t_.Admin(sql::kListKeys, account_id), [&](const Statement& r) {
-        return domain::ApiKey{r.Text(0),  std::string(account_id), r.Text(1), r.Text(2), r.Int(3),
-                              r.OptInt(4)};
+    core::Result<std::vector<domain::ApiKey>> ListKeys(domain::AccountKey account) override {
+      return All(t_.Admin(sql::kListKeys, account), [&](const Statement& r) {
+        return domain::ApiKey{r.Text(0), r.Text(5), r.Text(1), r.Text(2), r.Int(3), r.OptInt(4)};
       });
     }
-    core::Result<bool> RevokeKey(std::string_view account_id, std::string_view key_id,
+    core::Result<bool> RevokeKey(domain::AccountKey account, std::string_view key_id,
                                  int64_t now) override {
-      return Change(t_.Admin(sql::kRevokeKey, account_id, key_id, now));
+      return Change(t_.Admin(sql::kRevokeKey, account, key_id, now));
     }
     core::Result<std::optional<domain::Account>> FindByKeyHash(std::string_view hash) override {
       KLOZEO_TRY(t_.Lock(kAccountsLock));
@@ -277,54 +313,54 @@ class SqlTx : public Tx {
   class Leads final : public LeadStore {
    public:
     explicit Leads(SqlTx& t) : t_(t) {}
-    core::Status Insert(std::string_view account_id, const domain::Lead& lead,
+    core::Status Insert(domain::AccountKey account, const domain::Lead& lead,
                         const dedup::LeadKeys& keys) override {
-      return t_.WriteLead(sql::kInsertLead, account_id, lead, keys);
+      return t_.WriteLead(sql::kInsertLead, account, lead, keys);
     }
-    core::Status InsertMany(std::string_view account_id, const std::vector<domain::Lead>& leads,
+    core::Status InsertMany(domain::AccountKey account, const std::vector<domain::Lead>& leads,
                             const std::vector<dedup::LeadKeys>& keys) override;
-    core::Result<std::optional<domain::Lead>> Get(std::string_view account_id,
+    core::Result<std::optional<domain::Lead>> Get(domain::AccountKey account,
                                                   std::string_view id) override {
-      return First(t_.On(account_id, sql::kGetLead, id), rows::ReadLead<Statement>);
+      return First(t_.On(account, sql::kGetLead, id), rows::ReadLead<Statement>);
     }
-    core::Status Update(std::string_view account_id, const domain::Lead& lead,
+    core::Status Update(domain::AccountKey account, const domain::Lead& lead,
                         const dedup::LeadKeys& keys) override {
-      return t_.WriteLead(sql::kUpdateLead, account_id, lead, keys);
+      return t_.WriteLead(sql::kUpdateLead, account, lead, keys);
     }
-    core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
-      KLOZEO_TRY(t_.Lock(account_id));
-      KLOZEO_ASSIGN_OR_RETURN(auto name, t_.StoredName(account_id, id));
+    core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
+      KLOZEO_TRY(t_.Lock(account));
+      KLOZEO_ASSIGN_OR_RETURN(auto name, t_.StoredName(account, id));
       if (!name) return false;
-      KLOZEO_ASSIGN_OR_RETURN(bool deleted, Change(t_.On(account_id, sql::kDeleteLead, id)));
-      if (deleted) KLOZEO_TRY(t_.CountTokens(account_id, dedup::NameTokens(*name), -1));
+      KLOZEO_ASSIGN_OR_RETURN(bool deleted, Change(t_.On(account, sql::kDeleteLead, id)));
+      if (deleted) KLOZEO_TRY(t_.CountTokens(account, dedup::NameTokens(*name), -1));
       return deleted;
     }
-    core::Result<int64_t> Count(std::string_view account_id, int64_t up_to) override {
-      return SqlTx::Count(t_.On(account_id, sql::kCountLeads, up_to));
+    core::Result<int64_t> Count(domain::AccountKey account, int64_t up_to) override {
+      return SqlTx::Count(t_.On(account, sql::kCountLeads, up_to));
     }
     core::Result<LeadPage> List(const query::ListQuery& q) override;
     core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& q) override;
-    core::Result<std::optional<std::string>> FindIdByKey(std::string_view account_id, DedupKey kind,
+    core::Result<std::optional<std::string>> FindIdByKey(domain::AccountKey account, DedupKey kind,
                                                          std::string_view key) override {
       if (key.empty()) return std::optional<std::string>();
       const char* text = kind == DedupKey::kEmail      ? sql::kFindByEmailKey
                          : kind == DedupKey::kSourceId ? sql::kFindBySourceId
                                                        : sql::kFindByNameCityKey;
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, text, key));
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, text, key));
       if (!kPg && kind == DedupKey::kSourceId) s.Bind(3, core::FoldText(key));
       return FirstRow(s, ReadText);
     }
     core::Result<std::vector<std::pair<std::string, std::string>>> FindByPhoneKey(
-        std::string_view account_id, std::string_view phone_key, int limit) override {
+        domain::AccountKey account, std::string_view phone_key, int limit) override {
       if (phone_key.empty()) return std::vector<std::pair<std::string, std::string>>();
-      return All(t_.On(account_id, sql::kFindByPhoneKey, phone_key, int64_t{limit}),
+      return All(t_.On(account, sql::kFindByPhoneKey, phone_key, int64_t{limit}),
                  [](const Statement& r) { return std::pair(r.Text(0), r.Text(1)); });
     }
-    core::Result<LeadStats> Stats(std::string_view account_id, int64_t since_seconds,
+    core::Result<LeadStats> Stats(domain::AccountKey account, int64_t since_seconds,
                                   int top) override;
-    core::Status UpdateScores(std::string_view account_id,
+    core::Status UpdateScores(domain::AccountKey account,
                               const std::vector<std::pair<std::string, double>>& scores) override;
-    core::Result<std::vector<domain::Lead>> Scan(std::string_view account_id,
+    core::Result<std::vector<domain::Lead>> Scan(domain::AccountKey account,
                                                  std::string_view after_id, int limit,
                                                  const LeadProjection& projection) override;
 
@@ -335,23 +371,23 @@ class SqlTx : public Tx {
   class Notes final : public NoteStore {
    public:
     explicit Notes(SqlTx& t) : t_(t) {}
-    core::Status Insert(std::string_view account_id, const domain::Note& n) override {
-      return Run(t_.On(account_id, sql::kInsertNote, n.id, n.lead_id, n.content, n.created_at,
-                       n.updated_at));
+    core::Status Insert(domain::AccountKey account, const domain::Note& n) override {
+      return Run(
+          t_.On(account, sql::kInsertNote, n.id, n.lead_id, n.content, n.created_at, n.updated_at));
     }
-    core::Result<std::optional<domain::Note>> Get(std::string_view account_id,
+    core::Result<std::optional<domain::Note>> Get(domain::AccountKey account,
                                                   std::string_view note_id) override {
-      return First(t_.On(account_id, sql::kGetNote, note_id), rows::ReadNote<Statement>);
+      return First(t_.On(account, sql::kGetNote, note_id), rows::ReadNote<Statement>);
     }
-    core::Result<std::vector<domain::Note>> List(std::string_view account_id,
+    core::Result<std::vector<domain::Note>> List(domain::AccountKey account,
                                                  std::string_view lead_id) override {
-      return All(t_.On(account_id, sql::kListNotes, lead_id), rows::ReadNote<Statement>);
+      return All(t_.On(account, sql::kListNotes, lead_id), rows::ReadNote<Statement>);
     }
-    core::Status Update(std::string_view account_id, const domain::Note& n) override {
-      return Run(t_.On(account_id, sql::kUpdateNote, n.id, n.content, n.updated_at));
+    core::Status Update(domain::AccountKey account, const domain::Note& n) override {
+      return Run(t_.On(account, sql::kUpdateNote, n.id, n.content, n.updated_at));
     }
-    core::Result<bool> Delete(std::string_view account_id, std::string_view note_id) override {
-      return Change(t_.On(account_id, sql::kDeleteNote, note_id));
+    core::Result<bool> Delete(domain::AccountKey account, std::string_view note_id) override {
+      return Change(t_.On(account, sql::kDeleteNote, note_id));
     }
 
    private:
@@ -361,29 +397,29 @@ class SqlTx : public Tx {
   class Rules final : public RuleStore {
    public:
     explicit Rules(SqlTx& t) : t_(t) {}
-    core::Status Insert(std::string_view account_id, const domain::ScoringRule& r) override {
-      return Run(t_.On(account_id, sql::kInsertRule, r.id, r.name, r.expression, r.weight,
-                       r.priority, r.created_at, r.updated_at));
+    core::Status Insert(domain::AccountKey account, const domain::ScoringRule& r) override {
+      return Run(t_.On(account, sql::kInsertRule, r.id, r.name, r.expression, r.weight, r.priority,
+                       r.created_at, r.updated_at));
     }
-    core::Result<std::optional<domain::ScoringRule>> Get(std::string_view account_id,
+    core::Result<std::optional<domain::ScoringRule>> Get(domain::AccountKey account,
                                                          std::string_view id) override {
-      return First(t_.On(account_id, sql::kGetRule, id), rows::ReadRule<Statement>);
+      return First(t_.On(account, sql::kGetRule, id), rows::ReadRule<Statement>);
     }
-    core::Result<std::vector<domain::ScoringRule>> List(std::string_view account_id) override {
-      return All(t_.On(account_id, sql::kListRules), rows::ReadRule<Statement>);
+    core::Result<std::vector<domain::ScoringRule>> List(domain::AccountKey account) override {
+      return All(t_.On(account, sql::kListRules), rows::ReadRule<Statement>);
     }
-    core::Status Update(std::string_view account_id, const domain::ScoringRule& r) override {
+    core::Status Update(domain::AccountKey account, const domain::ScoringRule& r) override {
       KLOZEO_ASSIGN_OR_RETURN(bool changed,
-                              Change(t_.On(account_id, sql::kUpdateRule, r.id, r.name, r.expression,
+                              Change(t_.On(account, sql::kUpdateRule, r.id, r.name, r.expression,
                                            r.weight, r.priority, r.updated_at)));
       if (!changed) return core::Error::NotFound("scoring rule not found");
       return core::Ok();
     }
-    core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
-      return Change(t_.On(account_id, sql::kDeleteRule, id));
+    core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
+      return Change(t_.On(account, sql::kDeleteRule, id));
     }
-    core::Result<int64_t> Count(std::string_view account_id) override {
-      return SqlTx::Count(t_.On(account_id, sql::kCountRules));
+    core::Result<int64_t> Count(domain::AccountKey account) override {
+      return SqlTx::Count(t_.On(account, sql::kCountRules));
     }
 
    private:
@@ -393,9 +429,9 @@ class SqlTx : public Tx {
   class Webhooks final : public WebhookStore {
    public:
     explicit Webhooks(SqlTx& t) : t_(t) {}
-    core::Status Insert(std::string_view account_id, const domain::Webhook& w) override {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kInsertWebhook));
-      rows::BindWebhook(s, account_id, w);
+    core::Status Insert(domain::AccountKey account, const domain::Webhook& w) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kInsertWebhook));
+      rows::BindWebhook(s, account, w);
       return s.Bind(6, int64_t{w.active ? 1 : 0})
           .Bind(7, w.created_at)
           .Bind(8, w.updated_at)
@@ -403,16 +439,16 @@ class SqlTx : public Tx {
           .Bind(10, w.last_success_ms)
           .Run();
     }
-    core::Result<std::optional<domain::Webhook>> Get(std::string_view account_id,
+    core::Result<std::optional<domain::Webhook>> Get(domain::AccountKey account,
                                                      std::string_view id) override {
-      return First(t_.On(account_id, sql::kGetWebhook, id), rows::ReadWebhook<Statement>);
+      return First(t_.On(account, sql::kGetWebhook, id), rows::ReadWebhook<Statement>);
     }
-    core::Result<std::vector<domain::Webhook>> List(std::string_view account_id) override {
-      return All(t_.On(account_id, sql::kListWebhooks), rows::ReadWebhook<Statement>);
+    core::Result<std::vector<domain::Webhook>> List(domain::AccountKey account) override {
+      return All(t_.On(account, sql::kListWebhooks), rows::ReadWebhook<Statement>);
     }
-    core::Status Update(std::string_view account_id, const domain::Webhook& w) override {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kUpdateWebhook));
-      rows::BindWebhook(s, account_id, w);
+    core::Status Update(domain::AccountKey account, const domain::Webhook& w) override {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kUpdateWebhook));
+      rows::BindWebhook(s, account, w);
       KLOZEO_TRY(s.Bind(6, int64_t{w.active ? 1 : 0})
                      .Bind(7, w.updated_at)
                      .Bind(8, w.failing_since_ms)
@@ -421,16 +457,16 @@ class SqlTx : public Tx {
       if (s.Changes() == 0) return core::Error::NotFound("webhook not found");
       return core::Ok();
     }
-    core::Result<bool> Delete(std::string_view account_id, std::string_view id) override {
-      return Change(t_.On(account_id, sql::kDeleteWebhook, id));
+    core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
+      return Change(t_.On(account, sql::kDeleteWebhook, id));
     }
-    core::Result<int64_t> Count(std::string_view account_id) override {
-      return SqlTx::Count(t_.On(account_id, sql::kCountWebhooks));
+    core::Result<int64_t> Count(domain::AccountKey account) override {
+      return SqlTx::Count(t_.On(account, sql::kCountWebhooks));
     }
     core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event, int64_t due_ms) override {
       KLOZEO_ASSIGN_OR_RETURN(
           auto subscribers,
-          All(t_.On(event.account_id, sql::kSubscribers, "," + event.type + ","), ReadText));
+          All(t_.On(event.account_key, sql::kSubscribers, "," + event.type + ","), ReadText));
       if (subscribers.empty()) return int64_t{0};
       KLOZEO_TRY(t_.InsertEventRow(event));
       for (const auto& webhook_id : subscribers) {
@@ -442,7 +478,7 @@ class SqlTx : public Tx {
                                               std::string_view webhook_id,
                                               int64_t due_ms) override {
       KLOZEO_ASSIGN_OR_RETURN(auto exists,
-                              First(t_.On(event.account_id, sql::kWebhookExists, webhook_id),
+                              First(t_.On(event.account_key, sql::kWebhookExists, webhook_id),
                                     [](const Statement&) { return true; }));
       if (!exists) return core::Error::NotFound("webhook not found");
       KLOZEO_TRY(t_.InsertEventRow(event));
@@ -462,27 +498,27 @@ class SqlTx : public Tx {
                                  int64_t due_ms) override {
       return Run(t_.Query(sql::kReleaseDelivery, delivery_id, worker, due_ms));
     }
-    core::Result<std::vector<domain::WebhookDelivery>> ListDeliveries(std::string_view account_id,
+    core::Result<std::vector<domain::WebhookDelivery>> ListDeliveries(domain::AccountKey account,
                                                                       std::string_view webhook_id,
                                                                       int limit) override {
-      KLOZEO_ASSIGN_OR_RETURN(
-          auto out, All(t_.On(account_id, sql::kListDeliveries, webhook_id, int64_t{limit}),
-                        rows::ReadDelivery<Statement>));
+      KLOZEO_ASSIGN_OR_RETURN(auto out,
+                              All(t_.On(account, sql::kListDeliveries, webhook_id, int64_t{limit}),
+                                  rows::ReadDelivery<Statement>));
       for (auto& d : out) KLOZEO_TRY(t_.FillAttempts(d));
       return out;
     }
     core::Result<std::optional<domain::WebhookDelivery>> GetDelivery(
-        std::string_view account_id, std::string_view webhook_id,
+        domain::AccountKey account, std::string_view webhook_id,
         std::string_view delivery_id) override {
       KLOZEO_ASSIGN_OR_RETURN(auto out,
-                              First(t_.On(account_id, sql::kGetDelivery, webhook_id, delivery_id),
+                              First(t_.On(account, sql::kGetDelivery, webhook_id, delivery_id),
                                     rows::ReadDelivery<Statement>));
       if (out) KLOZEO_TRY(t_.FillAttempts(*out));
       return out;
     }
-    core::Result<bool> Redeliver(std::string_view account_id, std::string_view webhook_id,
+    core::Result<bool> Redeliver(domain::AccountKey account, std::string_view webhook_id,
                                  std::string_view delivery_id, int64_t due_ms) override {
-      return Change(t_.On(account_id, sql::kRedeliver, webhook_id, delivery_id, due_ms));
+      return Change(t_.On(account, sql::kRedeliver, webhook_id, delivery_id, due_ms));
     }
     core::Result<int64_t> CountPending() override {
       return SqlTx::Count(t_.Query(sql::kCountPending));
@@ -495,25 +531,25 @@ class SqlTx : public Tx {
   class Idempotency final : public IdempotencyStore {
    public:
     explicit Idempotency(SqlTx& t) : t_(t) {}
-    core::Result<std::optional<IdempotencyRecord>> Get(std::string_view account_id,
+    core::Result<std::optional<IdempotencyRecord>> Get(domain::AccountKey account,
                                                        std::string_view key) override {
-      return First(t_.On(account_id, sql::kGetIdempotency, key), [](const Statement& r) {
+      return First(t_.On(account, sql::kGetIdempotency, key), [](const Statement& r) {
         IdempotencyRecord out{r.Text(0), std::nullopt, r.Text(2), r.Text(3), r.Int(4)};
         if (auto status = r.OptInt(1)) out.status = static_cast<int>(*status);
         return out;
       });
     }
-    core::Result<bool> Reserve(std::string_view account_id, std::string_view key,
+    core::Result<bool> Reserve(domain::AccountKey account, std::string_view key,
                                std::string_view request_hash, int64_t created_at_ms) override {
-      return Change(t_.On(account_id, sql::kReserveIdempotency, key, request_hash, created_at_ms));
+      return Change(t_.On(account, sql::kReserveIdempotency, key, request_hash, created_at_ms));
     }
-    core::Status Complete(std::string_view account_id, std::string_view key, int status,
+    core::Status Complete(domain::AccountKey account, std::string_view key, int status,
                           std::string_view headers_json, std::string_view body) override {
       return Run(
-          t_.On(account_id, sql::kCompleteIdempotency, key, int64_t{status}, headers_json, body));
+          t_.On(account, sql::kCompleteIdempotency, key, int64_t{status}, headers_json, body));
     }
-    core::Status Delete(std::string_view account_id, std::string_view key) override {
-      return Run(t_.On(account_id, sql::kDeleteIdempotency, key));
+    core::Status Delete(domain::AccountKey account, std::string_view key) override {
+      return Run(t_.On(account, sql::kDeleteIdempotency, key));
     }
     core::Result<int64_t> Purge(int64_t before_ms) override {
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kPurgeIdempotency, before_ms));
@@ -528,11 +564,11 @@ class SqlTx : public Tx {
   class Dedup final : public DedupStore {
    public:
     explicit Dedup(SqlTx& t) : t_(t) {}
-    core::Status TokenStats(std::string_view account_id, const std::vector<std::string>& tokens,
+    core::Status TokenStats(domain::AccountKey account, const std::vector<std::string>& tokens,
                             dedup::TokenStats& stats) override {
       std::vector<std::string> wanted = tokens;
       wanted.emplace_back();
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kTokenCounts, TokenList(wanted)));
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kTokenCounts, TokenList(wanted)));
       while (true) {
         KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
         if (!row) break;
@@ -545,62 +581,61 @@ class SqlTx : public Tx {
       }
       return core::Ok();
     }
-    core::Result<std::vector<DedupCandidate>> FindByPhone(std::string_view account_id,
+    core::Result<std::vector<DedupCandidate>> FindByPhone(domain::AccountKey account,
                                                           std::string_view phone_key,
                                                           int limit) override {
       if (phone_key.empty()) return std::vector<DedupCandidate>();
-      return All(t_.On(account_id, sql::kFindDedupByPhone, phone_key, int64_t{limit}),
+      return All(t_.On(account, sql::kFindDedupByPhone, phone_key, int64_t{limit}),
                  [](const Statement& r) {
                    return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or("")};
                  });
     }
-    core::Result<std::vector<std::string>> FindByMatchKey(std::string_view account_id,
-                                                          MatchKey kind, std::string_view key,
+    core::Result<std::vector<std::string>> FindByMatchKey(domain::AccountKey account, MatchKey kind,
+                                                          std::string_view key,
                                                           int limit) override {
       if (key.empty()) return std::vector<std::string>();
-      return All(t_.On(account_id, sql::kFindByMatchKey, KindName(kind), key, int64_t{limit}),
+      return All(t_.On(account, sql::kFindByMatchKey, KindName(kind), key, int64_t{limit}),
                  ReadText);
     }
-    core::Status Dismiss(std::string_view account_id, std::string_view a, std::string_view b,
+    core::Status Dismiss(domain::AccountKey account, std::string_view a, std::string_view b,
                          int64_t now) override {
-      KLOZEO_TRY(Run(t_.On(account_id, sql::kInsertDismissal, a, b, now)));
-      return Run(t_.On(account_id, sql::kInsertDismissal, b, a, now));
+      KLOZEO_TRY(Run(t_.On(account, sql::kInsertDismissal, a, b, now)));
+      return Run(t_.On(account, sql::kInsertDismissal, b, a, now));
     }
-    core::Result<std::vector<std::string>> Dismissed(std::string_view account_id,
+    core::Result<std::vector<std::string>> Dismissed(domain::AccountKey account,
                                                      std::string_view lead_id) override {
-      return All(t_.On(account_id, sql::kListDismissed, lead_id), ReadText);
+      return All(t_.On(account, sql::kListDismissed, lead_id), ReadText);
     }
-    core::Status RecordMerge(std::string_view account_id, const MergeRecord& r) override {
+    core::Status RecordMerge(domain::AccountKey account, const MergeRecord& r) override {
       nlohmann::json changes = nlohmann::json::array();
       for (const MergeChange& c : r.changes) changes.push_back({c.field, c.old_value, c.new_value});
-      return Run(t_.On(account_id, sql::kInsertMerge, r.lead_id, r.id, r.source_lead_id, r.kind,
+      return Run(t_.On(account, sql::kInsertMerge, r.lead_id, r.id, r.source_lead_id, r.kind,
                        r.tier, r.merged_at,
                        changes.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
     }
-    core::Status MoveDedupState(std::string_view account_id, std::string_view from,
+    core::Status MoveDedupState(domain::AccountKey account, std::string_view from,
                                 std::string_view to) override {
-      KLOZEO_TRY(Run(t_.On(account_id, sql::kMoveMerges, from, to)));
-      KLOZEO_TRY(Run(t_.On(account_id, sql::kMoveDismissals, from, to)));
-      return Run(t_.On(account_id, sql::kMoveDismissalsBack, from, to));
+      KLOZEO_TRY(Run(t_.On(account, sql::kMoveMerges, from, to)));
+      KLOZEO_TRY(Run(t_.On(account, sql::kMoveDismissals, from, to)));
+      return Run(t_.On(account, sql::kMoveDismissalsBack, from, to));
     }
-    core::Result<std::vector<MergeRecord>> ListMerges(std::string_view account_id,
+    core::Result<std::vector<MergeRecord>> ListMerges(domain::AccountKey account,
                                                       std::string_view lead_id,
                                                       int limit) override {
-      return All(
-          t_.On(account_id, sql::kListMerges, lead_id, int64_t{limit}), [](const Statement& r) {
-            MergeRecord m{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5), {}};
-            nlohmann::json changes = nlohmann::json::parse(r.Text(6), nullptr, false);
-            if (changes.is_array()) {
-              for (const auto& c : changes) {
-                if (c.is_array() && c.size() == 3 && c[0].is_string() && c[1].is_string() &&
-                    c[2].is_string()) {
-                  m.changes.push_back(
-                      {c[0].get<std::string>(), c[1].get<std::string>(), c[2].get<std::string>()});
-                }
-              }
+      return All(t_.On(account, sql::kListMerges, lead_id, int64_t{limit}), [](const Statement& r) {
+        MergeRecord m{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5), {}};
+        nlohmann::json changes = nlohmann::json::parse(r.Text(6), nullptr, false);
+        if (changes.is_array()) {
+          for (const auto& c : changes) {
+            if (c.is_array() && c.size() == 3 && c[0].is_string() && c[1].is_string() &&
+                c[2].is_string()) {
+              m.changes.push_back(
+                  {c[0].get<std::string>(), c[1].get<std::string>(), c[2].get<std::string>()});
             }
-            return m;
-          });
+          }
+        }
+        return m;
+      });
     }
     static std::string_view KindName(MatchKey kind) {
       return kind == MatchKey::kAddress ? "address" : "domain";

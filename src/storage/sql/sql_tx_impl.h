@@ -6,7 +6,6 @@
 #include <map>
 
 #include "query/plan.h"
-#include "query/postgres_compiler.h"
 
 namespace klozeo::storage {
 
@@ -35,12 +34,7 @@ void ReadScanColumn(const S& s, int col, std::string_view field, domain::Lead& l
   } else if (field == "last_interaction_at") {
     lead.last_interaction_at = s.Int(col);
   } else if (field == "tags") {
-    nlohmann::json tags = nlohmann::json::parse(s.Text(col), nullptr, false);
-    if (tags.is_array()) {
-      for (auto& t : tags) {
-        if (t.is_string()) lead.tags.push_back(t.get<std::string>());
-      }
-    }
+    lead.tags = rows::ReadTags(s.Text(col));
   } else {
     for (int i = 0; i < domain::kTextFieldCount; ++i) {
       if (field == domain::kTextFieldNames[i]) lead.text[i] = s.OptText(col);
@@ -54,10 +48,10 @@ bool IsScanColumn(std::string_view field);
 }  // namespace scan_detail
 
 template <typename B>
-core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(std::string_view account_id,
+core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(domain::AccountKey account,
                                                               std::string_view after_id, int limit,
                                                               const LeadProjection& projection) {
-  KLOZEO_TRY(t_.Lock(account_id));
+  KLOZEO_TRY(t_.Lock(account));
   std::vector<std::string_view> fields;
   std::string text = "SELECT id, score";
   for (const std::string& field : projection.fields) {
@@ -74,7 +68,7 @@ core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(std::string_view a
   out.reserve(static_cast<size_t>(std::max(limit, 0)));
   {
     KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(text)));
-    s.Bind(1, account_id).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+    s.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
     while (true) {
       KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
@@ -96,7 +90,7 @@ core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(std::string_view a
   }
   attributes += RenderSql(sql::kScanAttributesEnd, B::kDialect);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(attributes)));
-  s.Bind(1, account_id).Bind(2, after_id).Bind(3, out.back().id);
+  s.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, out.back().id);
   if constexpr (kPg) {
     s.Bind(4, TextArrayLiteral(projection.attributes));
   } else {
@@ -152,33 +146,33 @@ core::Result<std::vector<domain::DeliveryJob>> SqlTx<B>::Webhooks::ClaimDeliveri
 }
 
 template <typename B>
-core::Status SqlTx<B>::WriteLead(const char* text, std::string_view account_id,
+core::Status SqlTx<B>::WriteLead(const char* text, domain::AccountKey account,
                                  const domain::Lead& lead, const dedup::LeadKeys& keys) {
   const bool update = text == sql::kUpdateLead;
   std::optional<std::string> old_name;
   if (update) {
-    KLOZEO_TRY(Lock(account_id));
-    KLOZEO_ASSIGN_OR_RETURN(old_name, StoredName(account_id, lead.id));
+    KLOZEO_TRY(Lock(account));
+    KLOZEO_ASSIGN_OR_RETURN(old_name, StoredName(account, lead.id));
     if (!old_name) return core::Error::NotFound("lead not found");
   }
   {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, On(account_id, text));
-    rows::BindLead(s, account_id, lead);
+    KLOZEO_ASSIGN_OR_RETURN(auto s, On(account, text));
+    rows::BindLead(s, account, lead);
     BindKeys(s, keys);
     KLOZEO_TRY(s.Run());
     if (update && s.Changes() == 0) return core::Error::NotFound("lead not found");
   }
-  if (update) KLOZEO_TRY(Run(Query(sql::kDeleteAttributes, account_id, lead.id)));
-  KLOZEO_TRY(WriteDedupState(account_id, lead.id, keys, old_name));
-  return InsertAttributes(account_id, lead);
+  if (update) KLOZEO_TRY(Run(Query(sql::kDeleteAttributes, account, lead.id)));
+  KLOZEO_TRY(WriteDedupState(account, lead.id, keys, old_name));
+  return InsertAttributes(account, lead);
 }
 
 template <typename B>
-core::Status SqlTx<B>::WriteDedupState(std::string_view account_id, std::string_view lead_id,
+core::Status SqlTx<B>::WriteDedupState(domain::AccountKey account, std::string_view lead_id,
                                        const dedup::LeadKeys& keys,
                                        const std::optional<std::string>& old_name) {
   if (!old_name) {
-    KLOZEO_TRY(CountTokens(account_id, keys.name_tokens, 1));
+    KLOZEO_TRY(CountTokens(account, keys.name_tokens, 1));
   } else {
     std::vector<std::string> old_tokens = dedup::CountedTokens(dedup::NameTokens(*old_name));
     std::vector<std::string> new_tokens = dedup::CountedTokens(keys.name_tokens);
@@ -197,21 +191,21 @@ core::Status SqlTx<B>::WriteDedupState(std::string_view account_id, std::string_
         }
       }
       if (!added.empty()) {
-        KLOZEO_TRY(Run(Query(sql::kCountTokens, account_id, TokenList(added), int64_t{1})));
+        KLOZEO_TRY(Run(Query(sql::kCountTokens, account, TokenList(added), int64_t{1})));
       }
       if (!removed.empty()) {
-        KLOZEO_TRY(Run(Query(sql::kCountTokens, account_id, TokenList(removed), int64_t{-1})));
+        KLOZEO_TRY(Run(Query(sql::kCountTokens, account, TokenList(removed), int64_t{-1})));
       }
     }
-    KLOZEO_TRY(Run(Query(sql::kDeleteMatchKeys, account_id, lead_id)));
+    KLOZEO_TRY(Run(Query(sql::kDeleteMatchKeys, account, lead_id)));
   }
   if (!keys.address.empty()) {
-    KLOZEO_TRY(Run(Query(sql::kInsertMatchKey, account_id, lead_id, std::string_view("address"),
-                         keys.address)));
+    KLOZEO_TRY(Run(
+        Query(sql::kInsertMatchKey, account, lead_id, std::string_view("address"), keys.address)));
   }
   if (!keys.domain.empty()) {
     KLOZEO_TRY(Run(
-        Query(sql::kInsertMatchKey, account_id, lead_id, std::string_view("domain"), keys.domain)));
+        Query(sql::kInsertMatchKey, account, lead_id, std::string_view("domain"), keys.domain)));
   }
   return core::Ok();
 }
@@ -220,13 +214,13 @@ template <typename B>
 core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
   // The select list in this dialect, rendered once.
   static const std::string select_list = RenderSql(sql::kLeadSelectList, B::kDialect);
-  KLOZEO_TRY(t_.Lock(q.account_id));
+  KLOZEO_TRY(t_.Lock(domain::AccountKey{q.account_key}));
   query::ListQuery planned = q;
   if constexpr (!kPg) {
     // Plan steering (query/plan.h): count each indexable filter's rows, up to a cap.
     std::vector<std::pair<size_t, int64_t>> counts;
     for (size_t i : query::ProbeCandidates(q)) {
-      query::CompiledSql probe = B::CompileProbe(q, i, query::kProbeCap);
+      query::CompiledSql probe = CompileProbe(q, i, query::kProbeCap);
       KLOZEO_ASSIGN_OR_RETURN(auto p, t_.conn_->PrepareDynamic(std::move(probe.sql)));
       BindAll(p, probe.binds);
       KLOZEO_ASSIGN_OR_RETURN(bool row, p.Step());
@@ -234,7 +228,7 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     }
     query::ChooseAccess(planned, counts);
   }
-  query::CompiledSql compiled = B::Compile(select_list.c_str(), planned);
+  query::CompiledSql compiled = Compile(select_list.c_str(), planned);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
   BindAll(s, compiled.binds);
   LeadPage page;
@@ -253,21 +247,22 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
 
 template <typename B>
 core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const query::ListQuery& q) {
-  // The account's distinct names come off the (account_id, name, ...) index. Without filters
+  // The account's distinct names come off the (account, name, ...) index. Without filters
   // every lead matches, so those are the answer. With filters, a name is kept if some matching
   // lead has it: each EXISTS stops at the first such lead, so nothing is materialised (an
   // IN (subquery) would hold every matching id in memory at once).
-  KLOZEO_ASSIGN_OR_RETURN(auto candidates,
-                          All(t_.On(q.account_id, sql::kDistinctAttributeNames), ReadText));
+  KLOZEO_ASSIGN_OR_RETURN(
+      auto candidates,
+      All(t_.On(domain::AccountKey{q.account_key}, sql::kDistinctAttributeNames), ReadText));
   if (q.filters.empty() || candidates.empty()) return candidates;
   query::ListQuery all = q;
   all.after.reset();
   all.limit.reset();
-  query::CompiledSql matches = B::Compile("leads.id AS id", all);
+  query::CompiledSql matches = Compile("leads.id AS id", all);
   const int outer = static_cast<int>(matches.binds.size()) + 1;
   const std::string exists =
       ") m WHERE EXISTS (SELECT 1 FROM lead_attributes a WHERE "
-      "a.account_id = ?" +
+      "a.account_key = ?" +
       std::to_string(outer) + " AND a.lead_id = m.id AND a.name = ";
   if constexpr (kPg) {
     // One statement: which candidate names some matching lead has.
@@ -276,7 +271,7 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
                        "n.name)) ORDER BY n.name";
     KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(RenderSql(text, B::kDialect)));
     BindAll(s, matches.binds);
-    s.Bind(outer, q.account_id).Bind(outer + 1, TextArrayLiteral(candidates));
+    s.Bind(outer, q.account_key).Bind(outer + 1, TextArrayLiteral(candidates));
     return CollectRows(s, ReadText);
   } else {
     // One cheap local statement per name.
@@ -286,7 +281,7 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
     for (const auto& name : candidates) {
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(text));
       BindAll(s, matches.binds);
-      s.Bind(outer, q.account_id).Bind(outer + 1, name);
+      s.Bind(outer, q.account_key).Bind(outer + 1, name);
       KLOZEO_ASSIGN_OR_RETURN(bool present, s.Step());
       if (present) out.push_back(name);
     }
@@ -295,13 +290,13 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
 }
 
 template <typename B>
-core::Result<LeadStats> SqlTx<B>::Leads::Stats(std::string_view account_id, int64_t since_seconds,
+core::Result<LeadStats> SqlTx<B>::Leads::Stats(domain::AccountKey account, int64_t since_seconds,
                                                int top) {
   LeadStats stats;
   double score_sum = 0;
   std::map<std::string, int64_t> by_status;
   {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account_id, sql::kStatusBuckets));
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kStatusBuckets));
     while (true) {
       KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
@@ -316,19 +311,19 @@ core::Result<LeadStats> SqlTx<B>::Leads::Stats(std::string_view account_id, int6
   if (stats.total > 0) stats.average_score = score_sum / static_cast<double>(stats.total);
   auto pair = [](const Statement& r) { return std::pair(r.Text(0), r.Int(1)); };
   KLOZEO_ASSIGN_OR_RETURN(stats.by_source,
-                          All(t_.Query(sql::kTopSources, account_id, int64_t{top}), pair));
+                          All(t_.Query(sql::kTopSources, account, int64_t{top}), pair));
   KLOZEO_ASSIGN_OR_RETURN(stats.top_cities,
-                          All(t_.Query(sql::kTopCities, account_id, int64_t{top}), pair));
+                          All(t_.Query(sql::kTopCities, account, int64_t{top}), pair));
   KLOZEO_ASSIGN_OR_RETURN(stats.created_per_day,
-                          All(t_.Query(sql::kCreatedPerDay, account_id, since_seconds),
+                          All(t_.Query(sql::kCreatedPerDay, account, since_seconds),
                               [](const Statement& r) { return std::pair(r.Int(0), r.Int(1)); }));
   return stats;
 }
 
 template <typename B>
 core::Status SqlTx<B>::Leads::UpdateScores(
-    std::string_view account_id, const std::vector<std::pair<std::string, double>>& scores) {
-  KLOZEO_TRY(t_.Lock(account_id));
+    domain::AccountKey account, const std::vector<std::pair<std::string, double>>& scores) {
+  KLOZEO_TRY(t_.Lock(account));
   if constexpr (kPg) {
     if (scores.empty()) return core::Ok();
     std::vector<std::string> ids;
@@ -342,10 +337,10 @@ core::Status SqlTx<B>::Leads::UpdateScores(
       values.append(buf, ec == std::errc() ? end : buf);
     }
     values += '}';
-    return Run(t_.Query(sql::kUpdateScores, account_id, TextArrayLiteral(ids), values));
+    return Run(t_.Query(sql::kUpdateScores, account, TextArrayLiteral(ids), values));
   } else {
     for (const auto& [lead_id, score] : scores) {
-      KLOZEO_TRY(Run(t_.Query(sql::kUpdateScore, account_id, lead_id, score)));
+      KLOZEO_TRY(Run(t_.Query(sql::kUpdateScore, account, lead_id, score)));
     }
     return core::Ok();
   }
@@ -356,21 +351,21 @@ core::Result<bool> SqlTx<B>::Webhooks::RecordAttempt(std::string_view worker,
                                                      const domain::AttemptRecord& r) {
   // The account's lock before any row lock, like every other write of the account (a
   // redelivery holds the lock and then updates the delivery row): one lock order.
-  KLOZEO_TRY(t_.Lock(r.account_id));
+  KLOZEO_TRY(t_.Lock(r.account_key));
   const auto& a = r.attempt;
   KLOZEO_ASSIGN_OR_RETURN(
       bool held, Change(t_.Query(sql::kFinishAttempt, r.delivery_id, worker,
                                  domain::DeliveryStateName(r.new_state), a.attempt, a.next_retry_ms,
-                                 a.started_at_ms + a.duration_ms, r.account_id)));
+                                 a.started_at_ms + a.duration_ms, r.account_key)));
   if (!held) return false;
   {
     KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kInsertAttempt, r.delivery_id, a.attempt,
                                              a.started_at_ms, a.duration_ms, a.status_code, a.error,
                                              int64_t{a.success ? 1 : 0}, a.next_retry_ms));
-    if constexpr (kPg) s.Bind(9, r.account_id);
+    if constexpr (kPg) s.Bind(9, Arg(r.account_key));
     KLOZEO_TRY(s.Run());
   }
-  KLOZEO_TRY(Run(t_.Query(a.success ? sql::kWebhookSucceeded : sql::kWebhookFailed, r.account_id,
+  KLOZEO_TRY(Run(t_.Query(a.success ? sql::kWebhookSucceeded : sql::kWebhookFailed, r.account_key,
                           r.webhook_id, a.started_at_ms)));
   return true;
 }
@@ -378,7 +373,7 @@ core::Result<bool> SqlTx<B>::Webhooks::RecordAttempt(std::string_view worker,
 template <typename B>
 core::Status SqlTx<B>::FillAttempts(domain::WebhookDelivery& d) {
   KLOZEO_ASSIGN_OR_RETURN(auto s, Query(sql::kListAttempts, d.id));
-  if constexpr (kPg) s.Bind(2, d.account_id);
+  if constexpr (kPg) s.Bind(2, Arg(d.account_key));
   KLOZEO_ASSIGN_OR_RETURN(d.attempt_log, CollectRows(s, [](const Statement& r) {
                             return domain::WebhookAttempt{r.Int(0),    r.Int(1),     r.Int(2),
                                                           r.OptInt(3), r.OptText(4), r.Int(5) != 0,
@@ -389,9 +384,9 @@ core::Status SqlTx<B>::FillAttempts(domain::WebhookDelivery& d) {
 
 template <typename B>
 template <typename S>
-void SqlTx<B>::BindAttribute(S& s, std::string_view account_id, const std::string& lead_id,
+void SqlTx<B>::BindAttribute(S& s, domain::AccountKey account, const std::string& lead_id,
                              const domain::Attribute& a) {
-  s.Bind(1, account_id).Bind(2, lead_id);
+  s.Bind(1, Arg(account)).Bind(2, lead_id);
   s.Bind(3, a.id)
       .Bind(4, a.name)
       .Bind(5, domain::AttributeTypeName(a.type))
@@ -435,10 +430,10 @@ void SqlTx<B>::BindAttribute(S& s, std::string_view account_id, const std::strin
 }
 
 template <typename B>
-core::Status SqlTx<B>::InsertAttributes(std::string_view account_id, const domain::Lead& lead) {
+core::Status SqlTx<B>::InsertAttributes(domain::AccountKey account, const domain::Lead& lead) {
   for (const auto& a : lead.attributes) {
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(sql::kInsertAttribute));
-    BindAttribute(s, account_id, lead.id, a);
+    BindAttribute(s, account, lead.id, a);
     KLOZEO_TRY(s.Run());
   }
   return core::Ok();
@@ -470,11 +465,11 @@ inline int ChunkRows(size_t left, int max_rows) {
 }  // namespace bulk_detail
 
 template <typename B>
-core::Status SqlTx<B>::Leads::InsertMany(std::string_view account_id,
+core::Status SqlTx<B>::Leads::InsertMany(domain::AccountKey account,
                                          const std::vector<domain::Lead>& leads,
                                          const std::vector<dedup::LeadKeys>& keys) {
   if (leads.size() != keys.size()) return core::Error::Internal("one key set per lead");
-  KLOZEO_TRY(t_.Lock(account_id));
+  KLOZEO_TRY(t_.Lock(account));
   constexpr int kStride = 45;  // parameters of one kInsertLead row
   constexpr int kMaxRows = 64;
   size_t at = 0;
@@ -485,7 +480,7 @@ core::Status SqlTx<B>::Leads::InsertMany(std::string_view account_id,
     KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(text));
     for (int r = 0; r < rows; ++r) {
       bulk_detail::Shifted<Statement> row(s, r * kStride);
-      rows::BindLead(row, account_id, leads[at + static_cast<size_t>(r)]);
+      rows::BindLead(row, account, leads[at + static_cast<size_t>(r)]);
       BindKeys(row, keys[at + static_cast<size_t>(r)]);
     }
     KLOZEO_TRY(s.Run());
@@ -501,20 +496,20 @@ core::Status SqlTx<B>::Leads::InsertMany(std::string_view account_id,
   std::map<int64_t, std::vector<std::string>> by_count;
   for (auto& [token, n] : counts) by_count[n].push_back(token);
   for (const auto& [n, tokens] : by_count) {
-    KLOZEO_TRY(Run(t_.Query(sql::kCountTokens, account_id, TokenList(tokens), n)));
+    KLOZEO_TRY(Run(t_.Query(sql::kCountTokens, account, TokenList(tokens), n)));
   }
   for (size_t i = 0; i < leads.size(); ++i) {
     for (auto [kind, key] : {std::pair(std::string_view("address"), &keys[i].address),
                              std::pair(std::string_view("domain"), &keys[i].domain)}) {
       if (key->empty()) continue;
-      KLOZEO_TRY(Run(t_.Query(sql::kInsertMatchKey, account_id, leads[i].id, kind, *key)));
+      KLOZEO_TRY(Run(t_.Query(sql::kInsertMatchKey, account, leads[i].id, kind, *key)));
     }
   }
-  return t_.InsertAttributeRows(account_id, leads);
+  return t_.InsertAttributeRows(account, leads);
 }
 
 template <typename B>
-core::Status SqlTx<B>::InsertAttributeRows(std::string_view account_id,
+core::Status SqlTx<B>::InsertAttributeRows(domain::AccountKey account,
                                            const std::vector<domain::Lead>& leads) {
   constexpr int kStride = 10;  // parameters of one kInsertAttribute row (SQLite uses 8)
   constexpr int kMaxRows = 128;
@@ -531,7 +526,7 @@ core::Status SqlTx<B>::InsertAttributeRows(std::string_view account_id,
     for (int r = 0; r < rows; ++r) {
       bulk_detail::Shifted<Statement> row(s, r * kStride);
       const auto& [lead_id, attribute] = all[at + static_cast<size_t>(r)];
-      BindAttribute(row, account_id, *lead_id, *attribute);
+      BindAttribute(row, account, *lead_id, *attribute);
     }
     KLOZEO_TRY(s.Run());
     at += static_cast<size_t>(rows);

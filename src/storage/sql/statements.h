@@ -9,23 +9,29 @@
 namespace klozeo::storage::sql {
 
 // ---- accounts and API keys ----
+// Accounts get their integer key (accounts.account_key) from the database; every other table
+// is keyed by it. An API key is stored by its account's text id (resolved here, once).
+#define KLOZEO_ACCOUNT_COLUMNS "id, name, plan, created_at, account_key"
 inline constexpr const char* kInsertAccount =
-    "INSERT INTO accounts (id, name, plan, created_at) VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO accounts (id, name, plan, created_at) VALUES (?1, ?2, ?3, ?4) "
+    "RETURNING account_key";
 inline constexpr const char* kFindAccountByName =
-    "SELECT id, name, plan, created_at FROM accounts WHERE name = ?1";
+    "SELECT " KLOZEO_ACCOUNT_COLUMNS " FROM accounts WHERE name = ?1";
 inline constexpr const char* kListAccounts =
-    "SELECT id, name, plan, created_at FROM accounts ORDER BY created_at, name";
+    "SELECT " KLOZEO_ACCOUNT_COLUMNS " FROM accounts ORDER BY created_at, name";
+#undef KLOZEO_ACCOUNT_COLUMNS
 inline constexpr const char* kInsertKey =
-    "INSERT INTO api_keys (account_id, id, key_hash, prefix, created_at, revoked_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, NULL)";
+    "INSERT INTO api_keys (account_key, id, key_hash, prefix, created_at, revoked_at) "
+    "SELECT account_key, ?2, ?3, ?4, ?5, NULL FROM accounts WHERE id = ?1";
 inline constexpr const char* kListKeys =
-    "SELECT id, key_hash, prefix, created_at, revoked_at FROM api_keys WHERE account_id = ?1 "
-    "ORDER BY created_at, id";
+    "SELECT k.id, k.key_hash, k.prefix, k.created_at, k.revoked_at, a.id FROM api_keys k "
+    "JOIN accounts a ON a.account_key = k.account_key WHERE k.account_key = ?1 "
+    "ORDER BY k.created_at, k.id";
 inline constexpr const char* kRevokeKey =
-    "UPDATE api_keys SET revoked_at = ?3 WHERE account_id = ?1 AND id = ?2 AND revoked_at IS NULL";
+    "UPDATE api_keys SET revoked_at = ?3 WHERE account_key = ?1 AND id = ?2 AND revoked_at IS NULL";
 inline constexpr const char* kFindAccountByKey =
-    "SELECT a.id, a.name, a.plan, a.created_at FROM api_keys k JOIN accounts a "
-    "ON a.id = k.account_id WHERE k.key_hash = ?1 AND k.revoked_at IS NULL";
+    "SELECT a.id, a.name, a.plan, a.created_at, a.account_key FROM api_keys k JOIN accounts a "
+    "ON a.account_key = k.account_key WHERE k.key_hash = ?1 AND k.revoked_at IS NULL";
 
 // ---- server-wide secrets (first writer wins, every process reads the same) ----
 inline constexpr const char* kGetMeta = "SELECT value FROM meta WHERE key = ?1";
@@ -40,7 +46,7 @@ inline constexpr const char* kInsertMeta =
 
 /// Parameters: rows::BindLead (1-42), then the dedup keys (43-45).
 inline constexpr const char* kInsertLead =
-    "INSERT INTO leads (account_id, " KLOZEO_LEAD_COLUMNS
+    "INSERT INTO leads (account_key, " KLOZEO_LEAD_COLUMNS
     ", name_fold, source_fold, description_fold, email_fold, phone_fold, website_fold, "
     "address_fold, city_fold, state_fold, country_fold, postal_code_fold, category_fold, "
     "source_id_fold, logo_url_fold, status_fold, tags_fold, email_key, phone_key, name_city_key) "
@@ -58,121 +64,121 @@ inline constexpr const char* kUpdateLead =
     "website_fold = ?32, address_fold = ?33, city_fold = ?34, state_fold = ?35, "
     "country_fold = ?36, postal_code_fold = ?37, category_fold = ?38, source_id_fold = ?39, "
     "logo_url_fold = ?40, status_fold = ?41, tags_fold = ?42::jsonb, email_key = ?43, "
-    "phone_key = ?44, name_city_key = ?45 WHERE account_id = ?1 AND id = ?2";
+    "phone_key = ?44, name_city_key = ?45 WHERE account_key = ?1 AND id = ?2";
 
 // A lead row plus its attributes as one JSON array of [id, name, type, value] in id order (the
 // primary key's order), so a lead is read with a single statement. The array is concatenated
 // as text: ids are UUIDs, names match [A-Za-z0-9_], types are fixed words and values are
 // stored as valid JSON, so nothing needs escaping. A lead without attributes yields NULL.
-#define KLOZEO_LEAD_SELECT                                                                      \
-  KLOZEO_LEAD_COLUMNS                                                                           \
-  ", (SELECT '[' || {sqlite:group_concat}{postgres:string_agg}('[\"' || a.id || '\",\"' || "    \
-  "a.name || '\",\"' || a.type || '\",' || a.value || ']', ','{postgres: ORDER BY a.id}) || "   \
-  "']' FROM lead_attributes a WHERE a.account_id = leads.account_id AND a.lead_id = leads.id) " \
+#define KLOZEO_LEAD_SELECT                                                                        \
+  KLOZEO_LEAD_COLUMNS                                                                             \
+  ", (SELECT '[' || {sqlite:group_concat}{postgres:string_agg}('[\"' || a.id || '\",\"' || "      \
+  "a.name || '\",\"' || a.type || '\",' || a.value || ']', ','{postgres: ORDER BY a.id}) || "     \
+  "']' FROM lead_attributes a WHERE a.account_key = leads.account_key AND a.lead_id = leads.id) " \
   "AS attributes"
 
 /// Columns of kLeadSelectList (rows::ReadLead); a listing's sort key follows them.
 inline constexpr int kLeadSelectColumns = 26;
 inline constexpr const char* kGetLead =
-    "SELECT " KLOZEO_LEAD_SELECT " FROM leads WHERE account_id = ?1 AND id = ?2";
+    "SELECT " KLOZEO_LEAD_SELECT " FROM leads WHERE account_key = ?1 AND id = ?2";
 /// The select list handed to the filter compiler for lead listings (kGetLead's columns).
 inline constexpr const char* kLeadSelectList = KLOZEO_LEAD_SELECT;
 inline constexpr const char* kDistinctAttributeNames =
-    "SELECT DISTINCT name FROM lead_attributes WHERE account_id = ?1 ORDER BY name";
-inline constexpr const char* kDeleteLead = "DELETE FROM leads WHERE account_id = ?1 AND id = ?2";
+    "SELECT DISTINCT name FROM lead_attributes WHERE account_key = ?1 ORDER BY name";
+inline constexpr const char* kDeleteLead = "DELETE FROM leads WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kCountLeads =
-    "SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE account_id = ?1 LIMIT ?2) t";
+    "SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE account_key = ?1 LIMIT ?2) t";
 inline constexpr const char* kDeleteAttributes =
-    "DELETE FROM lead_attributes WHERE account_id = ?1 AND lead_id = ?2";
-// PostgreSQL keeps two more derived columns (storage/postgres/schema.h): a list's folded
+    "DELETE FROM lead_attributes WHERE account_key = ?1 AND lead_id = ?2";
+// PostgreSQL keeps two more derived columns (storage/sql/schema.h): a list's folded
 // elements and an order-preserving sort key.
 inline constexpr const char* kInsertAttribute =
-    "INSERT INTO lead_attributes (account_id, lead_id, id, name, type, value, value_fold, "
+    "INSERT INTO lead_attributes (account_key, lead_id, id, name, type, value, value_fold, "
     "value_num{postgres:, value_items, value_sort}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
     "?8{postgres:, ?9::jsonb, ?10})";
 
 #undef KLOZEO_LEAD_SELECT
 #undef KLOZEO_LEAD_COLUMNS
 
-// ---- dedup lookups: oldest first (UUIDv7 ids are creation-ordered); the (account_id, key)
+// ---- dedup lookups: oldest first (UUIDv7 ids are creation-ordered); the (account_key, key)
 // indexes end with the primary key, so no sort. SQLite's INDEXED BY: without statistics its
 // planner may prefer walking the primary key in id order, which scans the whole account.
 // source_id is exact; its folded copy's index (?3) narrows the rows on SQLite.
 inline constexpr const char* kFindByEmailKey =
-    "SELECT id FROM leads {sqlite:INDEXED BY leads_email_key }WHERE account_id = ?1 AND "
+    "SELECT id FROM leads {sqlite:INDEXED BY leads_email_key }WHERE account_key = ?1 AND "
     "email_key = ?2 ORDER BY id LIMIT 1";
 inline constexpr const char* kFindBySourceId =
-    "SELECT id FROM leads {sqlite:INDEXED BY leads_source_id_fold }WHERE account_id = ?1 AND "
+    "SELECT id FROM leads {sqlite:INDEXED BY leads_source_id_fold }WHERE account_key = ?1 AND "
     "{sqlite:source_id_fold = ?3 AND }source_id = ?2 ORDER BY id LIMIT 1";
 inline constexpr const char* kFindByNameCityKey =
-    "SELECT id FROM leads {sqlite:INDEXED BY leads_name_city_key }WHERE account_id = ?1 AND "
+    "SELECT id FROM leads {sqlite:INDEXED BY leads_name_city_key }WHERE account_key = ?1 AND "
     "name_city_key = ?2 ORDER BY id LIMIT 1";
 inline constexpr const char* kFindByPhoneKey =
-    "SELECT id, name FROM leads {sqlite:INDEXED BY leads_phone_key }WHERE account_id = ?1 AND "
+    "SELECT id, name FROM leads {sqlite:INDEXED BY leads_phone_key }WHERE account_key = ?1 AND "
     "phone_key = ?2 ORDER BY id LIMIT ?3";
 
 // ---- notes ----
 inline constexpr const char* kInsertNote =
-    "INSERT INTO notes (account_id, id, lead_id, content, created_at, updated_at) "
+    "INSERT INTO notes (account_key, id, lead_id, content, created_at, updated_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 inline constexpr const char* kGetNote =
     "SELECT id, lead_id, content, created_at, updated_at FROM notes "
-    "WHERE account_id = ?1 AND id = ?2";
+    "WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kListNotes =
     "SELECT id, lead_id, content, created_at, updated_at FROM notes "
-    "WHERE account_id = ?1 AND lead_id = ?2 ORDER BY id";
+    "WHERE account_key = ?1 AND lead_id = ?2 ORDER BY id";
 inline constexpr const char* kUpdateNote =
-    "UPDATE notes SET content = ?3, updated_at = ?4 WHERE account_id = ?1 AND id = ?2";
-inline constexpr const char* kDeleteNote = "DELETE FROM notes WHERE account_id = ?1 AND id = ?2";
+    "UPDATE notes SET content = ?3, updated_at = ?4 WHERE account_key = ?1 AND id = ?2";
+inline constexpr const char* kDeleteNote = "DELETE FROM notes WHERE account_key = ?1 AND id = ?2";
 
 // ---- scoring rules and scores ----
 inline constexpr const char* kInsertRule =
-    "INSERT INTO scoring_rules (account_id, id, name, expression, weight, priority, created_at, "
+    "INSERT INTO scoring_rules (account_key, id, name, expression, weight, priority, created_at, "
     "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 inline constexpr const char* kGetRule =
     "SELECT id, name, expression, weight, priority, created_at, updated_at FROM scoring_rules "
-    "WHERE account_id = ?1 AND id = ?2";
+    "WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kListRules =
     "SELECT id, name, expression, weight, priority, created_at, updated_at FROM scoring_rules "
-    "WHERE account_id = ?1 ORDER BY priority, created_at, id";
+    "WHERE account_key = ?1 ORDER BY priority, created_at, id";
 inline constexpr const char* kUpdateRule =
     "UPDATE scoring_rules SET name = ?3, expression = ?4, weight = ?5, priority = ?6, "
-    "updated_at = ?7 WHERE account_id = ?1 AND id = ?2";
+    "updated_at = ?7 WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kDeleteRule =
-    "DELETE FROM scoring_rules WHERE account_id = ?1 AND id = ?2";
+    "DELETE FROM scoring_rules WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kCountRules =
-    "SELECT COUNT(*) FROM scoring_rules WHERE account_id = ?1";
+    "SELECT COUNT(*) FROM scoring_rules WHERE account_key = ?1";
 // SQLite: one cached statement per lead (a local call each). PostgreSQL: every score in one
 // statement over parallel arrays (one round trip). Only rows whose score changes are written.
 inline constexpr const char* kUpdateScore =
-    "UPDATE leads SET score = ?3 WHERE account_id = ?1 AND id = ?2 AND score IS NOT ?3";
+    "UPDATE leads SET score = ?3 WHERE account_key = ?1 AND id = ?2 AND score IS NOT ?3";
 inline constexpr const char* kUpdateScores =
     "UPDATE leads l SET score = u.score FROM unnest(?2::text[], ?3::float8[]) AS u(id, score) "
-    "WHERE l.account_id = ?1 AND l.id = u.id AND l.score IS DISTINCT FROM u.score";
+    "WHERE l.account_key = ?1 AND l.id = u.id AND l.score IS DISTINCT FROM u.score";
 // The projected lead scan (ScanLeads): "SELECT id, score" and whitelisted columns, then this.
 // `id > ''` holds for every id, so the first chunk binds an empty string.
 inline constexpr const char* kScanFrom =
-    " FROM leads WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+    " FROM leads WHERE account_key = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
 // The chunk's attributes with the wanted names, in one range read merged by lead id. SQLite
 // binds the names from ?4 on (the unary `+` keeps its planner on the primary key's sequential
 // lead_id range); PostgreSQL binds them as one array.
 inline constexpr const char* kScanAttributes =
-    "SELECT lead_id, name, type, value FROM lead_attributes WHERE account_id = ?1 AND "
+    "SELECT lead_id, name, type, value FROM lead_attributes WHERE account_key = ?1 AND "
     "lead_id > ?2 AND lead_id <= ?3 AND {sqlite:+name IN (}{postgres:name = ANY(?4::text[])}";
 inline constexpr const char* kScanAttributesEnd = "{sqlite:)} ORDER BY lead_id, id";
 
 // ---- idempotency keys ----
 inline constexpr const char* kGetIdempotency =
     "SELECT request_hash, status, headers, body, created_at_ms FROM idempotency_keys "
-    "WHERE account_id = ?1 AND key = ?2";
+    "WHERE account_key = ?1 AND key = ?2";
 inline constexpr const char* kReserveIdempotency =
-    "INSERT INTO idempotency_keys (account_id, key, request_hash, status, created_at_ms) "
-    "VALUES (?1, ?2, ?3, NULL, ?4) ON CONFLICT (account_id, key) DO NOTHING";
+    "INSERT INTO idempotency_keys (account_key, key, request_hash, status, created_at_ms) "
+    "VALUES (?1, ?2, ?3, NULL, ?4) ON CONFLICT (account_key, key) DO NOTHING";
 inline constexpr const char* kCompleteIdempotency =
     "UPDATE idempotency_keys SET status = ?3, headers = ?4, body = ?5 "
-    "WHERE account_id = ?1 AND key = ?2";
+    "WHERE account_key = ?1 AND key = ?2";
 inline constexpr const char* kDeleteIdempotency =
-    "DELETE FROM idempotency_keys WHERE account_id = ?1 AND key = ?2";
+    "DELETE FROM idempotency_keys WHERE account_key = ?1 AND key = ?2";
 inline constexpr const char* kPurgeIdempotency =
     "DELETE FROM idempotency_keys WHERE created_at_ms < ?1";
 
@@ -180,31 +186,33 @@ inline constexpr const char* kPurgeIdempotency =
 #define KLOZEO_WEBHOOK_COLUMNS \
   "id, url, events, secret, active, created_at, updated_at, failing_since_ms, last_success_ms"
 inline constexpr const char* kInsertWebhook =
-    "INSERT INTO webhooks (account_id, " KLOZEO_WEBHOOK_COLUMNS
+    "INSERT INTO webhooks (account_key, " KLOZEO_WEBHOOK_COLUMNS
     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 inline constexpr const char* kGetWebhook =
-    "SELECT " KLOZEO_WEBHOOK_COLUMNS " FROM webhooks WHERE account_id = ?1 AND id = ?2";
+    "SELECT " KLOZEO_WEBHOOK_COLUMNS " FROM webhooks WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kListWebhooks =
-    "SELECT " KLOZEO_WEBHOOK_COLUMNS " FROM webhooks WHERE account_id = ?1 ORDER BY created_at, id";
+    "SELECT " KLOZEO_WEBHOOK_COLUMNS
+    " FROM webhooks WHERE account_key = ?1 ORDER BY created_at, id";
 #undef KLOZEO_WEBHOOK_COLUMNS
 inline constexpr const char* kUpdateWebhook =
     "UPDATE webhooks SET url = ?3, events = ?4, secret = ?5, active = ?6, updated_at = ?7, "
-    "failing_since_ms = ?8, last_success_ms = ?9 WHERE account_id = ?1 AND id = ?2";
+    "failing_since_ms = ?8, last_success_ms = ?9 WHERE account_key = ?1 AND id = ?2";
 // Deliveries go with the webhook (foreign key cascade), and their attempts with them.
 inline constexpr const char* kDeleteWebhook =
-    "DELETE FROM webhooks WHERE account_id = ?1 AND id = ?2";
-inline constexpr const char* kCountWebhooks = "SELECT COUNT(*) FROM webhooks WHERE account_id = ?1";
+    "DELETE FROM webhooks WHERE account_key = ?1 AND id = ?2";
+inline constexpr const char* kCountWebhooks =
+    "SELECT COUNT(*) FROM webhooks WHERE account_key = ?1";
 inline constexpr const char* kWebhookExists =
-    "SELECT 1 FROM webhooks WHERE account_id = ?1 AND id = ?2";
+    "SELECT 1 FROM webhooks WHERE account_key = ?1 AND id = ?2";
 // ?2 is ",<event>,": `events` holds ",a,b," or '' for every event.
 inline constexpr const char* kSubscribers =
-    "SELECT id FROM webhooks WHERE account_id = ?1 AND active = 1 AND "
+    "SELECT id FROM webhooks WHERE account_key = ?1 AND active = 1 AND "
     "(events = '' OR {sqlite:instr}{postgres:strpos}(events, ?2) > 0) ORDER BY created_at, id";
 inline constexpr const char* kInsertEvent =
-    "INSERT INTO webhook_events (id, account_id, type, body, created_at_ms) "
+    "INSERT INTO webhook_events (id, account_key, type, body, created_at_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
 inline constexpr const char* kInsertDelivery =
-    "INSERT INTO webhook_deliveries (id, account_id, webhook_id, event_id, event_type, state, "
+    "INSERT INTO webhook_deliveries (id, account_key, webhook_id, event_id, event_type, state, "
     "attempts, next_attempt_ms, created_at_ms, updated_at_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?7)";
 // Due, unheld deliveries in due order, through the partial index on pending rows. SQLite marks
@@ -216,61 +224,61 @@ inline constexpr const char* kInsertDelivery =
   "AND (d.claim_expires_ms IS NULL OR d.claim_expires_ms <= ?1) " \
   "AND (w.active = 1 OR d.event_type = 'ping') ORDER BY d.next_attempt_ms LIMIT ?2"
 inline constexpr const char* kClaimCandidates =
-    "SELECT d.id, d.account_id, d.webhook_id, d.event_id, d.event_type, w.url, w.secret, e.body, "
+    "SELECT d.id, d.account_key, d.webhook_id, d.event_id, d.event_type, w.url, w.secret, e.body, "
     "d.attempts, d.created_at_ms FROM webhook_deliveries d "
-    "JOIN webhooks w ON w.account_id = d.account_id AND w.id = d.webhook_id "
+    "JOIN webhooks w ON w.account_key = d.account_key AND w.id = d.webhook_id "
     "JOIN webhook_events e ON e.id = d.event_id " KLOZEO_CLAIM_WHERE;
 inline constexpr const char* kMarkClaimed =
     "UPDATE webhook_deliveries SET claimed_by = ?2, claim_expires_ms = ?3 WHERE id = ?1";
 inline constexpr const char* kClaim =
-    "WITH c AS (SELECT d.account_id, d.id FROM webhook_deliveries d "
-    "JOIN webhooks w ON w.account_id = d.account_id AND w.id = d.webhook_id " KLOZEO_CLAIM_WHERE
+    "WITH c AS (SELECT d.account_key, d.id FROM webhook_deliveries d "
+    "JOIN webhooks w ON w.account_key = d.account_key AND w.id = d.webhook_id " KLOZEO_CLAIM_WHERE
     " FOR UPDATE OF d SKIP LOCKED) "
     "UPDATE webhook_deliveries d SET claimed_by = ?3, claim_expires_ms = ?4 "
     "FROM c, webhooks w, webhook_events e "
-    "WHERE d.account_id = c.account_id AND d.id = c.id AND w.account_id = d.account_id "
-    "AND w.id = d.webhook_id AND e.account_id = d.account_id AND e.id = d.event_id "
-    "RETURNING d.id, d.account_id, d.webhook_id, d.event_id, d.event_type, w.url, w.secret, "
+    "WHERE d.account_key = c.account_key AND d.id = c.id AND w.account_key = d.account_key "
+    "AND w.id = d.webhook_id AND e.account_key = d.account_key AND e.id = d.event_id "
+    "RETURNING d.id, d.account_key, d.webhook_id, d.event_id, d.event_type, w.url, w.secret, "
     "e.body, d.attempts, d.created_at_ms, d.next_attempt_ms";
 #undef KLOZEO_CLAIM_WHERE
 inline constexpr const char* kFinishAttempt =
     "UPDATE webhook_deliveries SET state = ?3, attempts = ?4, next_attempt_ms = ?5, "
     "claimed_by = NULL, claim_expires_ms = NULL, updated_at_ms = ?6 "
-    "WHERE account_id = ?7 AND id = ?1 AND claimed_by = ?2";
-// PostgreSQL's attempts carry the account id (its distribution key, docs/SCALING.md).
+    "WHERE account_key = ?7 AND id = ?1 AND claimed_by = ?2";
+// PostgreSQL's attempts carry the account key (its distribution key, docs/SCALING.md).
 inline constexpr const char* kInsertAttempt =
-    "INSERT INTO webhook_attempts ({postgres:account_id, }delivery_id, attempt, started_at_ms, "
+    "INSERT INTO webhook_attempts ({postgres:account_key, }delivery_id, attempt, started_at_ms, "
     "duration_ms, status_code, error, success, next_retry_ms) VALUES ({postgres:?9, }?1, ?2, ?3, "
-    "?4, ?5, ?6, ?7, ?8) ON CONFLICT ({postgres:account_id, }delivery_id, attempt) DO UPDATE SET "
+    "?4, ?5, ?6, ?7, ?8) ON CONFLICT ({postgres:account_key, }delivery_id, attempt) DO UPDATE SET "
     "started_at_ms = excluded.started_at_ms, duration_ms = excluded.duration_ms, "
     "status_code = excluded.status_code, error = excluded.error, success = excluded.success, "
     "next_retry_ms = excluded.next_retry_ms";
 inline constexpr const char* kWebhookSucceeded =
     "UPDATE webhooks SET last_success_ms = ?3, failing_since_ms = NULL "
-    "WHERE account_id = ?1 AND id = ?2";
+    "WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kWebhookFailed =
     "UPDATE webhooks SET failing_since_ms = COALESCE(failing_since_ms, ?3) "
-    "WHERE account_id = ?1 AND id = ?2";
+    "WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kReleaseDelivery =
     "UPDATE webhook_deliveries SET claimed_by = NULL, claim_expires_ms = NULL, "
     "next_attempt_ms = ?3 WHERE id = ?1 AND claimed_by = ?2";
-#define KLOZEO_DELIVERY_COLUMNS                                                                 \
-  "SELECT id, account_id, webhook_id, event_id, event_type, state, attempts, next_attempt_ms, " \
+#define KLOZEO_DELIVERY_COLUMNS                                                                  \
+  "SELECT id, account_key, webhook_id, event_id, event_type, state, attempts, next_attempt_ms, " \
   "created_at_ms, updated_at_ms"
 inline constexpr const char* kListDeliveries = KLOZEO_DELIVERY_COLUMNS
-    " FROM webhook_deliveries WHERE account_id = ?1 AND webhook_id = ?2 "
+    " FROM webhook_deliveries WHERE account_key = ?1 AND webhook_id = ?2 "
     "ORDER BY created_at_ms DESC, id DESC LIMIT ?3";
 inline constexpr const char* kGetDelivery = KLOZEO_DELIVERY_COLUMNS
-    " FROM webhook_deliveries WHERE account_id = ?1 AND webhook_id = ?2 AND id = ?3";
+    " FROM webhook_deliveries WHERE account_key = ?1 AND webhook_id = ?2 AND id = ?3";
 #undef KLOZEO_DELIVERY_COLUMNS
 inline constexpr const char* kListAttempts =
     "SELECT attempt, started_at_ms, duration_ms, status_code, error, success, next_retry_ms "
-    "FROM webhook_attempts WHERE {postgres:account_id = ?2 AND }delivery_id = ?1 ORDER BY attempt";
+    "FROM webhook_attempts WHERE {postgres:account_key = ?2 AND }delivery_id = ?1 ORDER BY attempt";
 // A redelivery also drops any claim, so an attempt in flight cannot overwrite it.
 inline constexpr const char* kRedeliver =
     "UPDATE webhook_deliveries SET state = 'pending', next_attempt_ms = ?4, claimed_by = NULL, "
     "claim_expires_ms = NULL, updated_at_ms = ?4 "
-    "WHERE account_id = ?1 AND webhook_id = ?2 AND id = ?3";
+    "WHERE account_key = ?1 AND webhook_id = ?2 AND id = ?3";
 // Metrics: the partial index webhook_deliveries_due holds exactly the pending deliveries.
 inline constexpr const char* kCountPending =
     "SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'";
@@ -280,73 +288,78 @@ inline constexpr const char* kCountPending =
 inline constexpr const char* kStatusBuckets =
     "SELECT status, CASE WHEN score >= 90 THEN 9 WHEN score < 10 THEN 0 ELSE "
     "{sqlite:CAST(score / 10 AS INTEGER)}{postgres:floor(score / 10)::bigint} END AS bucket, "
-    "COUNT(*), SUM(score) FROM leads WHERE account_id = ?1 GROUP BY status, bucket";
+    "COUNT(*), SUM(score) FROM leads WHERE account_key = ?1 GROUP BY status, bucket";
 // Sources and cities group case-insensitively (as filters match), ties by folded name
 // (bytewise on both engines). Sources are counted over the rows (no index holds them) and show
-// their smallest spelling; cities are counted on the (account_id, city_fold) index alone and
+// their smallest spelling; cities are counted on the (account_key, city_fold) index alone and
 // show the spelling of the group's oldest lead (one index seek per listed city), which spares a
 // table read per lead.
 inline constexpr const char* kTopSources =
-    "SELECT MIN(source{postgres: COLLATE \"C\"}), COUNT(*) AS n FROM leads WHERE account_id = ?1 "
+    "SELECT MIN(source{postgres: COLLATE \"C\"}), COUNT(*) AS n FROM leads WHERE account_key = ?1 "
     "GROUP BY source_fold ORDER BY n DESC, source_fold LIMIT ?2";
 inline constexpr const char* kTopCities =
-    "SELECT (SELECT city FROM leads c WHERE c.account_id = ?1 AND c.city_fold = t.city_fold "
+    "SELECT (SELECT city FROM leads c WHERE c.account_key = ?1 AND c.city_fold = t.city_fold "
     "ORDER BY c.id LIMIT 1), n FROM (SELECT city_fold, COUNT(*) AS n FROM leads "
-    "WHERE account_id = ?1 AND city_fold IS NOT NULL AND city_fold <> '' GROUP BY city_fold "
+    "WHERE account_key = ?1 AND city_fold IS NOT NULL AND city_fold <> '' GROUP BY city_fold "
     "ORDER BY n DESC, city_fold LIMIT ?2) t ORDER BY n DESC, city_fold";
 inline constexpr const char* kCreatedPerDay =
     "SELECT created_at / 86400 AS day, COUNT(*) FROM leads "
-    "WHERE account_id = ?1 AND created_at >= ?2 GROUP BY day ORDER BY day";
+    "WHERE account_key = ?1 AND created_at >= ?2 GROUP BY day ORDER BY day";
 
 // ---- dedup (docs/DEDUP.md): name-token counts, match keys, dismissed pairs, merge history ----
 // ?2 is a list of tokens: a JSON array on SQLite, a text array on PostgreSQL. The token ''
 // counts the account's leads.
 inline constexpr const char* kCountTokens =
-    "INSERT INTO name_tokens (account_id, token, n) {sqlite:SELECT ?1, value, ?3 FROM "
+    "INSERT INTO name_tokens (account_key, token, n) {sqlite:SELECT ?1, value, ?3 FROM "
     "json_each(?2) WHERE true}{postgres:SELECT ?1, t, ?3 FROM unnest(?2::text[]) AS t} "
-    "ON CONFLICT (account_id, token) DO UPDATE SET n = name_tokens.n + excluded.n";
+    "ON CONFLICT (account_key, token) DO UPDATE SET n = name_tokens.n + excluded.n";
 inline constexpr const char* kTokenCounts =
-    "SELECT token, n FROM name_tokens WHERE account_id = ?1 AND token "
+    "SELECT token, n FROM name_tokens WHERE account_key = ?1 AND token "
     "{sqlite:IN (SELECT value FROM json_each(?2))}{postgres:= ANY(?2::text[])}";
-inline constexpr const char* kLeadName = "SELECT name FROM leads WHERE account_id = ?1 AND id = ?2";
+inline constexpr const char* kLeadName =
+    "SELECT name FROM leads WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kInsertMatchKey =
-    "INSERT INTO lead_match_keys (account_id, lead_id, kind, key) VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO lead_match_keys (account_key, lead_id, kind, key) VALUES (?1, ?2, ?3, ?4)";
 inline constexpr const char* kDeleteMatchKeys =
-    "DELETE FROM lead_match_keys WHERE account_id = ?1 AND lead_id = ?2";
+    "DELETE FROM lead_match_keys WHERE account_key = ?1 AND lead_id = ?2";
 inline constexpr const char* kFindByMatchKey =
-    "SELECT lead_id FROM lead_match_keys WHERE account_id = ?1 AND kind = ?2 AND key = ?3 "
+    "SELECT lead_id FROM lead_match_keys WHERE account_key = ?1 AND kind = ?2 AND key = ?3 "
     "ORDER BY lead_id LIMIT ?4";
 inline constexpr const char* kFindDedupByPhone =
     "SELECT id, name, address FROM leads {sqlite:INDEXED BY leads_phone_key }WHERE "
-    "account_id = ?1 AND phone_key = ?2 ORDER BY id LIMIT ?3";
+    "account_key = ?1 AND phone_key = ?2 ORDER BY id LIMIT ?3";
 inline constexpr const char* kInsertDismissal =
-    "INSERT INTO dedup_dismissals (account_id, lead_id, other_id, created_at) "
-    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, lead_id, other_id) DO NOTHING";
+    "INSERT INTO dedup_dismissals (account_key, lead_id, other_id, created_at) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_key, lead_id, other_id) DO NOTHING";
 inline constexpr const char* kListDismissed =
-    "SELECT other_id FROM dedup_dismissals WHERE account_id = ?1 AND lead_id = ?2 "
+    "SELECT other_id FROM dedup_dismissals WHERE account_key = ?1 AND lead_id = ?2 "
     "ORDER BY other_id";
 inline constexpr const char* kInsertMerge =
-    "INSERT INTO lead_merges (account_id, lead_id, id, source_lead_id, kind, tier, merged_at, "
+    "INSERT INTO lead_merges (account_key, lead_id, id, source_lead_id, kind, tier, merged_at, "
     "changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 inline constexpr const char* kListMerges =
     "SELECT id, lead_id, source_lead_id, kind, tier, merged_at, changes FROM lead_merges "
-    "WHERE account_id = ?1 AND lead_id = ?2 ORDER BY id DESC LIMIT ?3";
+    "WHERE account_key = ?1 AND lead_id = ?2 ORDER BY id DESC LIMIT ?3";
 inline constexpr const char* kMoveMerges =
-    "UPDATE lead_merges SET lead_id = ?3 WHERE account_id = ?1 AND lead_id = ?2";
+    "UPDATE lead_merges SET lead_id = ?3 WHERE account_key = ?1 AND lead_id = ?2";
 // A dismissal of the merged lead becomes one of the survivor (unless it is the survivor).
 inline constexpr const char* kMoveDismissals =
-    "INSERT INTO dedup_dismissals (account_id, lead_id, other_id, created_at) "
-    "SELECT account_id, ?3, other_id, created_at FROM dedup_dismissals "
-    "WHERE account_id = ?1 AND lead_id = ?2 AND other_id <> ?3 "
-    "ON CONFLICT (account_id, lead_id, other_id) DO NOTHING";
+    "INSERT INTO dedup_dismissals (account_key, lead_id, other_id, created_at) "
+    "SELECT account_key, ?3, other_id, created_at FROM dedup_dismissals "
+    "WHERE account_key = ?1 AND lead_id = ?2 AND other_id <> ?3 "
+    "ON CONFLICT (account_key, lead_id, other_id) DO NOTHING";
 inline constexpr const char* kMoveDismissalsBack =
-    "INSERT INTO dedup_dismissals (account_id, lead_id, other_id, created_at) "
-    "SELECT account_id, lead_id, ?3, created_at FROM dedup_dismissals "
-    "WHERE account_id = ?1 AND other_id = ?2 AND lead_id <> ?3 "
-    "ON CONFLICT (account_id, lead_id, other_id) DO NOTHING";
+    "INSERT INTO dedup_dismissals (account_key, lead_id, other_id, created_at) "
+    "SELECT account_key, lead_id, ?3, created_at FROM dedup_dismissals "
+    "WHERE account_key = ?1 AND other_id = ?2 AND lead_id <> ?3 "
+    "ON CONFLICT (account_key, lead_id, other_id) DO NOTHING";
 
 // ---- migrations ----
 inline constexpr const char* kAppliedMigrations = "SELECT version FROM schema_migrations";
+// A table's column names (?2: its PostgreSQL schema).
+inline constexpr const char* kTableColumns =
+    "{sqlite:SELECT name FROM pragma_table_info(?1)}{postgres:SELECT column_name FROM "
+    "information_schema.columns WHERE table_name = ?1 AND table_schema = ?2}";
 inline constexpr const char* kRecordMigration =
     "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)";
 

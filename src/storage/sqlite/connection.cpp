@@ -2,8 +2,9 @@
 
 #include <sqlite3.h>
 
+#include "query/fold.h"
+#include "query/sqlite_compiler.h"
 #include "storage/sql/dialect.h"
-#include "storage/sqlite/functions.h"
 
 namespace klozeo::storage::sqlite {
 namespace {
@@ -26,7 +27,50 @@ core::ErrorCode CodeFor(int sqlite_code) {
   }
 }
 
+void FoldFunction(sqlite3_context* context, int /*argc*/, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(context);
+    return;
+  }
+  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  int size = sqlite3_value_bytes(argv[0]);
+  if (text == nullptr) {
+    sqlite3_result_null(context);
+    return;
+  }
+  std::string folded = query::FoldText(std::string_view(text, static_cast<size_t>(size)));
+  sqlite3_result_text64(context, folded.data(), folded.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
 }  // namespace
+
+core::Status RegisterSqliteFunctions(sqlite3* db) {
+  std::string name(query::kSqliteFoldFunction);
+  int rc = sqlite3_create_function_v2(db, name.c_str(), 1,
+                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                      nullptr, FoldFunction, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    return core::Error::Internal("registering " + name + ": " + sqlite3_errstr(rc));
+  }
+  return core::Ok();
+}
+
+query::SqlValue ReadSqliteValue(sqlite3_stmt* stmt, int column) {
+  switch (sqlite3_column_type(stmt, column)) {
+    case SQLITE_NULL:
+      return nullptr;
+    case SQLITE_INTEGER:
+      return static_cast<std::int64_t>(sqlite3_column_int64(stmt, column));
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, column);
+    default: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
+      int size = sqlite3_column_bytes(stmt, column);
+      if (text == nullptr) return std::string();
+      return std::string(text, static_cast<size_t>(size));
+    }
+  }
+}
 
 Statement::~Statement() {
   if (stmt_ != nullptr) {
@@ -51,15 +95,6 @@ Statement& Statement::BindNull(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;
 }
-Statement& Statement::Bind(int i, const std::optional<std::string>& v) {
-  return v ? Bind(i, std::string_view(*v)) : BindNull(i);
-}
-Statement& Statement::Bind(int i, const std::optional<double>& v) {
-  return v ? Bind(i, *v) : BindNull(i);
-}
-Statement& Statement::Bind(int i, const std::optional<int64_t>& v) {
-  return v ? Bind(i, *v) : BindNull(i);
-}
 
 core::Result<bool> Statement::Step() {
   int rc = sqlite3_step(stmt_);
@@ -68,22 +103,9 @@ core::Result<bool> Statement::Step() {
   return conn_->LastError("step");
 }
 
-Statement& Statement::BindValue(int i, const query::SqlValue& v) {
-  if (const auto* text = std::get_if<std::string>(&v)) return Bind(i, std::string_view(*text));
-  if (const auto* n = std::get_if<std::int64_t>(&v)) return Bind(i, static_cast<int64_t>(*n));
-  if (const auto* d = std::get_if<double>(&v)) return Bind(i, *d);
-  return BindNull(i);
-}
-
 int64_t Statement::Changes() const { return sqlite3_changes64(sqlite3_db_handle(stmt_)); }
 
 query::SqlValue Statement::Value(int col) const { return ReadSqliteValue(stmt_, col); }
-
-core::Status Statement::Run() {
-  auto r = Step();
-  if (!r.ok()) return std::move(r).error();
-  return core::Ok();
-}
 
 bool Statement::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
@@ -92,18 +114,6 @@ std::string Statement::Text(int col) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
   int n = sqlite3_column_bytes(stmt_, col);
   return p ? std::string(p, static_cast<size_t>(n)) : std::string();
-}
-std::optional<std::string> Statement::OptText(int col) const {
-  if (IsNull(col)) return std::nullopt;
-  return Text(col);
-}
-std::optional<double> Statement::OptDouble(int col) const {
-  if (IsNull(col)) return std::nullopt;
-  return Double(col);
-}
-std::optional<int64_t> Statement::OptInt(int col) const {
-  if (IsNull(col)) return std::nullopt;
-  return Int(col);
 }
 
 core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,

@@ -11,17 +11,28 @@
 
 #include "core/result.h"
 #include "query/sql_value.h"
+#include "storage/sql/statement.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace klozeo::storage::sqlite {
 
+/// Registers the functions compiled queries call, as deterministic: klozeo_fold(text) →
+/// FoldText(text) (NULL stays NULL; numbers are folded as their text). Call it once on every
+/// connection that runs compiled queries. Errors: Internal when SQLite refuses.
+core::Status RegisterSqliteFunctions(sqlite3* db);
+
+/// Reads column `column` (0-based) of the current row as NULL, INTEGER, REAL or TEXT (a BLOB is
+/// read as TEXT). Use it for the `sort_key` column, then CursorAfter().
+query::SqlValue ReadSqliteValue(sqlite3_stmt* stmt, int column);
+
 class Connection;
 
 /// A prepared statement borrowed from a Connection's cache. Reset and unbound on destruction.
-class Statement {
+class Statement : public StatementBase<Statement> {
  public:
+  using StatementBase<Statement>::Bind;
   Statement(Connection* conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
   Statement(Statement&& other) noexcept : conn_(other.conn_), stmt_(other.stmt_) {
     other.stmt_ = nullptr;
@@ -32,23 +43,12 @@ class Statement {
 
   // Binding, 1-based like SQLite.
   Statement& Bind(int index, std::string_view text);
-  Statement& Bind(int index, const std::string& text) {
-    return Bind(index, std::string_view(text));
-  }
-  Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, double value);
   Statement& BindNull(int index);
-  Statement& Bind(int index, const std::optional<std::string>& text);
-  Statement& Bind(int index, const std::optional<double>& value);
-  Statement& Bind(int index, const std::optional<int64_t>& value);
-  /// Binds a query::SqlValue (the filter compiler's binds).
-  Statement& BindValue(int index, const query::SqlValue& value);
 
   /// Advances to the next row: true with a row, false when done.
   core::Result<bool> Step();
-  /// Runs a statement that returns no rows.
-  core::Status Run();
   /// Rows changed by the statement (after Run).
   int64_t Changes() const;
 
@@ -57,9 +57,6 @@ class Statement {
   int64_t Int(int col) const;
   double Double(int col) const;
   std::string Text(int col) const;
-  std::optional<std::string> OptText(int col) const;
-  std::optional<double> OptDouble(int col) const;
-  std::optional<int64_t> OptInt(int col) const;
   /// The column as NULL, INTEGER, REAL or TEXT (a BLOB is read as TEXT).
   query::SqlValue Value(int col) const;
 

@@ -7,30 +7,13 @@
 #include <mutex>
 #include <thread>
 
-#include "dedup/keys.h"
-#include "dedup/normalize.h"
-#include "dedup/phone.h"
-#include "dedup/tokens.h"
-#include "query/sqlite_compiler.h"
 #include "storage/sql/pool.h"
 #include "storage/sql/sql_tx.h"
 #include "storage/sqlite/connection.h"
-#include "storage/sqlite/schema.h"
 
 namespace klozeo::storage::sqlite {
 
-/// The SQLite side of SqlTx: its connection and the filter compiler's dialect.
-struct Backend {
-  using Connection = sqlite::Connection;
-  using Statement = sqlite::Statement;
-  static constexpr Dialect kDialect = Dialect::kSqlite;
-  static query::CompiledSql Compile(const char* select_list, const query::ListQuery& q) {
-    return query::CompileSqliteListQuery(select_list, q);
-  }
-  static query::CompiledSql CompileProbe(const query::ListQuery& q, size_t filter, int cap) {
-    return query::CompileCountProbe(query::SqliteDialectInstance(), q, filter, cap);
-  }
-};
+using Backend = SqlBackend<Connection, Statement, Dialect::kSqlite>;
 
 namespace {
 
@@ -220,8 +203,6 @@ class Pool : public ConnectionPool<Connection> {
     return kept ? group->result : core::Ok();
   }
 
-  const Options& options() const { return options_; }
-
  private:
   /// Ends `group` with `result`, wakes its members, and frees the writer.
   void CloseLocked(std::unique_lock<std::mutex>& lock, std::unique_ptr<Connection> conn,
@@ -259,9 +240,8 @@ class SqliteTx final : public SqlTx<Backend> {
  public:
   SqliteTx(Pool* pool, std::unique_ptr<Connection> conn, std::shared_ptr<Group> group,
            bool savepoint)
-      : SqlTx<Backend>(conn.get()),
+      : SqlTx<Backend>(std::move(conn)),
         pool_(pool),
-        owned_(std::move(conn)),
         group_(std::move(group)),
         savepoint_(savepoint) {}
   ~SqliteTx() override {
@@ -293,82 +273,13 @@ class SqliteTx final : public SqlTx<Backend> {
 
  private:
   Pool* pool_;
-  std::unique_ptr<Connection> owned_;
   std::shared_ptr<Group> group_;  ///< null for a read Tx
   bool savepoint_ = false;        ///< in a savepoint (not the group's first member)
 };
 
-// The dedup key functions: migration 4 backfills existing rows' key columns through them.
-std::string_view ArgText(sqlite3_value* v) {
-  if (sqlite3_value_type(v) == SQLITE_NULL) return {};
-  const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(v));
-  if (text == nullptr) return {};
-  return std::string_view(text, static_cast<size_t>(sqlite3_value_bytes(v)));
-}
-
-void ResultKey(sqlite3_context* context, const std::string& key) {
-  if (key.empty()) {
-    sqlite3_result_null(context);
-  } else {
-    sqlite3_result_text64(context, key.data(), key.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-  }
-}
-
-Status RegisterKeyFunctions(Connection& conn, const std::string& phone_region) {
-  constexpr int kFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
-  using Fn = void (*)(sqlite3_context*, int, sqlite3_value**);
-  struct Def {
-    const char* name;
-    int args;
-    Fn fn;
-  };
-  static constexpr Def kDefs[] = {
-      {"klozeo_email_key", 1,
-       [](sqlite3_context* c, int, sqlite3_value** v) {
-         ResultKey(c, dedup::NormalizeEmail(ArgText(v[0])));
-       }},
-      {"klozeo_phone_key", 1,
-       [](sqlite3_context* c, int, sqlite3_value** v) {
-         ResultKey(c, static_cast<const dedup::PhoneNormalizer*>(sqlite3_user_data(c))
-                          ->Normalize(ArgText(v[0])));
-       }},
-      {"klozeo_name_city_key", 2,
-       [](sqlite3_context* c, int, sqlite3_value** v) {
-         ResultKey(c, dedup::NameCityKey(ArgText(v[0]), ArgText(v[1])));
-       }},
-      // Migration 15's backfill: the name's tokens (with '', which counts leads) as a JSON
-      // array, and the address and domain match keys.
-      {"klozeo_name_tokens", 1,
-       [](sqlite3_context* c, int, sqlite3_value** v) {
-         std::vector<std::string> tokens = dedup::CountedTokens(dedup::NameTokens(ArgText(v[0])));
-         tokens.emplace_back();
-         ResultKey(c, TokensJson(tokens));
-       }},
-      {"klozeo_address_key", 1,
-       [](sqlite3_context* c, int, sqlite3_value** v) {
-         ResultKey(c, dedup::AddressKey(ArgText(v[0])));
-       }},
-      {"klozeo_domain_key", 1,
-       [](sqlite3_context* c, int, sqlite3_value** v) {
-         ResultKey(c, dedup::WebsiteDomain(ArgText(v[0])));
-       }},
-  };
-  for (const auto& d : kDefs) {
-    const bool phone = d.fn == kDefs[1].fn;
-    int rc = sqlite3_create_function_v2(
-        conn.raw(), d.name, d.args, kFlags,
-        phone ? new dedup::PhoneNormalizer(phone_region) : nullptr, d.fn, nullptr, nullptr,
-        phone ? +[](void* p) { delete static_cast<dedup::PhoneNormalizer*>(p); } : nullptr);
-    if (rc != SQLITE_OK) {
-      return Error::Internal(std::string("registering ") + d.name + ": " + sqlite3_errstr(rc));
-    }
-  }
-  return core::Ok();
-}
-
-class SqliteDatabase final : public Database {
+class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
  public:
-  explicit SqliteDatabase(Options options) : pool_(std::move(options)) {}
+  explicit SqliteDatabase(Options options) : SqlDatabase(std::move(options)) {}
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     if (mode == TxMode::kWrite) {
@@ -402,50 +313,14 @@ class SqliteDatabase final : public Database {
     return std::unique_ptr<Tx>(new SqliteTx(&pool_, conn.Take(), nullptr, false));
   }
 
-  Status Ping() override {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare("SELECT 1"));
-    return s.Run();
-  }
-
-  Result<std::string> Secret(std::string_view name) override { return secrets_.From(pool_, name); }
-
-  Result<std::optional<domain::Account>> FindAccountByKeyHash(std::string_view key_hash) override {
-    // One statement, so no explicit transaction: this runs on every request.
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    return SqliteTx::FindAccountByKey(*conn, key_hash);
-  }
-
-  std::string_view Dialect() const override { return "sqlite"; }
-  PoolStats PoolUsage() const override { return pool_.Stats(); }
-
   Status Migrate() {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    // The key columns' migration backfills existing rows through these functions.
-    KLOZEO_TRY(RegisterKeyFunctions(*conn, pool_.options().phone_region));
-    KLOZEO_TRY(MigrateOn(*conn));
+    KLOZEO_TRY(SqlDatabase::Migrate("BEGIN IMMEDIATE"));
     // Planner statistics for tables that lack them or changed a lot since the last start, so
     // SQLite weighs a filter's index against the sort's index with real row counts. Bounded
     // sampling keeps this quick on large files.
+    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
     return conn->Exec("PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;");
   }
-
- private:
-  static Status MigrateOn(Connection& conn) {
-    KLOZEO_TRY(
-        conn.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                  "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
-    KLOZEO_TRY(conn.Exec("BEGIN IMMEDIATE"));
-    Status applied = ApplyMigrations(conn, kMigrations);
-    if (!applied.ok()) {
-      (void)conn.Exec("ROLLBACK");
-      return applied;
-    }
-    return conn.Exec("COMMIT");
-  }
-
-  Pool pool_;
-  Secrets secrets_;
 };
 
 }  // namespace

@@ -14,9 +14,6 @@ struct Options {
   std::string path;            ///< database file
   int pool_size = 8;           ///< connections kept open
   int busy_timeout_ms = 5000;  ///< how long a writer waits for the lock
-  /// Default region of the phone dedup keys migration 4 backfills into existing rows (new
-  /// rows get the keys the service computes: service::LeadKeysOf).
-  std::string phone_region = "US";
 };
 
 /// Opens the SQLite database, applying pending migrations. Errors: kUnavailable when the file

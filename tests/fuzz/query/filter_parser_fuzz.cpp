@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   ListQuery query;
-  query.account_id = "acct";
+  query.account_key = 1;
   query.filters = std::move(filters).value();
   auto sort = ParseSort(lines.front().substr(0, 70), std::nullopt);
   if (sort.ok()) query.sort = *sort;

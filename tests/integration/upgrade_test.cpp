@@ -1,0 +1,244 @@
+// Upgrading a database the previous release made (schema version 7: text account ids in every
+// table and index) to integer account keys. The fixtures under tests/fixtures/v7 were written by
+// the release at commit c5b8177 through its own CLI and HTTP API (make_fixtures.sh there): two
+// accounts, a revoked key, leads with attributes, tags and notes, a scoring rule, webhooks with
+// failed deliveries and their attempts, an idempotency record. The current binary opens a copy
+// (SQLite: the file; PostgreSQL, the `.pg` variant: the pg_dump loaded into a fresh database),
+// migrates it at start-up, and everything must read back through the HTTP API, tenants still
+// apart, and new writes must work, the dedup keys included.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "support/command.h"
+#include "support/http_client.h"
+#include "support/serve_process.h"
+#include "support/test_server.h"
+
+namespace klozeo::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class UpgradeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string fixtures = KLOZEO_FIXTURES;
+    if (database_.is_postgres()) {
+      PGconn* conn = PQconnectdb(database_.url().c_str());
+      ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+      PGresult* loaded = PQexec(conn, ReadFile(fixtures + "/klozeo.pg.sql").c_str());
+      EXPECT_EQ(PQresultStatus(loaded), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+      PQclear(loaded);
+      PQfinish(conn);
+      url_ = database_.url();
+      manifest_ = json::parse(ReadFile(fixtures + "/manifest.pg.json"));
+    } else {
+      const auto path = dir_.path() / "klozeo.db";
+      std::filesystem::copy_file(fixtures + "/klozeo.db", path);
+      url_ = "sqlite:" + path.string();
+      manifest_ = json::parse(ReadFile(fixtures + "/manifest.json"));
+    }
+    server_ = std::make_unique<ServeProcess>(KLOZEO_BINARY, url_);
+    ASSERT_NE(server_->port(), 0) << server_->output();
+  }
+  HttpClient Client(const char* key) const {
+    return HttpClient(server_->port(), manifest_[key].get<std::string>());
+  }
+  std::string Lead(const char* name) const { return manifest_["leads"][name]; }
+  /// The first column of `sql`'s rows, read straight from the upgraded database.
+  std::vector<std::string> Column(const std::string& sql) const {
+    std::vector<std::string> out;
+    if (database_.is_postgres()) {
+      PGconn* conn = PQconnectdb(url_.c_str());
+      EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+      PGresult* r = PQexec(conn, sql.c_str());
+      EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(conn);
+      for (int i = 0; i < PQntuples(r); ++i) out.emplace_back(PQgetvalue(r, i, 0));
+      PQclear(r);
+      PQfinish(conn);
+    } else {
+      sqlite3* db = nullptr;
+      sqlite3_stmt* s = nullptr;
+      EXPECT_EQ(sqlite3_open_v2(url_.substr(7).c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+                SQLITE_OK);
+      EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK)
+          << sqlite3_errmsg(db);
+      while (sqlite3_step(s) == SQLITE_ROW) {
+        out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
+      }
+      sqlite3_finalize(s);
+      sqlite3_close(db);
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  TestDatabase database_;
+  std::string url_;
+  json manifest_;
+  std::unique_ptr<ServeProcess> server_;
+};
+
+TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
+  HttpClient acme = Client("acme_key");
+  HttpClient globex = Client("globex_key");
+
+  // Leads, with their fields, tags, attributes and scores.
+  auto leads = acme.Get("/api/v1/leads?limit=50");
+  ASSERT_EQ(leads.status, 200) << leads.body;
+  ASSERT_EQ(leads.json()["count"], 3);
+  auto lead = acme.Get("/api/v1/leads/" + Lead("acme_corp"));
+  ASSERT_EQ(lead.status, 200) << lead.body;
+  json l = lead.json();
+  EXPECT_EQ(l["name"], "Acme Corporation");
+  EXPECT_EQ(l["email"], "Sales@Acme.com");
+  EXPECT_EQ(l["tags"], json({"b2b", "Hot"}));
+  EXPECT_EQ(l["score"], 10.0);  // the rule "rating >= 4" scored it at creation
+  ASSERT_EQ(l["attributes"].size(), 3u) << l.dump();
+  std::map<std::string, json> attributes;
+  for (const auto& a : l["attributes"]) attributes[a["name"]] = a["value"];
+  EXPECT_EQ(attributes["industry"], "Software");
+  EXPECT_EQ(attributes["employees"], 250);
+  EXPECT_EQ(attributes["langs"], json({"C++", "Go"}));
+  EXPECT_EQ(acme.Get("/api/v1/leads/" + Lead("umbrella")).json()["status"], "contacted");
+  // Filters run over the migrated fold columns and indexes.
+  auto hot = acme.Get("/api/v1/leads?filter=and.array_contains.tags.hot");
+  ASSERT_EQ(hot.json()["count"], 1) << hot.body;
+  EXPECT_EQ(hot.json()["leads"][0]["id"], Lead("acme_corp"));
+  auto in_austin = acme.Get("/api/v1/leads?filter=and.eq.city.austin");
+  ASSERT_EQ(in_austin.json()["count"], 1) << in_austin.body;
+  EXPECT_EQ(in_austin.json()["leads"][0]["id"], Lead("initech"));
+
+  // Every later version is applied after the upgrade (8: integer keys, 9: dedup's tables, 10:
+  // the list indexes; PostgreSQL's release also recorded its own 1001), and the list indexes
+  // exist on the integer key.
+  EXPECT_EQ(Column("SELECT version FROM schema_migrations WHERE version BETWEEN 8 AND 999 "
+                   "ORDER BY version"),
+            (std::vector<std::string>{"8", "9", "10"}));
+  EXPECT_EQ(Column(database_.is_postgres()
+                       ? "SELECT indexname FROM pg_indexes WHERE indexname IN ('leads_score', "
+                         "'leads_updated', 'leads_last_interaction', 'lead_attributes_num') AND "
+                         "indexdef LIKE '%(account_key, %' ORDER BY indexname"
+                       : "SELECT name FROM sqlite_master WHERE name IN ('leads_score', "
+                         "'leads_updated', 'leads_last_interaction', 'lead_attributes_num') AND "
+                         "sql LIKE '%(account_key, %' ORDER BY name"),
+            (std::vector<std::string>{"lead_attributes_num", "leads_last_interaction",
+                                      "leads_score", "leads_updated"}));
+  // A score-sorted list and an attribute comparison: on SQLite the planner names these indexes
+  // (INDEXED BY: an unindexed filter walks the sort's index, a selective attribute comparison
+  // seeks lead_attributes_num), which fails the query if the upgrade left one out.
+  const std::string by_score =
+      "/api/v1/leads?filter=and.neq.status.lost&sort_by=score"
+      "&sort_order=desc&limit=2";
+  auto best = acme.Get(by_score);
+  ASSERT_EQ(best.status, 200) << best.body;
+  ASSERT_EQ(best.json()["leads"].size(), 2u) << best.body;
+  EXPECT_EQ(best.json()["leads"][0]["id"], Lead("acme_corp"));
+  EXPECT_EQ(best.json()["leads"][0]["score"], 10.0);
+  EXPECT_EQ(best.json()["leads"][1]["score"], 0.0);
+  auto next = acme.Get(by_score + "&cursor=" + best.json()["next_cursor"].get<std::string>());
+  ASSERT_EQ(next.status, 200) << next.body;
+  ASSERT_EQ(next.json()["leads"].size(), 1u) << next.body;
+  EXPECT_NE(next.json()["leads"][0]["id"], best.json()["leads"][1]["id"]);
+  auto big =
+      acme.Get("/api/v1/leads?filter=and.gt.attr:employees.100&sort_by=score&sort_order=desc");
+  ASSERT_EQ(big.status, 200) << big.body;
+  ASSERT_EQ(big.json()["count"], 1) << big.body;
+  EXPECT_EQ(big.json()["leads"][0]["id"], Lead("acme_corp"));
+  auto small = acme.Get("/api/v1/leads?filter=and.lt.attr:employees.100");
+  ASSERT_EQ(small.status, 200) << small.body;
+  EXPECT_EQ(small.json()["count"], 0) << small.body;
+  EXPECT_EQ(globex.Get("/api/v1/leads?filter=and.gt.attr:employees.100").json()["count"], 0);
+
+  // Notes, rules, webhooks, deliveries with their attempt logs.
+  auto notes = acme.Get("/api/v1/leads/" + Lead("acme_corp") + "/notes");
+  ASSERT_EQ(notes.status, 200);
+  ASSERT_EQ(notes.json().size(), 2u);
+  EXPECT_EQ(notes.json()[0]["content"], "Called, wants a demo");
+  auto rules = acme.Get("/api/v1/scoring-rules");
+  ASSERT_EQ(rules.json().size(), 1u);
+  EXPECT_EQ(rules.json()[0]["id"], manifest_["rule"]);
+  auto hooks = acme.Get("/api/v1/webhooks");
+  ASSERT_EQ(hooks.json().size(), 2u) << hooks.body;
+  const std::string hook = manifest_["webhook"];
+  auto deliveries = acme.Get("/api/v1/webhooks/" + hook + "/deliveries");
+  ASSERT_EQ(deliveries.status, 200) << deliveries.body;
+  ASSERT_EQ(deliveries.json()["deliveries"].size(), 3u) << deliveries.body;
+  for (const auto& d : deliveries.json()["deliveries"]) {
+    EXPECT_EQ(d["event"], "lead.created");
+    ASSERT_FALSE(d["attempts"].empty()) << d.dump();
+    EXPECT_EQ(d["attempts"][0]["attempt"], 1);
+    EXPECT_NE(d["attempts"][0]["error"].get<std::string>().find("port 9"), std::string::npos);
+  }
+
+  // Tenants stay apart; the revoked key stays revoked.
+  auto theirs = globex.Get("/api/v1/leads");
+  ASSERT_EQ(theirs.json()["count"], 1);
+  EXPECT_EQ(theirs.json()["leads"][0]["id"], Lead("globex"));
+  EXPECT_EQ(globex.Get("/api/v1/leads/" + Lead("acme_corp")).status, 404);
+  EXPECT_EQ(acme.Get("/api/v1/leads/" + Lead("globex")).status, 404);
+  EXPECT_EQ(globex.Get("/api/v1/webhooks/" + hook).status, 404);
+  EXPECT_EQ(Client("revoked_key").Get("/api/v1/leads").status, 401);
+
+  // The idempotency record replays the first answer.
+  auto replay = acme.Send("POST", "/api/v1/leads",
+                          R"({"name":"Umbrella","source":"web","email":"info@umbrella.example",)"
+                          R"("status":"contacted"})",
+                          {{"Idempotency-Key", "fixture-create-1"}});
+  ASSERT_EQ(replay.status, 201) << replay.body;
+  EXPECT_EQ(replay.json()["id"], Lead("umbrella"));
+
+  // New writes: dedup finds the migrated lead by its e-mail key (not globex's, same e-mail).
+  auto again = acme.Post("/api/v1/leads",
+                         {{"name", "ACME Corp"}, {"source", "web"}, {"email", "sales@acme.com"}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.json()["id"], Lead("acme_corp"));
+  // Dedup's tables (version 9, applied after the upgrade) work for migrated leads, per account.
+  const std::string nd = "/api/v1/leads/" + Lead("acme_corp") + "/not-duplicate";
+  EXPECT_EQ(acme.Post(nd, {{"of", Lead("initech")}}).status, 200);
+  EXPECT_EQ(globex.Post(nd, {{"of", Lead("initech")}}).status, 404);
+  auto history = acme.Get("/api/v1/leads/" + Lead("acme_corp") + "/merges");
+  ASSERT_EQ(history.status, 200) << history.body;
+  EXPECT_TRUE(history.json()["merges"].is_array());
+  EXPECT_EQ(acme.Get("/api/v1/leads/" + Lead("acme_corp") + "/duplicates").status, 200);
+  EXPECT_EQ(globex.Get("/api/v1/leads/" + Lead("acme_corp") + "/merges").status, 404);
+  auto fresh = acme.Post("/api/v1/leads", {{"name", "Hooli"}, {"source", "web"}, {"rating", 5}});
+  ASSERT_EQ(fresh.status, 201) << fresh.body;
+  const std::string fresh_id = fresh.json()["id"];
+  EXPECT_EQ(acme.Get("/api/v1/leads/" + fresh_id).json()["score"], 10.0);
+  EXPECT_EQ(acme.Post("/api/v1/leads/" + Lead("initech") + "/notes", {{"content", "new"}}).status,
+            201);
+  EXPECT_EQ(acme.Get("/api/v1/leads").json()["count"], 4);
+  EXPECT_EQ(globex.Get("/api/v1/leads").json()["count"], 1);
+  // The new lead's event went to the migrated subscription.
+  EXPECT_EQ(acme.Get("/api/v1/webhooks/" + hook + "/deliveries").json()["deliveries"].size(), 4u);
+  EXPECT_EQ(acme.Delete("/api/v1/leads/" + Lead("umbrella")).status, 204);
+
+  // A new account gets the next key and its own, empty data.
+  auto created = RunCommand(KLOZEO_BINARY, "accounts create --name initrode --db '" + url_ + "'");
+  ASSERT_EQ(created.exit_code, 0) << created.out;
+  HttpClient initrode(server_->port(), LastLine(created.out));
+  EXPECT_EQ(initrode.Get("/api/v1/leads").json()["count"], 0);
+  EXPECT_EQ(
+      initrode
+          .Post("/api/v1/leads",
+                {{"name", "Acme Corporation"}, {"source", "web"}, {"email", "sales@acme.com"}})
+          .status,
+      201);
+  EXPECT_EQ(acme.Get("/api/v1/leads").json()["count"], 3);
+}
+
+}  // namespace
+}  // namespace klozeo::testing
