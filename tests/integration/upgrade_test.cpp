@@ -176,7 +176,9 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
   auto deliveries = acme.Get("/api/v1/webhooks/" + hook + "/deliveries");
   ASSERT_EQ(deliveries.status, 200) << deliveries.body;
   ASSERT_EQ(deliveries.json()["deliveries"].size(), 3u) << deliveries.body;
-  for (const auto& d : deliveries.json()["deliveries"]) {
+  const json delivered = deliveries.json();  // named: a range-for over a member of a
+                                             // temporary would read a destroyed object
+  for (const auto& d : delivered["deliveries"]) {
     EXPECT_EQ(d["event"], "lead.created");
     ASSERT_FALSE(d["attempts"].empty()) << d.dump();
     EXPECT_EQ(d["attempts"][0]["attempt"], 1);
