@@ -24,8 +24,8 @@ int ExitCodeOf(int status) {
 
 ServeProcess::ServeProcess(const std::string& binary, const std::string& db_url,
                            const std::vector<std::pair<std::string, std::string>>& env,
-                           const std::string& log_path,
-                           const std::vector<std::string>& extra_args, bool wait_listening) {
+                           const std::string& log_path, const std::vector<std::string>& extra_args,
+                           bool wait_listening) {
   std::vector<std::string> args = {binary, "serve", "--listen", "127.0.0.1:0", "--db", db_url};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
