@@ -136,9 +136,9 @@ class Session : public std::enable_shared_from_this<Session> {
     bool keep_alive = req.keep_alive();
     bool head = req.method() == bhttp::verb::head;
     const unsigned version = req.version();
-    if (shared_.writers != nullptr && (shared_.options.runs_on_write_threads
-                                           ? shared_.options.runs_on_write_threads(request)
-                                           : IsWrite(req.method()))) {
+    if (shared_.writers != nullptr &&
+        (shared_.options.runs_on_write_threads ? shared_.options.runs_on_write_threads(request)
+                                               : IsWrite(req.method()))) {
       // A write may wait for the commit of a group of writes (SQLite group commit): it runs on
       // the write threads, so the I/O threads go on reading the requests that join the group.
       // The work guard keeps the I/O threads running until the response is posted back.

@@ -193,7 +193,8 @@ bool Server::MayWrite(const json& message) const {
   if (params == message.end() || !params->is_object()) return false;
   auto name = params->find("name");
   // A call that names no known tool is refused without touching the database.
-  if (name == params->end() || !name->is_string() || !tools_.Has(name->get_ref<const std::string&>())) {
+  if (name == params->end() || !name->is_string() ||
+      !tools_.Has(name->get_ref<const std::string&>())) {
     return false;
   }
   return !tools_.IsReadOnly(name->get_ref<const std::string&>());

@@ -463,8 +463,7 @@ void Tools::Register() {
   }
   add("get_lead", "Get one lead with its custom attributes (read-only).",
       Obj(json{{"id", Str("Lead id (cl_...)")}}, {"id"}), LeadOutput(),
-      Annotations("Get lead", true, false, true),
-      nullptr);
+      Annotations("Get lead", true, false, true), nullptr);
   // The MCP point read writes its result as text straight from the lead, as GET /leads/{id}
   // does: no JSON value is built for the lead or the result.
   tools_.back()->call = [&leads](const domain::Principal& who, const json& args) {
