@@ -18,7 +18,10 @@ trap bench_on_exit EXIT
 bench_wait_healthy() {
   local port=$1 pid=$2 err=$3
   for _ in $(seq 1 3000); do
-    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
+    # Another process answering on the port does not count: ours must still run.
+    if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && sleep 0.1 && kill -0 "$pid" 2>/dev/null; then
+      return 0
+    fi
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "server on port $port exited" >&2
       cat "$err" >&2

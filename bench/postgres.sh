@@ -17,7 +17,7 @@ OUT="bench/out/pg"
 LEADS="${BENCH_LEADS:-100000}"
 DURATION="${BENCH_DURATION:-10s}"
 CONNS="${BENCH_CONNECTIONS:-32}"
-PORT_A="${BENCH_PORT:-18775}"
+PORT_A="${BENCH_PORT:-18777}"  # not query_matrix.sh's 18775
 PORT_B=$((PORT_A + 1))
 mkdir -p "$OUT"
 rm -f "$OUT"/bench.db*
