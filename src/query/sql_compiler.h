@@ -83,6 +83,8 @@ enum class Access {
   kSortIndex,    ///< walk the sort's index and test each row: no filter's index is usable
   kFilterIndex,  ///< seek the index of filter `ListQuery::drive`, then sort the matches
   kScan,         ///< read the account's rows, test them, sort the matches: no index at all
+  kAttributeSort,  ///< sort by attr:<name>: walk its value indexes (numbers, then text), then
+                   ///< the leads without a value, testing each lead (sql_compiler.cpp)
 };
 
 /// The name of the column the compiler appends to the select list: the row's sort value,
