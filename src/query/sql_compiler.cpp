@@ -551,9 +551,9 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
   std::optional<Block> cursor_block;
   if (query.after) {
     const SqlValue& v = query.after->last_value;
-    cursor_block = std::holds_alternative<std::nullptr_t>(v)       ? kNone
-                   : std::holds_alternative<std::string>(v) ? kText
-                                                                  : kNumbers;
+    cursor_block = std::holds_alternative<std::nullptr_t>(v) ? kNone
+                   : std::holds_alternative<std::string>(v)  ? kText
+                                                             : kNumbers;
   }
   const Block order[] = {ascending ? kNumbers : kText, ascending ? kText : kNumbers, kNone};
   auto filters = [&] {
@@ -604,11 +604,11 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
       const std::string column = block == kNumbers ? "a.value_num" : "a.value_fold";
       out.Append(", s.sort_value AS ");
       out.Append(kSortKeyColumn);
-      out.Append(" FROM (SELECT a.lead_id AS sort_lead, " + column +
-                 " AS sort_value FROM lead_attributes a" +
-                 dialect.IndexedBy(block == kNumbers ? "lead_attributes_num"
-                                                     : "lead_attributes_fold") +
-                 " WHERE a.account_key = ");
+      out.Append(
+          " FROM (SELECT a.lead_id AS sort_lead, " + column +
+          " AS sort_value FROM lead_attributes a" +
+          dialect.IndexedBy(block == kNumbers ? "lead_attributes_num" : "lead_attributes_fold") +
+          " WHERE a.account_key = ");
       out.Bind(query.account_key);
       out.Append(" AND a.name = ");
       out.Bind(query.sort.field.name);

@@ -625,8 +625,10 @@ TEST_F(SqliteQuery, PagingYieldsEveryRowExactlyOnce) {
 // every access path yields exactly the rows and order of the unsteered query, page by page.
 TEST_F(SqliteQuery, SteeringNeverChangesResults) {
   const std::vector<std::pair<std::string, std::string>> sorts = {
-      {"created_at", "asc"}, {"score", "desc"}, {"rating", "asc"}, {"rating", "desc"},
-      {"name", "asc"},       {"city", "desc"},  {"email", "asc"},  {"attr:employees", "desc"},
+      {"created_at", "asc"}, {"score", "desc"},
+      {"rating", "asc"},     {"rating", "desc"},
+      {"name", "asc"},       {"city", "desc"},
+      {"email", "asc"},      {"attr:employees", "desc"},
       {"attr:mixed", "asc"}, {"attr:industry", "desc"}};
   const std::vector<std::vector<std::string>> filter_sets = {
       {"and.eq.city.paris"},
