@@ -18,6 +18,7 @@
 #include "domain/account.h"
 #include "domain/lead.h"
 #include "domain/scoring_rule.h"
+#include "domain/stored_lead.h"
 #include "domain/webhook.h"
 
 namespace klozeo::storage::rows {
@@ -59,12 +60,7 @@ void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead
 
 /// The `tags` column (a JSON array of strings; anything else in it is skipped).
 inline std::vector<std::string> ReadTags(const std::string& text) {
-  std::vector<std::string> tags;
-  nlohmann::json array = nlohmann::json::parse(text, nullptr, false);
-  for (auto& t : array.is_array() ? array : nlohmann::json::array()) {
-    if (t.is_string()) tags.push_back(t.get<std::string>());
-  }
-  return tags;
+  return domain::ReadStoredTags(text);
 }
 
 /// A lead row of both stores' lead SELECT: the stored columns, then (column 25) the attributes
@@ -86,21 +82,7 @@ domain::Lead ReadLead(const Statement& s) {
   lead.created_at = s.Int(22);
   lead.updated_at = s.Int(23);
   lead.last_interaction_at = s.Int(24);
-  if (!s.IsNull(25)) {
-    nlohmann::json attributes = nlohmann::json::parse(s.Text(25), nullptr, false);
-    if (attributes.is_array()) {
-      for (auto& a : attributes) {
-        if (!a.is_array() || a.size() != 4) continue;
-        domain::Attribute attr;
-        attr.id = a[0].get<std::string>();
-        attr.name = a[1].get<std::string>();
-        attr.type = domain::ParseAttributeType(a[2].get<std::string>())
-                        .value_or(domain::AttributeType::kText);
-        attr.value = std::move(a[3]);
-        lead.attributes.push_back(std::move(attr));
-      }
-    }
-  }
+  if (!s.IsNull(25)) domain::ReadStoredAttributes(s.Text(25), lead.attributes);
   return lead;
 }
 

@@ -335,6 +335,11 @@ class Tx {
   virtual ~Tx() = default;
   /// Makes the work durable. After Commit the Tx must not be used again.
   virtual core::Status Commit() = 0;
+  /// For a large write whose remaining failures can only be the database's own (I/O, a full
+  /// disk): from here on its work is not undone alone. Where writes share one commit (SQLite
+  /// group commit), a failure of this Tx then fails every write of that commit, each answered
+  /// with the error, and spares the per-write savepoint's copy of every page this one dirties.
+  virtual core::Status ShareFate() { return core::Ok(); }
 
   virtual AccountStore& accounts() = 0;
   virtual LeadStore& leads() = 0;
