@@ -98,15 +98,13 @@ domain::Note ReadNote(const Statement& s) {
 
 template <typename Statement>
 domain::ScoringRule ReadRule(const Statement& s) {
-  domain::ScoringRule rule;
-  rule.id = s.Text(0);
-  rule.name = s.Text(1);
-  rule.expression = s.Text(2);
-  rule.weight = s.Double(3);
-  rule.priority = s.Int(4);
-  rule.created_at = s.Int(5);
-  rule.updated_at = s.Int(6);
-  return rule;
+  return {.id = s.Text(0),
+          .name = s.Text(1),
+          .expression = s.Text(2),
+          .weight = s.Double(3),
+          .priority = s.Int(4),
+          .created_at = s.Int(5),
+          .updated_at = s.Int(6)};
 }
 
 /// A subscription's events as stored: ",a,b," (so a subscription test is one substring
@@ -135,17 +133,15 @@ inline std::vector<std::string> DecodeEvents(std::string_view text) {
 
 template <typename Statement>
 domain::Webhook ReadWebhook(const Statement& s) {
-  domain::Webhook w;
-  w.id = s.Text(0);
-  w.url = s.Text(1);
-  w.events = DecodeEvents(s.Text(2));
-  w.secret = s.OptText(3);
-  w.active = s.Int(4) != 0;
-  w.created_at = s.Int(5);
-  w.updated_at = s.Int(6);
-  w.failing_since_ms = s.OptInt(7);
-  w.last_success_ms = s.OptInt(8);
-  return w;
+  return {.id = s.Text(0),
+          .url = s.Text(1),
+          .events = DecodeEvents(s.Text(2)),
+          .secret = s.OptText(3),
+          .active = s.Int(4) != 0,
+          .created_at = s.Int(5),
+          .updated_at = s.Int(6),
+          .failing_since_ms = s.OptInt(7),
+          .last_success_ms = s.OptInt(8)};
 }
 
 /// Binds the webhook parameters of kInsertWebhook and kUpdateWebhook (which skips ?7,
@@ -172,34 +168,30 @@ core::Result<Statement> BindWebhook(core::Result<Statement> s, domain::AccountKe
 /// webhook_id, event_id, event_type, url, secret, body, attempts, created_at_ms.
 template <typename Statement>
 domain::DeliveryJob ReadDeliveryJob(const Statement& s) {
-  domain::DeliveryJob j;
-  j.delivery_id = s.Text(0);
-  j.account_key = domain::AccountKey{s.Int(1)};
-  j.webhook_id = s.Text(2);
-  j.event_id = s.Text(3);
-  j.event_type = s.Text(4);
-  j.url = s.Text(5);
-  j.secret = s.OptText(6);
-  j.body = s.Text(7);
-  j.attempts = s.Int(8);
-  j.created_at_ms = s.Int(9);
-  return j;
+  return {.delivery_id = s.Text(0),
+          .account_key = domain::AccountKey{s.Int(1)},
+          .webhook_id = s.Text(2),
+          .event_id = s.Text(3),
+          .event_type = s.Text(4),
+          .url = s.Text(5),
+          .secret = s.OptText(6),
+          .body = s.Text(7),
+          .attempts = s.Int(8),
+          .created_at_ms = s.Int(9)};
 }
 
 template <typename Statement>
 domain::WebhookDelivery ReadDelivery(const Statement& s) {
-  domain::WebhookDelivery d;
-  d.id = s.Text(0);
-  d.account_key = domain::AccountKey{s.Int(1)};
-  d.webhook_id = s.Text(2);
-  d.event_id = s.Text(3);
-  d.event_type = s.Text(4);
-  d.state = domain::ParseDeliveryState(s.Text(5)).value_or(domain::DeliveryState::kPending);
-  d.attempts = s.Int(6);
-  d.next_attempt_ms = s.OptInt(7);
-  d.created_at_ms = s.Int(8);
-  d.updated_at_ms = s.Int(9);
-  return d;
+  return {.id = s.Text(0),
+          .account_key = domain::AccountKey{s.Int(1)},
+          .webhook_id = s.Text(2),
+          .event_id = s.Text(3),
+          .event_type = s.Text(4),
+          .state = domain::ParseDeliveryState(s.Text(5)).value_or(domain::DeliveryState::kPending),
+          .attempts = s.Int(6),
+          .next_attempt_ms = s.OptInt(7),
+          .created_at_ms = s.Int(8),
+          .updated_at_ms = s.Int(9)};
 }
 
 }  // namespace klozeo::storage::rows

@@ -26,7 +26,7 @@ constexpr const char* kCountRequests =
     "RETURNING start_ms, count";
 
 // A transaction-scoped advisory lock: serialises the write transactions of one account
-// across every process on the database (see PgTx::Scope).
+// across every process on the database (PgTx::Lock).
 constexpr const char* kLockKey = "SELECT pg_advisory_xact_lock($1)";
 
 /// The advisory lock of an account: its key in a range of its own (the migration lock, "klozeo", is

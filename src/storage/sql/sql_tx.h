@@ -206,10 +206,6 @@ class SqlTx : public Tx {
   /// statement for one row; more go as multi-row statements (SQLite) or one COPY (PostgreSQL).
   template <const char* const& kSingle, int kStride, int kMaxRows, typename Bind>
   core::Status InsertRows(size_t count, Bind bind);
-  /// Binds one attribute row of kInsertAttribute (parameters 1-8, PostgreSQL 1-10).
-  template <typename S>
-  static void BindAttribute(S& s, domain::AccountKey account, const std::string& lead_id,
-                            const domain::Attribute& a);
   /// The attribute rows of `leads` (kInsertAttribute).
   core::Status InsertAttributes(domain::AccountKey account, std::span<const domain::Lead> leads);
   /// The address and domain keys of `leads` (kInsertMatchKey).
@@ -217,11 +213,7 @@ class SqlTx : public Tx {
                                std::span<const dedup::LeadKeys> keys);
   /// A list of tokens as the dialect binds it (?2 of kCountTokens and kTokenCounts).
   static std::string TokenList(const std::vector<std::string>& tokens) {
-    if constexpr (kPg) {
-      return TextArrayLiteral(tokens);
-    } else {
-      return TokensJson(tokens);
-    }
+    return kPg ? TextArrayLiteral(tokens) : TokensJson(tokens);
   }
   /// Adds `delta` to the account's count of each of `tokens` ('' counts the leads).
   core::Status CountTokens(domain::AccountKey account, const std::vector<std::string>& tokens,

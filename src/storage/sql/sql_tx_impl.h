@@ -362,53 +362,6 @@ core::Status SqlTx<B>::FillAttempts(domain::WebhookDelivery& d) {
 }
 
 template <typename B>
-template <typename S>
-void SqlTx<B>::BindAttribute(S& s, domain::AccountKey account, const std::string& lead_id,
-                             const domain::Attribute& a) {
-  s.Bind(1, Arg(account)).Bind(2, lead_id);
-  s.Bind(3, a.id)
-      .Bind(4, a.name)
-      .Bind(5, domain::AttributeTypeName(a.type))
-      .Bind(6, a.value.dump());
-  s.BindNull(7).BindNull(8);
-  if constexpr (kPg) s.BindNull(9).BindNull(10);
-  switch (a.type) {
-    case domain::AttributeType::kText: {
-      std::string folded = core::FoldText(a.value.get_ref<const std::string&>());
-      if constexpr (kPg) s.Bind(10, query::AttributeSortKeyForText(folded));
-      s.Bind(7, folded);
-      break;
-    }
-    case domain::AttributeType::kNumber:
-    case domain::AttributeType::kBool: {
-      double v = a.type == domain::AttributeType::kBool ? (a.value.get<bool>() ? 1.0 : 0.0)
-                                                        : a.value.get<double>();
-      s.Bind(8, v);
-      if constexpr (kPg) s.Bind(10, query::AttributeSortKeyForNumber(v));
-      break;
-    }
-    case domain::AttributeType::kList:
-      if constexpr (kPg) {
-        // The folded elements, as SQLite folds them in queries (numbers by their text).
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& e : a.value) {
-          if (e.is_string()) {
-            items.push_back(core::FoldText(e.get_ref<const std::string&>()));
-          } else if (e.is_boolean()) {
-            items.push_back(e.get<bool>() ? "1" : "0");
-          } else if (e.is_number()) {
-            items.push_back(core::FoldText(e.dump()));
-          }
-        }
-        s.Bind(9, items.dump());
-      }
-      break;
-    case domain::AttributeType::kObject:
-      break;
-  }
-}
-
-template <typename B>
 core::Status SqlTx<B>::InsertLeads(domain::AccountKey account, std::span<const domain::Lead> leads,
                                    std::span<const dedup::LeadKeys> keys) {
   KLOZEO_TRY((InsertRows<sql::kInsertLead, 45, 64>(leads.size(), [&](auto& row, size_t i) {
@@ -451,8 +404,45 @@ core::Status SqlTx<B>::InsertAttributes(domain::AccountKey account,
     for (const auto& a : lead.attributes) all.emplace_back(&lead.id, &a);
   }
   // Ten parameters a row (SQLite binds 8 of them).
-  return InsertRows<sql::kInsertAttribute, 10, 128>(all.size(), [&](auto& row, size_t i) {
-    BindAttribute(row, account, *all[i].first, *all[i].second);
+  return InsertRows<sql::kInsertAttribute, 10, 128>(all.size(), [&](auto& s, size_t i) {
+    const domain::Attribute& a = *all[i].second;
+    s.Bind(1, Arg(account)).Bind(2, *all[i].first).Bind(3, a.id).Bind(4, a.name);
+    s.Bind(5, domain::AttributeTypeName(a.type)).Bind(6, a.value.dump()).BindNull(7).BindNull(8);
+    if constexpr (kPg) s.BindNull(9).BindNull(10);
+    switch (a.type) {
+      case domain::AttributeType::kText: {
+        std::string folded = core::FoldText(a.value.get_ref<const std::string&>());
+        if constexpr (kPg) s.Bind(10, query::AttributeSortKeyForText(folded));
+        s.Bind(7, folded);
+        break;
+      }
+      case domain::AttributeType::kNumber:
+      case domain::AttributeType::kBool: {
+        double v = a.type == domain::AttributeType::kBool ? (a.value.get<bool>() ? 1.0 : 0.0)
+                                                          : a.value.get<double>();
+        s.Bind(8, v);
+        if constexpr (kPg) s.Bind(10, query::AttributeSortKeyForNumber(v));
+        break;
+      }
+      case domain::AttributeType::kList:
+        if constexpr (kPg) {
+          // The folded elements, as SQLite folds them in queries (numbers by their text).
+          nlohmann::json items = nlohmann::json::array();
+          for (const auto& e : a.value) {
+            if (e.is_string()) {
+              items.push_back(core::FoldText(e.get_ref<const std::string&>()));
+            } else if (e.is_boolean()) {
+              items.push_back(e.get<bool>() ? "1" : "0");
+            } else if (e.is_number()) {
+              items.push_back(core::FoldText(e.dump()));
+            }
+          }
+          s.Bind(9, items.dump());
+        }
+        break;
+      case domain::AttributeType::kObject:
+        break;
+    }
   });
 }
 
