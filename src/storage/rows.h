@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/fold.h"
+#include "dedup/keys.h"
 #include "domain/account.h"
 #include "domain/lead.h"
 #include "domain/scoring_rule.h"
@@ -28,10 +29,11 @@ inline std::optional<std::string> Folded(const std::optional<std::string>& text)
   return core::FoldText(*text);
 }
 
-/// Binds the 42 lead parameters of both stores' lead INSERT/UPDATE: $1 account key, $2 id,
-/// stored fields, then the folded columns.
+/// Binds the 45 lead parameters of both stores' lead INSERT/UPDATE: $1 account key, $2 id,
+/// stored fields, the folded columns, then the dedup keys (NULL when empty).
 template <typename Statement>
-void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead) {
+void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead,
+              const dedup::LeadKeys& keys) {
   s.Bind(1, static_cast<int64_t>(account)).Bind(2, lead.id).Bind(3, lead.name).Bind(4, lead.source);
   for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(5 + i, lead.text[i]);
   s.Bind(17, domain::LeadStatusName(lead.status))
@@ -50,6 +52,10 @@ void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead
   nlohmann::json folded_tags = nlohmann::json::array();
   for (const auto& t : lead.tags) folded_tags.push_back(core::FoldText(t));
   s.Bind(41, domain::LeadStatusName(lead.status)).Bind(42, folded_tags.dump());
+  int index = 43;
+  for (const std::string* key : {&keys.email, &keys.phone, &keys.name_city}) {
+    s.Bind(index++, key->empty() ? std::nullopt : std::optional<std::string_view>(*key));
+  }
 }
 
 /// The `tags` column (a JSON array of strings; anything else in it is skipped).
@@ -71,7 +77,7 @@ domain::Lead ReadLead(const Statement& s) {
   lead.longitude = s.OptDouble(17);
   lead.rating = s.OptDouble(18);
   lead.review_count = s.OptInt(19);
-  lead.tags = ReadTags(s.Text(20));
+  if (!s.IsNull(20)) lead.tags = ReadTags(s.Text(20));  // NULL: not scanned
   lead.score = s.Double(21);
   lead.created_at = s.Int(22);
   lead.updated_at = s.Int(23);
@@ -142,13 +148,24 @@ domain::Webhook ReadWebhook(const Statement& s) {
   return w;
 }
 
+/// Binds the webhook parameters of kInsertWebhook and kUpdateWebhook (which skips ?7,
+/// created_at) to the prepared statement `s`, if there is one.
 template <typename Statement>
-void BindWebhook(Statement& s, domain::AccountKey account, const domain::Webhook& w) {
-  s.Bind(1, static_cast<int64_t>(account))
-      .Bind(2, w.id)
-      .Bind(3, w.url)
-      .Bind(4, EncodeEvents(w.events))
-      .Bind(5, w.secret);
+core::Result<Statement> BindWebhook(core::Result<Statement> s, domain::AccountKey account,
+                                    const domain::Webhook& w) {
+  if (s.ok()) {
+    s->Bind(1, static_cast<int64_t>(account))
+        .Bind(2, w.id)
+        .Bind(3, w.url)
+        .Bind(4, EncodeEvents(w.events))
+        .Bind(5, w.secret)
+        .Bind(6, int64_t{w.active ? 1 : 0})
+        .Bind(7, w.created_at)
+        .Bind(8, w.updated_at)
+        .Bind(9, w.failing_since_ms)
+        .Bind(10, w.last_success_ms);
+  }
+  return s;
 }
 
 /// A delivery claimed for sending, joined with its webhook and event: delivery_id, account_key,
