@@ -122,36 +122,10 @@ if [ "$JOBS_LEADS" -gt 0 ] && want jobs; then
   bench_serve jobs_server "$BENCH_DB" "$JOBS_PORT" --log-level warn
   JOBS_SERVER=$BENCH_PID
   JOBS_BASE="http://127.0.0.1:$JOBS_PORT/api/v1"
-  # The five rules of bench/query_matrix.sh (one reads an attribute; scores spread over
-  # 0-100), created once on the kept account, which both scripts share. As there, the
-  # `rating` rule's weight alternates between 1.0 and 0.95 from one run to the next, so the
-  # first recalculation rewrites the score of every lead with a rating (80 %) whatever the
-  # last run left, and the second finds nothing to write.
-  python3 - "$JOBS_BASE" "$BENCH_KEY" <<'PY'
-import json, sys, urllib.request
-base, key = sys.argv[1:3]
-def call(method, path, body=None):
-    req = urllib.request.Request(base + path, method=method, headers={"X-API-Key": key},
-                                 data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read() or b"null")
-rules = {
-    "rating": "rating * 8",
-    "reviews": "review_count > 200 ? 20 : review_count / 10",
-    "contact": "(email != nil ? 10 : 0) + (phone != nil ? 5 : 0)",
-    "recent": "days_since(last_interaction_at) < 30 ? 10 : 0",
-    "size": "attr_employees > 1000 ? 15 : attr_employees / 70",
-}
-listed = call("GET", "/scoring-rules")
-listed = listed.get("rules", listed.get("data", [])) if isinstance(listed, dict) else listed
-have = {r["name"]: r for r in listed}
-for name, expr in rules.items():
-    if name not in have:
-        have[name] = call("POST", "/scoring-rules", {"name": name, "expression": expr, "weight": 1.0})
-r = have["rating"]
-weight = 0.95 if abs(r["weight"] - 1.0) < 1e-9 else 1.0
-call("PUT", "/scoring-rules/" + r["id"], {"name": "rating", "expression": rules["rating"], "weight": weight})
-PY
+  # The five rules (bench/score_rules.py, shared with bench/query_matrix.sh): the first
+  # recalculation rewrites the score of every lead with a rating (80 %), the second finds
+  # nothing to write.
+  python3 bench/score_rules.py "$JOBS_BASE" "$BENCH_KEY"
   job() {  # name, curl args...: one request timed by curl, the server's CPU time and memory
     local name=$1 cpu0 rss0 peak=0 sample
     shift
@@ -196,7 +170,7 @@ PY
     row "rescore, again (nothing changes, nothing written)" score_batch_again "$SCORE_COUNT"
     for f in $JOBS_FORMATS; do row "export $f" "export_$f" "$SCORE_COUNT"; done
     echo
-    echo "- Rescoring: the five rules of \`bench/query_matrix.sh\` (one reads the \`employees\` attribute); each chunk of"
+    echo "- Rescoring: the five rules of \`bench/score_rules.py\` (one reads the \`employees\` attribute); each chunk of"
     echo "  1,000 leads is read, scored and written in one transaction. Target: under 5 s."
     echo "- Exports: target CSV under 10 s; JSON and XLSX no slower than before; memory grows by less"
     echo "  than 64 MB during any export."
