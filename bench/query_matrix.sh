@@ -114,32 +114,7 @@ run_backend() {  # backend
   # The five rules of bench/run.sh's scoring section, scaled so scores spread over 0-100; the
   # `rating` rule's weight alternates between runs (1.0, 0.95) so a rescore rewrites the rows
   # whose score it changes (every lead with a rating: 80 %).
-  python3 - "$base" "$key" "$OUT/${b}_weight.txt" <<'PY'
-import json, sys, urllib.request
-base, key, out = sys.argv[1:4]
-def call(method, path, body=None):
-    req = urllib.request.Request(base + path, method=method, headers={"X-API-Key": key},
-                                 data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read() or b"null")
-rules = {
-    "rating": "rating * 8",
-    "reviews": "review_count > 200 ? 20 : review_count / 10",
-    "contact": "(email != nil ? 10 : 0) + (phone != nil ? 5 : 0)",
-    "recent": "days_since(last_interaction_at) < 30 ? 10 : 0",
-    "size": "attr_employees > 1000 ? 15 : attr_employees / 70",
-}
-listed = call("GET", "/scoring-rules")
-listed = listed.get("rules", listed.get("data", [])) if isinstance(listed, dict) else listed
-have = {r["name"]: r for r in listed}
-for name, expr in rules.items():
-    if name not in have:
-        have[name] = call("POST", "/scoring-rules", {"name": name, "expression": expr, "weight": 1.0})
-r = have["rating"]
-weight = 0.95 if abs(r["weight"] - 1.0) < 1e-9 else 1.0
-call("PUT", "/scoring-rules/" + r["id"], {"name": "rating", "expression": rules["rating"], "weight": weight})
-open(out, "w").write(f"{weight}\n")
-PY
+  python3 bench/score_rules.py "$base" "$key" "$OUT/${b}_weight.txt"
   echo "== rescoring ($b)"
   curl -sf -o /dev/null -w '%{time_total}\n' -X POST -H "X-API-Key: $key" \
     "$base/leads/score/batch" >"$OUT/${b}_rescore.txt"

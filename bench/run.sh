@@ -112,43 +112,20 @@ bench_row() {  # file, benchmark name -> "| name | ns | rule evaluations/s |"
 fi
 
 # The whole-account jobs run on the kept realistic account (bench/lib.sh: BENCH_JOBS_LEADS,
-# default 1,000,000; 0 skips): rescoring with five rules, then CSV, JSON and XLSX exports.
+# default 1,000,000; 0 skips): rescoring with five rules, then CSV, JSON and XLSX exports
+# (BENCH_JOBS_FORMATS).
 JOBS_LEADS="${BENCH_JOBS_LEADS:-1000000}"
 JOBS_PORT="${BENCH_JOBS_PORT:-18766}"
+JOBS_FORMATS="${BENCH_JOBS_FORMATS:-csv json xlsx}"
 if [ "$JOBS_LEADS" -gt 0 ] && want jobs; then
   bench_realistic_sqlite "$JOBS_LEADS"
   bench_serve jobs_server "$BENCH_DB" "$JOBS_PORT" --log-level warn
   JOBS_SERVER=$BENCH_PID
   JOBS_BASE="http://127.0.0.1:$JOBS_PORT/api/v1"
-  # The five rules (one reads an attribute), created once on the kept account. The `rating`
-  # rule's weight alternates between 0.5 and 0.55 from one run to the next, so the first
-  # recalculation rewrites the score of every lead with a rating (80 %) whatever the last run
-  # left, and the second finds nothing to write.
-  python3 - "$JOBS_BASE" "$BENCH_KEY" <<'PY'
-import json, sys, urllib.request
-base, key = sys.argv[1:3]
-def call(method, path, body=None):
-    req = urllib.request.Request(base + path, method=method, headers={"X-API-Key": key},
-                                 data=json.dumps(body).encode() if body is not None else None)
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read() or b"null")
-rules = [
-    {"name": "rating", "expression": "rating * 20", "weight": 0.5},
-    {"name": "reviews", "expression": "review_count > 100 ? 30 : 0"},
-    {"name": "contact", "expression": "(email != nil ? 10 : 0) + (phone != nil ? 10 : 0)"},
-    {"name": "recent", "expression": "days_since(last_interaction_at) < 7 ? 20 : 0"},
-    {"name": "size", "expression": "attr_employees > 500 ? 10 : 0"},
-]
-listed = call("GET", "/scoring-rules")
-listed = listed.get("rules", listed.get("data", [])) if isinstance(listed, dict) else listed
-have = {r["name"]: r for r in listed}
-for rule in rules:
-    if rule["name"] not in have:
-        have[rule["name"]] = call("POST", "/scoring-rules", rule)
-r = have["rating"]
-weight = 0.55 if abs(r.get("weight", 0.5) - 0.5) < 1e-9 else 0.5
-call("PUT", "/scoring-rules/" + r["id"], {"name": "rating", "expression": "rating * 20", "weight": weight})
-PY
+  # The five rules (bench/score_rules.py, shared with bench/query_matrix.sh): the first
+  # recalculation rewrites the score of every lead with a rating (80 %), the second finds
+  # nothing to write.
+  python3 bench/score_rules.py "$JOBS_BASE" "$BENCH_KEY"
   job() {  # name, curl args...: one request timed by curl, the server's CPU time and memory
     local name=$1 cpu0 rss0 peak=0 sample
     shift
@@ -168,7 +145,7 @@ PY
   job score_batch_first -X POST -H "X-API-Key: $BENCH_KEY" "$JOBS_BASE/leads/score/batch"
   job score_batch_again -X POST -H "X-API-Key: $BENCH_KEY" "$JOBS_BASE/leads/score/batch"
   SCORE_COUNT=$(grep -o '"count":[0-9]*' "$OUT/score_batch_first.body" | cut -d: -f2)
-  for f in csv json xlsx; do
+  for f in $JOBS_FORMATS; do
     job "export_$f" -H "X-API-Key: $BENCH_KEY" "$JOBS_BASE/leads/export?format=$f"
   done
   rm -f "$OUT"/score_batch_*.body "$OUT"/export_*.body
@@ -191,9 +168,9 @@ PY
     echo "|---|---|---|---|---|---|---|"
     row "rescore, first (the score of every lead with a rating changes and is written)" score_batch_first "$SCORE_COUNT"
     row "rescore, again (nothing changes, nothing written)" score_batch_again "$SCORE_COUNT"
-    for f in csv json xlsx; do row "export $f" "export_$f" "$SCORE_COUNT"; done
+    for f in $JOBS_FORMATS; do row "export $f" "export_$f" "$SCORE_COUNT"; done
     echo
-    echo "- Rescoring: five rules (\`bench/run.sh\`, one reads the \`employees\` attribute); each chunk of"
+    echo "- Rescoring: the five rules of \`bench/score_rules.py\` (one reads the \`employees\` attribute); each chunk of"
     echo "  1,000 leads is read, scored and written in one transaction. Target: under 5 s."
     echo "- Exports: target CSV under 10 s; JSON and XLSX no slower than before; memory grows by less"
     echo "  than 64 MB during any export."
