@@ -138,7 +138,7 @@ class TextSearch : public ::testing::Test {
       auto o = other_->Post("/api/v1/leads", lead);
       ASSERT_EQ(o.status, 201) << o.body;
     }
-    // SQLite indexes new leads 128 at a time (storage/sql/schema.h, 11): these fillers in the
+    // SQLite indexes new leads 128 at a time (storage/sql/schema.h, 12): these fillers in the
     // other account make the leads above indexed; the tests then change some (pending again).
     json fillers = json::array();
     for (int i = 0; i < 140; ++i) {

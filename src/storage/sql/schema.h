@@ -305,7 +305,10 @@ CREATE INDEX IF NOT EXISTS leads_updated ON leads (account_key, updated_at, id);
 CREATE INDEX IF NOT EXISTS leads_last_interaction ON leads (account_key, last_interaction_at, id);{sqlite:
 CREATE INDEX IF NOT EXISTS lead_attributes_num ON lead_attributes (account_key, name, value_num);}
 )sql";
-// 11: substring search and the status sort (issue 16; docs/QUERY-PERFORMANCE.md, "Substring
+// 11: an unreleased build's first trigram index (eight fields indexed at every write: too
+// costly for creates), replaced by 12; nothing to do in a database that has not applied it.
+inline constexpr const char* kSuperseded = "SELECT 1";
+// 12: substring search and the status sort (issue 16; docs/QUERY-PERFORMANCE.md, "Substring
 // search"): contains, starts_with and ends_with on name find candidates through a trigram
 // index instead of reading the account; the LIKE on the column still decides.
 // SQLite: an FTS5 `trigram` table over name_fold, contentless (no second copy of the text), its
@@ -315,13 +318,18 @@ CREATE INDEX IF NOT EXISTS lead_attributes_num ON lead_attributes (account_key, 
 // 128th one (by rid) indexes all the pending leads at once (CROSS JOIN: the pending rows first,
 // never a scan of leads); the planner reads the pending ones as candidates too (query/plan.h).
 // A rename re-indexes the lead at once (rare); other updates cost the WHEN test (rescoring is
-// untouched). The upgrade indexes the existing rows. The planner names these tables and
-// columns (query/plan.h: kTextIndexFields).
-// PostgreSQL: a pg_trgm GIN index on name_fold, which its planner uses for LIKE by itself; a
-// server without the extension (or a role that may not create it) keeps working without it (a
-// warning; substring filters scan, as before 11). Both: the status sort's
-// (account_key, status_fold, id) index (status rarely changes, so it costs creates only).
+// untouched). The upgrade indexes the existing rows (and drops what 11 made). The planner names
+// these tables and columns (query/plan.h: kTextIndexFields). PostgreSQL: a pg_trgm GIN index on
+// name_fold, which its planner uses for LIKE by itself; a server without the extension (or a role
+// that may not create it) keeps working without it (a warning; substring filters scan, as before
+// 12). Both: the status sort's (account_key, status_fold, id) index (status rarely changes, so it
+// costs creates only).
 inline constexpr const char* kTextSearch = R"sql({sqlite:
+DROP TRIGGER IF EXISTS lead_text_insert;
+DROP TRIGGER IF EXISTS lead_text_update;
+DROP TRIGGER IF EXISTS lead_text_delete;
+DROP TABLE IF EXISTS lead_text;
+DROP TABLE IF EXISTS lead_text_rows;
 CREATE TABLE lead_text_rows (
   rid INTEGER PRIMARY KEY,
   account_key BIGINT NOT NULL,
@@ -372,6 +380,8 @@ BEGIN
   END;
   SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
     WHERE e.extname = 'pg_trgm';
+  DROP INDEX IF EXISTS leads_description_trgm, leads_email_trgm, leads_phone_trgm,
+    leads_website_trgm, leads_address_trgm, leads_city_trgm, leads_category_trgm;
   IF ext IS NOT NULL THEN
     EXECUTE format('CREATE INDEX IF NOT EXISTS leads_name_trgm ON leads USING gin '
                    '(name_fold %I.gin_trgm_ops)', ext);
@@ -380,10 +390,7 @@ END $$;}
 CREATE INDEX IF NOT EXISTS leads_status ON leads (account_key, status_fold, id);
 )sql";
 inline constexpr Migration kMigrations[] = {
-    {8, nullptr},
-    {9, kDedupTables},
-    {10, kListIndexes},
-    {11, kTextSearch},
+    {8, nullptr}, {9, kDedupTables}, {10, kListIndexes}, {11, kSuperseded}, {12, kTextSearch},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not
