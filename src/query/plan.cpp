@@ -21,9 +21,8 @@ constexpr std::array<Indexed, 5> kIndexedText = {{{"name", "leads_name_sort"},
                                                   {"email", "leads_email"},
                                                   {"source_id", "leads_source_id_fold"},
                                                   {"status", "leads_status"}}};
-// The columns of the trigram table kTextIndexTable (storage/sql/schema.h, version 11).
-constexpr std::array<std::string_view, 8> kTextIndexFields = {
-    "name", "description", "email", "phone", "website", "address", "city", "category"};
+// The columns of the trigram table kTextIndexTable (storage/sql/schema.h, version 12).
+constexpr std::array<std::string_view, 1> kTextIndexFields = {"name"};
 constexpr std::array<Indexed, 7> kIndexedNumbers = {
     {{"rating", "leads_rating"},
      {"review_count", "leads_review_count"},

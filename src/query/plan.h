@@ -33,7 +33,7 @@ namespace klozeo::query {
 /// Most rows a probe counts.
 inline constexpr int kProbeCap = 8000;
 
-/// The SQLite trigram index of substring search (storage/sql/schema.h, version 11): an FTS5
+/// The SQLite trigram index of substring search (storage/sql/schema.h, version 12): an FTS5
 /// table `lead_text` whose columns are these text fields' folded values, its rowid mapped to
 /// leads by `lead_text_rows (rid, account_key, lead_id)`. Must match the schema.
 inline constexpr std::string_view kTextIndexTable = "lead_text";

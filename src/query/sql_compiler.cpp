@@ -162,7 +162,8 @@ class Compiler {
   }
 
   /// `SELECT r.lead_id ...`: the account's leads whose trigram index entry matches the
-  /// UsesTextIndex filter's value (a superset of the rows the filter matches). CROSS JOIN
+  /// UsesTextIndex filter's value, and those not indexed yet (pending): a superset of the
+  /// rows the filter matches. CROSS JOIN
   /// keeps the index first: SQLite would otherwise walk the account's rows and run the
   /// full-text query once per row.
   void TextIndexRows(const Filter& filter) {
@@ -171,6 +172,10 @@ class Compiler {
                 "_rows r ON r.rid = " + table + ".rowid WHERE " + table + " MATCH ");
     out_.Bind(TextIndexMatch(filter));
     out_.Append(" AND r.account_key = ");
+    out_.Bind(account_key_);
+    // The leads written since the last flush of the queue (at most 128 of all accounts).
+    out_.Append(" UNION ALL SELECT p.lead_id FROM " + table + "_rows p WHERE p.pending = 1 AND " +
+                "p.account_key = ");
     out_.Bind(account_key_);
   }
 
