@@ -243,12 +243,30 @@ class SqlTx : public Tx {
       return TokensJson(tokens);
     }
   }
-  /// Adds `delta` to the account's count of each token and of leads (token '').
+  /// Adds `delta` to the account's count of each token and of leads (token ''); with `after`,
+  /// also reads the counts the upsert left into it.
   core::Status CountTokens(domain::AccountKey account, const std::vector<std::string>& name_tokens,
-                           int64_t delta) {
+                           int64_t delta, dedup::TokenStats* after = nullptr) {
     std::vector<std::string> tokens = dedup::CountedTokens(name_tokens);
     tokens.emplace_back();
-    return Run(Query(sql::kCountTokens, account, TokenList(tokens), delta));
+    if (after == nullptr) return Run(Query(sql::kCountTokens, account, TokenList(tokens), delta));
+    KLOZEO_ASSIGN_OR_RETURN(auto s,
+                            Query(sql::kCountTokensReturning, account, TokenList(tokens), delta));
+    return ReadTokenCounts(s, *after);
+  }
+  /// Reads (token, n) rows into `stats` (the token '' is the lead count).
+  template <typename S>
+  static core::Status ReadTokenCounts(S& s, dedup::TokenStats& stats) {
+    while (true) {
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return core::Ok();
+      std::string token = s.Text(0);
+      if (token.empty()) {
+        stats.names = s.Int(1);
+      } else {
+        stats.counts[std::move(token)] = s.Int(1);
+      }
+    }
   }
   /// The stored name of lead `id`, when there is one (what its counted tokens came from).
   core::Result<std::optional<std::string>> StoredName(domain::AccountKey account,
@@ -569,17 +587,7 @@ class SqlTx : public Tx {
       std::vector<std::string> wanted = tokens;
       wanted.emplace_back();
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kTokenCounts, TokenList(wanted)));
-      while (true) {
-        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-        if (!row) break;
-        std::string token = s.Text(0);
-        if (token.empty()) {
-          stats.names = s.Int(1);
-        } else {
-          stats.counts[std::move(token)] = s.Int(1);
-        }
-      }
-      return core::Ok();
+      return ReadTokenCounts(s, stats);
     }
     core::Result<std::vector<DedupCandidate>> FindByPhone(domain::AccountKey account,
                                                           std::string_view phone_key,
@@ -587,7 +595,18 @@ class SqlTx : public Tx {
       if (phone_key.empty()) return std::vector<DedupCandidate>();
       return All(t_.On(account, sql::kFindDedupByPhone, phone_key, int64_t{limit}),
                  [](const Statement& r) {
-                   return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or("")};
+                   return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or(""),
+                                         r.OptText(3).value_or("")};
+                 });
+    }
+    core::Result<std::vector<DedupCandidate>> FindByCityWord(domain::AccountKey account,
+                                                             std::string_view key,
+                                                             int limit) override {
+      if (key.empty()) return std::vector<DedupCandidate>();
+      return All(t_.On(account, sql::kFindDedupByCityWord, key, int64_t{limit}),
+                 [](const Statement& r) {
+                   return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or(""),
+                                         r.OptText(3).value_or("")};
                  });
     }
     core::Result<std::vector<std::string>> FindByMatchKey(domain::AccountKey account, MatchKey kind,
@@ -638,7 +657,9 @@ class SqlTx : public Tx {
       });
     }
     static std::string_view KindName(MatchKey kind) {
-      return kind == MatchKey::kAddress ? "address" : "domain";
+      return kind == MatchKey::kAddress  ? "address"
+             : kind == MatchKey::kDomain ? "domain"
+                                         : "city_word";
     }
 
    private:

@@ -171,8 +171,10 @@ template <typename B>
 core::Status SqlTx<B>::WriteDedupState(domain::AccountKey account, std::string_view lead_id,
                                        const dedup::LeadKeys& keys,
                                        const std::optional<std::string>& old_name) {
+  // The counts after this write choose the word the lead is filed under (dedup::RarestWord).
+  dedup::TokenStats counts;
   if (!old_name) {
-    KLOZEO_TRY(CountTokens(account, keys.name_tokens, 1));
+    KLOZEO_TRY(CountTokens(account, keys.name_tokens, 1, &counts));
   } else {
     std::vector<std::string> old_tokens = dedup::CountedTokens(dedup::NameTokens(*old_name));
     std::vector<std::string> new_tokens = dedup::CountedTokens(keys.name_tokens);
@@ -198,6 +200,15 @@ core::Status SqlTx<B>::WriteDedupState(domain::AccountKey account, std::string_v
       }
     }
     KLOZEO_TRY(Run(Query(sql::kDeleteMatchKeys, account, lead_id)));
+    if (!new_tokens.empty()) {
+      KLOZEO_ASSIGN_OR_RETURN(auto s, Query(sql::kTokenCounts, account, TokenList(new_tokens)));
+      KLOZEO_TRY(ReadTokenCounts(s, counts));
+    }
+  }
+  if (std::string key = dedup::CityWordKey(keys.city, dedup::RarestWord(keys.name_tokens, counts));
+      !key.empty()) {
+    KLOZEO_TRY(
+        Run(Query(sql::kInsertMatchKey, account, lead_id, std::string_view("city_word"), key)));
   }
   if (!keys.address.empty()) {
     KLOZEO_TRY(Run(
@@ -495,10 +506,19 @@ core::Status SqlTx<B>::Leads::InsertMany(domain::AccountKey account,
   counts[std::string()] = static_cast<int64_t>(leads.size());
   std::map<int64_t, std::vector<std::string>> by_count;
   for (auto& [token, n] : counts) by_count[n].push_back(token);
+  dedup::TokenStats after;  // the counts once the batch is in: what its leads are filed under
   for (const auto& [n, tokens] : by_count) {
-    KLOZEO_TRY(Run(t_.Query(sql::kCountTokens, account, TokenList(tokens), n)));
+    KLOZEO_ASSIGN_OR_RETURN(auto s,
+                            t_.Query(sql::kCountTokensReturning, account, TokenList(tokens), n));
+    KLOZEO_TRY(ReadTokenCounts(s, after));
   }
   for (size_t i = 0; i < leads.size(); ++i) {
+    if (std::string key =
+            dedup::CityWordKey(keys[i].city, dedup::RarestWord(keys[i].name_tokens, after));
+        !key.empty()) {
+      KLOZEO_TRY(Run(t_.Query(sql::kInsertMatchKey, account, leads[i].id,
+                              std::string_view("city_word"), key)));
+    }
     for (auto [kind, key] : {std::pair(std::string_view("address"), &keys[i].address),
                              std::pair(std::string_view("domain"), &keys[i].domain)}) {
       if (key->empty()) continue;
