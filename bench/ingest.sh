@@ -22,12 +22,7 @@ rm -f "$OUT"/ingest_*.db*
 
 # Distinct leads on every request: a per-thread prefix and a counter. Every create runs all the
 # dedup lookups (e-mail, source_id, phone, name+city) and misses, then inserts.
-# One fixed request of 500 leads (batch create does not deduplicate), like users' data.
-bench/batch_body.sh >"$OUT/batch_body.json"
-cat >"$OUT/batch.lua" <<LUA
-local f = io.open("$OUT/batch_body.json"); local body = f:read("*a"); f:close()
-request = function() return wrk.format("POST", "/api/v1/leads/batch", nil, body) end
-LUA
+# Batches of 500 distinct users'-like leads (bench/batch_leads.lua), rows like the ceiling's.
 
 serve() {  # db file -> sets SERVER, KEY must be set
   "$BUILD/klozeo" serve --db "sqlite:$1" --listen "127.0.0.1:$PORT" >/dev/null 2>&1 &
@@ -58,7 +53,7 @@ done
 serve "$OUT/ingest_small.db"
 cpu_of() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # user + system clock ticks
 BATCH_CPU0=$(cpu_of "$SERVER")
-for r in $(seq 1 "$ROUNDS"); do CONNS=4 run_wrk "batch_$r" "$SMALL_KEY" "$OUT/batch.lua"; done
+for r in $(seq 1 "$ROUNDS"); do CONNS=4 run_wrk "batch_$r" "$SMALL_KEY" bench/batch_leads.lua; done
 BATCH_TICKS=$(( $(cpu_of "$SERVER") - BATCH_CPU0 ))
 stop
 BATCH_LEADS=$(for r in $(seq 1 "$ROUNDS"); do awk '/requests in/ {print $1}' "$OUT/batch_$r.txt"; done |

@@ -11,23 +11,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build/release}"
-if [ -z "${BENCH_PG_DSN:-}" ]; then
-  if [ -z "${KLOZEO_TEST_PG_DSN:-}" ]; then
-    exec ./scripts/with-postgres.sh "$0" "$@"
-  fi
-  BENCH_PG_DSN="$KLOZEO_TEST_PG_DSN"
-fi
+source bench/lib.sh
+bench_pg_dsn "$0" "$@"
 ROWS="${BENCH_PG_IMPORT_ROWS:-200000}"
 RESULTS="${BENCH_RESULTS:-bench/RESULTS.md}"
 OUT="bench/out/pg_ingest"
 rm -rf "$OUT" && mkdir -p "$OUT"
-PG_DB="klozeo_ingest"
-base="${BENCH_PG_DSN%%\?*}"
-query=""
-[ "$base" != "$BENCH_PG_DSN" ] && query="?${BENCH_PG_DSN#*\?}"
-PG_URL="${base%/*}/$PG_DB$query"
-psql -q "$BENCH_PG_DSN" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB"
-trap 'psql -q "$BENCH_PG_DSN" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+bench_pg_database klozeo_ingest
 
 bench/import_csv.sh "$ROWS" >"$OUT/import.csv"
 "$BUILD/klozeo" accounts create --db "$PG_URL" --name imp --plan unlimited >/dev/null 2>&1

@@ -10,38 +10,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build/release}"
-
-if [ -z "${BENCH_PG_DSN:-}" ]; then
-  if [ -z "${KLOZEO_TEST_PG_DSN:-}" ]; then
-    exec ./scripts/with-postgres.sh "$0" "$@"
-  fi
-  BENCH_PG_DSN="$KLOZEO_TEST_PG_DSN"
-fi
+source bench/lib.sh
+bench_pg_dsn "$0" "$@"
 
 OUT="bench/out/pg"
 LEADS="${BENCH_LEADS:-100000}"
 DURATION="${BENCH_DURATION:-10s}"
 CONNS="${BENCH_CONNECTIONS:-32}"
-PORT_A="${BENCH_PORT:-18775}"
+PORT_A="${BENCH_PORT:-18777}"  # not query_matrix.sh's 18775
 PORT_B=$((PORT_A + 1))
 mkdir -p "$OUT"
 rm -f "$OUT"/bench.db*
 
-# The bench database on the PostgreSQL server: the DSN with its database name replaced.
-PG_DB="klozeo_bench"
-base="${BENCH_PG_DSN%%\?*}"
-query=""
-[ "$base" != "$BENCH_PG_DSN" ] && query="?${BENCH_PG_DSN#*\?}"
-PG_URL="${base%/*}/$PG_DB$query"
-psql -q "$BENCH_PG_DSN" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" -c "CREATE DATABASE $PG_DB"
+# The bench database on the PostgreSQL server, dropped on exit.
+bench_pg_database klozeo_bench
 SQLITE_URL="sqlite:$OUT/bench.db"
-
-SERVERS=()
-cleanup() {
-  for p in "${SERVERS[@]}"; do kill "$p" 2>/dev/null || true; done
-  psql -q "$BENCH_PG_DSN" -c "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
 
 echo "== seeding $LEADS leads into SQLite and PostgreSQL"
 KEY_SQLITE=$("$BUILD/bench/seed_leads" "$SQLITE_URL" "$LEADS" "$OUT/ids_sqlite.txt")
@@ -52,18 +35,9 @@ SEED_PG=$(awk -v a="$T0" -v b="$T1" -v n="$LEADS" 'BEGIN {printf "%.0f", n / (b 
 psql -q "$PG_URL" -c "VACUUM ANALYZE" >/dev/null
 
 start_server() {  # db url, port, extra args...
-  local db=$1 port=$2; shift 2
-  "$BUILD/klozeo" serve --db "$db" --listen "127.0.0.1:$port" --log-level warn "$@" \
-    >"$OUT/server_$port.out" 2>"$OUT/server_$port.err" &
-  SERVERS+=($!)
-  for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0; sleep 0.05; done
-  echo "server on $port did not start" >&2
-  cat "$OUT/server_$port.err" >&2
-  exit 1
-}
-stop_servers() {
-  for p in "${SERVERS[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  SERVERS=()
+  local db=$1 port=$2
+  shift 2
+  bench_serve "server_$port" "$db" "$port" --log-level warn "$@"
 }
 
 lua_scripts() {  # key, ids file, instance tag
@@ -97,10 +71,6 @@ end
 LUA
 }
 
-rps() { awk '/Requests\/sec/ {print $2}' "$OUT/$1.txt"; }
-pct() { awk -v p="$2" '$1 == p {print $2}' "$OUT/$1.txt"; }
-non2xx() { awk '/Non-2xx/ {print $4}' "$OUT/$1.txt"; }
-
 run_one() {  # name, port, workload tag-file
   wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$OUT/$3.lua" "http://127.0.0.1:$2/" >"$OUT/$1.txt"
   echo "$1: $(rps "$1") req/s"
@@ -121,7 +91,7 @@ start_server "$SQLITE_URL" "$PORT_A"
 run_one sqlite1_get "$PORT_A" get_s
 run_one sqlite1_list "$PORT_A" list_s
 run_one sqlite1_create "$PORT_A" create_s
-stop_servers
+bench_stop_all
 
 echo "== PostgreSQL, one process"
 lua_scripts "$KEY_PG" "$OUT/ids_pg.txt" p
@@ -131,12 +101,12 @@ start_server "$PG_URL" "$PORT_A"
 run_one pg1_get "$PORT_A" get_p
 run_one pg1_list "$PORT_A" list_p
 run_one pg1_create "$PORT_A" create_p
-stop_servers
+bench_stop_all
 
 echo "== PostgreSQL, one process, every request counted in the shared rate window"
 start_server "$PG_URL" "$PORT_A" --plan "unlimited:requests=1000000000,window=600"
 run_one pg1_get_limited "$PORT_A" get_p
-stop_servers
+bench_stop_all
 
 echo "== PostgreSQL, two processes"
 start_server "$PG_URL" "$PORT_A"
@@ -144,9 +114,8 @@ start_server "$PG_URL" "$PORT_B"
 run_two pg2_get get_p
 run_two pg2_list list_p
 run_two pg2_create create_p
-stop_servers
+bench_stop_all
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 row() {  # label, run name
   echo "| $1 | $(rps "$2") | $(pct "$2" 50%) | $(pct "$2" 99%) |"
 }

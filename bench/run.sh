@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks against an optimised build and writes bench/RESULTS.md.
 # Usage: bench/run.sh [BUILD_DIR]   (make bench)
+#   BENCH_ONLY="jobs point_read ..." runs only the parts named (foundation scoring jobs
+#   query_matrix point_read ingest postgres ingest_postgres mcp webhooks dedup); default: all.
 # Everything talks to 127.0.0.1 only; every load run is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,17 +14,17 @@ CONNS="${BENCH_CONNECTIONS:-64}"
 PORT="${BENCH_PORT:-18765}"
 mkdir -p "$OUT"
 rm -f "$OUT"/bench.db*
+source bench/lib.sh
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 # The Soak section comes from `make soak` (bench/soak.sh, 30 minutes): kept across this rewrite.
 SOAK_SECTION=$(awk '/^## Soak$/ {keep = 1} keep && /^## / && !/^## Soak$/ {keep = 0} keep' \
   bench/RESULTS.md 2>/dev/null || true)
 
+if want foundation; then
 echo "== seeding $LEADS leads"
 KEY=$("$BUILD/bench/seed_leads" "sqlite:$OUT/bench.db" "$LEADS" "$OUT/ids.txt")
-
-"$BUILD/klozeo" serve --db "sqlite:$OUT/bench.db" --listen "127.0.0.1:$PORT" >"$OUT/server.out" 2>/dev/null &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+bench_serve server "sqlite:$OUT/bench.db" "$PORT"
+SERVER=$BENCH_PID
 
 # Sample the server's resident memory every 200 ms while the load runs.
 RSS_LOG="$OUT/rss.txt"
@@ -33,41 +35,25 @@ RSS_LOG="$OUT/rss.txt"
   done ) &
 SAMPLER=$!
 
-cat >"$OUT/get_lead.lua" <<LUA
-local ids = {}
-for line in io.lines("$OUT/ids.txt") do ids[#ids + 1] = line end
-math.randomseed(7)
-wrk.headers["X-API-Key"] = "$KEY"
-request = function()
-  return wrk.format("GET", "/api/v1/leads/" .. ids[math.random(#ids)])
-end
-LUA
-
 run_wrk() {  # name, then wrk args
   local name=$1; shift
   wrk -t2 -c"$CONNS" -d"$DURATION" --latency "$@" >"$OUT/$name.txt"
-  echo "$name: $(awk '/Requests\/sec/ {print $2}' "$OUT/$name.txt") req/s"
+  echo "$name: $(rps "$name") req/s"
 }
 # Interleaved rounds, medians reported: the machine is shared and its speed drifts.
 ROUNDS="${BENCH_ROUNDS:-3}"
 for r in $(seq 1 "$ROUNDS"); do
   run_wrk "healthz_$r" "http://127.0.0.1:$PORT/healthz"
-  run_wrk "get_lead_$r" -s "$OUT/get_lead.lua" "http://127.0.0.1:$PORT/"
+  BENCH_IDS="$OUT/ids.txt" BENCH_KEY="$KEY" run_wrk "get_lead_$r" -s bench/get_lead.lua "http://127.0.0.1:$PORT/"
 done
 
 kill $SAMPLER 2>/dev/null || true
-kill -TERM $SERVER; wait $SERVER || true
-trap - EXIT
+bench_stop_all
 
-rps() { awk '/Requests\/sec/ {print $2}' "$OUT/$1.txt"; }
-pct() { awk -v p="$2" '$1 == p {print $2}' "$OUT/$1.txt"; }
-errors() { awk '/Non-2xx|Socket errors/ {print}' "$OUT/$1.txt" | tr '\n' ' '; }
-median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 H=$(for r in $(seq 1 "$ROUNDS"); do rps "healthz_$r"; done | median)
 G=$(for r in $(seq 1 "$ROUNDS"); do rps "get_lead_$r"; done | median)
-ROUND_RATIOS=$(for r in $(seq 1 "$ROUNDS"); do
-  awk -v g="$(rps "get_lead_$r")" -v h="$(rps "healthz_$r")" 'BEGIN {printf "%.2f ", g / h}'; done)
-RATIO=$(awk -v g="$G" -v h="$H" 'BEGIN {printf "%.2f", g / h}')
+ROUND_RATIOS=$(for r in $(seq 1 "$ROUNDS"); do printf '%s ' "$(ratio "$(rps "get_lead_$r")" "$(rps "healthz_$r")")"; done)
+RATIO=$(ratio "$G" "$H")
 P99=$(for r in $(seq 1 "$ROUNDS"); do pct "get_lead_$r" 99% | sed 's/ms$//;s/us$/e-3/'; done | median)
 RSS_MAX=$(sort -n "$RSS_LOG" | tail -1)
 RSS_MB=$(awk -v k="${RSS_MAX:-0}" 'BEGIN {printf "%.1f", k / 1024}')
@@ -91,19 +77,10 @@ RSS_MB=$(awk -v k="${RSS_MAX:-0}" 'BEGIN {printf "%.1f", k / 1024}')
   echo "- Median lead-read p99 at $CONNS connections: **${P99} ms** (target: under 10 ms)."
   echo "- Server peak resident memory over all runs: **$RSS_MB MB** (target: under 100 MB)."
 } >bench/RESULTS.md
+fi
 
-# ---- Scoring: expression evaluation (Google Benchmark) and whole-account recalculation ----
-# BENCH_SCORE_LEADS (default 1000000; 0 skips) leads are seeded into their own database.
-SCORE_LEADS="${BENCH_SCORE_LEADS:-1000000}"
-SCORE_PORT="${BENCH_SCORE_PORT:-18766}"
-SCORE_RULES=(
-  '{"name":"rating","expression":"rating * 20","weight":0.5}'
-  '{"name":"reviews","expression":"review_count > 100 ? 30 : 0"}'
-  '{"name":"contact","expression":"(email != nil ? 10 : 0) + (phone != nil ? 10 : 0)"}'
-  '{"name":"recent","expression":"days_since(last_interaction_at) < 7 ? 20 : 0"}'
-  '{"name":"size","expression":"attr_employees > 500 ? 10 : 0"}'
-)
-
+# ---- Scoring: expression evaluation (Google Benchmark), then the whole-account jobs ----
+if want scoring; then
 echo "== expression benchmarks"
 "$BUILD/bench/expr/expr_bench" --benchmark_filter=FiveRules --benchmark_format=csv \
   --benchmark_min_time=1 >"$OUT/expr_bench.csv" 2>/dev/null
@@ -114,35 +91,6 @@ bench_row() {  # file, benchmark name -> "| name | ns | rule evaluations/s |"
   awk -F, -v n="\"$2\"" '$1 == n {printf "| `%s` | %.0f %s | %.1f million |\n", $1, $4, $5, $7 / 1e6}' "$1" |
     tr -d '"'
 }
-
-if [ "$SCORE_LEADS" -gt 0 ]; then
-  echo "== seeding $SCORE_LEADS leads for the scoring batch"
-  rm -f "$OUT"/score.db*
-  SCORE_KEY=$("$BUILD/bench/seed_leads" "sqlite:$OUT/score.db" "$SCORE_LEADS" "$OUT/score_ids.txt")
-  "$BUILD/klozeo" serve --db "sqlite:$OUT/score.db" --listen "127.0.0.1:$SCORE_PORT" \
-    >"$OUT/score_server.out" 2>/dev/null &
-  SCORE_SERVER=$!
-  trap 'kill $SCORE_SERVER 2>/dev/null || true' EXIT
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$SCORE_PORT/healthz" >/dev/null && break; sleep 0.1; done
-  for rule in "${SCORE_RULES[@]}"; do
-    curl -sf -o /dev/null -X POST -H "X-API-Key: $SCORE_KEY" -d "$rule" \
-      "http://127.0.0.1:$SCORE_PORT/api/v1/scoring-rules"
-  done
-  score_batch() {  # name: one POST /leads/score/batch, timed end to end by curl
-    curl -sf -o "$OUT/$1.json" -w '%{time_total} %{size_download}\n' -X POST \
-      -H "X-API-Key: $SCORE_KEY" "http://127.0.0.1:$SCORE_PORT/api/v1/leads/score/batch" \
-      >"$OUT/$1.txt"
-    echo "$1: $(cat "$OUT/$1.txt") (seconds, bytes)"
-  }
-  score_batch score_batch_first   # every score changes: every lead row is written
-  score_batch score_batch_again   # nothing changes: read and score only
-  SCORE_RSS_KB=$(awk '/VmHWM/ {print $2}' /proc/$SCORE_SERVER/status)
-  kill -TERM $SCORE_SERVER; wait $SCORE_SERVER || true
-  trap - EXIT
-  SCORE_COUNT=$(grep -o '"count":[0-9]*' "$OUT/score_batch_first.json" | cut -d: -f2)
-  rm -f "$OUT"/score.db* "$OUT"/score_batch_*.json
-fi
-
 {
   echo
   echo "## Scoring"
@@ -160,34 +108,100 @@ fi
   bench_row "$OUT/scoring_bench.csv" BM_ServiceScoreFiveRules
   echo
   echo "- Target: at least 5 million rule evaluations per second on one core."
-  if [ "$SCORE_LEADS" -gt 0 ]; then
-    read -r FIRST_S FIRST_B <"$OUT/score_batch_first.txt"
-    read -r AGAIN_S AGAIN_B <"$OUT/score_batch_again.txt"
-    echo
-    echo "### \`POST /api/v1/leads/score/batch\` over $SCORE_LEADS leads, 5 rules (SQLite)"
-    echo
-    echo "One account, leads seeded by \`seed_leads\` (one attribute each); the five rules of"
-    echo "\`bench/run.sh\` (\`SCORE_RULES\`, one reads an attribute). Time is curl's, end to end,"
-    echo "response included; each chunk of 1,000 leads is read, scored and written in one transaction."
-    echo
-    echo "| run | seconds | leads/s | response |"
-    echo "|---|---|---|---|"
-    awk -v s="$FIRST_S" -v b="$FIRST_B" -v n="$SCORE_COUNT" 'BEGIN {
-      printf "| first (every score changes, every row written) | %.2f | %.0f | %.1f MB, count %s |\n", s, n / s, b / 1048576, n }'
-    awk -v s="$AGAIN_S" -v b="$AGAIN_B" -v n="$SCORE_COUNT" 'BEGIN {
-      printf "| again (no score changes, nothing written) | %.2f | %.0f | %.1f MB |\n", s, n / s, b / 1048576 }'
-    echo
-    echo "- Target: under 5 s end to end. Server peak resident memory: **$(awk -v k="$SCORE_RSS_KB" \
-      'BEGIN {printf "%.0f", k / 1024}') MB** (the body is streamed: memory holds one chunk)."
-  fi
 } >>bench/RESULTS.md
-./bench/query_matrix.sh "$BUILD"
-./bench/point_read.sh "$BUILD"
-./bench/ingest.sh "$BUILD"
-./bench/postgres.sh "$BUILD"
-./bench/ingest_postgres.sh "$BUILD"
-./bench/mcp.sh "$BUILD"
-./bench/webhooks.sh "$BUILD"
+fi
+
+# The whole-account jobs run on the kept realistic account (bench/lib.sh: BENCH_JOBS_LEADS,
+# default 1,000,000; 0 skips): rescoring with five rules, then CSV, JSON and XLSX exports.
+JOBS_LEADS="${BENCH_JOBS_LEADS:-1000000}"
+JOBS_PORT="${BENCH_JOBS_PORT:-18766}"
+if [ "$JOBS_LEADS" -gt 0 ] && want jobs; then
+  bench_realistic_sqlite "$JOBS_LEADS"
+  bench_serve jobs_server "$BENCH_DB" "$JOBS_PORT" --log-level warn
+  JOBS_SERVER=$BENCH_PID
+  JOBS_BASE="http://127.0.0.1:$JOBS_PORT/api/v1"
+  # The five rules (one reads an attribute), created once on the kept account. The `rating`
+  # rule's weight alternates between 0.5 and 0.55 from one run to the next, so the first
+  # recalculation rewrites the score of every lead with a rating (80 %) whatever the last run
+  # left, and the second finds nothing to write.
+  python3 - "$JOBS_BASE" "$BENCH_KEY" <<'PY'
+import json, sys, urllib.request
+base, key = sys.argv[1:3]
+def call(method, path, body=None):
+    req = urllib.request.Request(base + path, method=method, headers={"X-API-Key": key},
+                                 data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read() or b"null")
+rules = [
+    {"name": "rating", "expression": "rating * 20", "weight": 0.5},
+    {"name": "reviews", "expression": "review_count > 100 ? 30 : 0"},
+    {"name": "contact", "expression": "(email != nil ? 10 : 0) + (phone != nil ? 10 : 0)"},
+    {"name": "recent", "expression": "days_since(last_interaction_at) < 7 ? 20 : 0"},
+    {"name": "size", "expression": "attr_employees > 500 ? 10 : 0"},
+]
+listed = call("GET", "/scoring-rules")
+listed = listed.get("rules", listed.get("data", [])) if isinstance(listed, dict) else listed
+have = {r["name"]: r for r in listed}
+for rule in rules:
+    if rule["name"] not in have:
+        have[rule["name"]] = call("POST", "/scoring-rules", rule)
+r = have["rating"]
+weight = 0.55 if abs(r.get("weight", 0.5) - 0.5) < 1e-9 else 0.5
+call("PUT", "/scoring-rules/" + r["id"], {"name": "rating", "expression": "rating * 20", "weight": weight})
+PY
+  job() {  # name, curl args...: one request timed by curl, the server's CPU time and memory
+    local name=$1 cpu0 rss0 peak=0 sample
+    shift
+    cpu0=$(bench_cpu_seconds "$JOBS_SERVER")
+    rss0=$(awk '/VmRSS/ {print $2}' "/proc/$JOBS_SERVER/status")
+    curl -sf -o "$OUT/$name.body" -w '%{time_total} %{size_download}\n' "$@" >"$OUT/$name.txt" &
+    local pid=$!
+    while kill -0 $pid 2>/dev/null; do
+      sample=$(awk '/VmRSS/ {print $2}' "/proc/$JOBS_SERVER/status")
+      [ "$sample" -gt "$peak" ] && peak=$sample
+      sleep 0.1
+    done
+    wait $pid
+    echo "$(bench_cpu_seconds "$JOBS_SERVER") $cpu0 $rss0 $peak $(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/$name.txt"
+    echo "$name: $(head -1 "$OUT/$name.txt") (seconds, bytes)"
+  }
+  job score_batch_first -X POST -H "X-API-Key: $BENCH_KEY" "$JOBS_BASE/leads/score/batch"
+  job score_batch_again -X POST -H "X-API-Key: $BENCH_KEY" "$JOBS_BASE/leads/score/batch"
+  SCORE_COUNT=$(grep -o '"count":[0-9]*' "$OUT/score_batch_first.body" | cut -d: -f2)
+  for f in csv json xlsx; do
+    job "export_$f" -H "X-API-Key: $BENCH_KEY" "$JOBS_BASE/leads/export?format=$f"
+  done
+  rm -f "$OUT"/score_batch_*.body "$OUT"/export_*.body
+  bench_stop_all
+  row() {  # label, name, count
+    awk -v label="$1" -v n="$3" 'NR == 1 {s = $1; b = $2} NR == 2 {
+      printf "| %s | %.2f | %.0f | %.2f | %.1f MB | %.1f MB | %s |\n", label, s, n / s, $1 - $2, b / 1048576, ($4 - $3) / 1024, $5 }' "$OUT/$2.txt"
+  }
+  {
+    echo
+    echo "## Whole-account jobs over $JOBS_LEADS realistic leads (SQLite)"
+    echo
+    echo "The kept account of \`bench/seed_leads\` (bench/lib.sh; docs/QUERY-PERFORMANCE.md, \"Bench"
+    echo "data\": coordinates, four attribute types, mixed statuses, spread scores, skewed cities)."
+    echo "Seconds are curl's, end to end, response included; server CPU is its user + system time"
+    echo "during the request (the machine is shared: CPU time is the steadier figure); memory is"
+    echo "the growth of its resident set while the request ran; load is the 1-minute average after."
+    echo
+    echo "| job | seconds | leads/s | server CPU s | response | memory growth | load |"
+    echo "|---|---|---|---|---|---|---|"
+    row "rescore, first (the score of every lead with a rating changes and is written)" score_batch_first "$SCORE_COUNT"
+    row "rescore, again (nothing changes, nothing written)" score_batch_again "$SCORE_COUNT"
+    for f in csv json xlsx; do row "export $f" "export_$f" "$SCORE_COUNT"; done
+    echo
+    echo "- Rescoring: five rules (\`bench/run.sh\`, one reads the \`employees\` attribute); each chunk of"
+    echo "  1,000 leads is read, scored and written in one transaction. Target: under 5 s."
+    echo "- Exports: target CSV under 10 s; JSON and XLSX no slower than before; memory grows by less"
+    echo "  than 64 MB during any export."
+  } >>bench/RESULTS.md
+fi
+for part in query_matrix point_read ingest postgres ingest_postgres mcp webhooks; do
+  if want "$part"; then ./bench/$part.sh "$BUILD"; fi
+done
 # Old vs new binary in the same run (reads, lists, creates with dedup at 32 connections, batch
 # at 4): BENCH_OLD_KLOZEO names the old binary (e.g. one built from main before a change).
 if [ -n "${BENCH_OLD_KLOZEO:-}" ]; then
@@ -206,6 +220,7 @@ if [ -n "${BENCH_OLD_KLOZEO:-}" ]; then
   } >>bench/RESULTS.md
 fi
 # Dedup quality on the labelled Chicago early-childhood data (issue 15's procedure).
+if want dedup; then
 echo "== dedup quality"
 python3 bench/dedup_quality.py "$BUILD" --markdown "$OUT/dedup_quality.md" --errors 0
 {
@@ -219,5 +234,6 @@ python3 bench/dedup_quality.py "$BUILD" --markdown "$OUT/dedup_quality.md" --err
   echo
   cat "$OUT/dedup_quality.md"
 } >>bench/RESULTS.md
-if [ -n "$SOAK_SECTION" ]; then printf '\n%s\n' "$SOAK_SECTION" >>bench/RESULTS.md; fi
+fi
+if want foundation && [ -n "$SOAK_SECTION" ]; then printf '\n%s\n' "$SOAK_SECTION" >>bench/RESULTS.md; fi
 cat bench/RESULTS.md

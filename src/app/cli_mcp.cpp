@@ -37,7 +37,7 @@ int RunMcpStdio(Services& services, const std::string& account_name, std::istrea
     }
     if (!message.is_array()) {
       mcp::Reply reply = server.Handle(message, *principal);
-      if (reply.response || reply.run) write(reply.Finish(write));
+      if (reply.answers()) write(reply.Finish(write));
       continue;
     }
     if (message.empty()) {
@@ -47,7 +47,7 @@ int RunMcpStdio(Services& services, const std::string& account_name, std::istrea
     json answers = json::array();
     for (const auto& item : message) {
       mcp::Reply reply = server.Handle(item, *principal);
-      if (reply.response || reply.run) answers.push_back(reply.Finish(write));
+      if (reply.answers()) answers.push_back(reply.Finish(write));
     }
     if (!answers.empty()) write(answers);
   }

@@ -164,6 +164,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
                                      : (s.db().Dialect() == "sqlite" ? kSqliteWriteThreads : 0);
   server_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   http::Api* api = app->api_.get();
+  server_options.runs_on_write_threads = [api](http::Request& req) {
+    return api->RunsOnWriteThreads(req);
+  };
   app->server_ = std::make_unique<http::Server>(
       server_options, [api](http::Request& req) { return api->Handle(req); });
   KLOZEO_TRY(app->server_->Start());

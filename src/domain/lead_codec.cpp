@@ -294,12 +294,16 @@ json AttributeToJson(const Attribute& a) {
       {"id", a.id}, {"name", a.name}, {"type", AttributeTypeName(a.type)}, {"value", a.value}};
 }
 
-namespace {
-
-void AppendString(std::string& out, std::string_view s) {
+void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char c : s) {
+  // Runs of characters that need no escape are copied at once.
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -317,17 +321,19 @@ void AppendString(std::string& out, std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[(c >> 4) & 0xF]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(c);  // stored text is valid UTF-8: validated on the way in
-        }
+        out += "\\u00";
+        out.push_back(kHex[(c >> 4) & 0xF]);
+        out.push_back(kHex[c & 0xF]);
     }
   }
+  // Stored text is valid UTF-8 (validated on the way in): bytes >= 0x80 pass as they are.
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
+
+namespace {
+
+void AppendString(std::string& out, std::string_view s) { AppendJsonString(out, s); }
 
 void AppendNumber(std::string& out, double d) {
   // nlohmann's own formatting, so numbers read exactly as they would from json::dump.

@@ -64,6 +64,9 @@ core::Result<std::string> ParseNoteContent(const nlohmann::json& body);
 /// timestamps.
 void AppendLeadJson(std::string& out, const Lead& lead);
 
+/// `s` as a JSON string (quotes, escapes) appended to `out`; `s` must be valid UTF-8.
+void AppendJsonString(std::string& out, std::string_view s);
+
 /// A score as JSON, written the way nlohmann writes doubles (`90.0`, `65.5`) without building a
 /// json value (the batch recalculation response holds one per lead). Used for every score the
 /// API writes, so leads and the batch response agree.

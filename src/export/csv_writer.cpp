@@ -63,13 +63,24 @@ std::string CsvWriter::TakeOutput() {
 
 void CsvWriter::AppendText(std::string_view text) {
   const bool neutralize = options_.neutralize_formulas && StartsLikeFormula(text);
-  const bool quote = text.find_first_of(",\"\r\n") != std::string_view::npos;
+  bool quote = false;
+  for (char c : text) {  // (find_first_of calls memchr once per character)
+    if (c == ',' || c == '"' || c == '\r' || c == '\n') {
+      quote = true;
+      break;
+    }
+  }
   if (quote) buffer_ += '"';
   if (neutralize) buffer_ += '\'';
-  for (char c : text) {
-    if (c == '"') buffer_ += '"';
-    buffer_ += c;
+  // Quotes are doubled; the runs between them are copied at once.
+  size_t quote_at = quote ? text.find('"') : std::string_view::npos;
+  while (quote_at != std::string_view::npos) {
+    buffer_.append(text.data(), quote_at + 1);
+    buffer_ += '"';
+    text.remove_prefix(quote_at + 1);
+    quote_at = text.find('"');
   }
+  buffer_ += text;
   if (quote) buffer_ += '"';
 }
 

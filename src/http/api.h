@@ -60,6 +60,12 @@ class Api {
 
   Response Handle(Request& request);
 
+  /// Whether `request` should run on the server's write threads (ServerOptions): POST, PUT,
+  /// PATCH and DELETE, except a POST /mcp that only reads (a read-only tool, initialize, a
+  /// listing): that one stays on the I/O thread like a REST GET. Decodes the JSON of a small
+  /// POST /mcp into request.decoded_body to tell.
+  bool RunsOnWriteThreads(Request& request) const;
+
   /// Adds GET /api/v1/stats (api_stats.cpp); `stats` must outlive the API.
   void AddStatsRoutes(service::StatsService& stats);
 
@@ -129,6 +135,7 @@ class Api {
   service::RateLimiter& limiter_;
   service::WebhookService& webhooks_;
   service::IdempotencyService& idempotency_;
+  mcp::Server* mcp_ = nullptr;  ///< set by AddMcpRoutes
   ApiRouter router_;
 
   void RecordStorageFault(core::ErrorCode code);

@@ -13,6 +13,10 @@ using nlohmann::json;
 
 namespace {
 
+/// POST /mcp bodies up to this size are decoded before the key check to tell reads from
+/// writes (RunsOnWriteThreads); a tool call is a few hundred bytes.
+constexpr size_t kMaxPeekedMcpBytes = 64 * 1024;
+
 Response Rpc(int status, const json& body) { return Json(status, body); }
 
 Response RpcRefusal(int status, int code, std::string_view message) {
@@ -69,7 +73,23 @@ bool IsInitialize(const json& message) {
 
 }  // namespace
 
+bool Api::RunsOnWriteThreads(Request& request) const {
+  const std::string& m = request.method;
+  if (m != "POST" && m != "PUT" && m != "PATCH" && m != "DELETE") return false;
+  // Larger bodies are not decoded ahead of the key check: they run where writes do.
+  if (mcp_ == nullptr || m != "POST" || request.path != "/mcp" ||
+      request.body.size() > kMaxPeekedMcpBytes) {
+    return true;
+  }
+  auto parsed = ParseBody(request);
+  if (!parsed.ok()) return false;  // answered with a parse error, nothing written
+  const bool writes = mcp_->MayWrite(*parsed);
+  request.decoded_body = std::move(*parsed);
+  return writes;
+}
+
 void Api::AddMcpRoutes(mcp::Server& server, std::vector<std::string> allowed_origins) {
+  mcp_ = &server;
   auto origins = std::make_shared<const std::vector<std::string>>(std::move(allowed_origins));
 
   Add("POST", "/mcp", true, [&server, origins](Context& c) -> Result<Response> {
@@ -78,11 +98,12 @@ void Api::AddMcpRoutes(mcp::Server& server, std::vector<std::string> allowed_ori
                         "Forbidden: origin '" + std::string(c.request.Header("origin")) +
                             "' is not allowed (see mcp_allowed_origins)");
     }
-    auto parsed = ParseBody(c.request);
+    const json* decoded = std::any_cast<json>(&c.request.decoded_body);
+    Result<json> parsed = decoded != nullptr ? Result<json>(json()) : ParseBody(c.request);
     if (!parsed.ok()) {
       return RpcRefusal(400, mcp::kParseError, "Parse error: " + parsed.error().message);
     }
-    const json& body = *parsed;
+    const json& body = decoded != nullptr ? *decoded : *parsed;
     const bool batch = body.is_array();
     if (batch && body.empty()) {
       return RpcRefusal(400, mcp::kInvalidRequest, "Invalid Request: empty batch");
@@ -127,7 +148,7 @@ void Api::AddMcpRoutes(mcp::Server& server, std::vector<std::string> allowed_ori
     bool any_request = false;
     for (size_t i = 0; i < count; ++i) {
       replies.push_back(server.Handle(message(i), c.principal));
-      any_request = any_request || replies.back().response || replies.back().run;
+      any_request = any_request || replies.back().answers();
     }
     if (!any_request) {  // notifications and responses only
       Response r;
@@ -159,9 +180,15 @@ void Api::AddMcpRoutes(mcp::Server& server, std::vector<std::string> allowed_ori
       };
       return r;
     }
+    if (!batch && replies[0].response_text) {  // written directly by the tool (get_lead)
+      Response r;
+      r.body = std::move(*replies[0].response_text);
+      r.SetHeader("Mcp-Session-Id", session_id);
+      return r;
+    }
     json answers = json::array();
     for (auto& reply : replies) {
-      if (reply.response || reply.run) answers.push_back(reply.Finish(nullptr));
+      if (reply.answers()) answers.push_back(reply.Finish(nullptr));
     }
     Response r = Rpc(200, batch ? answers : answers[0]);
     r.SetHeader("Mcp-Session-Id", session_id);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <any>
 #include <functional>
 #include <optional>
 #include <string>
@@ -20,6 +21,9 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;  ///< names lowercased
   std::string body;
   std::string remote;  ///< peer address
+  /// `body` already decoded by whoever looked at it first (Api::RunsOnWriteThreads decodes
+  /// the JSON of a POST /mcp), so the handler does not decode it again; empty otherwise.
+  std::any decoded_body;
 
   /// The first header with this lowercase name, or "" when absent.
   std::string_view Header(std::string_view lower_name) const;

@@ -33,14 +33,14 @@ class Router {
 
   void Add(std::string method, std::string pattern, Handler handler) {
     Route r{std::move(method), std::move(pattern), std::move(handler), {}};
-    r.segments = Split(r.pattern);
+    r.segments = Split<std::string>(r.pattern);
     routes_.push_back(std::move(r));
   }
 
   const std::vector<Route>& routes() const { return routes_; }
 
   Match Find(std::string_view method, std::string_view path) const {
-    std::vector<std::string> segs = Split(path);
+    std::vector<std::string_view> segs = Split(path);
     // Rank: at the first segment where two patterns differ, a literal beats a parameter.
     const std::vector<std::string>* best = nullptr;
     for (const auto& r : routes_) {
@@ -56,7 +56,7 @@ class Router {
         m.route = &r;
         for (size_t i = 0; i < segs.size(); ++i) {
           if (IsParam(r.segments[i])) {
-            m.params[r.segments[i].substr(1, r.segments[i].size() - 2)] = segs[i];
+            m.params[r.segments[i].substr(1, r.segments[i].size() - 2)] = std::string(segs[i]);
           }
         }
         return m;
@@ -72,8 +72,10 @@ class Router {
   static bool IsParam(const std::string& s) {
     return s.size() > 2 && s.front() == '{' && s.back() == '}';
   }
-  static std::vector<std::string> Split(std::string_view path) {
-    std::vector<std::string> out;
+  template <typename Segment = std::string_view>
+  static std::vector<Segment> Split(std::string_view path) {
+    std::vector<Segment> out;
+    out.reserve(8);
     size_t i = 0;
     while (i < path.size()) {
       if (path[i] == '/') {
@@ -88,7 +90,7 @@ class Router {
     return out;
   }
   static bool Matches(const std::vector<std::string>& pattern,
-                      const std::vector<std::string>& segs) {
+                      const std::vector<std::string_view>& segs) {
     if (pattern.size() != segs.size()) return false;
     for (size_t i = 0; i < segs.size(); ++i) {
       if (!IsParam(pattern[i]) && pattern[i] != segs[i]) return false;

@@ -127,13 +127,18 @@ class Session : public std::enable_shared_from_this<Session> {
       request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     request.body = std::move(req.body());
-    beast::error_code remote_ec;
-    auto endpoint = stream_.socket().remote_endpoint(remote_ec);
-    if (!remote_ec) request.remote = endpoint.address().to_string();
+    if (remote_.empty()) {  // the peer does not change: asked once per connection
+      beast::error_code remote_ec;
+      auto endpoint = stream_.socket().remote_endpoint(remote_ec);
+      if (!remote_ec) remote_ = endpoint.address().to_string();
+    }
+    request.remote = remote_;
     bool keep_alive = req.keep_alive();
     bool head = req.method() == bhttp::verb::head;
     const unsigned version = req.version();
-    if (shared_.writers != nullptr && IsWrite(req.method())) {
+    if (shared_.writers != nullptr &&
+        (shared_.options.runs_on_write_threads ? shared_.options.runs_on_write_threads(request)
+                                               : IsWrite(req.method()))) {
       // A write may wait for the commit of a group of writes (SQLite group commit): it runs on
       // the write threads, so the I/O threads go on reading the requests that join the group.
       // The work guard keeps the I/O threads running until the response is posted back.
@@ -307,6 +312,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Shared& shared_;
+  std::string remote_;  ///< the peer's address
   bool handling_ = false;
   bool first_request_ = true;
   bool linger_ = false;

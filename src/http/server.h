@@ -18,6 +18,9 @@ struct ServerOptions {
   /// Threads that run the handlers of POST, PUT, PATCH and DELETE requests (0: the I/O threads
   /// do): writes that wait for a group commit then do not hold up the I/O threads.
   int write_threads = 0;
+  /// With write threads: which requests run there (unset: POST, PUT, PATCH and DELETE). May
+  /// decode the request (Request::decoded_body) to decide.
+  std::function<bool(Request&)> runs_on_write_threads;
   size_t max_body_bytes = 10 * 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;            ///< request line + headers; above: 431
   std::chrono::milliseconds read_timeout{30000};  ///< to receive one whole request

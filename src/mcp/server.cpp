@@ -45,6 +45,10 @@ json ProgressNotification(const json& token, double progress, std::optional<doub
 
 json Reply::Finish(const std::function<void(const json&)>& notify) {
   if (response) return *response;
+  if (response_text) {
+    response = json::parse(*response_text);
+    return *response;
+  }
   ProgressSink sink;
   if (!progress_token.is_null() && notify) {
     sink = [&](double progress, std::optional<double> total, const std::string& message) {
@@ -90,8 +94,9 @@ Reply Server::Handle(const json& message, const domain::Principal& who) {
         RpcError(id_ok ? id_value : json(nullptr), kInvalidRequest, "\"method\" must be a string");
     return reply;
   }
+  static const json kNoParams = json::object();
   auto params_it = message.find("params");
-  const json params = params_it == message.end() ? json::object() : *params_it;
+  const json& params = params_it == message.end() ? kNoParams : *params_it;
   if (id == message.end()) return reply;  // a notification: never answered
   if (!id_ok) {
     reply.response = RpcError(nullptr, kInvalidRequest, "\"id\" must be a string or an integer");
@@ -158,6 +163,13 @@ Reply Server::Request(const std::string& method, const json& id, const json& par
                                args == params.end() || args->is_null() ? kNoArguments : *args);
     if (outcome.result) {
       reply.response = Response(id, std::move(*outcome.result));
+    } else if (outcome.result_text) {
+      std::string text = R"({"jsonrpc":"2.0","id":)";
+      text += id.dump();
+      text += R"(,"result":)";
+      text += *outcome.result_text;
+      text += '}';
+      reply.response_text = std::move(text);
     } else {
       reply.run = std::move(outcome.run);
     }
@@ -165,6 +177,27 @@ Reply Server::Request(const std::string& method, const json& id, const json& par
   }
   reply.response = RpcError(id, kMethodNotFound, "Method not found: " + method);
   return reply;
+}
+
+bool Server::MayWrite(const json& message) const {
+  if (message.is_array()) {
+    for (const auto& m : message) {
+      if (MayWrite(m)) return true;
+    }
+    return false;
+  }
+  if (!message.is_object()) return false;
+  auto method = message.find("method");
+  if (method == message.end() || *method != "tools/call") return false;
+  auto params = message.find("params");
+  if (params == message.end() || !params->is_object()) return false;
+  auto name = params->find("name");
+  // A call that names no known tool is refused without touching the database.
+  if (name == params->end() || !name->is_string() ||
+      !tools_.Has(name->get_ref<const std::string&>())) {
+    return false;
+  }
+  return !tools_.IsReadOnly(name->get_ref<const std::string&>());
 }
 
 std::string Server::OpenSession(const std::string& account_id,

@@ -50,6 +50,9 @@ struct Reply {
   /// The response to send; absent for notifications and client responses, and while `run` is
   /// pending.
   std::optional<nlohmann::json> response;
+  /// The response as JSON text instead, when the tool wrote its result directly (get_lead):
+  /// a transport sends it as it is; Finish parses it when a JSON value is needed.
+  std::optional<std::string> response_text;
   /// A tools/call still running: step it (Finish or a streaming transport), then answer `id`.
   std::unique_ptr<ToolRun> run;
   nlohmann::json id;
@@ -57,6 +60,9 @@ struct Reply {
   nlohmann::json progress_token;
   /// Set by a successful `initialize`: the negotiated revision.
   std::optional<std::string> initialized_version;
+
+  /// Whether there is something to answer (a response, its text, or a run).
+  bool answers() const { return response || response_text || run; }
 
   /// Steps `run` to its end, handing each progress notification (only when the client sent a
   /// progressToken) to `notify`; returns the response.
@@ -77,6 +83,10 @@ class Server {
 
   /// Handles one JSON-RPC message (any JSON value) for `who`.
   Reply Handle(const nlohmann::json& message, const domain::Principal& who);
+
+  /// Whether handling `message` (one JSON-RPC message or a batch) may write to the database:
+  /// a tools/call of a tool that is not read-only. Transports run writes apart from reads.
+  bool MayWrite(const nlohmann::json& message) const;
 
   /// Opens a session for `account_id` and returns its id (128 random bits, hex).
   std::string OpenSession(const std::string& account_id, const std::string& protocol_version);

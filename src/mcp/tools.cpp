@@ -21,6 +21,7 @@ using nlohmann::json;
 struct Tools::Tool {
   std::string name;
   json definition;
+  bool read_only = false;  ///< from definition's readOnlyHint (set once all are registered)
   std::function<CallOutcome(const domain::Principal&, const json&)> call;
 };
 
@@ -49,7 +50,20 @@ json Fail(const Error& e) {
               {"isError", true}};
 }
 
-CallOutcome Done(json result) { return CallOutcome{std::move(result), nullptr}; }
+CallOutcome Done(json result) { return CallOutcome{std::move(result), nullptr, std::nullopt}; }
+
+/// A successful CallToolResult like Ok's, from the structured content's JSON text: written
+/// directly, no JSON value built (get_lead, the MCP point read).
+CallOutcome DoneText(const std::string& structured) {
+  std::string out;
+  out.reserve(2 * structured.size() + 96);
+  out += R"({"content":[{"type":"text","text":)";
+  domain::AppendJsonString(out, structured);
+  out += R"(}],"structuredContent":)";
+  out += structured;
+  out += R"(,"isError":false})";
+  return CallOutcome{std::nullopt, nullptr, std::move(out)};
+}
 
 CallOutcome From(Result<json> r) { return Done(r.ok() ? Ok(std::move(*r)) : Fail(r.error())); }
 
@@ -367,7 +381,10 @@ constexpr size_t kMaxExportBytes = 5 * 1024 * 1024;
 Tools::Tools(ToolServices services) : s_(services) {
   Register();
   json list = json::array();
-  for (const auto& t : tools_) list.push_back(t->definition);
+  for (const auto& t : tools_) {
+    t->read_only = t->definition["annotations"].value("readOnlyHint", false);
+    list.push_back(t->definition);
+  }
   list_ = json{{"tools", std::move(list)}};
 }
 
@@ -376,6 +393,13 @@ Tools::~Tools() = default;
 bool Tools::Has(std::string_view name) const {
   for (const auto& t : tools_) {
     if (t->name == name) return true;
+  }
+  return false;
+}
+
+bool Tools::IsReadOnly(std::string_view name) const {
+  for (const auto& t : tools_) {
+    if (t->name == name) return t->read_only;
   }
   return false;
 }
@@ -439,12 +463,19 @@ void Tools::Register() {
   }
   add("get_lead", "Get one lead with its custom attributes (read-only).",
       Obj(json{{"id", Str("Lead id (cl_...)")}}, {"id"}), LeadOutput(),
-      Annotations("Get lead", true, false, true),
-      [&leads](const domain::Principal& who, const json& args) -> Result<json> {
-        KLOZEO_ASSIGN_OR_RETURN(std::string id, StringArg(args, "id"));
-        KLOZEO_ASSIGN_OR_RETURN(auto lead, leads.Get(who, id));
-        return LeadJson(lead);
-      });
+      Annotations("Get lead", true, false, true), nullptr);
+  // The MCP point read writes its result as text straight from the lead, as GET /leads/{id}
+  // does: no JSON value is built for the lead or the result.
+  tools_.back()->call = [&leads](const domain::Principal& who, const json& args) {
+    auto id = StringArg(args, "id");
+    if (!id.ok()) return Done(Fail(id.error()));
+    auto lead = leads.Get(who, *id);
+    if (!lead.ok()) return Done(Fail(lead.error()));
+    std::string structured;
+    structured.reserve(1024);
+    domain::AppendLeadJson(structured, *lead);
+    return DoneText(structured);
+  };
   add("create_lead",
       "Create a lead. Deduplicates like POST /leads: a lead with the same e-mail, source_id, or "
       "phone and similar name is merged into the existing one instead (duplicate: true in the "

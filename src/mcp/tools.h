@@ -40,10 +40,12 @@ class ToolRun {
   virtual std::optional<nlohmann::json> Step(const ProgressSink& progress) = 0;
 };
 
-/// What starting a call gives: its CallToolResult at once, or a run to step through.
+/// What starting a call gives: its CallToolResult at once (as a JSON value, or as JSON text
+/// written directly by tools on a hot path), or a run to step through.
 struct CallOutcome {
   std::optional<nlohmann::json> result;
   std::unique_ptr<ToolRun> run;
+  std::optional<std::string> result_text;
 };
 
 /// The 33 tools (docs/MCP.md): each a name, a description stating its side effects, an input
@@ -60,6 +62,8 @@ class Tools {
   /// The tools/list result: {"tools": [...]}.
   const nlohmann::json& ListResult() const { return list_; }
   bool Has(std::string_view name) const;
+  /// True for a tool whose annotations say it only reads (readOnlyHint); false when unknown.
+  bool IsReadOnly(std::string_view name) const;
   /// Starts tool `name` (which must exist: Has) for `who` with `arguments` (an object).
   CallOutcome Call(std::string_view name, const domain::Principal& who,
                    const nlohmann::json& arguments);

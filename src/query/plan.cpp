@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/strings.h"
+#include "query/fold.h"
 
 namespace klozeo::query {
 namespace {
@@ -15,10 +16,14 @@ struct Indexed {
 };
 
 // Must match the schemas (storage/sqlite/schema.h, storage/postgres/schema.h).
-constexpr std::array<Indexed, 4> kIndexedText = {{{"name", "leads_name_sort"},
+constexpr std::array<Indexed, 5> kIndexedText = {{{"name", "leads_name_sort"},
                                                   {"city", "leads_city"},
                                                   {"email", "leads_email"},
-                                                  {"source_id", "leads_source_id_fold"}}};
+                                                  {"source_id", "leads_source_id_fold"},
+                                                  {"status", "leads_status"}}};
+// The columns of the trigram table kTextIndexTable (storage/sql/schema.h, version 11).
+constexpr std::array<std::string_view, 8> kTextIndexFields = {
+    "name", "description", "email", "phone", "website", "address", "city", "category"};
 constexpr std::array<Indexed, 7> kIndexedNumbers = {
     {{"rating", "leads_rating"},
      {"review_count", "leads_review_count"},
@@ -28,14 +33,15 @@ constexpr std::array<Indexed, 7> kIndexedNumbers = {
      {"last_interaction_at", "leads_last_interaction"},
      {"latitude", "leads_latitude"}}};
 // Sorts whose (account_key, field, id) index exists (text: the folded column).
-constexpr std::array<Indexed, 8> kSortIndexes = {{{"created_at", "leads_created"},
+constexpr std::array<Indexed, 9> kSortIndexes = {{{"created_at", "leads_created"},
                                                   {"updated_at", "leads_updated"},
                                                   {"last_interaction_at", "leads_last_interaction"},
                                                   {"score", "leads_score"},
                                                   {"rating", "leads_rating"},
                                                   {"review_count", "leads_review_count"},
                                                   {"name", "leads_name_sort"},
-                                                  {"city", "leads_city"}}};
+                                                  {"city", "leads_city"},
+                                                  {"status", "leads_status"}}};
 
 template <size_t N>
 std::string_view Find(const std::array<Indexed, N>& list, std::string_view name) {
@@ -64,10 +70,42 @@ bool IsComparison(Op op) {
   return op == Op::kEq || op == Op::kGt || op == Op::kGte || op == Op::kLt || op == Op::kLte;
 }
 
+size_t CodePoints(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 }  // namespace
+
+bool UsesTextIndex(const Filter& filter) {
+  if (filter.logic != Logic::kAnd || filter.field.kind != FieldKind::kText) return false;
+  if (filter.op != Op::kContains && filter.op != Op::kEndsWith && filter.op != Op::kStartsWith) {
+    return false;
+  }
+  if (filter.op == Op::kStartsWith && In(kIndexedText, filter.field.name)) return false;
+  bool indexed = false;
+  for (std::string_view f : kTextIndexFields) indexed = indexed || f == filter.field.name;
+  if (!indexed) return false;
+  const auto* text = std::get_if<std::string>(&filter.value);
+  if (text == nullptr) return false;
+  std::string folded = FoldText(*text);
+  return core::IsValidUtf8(folded) && CodePoints(folded) >= kTrigramMinLength;
+}
+
+std::string TextIndexMatch(const Filter& filter) {
+  std::string out = "{" + filter.field.name + "} : \"";
+  for (char c : FoldText(std::get<std::string>(filter.value))) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
 
 bool IsIndexable(const Filter& filter) {
   if (filter.logic != Logic::kAnd) return false;
+  if (UsesTextIndex(filter)) return true;
   switch (filter.field.kind) {
     case FieldKind::kText:
       return In(kIndexedText, filter.field.name) &&
@@ -86,6 +124,7 @@ bool IsIndexable(const Filter& filter) {
 }
 
 std::string_view IndexFor(const Filter& filter) {
+  if (UsesTextIndex(filter)) return kTextIndexTable;
   switch (filter.field.kind) {
     case FieldKind::kText:
       return Find(kIndexedText, filter.field.name);
@@ -132,8 +171,10 @@ bool HasSortIndex(const ListQuery& query) {
 std::vector<size_t> SameIndexFilters(const ListQuery& query, size_t index) {
   std::vector<size_t> out;
   const Filter& first = query.filters.at(index);
+  if (UsesTextIndex(first)) return {index};  // one phrase per trigram lookup
   for (size_t j = 0; j < query.filters.size(); ++j) {
     const Filter& f = query.filters[j];
+    if (UsesTextIndex(f)) continue;
     if (j == index ||
         (IsIndexable(f) && f.field == first.field && IndexFor(f) == IndexFor(first))) {
       out.push_back(j);
@@ -162,9 +203,13 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
     query.drive = best->first;
     return;
   }
+  if (query.sort.field.kind == FieldKind::kAttribute) {
+    query.access = Access::kAttributeSort;  // its value indexes yield the order
+    return;
+  }
   if (query.filters.empty() || !sort_index) return;
-  // No filter's index helps. A substring match may be rare (a word in a name) or common:
-  // without an estimate (no trigram index yet) the engine decides, as before.
+  // No filter's index helps. A substring match the trigram index cannot serve (too short, or
+  // a field it does not hold) may be rare or common: without an estimate the engine decides.
   if (counts.empty()) {
     for (const Filter& f : query.filters) {
       if (f.op == Op::kContains || f.op == Op::kEndsWith) return;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -21,9 +22,10 @@ namespace klozeo::query {
 ///   (seek it, sort at most kProbeCap rows). kProbeCap is about sqrt(51 x 1,000,000): a page of 50
 ///   found by walking the sort index reads about 51 x N / matches rows, the filter's index
 ///   `matches` rows;
+/// - else, sorting by an attribute, walks that attribute's value indexes (kAttributeSort);
 /// - else walks the sort's index when one serves the order (every filter matches at least
 ///   kProbeCap rows, so a page of 50 is found early; or no filter has an index and none is a
-///   substring match, which may be rare or common: no estimate without a trigram index);
+///   substring match the trigram index cannot serve, which may be rare or common: no estimate);
 /// - else leaves the choice to the engine.
 /// The chosen index is named to SQLite (INDEXED BY), and the other conditions and the order
 /// are written so that no other index can serve them (SqlDialect::NoIndex).
@@ -31,11 +33,30 @@ namespace klozeo::query {
 /// Most rows a probe counts.
 inline constexpr int kProbeCap = 8000;
 
+/// The SQLite trigram index of substring search (storage/sql/schema.h, version 11): an FTS5
+/// table `lead_text` whose columns are these text fields' folded values, its rowid mapped to
+/// leads by `lead_text_rows (rid, account_key, lead_id)`. Must match the schema.
+inline constexpr std::string_view kTextIndexTable = "lead_text";
+/// Fewest code points of a folded substring the trigram index can look up.
+inline constexpr size_t kTrigramMinLength = 3;
+
+/// True when the trigram index finds a superset of this filter's rows (the LIKE still
+/// decides): an `and` contains, ends_with or starts_with on a field of kTextIndexTable whose
+/// folded value is valid UTF-8 of at least kTrigramMinLength code points. starts_with on a
+/// field with a sorted index (name, city, email) seeks that instead.
+bool UsesTextIndex(const Filter& filter);
+
+/// The FTS5 query of a UsesTextIndex filter: its folded value as one phrase in the field's
+/// column (`{name} : "..."`, quotes doubled), which matches every row whose column contains
+/// the value (each of its trigrams, consecutive).
+std::string TextIndexMatch(const Filter& filter);
+
 /// True when an index of the schema finds the rows of this `and` filter by itself: eq, in and
-/// starts_with on name, city, email and source_id; comparisons on the indexed numbers
+/// starts_with on name, city, email, source_id and status; comparisons on the indexed numbers
 /// (rating, review_count, score, created_at, updated_at, last_interaction_at, latitude);
 /// within_radius (the latitude index); eq, starts_with and comparisons on attributes (the
-/// value indexes). Must match the schemas' indexes.
+/// value indexes); substring matches the trigram index serves (UsesTextIndex). Must match the
+/// schemas' indexes.
 bool IsIndexable(const Filter& filter);
 
 /// The index that serves an indexable filter (IsIndexable), by its schema name: SQLite is told

@@ -141,6 +141,13 @@ class Compiler {
   /// `group`: the filters served by the driving filter's index (SameIndexFilters).
   void DrivingCondition(const std::vector<const Filter*>& group) {
     const Filter& filter = *group.front();
+    if (UsesTextIndex(filter)) {
+      // The trigram index's candidates (a superset), then the LIKE on the row decides.
+      out_.Append("leads.id IN (");
+      TextIndexRows(filter);
+      out_.Append(") AND ");
+      return Condition(filter);
+    }
     if (filter.field.kind != FieldKind::kAttribute) return Condition(filter);
     out_.Append("leads.id IN (SELECT a.lead_id FROM lead_attributes a" +
                 dialect_.IndexedBy(IndexFor(filter)) + " WHERE a.account_key = ");
@@ -152,6 +159,19 @@ class Compiler {
       AttributeRow(*f);
     }
     out_.Append(")");
+  }
+
+  /// `SELECT r.lead_id ...`: the account's leads whose trigram index entry matches the
+  /// UsesTextIndex filter's value (a superset of the rows the filter matches). CROSS JOIN
+  /// keeps the index first: SQLite would otherwise walk the account's rows and run the
+  /// full-text query once per row.
+  void TextIndexRows(const Filter& filter) {
+    const std::string table(kTextIndexTable);
+    out_.Append("SELECT r.lead_id FROM " + table + " CROSS JOIN " + table +
+                "_rows r ON r.rid = " + table + ".rowid WHERE " + table + " MATCH ");
+    out_.Bind(TextIndexMatch(filter));
+    out_.Append(" AND r.account_key = ");
+    out_.Bind(account_key_);
   }
 
   /// The condition on one attribute row `a` of a positive attribute filter (the probe's).
@@ -484,10 +504,167 @@ bool SortValueNeverNull(const ListQuery& query) {
   return false;
 }
 
+// Access::kAttributeSort: the order of `sort by attr:<name>` read off the attribute value
+// indexes instead of computing every lead's sort value and sorting the account. The sort value
+// COALESCE(value_num, value_fold) splits the leads in three blocks, each walked in order:
+// numbers (lead_attributes_num), text (lead_attributes_fold: value_num is NULL there), then
+// the leads without a sort value (by id, through the primary key). Ascending is numbers, text,
+// none; descending text, numbers, none (NULLs last either way). Each block is a LIMITed
+// subquery of a UNION ALL under the same LIMIT, so a page stops in the first block that fills
+// it. A cursor starts in its own block, with a row-value keyset the index can seek; the blocks
+// before it are left out. Filters are tested on each lead (no index of theirs is used); those
+// on the sorted attribute leave out blocks no row of theirs can be in (a comparison matches
+// numbers only, a positive text or number match needs a sort value), and comparisons bound the
+// walk of the numbers.
+CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_view select_list,
+                                      const ListQuery& query) {
+  SqlBuilder out(dialect);
+  Compiler compiler(dialect, out, query.account_key);
+  compiler.no_filter_index = true;
+  const bool ascending = IsAscending(query.sort);
+  const std::string_view direction = ascending ? " ASC" : " DESC";
+  const std::string_view cmp = ascending ? " > " : " < ";
+  enum Block { kNumbers, kText, kNone };
+  bool numbers_only = false;
+  bool has_value = false;
+  std::vector<const Filter*> ranges;
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kAnd || !(f.field == query.sort.field)) continue;
+    switch (f.op) {
+      case Op::kGt:
+      case Op::kGte:
+      case Op::kLt:
+      case Op::kLte:
+        numbers_only = has_value = true;
+        ranges.push_back(&f);
+        break;
+      case Op::kEq:
+      case Op::kContains:
+      case Op::kStartsWith:
+      case Op::kEndsWith:
+        has_value = true;
+        break;
+      default:
+        break;
+    }
+  }
+  std::optional<Block> cursor_block;
+  if (query.after) {
+    const SqlValue& v = query.after->last_value;
+    cursor_block = std::holds_alternative<std::nullptr_t>(v) ? kNone
+                   : std::holds_alternative<std::string>(v)  ? kText
+                                                             : kNumbers;
+  }
+  const Block order[] = {ascending ? kNumbers : kText, ascending ? kText : kNumbers, kNone};
+  auto filters = [&] {
+    for (const Filter& f : query.filters) {
+      if (f.logic != Logic::kAnd) continue;
+      out.Append(" AND ");
+      compiler.Condition(f);
+    }
+    bool first_or = true;
+    for (const Filter& f : query.filters) {
+      if (f.logic != Logic::kOr) continue;
+      out.Append(first_or ? " AND (" : " OR ");
+      first_or = false;
+      compiler.Condition(f);
+    }
+    if (!first_or) out.Append(")");
+  };
+  bool started = !cursor_block.has_value();
+  bool first = true;
+  for (Block block : order) {
+    if (!started && block != *cursor_block) continue;
+    started = true;
+    if ((block == kText && numbers_only) || (block == kNone && has_value)) continue;
+    const bool keyset = cursor_block == block;
+    out.Append(first ? "SELECT * FROM (" : " UNION ALL SELECT * FROM (");
+    first = false;
+    out.Append("SELECT ");
+    out.Append(select_list);
+    if (block == kNone) {
+      out.Append(", NULL AS ");
+      out.Append(kSortKeyColumn);
+      out.Append(" FROM leads WHERE leads.account_key = ");
+      out.Bind(query.account_key);
+      out.Append(
+          " AND NOT EXISTS (SELECT 1 FROM lead_attributes a"
+          " WHERE a.account_key = leads.account_key AND a.lead_id = leads.id AND a.name = ");
+      out.Bind(query.sort.field.name);
+      out.Append(" AND (a.value_num IS NOT NULL OR a.value_fold IS NOT NULL))");
+      filters();
+      if (keyset) {
+        out.Append(" AND leads.id");
+        out.Append(cmp);
+        out.Bind(query.after->last_id);
+      }
+      out.Append(" ORDER BY leads.id");
+      out.Append(direction);
+    } else {
+      const std::string column = block == kNumbers ? "a.value_num" : "a.value_fold";
+      out.Append(", s.sort_value AS ");
+      out.Append(kSortKeyColumn);
+      out.Append(
+          " FROM (SELECT a.lead_id AS sort_lead, " + column +
+          " AS sort_value FROM lead_attributes a" +
+          dialect.IndexedBy(block == kNumbers ? "lead_attributes_num" : "lead_attributes_fold") +
+          " WHERE a.account_key = ");
+      out.Bind(query.account_key);
+      out.Append(" AND a.name = ");
+      out.Bind(query.sort.field.name);
+      out.Append(" AND " + column + " IS NOT NULL");
+      if (block == kText) out.Append(" AND a.value_num IS NULL");
+      for (const Filter* range : ranges) {
+        out.Append(" AND a.value_num");
+        out.Append(ComparisonSql(range->op));
+        out.Bind(std::get<double>(range->value));
+      }
+      if (keyset) {
+        out.Append(" AND (" + column + ", a.lead_id)");
+        out.Append(cmp);
+        out.Append("(");
+        out.Bind(query.after->last_value);
+        out.Append(", ");
+        out.Bind(query.after->last_id);
+        out.Append(")");
+      }
+      out.Append(") s CROSS JOIN leads WHERE leads.account_key = ");
+      out.Bind(query.account_key);
+      out.Append(" AND leads.id = s.sort_lead");
+      filters();
+      out.Append(" ORDER BY s.sort_value");
+      out.Append(direction);
+      out.Append(", s.sort_lead");
+      out.Append(direction);
+    }
+    if (query.limit) {
+      out.Append(" LIMIT ");
+      out.Bind(std::int64_t{*query.limit} + 1);
+    }
+    out.Append(")");
+  }
+  if (first) {  // the cursor is past every block that can hold a row
+    out.Append("SELECT ");
+    out.Append(select_list);
+    out.Append(", NULL AS ");
+    out.Append(kSortKeyColumn);
+    out.Append(" FROM leads WHERE 1 = 0");
+    return std::move(out).Finish();
+  }
+  if (query.limit) {
+    out.Append(" LIMIT ");
+    out.Bind(std::int64_t{*query.limit} + 1);
+  }
+  return std::move(out).Finish();
+}
+
 }  // namespace
 
 CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_list,
                              const ListQuery& query) {
+  if (query.access == Access::kAttributeSort && query.sort.field.kind == FieldKind::kAttribute) {
+    return CompileAttributeSortQuery(dialect, select_list, query);
+  }
   const bool never_null = SortValueNeverNull(query);
   SqlBuilder out(dialect);
   Compiler compiler(dialect, out, query.account_key);
@@ -502,7 +679,8 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   out.Append(" AS ");
   out.Append(kSortKeyColumn);
   out.Append(" FROM leads");
-  if (driven && query.filters[query.drive].field.kind != FieldKind::kAttribute) {
+  if (driven && query.filters[query.drive].field.kind != FieldKind::kAttribute &&
+      !UsesTextIndex(query.filters[query.drive])) {
     out.Append(dialect.IndexedBy(IndexFor(query.filters[query.drive])));
   } else if (query.access == Access::kSortIndex) {
     out.Append(dialect.IndexedBy(SortIndexFor(query.sort)));
@@ -577,7 +755,10 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
   compiler.probe = true;
   const Filter& filter = query.filters.at(index);
   const std::vector<size_t> group = SameIndexFilters(query, index);
-  if (filter.field.kind == FieldKind::kAttribute) {
+  if (UsesTextIndex(filter)) {
+    out.Append("SELECT count(*) FROM (");
+    compiler.TextIndexRows(filter);
+  } else if (filter.field.kind == FieldKind::kAttribute) {
     out.Append("SELECT count(*) FROM (SELECT 1 FROM lead_attributes a" +
                dialect.IndexedBy(IndexFor(filter)) + " WHERE a.account_key = ");
     out.Bind(query.account_key);

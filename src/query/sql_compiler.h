@@ -79,10 +79,12 @@ class SqlDialect {
 /// Which index the engine should reach the rows through (query/plan.h chooses it from the
 /// storage's row-count probes; docs/QUERY-PERFORMANCE.md).
 enum class Access {
-  kAuto,         ///< as written: the engine's planner decides
-  kSortIndex,    ///< walk the sort's index and test each row: no filter's index is usable
-  kFilterIndex,  ///< seek the index of filter `ListQuery::drive`, then sort the matches
-  kScan,         ///< read the account's rows, test them, sort the matches: no index at all
+  kAuto,           ///< as written: the engine's planner decides
+  kSortIndex,      ///< walk the sort's index and test each row: no filter's index is usable
+  kFilterIndex,    ///< seek the index of filter `ListQuery::drive`, then sort the matches
+  kScan,           ///< read the account's rows, test them, sort the matches: no index at all
+  kAttributeSort,  ///< sort by attr:<name>: walk its value indexes (numbers, then text), then
+                   ///< the leads without a value, testing each lead (sql_compiler.cpp)
 };
 
 /// The name of the column the compiler appends to the select list: the row's sort value,

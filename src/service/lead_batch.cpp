@@ -1,4 +1,6 @@
 // Batch create, update and delete (API-CONTRACT section 4): one write transaction per request.
+#include <algorithm>
+
 #include "core/ids.h"
 #include "service/lead_service.h"
 #include "service/scoring_service.h"
@@ -33,24 +35,9 @@ core::Status LeadService::EmitBatch(storage::Tx& tx, const Principal& who, std::
 
 Result<BatchCreateOutcome> LeadService::CreateBatch(
     const Principal& who, const std::vector<Result<domain::LeadPatch>>& items) {
-  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  int64_t room = -1;  // leads the cap still allows; -1: no cap
-  if (who.limits.max_leads > 0) {
-    KLOZEO_ASSIGN_OR_RETURN(int64_t count,
-                            tx->leads().Count(who.account_key, who.limits.max_leads));
-    room = std::max<int64_t>(0, who.limits.max_leads - count);
-  }
   BatchCreateOutcome out;
-  size_t over_cap = 0;
-  const int64_t now = clock_.NowSeconds();
-  // The rules are read once for the whole transaction (nothing in it changes them).
-  std::optional<RuleSet> rules;
-  if (scorer_ != nullptr) {
-    KLOZEO_ASSIGN_OR_RETURN(rules, scorer_->RulesInTx(*tx, who.account_key));
-  }
-  const int64_t score_now = scorer_ != nullptr ? scorer_->NowSeconds() : now;
-  // Each lead is built, scored and keyed once, then all are stored by one bulk insert
-  // (multi-row statements).
+  // Each valid item is built and keyed once, before the write transaction, which then holds
+  // the writer only for the cap check, the scoring and the bulk insert.
   std::vector<Lead> leads;
   std::vector<dedup::LeadKeys> keys;
   std::vector<size_t> positions;
@@ -62,36 +49,57 @@ Result<BatchCreateOutcome> LeadService::CreateBatch(
       out.errors.emplace_back(i, items[i].error().message);
       continue;
     }
-    if (room == 0) {
-      out.errors.emplace_back(i, "leads_limit_reached: " + LimitMessage(who));
-      ++over_cap;
-      continue;
-    }
     Lead& lead = leads.emplace_back();
     lead.id = core::NewLeadId();
     domain::ApplyPatch(lead, *items[i]);
-    lead.created_at = lead.updated_at = lead.last_interaction_at = now;
-    if (rules) lead.score = rules->Score(lead, score_now);
     keys.push_back(KeysOf(lead));
     positions.push_back(i);
-    if (room > 0) --room;
   }
-  if (leads.empty() && over_cap > 0) {
-    return Error{core::ErrorCode::kLeadsLimitReached, LimitMessage(who)};
+  if (leads.empty()) return out;
+  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
+  if (who.limits.max_leads > 0) {
+    KLOZEO_ASSIGN_OR_RETURN(int64_t count,
+                            tx->leads().Count(who.account_key, who.limits.max_leads));
+    // The cap applies item by item: the first items that fit are created, the rest fail.
+    const auto room = static_cast<size_t>(std::max<int64_t>(0, who.limits.max_leads - count));
+    if (room == 0) return Error{core::ErrorCode::kLeadsLimitReached, LimitMessage(who)};
+    if (room < leads.size()) {
+      for (size_t k = room; k < leads.size(); ++k) {
+        out.errors.emplace_back(positions[k], "leads_limit_reached: " + LimitMessage(who));
+      }
+      leads.resize(room);
+      keys.resize(room);
+      positions.resize(room);
+      std::sort(out.errors.begin(), out.errors.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
   }
-  if (!leads.empty()) {
-    KLOZEO_TRY(tx->leads().InsertMany(who.account_key, leads, keys));
-    // One grouped event for the whole batch.
-    std::vector<std::string> ids;
-    ids.reserve(leads.size());
-    for (const auto& lead : leads) ids.push_back(lead.id);
-    out.created.reserve(leads.size());
-    for (size_t k = 0; k < leads.size(); ++k)
-      out.created.emplace_back(positions[k], std::move(leads[k]));
-    bool queued = false;
-    KLOZEO_TRY(Emit(*tx, who, "leads.created", WebhookOutbox::IdsData(ids), &queued));
-    KLOZEO_TRY(CommitAndNotify(*tx, queued));
+  const int64_t now = clock_.NowSeconds();
+  // The rules are read once for the whole transaction (nothing in it changes them).
+  std::optional<RuleSet> rules;
+  if (scorer_ != nullptr) {
+    KLOZEO_ASSIGN_OR_RETURN(rules, scorer_->RulesInTx(*tx, who.account_key));
   }
+  const int64_t score_now = scorer_ != nullptr ? scorer_->NowSeconds() : now;
+  for (Lead& lead : leads) {
+    lead.created_at = lead.updated_at = lead.last_interaction_at = now;
+    if (rules) lead.score = rules->Score(lead, score_now);
+  }
+  // Past the checks, only the database itself can fail the insert: it runs outside a
+  // savepoint of its own (docs/GROUP-COMMIT.md, "Bulk members"), stored by multi-row
+  // statements.
+  KLOZEO_TRY(tx->ShareFate());
+  KLOZEO_TRY(tx->leads().InsertMany(who.account_key, leads, keys));
+  // One grouped event for the whole batch.
+  std::vector<std::string> ids;
+  ids.reserve(leads.size());
+  for (const auto& lead : leads) ids.push_back(lead.id);
+  bool queued = false;
+  KLOZEO_TRY(Emit(*tx, who, "leads.created", WebhookOutbox::IdsData(ids), &queued));
+  KLOZEO_TRY(CommitAndNotify(*tx, queued));
+  out.created.reserve(leads.size());
+  for (size_t k = 0; k < leads.size(); ++k)
+    out.created.emplace_back(positions[k], std::move(leads[k]));
   return out;
 }
 

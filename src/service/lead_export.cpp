@@ -59,9 +59,9 @@ constexpr const char* kLeadColumns[] = {
     "review_count", "category",    "tags",       "source_id",   "logo_url",
     "status",       "score",       "created_at", "updated_at",  "last_interaction_at"};
 
-Cell Text(const std::optional<std::string>& v) {
+Cell Text(std::optional<std::string>& v) {
   Cell c;
-  if (v) c.value.emplace<std::string>(*v);
+  if (v) c.value.emplace<std::string>(std::move(*v));
   return c;
 }
 Cell Number(const std::optional<double>& v) {
@@ -70,13 +70,15 @@ Cell Number(const std::optional<double>& v) {
   return c;
 }
 
-std::vector<Cell> RowOf(const Lead& lead, const std::vector<std::string>& attribute_names) {
+/// The export row of `lead` into `row` (cleared first; its capacity is reused). The lead's
+/// strings are moved into the cells: the lead is written once, then dropped.
+void RowOf(Lead& lead, const std::vector<std::string>& attribute_names, std::vector<Cell>& row) {
   using domain::TextField;
-  std::vector<Cell> row;
+  row.clear();
   row.reserve(std::size(kLeadColumns) + attribute_names.size());
-  row.push_back(Cell{lead.id});
-  row.push_back(Cell{lead.name});
-  row.push_back(Cell{lead.source});
+  row.push_back(Cell{std::move(lead.id)});
+  row.push_back(Cell{std::move(lead.name)});
+  row.push_back(Cell{std::move(lead.source)});
   for (TextField f :
        {domain::kDescription, domain::kEmail, domain::kPhone, domain::kWebsite, domain::kAddress,
         domain::kCity, domain::kState, domain::kCountry, domain::kPostalCode}) {
@@ -94,7 +96,7 @@ std::vector<Cell> RowOf(const Lead& lead, const std::vector<std::string>& attrib
     if (i > 0) tags += ";";
     tags += lead.tags[i];
   }
-  row.push_back(Cell{tags});
+  row.push_back(Cell{std::move(tags)});
   row.push_back(Text(lead.text[domain::kSourceId]));
   row.push_back(Text(lead.text[domain::kLogoUrl]));
   row.push_back(Cell{std::string(domain::LeadStatusName(lead.status))});
@@ -103,8 +105,8 @@ std::vector<Cell> RowOf(const Lead& lead, const std::vector<std::string>& attrib
   row.push_back(Cell{exporter::Timestamp{lead.updated_at}});
   row.push_back(Cell{exporter::Timestamp{lead.last_interaction_at}});
   for (const auto& name : attribute_names) {
-    const domain::Attribute* found = nullptr;
-    for (const auto& a : lead.attributes) {
+    domain::Attribute* found = nullptr;
+    for (auto& a : lead.attributes) {
       if (a.name == name) found = &a;
     }
     if (found == nullptr) {
@@ -113,7 +115,7 @@ std::vector<Cell> RowOf(const Lead& lead, const std::vector<std::string>& attrib
     }
     switch (found->type) {
       case domain::AttributeType::kText:
-        row.push_back(Cell{found->value.get<std::string>()});
+        row.push_back(Cell{std::move(found->value.get_ref<std::string&>())});
         break;
       case domain::AttributeType::kNumber:
         row.push_back(Cell{found->value.get<double>()});
@@ -126,7 +128,6 @@ std::vector<Cell> RowOf(const Lead& lead, const std::vector<std::string>& attrib
         break;  // list, object: JSON text
     }
   }
-  return row;
 }
 
 /// Reads the scan and hands each chunk to `write_chunk`.
@@ -162,13 +163,21 @@ class CsvStream final : public ScanningStream {
 
   Result<bool> Next(std::string& out) override {
     KLOZEO_ASSIGN_OR_RETURN(auto chunk, NextChunk());
-    for (const auto& lead : chunk) writer_.WriteRow(RowOf(lead, attribute_names_));
-    out += writer_.TakeOutput();
+    for (auto& lead : chunk) {
+      RowOf(lead, attribute_names_, row_);
+      writer_.WriteRow(row_);
+    }
+    if (out.empty()) {
+      out = writer_.TakeOutput();
+    } else {
+      out += writer_.TakeOutput();
+    }
     return !chunk.empty();
   }
 
  private:
   exporter::CsvWriter writer_;
+  std::vector<Cell> row_;
 };
 
 class JsonStream final : public ScanningStream {
@@ -219,7 +228,10 @@ class XlsxStream final : public ScanningStream {
         header_written_ = true;
       }
       KLOZEO_ASSIGN_OR_RETURN(auto chunk, NextChunk());
-      for (const auto& lead : chunk) KLOZEO_TRY(writer_->WriteRow(RowOf(lead, attribute_names_)));
+      for (auto& lead : chunk) {
+        RowOf(lead, attribute_names_, row_);
+        KLOZEO_TRY(writer_->WriteRow(row_));
+      }
       if (!chunk.empty()) return true;
       KLOZEO_TRY(writer_->Close());
       writer_.reset();
@@ -237,6 +249,7 @@ class XlsxStream final : public ScanningStream {
   std::unique_ptr<exporter::XlsxWriter> writer_;
   bool header_written_ = false;
   std::ifstream file_;
+  std::vector<Cell> row_;
 };
 
 }  // namespace

@@ -14,9 +14,11 @@
 #include <vector>
 
 #include "core/fold.h"
+#include "dedup/keys.h"
 #include "domain/account.h"
 #include "domain/lead.h"
 #include "domain/scoring_rule.h"
+#include "domain/stored_lead.h"
 #include "domain/webhook.h"
 
 namespace klozeo::storage::rows {
@@ -27,10 +29,11 @@ inline std::optional<std::string> Folded(const std::optional<std::string>& text)
   return core::FoldText(*text);
 }
 
-/// Binds the 42 lead parameters of both stores' lead INSERT/UPDATE: $1 account key, $2 id,
-/// stored fields, then the folded columns.
+/// Binds the 45 lead parameters of both stores' lead INSERT/UPDATE: $1 account key, $2 id,
+/// stored fields, the folded columns, then the dedup keys (NULL when empty).
 template <typename Statement>
-void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead) {
+void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead,
+              const dedup::LeadKeys& keys) {
   s.Bind(1, static_cast<int64_t>(account)).Bind(2, lead.id).Bind(3, lead.name).Bind(4, lead.source);
   for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(5 + i, lead.text[i]);
   s.Bind(17, domain::LeadStatusName(lead.status))
@@ -49,16 +52,15 @@ void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead
   nlohmann::json folded_tags = nlohmann::json::array();
   for (const auto& t : lead.tags) folded_tags.push_back(core::FoldText(t));
   s.Bind(41, domain::LeadStatusName(lead.status)).Bind(42, folded_tags.dump());
+  int index = 43;
+  for (const std::string* key : {&keys.email, &keys.phone, &keys.name_city}) {
+    s.Bind(index++, key->empty() ? std::nullopt : std::optional<std::string_view>(*key));
+  }
 }
 
 /// The `tags` column (a JSON array of strings; anything else in it is skipped).
 inline std::vector<std::string> ReadTags(const std::string& text) {
-  std::vector<std::string> tags;
-  nlohmann::json array = nlohmann::json::parse(text, nullptr, false);
-  for (auto& t : array.is_array() ? array : nlohmann::json::array()) {
-    if (t.is_string()) tags.push_back(t.get<std::string>());
-  }
-  return tags;
+  return domain::ReadStoredTags(text);
 }
 
 /// A lead row of both stores' lead SELECT: the stored columns, then (column 25) the attributes
@@ -75,26 +77,12 @@ domain::Lead ReadLead(const Statement& s) {
   lead.longitude = s.OptDouble(17);
   lead.rating = s.OptDouble(18);
   lead.review_count = s.OptInt(19);
-  lead.tags = ReadTags(s.Text(20));
+  if (!s.IsNull(20)) lead.tags = ReadTags(s.Text(20));  // NULL: not scanned
   lead.score = s.Double(21);
   lead.created_at = s.Int(22);
   lead.updated_at = s.Int(23);
   lead.last_interaction_at = s.Int(24);
-  if (!s.IsNull(25)) {
-    nlohmann::json attributes = nlohmann::json::parse(s.Text(25), nullptr, false);
-    if (attributes.is_array()) {
-      for (auto& a : attributes) {
-        if (!a.is_array() || a.size() != 4) continue;
-        domain::Attribute attr;
-        attr.id = a[0].get<std::string>();
-        attr.name = a[1].get<std::string>();
-        attr.type = domain::ParseAttributeType(a[2].get<std::string>())
-                        .value_or(domain::AttributeType::kText);
-        attr.value = std::move(a[3]);
-        lead.attributes.push_back(std::move(attr));
-      }
-    }
-  }
+  if (!s.IsNull(25)) domain::ReadStoredAttributes(s.Text(25), lead.attributes);
   return lead;
 }
 
@@ -160,13 +148,24 @@ domain::Webhook ReadWebhook(const Statement& s) {
   return w;
 }
 
+/// Binds the webhook parameters of kInsertWebhook and kUpdateWebhook (which skips ?7,
+/// created_at) to the prepared statement `s`, if there is one.
 template <typename Statement>
-void BindWebhook(Statement& s, domain::AccountKey account, const domain::Webhook& w) {
-  s.Bind(1, static_cast<int64_t>(account))
-      .Bind(2, w.id)
-      .Bind(3, w.url)
-      .Bind(4, EncodeEvents(w.events))
-      .Bind(5, w.secret);
+core::Result<Statement> BindWebhook(core::Result<Statement> s, domain::AccountKey account,
+                                    const domain::Webhook& w) {
+  if (s.ok()) {
+    s->Bind(1, static_cast<int64_t>(account))
+        .Bind(2, w.id)
+        .Bind(3, w.url)
+        .Bind(4, EncodeEvents(w.events))
+        .Bind(5, w.secret)
+        .Bind(6, int64_t{w.active ? 1 : 0})
+        .Bind(7, w.created_at)
+        .Bind(8, w.updated_at)
+        .Bind(9, w.failing_since_ms)
+        .Bind(10, w.last_success_ms);
+  }
+  return s;
 }
 
 /// A delivery claimed for sending, joined with its webhook and event: delivery_id, account_key,

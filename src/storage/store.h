@@ -101,7 +101,7 @@ class LeadStore {
   virtual core::Status Insert(domain::AccountKey account, const domain::Lead& lead,
                               const dedup::LeadKeys& keys) = 0;
   /// Stores new leads as Insert does each (`keys[i]` are `leads[i]`'s), in multi-row
-  /// statements: the bulk path of batch create and import.
+  /// statements (SQLite) or COPY (PostgreSQL): the bulk path of batch create and import.
   virtual core::Status InsertMany(domain::AccountKey account,
                                   const std::vector<domain::Lead>& leads,
                                   const std::vector<dedup::LeadKeys>& keys) = 0;
@@ -128,9 +128,6 @@ class LeadStore {
   virtual core::Result<std::optional<std::string>> FindIdByKey(domain::AccountKey account,
                                                                DedupKey kind,
                                                                std::string_view key) = 0;
-  /// Up to `limit` leads (id, name), oldest first, whose normalised phone equals `phone_key`.
-  virtual core::Result<std::vector<std::pair<std::string, std::string>>> FindByPhoneKey(
-      domain::AccountKey account, std::string_view phone_key, int limit) = 0;
 
   /// Sets the score of each (lead id, score); ids of leads that no longer exist are skipped.
   /// Timestamps are left alone: a score is derived, not a change to the lead.
@@ -345,6 +342,11 @@ class Tx {
   virtual ~Tx() = default;
   /// Makes the work durable. After Commit the Tx must not be used again.
   virtual core::Status Commit() = 0;
+  /// For a large write whose remaining failures can only be the database's own (I/O, a full
+  /// disk): from here on its work is not undone alone. Where writes share one commit (SQLite
+  /// group commit), a failure of this Tx then fails every write of that commit, each answered
+  /// with the error, and spares the per-write savepoint's copy of every page this one dirties.
+  virtual core::Status ShareFate() { return core::Ok(); }
 
   virtual AccountStore& accounts() = 0;
   virtual LeadStore& leads() = 0;

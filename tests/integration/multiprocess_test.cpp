@@ -35,12 +35,12 @@ class TwoProcesses : public ::testing::Test {
     std::vector<std::string> args = {"--log-level", "warn", "--threads", "2"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<std::pair<std::string, std::string>> env = {{"KLOZEO_BOOTSTRAP_KEY", kKey}};
-    std::unique_ptr<ServeProcess> a;
-    std::thread starter(
-        [&] { a = std::make_unique<ServeProcess>(KLOZEO_BINARY, db_.url(), env, "", args); });
-    b_ = std::make_unique<ServeProcess>(KLOZEO_BINARY, db_.url(), env, "", args);
-    starter.join();
-    a_ = std::move(a);
+    // Both are started before either is waited for (from this thread: a child dies with the
+    // thread that started it).
+    a_ = std::make_unique<ServeProcess>(KLOZEO_BINARY, db_.url(), env, "", args, false);
+    b_ = std::make_unique<ServeProcess>(KLOZEO_BINARY, db_.url(), env, "", args, false);
+    a_->WaitUntilListening();
+    b_->WaitUntilListening();
     ASSERT_NE(a_->port(), 0) << a_->output();
     ASSERT_NE(b_->port(), 0) << b_->output();
   }

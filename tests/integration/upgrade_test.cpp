@@ -138,11 +138,11 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
   EXPECT_EQ(in_austin.json()["leads"][0]["id"], Lead("initech"));
 
   // Every later version is applied after the upgrade (8: integer keys, 9: dedup's tables, 10:
-  // the list indexes; PostgreSQL's release also recorded its own 1001), and the list indexes
-  // exist on the integer key.
+  // the list indexes, 11: the trigram indexes, 12: the dedup backfill; PostgreSQL's release also
+  // recorded its own 1001), and the list indexes exist on the integer key.
   EXPECT_EQ(Column("SELECT version FROM schema_migrations WHERE version BETWEEN 8 AND 999 "
                    "ORDER BY version"),
-            (std::vector<std::string>{"8", "9", "10", "12"}));
+            (std::vector<std::string>{"8", "9", "10", "11", "12"}));
   // 12 backfilled dedup's word counts and match keys from the migrated leads, per account.
   auto count = [&](const std::string& account, const std::string& token) {
     return Column(
@@ -199,6 +199,20 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
   ASSERT_EQ(small.status, 200) << small.body;
   EXPECT_EQ(small.json()["count"], 0) << small.body;
   EXPECT_EQ(globex.Get("/api/v1/leads?filter=and.gt.attr:employees.100").json()["count"], 0);
+  // 11 indexed the rows already there: substring search finds them through the trigrams
+  // (SQLite: lead_text; an upgraded lead missing from it would not be found), in this account
+  // only.
+  auto corp = acme.Get("/api/v1/leads?filter=and.contains.name.CORPOR");
+  ASSERT_EQ(corp.status, 200) << corp.body;
+  ASSERT_EQ(corp.json()["count"], 1) << corp.body;
+  EXPECT_EQ(corp.json()["leads"][0]["id"], Lead("acme_corp"));
+  auto mail = acme.Get("/api/v1/leads?filter=and.ends_with.email.acme.com&sort_by=name");
+  ASSERT_EQ(mail.status, 200) << mail.body;
+  ASSERT_EQ(mail.json()["count"], 1) << mail.body;
+  EXPECT_EQ(mail.json()["leads"][0]["id"], Lead("acme_corp"));
+  if (!database_.is_postgres()) {
+    EXPECT_EQ(Column("SELECT count(*) FROM lead_text_rows"), (std::vector<std::string>{"4"}));
+  }
 
   // Notes, rules, webhooks, deliveries with their attempt logs.
   auto notes = acme.Get("/api/v1/leads/" + Lead("acme_corp") + "/notes");

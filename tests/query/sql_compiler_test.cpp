@@ -276,8 +276,8 @@ Sort SortBy(const char* field, const char* order) { return ParseSort(field, orde
 TEST(Plan, ARareIndexedFilterDrivesTheQuery) {
   ListQuery q = Query({"and.eq.status.new", "and.eq.city.reykjavik", "and.gte.score.10"},
                       SortBy("score", "desc"));
-  EXPECT_EQ(ProbeCandidates(q), (std::vector<size_t>{1, 2}));
-  ChooseAccess(q, {{1, 120}, {2, kProbeCap}});
+  EXPECT_EQ(ProbeCandidates(q), (std::vector<size_t>{0, 1, 2}));
+  ChooseAccess(q, {{0, kProbeCap}, {1, 120}, {2, kProbeCap}});
   EXPECT_EQ(q.access, Access::kFilterIndex);
   EXPECT_EQ(q.drive, 1u);
   CompiledSql sql = CompileSqliteListQuery("leads.id", q);
@@ -314,20 +314,53 @@ TEST(Plan, CommonFiltersWalkTheSortIndex) {
 }
 
 TEST(Plan, UnindexedFiltersWalkTheSortIndexUnlessASubstringMayBeRare) {
-  ListQuery q = Query({"and.eq.status.converted"}, SortBy("score", "desc"));
+  ListQuery q = Query({"and.eq.category.retail"}, SortBy("score", "desc"));
   EXPECT_TRUE(ProbeCandidates(q).empty());
   ChooseAccess(q, {});
   EXPECT_EQ(q.access, Access::kSortIndex);
-  ListQuery word = Query({"and.contains.name.quokka"}, SortBy("score", "desc"));
+  // Two characters: no trigram to look up, no estimate; the engine decides.
+  ListQuery word = Query({"and.contains.name.zq"}, SortBy("score", "desc"));
+  EXPECT_TRUE(ProbeCandidates(word).empty());
   ChooseAccess(word, {});
   EXPECT_EQ(word.access, Access::kAuto);
+  // Neither can the trigram index serve a field it does not hold.
+  EXPECT_TRUE(ProbeCandidates(Query({"and.contains.country.land"})).empty());
+}
+
+TEST(Plan, ARareSubstringDrivesThroughTheTrigramIndex) {
+  ListQuery q = Query({"and.contains.name.Quokka \"Bar\"", "and.eq.category.retail"},
+                      SortBy("score", "desc"));
+  EXPECT_EQ(ProbeCandidates(q), (std::vector<size_t>{0}));
+  CompiledSql probe = CompileCountProbe(SqliteDialectInstance(), q, 0, 10);
+  EXPECT_NE(probe.sql.find("FROM lead_text CROSS JOIN lead_text_rows r ON r.rid = "
+                           "lead_text.rowid WHERE lead_text MATCH ? AND r.account_key = ?"),
+            std::string::npos)
+      << probe.sql;
+  EXPECT_EQ(probe.binds.at(0), SqlValue(std::string("{name} : \"quokka \"\"bar\"\"\"")));
+  ChooseAccess(q, {{0, 12}});
+  EXPECT_EQ(q.access, Access::kFilterIndex);
+  CompiledSql sql = CompileSqliteListQuery("leads.id", q);
+  EXPECT_EQ(sql.sql.find("INDEXED BY"), std::string::npos) << sql.sql;
+  // The trigram candidates, then the LIKE on the row decides.
+  EXPECT_NE(sql.sql.find("leads.id IN (SELECT r.lead_id FROM lead_text CROSS JOIN"),
+            std::string::npos)
+      << sql.sql;
+  EXPECT_NE(sql.sql.find(") AND leads.name_fold LIKE ?"), std::string::npos) << sql.sql;
+  // A common word walks the sort index.
+  ChooseAccess(q, {{0, kProbeCap}});
+  EXPECT_EQ(q.access, Access::kSortIndex);
+  // starts_with on name seeks its sorted index; on a field without one, the trigrams.
+  EXPECT_EQ(IndexFor(Query({"and.starts_with.name.quo"}).filters[0]), "leads_name_sort");
+  EXPECT_EQ(IndexFor(Query({"and.starts_with.phone.+33"}).filters[0]), kTextIndexTable);
+  EXPECT_EQ(IndexFor(Query({"and.ends_with.website..com"}).filters[0]), kTextIndexTable);
 }
 
 TEST(Plan, AscendingNullableSortsHaveNoIndexUnlessAFilterExcludesNull) {
   EXPECT_FALSE(HasSortIndex(Query({}, SortBy("rating", "asc"))));
   EXPECT_TRUE(HasSortIndex(Query({}, SortBy("rating", "desc"))));
   EXPECT_TRUE(HasSortIndex(Query({"and.gt.rating.2"}, SortBy("rating", "asc"))));
-  EXPECT_FALSE(HasSortIndex(Query({}, SortBy("status", "desc"))));
+  EXPECT_TRUE(HasSortIndex(Query({}, SortBy("status", "desc"))));
+  EXPECT_FALSE(HasSortIndex(Query({}, SortBy("category", "desc"))));
   EXPECT_FALSE(HasSortIndex(Query({}, SortBy("attr:employees", "desc"))));
   ListQuery q = Query({"and.gte.review_count.5"}, SortBy("rating", "asc"));
   ChooseAccess(q, {{0, kProbeCap}});

@@ -608,6 +608,14 @@ TEST_F(SqliteQuery, PagingYieldsEveryRowExactlyOnce) {
         EXPECT_EQ(paged.ids, all) << field << " " << order << " limit " << limit;
         int full_pages = static_cast<int>(all.size()) / limit;
         EXPECT_LE(paged.pages, full_pages + 1);
+        if (base.sort.field.kind == FieldKind::kAttribute) {
+          // The attribute sort's own plan (value indexes, block by block) pages the same.
+          ListQuery blocks = base;
+          blocks.access = Access::kAttributeSort;
+          Paged walked = PageThrough(db_, blocks, limit);
+          EXPECT_EQ(walked.ids, all) << field << " " << order << " blocks, limit " << limit;
+          EXPECT_LE(walked.pages, full_pages + 1);
+        }
       }
     }
   }
@@ -617,8 +625,11 @@ TEST_F(SqliteQuery, PagingYieldsEveryRowExactlyOnce) {
 // every access path yields exactly the rows and order of the unsteered query, page by page.
 TEST_F(SqliteQuery, SteeringNeverChangesResults) {
   const std::vector<std::pair<std::string, std::string>> sorts = {
-      {"created_at", "asc"}, {"score", "desc"}, {"rating", "asc"}, {"rating", "desc"},
-      {"name", "asc"},       {"city", "desc"},  {"email", "asc"},  {"attr:employees", "desc"}};
+      {"created_at", "asc"}, {"score", "desc"},
+      {"rating", "asc"},     {"rating", "desc"},
+      {"name", "asc"},       {"city", "desc"},
+      {"email", "asc"},      {"attr:employees", "desc"},
+      {"attr:mixed", "asc"}, {"attr:industry", "desc"}};
   const std::vector<std::vector<std::string>> filter_sets = {
       {"and.eq.city.paris"},
       {"and.gte.score.40"},
@@ -637,6 +648,9 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
       {"and.eq.email.peter@oscorp.com"},
       {"and.gte.review_count.2", "and.lte.review_count.10"},
       {"and.gte.attr:employees.40", "and.lte.attr:employees.600", "and.eq.attr:industry.software"},
+      {"and.gt.attr:mixed.1"},
+      {"and.eq.attr:mixed.b", "or.gt.rating.2", "or.is_empty.city"},
+      {"and.is_empty.attr:industry"},
   };
   for (const auto& [field, order] : sorts) {
     for (const auto& filters : filter_sets) {
@@ -652,6 +666,11 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
       ListQuery scan = base;
       scan.access = Access::kScan;
       steered.push_back(scan);
+      if (base.sort.field.kind == FieldKind::kAttribute) {
+        ListQuery blocks = base;
+        blocks.access = Access::kAttributeSort;
+        steered.push_back(blocks);
+      }
       for (size_t i = 0; i < base.filters.size(); ++i) {
         if (!IsIndexable(base.filters[i])) continue;
         ListQuery drive = base;

@@ -195,5 +195,78 @@ TEST_F(GroupCommit, ConcurrentWritesCommitExactlyWhatTheyAcknowledge) {
   EXPECT_EQ(static_cast<int>(committed.size()), kKeys + plain);
 }
 
+// A write that shares its group's fate (ShareFate: a bulk insert spared its savepoint) and then
+// fails takes every write of its commit down with it, and each of those is told so: nothing is
+// acknowledged that is not stored. The first writer holds the writer while a second (a plain
+// commit) and a third (ShareFate, insert, dropped) queue behind it. Whatever their order, a
+// Commit that returned OK is visible and one that failed left nothing; the dropped lead never
+// exists. On SQLite the first writer shares the group with the third, so its Commit fails; on
+// PostgreSQL every transaction stands alone and only the third's work is undone.
+TEST_F(GroupCommit, AFailedWriteThatSharedTheGroupsFateFailsTheWholeGroup) {
+  const domain::Lead first = NewLead("First");
+  const domain::Lead second = NewLead("Second");
+  const domain::Lead bulk = NewLead("Bulk");
+  std::atomic<int> second_committed{-1};  // 1 committed, 0 Commit failed
+  std::atomic<int> unexpected{0};
+  auto tx = db_->Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(Insert(**tx, first).ok());
+  std::thread second_writer([&] {
+    auto t = db_->Begin(TxMode::kWrite);
+    if (!t.ok() || !Insert(**t, second).ok()) {
+      ++unexpected;
+      return;
+    }
+    second_committed = (*t)->Commit().ok() ? 1 : 0;
+  });
+  std::thread bulk_writer([&] {
+    auto t = db_->Begin(TxMode::kWrite);
+    if (!t.ok() || !(*t)->ShareFate().ok() || !Insert(**t, bulk).ok()) ++unexpected;
+    // Dropped without Commit, as a bulk insert that failed half-way would be.
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const bool first_committed = (*tx)->Commit().ok();
+  second_writer.join();
+  bulk_writer.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_EQ(Exists(*checker_, first.id), first_committed);
+  ASSERT_NE(second_committed.load(), -1);
+  EXPECT_EQ(Exists(*checker_, second.id), second_committed.load() == 1);
+  EXPECT_FALSE(Exists(*checker_, bulk.id));
+  if (db_->Dialect() == "sqlite") {
+    EXPECT_FALSE(first_committed);
+  } else {
+    EXPECT_TRUE(first_committed);
+    EXPECT_EQ(second_committed.load(), 1);
+  }
+  // The writer is usable again afterwards.
+  const domain::Lead after = NewLead("After");
+  auto again = db_->Begin(TxMode::kWrite);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(Insert(**again, after).ok());
+  ASSERT_TRUE((*again)->Commit().ok());
+  EXPECT_TRUE(Exists(*checker_, after.id));
+}
+
+// A bulk write that shares its group's fate and commits is stored with the rest of its group.
+TEST_F(GroupCommit, AWriteThatSharedTheGroupsFateCommitsWithItsGroup) {
+  const domain::Lead first = NewLead("First");
+  const domain::Lead bulk = NewLead("Bulk");
+  std::atomic<bool> bulk_ok{false};
+  auto tx = db_->Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(Insert(**tx, first).ok());
+  std::thread bulk_writer([&] {
+    auto t = db_->Begin(TxMode::kWrite);
+    bulk_ok = t.ok() && (*t)->ShareFate().ok() && Insert(**t, bulk).ok() && (*t)->Commit().ok();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE((*tx)->Commit().ok());
+  bulk_writer.join();
+  EXPECT_TRUE(bulk_ok.load());
+  EXPECT_TRUE(Exists(*checker_, first.id));
+  EXPECT_TRUE(Exists(*checker_, bulk.id));
+}
+
 }  // namespace
 }  // namespace klozeo::storage

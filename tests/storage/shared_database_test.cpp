@@ -152,6 +152,16 @@ TEST_F(SharedDatabase, TextWithNulIsKeptOrRefusedNeverTruncated) {
     ASSERT_FALSE(inserted.ok());
     EXPECT_EQ(inserted.error().code, core::ErrorCode::kBadRequest);
     EXPECT_NE(inserted.error().message.find("U+0000"), std::string::npos);
+    // The bulk path (COPY) refuses it the same way.
+    tx->reset();  // rolled back: its account lock is free
+    domain::Lead other = lead;
+    other.id = "cl_" + core::NewUuidV7();
+    auto keys = service::LeadKeysOf(lead, dedup::PhoneNormalizer());
+    auto bulk = first_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(bulk.ok());
+    inserted = (*bulk)->leads().InsertMany(acc1, {lead, other}, {keys, keys});
+    ASSERT_FALSE(inserted.ok());
+    EXPECT_EQ(inserted.error().code, core::ErrorCode::kBadRequest);
     return;
   }
   ASSERT_TRUE(inserted.ok());

@@ -93,7 +93,7 @@ TEST(DedupStore, EveryLookupUsesAnIndex) {
   auto path = (dir.path() / "k.db").string();
   { auto db = Open(path); }
   for (const char* statement : {sql::kFindByEmailKey, sql::kFindBySourceId, sql::kFindByNameCityKey,
-                                sql::kFindByPhoneKey}) {
+                                sql::kFindDedupByPhone}) {
     const std::string text = RenderSql(statement, Dialect::kSqlite);
     std::string plan = QueryPlan(path, text.c_str());
     EXPECT_NE(plan.find("INDEX leads_"), std::string::npos) << text << "\n" << plan;

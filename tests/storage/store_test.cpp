@@ -207,13 +207,14 @@ TEST_F(StoreTest, DedupKeysAreWrittenUpdatedAndFound) {
                   .FindIdByKey(acc1, DedupKey::kNameCity, "acme corporation\nsan francisco")
                   ->value_or(""),
               lead.id);
-    auto phones = tx->leads().FindByPhoneKey(acc1, "+14155552671", 10);
+    auto phones = tx->dedup().FindByPhone(acc1, "+14155552671", 10);
     ASSERT_TRUE(phones.ok());
     ASSERT_EQ(phones->size(), 1u);
-    EXPECT_EQ((*phones)[0], std::pair(lead.id, std::string("Acme Corporation")));
+    EXPECT_EQ((*phones)[0].id, lead.id);
+    EXPECT_EQ((*phones)[0].name, "Acme Corporation");
     EXPECT_FALSE(tx->leads().FindIdByKey(acc2, DedupKey::kSourceId, "SRC-1")->has_value());
     EXPECT_FALSE(tx->leads().FindIdByKey(acc1, DedupKey::kEmail, "")->has_value());
-    EXPECT_TRUE(tx->leads().FindByPhoneKey(acc2, "+14155552671", 10)->empty());
+    EXPECT_TRUE(tx->dedup().FindByPhone(acc2, "+14155552671", 10)->empty());
   }
   lead.text[domain::kPhone] = "+44 20 7946 0958";
   {
@@ -223,8 +224,8 @@ TEST_F(StoreTest, DedupKeysAreWrittenUpdatedAndFound) {
     ASSERT_TRUE(tx->Commit().ok());
   }
   auto tx = Begin(TxMode::kRead);
-  EXPECT_TRUE(tx->leads().FindByPhoneKey(acc1, "+14155552671", 10)->empty());
-  EXPECT_EQ(tx->leads().FindByPhoneKey(acc1, "+442079460958", 10)->size(), 1u);
+  EXPECT_TRUE(tx->dedup().FindByPhone(acc1, "+14155552671", 10)->empty());
+  EXPECT_EQ(tx->dedup().FindByPhone(acc1, "+442079460958", 10)->size(), 1u);
 }
 
 // The per-account name-token counts and match keys (docs/DEDUP.md) follow every insert, update
@@ -315,6 +316,49 @@ TEST_F(StoreTest, InsertManyCountsNameTokensAndKeysLikeInsert) {
   EXPECT_FALSE(stats.counts.contains("2"));  // numbers are not counted
   EXPECT_EQ(*tx->dedup().FindByMatchKey(acc1, MatchKey::kAddress, "12 main", 10),
             std::vector<std::string>{leads[2].id});
+}
+
+// The bulk path (COPY on PostgreSQL, multi-row statements on SQLite) stores every field and
+// attribute as the one-row path does, whatever characters the text holds.
+TEST_F(StoreTest, InsertManyStoresWhatInsertStores) {
+  auto make = [](const std::string& name) {
+    domain::Lead lead = MakeLead(name);
+    lead.text[domain::kDescription] = "tab\there\nline\r\\N back\\slash \"q\" \u00fcn\u00ef";
+    lead.text[domain::kState] = "";  // empty, not absent
+    lead.text[domain::kPhone].reset();
+    lead.latitude = 0.1 + 0.2;
+    lead.score = 1e-7;
+    lead.tags = {"t\tab", "\\N", ""};
+    lead.attributes.push_back({"attr_4", "note", domain::AttributeType::kText, "x\ty\\z\n"});
+    lead.attributes.push_back({"attr_5", "vip", domain::AttributeType::kBool, true});
+    lead.attributes.push_back(
+        {"attr_6", "meta", domain::AttributeType::kObject, {{"k", "v\n\\"}, {"n", 1.5}}});
+    return lead;
+  };
+  const domain::Lead one = make("One \\ Lead");
+  const std::vector<domain::Lead> many = {make("Many\tA"), make("Many B"), make("Many C")};
+  std::vector<dedup::LeadKeys> keys;
+  for (const auto& lead : many) keys.push_back(service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
+  Insert(acc1, one);
+  {
+    auto tx = Begin();
+    ASSERT_TRUE(tx->leads().InsertMany(acc1, many, keys).ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  auto tx = Begin(TxMode::kRead);
+  for (const domain::Lead* lead : {&one, &many[0], &many[1], &many[2]}) {
+    auto got = tx->leads().Get(acc1, lead->id);
+    ASSERT_TRUE(got.ok() && got->has_value()) << lead->name;
+    EXPECT_TRUE((*got)->SameContent(*lead)) << lead->name;
+    EXPECT_EQ((*got)->attributes, lead->attributes) << lead->name;
+    EXPECT_EQ((*got)->text[domain::kState], std::optional<std::string>("")) << lead->name;
+    EXPECT_FALSE((*got)->text[domain::kPhone].has_value()) << lead->name;
+    EXPECT_EQ((*got)->latitude, lead->latitude);
+    EXPECT_EQ((*got)->score, lead->score);
+    EXPECT_EQ((*got)->created_at, lead->created_at);
+  }
+  EXPECT_EQ(tx->leads().FindIdByKey(acc1, DedupKey::kEmail, keys[1].email)->value_or(""),
+            many[1].id);
 }
 
 TEST_F(StoreTest, NotesCrudInIdOrder) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,8 +24,8 @@ int ExitCodeOf(int status) {
 
 ServeProcess::ServeProcess(const std::string& binary, const std::string& db_url,
                            const std::vector<std::pair<std::string, std::string>>& env,
-                           const std::string& log_path,
-                           const std::vector<std::string>& extra_args) {
+                           const std::string& log_path, const std::vector<std::string>& extra_args,
+                           bool wait_listening) {
   std::vector<std::string> args = {binary, "serve", "--listen", "127.0.0.1:0", "--db", db_url};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
@@ -32,8 +33,12 @@ ServeProcess::ServeProcess(const std::string& binary, const std::string& db_url,
   argv.push_back(nullptr);
   int fds[2];
   if (pipe(fds) != 0) return;
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    // Dies with the thread that started it: an aborted test must not leave a server behind.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     dup2(fds[1], 1);
     close(fds[0]);
     close(fds[1]);
@@ -47,6 +52,11 @@ ServeProcess::ServeProcess(const std::string& binary, const std::string& db_url,
   }
   close(fds[1]);
   out_fd_ = fds[0];
+  if (wait_listening) WaitUntilListening();
+}
+
+void ServeProcess::WaitUntilListening() {
+  if (out_fd_ < 0 || port_ != 0) return;
   // Read byte-wise up to the listening line, so nothing after it is consumed or buffered.
   std::string line;
   char c = 0;

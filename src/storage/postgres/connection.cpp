@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -30,6 +31,11 @@ std::string FormatDouble(double v) {
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   if (ec != std::errc()) return "NaN";
   return std::string(buf, end);
+}
+
+core::Error NulError() {
+  return core::Error::BadRequest(
+      "text must not contain the NUL character (U+0000): PostgreSQL cannot store it");
 }
 
 }  // namespace
@@ -79,10 +85,7 @@ Statement& Statement::BindNull(int i) {
 }
 core::Result<bool> Statement::Step() {
   if (result_ == nullptr) {
-    if (has_nul_) {
-      return core::Error::BadRequest(
-          "text must not contain the NUL character (U+0000): PostgreSQL cannot store it");
-    }
+    if (has_nul_) return NulError();
     KLOZEO_ASSIGN_OR_RETURN(result_, conn_->Execute(sql_, types_, values_));
     rows_ = PQntuples(result_);
     row_ = -1;
@@ -99,6 +102,29 @@ int64_t Statement::Changes() const {
   if (result_ == nullptr) return 0;
   const char* n = PQcmdTuples(result_);
   return n == nullptr || *n == '\0' ? 0 : std::strtoll(n, nullptr, 10);
+}
+
+core::Status Statement::AppendCopyRow(std::string& out) const {
+  if (has_nul_) return NulError();
+  for (size_t i = 0; i < values_.size(); ++i) {
+    if (i > 0) out += '\t';
+    if (!values_[i]) {
+      out += "\\N";
+      continue;
+    }
+    const std::string_view v = *values_[i];
+    for (size_t at = 0; at < v.size();) {
+      const size_t special = std::min(v.find_first_of("\\\t\n\r", at), v.size());
+      out.append(v.substr(at, special - at));
+      if (special == v.size()) break;
+      const char c = v[special];
+      out += '\\';
+      out += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+      at = special + 1;
+    }
+  }
+  out += '\n';
+  return core::Ok();
 }
 
 bool Statement::IsNull(int col) const { return PQgetisnull(result_, row_, col) != 0; }
@@ -192,16 +218,33 @@ core::Error Connection::ResultError(PGresult* result, std::string_view what) con
   return core::Error::Storage(core::ErrorCode::kInternal, std::move(msg));
 }
 
-core::Status Connection::Exec(const char* sql) {
-  PGresult* r = PQexec(conn_, sql);
-  ExecStatusType status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    core::Error e = ResultError(r, "exec");
-    PQclear(r);
-    return e;
+core::Status Connection::Check(PGresult* r, int want, std::string_view what) const {
+  const ExecStatusType status = r != nullptr ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  core::Status out = core::Ok();
+  if (status != want && !(want == PGRES_COMMAND_OK && status == PGRES_TUPLES_OK)) {
+    out = ResultError(r, what);
   }
   PQclear(r);
-  return core::Ok();
+  return out;
+}
+
+core::Status Connection::Exec(const char* sql) {
+  return Check(PQexec(conn_, sql), PGRES_COMMAND_OK, "exec");
+}
+
+core::Status Connection::Copy(const std::string& copy, std::string_view data) {
+  KLOZEO_TRY(Check(PQexec(conn_, copy.c_str()), PGRES_COPY_IN, "copy"));
+  const bool sent = PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1;
+  core::Status out = core::Ok();
+  if (PQputCopyEnd(conn_, sent ? nullptr : "the rows could not be sent") != 1) {
+    out = ResultError(nullptr, "copy");
+  }
+  // The COPY's outcome; then nothing (a lost connection may leave more to drain).
+  while (PGresult* r = PQgetResult(conn_)) {
+    core::Status checked = Check(r, PGRES_COMMAND_OK, "copy");
+    if (out.ok()) out = std::move(checked);
+  }
+  return out;
 }
 
 core::Result<PGresult*> Connection::Execute(const std::string& sql,
@@ -219,14 +262,9 @@ core::Result<PGresult*> Connection::Execute(const std::string& sql,
     }
     std::string name = "k" + std::to_string(next_name_++);
     std::vector<Oid> oids(types.begin(), types.end());
-    PGresult* r = PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(oids.size()),
-                            oids.empty() ? nullptr : oids.data());
-    if (r == nullptr || PQresultStatus(r) != PGRES_COMMAND_OK) {
-      core::Error e = ResultError(r, "prepare");
-      PQclear(r);
-      return e;
-    }
-    PQclear(r);
+    KLOZEO_TRY(Check(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(oids.size()),
+                               oids.empty() ? nullptr : oids.data()),
+                     PGRES_COMMAND_OK, "prepare"));
     it = prepared_.emplace(std::move(key), std::move(name)).first;
   }
   std::vector<const char*> params(values.size());

@@ -44,6 +44,9 @@ class Statement : public StatementBase<Statement> {
   core::Result<bool> Step();
   /// Rows changed by the statement (after Run/Step).
   int64_t Changes() const;
+  /// Appends the bound values to `out` as a row of COPY's text format, without running the
+  /// statement. Errors: BadRequest as Step's.
+  core::Status AppendCopyRow(std::string& out) const;
 
   bool IsNull(int col) const;
   int64_t Int(int col) const;
@@ -85,6 +88,8 @@ class Connection {
   core::Result<Statement> PrepareDynamic(std::string sql) { return Query(std::move(sql)); }
   /// Runs one or more statements without parameters or results (DDL, BEGIN, COMMIT).
   core::Status Exec(const char* sql);
+  /// Runs `copy` (COPY ... FROM STDIN) with `data`, rows in COPY's text format.
+  core::Status Copy(const std::string& copy, std::string_view data);
   /// False once the server connection is lost (the pool then drops it).
   bool Healthy() const;
   /// For an idle connection about to be reused: false when the server has closed it or sent
@@ -99,6 +104,8 @@ class Connection {
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}
   core::Error ResultError(pg_result* result, std::string_view what) const;
+  /// `result` (cleared) when it failed or is not `want` (PGRES_COMMAND_OK: either OK status).
+  core::Status Check(pg_result* result, int want, std::string_view what) const;
   pg_conn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL + types -> statement name
   std::unordered_map<const char*, std::string> rendered_;  // neutral SQL -> PostgreSQL SQL

@@ -306,6 +306,84 @@ CREATE INDEX IF NOT EXISTS leads_updated ON leads (account_key, updated_at, id);
 CREATE INDEX IF NOT EXISTS leads_last_interaction ON leads (account_key, last_interaction_at, id);{sqlite:
 CREATE INDEX IF NOT EXISTS lead_attributes_num ON lead_attributes (account_key, name, value_num);}
 )sql";
+// 11: substring search and the status sort (issue 16; docs/QUERY-PERFORMANCE.md): contains,
+// starts_with and ends_with on the folded text fields people search in find candidates through
+// a trigram index instead of reading the account; the LIKE on the column still decides.
+// SQLite: an FTS5 `trigram` table over the `_fold` columns, contentless (no second copy of the
+// text), its integer rowid given per lead by lead_text_rows; kept in sync by triggers on
+// leads, so the store writes leads as before (an update that changes no indexed column costs
+// a WHEN test: rescoring is untouched). The upgrade indexes the existing rows. The planner
+// names these tables (query/plan.h: kTextIndexFields): keep the names and columns.
+// PostgreSQL: pg_trgm GIN indexes on the same columns, which its planner uses for LIKE by
+// itself; a server without the extension (or a role that may not create it) keeps working
+// without them (a warning; substring filters scan, as before 11). Both: the status sort's
+// (account_key, status_fold, id) index (status rarely changes, so it costs creates only).
+inline constexpr const char* kTextSearch = R"sql({sqlite:
+CREATE TABLE lead_text_rows (
+  rid INTEGER PRIMARY KEY,
+  account_key BIGINT NOT NULL,
+  lead_id TEXT NOT NULL,
+  UNIQUE (account_key, lead_id)
+);
+CREATE VIRTUAL TABLE lead_text USING fts5(name, description, email, phone, website, address,
+  city, category, content='', columnsize=0, tokenize='trigram case_sensitive 1');
+INSERT INTO lead_text_rows (account_key, lead_id) SELECT account_key, id FROM leads;
+INSERT INTO lead_text (rowid, name, description, email, phone, website, address, city, category)
+  SELECT r.rid, l.name_fold, l.description_fold, l.email_fold, l.phone_fold, l.website_fold,
+    l.address_fold, l.city_fold, l.category_fold
+  FROM lead_text_rows r JOIN leads l ON l.account_key = r.account_key AND l.id = r.lead_id;
+CREATE TRIGGER lead_text_insert AFTER INSERT ON leads BEGIN
+  INSERT OR REPLACE INTO lead_text_rows (account_key, lead_id) VALUES (new.account_key, new.id);
+  INSERT INTO lead_text (rowid, name, description, email, phone, website, address, city,
+    category) VALUES (last_insert_rowid(), new.name_fold, new.description_fold, new.email_fold,
+    new.phone_fold, new.website_fold, new.address_fold, new.city_fold, new.category_fold);
+END;
+CREATE TRIGGER lead_text_update AFTER UPDATE OF name_fold, description_fold, email_fold,
+  phone_fold, website_fold, address_fold, city_fold, category_fold ON leads
+  WHEN old.name_fold IS NOT new.name_fold OR old.description_fold IS NOT new.description_fold
+    OR old.email_fold IS NOT new.email_fold OR old.phone_fold IS NOT new.phone_fold
+    OR old.website_fold IS NOT new.website_fold OR old.address_fold IS NOT new.address_fold
+    OR old.city_fold IS NOT new.city_fold OR old.category_fold IS NOT new.category_fold
+BEGIN
+  INSERT INTO lead_text (lead_text, rowid, name, description, email, phone, website, address,
+    city, category) SELECT 'delete', rid, old.name_fold, old.description_fold, old.email_fold,
+    old.phone_fold, old.website_fold, old.address_fold, old.city_fold, old.category_fold
+  FROM lead_text_rows WHERE account_key = old.account_key AND lead_id = old.id;
+  INSERT INTO lead_text (rowid, name, description, email, phone, website, address, city,
+    category) SELECT rid, new.name_fold, new.description_fold, new.email_fold, new.phone_fold,
+    new.website_fold, new.address_fold, new.city_fold, new.category_fold
+  FROM lead_text_rows WHERE account_key = new.account_key AND lead_id = new.id;
+END;
+CREATE TRIGGER lead_text_delete AFTER DELETE ON leads BEGIN
+  INSERT INTO lead_text (lead_text, rowid, name, description, email, phone, website, address,
+    city, category) SELECT 'delete', rid, old.name_fold, old.description_fold, old.email_fold,
+    old.phone_fold, old.website_fold, old.address_fold, old.city_fold, old.category_fold
+  FROM lead_text_rows WHERE account_key = old.account_key AND lead_id = old.id;
+  DELETE FROM lead_text_rows WHERE account_key = old.account_key AND lead_id = old.id;
+END;}{postgres:
+DO $$
+DECLARE
+  ext name;
+  col name;
+BEGIN
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+  EXCEPTION WHEN OTHERS THEN
+    RAISE WARNING 'klozeo: extension pg_trgm unavailable (%), substring filters will scan', SQLERRM;
+  END;
+  SELECT n.nspname INTO ext FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+    WHERE e.extname = 'pg_trgm';
+  IF ext IS NULL THEN
+    RETURN;
+  END IF;
+  FOREACH col IN ARRAY ARRAY['name', 'description', 'email', 'phone', 'website', 'address',
+      'city', 'category'] LOOP
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON leads USING gin (%I %I.gin_trgm_ops)',
+                   'leads_' || col || '_trgm', col || '_fold', ext);
+  END LOOP;
+END $$;}
+CREATE INDEX IF NOT EXISTS leads_status ON leads (account_key, status_fold, id);
+)sql";
 // 12: dedup's derived state rebuilt from the leads (docs/DEDUP.md, "Upgrades"): both tables
 // emptied here, then refilled by BackfillDedup in the same transaction: an upgraded database's
 // leads get their word counts and match keys, and every lead its city-word key.
@@ -318,6 +396,7 @@ inline constexpr Migration kMigrations[] = {
     {8, nullptr},
     {9, kDedupTables},
     {10, kListIndexes},
+    {11, kTextSearch},
     {kDedupBackfillVersion, kDedupBackfill},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables

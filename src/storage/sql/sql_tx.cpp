@@ -17,7 +17,7 @@ std::string TextArrayLiteral(const std::vector<std::string>& items) {
   return out;
 }
 
-namespace bulk_detail {
+namespace bulk {
 
 std::string MultiRowInsert(std::string_view single, int rows, int stride) {
   const size_t values = single.find("VALUES ");
@@ -43,27 +43,25 @@ std::string MultiRowInsert(std::string_view single, int rows, int stride) {
   return out;
 }
 
-}  // namespace bulk_detail
+std::string CopyFrom(std::string_view insert) {
+  const size_t values = insert.find(" VALUES ");
+  return "COPY " + std::string(insert.substr(12, values - 12)) + " FROM STDIN";  // INSERT INTO
+}
+
+std::vector<std::string> SplitList(std::string_view list) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at <= list.size();) {
+    size_t comma = std::min(list.find(", ", at), list.size());
+    out.emplace_back(list.substr(at, comma - at));
+    at = comma + 2;
+  }
+  return out;
+}
+
+}  // namespace bulk
 
 std::string TokensJson(const std::vector<std::string>& tokens) {
   return nlohmann::json(tokens).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-namespace scan_detail {
-
-bool IsScanColumn(std::string_view field) {
-  static constexpr std::string_view kFixed[] = {
-      "name",   "source",       "status",     "latitude",   "longitude",
-      "rating", "review_count", "created_at", "updated_at", "last_interaction_at",
-      "tags"};
-  for (auto name : kFixed) {
-    if (name == field) return true;
-  }
-  for (int i = 0; i < domain::kTextFieldCount; ++i) {
-    if (field == domain::kTextFieldNames[i]) return true;
-  }
-  return false;
-}
-
-}  // namespace scan_detail
 }  // namespace klozeo::storage

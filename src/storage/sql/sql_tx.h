@@ -5,6 +5,7 @@
 //                  PrepareDynamic(std::string sql) -> Result<Statement> (already rendered);
 //   B::Statement   Bind/BindNull/BindValue, Step, Run, Changes, Text/Int/Double/Opt*/IsNull,
 //                  Value (the accessors rows.h maps);
+//   PostgreSQL's also Connection::Query and Copy, Statement::AppendCopyRow (bulk inserts, COPY);
 //   B::kDialect    which also picks the filter compiler (B is SqlBackend<Connection, Statement,
 //                  Dialect>).
 // A backend's Tx derives from SqlTx<B>: it hands the connection back, begins, commits and rolls
@@ -16,7 +17,9 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/fold.h"
@@ -55,37 +58,18 @@ auto FirstRow(S& s, Read read) -> core::Result<std::optional<decltype(read(s))>>
 
 /// A PostgreSQL array literal of text ({"a","b"}), each element quoted and escaped.
 std::string TextArrayLiteral(const std::vector<std::string>& items);
+/// A JSON array of strings (invalid UTF-8 replaced): SQLite's form of a list of tokens.
+std::string TokensJson(const std::vector<std::string>& tokens);
 
-namespace bulk_detail {
-
-/// One row's parameters of a multi-row statement: parameter i of the row is parameter
-/// i + offset of the statement (so the one-row binders serve every row).
-template <typename S>
-class Shifted {
- public:
-  Shifted(S& s, int offset) : s_(s), offset_(offset) {}
-  template <typename T>
-  Shifted& Bind(int index, const T& value) {
-    s_.Bind(index + offset_, value);
-    return *this;
-  }
-  Shifted& BindNull(int index) {
-    s_.BindNull(index + offset_);
-    return *this;
-  }
-
- private:
-  S& s_;
-  int offset_;
-};
-
+namespace bulk {
 /// `single`, a one-row `INSERT ... VALUES (...)` in the neutral form, with `rows` tuples: the
 /// placeholders of tuple r are renumbered by r * stride.
 std::string MultiRowInsert(std::string_view single, int rows, int stride);
-
-}  // namespace bulk_detail
-/// A JSON array of strings (invalid UTF-8 replaced): SQLite's form of a list of tokens.
-std::string TokensJson(const std::vector<std::string>& tokens);
+/// The COPY ... FROM STDIN of the columns a one-row INSERT (rendered) names.
+std::string CopyFrom(std::string_view insert);
+/// "a, b, c" as {"a", "b", "c"}.
+std::vector<std::string> SplitList(std::string_view list);
+}  // namespace bulk
 
 /// The lock that serialises account and key management (not tenant data): no account has key 0.
 inline constexpr domain::AccountKey kAccountsLock{0};
@@ -196,6 +180,9 @@ class SqlTx : public Tx {
     return CollectRows(*s, read);
   }
   static std::string ReadText(const Statement& s) { return s.Text(0); }
+  static std::pair<std::string, int64_t> ReadTextInt(const Statement& s) {
+    return {s.Text(0), s.Int(1)};
+  }
   /// The listing SQL of this dialect's filter compiler.
   static query::CompiledSql Compile(const char* select_list, const query::ListQuery& q) {
     return kPg ? query::CompilePostgresListQuery(select_list, q)
@@ -212,29 +199,24 @@ class SqlTx : public Tx {
     for (size_t i = 0; i < binds.size(); ++i) s.BindValue(static_cast<int>(i + 1), binds[i]);
   }
 
-  /// Binds the dedup key columns (43-45) of the lead INSERT/UPDATE.
-  template <typename S>
-  static void BindKeys(S& s, const dedup::LeadKeys& keys) {
-    int index = 43;
-    for (const std::string* key : {&keys.email, &keys.phone, &keys.name_city}) {
-      if (key->empty()) {
-        s.BindNull(index++);
-      } else {
-        s.Bind(index++, *key);
-      }
-    }
-  }
-  /// INSERT (kInsertLead) or UPDATE (kUpdateLead) of the lead row; then its attribute rows.
-  core::Status WriteLead(const char* text, domain::AccountKey account, const domain::Lead& lead,
-                         const dedup::LeadKeys& keys);
-  core::Status InsertAttributes(domain::AccountKey account, const domain::Lead& lead);
+  /// Stores new leads with their attributes, name-token counts and match keys.
+  core::Status InsertLeads(domain::AccountKey account, std::span<const domain::Lead> leads,
+                           std::span<const dedup::LeadKeys> keys);
+  /// Inserts `count` rows of the one-row INSERT kSingle, row i bound by bind(row, i): one
+  /// statement for one row; more go as multi-row statements (SQLite) or one COPY (PostgreSQL).
+  template <const char* const& kSingle, int kStride, int kMaxRows, typename Bind>
+  core::Status InsertRows(size_t count, Bind bind);
   /// Binds one attribute row of kInsertAttribute (parameters 1-8, PostgreSQL 1-10).
   template <typename S>
   static void BindAttribute(S& s, domain::AccountKey account, const std::string& lead_id,
                             const domain::Attribute& a);
-  /// The attribute rows of `leads`, `chunk` rows per INSERT.
-  core::Status InsertAttributeRows(domain::AccountKey account,
-                                   const std::vector<domain::Lead>& leads);
+  /// The attribute rows of `leads` (kInsertAttribute).
+  core::Status InsertAttributes(domain::AccountKey account, std::span<const domain::Lead> leads);
+  /// The address, domain and city-word keys of `leads` (kInsertMatchKey); `counts` holds the
+  /// account's counts of their words once they are written (dedup::RarestWord).
+  core::Status InsertMatchKeys(domain::AccountKey account, std::span<const domain::Lead> leads,
+                               std::span<const dedup::LeadKeys> keys,
+                               const dedup::TokenStats& counts);
   /// A list of tokens as the dialect binds it (?2 of kCountTokens and kTokenCounts).
   static std::string TokenList(const std::vector<std::string>& tokens) {
     if constexpr (kPg) {
@@ -243,12 +225,10 @@ class SqlTx : public Tx {
       return TokensJson(tokens);
     }
   }
-  /// Adds `delta` to the account's count of each token and of leads (token ''); with `after`,
-  /// also reads the counts the upsert left into it.
-  core::Status CountTokens(domain::AccountKey account, const std::vector<std::string>& name_tokens,
+  /// Adds `delta` to the account's count of each of `tokens` ('' counts the leads); with
+  /// `after`, also reads the counts the upsert left into it.
+  core::Status CountTokens(domain::AccountKey account, const std::vector<std::string>& tokens,
                            int64_t delta, dedup::TokenStats* after = nullptr) {
-    std::vector<std::string> tokens = dedup::CountedTokens(name_tokens);
-    tokens.emplace_back();
     if (after == nullptr) return Run(Query(sql::kCountTokens, account, TokenList(tokens), delta));
     KLOZEO_ASSIGN_OR_RETURN(auto s,
                             Query(sql::kCountTokensReturning, account, TokenList(tokens), delta));
@@ -273,11 +253,6 @@ class SqlTx : public Tx {
                                                       std::string_view id) {
     return First(Query(sql::kLeadName, account, id), ReadText);
   }
-  /// Rewrites the name-token counts and match keys of a lead written with `keys`;
-  /// `old_name` is what it was stored under before (none: a new lead).
-  core::Status WriteDedupState(domain::AccountKey account, std::string_view lead_id,
-                               const dedup::LeadKeys& keys,
-                               const std::optional<std::string>& old_name);
   core::Status InsertEventRow(const domain::WebhookEvent& e) {
     return Run(Query(sql::kInsertEvent, e.id, e.account_key, e.type, e.body, e.created_at_ms));
   }
@@ -288,8 +263,7 @@ class SqlTx : public Tx {
   }
   core::Status FillAttempts(domain::WebhookDelivery& d);
 
-  class Accounts final : public AccountStore {
-   public:
+  struct Accounts final : AccountStore {
     explicit Accounts(SqlTx& t) : t_(t) {}
     core::Result<domain::AccountKey> Insert(const domain::Account& a) override {
       KLOZEO_ASSIGN_OR_RETURN(auto s,
@@ -323,35 +297,38 @@ class SqlTx : public Tx {
       KLOZEO_TRY(t_.Lock(kAccountsLock));
       return FindAccountByKey(*t_.conn_, hash);
     }
-
-   private:
     SqlTx& t_;
   };
 
-  class Leads final : public LeadStore {
-   public:
+  struct Leads final : LeadStore {
     explicit Leads(SqlTx& t) : t_(t) {}
     core::Status Insert(domain::AccountKey account, const domain::Lead& lead,
                         const dedup::LeadKeys& keys) override {
-      return t_.WriteLead(sql::kInsertLead, account, lead, keys);
+      KLOZEO_TRY(t_.Lock(account));
+      return t_.InsertLeads(account, std::span(&lead, 1), std::span(&keys, 1));
     }
     core::Status InsertMany(domain::AccountKey account, const std::vector<domain::Lead>& leads,
-                            const std::vector<dedup::LeadKeys>& keys) override;
+                            const std::vector<dedup::LeadKeys>& keys) override {
+      if (leads.size() != keys.size()) return core::Error::Internal("one key set per lead");
+      KLOZEO_TRY(t_.Lock(account));
+      return t_.InsertLeads(account, leads, keys);
+    }
     core::Result<std::optional<domain::Lead>> Get(domain::AccountKey account,
                                                   std::string_view id) override {
       return First(t_.On(account, sql::kGetLead, id), rows::ReadLead<Statement>);
     }
     core::Status Update(domain::AccountKey account, const domain::Lead& lead,
-                        const dedup::LeadKeys& keys) override {
-      return t_.WriteLead(sql::kUpdateLead, account, lead, keys);
-    }
+                        const dedup::LeadKeys& keys) override;
     core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
       KLOZEO_TRY(t_.Lock(account));
       KLOZEO_ASSIGN_OR_RETURN(auto name, t_.StoredName(account, id));
       if (!name) return false;
       KLOZEO_ASSIGN_OR_RETURN(bool deleted, Change(t_.On(account, sql::kDeleteLead, id)));
-      if (deleted) KLOZEO_TRY(t_.CountTokens(account, dedup::NameTokens(*name), -1));
-      return deleted;
+      if (!deleted) return false;
+      std::vector<std::string> tokens = dedup::CountedTokens(dedup::NameTokens(*name));
+      tokens.emplace_back();
+      KLOZEO_TRY(t_.CountTokens(account, tokens, -1));
+      return true;
     }
     core::Result<int64_t> Count(domain::AccountKey account, int64_t up_to) override {
       return SqlTx::Count(t_.On(account, sql::kCountLeads, up_to));
@@ -368,12 +345,6 @@ class SqlTx : public Tx {
       if (!kPg && kind == DedupKey::kSourceId) s.Bind(3, core::FoldText(key));
       return FirstRow(s, ReadText);
     }
-    core::Result<std::vector<std::pair<std::string, std::string>>> FindByPhoneKey(
-        domain::AccountKey account, std::string_view phone_key, int limit) override {
-      if (phone_key.empty()) return std::vector<std::pair<std::string, std::string>>();
-      return All(t_.On(account, sql::kFindByPhoneKey, phone_key, int64_t{limit}),
-                 [](const Statement& r) { return std::pair(r.Text(0), r.Text(1)); });
-    }
     core::Result<LeadStats> Stats(domain::AccountKey account, int64_t since_seconds,
                                   int top) override;
     core::Status UpdateScores(domain::AccountKey account,
@@ -381,13 +352,10 @@ class SqlTx : public Tx {
     core::Result<std::vector<domain::Lead>> Scan(domain::AccountKey account,
                                                  std::string_view after_id, int limit,
                                                  const LeadProjection& projection) override;
-
-   private:
     SqlTx& t_;
   };
 
-  class Notes final : public NoteStore {
-   public:
+  struct Notes final : NoteStore {
     explicit Notes(SqlTx& t) : t_(t) {}
     core::Status Insert(domain::AccountKey account, const domain::Note& n) override {
       return Run(
@@ -407,13 +375,10 @@ class SqlTx : public Tx {
     core::Result<bool> Delete(domain::AccountKey account, std::string_view note_id) override {
       return Change(t_.On(account, sql::kDeleteNote, note_id));
     }
-
-   private:
     SqlTx& t_;
   };
 
-  class Rules final : public RuleStore {
-   public:
+  struct Rules final : RuleStore {
     explicit Rules(SqlTx& t) : t_(t) {}
     core::Status Insert(domain::AccountKey account, const domain::ScoringRule& r) override {
       return Run(t_.On(account, sql::kInsertRule, r.id, r.name, r.expression, r.weight, r.priority,
@@ -439,23 +404,13 @@ class SqlTx : public Tx {
     core::Result<int64_t> Count(domain::AccountKey account) override {
       return SqlTx::Count(t_.On(account, sql::kCountRules));
     }
-
-   private:
     SqlTx& t_;
   };
 
-  class Webhooks final : public WebhookStore {
-   public:
+  struct Webhooks final : WebhookStore {
     explicit Webhooks(SqlTx& t) : t_(t) {}
     core::Status Insert(domain::AccountKey account, const domain::Webhook& w) override {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kInsertWebhook));
-      rows::BindWebhook(s, account, w);
-      return s.Bind(6, int64_t{w.active ? 1 : 0})
-          .Bind(7, w.created_at)
-          .Bind(8, w.updated_at)
-          .Bind(9, w.failing_since_ms)
-          .Bind(10, w.last_success_ms)
-          .Run();
+      return Run(rows::BindWebhook(t_.On(account, sql::kInsertWebhook), account, w));
     }
     core::Result<std::optional<domain::Webhook>> Get(domain::AccountKey account,
                                                      std::string_view id) override {
@@ -465,14 +420,9 @@ class SqlTx : public Tx {
       return All(t_.On(account, sql::kListWebhooks), rows::ReadWebhook<Statement>);
     }
     core::Status Update(domain::AccountKey account, const domain::Webhook& w) override {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kUpdateWebhook));
-      rows::BindWebhook(s, account, w);
-      KLOZEO_TRY(s.Bind(6, int64_t{w.active ? 1 : 0})
-                     .Bind(7, w.updated_at)
-                     .Bind(8, w.failing_since_ms)
-                     .Bind(9, w.last_success_ms)
-                     .Run());
-      if (s.Changes() == 0) return core::Error::NotFound("webhook not found");
+      KLOZEO_ASSIGN_OR_RETURN(
+          bool changed, Change(rows::BindWebhook(t_.On(account, sql::kUpdateWebhook), account, w)));
+      if (!changed) return core::Error::NotFound("webhook not found");
       return core::Ok();
     }
     core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
@@ -541,13 +491,10 @@ class SqlTx : public Tx {
     core::Result<int64_t> CountPending() override {
       return SqlTx::Count(t_.Query(sql::kCountPending));
     }
-
-   private:
     SqlTx& t_;
   };
 
-  class Idempotency final : public IdempotencyStore {
-   public:
+  struct Idempotency final : IdempotencyStore {
     explicit Idempotency(SqlTx& t) : t_(t) {}
     core::Result<std::optional<IdempotencyRecord>> Get(domain::AccountKey account,
                                                        std::string_view key) override {
@@ -574,20 +521,25 @@ class SqlTx : public Tx {
       KLOZEO_TRY(s.Run());
       return s.Changes();
     }
-
-   private:
     SqlTx& t_;
   };
 
-  class Dedup final : public DedupStore {
-   public:
+  struct Dedup final : DedupStore {
     explicit Dedup(SqlTx& t) : t_(t) {}
     core::Status TokenStats(domain::AccountKey account, const std::vector<std::string>& tokens,
                             dedup::TokenStats& stats) override {
       std::vector<std::string> wanted = tokens;
       wanted.emplace_back();
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kTokenCounts, TokenList(wanted)));
-      return ReadTokenCounts(s, stats);
+      KLOZEO_ASSIGN_OR_RETURN(
+          auto counts, All(t_.On(account, sql::kTokenCounts, TokenList(wanted)), ReadTextInt));
+      for (auto& [token, n] : counts) {
+        if (token.empty()) {
+          stats.names = n;
+        } else {
+          stats.counts[std::move(token)] = n;
+        }
+      }
+      return core::Ok();
     }
     core::Result<std::vector<DedupCandidate>> FindByPhone(domain::AccountKey account,
                                                           std::string_view phone_key,
@@ -661,8 +613,6 @@ class SqlTx : public Tx {
              : kind == MatchKey::kDomain ? "domain"
                                          : "city_word";
     }
-
-   private:
     SqlTx& t_;
   };
 

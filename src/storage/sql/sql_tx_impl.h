@@ -1,6 +1,6 @@
 #pragma once
 
-// The longer members of SqlTx (sql_tx.h): attribute rows, the projected scan, claims.
+// The longer members of SqlTx (sql_tx.h): bulk inserts, the projected scan, claims.
 
 #include <bit>
 #include <map>
@@ -9,77 +9,106 @@
 
 namespace klozeo::storage {
 
-namespace scan_detail {
+namespace bulk {
 
+/// One row's parameters of a multi-row statement: parameter i of the row is parameter
+/// i + offset of the statement (so the one-row binders serve every row).
 template <typename S>
-void ReadScanColumn(const S& s, int col, std::string_view field, domain::Lead& lead) {
-  if (field == "name") {
-    lead.name = s.Text(col);
-  } else if (field == "source") {
-    lead.source = s.Text(col);
-  } else if (field == "status") {
-    lead.status = domain::ParseLeadStatus(s.Text(col)).value_or(domain::LeadStatus::kNew);
-  } else if (field == "latitude") {
-    lead.latitude = s.OptDouble(col);
-  } else if (field == "longitude") {
-    lead.longitude = s.OptDouble(col);
-  } else if (field == "rating") {
-    lead.rating = s.OptDouble(col);
-  } else if (field == "review_count") {
-    lead.review_count = s.OptInt(col);
-  } else if (field == "created_at") {
-    lead.created_at = s.Int(col);
-  } else if (field == "updated_at") {
-    lead.updated_at = s.Int(col);
-  } else if (field == "last_interaction_at") {
-    lead.last_interaction_at = s.Int(col);
-  } else if (field == "tags") {
-    lead.tags = rows::ReadTags(s.Text(col));
-  } else {
-    for (int i = 0; i < domain::kTextFieldCount; ++i) {
-      if (field == domain::kTextFieldNames[i]) lead.text[i] = s.OptText(col);
-    }
+class Shifted {
+ public:
+  Shifted(S& s, int offset) : s_(s), offset_(offset) {}
+  template <typename T>
+  Shifted& Bind(int index, const T& value) {
+    s_.Bind(index + offset_, value);
+    return *this;
   }
+  Shifted& BindNull(int index) {
+    s_.BindNull(index + offset_);
+    return *this;
+  }
+
+ private:
+  S& s_;
+  int offset_;
+};
+
+/// The multi-row form of the one-row INSERT `kSingle` (neutral SQL) for 1, 2, 4 ... kMaxRows
+/// rows on SQLite, each rendered once.
+template <const char* const& kSingle, int kStride, int kMaxRows>
+const std::string& MultiRowText(int rows) {
+  static const auto texts = [] {
+    std::vector<std::string> out;
+    for (int n = 1; n <= kMaxRows; n *= 2) {
+      out.push_back(RenderSql(MultiRowInsert(kSingle, n, kStride), Dialect::kSqlite));
+    }
+    return out;
+  }();
+  return texts[static_cast<size_t>(std::countr_zero(static_cast<unsigned>(rows)))];
 }
 
-/// Lead fields a scan may read: the column of the same name (whitelist, never client text).
-bool IsScanColumn(std::string_view field);
+}  // namespace bulk
 
-}  // namespace scan_detail
+template <typename B>
+template <const char* const& kSingle, int kStride, int kMaxRows, typename Bind>
+core::Status SqlTx<B>::InsertRows(size_t count, Bind bind) {
+  if (count == 1) {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(kSingle));
+    bind(s, 0);
+    return s.Run();
+  }
+  if constexpr (kPg) {
+    if (count == 0) return core::Ok();
+    static const std::string copy = bulk::CopyFrom(RenderSql(kSingle, B::kDialect));
+    Statement row = conn_->Query(std::string());
+    std::string data;
+    for (size_t i = 0; i < count; ++i) {
+      bind(row, i);
+      KLOZEO_TRY(row.AppendCopyRow(data));
+    }
+    return conn_->Copy(copy, data);
+  } else {
+    // kMaxRows, then the largest power of two left: a few texts, each prepared once.
+    for (size_t at = 0; at < count;) {
+      const int rows = count - at >= static_cast<size_t>(kMaxRows)
+                           ? kMaxRows
+                           : static_cast<int>(std::bit_floor(count - at));
+      KLOZEO_ASSIGN_OR_RETURN(
+          auto s, conn_->PrepareDynamic(bulk::MultiRowText<kSingle, kStride, kMaxRows>(rows)));
+      for (int r = 0; r < rows; ++r) {
+        bulk::Shifted<Statement> shifted(s, r * kStride);
+        bind(shifted, at++);
+      }
+      KLOZEO_TRY(s.Run());
+    }
+    return core::Ok();
+  }
+}
 
 template <typename B>
 core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(domain::AccountKey account,
                                                               std::string_view after_id, int limit,
                                                               const LeadProjection& projection) {
   KLOZEO_TRY(t_.Lock(account));
-  std::vector<std::string_view> fields;
-  std::string text = "SELECT id, score";
+  // The lead SELECT's columns, those not projected as NULL (rows::ReadLead leaves their fields
+  // at their defaults). Only these column names reach the SQL, never client text.
+  static const std::vector<std::string> columns = bulk::SplitList(sql::kLeadColumns);
+  std::vector<bool> read(columns.size());
   for (const std::string& field : projection.fields) {
-    if (field == "id" || field == "score") continue;  // always read
-    if (!scan_detail::IsScanColumn(field)) {
+    auto at = std::find(columns.begin(), columns.end(), field);
+    if (at == columns.end()) {
       return core::Error::Internal("cannot scan unknown lead field '" + field + "'");
     }
-    fields.push_back(field);
-    text += ", ";
-    text += field;  // whitelisted: a column name, never client text
+    read[static_cast<size_t>(at - columns.begin())] = true;
+  }
+  std::string text = "SELECT ";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += read[i] || columns[i] == "id" || columns[i] == "score" ? columns[i] : "NULL";
   }
   text += RenderSql(sql::kScanFrom, B::kDialect);
-  std::vector<domain::Lead> out;
-  out.reserve(static_cast<size_t>(std::max(limit, 0)));
-  {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(text)));
-    s.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
-    while (true) {
-      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      domain::Lead& lead = out.emplace_back();
-      lead.id = s.Text(0);
-      lead.score = s.Double(1);
-      for (size_t i = 0; i < fields.size(); ++i) {
-        scan_detail::ReadScanColumn(s, 2 + static_cast<int>(i), fields[i], lead);
-      }
-    }
-  }
+  KLOZEO_ASSIGN_OR_RETURN(auto scan, t_.conn_->PrepareDynamic(std::move(text)));
+  scan.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+  KLOZEO_ASSIGN_OR_RETURN(auto out, CollectRows(scan, rows::ReadLead<Statement>));
   if (projection.attributes.empty() || out.empty()) return out;
 
   std::string attributes = RenderSql(sql::kScanAttributes, B::kDialect);
@@ -119,106 +148,52 @@ core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(domain::AccountKey
 template <typename B>
 core::Result<std::vector<domain::DeliveryJob>> SqlTx<B>::Webhooks::ClaimDeliveries(
     std::string_view worker, int64_t now_ms, int64_t lease_until_ms, int limit) {
-  if constexpr (kPg) {
-    KLOZEO_ASSIGN_OR_RETURN(auto s,
-                            t_.Query(sql::kClaim, now_ms, int64_t{limit}, worker, lease_until_ms));
-    KLOZEO_ASSIGN_OR_RETURN(auto claimed, CollectRows(s, [&](const Statement& r) {
-                              return std::pair(r.Int(10), rows::ReadDeliveryJob(r));
-                            }));
-    // RETURNING has no order: oldest due first, as claimed.
-    std::stable_sort(claimed.begin(), claimed.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<domain::DeliveryJob> jobs;
-    jobs.reserve(claimed.size());
-    for (auto& [due, job] : claimed) jobs.push_back(std::move(job));
-    return jobs;
-  } else {
-    std::vector<domain::DeliveryJob> jobs;
-    {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kClaimCandidates, now_ms, int64_t{limit}));
-      KLOZEO_ASSIGN_OR_RETURN(jobs, CollectRows(s, rows::ReadDeliveryJob<Statement>));
-    }
+  // PostgreSQL claims and marks in one statement; SQLite marks each candidate after.
+  KLOZEO_ASSIGN_OR_RETURN(
+      auto jobs, All(kPg ? t_.Query(sql::kClaim, now_ms, int64_t{limit}, worker, lease_until_ms)
+                         : t_.Query(sql::kClaimCandidates, now_ms, int64_t{limit}),
+                     rows::ReadDeliveryJob<Statement>));
+  if constexpr (!kPg) {
     for (const auto& j : jobs) {
       KLOZEO_TRY(Run(t_.Query(sql::kMarkClaimed, j.delivery_id, worker, lease_until_ms)));
     }
-    return jobs;
   }
+  return jobs;
 }
 
 template <typename B>
-core::Status SqlTx<B>::WriteLead(const char* text, domain::AccountKey account,
-                                 const domain::Lead& lead, const dedup::LeadKeys& keys) {
-  const bool update = text == sql::kUpdateLead;
-  std::optional<std::string> old_name;
-  if (update) {
-    KLOZEO_TRY(Lock(account));
-    KLOZEO_ASSIGN_OR_RETURN(old_name, StoredName(account, lead.id));
-    if (!old_name) return core::Error::NotFound("lead not found");
-  }
+core::Status SqlTx<B>::Leads::Update(domain::AccountKey account, const domain::Lead& lead,
+                                     const dedup::LeadKeys& keys) {
+  KLOZEO_TRY(t_.Lock(account));
+  KLOZEO_ASSIGN_OR_RETURN(auto old_name, t_.StoredName(account, lead.id));
+  if (!old_name) return core::Error::NotFound("lead not found");
   {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, On(account, text));
-    rows::BindLead(s, account, lead);
-    BindKeys(s, keys);
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kUpdateLead));
+    rows::BindLead(s, account, lead, keys);
     KLOZEO_TRY(s.Run());
-    if (update && s.Changes() == 0) return core::Error::NotFound("lead not found");
+    if (s.Changes() == 0) return core::Error::NotFound("lead not found");
   }
-  if (update) KLOZEO_TRY(Run(Query(sql::kDeleteAttributes, account, lead.id)));
-  KLOZEO_TRY(WriteDedupState(account, lead.id, keys, old_name));
-  return InsertAttributes(account, lead);
-}
-
-template <typename B>
-core::Status SqlTx<B>::WriteDedupState(domain::AccountKey account, std::string_view lead_id,
-                                       const dedup::LeadKeys& keys,
-                                       const std::optional<std::string>& old_name) {
-  // The counts after this write choose the word the lead is filed under (dedup::RarestWord).
+  KLOZEO_TRY(Run(t_.Query(sql::kDeleteAttributes, account, lead.id)));
+  // Only the difference of the name-token counts is written; the lead count ('') stays.
+  std::vector<std::string> old_tokens = dedup::CountedTokens(dedup::NameTokens(*old_name));
+  std::vector<std::string> new_tokens = dedup::CountedTokens(keys.name_tokens);
+  for (auto [from, other, delta] : {std::tuple(&new_tokens, &old_tokens, int64_t{1}),
+                                    std::tuple(&old_tokens, &new_tokens, int64_t{-1})}) {
+    std::vector<std::string> diff;
+    std::copy_if(from->begin(), from->end(), std::back_inserter(diff), [&](const auto& t) {
+      return std::find(other->begin(), other->end(), t) == other->end();
+    });
+    if (!diff.empty()) KLOZEO_TRY(t_.CountTokens(account, diff, delta));
+  }
+  KLOZEO_TRY(Run(t_.Query(sql::kDeleteMatchKeys, account, lead.id)));
+  // The counts of its words now: what the lead is filed under (dedup::RarestWord).
   dedup::TokenStats counts;
-  if (!old_name) {
-    KLOZEO_TRY(CountTokens(account, keys.name_tokens, 1, &counts));
-  } else {
-    std::vector<std::string> old_tokens = dedup::CountedTokens(dedup::NameTokens(*old_name));
-    std::vector<std::string> new_tokens = dedup::CountedTokens(keys.name_tokens);
-    if (old_tokens != new_tokens) {
-      // Only the difference is written; the lead count ('') does not change.
-      std::vector<std::string> added;
-      std::vector<std::string> removed;
-      for (const auto& t : new_tokens) {
-        if (std::find(old_tokens.begin(), old_tokens.end(), t) == old_tokens.end()) {
-          added.push_back(t);
-        }
-      }
-      for (const auto& t : old_tokens) {
-        if (std::find(new_tokens.begin(), new_tokens.end(), t) == new_tokens.end()) {
-          removed.push_back(t);
-        }
-      }
-      if (!added.empty()) {
-        KLOZEO_TRY(Run(Query(sql::kCountTokens, account, TokenList(added), int64_t{1})));
-      }
-      if (!removed.empty()) {
-        KLOZEO_TRY(Run(Query(sql::kCountTokens, account, TokenList(removed), int64_t{-1})));
-      }
-    }
-    KLOZEO_TRY(Run(Query(sql::kDeleteMatchKeys, account, lead_id)));
-    if (!new_tokens.empty()) {
-      KLOZEO_ASSIGN_OR_RETURN(auto s, Query(sql::kTokenCounts, account, TokenList(new_tokens)));
-      KLOZEO_TRY(ReadTokenCounts(s, counts));
-    }
+  if (!new_tokens.empty()) {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kTokenCounts, account, TokenList(new_tokens)));
+    KLOZEO_TRY(ReadTokenCounts(s, counts));
   }
-  if (std::string key = dedup::CityWordKey(keys.city, dedup::RarestWord(keys.name_tokens, counts));
-      !key.empty()) {
-    KLOZEO_TRY(
-        Run(Query(sql::kInsertMatchKey, account, lead_id, std::string_view("city_word"), key)));
-  }
-  if (!keys.address.empty()) {
-    KLOZEO_TRY(Run(
-        Query(sql::kInsertMatchKey, account, lead_id, std::string_view("address"), keys.address)));
-  }
-  if (!keys.domain.empty()) {
-    KLOZEO_TRY(Run(
-        Query(sql::kInsertMatchKey, account, lead_id, std::string_view("domain"), keys.domain)));
-  }
-  return core::Ok();
+  KLOZEO_TRY(t_.InsertMatchKeys(account, std::span(&lead, 1), std::span(&keys, 1), counts));
+  return t_.InsertAttributes(account, std::span(&lead, 1));
 }
 
 template <typename B>
@@ -320,11 +295,10 @@ core::Result<LeadStats> SqlTx<B>::Leads::Stats(domain::AccountKey account, int64
   }
   stats.by_status.assign(by_status.begin(), by_status.end());
   if (stats.total > 0) stats.average_score = score_sum / static_cast<double>(stats.total);
-  auto pair = [](const Statement& r) { return std::pair(r.Text(0), r.Int(1)); };
   KLOZEO_ASSIGN_OR_RETURN(stats.by_source,
-                          All(t_.Query(sql::kTopSources, account, int64_t{top}), pair));
+                          All(t_.Query(sql::kTopSources, account, int64_t{top}), ReadTextInt));
   KLOZEO_ASSIGN_OR_RETURN(stats.top_cities,
-                          All(t_.Query(sql::kTopCities, account, int64_t{top}), pair));
+                          All(t_.Query(sql::kTopCities, account, int64_t{top}), ReadTextInt));
   KLOZEO_ASSIGN_OR_RETURN(stats.created_per_day,
                           All(t_.Query(sql::kCreatedPerDay, account, since_seconds),
                               [](const Statement& r) { return std::pair(r.Int(0), r.Int(1)); }));
@@ -441,64 +415,13 @@ void SqlTx<B>::BindAttribute(S& s, domain::AccountKey account, const std::string
 }
 
 template <typename B>
-core::Status SqlTx<B>::InsertAttributes(domain::AccountKey account, const domain::Lead& lead) {
-  for (const auto& a : lead.attributes) {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->Prepare(sql::kInsertAttribute));
-    BindAttribute(s, account, lead.id, a);
-    KLOZEO_TRY(s.Run());
-  }
-  return core::Ok();
-}
-
-namespace bulk_detail {
-
-/// The multi-row form of the one-row INSERT `kSingle` (neutral SQL) for 1, 2, 4 ... kMaxRows
-/// rows in `kDialect`, each rendered once.
-template <const char* const& kSingle, Dialect kDialect, int kStride, int kMaxRows>
-const std::string& MultiRowText(int rows) {
-  static const auto texts = [] {
-    std::vector<std::string> out;
-    for (int n = 1; n <= kMaxRows; n *= 2) {
-      out.push_back(RenderSql(MultiRowInsert(kSingle, n, kStride), kDialect));
-    }
-    return out;
-  }();
-  return texts[static_cast<size_t>(std::countr_zero(static_cast<unsigned>(rows)))];
-}
-
-/// Rows in the next statement: kMaxRows, or the largest power of two left (so a few texts,
-/// each prepared once, cover every count).
-inline int ChunkRows(size_t left, int max_rows) {
-  if (left >= static_cast<size_t>(max_rows)) return max_rows;
-  return static_cast<int>(std::bit_floor(left));
-}
-
-}  // namespace bulk_detail
-
-template <typename B>
-core::Status SqlTx<B>::Leads::InsertMany(domain::AccountKey account,
-                                         const std::vector<domain::Lead>& leads,
-                                         const std::vector<dedup::LeadKeys>& keys) {
-  if (leads.size() != keys.size()) return core::Error::Internal("one key set per lead");
-  KLOZEO_TRY(t_.Lock(account));
-  constexpr int kStride = 45;  // parameters of one kInsertLead row
-  constexpr int kMaxRows = 64;
-  size_t at = 0;
-  while (at < leads.size()) {
-    const int rows = bulk_detail::ChunkRows(leads.size() - at, kMaxRows);
-    const std::string& text =
-        bulk_detail::MultiRowText<sql::kInsertLead, B::kDialect, kStride, kMaxRows>(rows);
-    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(text));
-    for (int r = 0; r < rows; ++r) {
-      bulk_detail::Shifted<Statement> row(s, r * kStride);
-      rows::BindLead(row, account, leads[at + static_cast<size_t>(r)]);
-      BindKeys(row, keys[at + static_cast<size_t>(r)]);
-    }
-    KLOZEO_TRY(s.Run());
-    at += static_cast<size_t>(rows);
-  }
-  // The name-word counts and match keys Insert keeps (docs/DEDUP.md): one upsert per distinct
-  // count (most words of a batch occur once), a match-key row per address or website.
+core::Status SqlTx<B>::InsertLeads(domain::AccountKey account, std::span<const domain::Lead> leads,
+                                   std::span<const dedup::LeadKeys> keys) {
+  KLOZEO_TRY((InsertRows<sql::kInsertLead, 45, 64>(leads.size(), [&](auto& row, size_t i) {
+    rows::BindLead(row, account, leads[i], keys[i]);
+  })));
+  // The name-word counts (docs/DEDUP.md): one upsert per distinct count (most words of a batch
+  // occur once).
   std::map<std::string, int64_t> counts;
   for (const auto& k : keys) {
     for (auto& token : dedup::CountedTokens(k.name_tokens)) ++counts[token];
@@ -507,51 +430,42 @@ core::Status SqlTx<B>::Leads::InsertMany(domain::AccountKey account,
   std::map<int64_t, std::vector<std::string>> by_count;
   for (auto& [token, n] : counts) by_count[n].push_back(token);
   dedup::TokenStats after;  // the counts once the batch is in: what its leads are filed under
-  for (const auto& [n, tokens] : by_count) {
-    KLOZEO_ASSIGN_OR_RETURN(auto s,
-                            t_.Query(sql::kCountTokensReturning, account, TokenList(tokens), n));
-    KLOZEO_TRY(ReadTokenCounts(s, after));
-  }
-  for (size_t i = 0; i < leads.size(); ++i) {
-    if (std::string key =
-            dedup::CityWordKey(keys[i].city, dedup::RarestWord(keys[i].name_tokens, after));
-        !key.empty()) {
-      KLOZEO_TRY(Run(t_.Query(sql::kInsertMatchKey, account, leads[i].id,
-                              std::string_view("city_word"), key)));
-    }
-    for (auto [kind, key] : {std::pair(std::string_view("address"), &keys[i].address),
-                             std::pair(std::string_view("domain"), &keys[i].domain)}) {
-      if (key->empty()) continue;
-      KLOZEO_TRY(Run(t_.Query(sql::kInsertMatchKey, account, leads[i].id, kind, *key)));
-    }
-  }
-  return t_.InsertAttributeRows(account, leads);
+  for (const auto& [n, tokens] : by_count) KLOZEO_TRY(CountTokens(account, tokens, n, &after));
+  KLOZEO_TRY(InsertMatchKeys(account, leads, keys, after));
+  return InsertAttributes(account, leads);
 }
 
 template <typename B>
-core::Status SqlTx<B>::InsertAttributeRows(domain::AccountKey account,
-                                           const std::vector<domain::Lead>& leads) {
-  constexpr int kStride = 10;  // parameters of one kInsertAttribute row (SQLite uses 8)
-  constexpr int kMaxRows = 128;
+core::Status SqlTx<B>::InsertMatchKeys(domain::AccountKey account,
+                                       std::span<const domain::Lead> leads,
+                                       std::span<const dedup::LeadKeys> keys,
+                                       const dedup::TokenStats& counts) {
+  std::vector<std::string> city_words(leads.size());
+  std::vector<std::tuple<const std::string*, std::string_view, const std::string*>> all;
+  for (size_t i = 0; i < leads.size(); ++i) {
+    if (!keys[i].address.empty()) all.emplace_back(&leads[i].id, "address", &keys[i].address);
+    if (!keys[i].domain.empty()) all.emplace_back(&leads[i].id, "domain", &keys[i].domain);
+    city_words[i] =
+        dedup::CityWordKey(keys[i].city, dedup::RarestWord(keys[i].name_tokens, counts));
+    if (!city_words[i].empty()) all.emplace_back(&leads[i].id, "city_word", &city_words[i]);
+  }
+  return InsertRows<sql::kInsertMatchKey, 4, 128>(all.size(), [&](auto& row, size_t i) {
+    const auto& [lead_id, kind, key] = all[i];
+    row.Bind(1, Arg(account)).Bind(2, *lead_id).Bind(3, kind).Bind(4, *key);
+  });
+}
+
+template <typename B>
+core::Status SqlTx<B>::InsertAttributes(domain::AccountKey account,
+                                        std::span<const domain::Lead> leads) {
   std::vector<std::pair<const std::string*, const domain::Attribute*>> all;
   for (const auto& lead : leads) {
     for (const auto& a : lead.attributes) all.emplace_back(&lead.id, &a);
   }
-  size_t at = 0;
-  while (at < all.size()) {
-    const int rows = bulk_detail::ChunkRows(all.size() - at, kMaxRows);
-    const std::string& text =
-        bulk_detail::MultiRowText<sql::kInsertAttribute, B::kDialect, kStride, kMaxRows>(rows);
-    KLOZEO_ASSIGN_OR_RETURN(auto s, conn_->PrepareDynamic(text));
-    for (int r = 0; r < rows; ++r) {
-      bulk_detail::Shifted<Statement> row(s, r * kStride);
-      const auto& [lead_id, attribute] = all[at + static_cast<size_t>(r)];
-      BindAttribute(row, account, *lead_id, *attribute);
-    }
-    KLOZEO_TRY(s.Run());
-    at += static_cast<size_t>(rows);
-  }
-  return core::Ok();
+  // Ten parameters a row (SQLite binds 8 of them).
+  return InsertRows<sql::kInsertAttribute, 10, 128>(all.size(), [&](auto& row, size_t i) {
+    BindAttribute(row, account, *all[i].first, *all[i].second);
+  });
 }
 
 }  // namespace klozeo::storage

@@ -44,7 +44,7 @@ inline constexpr const char* kInsertMeta =
   "postal_code, category, source_id, logo_url, status, latitude, longitude, rating, "     \
   "review_count, tags, score, created_at, updated_at, last_interaction_at"
 
-/// Parameters: rows::BindLead (1-42), then the dedup keys (43-45).
+/// Parameters: rows::BindLead.
 inline constexpr const char* kInsertLead =
     "INSERT INTO leads (account_key, " KLOZEO_LEAD_COLUMNS
     ", name_fold, source_fold, description_fold, email_fold, phone_fold, website_fold, "
@@ -77,6 +77,8 @@ inline constexpr const char* kUpdateLead =
   "']' FROM lead_attributes a WHERE a.account_key = leads.account_key AND a.lead_id = leads.id) " \
   "AS attributes"
 
+/// The lead columns of kLeadSelectList, in order.
+inline constexpr const char* kLeadColumns = KLOZEO_LEAD_COLUMNS;
 /// Columns of kLeadSelectList (rows::ReadLead); a listing's sort key follows them.
 inline constexpr int kLeadSelectColumns = 26;
 inline constexpr const char* kGetLead =
@@ -113,9 +115,6 @@ inline constexpr const char* kFindBySourceId =
 inline constexpr const char* kFindByNameCityKey =
     "SELECT id FROM leads {sqlite:INDEXED BY leads_name_city_key }WHERE account_key = ?1 AND "
     "name_city_key = ?2 ORDER BY id LIMIT 1";
-inline constexpr const char* kFindByPhoneKey =
-    "SELECT id, name FROM leads {sqlite:INDEXED BY leads_phone_key }WHERE account_key = ?1 AND "
-    "phone_key = ?2 ORDER BY id LIMIT ?3";
 
 // ---- notes ----
 inline constexpr const char* kInsertNote =
@@ -155,10 +154,10 @@ inline constexpr const char* kUpdateScore =
 inline constexpr const char* kUpdateScores =
     "UPDATE leads l SET score = u.score FROM unnest(?2::text[], ?3::float8[]) AS u(id, score) "
     "WHERE l.account_key = ?1 AND l.id = u.id AND l.score IS DISTINCT FROM u.score";
-// The projected lead scan (ScanLeads): "SELECT id, score" and whitelisted columns, then this.
-// `id > ''` holds for every id, so the first chunk binds an empty string.
+// The projected lead scan (LeadStore::Scan): kLeadColumns, each projected or NULL, then this
+// (no attributes). `id > ''` holds for every id, so the first chunk binds an empty string.
 inline constexpr const char* kScanFrom =
-    " FROM leads WHERE account_key = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+    ", NULL FROM leads WHERE account_key = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
 // The chunk's attributes with the wanted names, in one range read merged by lead id. SQLite
 // binds the names from ?4 on (the unary `+` keeps its planner on the primary key's sequential
 // lead_id range); PostgreSQL binds them as one array.
@@ -194,9 +193,10 @@ inline constexpr const char* kListWebhooks =
     "SELECT " KLOZEO_WEBHOOK_COLUMNS
     " FROM webhooks WHERE account_key = ?1 ORDER BY created_at, id";
 #undef KLOZEO_WEBHOOK_COLUMNS
+// Bound as kInsertWebhook is (rows::BindWebhook): ?7, created_at, is not used.
 inline constexpr const char* kUpdateWebhook =
-    "UPDATE webhooks SET url = ?3, events = ?4, secret = ?5, active = ?6, updated_at = ?7, "
-    "failing_since_ms = ?8, last_success_ms = ?9 WHERE account_key = ?1 AND id = ?2";
+    "UPDATE webhooks SET url = ?3, events = ?4, secret = ?5, active = ?6, updated_at = ?8, "
+    "failing_since_ms = ?9, last_success_ms = ?10 WHERE account_key = ?1 AND id = ?2";
 // Deliveries go with the webhook (foreign key cascade), and their attempts with them.
 inline constexpr const char* kDeleteWebhook =
     "DELETE FROM webhooks WHERE account_key = ?1 AND id = ?2";
@@ -230,16 +230,17 @@ inline constexpr const char* kClaimCandidates =
     "JOIN webhook_events e ON e.id = d.event_id " KLOZEO_CLAIM_WHERE;
 inline constexpr const char* kMarkClaimed =
     "UPDATE webhook_deliveries SET claimed_by = ?2, claim_expires_ms = ?3 WHERE id = ?1";
+// RETURNING has no order: the claimed rows are sorted after, oldest due first.
 inline constexpr const char* kClaim =
     "WITH c AS (SELECT d.account_key, d.id FROM webhook_deliveries d "
     "JOIN webhooks w ON w.account_key = d.account_key AND w.id = d.webhook_id " KLOZEO_CLAIM_WHERE
-    " FOR UPDATE OF d SKIP LOCKED) "
+    " FOR UPDATE OF d SKIP LOCKED), u AS ("
     "UPDATE webhook_deliveries d SET claimed_by = ?3, claim_expires_ms = ?4 "
     "FROM c, webhooks w, webhook_events e "
     "WHERE d.account_key = c.account_key AND d.id = c.id AND w.account_key = d.account_key "
     "AND w.id = d.webhook_id AND e.account_key = d.account_key AND e.id = d.event_id "
     "RETURNING d.id, d.account_key, d.webhook_id, d.event_id, d.event_type, w.url, w.secret, "
-    "e.body, d.attempts, d.created_at_ms, d.next_attempt_ms";
+    "e.body, d.attempts, d.created_at_ms, d.next_attempt_ms) SELECT * FROM u ORDER BY 11";
 #undef KLOZEO_CLAIM_WHERE
 inline constexpr const char* kFinishAttempt =
     "UPDATE webhook_deliveries SET state = ?3, attempts = ?4, next_attempt_ms = ?5, "

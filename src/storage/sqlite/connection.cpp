@@ -189,8 +189,6 @@ core::Status Connection::RunCached(const char* sql) {
   return stmt.Run();
 }
 
-int64_t Connection::Changes() const { return sqlite3_changes64(db_); }
-
 core::Error Connection::LastError(std::string_view what) const {
   std::string msg = std::string("sqlite ") + std::string(what) + " failed: " + sqlite3_errmsg(db_);
   return core::Error::Storage(CodeFor(sqlite3_errcode(db_)), std::move(msg));

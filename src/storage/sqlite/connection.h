@@ -86,8 +86,6 @@ class Connection {
   core::Status Exec(const char* sql);
   /// Runs one statement without results through the statement cache (BEGIN, COMMIT, ...).
   core::Status RunCached(const char* sql);
-  /// Rows changed by the last statement.
-  int64_t Changes() const;
   /// Always true: a file does not go away (ConnectionPool drops unhealthy connections).
   bool Healthy() const { return true; }
   bool StillOpen() const { return true; }

@@ -172,7 +172,8 @@ class Pool : public ConnectionPool<Connection> {
     std::unique_lock<std::mutex> lock(writer_mu_);
     if (kept) ++group->kept;
     if (sqlite3_get_autocommit(conn->raw()) != 0) {
-      // SQLite ended the transaction itself (an I/O error, a full disk): every member's work
+      // SQLite ended the transaction itself (an I/O error, a full disk), or a member that
+      // shared the group's fate (ShareFate) failed and rolled it back: every member's work
       // that was waiting for the COMMIT is gone.
       CloseLocked(lock, std::move(conn), group,
                   Error::Unavailable("the write transaction was rolled back by the database"));
@@ -254,9 +255,20 @@ class SqliteTx final : public SqlTx<Backend> {
       (void)owned_->RunCached("ROLLBACK TO member");
       (void)owned_->RunCached("RELEASE member");
     } else {
-      (void)owned_->RunCached("ROLLBACK");  // the group's first member: the whole transaction
+      // The group's first member, or one that shares the group's fate: the whole transaction
+      // (Leave then answers every member waiting for it with an error).
+      (void)owned_->RunCached("ROLLBACK");
     }
     (void)pool_->Leave(std::move(owned_), group_, false);
+  }
+
+  Status ShareFate() override {
+    if (!savepoint_ || owned_ == nullptr) return core::Ok();
+    // What this member wrote so far stays in the group's transaction, unguarded: it is about
+    // to write a lot, and every page it dirties inside a savepoint is first copied aside.
+    KLOZEO_TRY(owned_->RunCached("RELEASE member"));
+    savepoint_ = false;
+    return core::Ok();
   }
 
   Status Commit() override {
