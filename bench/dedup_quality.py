@@ -14,7 +14,11 @@ text attribute), and the same with the address also in the lead's standard `addr
 a user importing such a list would map it (docs/DEDUP.md: the address match needs the field).
 
 Usage: bench/dedup_quality.py BUILD_DIR [DATASET_CSV] [--markdown OUT.md] [--errors N]
-                              [--address-field off|on|both]
+                              [--address-field off|on|both] [--split all|calibration|holdout]
+                              [--dump IDS.json]
+
+`--split` keeps the records of half the entities (a stable hash of `True Id`): thresholds are
+chosen on `calibration` and reported on `holdout` too, so a figure is not tuned to its test set.
 Standard library only; talks to 127.0.0.1 only.
 """
 import argparse
@@ -31,6 +35,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections import defaultdict
 
 SHUFFLE_SEED = 20261127
@@ -71,6 +76,11 @@ def record_to_lead(row, address_field=False):
     if attributes:
         lead["attributes"] = attributes
     return lead
+
+
+def entity_half(true_id):
+    """0 or 1: the half of the entities a record's `True Id` falls in (a stable hash)."""
+    return zlib.crc32(true_id.encode()) % 2
 
 
 def pairs_of(clusters):
@@ -120,7 +130,11 @@ def post(url, key, body):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    shared = os.environ.get("KLOZEO_SHARED") or os.path.join(here, "..", "..", "shared")
+    # ../shared beside the checkout (or beside the checkout a worktree lives under).
+    shared = os.environ.get("KLOZEO_SHARED")
+    if not shared:
+        candidates = [os.path.join(here, *[".."] * up, "shared") for up in (2, 3)]
+        shared = next((c for c in candidates if os.path.isdir(c)), candidates[0])
     default_csv = os.path.normpath(os.path.join(
         shared, "dedup", "data", "chicago_ece", "csv_example_input_with_true_ids.csv"))
     parser = argparse.ArgumentParser()
@@ -129,30 +143,75 @@ def main():
     parser.add_argument("--markdown", help="write the results table to this file")
     parser.add_argument("--errors", type=int, default=10, help="wrong merges to print")
     parser.add_argument("--extra-args", default="", help="extra flags for klozeo serve")
+    parser.add_argument("--split", choices=("all", "calibration", "holdout"), default="all",
+                        help="only the records of half the entities (by a hash of True Id): "
+                        "thresholds are chosen on `calibration` and checked on `holdout`")
+    parser.add_argument("--no-halves", action="store_true",
+                        help="with --split all, skip the summary of each half run on its own")
+    parser.add_argument("--dump", help="write each run's ids and hints to this JSON file "
+                        "(a suffix -address for the run with the address field)")
     parser.add_argument("--address-field", choices=("off", "on", "both"), default="both",
                         help="also send the Address column as the lead's address field")
     args = parser.parse_args()
 
     with open(args.dataset, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    order = list(range(len(rows)))
-    random.Random(SHUFFLE_SEED).shuffle(order)
-
+        all_rows = list(csv.DictReader(f))
     variants = {"off": [False], "on": [True], "both": [False, True]}[args.address_field]
     out = []
-    for address_field in variants:
-        ids, hints, tiers, elapsed = run_server(args, rows, order, address_field)
-        lines, wrong = report(args, rows, ids, hints, tiers, elapsed)
-        title = ("With the address also in the lead's `address` field:" if address_field else
-                 "The issue's procedure as written (address only as a text attribute):")
-        block = [title, ""] + lines
+    summary = []
+    splits = [args.split]
+    if args.split == "all" and not args.no_halves:
+        splits += ["calibration", "holdout"]
+    for split in splits:
+        rows = all_rows
+        if split != "all":
+            half = 0 if split == "calibration" else 1
+            rows = [r for r in all_rows if entity_half(r["True Id"]) == half]
+        order = list(range(len(rows)))
+        random.Random(SHUFFLE_SEED).shuffle(order)
+        for address_field in variants:
+            ids, hints, tiers, elapsed = run_server(args, rows, order, address_field)
+            lines, wrong, results = report(args, rows, ids, hints, tiers, elapsed)
+            summary.append((split, address_field, len(rows), results))
+            if split != args.split:
+                continue
+            emit_run(args, rows, order, ids, hints, lines, wrong, address_field, out)
+    if len(summary) > len(variants):
+        block = summarise(summary)
         print("\n".join(block))
-        print_wrong(args, rows, wrong)
-        print()
-        out += block + [""]
+        out += block
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as f:
             f.write("\n".join(out).rstrip() + "\n")
+
+
+def summarise(summary):
+    """Markdown lines: every run's headline figures, the halves beside the whole."""
+    lines = ["Each half of the entities on its own (a stable hash of `True Id`), beside the whole "
+             "(docs/DEDUP.md: the thresholds were chosen on `calibration`):", "",
+             "| entities | address field | records | merges P | merges R | merges + hints P | "
+             "merges + hints R | merges + hints F1 | phone-only F1 |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for split, address_field, n, results in summary:
+        m, mh, base = results
+        lines.append(f"| {split} | {'yes' if address_field else 'no'} | {n} | {m[0]:.3f} | "
+                     f"{m[1]:.3f} | {mh[0]:.3f} | {mh[1]:.3f} | {mh[2]:.3f} | {base[2]:.3f} |")
+    return lines + [""]
+
+
+def emit_run(args, rows, order, ids, hints, lines, wrong, address_field, out):
+    """Prints one run's tables (and appends them to `out`); dumps its ids with --dump."""
+    if args.dump:
+        root, ext = os.path.splitext(args.dump)
+        with open(root + ("-address" if address_field else "") + ext, "w") as f:
+            json.dump({"order": order, "ids": ids, "hints": hints}, f)
+    title = ("With the address also in the lead's `address` field:" if address_field else
+             "The issue's procedure as written (address only as a text attribute):")
+    block = [title, ""] + lines
+    print("\n".join(block))
+    print_wrong(args, rows, wrong)
+    print()
+    out += block + [""]
 
 
 def run_server(args, rows, order, address_field):
@@ -221,7 +280,7 @@ def report(args, rows, ids, hints, tiers, elapsed):
     for name, (p, r, f1, tp, n) in results:
         lines.append(f"| {name} | {p:.3f} | {r:.3f} | {f1:.3f} | {tp} | {n} |")
     wrong = [(i, j) for (i, j) in sorted(merged - truth)]
-    return lines, wrong
+    return lines, wrong, [r for _, r in results]
 
 
 def print_wrong(args, rows, wrong):

@@ -12,6 +12,7 @@ LeadKeys ComputeLeadKeys(std::string_view name, std::string_view email, std::str
   keys.email = NormalizeEmail(email);
   keys.phone = phones.Normalize(phone);
   keys.name_city = NameCityKey(name, city);
+  keys.city = NormalizeCityKey(city);
   keys.name_tokens = NameTokens(name);
   keys.address = AddressKey(address);
   keys.domain = WebsiteDomain(website);

@@ -14,6 +14,7 @@ struct LeadKeys {
   std::string email;      ///< tier 1: NormalizeEmail(email)
   std::string phone;      ///< tier 3 candidates: PhoneNormalizer::Normalize(phone)
   std::string name_city;  ///< tier 4: NameCityKey(name, city)
+  std::string city;       ///< NormalizeCityKey(city): the similar-name hint's bucket
   /// NameTokens(name): the store counts them per account (storage::DedupStore), which is
   /// what weighs tokens by rarity in TokenNameSimilarity.
   std::vector<std::string> name_tokens;

@@ -107,6 +107,23 @@ double TokenStats::Weight(const std::string& token) const {
   return std::log((total + 2.0) / (count + 1.0)) + 0.5;
 }
 
+std::string RarestWord(const std::vector<std::string>& tokens, const TokenStats& stats) {
+  const std::string* best = nullptr;
+  int64_t best_count = 0;
+  for (const std::string& token : tokens) {
+    if (IsNumberToken(token)) continue;
+    auto it = stats.counts.find(token);
+    const int64_t count = it == stats.counts.end() ? 0 : it->second;
+    if (best == nullptr || count < best_count ||
+        (count == best_count &&
+         (token.size() > best->size() || (token.size() == best->size() && token < *best)))) {
+      best = &token;
+      best_count = count;
+    }
+  }
+  return best == nullptr ? std::string() : *best;
+}
+
 double TokenNameSimilarity(const std::vector<std::string>& a, const std::vector<std::string>& b,
                            const TokenStats& stats) {
   if (a.empty() || b.empty()) return 0.0;
@@ -119,6 +136,11 @@ double TokenNameSimilarity(const std::vector<std::string>& a, const std::vector<
   if (Disagree(Markers(a, false), Markers(b, false))) score *= kMismatchPenalty;
   if (Disagree(Markers(a, true), Markers(b, true))) score *= kMismatchPenalty;
   return std::clamp(score, 0.0, 1.0);
+}
+
+bool BranchMarkersDiffer(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  return Disagree(Markers(a, false), Markers(b, false)) ||
+         Disagree(Markers(a, true), Markers(b, true));
 }
 
 double TokenNameSimilarity(std::string_view a, std::string_view b, const TokenStats& stats) {

@@ -38,6 +38,11 @@ struct TokenStats {
   double Weight(const std::string& token) const;
 };
 
+/// The name's rarest counted word (dedup::CountedTokens) by `stats`, the word a lead is filed
+/// under for the similar-name hint: the lowest count, then the longest, then the first in byte
+/// order. Empty when the name has no counted word.
+std::string RarestWord(const std::vector<std::string>& tokens, const TokenStats& stats);
+
 /// Tier 3's threshold for TokenNameSimilarity (calibrated on bench/dedup_quality.py's data,
 /// docs/DEDUP.md): names score above it only when their rare words agree.
 inline constexpr double kDefaultTokenSimilarityThreshold = 0.80;
@@ -54,6 +59,11 @@ inline constexpr double kDefaultTokenSimilarityThreshold = 0.80;
 /// Two names of which one has no token score 0.
 double TokenNameSimilarity(const std::vector<std::string>& a, const std::vector<std::string>& b,
                            const TokenStats& stats);
+
+/// True when both names hold numbers and share none, or both hold directions and share none
+/// ("Mary Crane East" vs "Mary Crane West", "Home of Life II" vs "Home of Life III"): the
+/// branch markers TokenNameSimilarity penalises. Such names are never hinted as duplicates.
+bool BranchMarkersDiffer(const std::vector<std::string>& a, const std::vector<std::string>& b);
 
 /// TokenNameSimilarity of NameTokens(a) and NameTokens(b).
 double TokenNameSimilarity(std::string_view a, std::string_view b, const TokenStats& stats);

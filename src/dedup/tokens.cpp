@@ -97,6 +97,14 @@ std::string_view DirectionOf(std::string_view token) {
   return {};
 }
 
+std::string CityWordKey(std::string_view city_key, std::string_view word) {
+  if (word.empty()) return {};
+  std::string key(city_key);
+  key += '\n';
+  key += word;
+  return key;
+}
+
 std::string AddressKey(std::string_view address) {
   std::vector<std::string> words = SplitWords(NormalizeName(address));
   if (words.empty() || !std::all_of(words[0].begin(), words[0].end(), IsDigit)) return {};

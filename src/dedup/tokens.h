@@ -26,6 +26,11 @@ bool IsNumberToken(std::string_view token);
 /// are initials: "Ada S. McKinley").
 std::string_view DirectionOf(std::string_view token);
 
+/// The key a lead is found under by the similar-name hint (docs/DEDUP.md): its city key
+/// (NormalizeCityKey, empty when it has no city) and one word of its name, joined by '\n'.
+/// Empty when `word` is.
+std::string CityWordKey(std::string_view city_key, std::string_view word);
+
 /// The comparison key of a street address: the house number and the first word of the street
 /// name, with directions and street types (St, Ave, Blvd, ...) left out and ordinals reduced to
 /// their number: "650 E. 85Th St" -> "650 85", "55 West Cermak Rd" -> "55 cermak". Empty when

@@ -28,8 +28,20 @@ constexpr int kMaxPhoneCandidates = 64;
 // Tier 3 with the same address (dedup::AddressKey): the phone and the street address agree, so
 // a name only has to share something real with the stored one (docs/DEDUP.md, calibration).
 constexpr double kAddressSupportedSimilarity = 0.30;
-// A same-phone lead whose name shares at least this much is a hint when it does not merge.
-constexpr double kPhoneHintSimilarity = 0.20;
+// A same-phone lead whose name shares at least this much is a hint when it does not merge
+// (unless the two leads' cities differ: a switchboard shared by an organisation's sites).
+constexpr double kPhoneHintSimilarity = 0.10;
+// The similar-name hint (docs/DEDUP.md): a name this similar in the same city, or where either
+// lead has no city, is a hint. The new name's rarest words are looked up (kCityWordProbes of
+// them, kCityWordCandidates leads filed under each): calibrated on bench/dedup_quality.py.
+constexpr double kSimilarNameHintSimilarity = 0.90;
+constexpr int kCityWordProbes = 3;
+constexpr int kCityWordCandidates = 8;
+
+// True when both cities are known (NormalizeCityKey) and differ.
+bool CitiesDiffer(std::string_view a, std::string_view b) {
+  return !a.empty() && !b.empty() && a != b;
+}
 
 std::string_view Sent(const domain::LeadPatch& patch, domain::TextField field) {
   const auto& value = patch.text[field];
@@ -137,9 +149,9 @@ std::vector<std::string> AgreeingFields(const dedup::LeadKeys& a, const dedup::L
 }
 
 int TierRank(std::string_view tier) {
-  constexpr std::string_view kOrder[] = {"email",         "source_id",    "phone_name",
-                                         "phone_hint",    "address_hint", "domain_hint",
-                                         "name_city_hint"};
+  constexpr std::string_view kOrder[] = {"email",          "source_id",        "phone_name",
+                                         "phone_hint",     "address_hint",     "domain_hint",
+                                         "name_city_hint", "similar_name_hint"};
   for (size_t i = 0; i < std::size(kOrder); ++i) {
     if (kOrder[i] == tier) return static_cast<int>(i);
   }
@@ -205,8 +217,14 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
         const std::string address = dedup::AddressKey(candidates[i].address);
         const bool same_address = !keys.address.empty() && address == keys.address;
         const bool other_address = !keys.address.empty() && !address.empty() && !same_address;
+        const bool other_city =
+            CitiesDiffer(keys.city, dedup::NormalizeCityKey(candidates[i].city));
         const bool merges = (similarity > dedup_.name_similarity && !other_address) ||
                             (same_address && similarity > kAddressSupportedSimilarity);
+        // Not a hint: another city, or branch markers that differ ("East" / "West").
+        if (!merges && (other_city || dedup::BranchMarkersDiffer(keys.name_tokens, names[i]))) {
+          continue;
+        }
         auto& slot = merges ? best : phone_hint;
         if (!slot || similarity > slot->first) slot.emplace(similarity, candidates[i].id);
       }
@@ -238,8 +256,84 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
   KLOZEO_ASSIGN_OR_RETURN(
       match.potential_id,
       tx.leads().FindIdByKey(who.account_key, storage::DedupKey::kNameCity, keys.name_city));
-  if (match.potential_id) match.tier = "name_city_hint";
+  if (match.potential_id) {
+    match.tier = "name_city_hint";
+    return match;
+  }
+  KLOZEO_ASSIGN_OR_RETURN(auto similar, SimilarNameInCity(tx, who.account_key, keys));
+  if (similar) {
+    match.potential_id = std::move(similar->id);
+    match.tier = "similar_name_hint";
+  }
   return match;
+}
+
+// The leads filed under the rarest words of the name `keys` were made from (dedup::CityWordKey),
+// in its city and among leads without a city; `stats` must hold the name's word counts.
+Result<std::vector<storage::DedupCandidate>> CityWordCandidates(storage::Tx& tx,
+                                                                domain::AccountKey account,
+                                                                const dedup::LeadKeys& keys,
+                                                                dedup::TokenStats& stats) {
+  std::vector<std::string> words = dedup::CountedTokens(keys.name_tokens);
+  // The rarest words first: the stored lead is filed under its own rarest word.
+  std::stable_sort(words.begin(), words.end(), [&](const std::string& a, const std::string& b) {
+    return stats.counts[a] < stats.counts[b];
+  });
+  if (words.size() > static_cast<size_t>(kCityWordProbes)) words.resize(kCityWordProbes);
+  std::vector<storage::DedupCandidate> candidates;
+  for (const std::string& word : words) {
+    for (std::string_view city : {std::string_view(keys.city), std::string_view()}) {
+      KLOZEO_ASSIGN_OR_RETURN(
+          auto found,
+          tx.dedup().FindByCityWord(account, dedup::CityWordKey(city, word), kCityWordCandidates));
+      for (auto& c : found) {
+        if (std::none_of(candidates.begin(), candidates.end(),
+                         [&](const auto& o) { return o.id == c.id; })) {
+          candidates.push_back(std::move(c));
+        }
+      }
+      if (keys.city.empty()) break;
+    }
+  }
+  return candidates;
+}
+
+// True when the similar-name hint may point a lead with `keys` at `other`: the cities do not
+// differ and neither do the names' branch markers.
+bool SimilarNameCompatible(const dedup::LeadKeys& keys,
+                           const std::vector<std::string>& other_tokens,
+                           std::string_view other_city_key) {
+  return !CitiesDiffer(keys.city, other_city_key) &&
+         !dedup::BranchMarkersDiffer(keys.name_tokens, other_tokens);
+}
+
+Result<std::optional<LeadService::SimilarName>> LeadService::SimilarNameInCity(
+    storage::Tx& tx, domain::AccountKey account, const dedup::LeadKeys& keys) {
+  if (dedup::CountedTokens(keys.name_tokens).empty()) return std::optional<SimilarName>();
+  dedup::TokenStats stats;
+  KLOZEO_TRY(tx.dedup().TokenStats(account, keys.name_tokens, stats));
+  KLOZEO_ASSIGN_OR_RETURN(auto candidates, CityWordCandidates(tx, account, keys, stats));
+  if (candidates.empty()) return std::optional<SimilarName>();
+  std::vector<std::vector<std::string>> names;
+  std::vector<std::string> missing;
+  for (const auto& c : candidates) {
+    names.push_back(dedup::NameTokens(c.name));
+    for (const auto& t : names.back()) {
+      if (!stats.counts.contains(t)) missing.push_back(t);
+    }
+  }
+  if (!missing.empty()) KLOZEO_TRY(tx.dedup().TokenStats(account, missing, stats));
+  std::optional<SimilarName> best;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (!SimilarNameCompatible(keys, names[i], dedup::NormalizeCityKey(candidates[i].city))) {
+      continue;
+    }
+    const double similarity = dedup::TokenNameSimilarity(keys.name_tokens, names[i], stats);
+    if (similarity > kSimilarNameHintSimilarity && (!best || similarity > best->similarity)) {
+      best = SimilarName{candidates[i].id, similarity};
+    }
+  }
+  return best;
 }
 
 Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, const Principal& who,
@@ -299,6 +393,12 @@ Result<std::vector<DuplicateCandidate>> LeadService::Duplicates(const Principal&
                                                                    kMaxMatchKeyCandidates));
     for (const auto& other : found) add(other);
   }
+  if (!dedup::CountedTokens(keys.name_tokens).empty()) {
+    dedup::TokenStats own;
+    KLOZEO_TRY(tx->dedup().TokenStats(who.account_key, keys.name_tokens, own));
+    KLOZEO_ASSIGN_OR_RETURN(auto similar, CityWordCandidates(*tx, who.account_key, keys, own));
+    for (const auto& c : similar) add(c.id);
+  }
   KLOZEO_ASSIGN_OR_RETURN(auto dismissed, tx->dedup().Dismissed(who.account_key, lead.id));
   std::vector<Lead> others;
   std::vector<std::string> tokens = keys.name_tokens;
@@ -322,6 +422,7 @@ Result<std::vector<DuplicateCandidate>> LeadService::Duplicates(const Principal&
       return std::find(c.agreeing.begin(), c.agreeing.end(), f) != c.agreeing.end();
     };
     const bool both_addresses = !keys.address.empty() && !other_keys.address.empty();
+    const bool compatible = SimilarNameCompatible(keys, other_keys.name_tokens, other_keys.city);
     if (agrees("email")) {
       c.tier = "email";
     } else if (agrees("source_id")) {
@@ -330,7 +431,7 @@ Result<std::vector<DuplicateCandidate>> LeadService::Duplicates(const Principal&
                ((c.similarity > dedup_.name_similarity && (!both_addresses || agrees("address"))) ||
                 (agrees("address") && c.similarity > kAddressSupportedSimilarity))) {
       c.tier = "phone_name";
-    } else if (agrees("phone") && c.similarity > kPhoneHintSimilarity) {
+    } else if (agrees("phone") && compatible && c.similarity > kPhoneHintSimilarity) {
       c.tier = "phone_hint";
     } else if (agrees("address")) {
       c.tier = "address_hint";
@@ -338,6 +439,8 @@ Result<std::vector<DuplicateCandidate>> LeadService::Duplicates(const Principal&
       c.tier = "domain_hint";
     } else if (agrees("name") && agrees("city")) {
       c.tier = "name_city_hint";
+    } else if (compatible && c.similarity > kSimilarNameHintSimilarity) {
+      c.tier = "similar_name_hint";
     } else {
       continue;  // shares only a weak phone match: not likely enough
     }

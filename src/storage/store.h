@@ -270,10 +270,12 @@ struct DedupCandidate {
   std::string id;
   std::string name;
   std::string address;  ///< the raw address ("" when none)
+  std::string city;     ///< the raw city ("" when none)
 };
 
-/// The secondary keys a lead is found by for hints (dedup::LeadKeys::address and ::domain).
-enum class MatchKey { kAddress, kDomain };
+/// The secondary keys a lead is found by for hints (dedup::LeadKeys::address and ::domain, and
+/// the city and rarest name word: dedup::CityWordKey, chosen by the store from its counts).
+enum class MatchKey { kAddress, kDomain, kCityWord };
 
 /// One field a merge changed on the surviving lead.
 struct MergeChange {
@@ -311,6 +313,11 @@ class DedupStore {
   virtual core::Result<std::vector<std::string>> FindByMatchKey(domain::AccountKey account,
                                                                 MatchKey kind, std::string_view key,
                                                                 int limit) = 0;
+  /// Up to `limit` leads, oldest first, filed under the similar-name hint's `key`
+  /// (dedup::CityWordKey: a city and the rarest word of their name when written).
+  virtual core::Result<std::vector<DedupCandidate>> FindByCityWord(domain::AccountKey account,
+                                                                   std::string_view key,
+                                                                   int limit) = 0;
   /// Records that leads `a` and `b` are not duplicates (both directions; idempotent).
   virtual core::Status Dismiss(domain::AccountKey account, std::string_view a, std::string_view b,
                                int64_t now) = 0;

@@ -92,5 +92,31 @@ TEST(TokenNameSimilarity, RareWordsWeighMoreThanCommonOnes) {
   EXPECT_EQ(TokenNameSimilarity("", "McKay", stats), 0.0);
 }
 
+TEST(RarestWord, LowestCountThenLongestNeverANumber) {
+  TokenStats stats;
+  stats.names = 100;
+  stats.counts = {{"chicago", 40}, {"commons", 3}, {"nia", 3}, {"center", 50}};
+  EXPECT_EQ(RarestWord(NameTokens("Chicago Commons NIA Center"), stats), "commons");
+  // A word no lead has yet is the rarest; a number never is.
+  EXPECT_EQ(RarestWord(NameTokens("Chicago Commons Paulo 2"), stats), "paulo");
+  EXPECT_EQ(RarestWord(NameTokens("#2 87th"), stats), "");
+  EXPECT_EQ(RarestWord({}, stats), "");
+}
+
+TEST(CityWordKey, CityAndWord) {
+  EXPECT_EQ(CityWordKey("60625", "albany"), "60625\nalbany");
+  EXPECT_EQ(CityWordKey("", "albany"), "\nalbany");
+  EXPECT_EQ(CityWordKey("60625", ""), "");
+}
+
+TEST(BranchMarkersDiffer, NumbersOrDirectionsThatShareNothing) {
+  EXPECT_TRUE(BranchMarkersDiffer(NameTokens("Mary Crane East"), NameTokens("Mary Crane West")));
+  EXPECT_TRUE(BranchMarkersDiffer(NameTokens("Home of Life II"), NameTokens("Home of Life III")));
+  EXPECT_FALSE(BranchMarkersDiffer(NameTokens("Home of Life II"), NameTokens("Home of Life")));
+  EXPECT_FALSE(
+      BranchMarkersDiffer(NameTokens("South East Asia Center"), NameTokens("South-East Asia")));
+  EXPECT_FALSE(BranchMarkersDiffer(NameTokens("Acme"), NameTokens("Acme Corp")));
+}
+
 }  // namespace
 }  // namespace klozeo::dedup

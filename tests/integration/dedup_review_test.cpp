@@ -86,6 +86,73 @@ TEST(DedupReview, AddressDecidesBetweenSitesSharingAPhone) {
   EXPECT_EQ(hint.json()["potential_duplicate_id"], a);
 }
 
+// The similar-name hint: a name more than 90% similar in the same city (or where either lead
+// has no city) is a hint, found by the name's rarest word; another city or another branch
+// marker is not.
+TEST(DedupReview, SimilarNameInTheSameCityIsAHint) {
+  TestServer server;
+  auto api = server.NewAccount();
+  const std::string park = Create(
+      api,
+      {{"name", "Albany Park Community Center"}, {"phone", "773-509-5657"}, {"city", "60625"}});
+  Create(api, {{"name", "Lincoln Park Zoo"}, {"city", "60625"}});
+  // Another phone, another spelling: not a merge, a hint to the right lead (it shares the
+  // stored lead's rarest word, which the stored lead is filed under).
+  auto similar = api.Post("/api/v1/leads", json{{"name", "Albany Park Community Centre"},
+                                                {"phone", "773-583-5111"},
+                                                {"city", "60625"},
+                                                {"source", "test"}});
+  ASSERT_EQ(similar.status, 201) << similar.body;
+  EXPECT_EQ(similar.json()["potential_duplicate_id"], park);
+  const std::string similar_id = similar.json()["id"];
+  json d = Duplicates(api, similar_id);
+  ASSERT_GE(d["count"].get<int>(), 1) << d;
+  EXPECT_EQ(d["duplicates"][0]["id"], park);
+  EXPECT_EQ(d["duplicates"][0]["tier"], "similar_name_hint");
+  EXPECT_GT(d["duplicates"][0]["similarity"].get<double>(), 0.9);
+  // A lead without a city is compared with the leads without one.
+  const std::string bare = Create(api, {{"name", "Quokka Learning Academy"}});
+  auto bare_similar =
+      api.Post("/api/v1/leads", json{{"name", "Quokka Learning Acadmy"}, {"source", "test"}});
+  ASSERT_EQ(bare_similar.status, 201) << bare_similar.body;
+  EXPECT_EQ(bare_similar.json()["potential_duplicate_id"], bare);
+  // Another city, or a branch marker that differs: no hint.
+  auto elsewhere = api.Post(
+      "/api/v1/leads",
+      json{{"name", "Albany Park Community Centre"}, {"city", "60640"}, {"source", "test"}});
+  ASSERT_EQ(elsewhere.status, 201) << elsewhere.body;
+  EXPECT_TRUE(elsewhere.json()["potential_duplicate_id"].is_null()) << elsewhere.body;
+  const std::string east = Create(api, {{"name", "Mary Crane Center East"}, {"city", "60618"}});
+  auto west =
+      api.Post("/api/v1/leads",
+               json{{"name", "Mary Crane Center West"}, {"city", "60618"}, {"source", "test"}});
+  ASSERT_EQ(west.status, 201) << west.body;
+  EXPECT_TRUE(west.json()["potential_duplicate_id"].is_null()) << west.body;
+  for (const auto& c : Duplicates(api, east)["duplicates"])
+    EXPECT_NE(c["tier"], "similar_name_hint");
+}
+
+// A phone shared by an organisation's sites in other cities hints nothing; in the same city (or
+// without a city) a weaker name is a hint.
+TEST(DedupReview, SamePhoneInAnotherCityIsNotAHint) {
+  TestServer server;
+  auto api = server.NewAccount();
+  const std::string office = Create(
+      api, {{"name", "Erie Neighborhood House"}, {"phone", "312-432-2213"}, {"city", "60622"}});
+  auto away = api.Post("/api/v1/leads", json{{"name", "Erie House Family Care Garriga"},
+                                             {"phone", "312-432-2213"},
+                                             {"city", "60639"},
+                                             {"source", "test"}});
+  ASSERT_EQ(away.status, 201) << away.body;
+  EXPECT_TRUE(away.json()["potential_duplicate_id"].is_null()) << away.body;
+  auto here = api.Post("/api/v1/leads", json{{"name", "Erie House Family Care Sepulveda"},
+                                             {"phone", "312-432-2213"},
+                                             {"city", "60622"},
+                                             {"source", "test"}});
+  ASSERT_EQ(here.status, 201) << here.body;
+  EXPECT_EQ(here.json()["potential_duplicate_id"], office);
+}
+
 TEST(DedupReview, DuplicatesListsCandidatesWithTheirReasons) {
   TestServer server;
   auto api = server.NewAccount();

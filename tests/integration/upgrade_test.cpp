@@ -31,6 +31,13 @@ std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
+// Written into the old database before the upgrade: an address and a website the previous
+// release stored but did not key (dedup's backfill, schema version 12, must key them). The
+// PostgreSQL dump leaves an empty search_path: the table is named with its schema there.
+constexpr const char* kOldEdit =
+    "UPDATE leads SET address = '650 E. 85Th St', website = 'https://www.acme.example/about' "
+    "WHERE name = 'Acme Corporation'";
+
 class UpgradeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -41,12 +48,21 @@ class UpgradeTest : public ::testing::Test {
       PGresult* loaded = PQexec(conn, ReadFile(fixtures + "/klozeo.pg.sql").c_str());
       EXPECT_EQ(PQresultStatus(loaded), PGRES_COMMAND_OK) << PQerrorMessage(conn);
       PQclear(loaded);
+      PGresult* edited =
+          PQexec(conn, (std::string("SET search_path = public; ") + kOldEdit).c_str());
+      EXPECT_EQ(PQresultStatus(edited), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+      PQclear(edited);
       PQfinish(conn);
       url_ = database_.url();
       manifest_ = json::parse(ReadFile(fixtures + "/manifest.pg.json"));
     } else {
       const auto path = dir_.path() / "klozeo.db";
       std::filesystem::copy_file(fixtures + "/klozeo.db", path);
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+      EXPECT_EQ(sqlite3_exec(db, kOldEdit, nullptr, nullptr, nullptr), SQLITE_OK)
+          << sqlite3_errmsg(db);
+      sqlite3_close(db);
       url_ = "sqlite:" + path.string();
       manifest_ = json::parse(ReadFile(fixtures + "/manifest.json"));
     }
@@ -122,11 +138,33 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
   EXPECT_EQ(in_austin.json()["leads"][0]["id"], Lead("initech"));
 
   // Every later version is applied after the upgrade (8: integer keys, 9: dedup's tables, 10:
-  // the list indexes, 11-12: the trigram indexes; PostgreSQL's release also recorded its own 1001),
-  // and the list indexes exist on the integer key.
+  // the list indexes, 11-12: the trigram indexes, 13: the dedup backfill; PostgreSQL's release
+  // also recorded its own 1001), and the list indexes exist on the integer key.
   EXPECT_EQ(Column("SELECT version FROM schema_migrations WHERE version BETWEEN 8 AND 999 "
                    "ORDER BY version"),
-            (std::vector<std::string>{"8", "9", "10", "11", "12"}));
+            (std::vector<std::string>{"8", "9", "10", "11", "12", "13"}));
+  // 13 backfilled dedup's word counts and match keys from the migrated leads, per account.
+  auto count = [&](const std::string& account, const std::string& token) {
+    return Column(
+        "SELECT t.n FROM name_tokens t JOIN accounts a ON a.account_key = "
+        "t.account_key WHERE a.name = '" +
+        account + "' AND t.token = '" + token + "'");
+  };
+  EXPECT_EQ(count("acme", ""), (std::vector<std::string>{"3"}));
+  EXPECT_EQ(count("acme", "corporation"), (std::vector<std::string>{"1"}));
+  EXPECT_EQ(count("acme", "globex"), (std::vector<std::string>{}));
+  EXPECT_EQ(count("globex", ""), (std::vector<std::string>{"1"}));
+  EXPECT_EQ(count("globex", "globex"), (std::vector<std::string>{"1"}));
+  auto key = [&](const char* name, const char* kind) {
+    return Column("SELECT key FROM lead_match_keys WHERE lead_id = '" + Lead(name) +
+                  "' AND kind = '" + kind + "'");
+  };
+  EXPECT_EQ(key("acme_corp", "address"), (std::vector<std::string>{"650 85"}));
+  EXPECT_EQ(key("acme_corp", "domain"), (std::vector<std::string>{"acme.example"}));
+  // Its rarest word: both counted once, the longer one.
+  EXPECT_EQ(key("acme_corp", "city_word"),
+            (std::vector<std::string>{"san francisco\ncorporation"}));
+  EXPECT_EQ(key("umbrella", "city_word"), (std::vector<std::string>{"\numbrella"}));
   EXPECT_EQ(Column(database_.is_postgres()
                        ? "SELECT indexname FROM pg_indexes WHERE indexname IN ('leads_score', "
                          "'leads_updated', 'leads_last_interaction', 'lead_attributes_num') AND "
@@ -241,6 +279,20 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
   // The new lead's event went to the migrated subscription.
   EXPECT_EQ(acme.Get("/api/v1/webhooks/" + hook + "/deliveries").json()["deliveries"].size(), 4u);
   EXPECT_EQ(acme.Delete("/api/v1/leads/" + Lead("umbrella")).status, 204);
+  // The backfilled keys are found: the same street address is a hint, the same website's domain
+  // too, in this account only.
+  auto at_address =
+      acme.Post("/api/v1/leads",
+                {{"name", "Pied Piper"}, {"source", "web"}, {"address", "650 East 85th Street"}});
+  ASSERT_EQ(at_address.status, 201) << at_address.body;
+  EXPECT_EQ(at_address.json()["potential_duplicate_id"], Lead("acme_corp"));
+  auto same_site = globex.Post(
+      "/api/v1/leads", {{"name", "Pied Piper"}, {"source", "web"}, {"website", "acme.example"}});
+  ASSERT_EQ(same_site.status, 201) << same_site.body;
+  EXPECT_TRUE(same_site.json()["potential_duplicate_id"].is_null()) << same_site.body;
+  EXPECT_EQ(acme.Delete("/api/v1/leads/" + at_address.json()["id"].get<std::string>()).status, 204);
+  EXPECT_EQ(globex.Delete("/api/v1/leads/" + same_site.json()["id"].get<std::string>()).status,
+            204);
 
   // A new account gets the next key and its own, empty data.
   auto created = RunCommand(KLOZEO_BINARY, "accounts create --name initrode --db '" + url_ + "'");

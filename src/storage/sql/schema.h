@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "storage/sql/dedup_backfill.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/sql_tx.h"
 #include "storage/sql/statements.h"
@@ -389,8 +390,17 @@ BEGIN
 END $$;}
 CREATE INDEX IF NOT EXISTS leads_status ON leads (account_key, status_fold, id);
 )sql";
+// 13: dedup's derived state rebuilt from the leads (docs/DEDUP.md, "Upgrades"): both tables
+// emptied here, then refilled by BackfillDedup in the same transaction: an upgraded database's
+// leads get their word counts and match keys, and every lead its city-word key.
+inline constexpr const char* kDedupBackfill = R"sql(
+DELETE FROM name_tokens;
+DELETE FROM lead_match_keys;
+)sql";
+inline constexpr int kDedupBackfillVersion = 13;
 inline constexpr Migration kMigrations[] = {
     {8, nullptr}, {9, kDedupTables}, {10, kListIndexes}, {11, kSuperseded}, {12, kTextSearch},
+    {kDedupBackfillVersion, kDedupBackfill},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not
@@ -466,6 +476,7 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
   for (const Migration& m : kMigrations) {
     if (applied.contains(m.version)) continue;
     KLOZEO_TRY(exec(SchemaSql(m.sql != nullptr ? m.sql : kSchemaIndexes, dialect)));
+    if (m.version == kDedupBackfillVersion) KLOZEO_TRY(BackfillDedup(conn));
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kRecordMigration));
     KLOZEO_TRY(s.Bind(1, int64_t{m.version}).Bind(2, core::WallMillis() / 1000).Run());
   }

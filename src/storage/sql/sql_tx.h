@@ -208,17 +208,37 @@ class SqlTx : public Tx {
   core::Status InsertRows(size_t count, Bind bind);
   /// The attribute rows of `leads` (kInsertAttribute).
   core::Status InsertAttributes(domain::AccountKey account, std::span<const domain::Lead> leads);
-  /// The address and domain keys of `leads` (kInsertMatchKey).
+  /// The address, domain and city-word keys of `leads` (kInsertMatchKey); `counts` holds the
+  /// account's counts of their words once they are written (dedup::RarestWord).
   core::Status InsertMatchKeys(domain::AccountKey account, std::span<const domain::Lead> leads,
-                               std::span<const dedup::LeadKeys> keys);
+                               std::span<const dedup::LeadKeys> keys,
+                               const dedup::TokenStats& counts);
   /// A list of tokens as the dialect binds it (?2 of kCountTokens and kTokenCounts).
   static std::string TokenList(const std::vector<std::string>& tokens) {
     return kPg ? TextArrayLiteral(tokens) : TokensJson(tokens);
   }
-  /// Adds `delta` to the account's count of each of `tokens` ('' counts the leads).
+  /// Adds `delta` to the account's count of each of `tokens` ('' counts the leads); with
+  /// `after`, also reads the counts the upsert left into it.
   core::Status CountTokens(domain::AccountKey account, const std::vector<std::string>& tokens,
-                           int64_t delta) {
-    return Run(Query(sql::kCountTokens, account, TokenList(tokens), delta));
+                           int64_t delta, dedup::TokenStats* after = nullptr) {
+    if (after == nullptr) return Run(Query(sql::kCountTokens, account, TokenList(tokens), delta));
+    KLOZEO_ASSIGN_OR_RETURN(auto s,
+                            Query(sql::kCountTokensReturning, account, TokenList(tokens), delta));
+    return ReadTokenCounts(s, *after);
+  }
+  /// Reads (token, n) rows into `stats` (the token '' is the lead count).
+  template <typename S>
+  static core::Status ReadTokenCounts(S& s, dedup::TokenStats& stats) {
+    while (true) {
+      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return core::Ok();
+      std::string token = s.Text(0);
+      if (token.empty()) {
+        stats.names = s.Int(1);
+      } else {
+        stats.counts[std::move(token)] = s.Int(1);
+      }
+    }
   }
   /// The stored name of lead `id`, when there is one (what its counted tokens came from).
   core::Result<std::optional<std::string>> StoredName(domain::AccountKey account,
@@ -519,7 +539,18 @@ class SqlTx : public Tx {
       if (phone_key.empty()) return std::vector<DedupCandidate>();
       return All(t_.On(account, sql::kFindDedupByPhone, phone_key, int64_t{limit}),
                  [](const Statement& r) {
-                   return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or("")};
+                   return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or(""),
+                                         r.OptText(3).value_or("")};
+                 });
+    }
+    core::Result<std::vector<DedupCandidate>> FindByCityWord(domain::AccountKey account,
+                                                             std::string_view key,
+                                                             int limit) override {
+      if (key.empty()) return std::vector<DedupCandidate>();
+      return All(t_.On(account, sql::kFindDedupByCityWord, key, int64_t{limit}),
+                 [](const Statement& r) {
+                   return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or(""),
+                                         r.OptText(3).value_or("")};
                  });
     }
     core::Result<std::vector<std::string>> FindByMatchKey(domain::AccountKey account, MatchKey kind,
@@ -570,7 +601,9 @@ class SqlTx : public Tx {
       });
     }
     static std::string_view KindName(MatchKey kind) {
-      return kind == MatchKey::kAddress ? "address" : "domain";
+      return kind == MatchKey::kAddress  ? "address"
+             : kind == MatchKey::kDomain ? "domain"
+                                         : "city_word";
     }
     SqlTx& t_;
   };

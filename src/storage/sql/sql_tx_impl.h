@@ -186,7 +186,13 @@ core::Status SqlTx<B>::Leads::Update(domain::AccountKey account, const domain::L
     if (!diff.empty()) KLOZEO_TRY(t_.CountTokens(account, diff, delta));
   }
   KLOZEO_TRY(Run(t_.Query(sql::kDeleteMatchKeys, account, lead.id)));
-  KLOZEO_TRY(t_.InsertMatchKeys(account, std::span(&lead, 1), std::span(&keys, 1)));
+  // The counts of its words now: what the lead is filed under (dedup::RarestWord).
+  dedup::TokenStats counts;
+  if (!new_tokens.empty()) {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kTokenCounts, account, TokenList(new_tokens)));
+    KLOZEO_TRY(ReadTokenCounts(s, counts));
+  }
+  KLOZEO_TRY(t_.InsertMatchKeys(account, std::span(&lead, 1), std::span(&keys, 1), counts));
   return t_.InsertAttributes(account, std::span(&lead, 1));
 }
 
@@ -376,19 +382,25 @@ core::Status SqlTx<B>::InsertLeads(domain::AccountKey account, std::span<const d
   counts[std::string()] = static_cast<int64_t>(leads.size());
   std::map<int64_t, std::vector<std::string>> by_count;
   for (auto& [token, n] : counts) by_count[n].push_back(token);
-  for (const auto& [n, tokens] : by_count) KLOZEO_TRY(CountTokens(account, tokens, n));
-  KLOZEO_TRY(InsertMatchKeys(account, leads, keys));
+  dedup::TokenStats after;  // the counts once the batch is in: what its leads are filed under
+  for (const auto& [n, tokens] : by_count) KLOZEO_TRY(CountTokens(account, tokens, n, &after));
+  KLOZEO_TRY(InsertMatchKeys(account, leads, keys, after));
   return InsertAttributes(account, leads);
 }
 
 template <typename B>
 core::Status SqlTx<B>::InsertMatchKeys(domain::AccountKey account,
                                        std::span<const domain::Lead> leads,
-                                       std::span<const dedup::LeadKeys> keys) {
+                                       std::span<const dedup::LeadKeys> keys,
+                                       const dedup::TokenStats& counts) {
+  std::vector<std::string> city_words(leads.size());
   std::vector<std::tuple<const std::string*, std::string_view, const std::string*>> all;
   for (size_t i = 0; i < leads.size(); ++i) {
     if (!keys[i].address.empty()) all.emplace_back(&leads[i].id, "address", &keys[i].address);
     if (!keys[i].domain.empty()) all.emplace_back(&leads[i].id, "domain", &keys[i].domain);
+    city_words[i] =
+        dedup::CityWordKey(keys[i].city, dedup::RarestWord(keys[i].name_tokens, counts));
+    if (!city_words[i].empty()) all.emplace_back(&leads[i].id, "city_word", &city_words[i]);
   }
   return InsertRows<sql::kInsertMatchKey, 4, 128>(all.size(), [&](auto& row, size_t i) {
     const auto& [lead_id, kind, key] = all[i];

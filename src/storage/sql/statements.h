@@ -314,6 +314,11 @@ inline constexpr const char* kCountTokens =
     "INSERT INTO name_tokens (account_key, token, n) {sqlite:SELECT ?1, value, ?3 FROM "
     "json_each(?2) WHERE true}{postgres:SELECT ?1, t, ?3 FROM unnest(?2::text[]) AS t} "
     "ON CONFLICT (account_key, token) DO UPDATE SET n = name_tokens.n + excluded.n";
+inline constexpr const char* kCountTokensReturning =
+    "INSERT INTO name_tokens (account_key, token, n) {sqlite:SELECT ?1, value, ?3 FROM "
+    "json_each(?2) WHERE true}{postgres:SELECT ?1, t, ?3 FROM unnest(?2::text[]) AS t} "
+    "ON CONFLICT (account_key, token) DO UPDATE SET n = name_tokens.n + excluded.n "
+    "RETURNING token, n";
 inline constexpr const char* kTokenCounts =
     "SELECT token, n FROM name_tokens WHERE account_key = ?1 AND token "
     "{sqlite:IN (SELECT value FROM json_each(?2))}{postgres:= ANY(?2::text[])}";
@@ -327,8 +332,26 @@ inline constexpr const char* kFindByMatchKey =
     "SELECT lead_id FROM lead_match_keys WHERE account_key = ?1 AND kind = ?2 AND key = ?3 "
     "ORDER BY lead_id LIMIT ?4";
 inline constexpr const char* kFindDedupByPhone =
-    "SELECT id, name, address FROM leads {sqlite:INDEXED BY leads_phone_key }WHERE "
+    "SELECT id, name, address, city FROM leads {sqlite:INDEXED BY leads_phone_key }WHERE "
     "account_key = ?1 AND phone_key = ?2 ORDER BY id LIMIT ?3";
+inline constexpr const char* kFindDedupByCityWord =
+    "SELECT l.id, l.name, l.address, l.city FROM lead_match_keys k JOIN leads l ON "
+    "l.account_key = k.account_key AND l.id = k.lead_id WHERE k.account_key = ?1 AND "
+    "k.kind = 'city_word' AND k.key = ?2 ORDER BY k.lead_id LIMIT ?3";
+// The upgrade backfill (storage/sql/dedup_backfill.h): leads in primary-key order after
+// (?1, ?2); rows of a JSON array ?2 for account ?1 ([token, n] and [lead id, kind, key]).
+inline constexpr const char* kBackfillLeads =
+    "SELECT account_key, id, name, address, website, city FROM leads WHERE account_key > ?1 OR "
+    "(account_key = ?1 AND id > ?2) ORDER BY account_key, id LIMIT ?3";
+inline constexpr const char* kBackfillTokenCounts =
+    "INSERT INTO name_tokens (account_key, token, n) {sqlite:SELECT ?1, value ->> 0, value ->> 1 "
+    "FROM json_each(?2) WHERE true}{postgres:SELECT ?1, e ->> 0, (e ->> 1)::bigint FROM "
+    "jsonb_array_elements(?2::jsonb) AS e} "
+    "ON CONFLICT (account_key, token) DO UPDATE SET n = name_tokens.n + excluded.n";
+inline constexpr const char* kBackfillMatchKeys =
+    "INSERT INTO lead_match_keys (account_key, lead_id, kind, key) {sqlite:SELECT ?1, value ->> 0, "
+    "value ->> 1, value ->> 2 FROM json_each(?2)}{postgres:SELECT ?1, e ->> 0, e ->> 1, e ->> 2 "
+    "FROM jsonb_array_elements(?2::jsonb) AS e}";
 inline constexpr const char* kInsertDismissal =
     "INSERT INTO dedup_dismissals (account_key, lead_id, other_id, created_at) "
     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_key, lead_id, other_id) DO NOTHING";
