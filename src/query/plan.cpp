@@ -1,6 +1,8 @@
 #include "query/plan.h"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <string>
 #include <string_view>
 
@@ -190,14 +192,21 @@ std::vector<size_t> ProbeCandidates(const ListQuery& query) {
   return out;
 }
 
-void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts) {
+int64_t ProbeCap(int64_t leads, int page) {
+  if (leads <= 0) return kProbeCap;
+  const double rows = std::sqrt(static_cast<double>(page + 1) * static_cast<double>(leads));
+  return std::min<int64_t>(kProbeCap, std::max<int64_t>(1, static_cast<int64_t>(rows)));
+}
+
+void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts,
+                  int64_t cap) {
   query.access = Access::kAuto;
   const std::pair<size_t, int64_t>* best = nullptr;
   for (const auto& c : counts) {
     if (best == nullptr || c.second < best->second) best = &c;
   }
   const bool sort_index = HasSortIndex(query);
-  if (best != nullptr && best->second < kProbeCap) {
+  if (best != nullptr && best->second < cap) {
     query.access = Access::kFilterIndex;
     query.drive = best->first;
     return;

@@ -18,10 +18,11 @@ namespace klozeo::query {
 /// account. The storage asks instead: for each filter an index can serve (IsIndexable), it
 /// counts the matching rows up to kProbeCap through that index (CompileCountProbe: an index
 /// range count, well under a millisecond); ChooseAccess then
-/// - drives the query by the filter with the fewest matches when that is under kProbeCap
-///   (seek it, sort at most kProbeCap rows). kProbeCap is about sqrt(51 x 1,000,000): a page of 50
-///   found by walking the sort index reads about 51 x N / matches rows, the filter's index
-///   `matches` rows;
+/// - drives the query by the filter with the fewest matches when that is under the cap
+///   (seek it, sort at most cap rows). The cap is sqrt(51 x N) for an account of N leads
+///   (ProbeCap; the account's lead count is kept by dedup's word counts), at most kProbeCap,
+///   about sqrt(51 x 1,000,000): a page of 50 found by walking the sort index reads about
+///   51 x N / matches rows, the filter's index `matches` rows;
 /// - else, sorting by an attribute, walks that attribute's value indexes (kAttributeSort);
 /// - else walks the sort's index when one serves the order (every filter matches at least
 ///   kProbeCap rows, so a page of 50 is found early; or no filter has an index and none is a
@@ -82,8 +83,16 @@ std::vector<size_t> SameIndexFilters(const ListQuery& query, size_t index);
 /// The filters worth a probe (indexes into query.filters; one per SameIndexFilters group).
 std::vector<size_t> ProbeCandidates(const ListQuery& query);
 
-/// Sets query.access and query.drive from the probes' counts (filter index, rows up to
-/// kProbeCap), as described above.
-void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts);
+/// The probe cap for an account of `leads` leads (0 when unknown: kProbeCap) listed in pages of
+/// `page` rows: sqrt((page + 1) x leads), at most kProbeCap. A filter matching fewer rows is
+/// cheaper to seek and sort than walking the sort index, which reads about
+/// (page + 1) x leads / matches rows to fill a page: in an account of 20,000 leads a filter
+/// matching 4,000 of them is walked (about 250 rows read), not sought and sorted.
+int64_t ProbeCap(int64_t leads, int page);
+
+/// Sets query.access and query.drive from the probes' counts (filter index, rows up to `cap`,
+/// ProbeCap), as described above.
+void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts,
+                  int64_t cap = kProbeCap);
 
 }  // namespace klozeo::query

@@ -302,6 +302,22 @@ TEST(Plan, ATwoSidedRangeIsProbedAndSoughtAsOne) {
       << sql.sql;
 }
 
+TEST(Plan, TheProbeCapGrowsWithTheAccount) {
+  EXPECT_EQ(ProbeCap(0, 50), kProbeCap);  // unknown size
+  EXPECT_EQ(ProbeCap(20'000, 50), 1009);  // sqrt(51 x 20,000)
+  EXPECT_EQ(ProbeCap(100, 50), 71);
+  EXPECT_EQ(ProbeCap(1'000'000, 50), 7141);
+  EXPECT_EQ(ProbeCap(100'000'000, 50), kProbeCap);
+  // A filter matching 4,000 of 20,000 leads: walking the sort index reads about 255 rows, so
+  // it is walked; at the fixed cap it would have been sought and its 4,000 rows sorted.
+  ListQuery small = Query({"and.eq.city.paris"}, SortBy("rating", "desc"));
+  ChooseAccess(small, {{0, 1009}}, ProbeCap(20'000, 50));
+  EXPECT_EQ(small.access, Access::kSortIndex);
+  ListQuery large = Query({"and.eq.city.paris"}, SortBy("rating", "desc"));
+  ChooseAccess(large, {{0, 4000}}, ProbeCap(1'000'000, 50));
+  EXPECT_EQ(large.access, Access::kFilterIndex);
+}
+
 TEST(Plan, CommonFiltersWalkTheSortIndex) {
   ListQuery q = Query({"and.eq.city.paris", "and.gte.score.10"}, SortBy("score", "desc"));
   ChooseAccess(q, {{0, kProbeCap}, {1, kProbeCap}});

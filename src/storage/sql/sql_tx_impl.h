@@ -5,6 +5,7 @@
 #include <bit>
 #include <map>
 
+#include "query/limit.h"
 #include "query/plan.h"
 
 namespace klozeo::storage {
@@ -203,16 +204,24 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
   KLOZEO_TRY(t_.Lock(domain::AccountKey{q.account_key}));
   query::ListQuery planned = q;
   if constexpr (!kPg) {
-    // Plan steering (query/plan.h): count each indexable filter's rows, up to a cap.
+    // Plan steering (query/plan.h): count each indexable filter's rows, up to a cap that
+    // grows with the account.
+    const std::vector<size_t> candidates = query::ProbeCandidates(q);
+    int64_t leads = 0;
+    if (!candidates.empty()) {
+      KLOZEO_ASSIGN_OR_RETURN(
+          leads, SqlTx::Count(t_.On(domain::AccountKey{q.account_key}, sql::kAccountLeadCount)));
+    }
+    const int64_t cap = query::ProbeCap(leads, q.limit.value_or(query::kDefaultLimit));
     std::vector<std::pair<size_t, int64_t>> counts;
-    for (size_t i : query::ProbeCandidates(q)) {
-      query::CompiledSql probe = CompileProbe(q, i, query::kProbeCap);
+    for (size_t i : candidates) {
+      query::CompiledSql probe = CompileProbe(q, i, static_cast<int>(cap));
       KLOZEO_ASSIGN_OR_RETURN(auto p, t_.conn_->PrepareDynamic(std::move(probe.sql)));
       BindAll(p, probe.binds);
       KLOZEO_ASSIGN_OR_RETURN(bool row, p.Step());
       counts.emplace_back(i, row ? p.Int(0) : 0);
     }
-    query::ChooseAccess(planned, counts);
+    query::ChooseAccess(planned, counts, cap);
   }
   query::CompiledSql compiled = Compile(select_list.c_str(), planned);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));

@@ -319,6 +319,9 @@ inline constexpr const char* kCountTokensReturning =
     "json_each(?2) WHERE true}{postgres:SELECT ?1, t, ?3 FROM unnest(?2::text[]) AS t} "
     "ON CONFLICT (account_key, token) DO UPDATE SET n = name_tokens.n + excluded.n "
     "RETURNING token, n";
+/// The account's lead count (the token ''), for plan steering (query::ProbeCap).
+inline constexpr const char* kAccountLeadCount =
+    "SELECT n FROM name_tokens WHERE account_key = ?1 AND token = ''";
 inline constexpr const char* kTokenCounts =
     "SELECT token, n FROM name_tokens WHERE account_key = ?1 AND token "
     "{sqlite:IN (SELECT value FROM json_each(?2))}{postgres:= ANY(?2::text[])}";
