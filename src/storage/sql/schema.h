@@ -399,8 +399,8 @@ DELETE FROM lead_match_keys;
 )sql";
 inline constexpr int kDedupBackfillVersion = 13;
 inline constexpr Migration kMigrations[] = {
-    {8, nullptr}, {9, kDedupTables}, {10, kListIndexes}, {11, kSuperseded}, {12, kTextSearch},
-    {kDedupBackfillVersion, kDedupBackfill},
+    {8, nullptr},      {9, kDedupTables}, {10, kListIndexes},
+    {11, kSuperseded}, {12, kTextSearch}, {kDedupBackfillVersion, kDedupBackfill},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not
