@@ -128,8 +128,9 @@ TEST(DedupReview, SimilarNameInTheSameCityIsAHint) {
                json{{"name", "Mary Crane Center West"}, {"city", "60618"}, {"source", "test"}});
   ASSERT_EQ(west.status, 201) << west.body;
   EXPECT_TRUE(west.json()["potential_duplicate_id"].is_null()) << west.body;
-  for (const auto& c : Duplicates(api, east)["duplicates"])
-    EXPECT_NE(c["tier"], "similar_name_hint");
+  // Named: a range-for over a member of a temporary would read freed memory.
+  const json candidates = Duplicates(api, east);
+  for (const auto& c : candidates["duplicates"]) EXPECT_NE(c["tier"], "similar_name_hint");
 }
 
 // A phone shared by an organisation's sites in other cities hints nothing; in the same city (or
