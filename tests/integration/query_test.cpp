@@ -15,25 +15,11 @@ namespace {
 
 using nlohmann::json;
 
-std::string Enc(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == ',') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 /// The names of the leads a listing returns, in order.
 std::vector<std::string> Names(const HttpClient& api, const std::vector<std::string>& filters,
                                const std::string& extra = "") {
   std::string target = "/api/v1/leads?limit=1000" + extra;
-  for (const auto& f : filters) target += "&filter=" + Enc(f);
+  for (const auto& f : filters) target += "&filter=" + UrlEncode(f);
   auto r = api.Get(target);
   EXPECT_EQ(r.status, 200) << target << " -> " << r.body;
   std::vector<std::string> names;
@@ -178,7 +164,7 @@ TEST_F(QueryApi, BadFiltersSortsAndCursorsAre400NamingTheProblem) {
        {"and.gt.city.3", "xor.eq.city.x", "and.like.city.x", "and.eq.nosuchfield.x",
         "and.gt.rating.high", "and.within_radius.location.1,2", "and.contains.rating.4",
         "and.eq.attr:bad-name.x", "and"}) {
-    auto r = api_->Get("/api/v1/leads?filter=" + Enc(bad));
+    auto r = api_->Get("/api/v1/leads?filter=" + UrlEncode(bad));
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_NE(r.json()["message"].get<std::string>().find(bad.substr(0, 8)), std::string::npos)
         << r.body;

@@ -24,20 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Enc(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == ':') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 // The text fields the trigram index holds, and one it does not (a scan either way).
 const std::vector<std::string> kFields = {"name",    "description", "email",    "phone",  "website",
                                           "address", "city",        "category", "country"};
@@ -150,7 +136,7 @@ class TextSearch : public ::testing::Test {
 
   // The ids (in the default order, oldest first) a listing returns.
   std::vector<std::string> List(const std::string& filter) {
-    auto r = api_->Get("/api/v1/leads?limit=1000&sort_order=asc&filter=" + Enc(filter));
+    auto r = api_->Get("/api/v1/leads?limit=1000&sort_order=asc&filter=" + UrlEncode(filter));
     EXPECT_EQ(r.status, 200) << filter << " -> " << r.body;
     std::vector<std::string> out;
     if (r.status != 200) return out;

@@ -7,7 +7,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <stdexcept>
 
 namespace klozeo::testing {
@@ -113,6 +115,20 @@ Attempt TrySend(uint16_t port, const std::string& api_key, const std::string& me
   }
   out.response.body = std::move(res.body());
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  return out;
+}
+
+std::string UrlEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == ',') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
   return out;
 }
 

@@ -50,6 +50,9 @@ class HttpClient {
   std::string key_;
 };
 
+/// `s` percent-encoded for a query string (letters, digits and `.-_:,` kept as they are).
+std::string UrlEncode(const std::string& s);
+
 /// Writes raw bytes to the port and returns whatever comes back before the server closes or
 /// `timeout_ms` passes (for malformed-HTTP tests).
 std::string RawExchange(uint16_t port, const std::string& bytes, int timeout_ms = 3000);
