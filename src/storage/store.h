@@ -347,6 +347,10 @@ class Tx {
   /// group commit), a failure of this Tx then fails every write of that commit, each answered
   /// with the error, and spares the per-write savepoint's copy of every page this one dirties.
   virtual core::Status ShareFate() { return core::Ok(); }
+  /// For a long job that writes in several steps: true while another writer waits for this
+  /// transaction to end (SQLite's one writer), so the job commits now instead of taking its
+  /// next step in the same transaction. False where writers do not queue for one lock.
+  virtual bool WriterWanted() const { return false; }
 
   virtual AccountStore& accounts() = 0;
   virtual LeadStore& leads() = 0;

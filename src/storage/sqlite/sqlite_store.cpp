@@ -153,6 +153,12 @@ class Pool : public ConnectionPool<Connection> {
     return Writer{std::move(writer_), group_};
   }
 
+  /// Whether some thread waits in AcquireWriter.
+  bool WriterWanted() {
+    std::lock_guard<std::mutex> lock(writer_mu_);
+    return waiting_ > 0;
+  }
+
   /// Gives the writer back with no transaction open on it.
   void ReleaseWriter(std::unique_ptr<Connection> conn) {
     {
@@ -270,6 +276,8 @@ class SqliteTx final : public SqlTx<Backend> {
     savepoint_ = false;
     return core::Ok();
   }
+
+  bool WriterWanted() const override { return group_ != nullptr && pool_->WriterWanted(); }
 
   Status Commit() override {
     if (group_ == nullptr || owned_ == nullptr) return core::Ok();
