@@ -457,6 +457,10 @@ Result<ScoringService::RescoreProgress> ScoringService::RescoreStep(const Princi
   bool wrote = false;
   bool shared = false;
   if (max_chunks <= 0) max_chunks = kMaxChunksPerStep;
+  // Only where a queued writer is seen (SQLite's one writer, Tx::WriterWanted) does a step
+  // hold several chunks: on PostgreSQL the account's other writes queue on its lock, unseen,
+  // and would wait for the whole step.
+  if (db_.Dialect() != "sqlite") max_chunks = 1;
   for (int chunk = 0; chunk < max_chunks; ++chunk) {
     if (chunk > 0 && (tx->WriterWanted() || std::chrono::steady_clock::now() >= deadline)) break;
     KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,

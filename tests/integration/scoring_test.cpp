@@ -589,15 +589,19 @@ TEST(ScoresApi, BatchRecalculationLosesNoConcurrentUpdate) {
   std::sort(ids.begin(), ids.end());
   CreateRule(api, {{"name", "r"}, {"expression", "rating * 10"}});
   // Several rescores in a row, with updates spread over the account (ids in order, so they
-  // land both ahead of and behind the rescore's scan) until the last rescore has finished.
-  constexpr int kRounds = 4;
+  // land both ahead of and behind the rescore's scan): rescores run back to back until at least
+  // 30 updates have been made while one ran (at most 30 rounds), and updates until they stop.
+  constexpr int kMaxRounds = 30;
   std::atomic<bool> done{false};
-  std::atomic<int> rescored{0};
+  std::atomic<int> during{0};
+  int rounds = 0;
+  int complete = 0;
   std::thread rescorer([&] {
     HttpClient client(server.port(), api.key());
-    for (int round = 0; round < kRounds; ++round) {
+    while (rounds < kMaxRounds && (rounds < 2 || during.load() < 30)) {
       json batch = BatchRescore(client);
-      if (batch["count"] == n) rescored.fetch_add(1);
+      ++rounds;
+      if (batch["count"] == n) ++complete;
     }
     done = true;
   });
@@ -606,7 +610,6 @@ TEST(ScoresApi, BatchRecalculationLosesNoConcurrentUpdate) {
     std::string name;
   };
   std::map<std::string, Written> written;
-  int during = 0;
   for (size_t k = 0; !done; ++k) {
     const std::string& id = ids[(k * 997) % ids.size()];
     Written w{static_cast<double>((k * 7) % 11) / 2, "Renamed " + std::to_string(k)};
@@ -617,8 +620,8 @@ TEST(ScoresApi, BatchRecalculationLosesNoConcurrentUpdate) {
     ++during;
   }
   rescorer.join();
-  EXPECT_EQ(rescored.load(), kRounds);
-  EXPECT_GE(during, 20) << "updates ran while the rescores did";
+  EXPECT_EQ(complete, rounds) << "every rescore listed every lead";
+  EXPECT_GE(during.load(), 30) << "updates ran while the rescores did";
   // Every lead, as the listing shows it.
   std::map<std::string, json> stored;
   std::string cursor;
