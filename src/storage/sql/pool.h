@@ -78,28 +78,16 @@ class ConnectionPool {
     return PoolStats{size_, opened_ - idle, idle};
   }
 
-  /// A connection borrowed from the pool, given back on destruction (or handed on with Take).
-  class Lease {
-   public:
-    static core::Result<Lease> From(ConnectionPool& pool) {
-      KLOZEO_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
-      return Lease(pool, std::move(conn));
-    }
-    Lease(Lease&&) = default;
-    Lease& operator=(Lease&&) = delete;
-    ~Lease() {
-      if (conn_) pool_->Release(std::move(conn_));
-    }
-    Conn* operator->() { return conn_.get(); }
-    Conn& operator*() { return *conn_; }
-    std::unique_ptr<Conn> Take() { return std::move(conn_); }
-
-   private:
-    Lease(ConnectionPool& pool, std::unique_ptr<Conn> conn)
-        : pool_(&pool), conn_(std::move(conn)) {}
-    ConnectionPool* pool_;
-    std::unique_ptr<Conn> conn_;
+  struct GiveBack {
+    ConnectionPool* pool;
+    void operator()(Conn* conn) const { pool->Release(std::unique_ptr<Conn>(conn)); }
   };
+  /// A connection borrowed from the pool, given back on destruction (or handed on: release()).
+  using Lease = std::unique_ptr<Conn, GiveBack>;
+  core::Result<Lease> Borrow() {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, Acquire());
+    return Lease(conn.release(), GiveBack{this});
+  }
 
  private:
   const int size_;
@@ -121,7 +109,7 @@ class Secrets {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = cache_.find(std::string(name));
     if (it != cache_.end()) return it->second;
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, Pool::Lease::From(pool));
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool.Borrow());
     for (int pass = 0; pass < 2; ++pass) {
       {
         KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kGetMeta));
@@ -148,7 +136,7 @@ template <typename P, typename T>
 class SqlDatabase : public Database {
  public:
   core::Status Ping() override {
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     return conn->Exec("SELECT 1");
   }
   core::Result<std::string> Secret(std::string_view name) override {
@@ -157,7 +145,7 @@ class SqlDatabase : public Database {
   /// One statement, so no explicit transaction: this runs on every request.
   core::Result<std::optional<domain::Account>> FindAccountByKeyHash(
       std::string_view key_hash) override {
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     return T::FindAccountByKey(*conn, key_hash);
   }
   std::string_view Dialect() const override {
@@ -168,7 +156,7 @@ class SqlDatabase : public Database {
   /// Brings the schema up to date (MigrateSchema) in one transaction opened by `begin`, which
   /// also keeps other processes starting on the same database out until it commits.
   core::Status Migrate(const char* begin) {
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     KLOZEO_TRY(conn->Exec(begin));
     core::Status applied = conn->Exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
