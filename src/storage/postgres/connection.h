@@ -38,7 +38,6 @@ class Statement : public StatementBase<Statement> {
   /// Advances to the next row: true with a row, false when done. Errors: BadRequest when a
   /// bound text holds U+0000 (PostgreSQL text cannot; libpq would cut the value short).
   core::Result<bool> Step();
-  /// Rows changed by the statement (after Run/Step).
   int64_t Changes() const;
   /// Appends the bound values to `out` as a row of COPY's text format, without running the
   /// statement. Errors: BadRequest as Step's.

@@ -99,38 +99,6 @@ class ConnectionPool {
   int opened_ = 0;
 };
 
-/// Server-wide secrets, cached. Read first: a secret that exists needs no write (reads keep
-/// working when writes fail); a missing one is inserted if absent and read back, so concurrent
-/// first uses in several processes agree on one. Thread-safe.
-class Secrets {
- public:
-  template <typename Pool>
-  core::Result<std::string> From(Pool& pool, std::string_view name) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(std::string(name));
-    if (it != cache_.end()) return it->second;
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool.Borrow());
-    for (int pass = 0; pass < 2; ++pass) {
-      {
-        KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kGetMeta));
-        s.Bind(1, name);
-        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-        if (row) return cache_.emplace(std::string(name), s.Text(0)).first->second;
-      }
-      if (pass == 0) {
-        KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kInsertMeta));
-        s.Bind(1, name).Bind(2, core::RandomHex(32));
-        KLOZEO_TRY(s.Run());
-      }
-    }
-    return core::Error::Internal("secret '" + std::string(name) + "' vanished");
-  }
-
- private:
-  std::mutex mu_;
-  std::unordered_map<std::string, std::string> cache_;
-};
-
 /// What both backends' Database does the same way over its pool P and its Tx type T.
 template <typename P, typename T>
 class SqlDatabase : public Database {
@@ -139,8 +107,28 @@ class SqlDatabase : public Database {
     KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     return conn->Exec("SELECT 1");
   }
+  /// Cached. Read first: a secret that exists needs no write (reads keep working when writes
+  /// fail); a missing one is inserted if absent and read back, so concurrent first uses in
+  /// several processes agree on one.
   core::Result<std::string> Secret(std::string_view name) override {
-    return secrets_.From(pool_, name);
+    std::lock_guard<std::mutex> lock(secrets_mu_);
+    auto it = secrets_.find(std::string(name));
+    if (it != secrets_.end()) return it->second;
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
+    for (int pass = 0; pass < 2; ++pass) {
+      {
+        KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kGetMeta));
+        s.Bind(1, name);
+        KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+        if (row) return secrets_.emplace(std::string(name), s.Text(0)).first->second;
+      }
+      if (pass == 0) {
+        KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kInsertMeta));
+        s.Bind(1, name).Bind(2, core::RandomHex(32));
+        KLOZEO_TRY(s.Run());
+      }
+    }
+    return core::Error::Internal("secret '" + std::string(name) + "' vanished");
   }
   /// One statement, so no explicit transaction: this runs on every request.
   core::Result<std::optional<domain::Account>> FindAccountByKeyHash(
@@ -178,7 +166,8 @@ class SqlDatabase : public Database {
   explicit SqlDatabase(Args&&... args) : pool_(std::forward<Args>(args)...) {}
 
   P pool_;
-  Secrets secrets_;
+  std::mutex secrets_mu_;
+  std::unordered_map<std::string, std::string> secrets_;
 };
 
 }  // namespace klozeo::storage

@@ -38,32 +38,30 @@ inline constexpr const char* kInsertMeta =
     "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
 
 // ---- leads ----
-#define KLOZEO_LEAD_COLUMNS                                                               \
-  "id, name, source, description, email, phone, website, address, city, state, country, " \
-  "postal_code, category, source_id, logo_url, status, latitude, longitude, rating, "     \
+#define KLOZEO_LEAD_FIELDS                                                            \
+  "name, source, description, email, phone, website, address, city, state, country, " \
+  "postal_code, category, source_id, logo_url, status, latitude, longitude, rating, " \
   "review_count, tags, score, created_at, updated_at, last_interaction_at"
-
-/// Parameters: rows::BindLead.
+#define KLOZEO_LEAD_COLUMNS "id, " KLOZEO_LEAD_FIELDS
+// What an insert or update writes after the key and id, and its parameters (rows::BindLead).
+#define KLOZEO_LEAD_WRITTEN                                                              \
+  KLOZEO_LEAD_FIELDS                                                                     \
+  ", name_fold, source_fold, description_fold, email_fold, phone_fold, website_fold, "   \
+  "address_fold, city_fold, state_fold, country_fold, postal_code_fold, category_fold, " \
+  "source_id_fold, logo_url_fold, status_fold, tags_fold, email_key, phone_key, "        \
+  "name_city_key"
+#define KLOZEO_LEAD_PARAMETERS                                                               \
+  "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, " \
+  "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, "    \
+  "?39, ?40, ?41, ?42::jsonb, ?43, ?44, ?45"
 inline constexpr const char* kInsertLead =
-    "INSERT INTO leads (account_key, " KLOZEO_LEAD_COLUMNS
-    ", name_fold, source_fold, description_fold, email_fold, phone_fold, website_fold, "
-    "address_fold, city_fold, state_fold, country_fold, postal_code_fold, category_fold, "
-    "source_id_fold, logo_url_fold, status_fold, tags_fold, email_key, phone_key, name_city_key) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, "
-    "?37, ?38, ?39, ?40, ?41, ?42::jsonb, ?43, ?44, ?45)";
-
+    "INSERT INTO leads (account_key, id, " KLOZEO_LEAD_WRITTEN
+    ") VALUES (?1, ?2, " KLOZEO_LEAD_PARAMETERS ")";
 inline constexpr const char* kUpdateLead =
-    "UPDATE leads SET name = ?3, source = ?4, description = ?5, email = ?6, phone = ?7, "
-    "website = ?8, address = ?9, city = ?10, state = ?11, country = ?12, postal_code = ?13, "
-    "category = ?14, source_id = ?15, logo_url = ?16, status = ?17, latitude = ?18, "
-    "longitude = ?19, rating = ?20, review_count = ?21, tags = ?22, score = ?23, "
-    "created_at = ?24, updated_at = ?25, last_interaction_at = ?26, name_fold = ?27, "
-    "source_fold = ?28, description_fold = ?29, email_fold = ?30, phone_fold = ?31, "
-    "website_fold = ?32, address_fold = ?33, city_fold = ?34, state_fold = ?35, "
-    "country_fold = ?36, postal_code_fold = ?37, category_fold = ?38, source_id_fold = ?39, "
-    "logo_url_fold = ?40, status_fold = ?41, tags_fold = ?42::jsonb, email_key = ?43, "
-    "phone_key = ?44, name_city_key = ?45 WHERE account_key = ?1 AND id = ?2";
+    "UPDATE leads SET (" KLOZEO_LEAD_WRITTEN ") = (" KLOZEO_LEAD_PARAMETERS
+    ") WHERE account_key = ?1 AND id = ?2";
+#undef KLOZEO_LEAD_PARAMETERS
+#undef KLOZEO_LEAD_WRITTEN
 
 // A lead row plus its attributes as one JSON array of [id, name, type, value] in id order (NULL
 // without any), so a lead is one statement. Concatenated as text: ids are UUIDs, names match
@@ -99,6 +97,7 @@ inline constexpr const char* kInsertAttribute =
 
 #undef KLOZEO_LEAD_SELECT
 #undef KLOZEO_LEAD_COLUMNS
+#undef KLOZEO_LEAD_FIELDS
 
 // ---- dedup lookups: oldest first (UUIDv7 ids), off (account_key, key, id) indexes. SQLite's
 // INDEXED BY: without statistics it may walk the whole account in id order. source_id is exact;

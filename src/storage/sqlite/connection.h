@@ -35,15 +35,12 @@ class Statement : public StatementBase<Statement> {
   using StatementBase<Statement>::Bind;
   Statement(Connection* conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
 
-  // Binding, 1-based like SQLite.
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, double value);
   Statement& BindNull(int index);
 
-  /// Advances to the next row: true with a row, false when done.
   core::Result<bool> Step();
-  /// Rows changed by the statement (after Run).
   int64_t Changes() const;
 
   bool IsNull(int col) const;
