@@ -122,10 +122,6 @@ class SqlTx : public Tx {
 
   std::unique_ptr<Connection> owned_;  ///< until the backend's Tx gives it back
   Connection* conn_;
-  /// Set by the backend's ShareFate: a failure now fails the whole transaction, so SQLite's
-  /// multi-row INSERTs may roll it back themselves (INSERT OR ROLLBACK). Never set on a Tx
-  /// whose writes a savepoint guards (single creates share InsertRows).
-  bool shared_fate_ = false;
 
  private:
   // ---- statements: prepared (cached), parameters bound from ?1 on, then run one way ----

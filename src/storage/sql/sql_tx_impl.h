@@ -34,28 +34,17 @@ class Shifted {
 };
 
 /// The multi-row form of the one-row INSERT `kSingle` (neutral SQL) for 1, 2, 4 ... kMaxRows
-/// rows on SQLite, each rendered once; with `or_rollback`, as INSERT OR ROLLBACK (a constraint
-/// it breaks rolls the whole transaction back, which spares SQLite the statement journal it
-/// otherwise keeps to undo a multi-row statement alone: a copy of every existing page each
-/// statement touches).
+/// rows on SQLite, each rendered once.
 template <const char* const& kSingle, int kStride, int kMaxRows>
-const std::string& MultiRowText(int rows, bool or_rollback) {
+const std::string& MultiRowText(int rows) {
   static const auto texts = [] {
     std::vector<std::string> out;
     for (int n = 1; n <= kMaxRows; n *= 2) {
       out.push_back(RenderSql(MultiRowInsert(kSingle, n, kStride), Dialect::kSqlite));
     }
-    for (int n = 1; n <= kMaxRows; n *= 2) {
-      std::string text = out[static_cast<size_t>(std::countr_zero(static_cast<unsigned>(n)))];
-      constexpr std::string_view kInsert = "INSERT INTO ";
-      if (text.starts_with(kInsert)) text.replace(0, kInsert.size(), "INSERT OR ROLLBACK INTO ");
-      out.push_back(std::move(text));
-    }
     return out;
   }();
-  const auto size = static_cast<size_t>(std::countr_zero(static_cast<unsigned>(kMaxRows)) + 1);
-  return texts[static_cast<size_t>(std::countr_zero(static_cast<unsigned>(rows))) +
-               (or_rollback ? size : 0)];
+  return texts[static_cast<size_t>(std::countr_zero(static_cast<unsigned>(rows)))];
 }
 
 }  // namespace bulk
@@ -85,8 +74,7 @@ core::Status SqlTx<B>::InsertRows(size_t count, Bind bind) {
                            ? kMaxRows
                            : static_cast<int>(std::bit_floor(count - at));
       KLOZEO_ASSIGN_OR_RETURN(
-          auto s, conn_->PrepareDynamic(
-                      bulk::MultiRowText<kSingle, kStride, kMaxRows>(rows, shared_fate_)));
+          auto s, conn_->PrepareDynamic(bulk::MultiRowText<kSingle, kStride, kMaxRows>(rows)));
       for (int r = 0; r < rows; ++r) {
         bulk::Shifted<Statement> shifted(s, r * kStride);
         bind(shifted, at++);

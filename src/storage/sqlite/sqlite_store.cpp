@@ -263,15 +263,11 @@ class SqliteTx final : public SqlTx<Backend> {
   }
 
   Status ShareFate() override {
-    if (owned_ == nullptr || group_ == nullptr) return core::Ok();
-    if (savepoint_) {
-      // What this member wrote so far stays in the group's transaction, unguarded: it is about
-      // to write a lot, and every page it dirties inside a savepoint is first copied aside.
-      KLOZEO_TRY(owned_->RunCached("RELEASE member"));
-      savepoint_ = false;
-    }
-    // Its failure now rolls the whole transaction back (so may its multi-row INSERTs).
-    shared_fate_ = true;
+    if (!savepoint_ || owned_ == nullptr) return core::Ok();
+    // What this member wrote so far stays in the group's transaction, unguarded: it is about
+    // to write a lot, and every page it dirties inside a savepoint is first copied aside.
+    KLOZEO_TRY(owned_->RunCached("RELEASE member"));
+    savepoint_ = false;
     return core::Ok();
   }
 
