@@ -280,8 +280,7 @@ domain::Lead WithClashingAttributes(const std::string& name) {
 }
 
 // A single write that fails inside a group (its multi-row attribute INSERT breaks a
-// constraint) undoes its own work alone: on SQLite its savepoint guards it, and the
-// group-wide INSERT OR ROLLBACK of the bulk path (docs/GROUP-COMMIT.md) does not reach it.
+// constraint) undoes its own work alone: on SQLite its savepoint guards it.
 TEST_F(GroupCommit, ASingleWriteFailingInAMultiRowInsertLeavesItsGroup) {
   const domain::Lead first = NewLead("First");
   const domain::Lead clash = WithClashingAttributes("Clash");
