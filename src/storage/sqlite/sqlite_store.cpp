@@ -240,9 +240,9 @@ class Pool : public ConnectionPool<Connection> {
   std::unique_ptr<Connection> writer_;
   std::shared_ptr<Group> group_;  ///< the transaction open on writer_, if any
   bool writer_busy_ = false;
-  int waiting_ = 0;                           ///< threads in AcquireWriter
+  int waiting_ = 0;                                          ///< threads in AcquireWriter
   std::atomic<const std::atomic<int>*> in_flight_{nullptr};  ///< CountWritesIn
-  Checkpointer checkpointer_{options_.path};  // declared after writer_: joined first
+  Checkpointer checkpointer_{options_.path};                 // declared after writer_: joined first
 };
 using Lease = Pool::Lease;
 
