@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -379,6 +380,10 @@ class Database {
   virtual std::string_view Dialect() const = 0;
   /// Connection pool usage now (for /metrics); zeros when the backend has no pool.
   virtual PoolStats PoolUsage() const { return {}; }
+  /// Tells the database where the server counts the write requests it is handling (`counter`
+  /// outlives the database): SQLite's group commit waits briefly for the ones that have not
+  /// reached the writer yet (docs/GROUP-COMMIT.md). Others ignore it.
+  virtual void CountWritesIn(const std::atomic<int>* /*counter*/) {}
 
   // --- shared rate limits (PostgreSQL: several processes share one budget per account) ---
   /// Counts `amount` requests of the account in its current window, shared by every process
