@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -360,6 +361,10 @@ class Database {
   virtual std::string_view Dialect() const = 0;
   /// Connection pool usage now (for /metrics); zeros when the backend has no pool.
   virtual PoolStats PoolUsage() const { return {}; }
+  /// Tells the database where the server counts the write requests it is handling (`counter`
+  /// outlives the database): SQLite's group commit waits briefly for the ones that have not
+  /// reached the writer yet (docs/GROUP-COMMIT.md). Others ignore it.
+  virtual void CountWritesIn(const std::atomic<int>* /*counter*/) {}
 
   /// Counts `amount` requests of the account in its window shared by every process on the
   /// database (it starts at the first count after the previous one ended and lasts

@@ -110,7 +110,7 @@ class Pool : public ConnectionPool<Connection> {
  public:
   /// Most members one transaction holds before it is committed (bounds the first member's wait).
   static constexpr int kMaxGroup = 64;
-  /// How long a finished member of a busy group waits for another writer to queue.
+  /// How long a finished member waits for another writer to queue, when more are coming.
   static constexpr std::chrono::microseconds kLinger{200};
 
   explicit Pool(Options options)
@@ -160,9 +160,9 @@ class Pool : public ConnectionPool<Connection> {
                   Error::Unavailable("the write transaction was rolled back by the database"));
       return kept ? group->result : core::Ok();
     }
-    if (waiting_ == 0 && group->members > 1 && group->members < kMaxGroup) {
-      // Writes are arriving concurrently (the group has several): a short wait for the next
-      // one lets it share this commit instead of paying for its own.
+    if (waiting_ == 0 && group->members < kMaxGroup && MoreComing(*group, kept)) {
+      // Other writes are on their way (still parsing their requests): a short wait for one to
+      // queue lets it share this commit instead of paying for its own.
       arrival_cv_.wait_for(lock, kLinger, [&] { return waiting_ > 0; });
     }
     if (waiting_ > 0 && group->members < kMaxGroup) {
@@ -184,7 +184,21 @@ class Pool : public ConnectionPool<Connection> {
     return kept ? group->result : core::Ok();
   }
 
+  /// The server's count of the write requests it is handling (Database::CountWritesIn).
+  void CountWritesIn(const std::atomic<int>* counter) { in_flight_.store(counter); }
+
  private:
+  /// Whether writers that have not queued yet are about to: write requests the server is
+  /// handling beyond those already in the group (its kept members, waiting for the COMMIT, and
+  /// the one leaving) and those queued. Without the server's count, a group that already has
+  /// several members is taken as the sign.
+  bool MoreComing(const Group& group, bool kept) const {
+    const std::atomic<int>* in_flight = in_flight_.load(std::memory_order_relaxed);
+    if (in_flight == nullptr) return group.members > 1;
+    const int here = group.kept + (kept ? 0 : 1);
+    return in_flight->load(std::memory_order_relaxed) > here + waiting_;
+  }
+
   /// Ends `group` with `result`, wakes its members, and frees the writer.
   void CloseLocked(std::unique_lock<std::mutex>& lock, std::unique_ptr<Connection> conn,
                    const std::shared_ptr<Group>& group, Status result) {
@@ -207,8 +221,9 @@ class Pool : public ConnectionPool<Connection> {
   std::unique_ptr<Connection> writer_;
   std::shared_ptr<Group> group_;  ///< the transaction open on writer_, if any
   bool writer_busy_ = false;
-  int waiting_ = 0;                           ///< threads in AcquireWriter
-  Checkpointer checkpointer_{options_.path};  // declared after writer_: joined first
+  int waiting_ = 0;                                          ///< threads in AcquireWriter
+  std::atomic<const std::atomic<int>*> in_flight_{nullptr};  ///< CountWritesIn
+  Checkpointer checkpointer_{options_.path};                 // declared after writer_: joined first
 };
 
 /// A write Tx is a member of a group: a savepoint in the group's transaction on the writer
@@ -267,6 +282,8 @@ class SqliteTx final : public SqlTx<Backend> {
 class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
  public:
   explicit SqliteDatabase(Options options) : SqlDatabase(std::move(options)) {}
+
+  void CountWritesIn(const std::atomic<int>* counter) override { pool_.CountWritesIn(counter); }
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     if (mode == TxMode::kWrite) {
