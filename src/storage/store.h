@@ -329,6 +329,10 @@ class Tx {
   /// disk): from here on its work is not undone alone (SQLite group commit: its failure fails
   /// every write of its commit), which spares a savepoint's copy of every page it dirties.
   virtual core::Status ShareFate() { return core::Ok(); }
+  /// For a long job that writes in several steps: true while another writer waits for this
+  /// transaction to end (SQLite's one writer), so the job commits now instead of taking its
+  /// next step in the same transaction. False where writers do not queue for one lock.
+  virtual bool WriterWanted() const { return false; }
 
   virtual AccountStore& accounts() = 0;
   virtual LeadStore& leads() = 0;

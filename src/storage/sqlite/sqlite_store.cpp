@@ -146,6 +146,12 @@ class Pool : public ConnectionPool<Connection> {
     return Writer{std::move(writer_), group_};
   }
 
+  /// Whether some thread waits in AcquireWriter.
+  bool WriterWanted() {
+    std::lock_guard<std::mutex> lock(writer_mu_);
+    return waiting_ > 0;
+  }
+
   /// A member of `group` is done: its savepoint was released (`kept`) or rolled back. While
   /// other writers queue (and the group is not full), the open transaction goes to the next
   /// one; otherwise it is committed here. A kept member returns once the COMMIT holding its
@@ -262,6 +268,8 @@ class SqliteTx final : public SqlTx<Backend> {
     savepoint_ = false;
     return core::Ok();
   }
+
+  bool WriterWanted() const override { return group_ != nullptr && pool_->WriterWanted(); }
 
   Status Commit() override {
     if (group_ == nullptr || owned_ == nullptr) return core::Ok();
