@@ -184,13 +184,6 @@ class SqlTx : public Tx {
     return kPg ? query::CompilePostgresListQuery(select_list, q)
                : query::CompileSqliteListQuery(select_list, q);
   }
-  /// A capped count of the rows filter `filter` of `q` matches in its index (query/plan.h).
-  static query::CompiledSql CompileProbe(const query::ListQuery& q, size_t filter, int cap) {
-    const query::SqlDialect& dialect =
-        kPg ? static_cast<const query::SqlDialect&>(query::PostgresDialectInstance())
-            : query::SqliteDialectInstance();
-    return query::CompileCountProbe(dialect, q, filter, cap);
-  }
   static void BindAll(Statement& s, const std::vector<query::SqlValue>& binds) {
     for (size_t i = 0; i < binds.size(); ++i) s.BindValue(static_cast<int>(i + 1), binds[i]);
   }
@@ -223,8 +216,7 @@ class SqlTx : public Tx {
     return ReadTokenCounts(s, *after);
   }
   /// Reads (token, n) rows into `stats` (the token '' is the lead count).
-  template <typename S>
-  static core::Status ReadTokenCounts(S& s, dedup::TokenStats& stats) {
+  static core::Status ReadTokenCounts(Statement& s, dedup::TokenStats& stats) {
     while (true) {
       KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) return core::Ok();

@@ -198,7 +198,8 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     const int64_t cap = query::ProbeCap(leads, q.limit.value_or(query::kDefaultLimit));
     std::vector<std::pair<size_t, int64_t>> counts;
     for (size_t i : candidates) {
-      query::CompiledSql probe = CompileProbe(q, i, static_cast<int>(cap));
+      query::CompiledSql probe =
+          query::CompileCountProbe(query::SqliteDialectInstance(), q, i, static_cast<int>(cap));
       KLOZEO_ASSIGN_OR_RETURN(auto p, t_.conn_->PrepareDynamic(std::move(probe.sql)));
       BindAll(p, probe.binds);
       KLOZEO_ASSIGN_OR_RETURN(bool row, p.Step());
