@@ -518,6 +518,10 @@ class SqlTx : public Tx {
 
   struct Dedup final : DedupStore {
     explicit Dedup(SqlTx& t) : t_(t) {}
+    static DedupCandidate ReadDedupCandidate(const Statement& r) {
+      return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or(""),
+                            r.OptText(3).value_or(""), r.OptText(4).value_or("")};
+    }
     core::Status TokenStats(domain::AccountKey account, const std::vector<std::string>& tokens,
                             dedup::TokenStats& stats) override {
       std::vector<std::string> wanted = tokens;
@@ -538,20 +542,25 @@ class SqlTx : public Tx {
                                                           int limit) override {
       if (phone_key.empty()) return std::vector<DedupCandidate>();
       return All(t_.On(account, sql::kFindDedupByPhone, phone_key, int64_t{limit}),
-                 [](const Statement& r) {
-                   return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or(""),
-                                         r.OptText(3).value_or("")};
-                 });
+                 ReadDedupCandidate);
+    }
+    core::Result<std::vector<DedupCandidate>> FindByPhoneExchange(domain::AccountKey account,
+                                                                  std::string_view exchange,
+                                                                  std::string_view phone_key,
+                                                                  int limit) override {
+      if (exchange.empty()) return std::vector<DedupCandidate>();
+      // Phone keys are digits after an optional '+': ':' sorts right after '9'.
+      const std::string end = std::string(exchange) + ':';
+      return All(
+          t_.On(account, sql::kFindDedupByPhoneRange, exchange, end, phone_key, int64_t{limit}),
+          ReadDedupCandidate);
     }
     core::Result<std::vector<DedupCandidate>> FindByCityWord(domain::AccountKey account,
                                                              std::string_view key,
                                                              int limit) override {
       if (key.empty()) return std::vector<DedupCandidate>();
       return All(t_.On(account, sql::kFindDedupByCityWord, key, int64_t{limit}),
-                 [](const Statement& r) {
-                   return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or(""),
-                                         r.OptText(3).value_or("")};
-                 });
+                 ReadDedupCandidate);
     }
     core::Result<std::vector<std::string>> FindByMatchKey(domain::AccountKey account, MatchKey kind,
                                                           std::string_view key,
