@@ -3,7 +3,7 @@
 # the same indexes, in the same run: imports BENCH_PG_IMPORT_ROWS CSV rows (default 200,000;
 # the users'-like rows of bench/ingest.sh), copies the stored lead and attribute rows out, empties
 # the tables and loads the copies back with \copy. Appends an "Ingestion on PostgreSQL" section
-# to bench/RESULTS.md (BENCH_RESULTS overrides). Called by bench/run.sh (make bench).
+# to bench/RESULTS.md (bench/results.py). Called by bench/run.sh (make bench).
 # Usage: bench/ingest_postgres.sh [BUILD_DIR]
 #   BENCH_PG_DSN=postgresql://user@host:port/db  an existing server (a database
 #   `klozeo_ingest` is created on it and dropped after); without it a throwaway cluster is
@@ -14,7 +14,6 @@ BUILD="${1:-build/release}"
 source bench/lib.sh
 bench_pg_dsn "$0" "$@"
 ROWS="${BENCH_PG_IMPORT_ROWS:-200000}"
-RESULTS="${BENCH_RESULTS:-bench/RESULTS.md}"
 OUT="bench/out/pg_ingest"
 rm -rf "$OUT" && mkdir -p "$OUT"
 bench_pg_database klozeo_ingest
@@ -52,5 +51,6 @@ echo "import: $(rate "$IMPORT_S") rows/s; \\copy: $(rate "$COPY_S") rows/s ($COU
   echo "| \`psql \\copy\` of the same rows | $(awk -v s="$COPY_S" 'BEGIN {printf "%.1f", s}') | $(rate "$COPY_S") |"
   echo
   echo "- import / \\copy: **$RATIO** (target: at least 0.5)."
-} >>"$RESULTS"
+} >"$OUT/section.md"
+python3 bench/results.py "$OUT/section.md"
 rm -rf "$OUT"

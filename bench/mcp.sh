@@ -47,11 +47,7 @@ ROUND_RATIOS=$(for r in $(seq 1 "$ROUNDS"); do printf '%s ' "$(ratio "$(rps "mcp
 STATS_S=$(cat "$OUT"/mcp_stats_*.txt | median)
 STATS_TOTAL=$(grep -o '"total_leads":[0-9]*' "$OUT/mcp_stats.json" | cut -d: -f2)
 
-# Replace this script's section, keep the others.
-awk '/^## MCP$/ {skip = 1; next} skip && /^## / {skip = 0} !skip' bench/RESULTS.md >"$OUT/results.tmp" 2>/dev/null || true
 {
-  cat "$OUT/results.tmp"
-  echo
   echo "## MCP"
   echo
   echo "Written by \`bench/mcp.sh\` (part of \`make bench\`) on $(date -u +%Y-%m-%d): $LEADS realistic leads"
@@ -69,6 +65,6 @@ awk '/^## MCP$/ {skip = 1; next} skip && /^## / {skip = 0} !skip' bench/RESULTS.
   echo "- Median MCP \`get_lead\` / median REST read: **$RATIO** (target: at least 0.5); per round: $ROUND_RATIOS"
   echo "- \`GET /api/v1/stats?days=365\` over the account's $STATS_TOTAL leads: **$(awk -v s="$STATS_S" 'BEGIN {printf "%.0f", s * 1000}') ms**"
   echo "  (median of 3, curl end to end: two grouped scans of the rows, the city and creation-time indexes)."
-} >bench/RESULTS.md
-rm -f "$OUT/results.tmp"
+} >"$OUT/mcp_section.md"
+python3 bench/results.py "$OUT/mcp_section.md"
 echo "mcp: ratio $RATIO"

@@ -91,5 +91,5 @@ ratios() {  # name
   echo "- REST / bare (medians): **$(ratio "$G" "$B")** (target: at least 0.7); per round: $(ratios rest); by CPU per request: **$(ratio "$CB" "$CG")**"
   echo "- MCP \`get_lead\` / bare (medians): **$(ratio "$M" "$B")** (target: at least 0.7); per round: $(ratios mcp); by CPU per request: **$(ratio "$CB" "$CM")**"
 } >"$OUT/section.md"
-[ "${BENCH_POINT_NO_RESULTS:-0}" = 1 ] || cat "$OUT/section.md" >>bench/RESULTS.md
+[ "${BENCH_POINT_NO_RESULTS:-0}" = 1 ] || python3 bench/results.py "$OUT/section.md"
 cat "$OUT/section.md"

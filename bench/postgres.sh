@@ -151,14 +151,5 @@ SECTION="$OUT/section.md"
   echo
 } >"$SECTION"
 
-# Replace the section in bench/RESULTS.md (or append it).
-python3 - "$SECTION" <<'PY'
-import re, sys
-section = open(sys.argv[1]).read()
-path = "bench/RESULTS.md"
-text = open(path).read()
-pattern = re.compile(r"^## PostgreSQL beside SQLite.*?(?=^## |\Z)", re.S | re.M)
-text = pattern.sub(lambda m: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
-PY
+python3 bench/results.py "$SECTION"  # replaces its section of bench/RESULTS.md
 cat "$SECTION"

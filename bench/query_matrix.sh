@@ -140,6 +140,6 @@ done
 
 python3 bench/query_matrix_report.py "$OUT" "$LEADS" "$REQUESTS" "$BACKENDS" >"$OUT/section.md"
 if [ "${BENCH_QUERY_NO_RESULTS:-0}" != 1 ]; then
-  cat "$OUT/section.md" >>bench/RESULTS.md
+  python3 bench/results.py "$OUT/section.md"
 fi
 cat "$OUT/section.md"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the benchmarks against an optimised build and writes bench/RESULTS.md.
+# Runs the benchmarks against an optimised build and writes their sections into bench/RESULTS.md
+# (bench/results.py: the block between its markers; what is recorded by hand stays).
 # Usage: bench/run.sh [BUILD_DIR]   (make bench)
 #   BENCH_ONLY="jobs point_read ..." runs only the parts named (foundation scoring jobs
 #   query_matrix point_read ingest postgres ingest_postgres mcp webhooks dedup); default: all.
@@ -16,9 +17,15 @@ mkdir -p "$OUT"
 rm -f "$OUT"/bench.db*
 source bench/lib.sh
 want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
-# The Soak section comes from `make soak` (bench/soak.sh, 30 minutes): kept across this rewrite.
-SOAK_SECTION=$(awk '/^## Soak$/ {keep = 1} keep && /^## / && !/^## Soak$/ {keep = 0} keep' \
-  bench/RESULTS.md 2>/dev/null || true)
+# Every part appends its section to this run's file; at the end they replace their namesakes in
+# bench/RESULTS.md, and sections this run did not write (the Soak of `make soak`, parts left
+# out by BENCH_ONLY) stay as they were.
+export BENCH_RESULTS="$OUT/RESULTS.run.md"
+{
+  echo "Sections written by \`make bench\` (bench/run.sh), $(nproc) cores, server and load generator"
+  echo "sharing the machine, which is itself shared and noisy: medians and in-round ratios are"
+  echo "quoted. Latest run: $(date -u +%Y-%m-%d), parts: ${BENCH_ONLY:-all}."
+} >"$BENCH_RESULTS"
 
 if want foundation; then
 echo "== seeding $LEADS leads"
@@ -59,13 +66,10 @@ RSS_MAX=$(sort -n "$RSS_LOG" | tail -1)
 RSS_MB=$(awk -v k="${RSS_MAX:-0}" 'BEGIN {printf "%.1f", k / 1024}')
 
 {
-  echo "# Benchmark results"
-  echo
-  echo "Written by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%d), $(nproc) cores: server and"
-  echo "load generator (wrk, 2 threads, $CONNS connections, $DURATION a run) share the machine, which"
-  echo "is itself shared and noisy. $ROUNDS interleaved rounds; medians and in-round ratios are quoted."
   echo
   echo "## Foundation: point reads over $LEADS leads (SQLite)"
+  echo
+  echo "wrk, 2 threads, $CONNS connections, $DURATION a run, $ROUNDS interleaved rounds."
   echo
   echo "| round | \`GET /healthz\` req/s | p99 | \`GET /api/v1/leads/{id}\` req/s | p50 | p99 | errors |"
   echo "|---|---|---|---|---|---|---|"
@@ -76,7 +80,7 @@ RSS_MB=$(awk -v k="${RSS_MAX:-0}" 'BEGIN {printf "%.1f", k / 1024}')
   echo "- Median lead reads / median healthz: **$RATIO** (target: at least 0.5); per round: $ROUND_RATIOS"
   echo "- Median lead-read p99 at $CONNS connections: **${P99} ms** (target: under 10 ms)."
   echo "- Server peak resident memory over all runs: **$RSS_MB MB** (target: under 100 MB)."
-} >bench/RESULTS.md
+} >>"$BENCH_RESULTS"
 fi
 
 # ---- Scoring: expression evaluation (Google Benchmark), then the whole-account jobs ----
@@ -108,7 +112,7 @@ bench_row() {  # file, benchmark name -> "| name | ns | rule evaluations/s |"
   bench_row "$OUT/scoring_bench.csv" BM_ServiceScoreFiveRules
   echo
   echo "- Target: at least 5 million rule evaluations per second on one core."
-} >>bench/RESULTS.md
+} >>"$BENCH_RESULTS"
 fi
 
 # The whole-account jobs run on the kept realistic account (bench/lib.sh: BENCH_JOBS_LEADS,
@@ -174,7 +178,7 @@ if [ "$JOBS_LEADS" -gt 0 ] && want jobs; then
     echo "  1,000 leads is read, scored and written in one transaction. Target: under 5 s."
     echo "- Exports: target CSV under 10 s; JSON and XLSX no slower than before; memory grows by less"
     echo "  than 64 MB during any export."
-  } >>bench/RESULTS.md
+  } >>"$BENCH_RESULTS"
 fi
 for part in query_matrix point_read ingest postgres ingest_postgres mcp webhooks; do
   if want "$part"; then ./bench/$part.sh "$BUILD"; fi
@@ -194,7 +198,7 @@ if [ -n "${BENCH_OLD_KLOZEO:-}" ]; then
     echo "batch of 500 leads: 4)."
     echo
     echo "$AB"
-  } >>bench/RESULTS.md
+  } >>"$BENCH_RESULTS"
 fi
 # Dedup quality on the labelled Chicago early-childhood data (issue 15's procedure).
 if want dedup; then
@@ -210,7 +214,9 @@ python3 bench/dedup_quality.py "$BUILD" --markdown "$OUT/dedup_quality.md" --err
   echo "(docs/DEDUP.md)."
   echo
   cat "$OUT/dedup_quality.md"
-} >>bench/RESULTS.md
+} >>"$BENCH_RESULTS"
 fi
-if want foundation && [ -n "$SOAK_SECTION" ]; then printf '\n%s\n' "$SOAK_SECTION" >>bench/RESULTS.md; fi
-cat bench/RESULTS.md
+RUN_RESULTS=$BENCH_RESULTS
+unset BENCH_RESULTS
+python3 bench/results.py "$RUN_RESULTS"
+cat "$RUN_RESULTS"

@@ -15,7 +15,6 @@ RATE="${SOAK_RATE:-100}"          # requests per second, all workers together
 THREADS="${SOAK_THREADS:-4}"
 SAMPLE="${SOAK_SAMPLE_SECONDS:-5}"
 PORT="${SOAK_PORT:-18795}"
-RESULTS="${BENCH_RESULTS:-bench/RESULTS.md}"
 OUT="bench/out/soak"
 KEY="sk_live_50a450a450a450a450a450a450a450a4"
 mkdir -p "$OUT"
@@ -96,15 +95,6 @@ SECTION=$(mktemp)
   echo "  drained ${WH_DRAIN} s after the load stopped."
 } >"$SECTION"
 
-# Replace the Soak section (up to the next "## " heading) or append it.
-if [ -f "$RESULTS" ]; then
-  awk '/^## Soak$/ {skip = 1; next} skip && /^## / {skip = 0} !skip' "$RESULTS" >"$RESULTS.tmp"
-  mv "$RESULTS.tmp" "$RESULTS"
-  # No trailing blank lines before the appended section.
-  sed -i -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$RESULTS"
-  echo >>"$RESULTS"
-fi
-cat "$SECTION" >>"$RESULTS"
+python3 bench/results.py "$SECTION"  # replaces the Soak section of bench/RESULTS.md
 rm -f "$SECTION"
-echo "== Soak section written to $RESULTS"
 [ "$LOAD_RC" -eq 0 ] && [ "$ALIVE" = yes ] && [ "$STOP_RC" -eq 0 ]

@@ -167,6 +167,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
   server_options.runs_on_write_threads = [api](http::Request& req) {
     return api->RunsOnWriteThreads(req);
   };
+  server_options.writes_in_flight = &app->writes_in_flight_;
+  s.db().CountWritesIn(&app->writes_in_flight_);
   app->server_ = std::make_unique<http::Server>(
       server_options, [api](http::Request& req) { return api->Handle(req); });
   KLOZEO_TRY(app->server_->Start());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -97,6 +98,8 @@ class ServerApp {
 
  private:
   ServerApp() = default;
+  /// Write requests on the server's write threads (first: outlives the database and server).
+  std::atomic<int> writes_in_flight_{0};
   std::unique_ptr<Services> services_;
   std::unique_ptr<webhooks::Dispatcher> dispatcher_;
   std::unique_ptr<mcp::Server> mcp_;  ///< before api_, which points at it

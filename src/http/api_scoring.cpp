@@ -81,10 +81,11 @@ void Api::AddScoringRoutes() {
   });
 
   Add("POST", "/api/v1/leads/score/batch", true, [this](Context& c) -> Result<Response> {
-    // The contract's body lists every lead. It is streamed: each producer call scores and
-    // stores one chunk (one write transaction) and sends its part of the body, so memory holds
-    // one chunk, and the I/O thread serves other connections between chunks. A failure after the
-    // first chunk can only cut the body short; chunks already sent are stored.
+    // The contract's body lists every lead. It is streamed: each producer call runs one step
+    // of the rescore (one write transaction, ScoringService::RescoreStep) and sends its part of
+    // the body, so memory holds one step, and the I/O thread serves other connections between
+    // steps. A failure after the first step can only cut the body short; steps already sent
+    // are stored.
     struct State {
       std::string after;
       int64_t count = 0;
@@ -94,7 +95,7 @@ void Api::AddScoringRoutes() {
     };
     auto state = std::make_shared<State>();
     auto who = std::make_shared<domain::Principal>(c.principal);
-    // The first chunk runs now, so a failure there is still an ordinary error response.
+    // The first step runs now, so a failure there is still an ordinary error response.
     std::string first_part = "{\"leads\":[";
     auto append = [state](std::string& out) {
       return [state, &out](std::string_view id, double score) {
@@ -109,9 +110,9 @@ void Api::AddScoringRoutes() {
       };
     };
     KLOZEO_ASSIGN_OR_RETURN(
-        int64_t n, scoring_.RescoreChunk(*who, &state->after, append(first_part), &state->event));
-    state->count += n;
-    state->done = n < service::ScoringService::kChunkSize;
+        auto step, scoring_.RescoreStep(*who, &state->after, append(first_part), &state->event));
+    state->count += step.count;
+    state->done = step.done;
     Response r;
     r.stream = [this, state, who, append,
                 first = std::move(first_part)](std::string& out) mutable -> Result<bool> {
@@ -120,9 +121,9 @@ void Api::AddScoringRoutes() {
         first.clear();
       } else if (!state->done) {
         KLOZEO_ASSIGN_OR_RETURN(
-            int64_t got, scoring_.RescoreChunk(*who, &state->after, append(out), &state->event));
-        state->count += got;
-        state->done = got < service::ScoringService::kChunkSize;
+            auto next, scoring_.RescoreStep(*who, &state->after, append(out), &state->event));
+        state->count += next.count;
+        state->done = next.done;
       }
       if (!state->done) return true;
       out += "],\"count\":" + std::to_string(state->count) + "}";

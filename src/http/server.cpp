@@ -142,10 +142,13 @@ class Session : public std::enable_shared_from_this<Session> {
       // A write may wait for the commit of a group of writes (SQLite group commit): it runs on
       // the write threads, so the I/O threads go on reading the requests that join the group.
       // The work guard keeps the I/O threads running until the response is posted back.
+      std::atomic<int>* in_flight = shared_.options.writes_in_flight;
+      if (in_flight != nullptr) in_flight->fetch_add(1, std::memory_order_relaxed);
       net::post(*shared_.writers, [self = shared_from_this(), request = std::move(request),
-                                   keep_alive, version, head,
+                                   keep_alive, version, head, in_flight,
                                    work = net::make_work_guard(stream_.get_executor())]() mutable {
         auto response = std::make_shared<Response>(self->shared_.handler(request));
+        if (in_flight != nullptr) in_flight->fetch_sub(1, std::memory_order_relaxed);
         net::post(self->stream_.get_executor(), [self, response, keep_alive, version, head] {
           self->Write(std::move(*response), keep_alive && !self->shared_.stopping.load(), version,
                       head);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -21,6 +22,9 @@ struct ServerOptions {
   /// With write threads: which requests run there (unset: POST, PUT, PATCH and DELETE). May
   /// decode the request (Request::decoded_body) to decide.
   std::function<bool(Request&)> runs_on_write_threads;
+  /// With write threads: counts the requests handed to them and not yet answered (may be null;
+  /// must outlive the server). The SQLite store reads it (storage::Database::CountWritesIn).
+  std::atomic<int>* writes_in_flight = nullptr;
   size_t max_body_bytes = 10 * 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;            ///< request line + headers; above: 431
   std::chrono::milliseconds read_timeout{30000};  ///< to receive one whole request

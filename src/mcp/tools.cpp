@@ -343,24 +343,30 @@ json Annotations(const std::string& title, bool read_only, bool destructive, boo
               {"openWorldHint", false}};
 }
 
-/// recalculate_all_scores: one chunk of leads (one write transaction) per step.
+/// recalculate_all_scores: one step of the rescore (one write transaction) per Step, with a
+/// progress notification per chunk of leads (ScoringService::kChunkSize) once its step is
+/// committed, and one for the last, shorter chunk.
 class RescoreRun final : public ToolRun {
  public:
   RescoreRun(service::ScoringService& scoring, domain::Principal who, int64_t total)
       : scoring_(scoring), who_(std::move(who)), total_(total) {}
 
   std::optional<json> Step(const ProgressSink& progress) override {
-    auto n = scoring_.RescoreChunk(
-        who_, &after_, [](std::string_view, double) {}, &event_);
-    if (!n.ok()) return Fail(n.error());
-    count_ += *n;
-    if (progress) {
+    auto report = [&] {
+      sent_ = count_;
       progress(static_cast<double>(count_), static_cast<double>(std::max(total_, count_)),
                "scored " + std::to_string(count_) + " of " + std::to_string(total_) + " leads");
-    }
-    if (*n < service::ScoringService::kChunkSize) {
-      return Ok(json{{"count", count_}, {"message", "scores recalculated"}});
-    }
+    };
+    auto step = scoring_.RescoreStep(
+        who_, &after_,
+        [&](std::string_view, double) {
+          ++count_;
+          if (progress && count_ % service::ScoringService::kChunkSize == 0) report();
+        },
+        &event_);
+    if (!step.ok()) return Fail(step.error());
+    if (progress && sent_ != count_) report();
+    if (step->done) return Ok(json{{"count", count_}, {"message", "scores recalculated"}});
     return std::nullopt;
   }
 
@@ -370,6 +376,7 @@ class RescoreRun final : public ToolRun {
   int64_t total_;
   std::string after_;
   int64_t count_ = 0;
+  int64_t sent_ = -1;  ///< the count last reported; -1 before the first notification
   service::RescoreEvent event_;
 };
 

@@ -1,6 +1,7 @@
 #include "service/scoring_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <unordered_set>
 #include <utility>
@@ -51,6 +52,11 @@ struct CompiledExpression {
 };
 
 namespace {
+
+// A rescore step's bounds (ScoringService::RescoreStep): most chunks in one transaction, and
+// the time after which it starts no further chunk.
+constexpr int kMaxChunksPerStep = 64;
+constexpr std::chrono::milliseconds kMaxStepTime{250};
 
 // Caching stops growing past this many accounts: the cache is emptied and refills on use.
 constexpr size_t kMaxCachedAccounts = 10000;
@@ -415,15 +421,19 @@ Result<int64_t> ScoringService::RescoreAll(const Principal& who, const ScoreSink
   std::string after;
   RescoreEvent event;
   while (true) {
-    KLOZEO_ASSIGN_OR_RETURN(int64_t n, RescoreChunk(who, &after, sink, &event));
-    count += n;
-    if (n < kChunkSize) break;
+    KLOZEO_ASSIGN_OR_RETURN(RescoreProgress step, RescoreStep(who, &after, sink, &event));
+    count += step.count;
+    if (step.done) break;
   }
   return count;
 }
 
-Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* after,
-                                             const ScoreSink& sink, RescoreEvent* event) {
+Result<ScoringService::RescoreProgress> ScoringService::RescoreStep(const Principal& who,
+                                                                    std::string* after,
+                                                                    const ScoreSink& sink,
+                                                                    RescoreEvent* event,
+                                                                    int max_chunks) {
+  const auto deadline = std::chrono::steady_clock::now() + kMaxStepTime;
   KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
   if (outbox_ == nullptr) event = nullptr;
   if (event != nullptr && !event->checked) {
@@ -434,49 +444,67 @@ Result<int64_t> ScoringService::RescoreChunk(const Principal& who, std::string* 
     event->checked = true;
   }
   if (event != nullptr && !event->wanted) event = nullptr;
-  // Rules are read per chunk, in the chunk's transaction: each chunk is scored with the rules
-  // current when it is written (the cache makes this a few row reads). Only the fields the
-  // rules name are read.
+  // Rules are read per step, in the step's transaction: each lead is scored with the rules
+  // current when its score is written (the cache makes this a few row reads). Only the fields
+  // the rules name are read.
   KLOZEO_ASSIGN_OR_RETURN(RuleSet rules, LoadRules(*tx, who.account_key));
-  KLOZEO_ASSIGN_OR_RETURN(
-      std::vector<Lead> leads,
-      tx->leads().Scan(who.account_key, *after, kChunkSize, rules.Projection()));
-  // The last chunk (short or empty) carries the whole rescore's one grouped event.
-  const bool last = leads.size() < static_cast<size_t>(kChunkSize);
-  bool queued = false;
-  auto emit = [&]() -> core::Status {
-    if (event == nullptr || !last) return core::Ok();
-    KLOZEO_ASSIGN_OR_RETURN(queued, outbox_->Add(*tx, who.account_key, "leads.scored",
-                                                 WebhookOutbox::ScoresData(event->scores)));
-    return core::Ok();
-  };
-  if (leads.empty()) {
-    KLOZEO_TRY(emit());
-    if (queued) {
-      KLOZEO_TRY(tx->Commit());
-      outbox_->Notify();
-    }
-    return int64_t{0};
-  }
+  const storage::LeadProjection projection = rules.Projection();
   const int64_t now = clock_.NowSeconds();
+  RescoreProgress step;
+  std::string cursor = *after;
   std::vector<std::pair<std::string, double>> scored;
   std::vector<std::pair<std::string, double>> changed;
-  scored.reserve(leads.size());
-  for (const Lead& lead : leads) {
-    double score = rules.Score(lead, now);
-    if (score != lead.score) changed.emplace_back(lead.id, score);
-    scored.emplace_back(lead.id, score);
+  bool wrote = false;
+  bool shared = false;
+  if (max_chunks <= 0) max_chunks = kMaxChunksPerStep;
+  // Only where a queued writer is seen (SQLite's one writer, Tx::WriterWanted) does a step
+  // hold several chunks: on PostgreSQL the account's other writes queue on its lock, unseen,
+  // and would wait for the whole step.
+  if (db_.Dialect() != "sqlite") max_chunks = 1;
+  for (int chunk = 0; chunk < max_chunks; ++chunk) {
+    if (chunk > 0 && (tx->WriterWanted() || std::chrono::steady_clock::now() >= deadline)) break;
+    KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
+                            tx->leads().Scan(who.account_key, cursor, kChunkSize, projection));
+    changed.clear();
+    for (const Lead& lead : leads) {
+      double score = rules.Score(lead, now);
+      if (score != lead.score) changed.emplace_back(lead.id, score);
+      scored.emplace_back(lead.id, score);
+    }
+    if (!changed.empty()) {
+      if (chunk > 0 && !shared) {
+        // A step of several chunks writes a lot: in a shared commit (SQLite group commit), a
+        // savepoint would first copy every page it dirties. From here on the step must commit
+        // (it does: it wrote), since undoing it alone is no longer possible.
+        KLOZEO_TRY(tx->ShareFate());
+        shared = true;
+      }
+      KLOZEO_TRY(tx->leads().UpdateScores(who.account_key, changed));
+      wrote = true;
+    }
+    step.count += static_cast<int64_t>(leads.size());
+    if (!leads.empty()) cursor = leads.back().id;
+    // A short (or empty) chunk is the account's last.
+    if (leads.size() < static_cast<size_t>(kChunkSize)) {
+      step.done = true;
+      break;
+    }
   }
   if (event != nullptr) event->scores.insert(event->scores.end(), scored.begin(), scored.end());
-  if (!changed.empty()) KLOZEO_TRY(tx->leads().UpdateScores(who.account_key, changed));
-  KLOZEO_TRY(emit());
-  if (!changed.empty() || queued) {
+  // The last step carries the whole rescore's one grouped event.
+  bool queued = false;
+  if (event != nullptr && step.done) {
+    KLOZEO_ASSIGN_OR_RETURN(queued, outbox_->Add(*tx, who.account_key, "leads.scored",
+                                                 WebhookOutbox::ScoresData(event->scores)));
+  }
+  if (wrote || queued) {
     KLOZEO_TRY(tx->Commit());
     if (outbox_ != nullptr) outbox_->Notify(queued);
   }
+  tx.reset();  // gives the writer back (a step that wrote nothing committed nothing)
   for (const auto& [id, score] : scored) sink(id, score);
-  *after = leads.back().id;
-  return static_cast<int64_t>(leads.size());
+  *after = std::move(cursor);
+  return step;
 }
 
 Result<ScoreExplanation> ScoringService::Explain(const Principal& who, const std::string& lead_id) {

@@ -122,19 +122,31 @@ class ScoringService {
 
   /// Receives each rescored lead: its id and new score.
   using ScoreSink = std::function<void(std::string_view lead_id, double score)>;
-  /// Recomputes and stores the score of every lead of the account, in chunks of kChunkSize
-  /// leads, each read, scored and written in one write transaction (memory stays bounded; other
-  /// writers get the lock between chunks). `sink` sees each lead once, after its chunk is
-  /// committed, in id order. Returns the number of leads scored.
+  /// Recomputes and stores the score of every lead of the account, step by step (RescoreStep:
+  /// memory stays bounded; other writers get the lock between steps). `sink` sees each lead
+  /// once, after the transaction holding its score is committed, in id order. Returns the
+  /// number of leads scored.
   core::Result<int64_t> RescoreAll(const domain::Principal& who, const ScoreSink& sink);
-  /// One step of RescoreAll: scores and stores the chunk of leads after `*after` (empty: from
-  /// the first lead) in one write transaction, feeds `sink`, and moves `*after` on. Returns how
-  /// many leads the chunk held; fewer than kChunkSize means the scan is over.
-  /// With `event`, the scores are collected (when some webhook subscribes to `leads.scored`)
-  /// and the last chunk writes the one `leads.scored` event of the whole rescore in its
-  /// transaction.
-  core::Result<int64_t> RescoreChunk(const domain::Principal& who, std::string* after,
-                                     const ScoreSink& sink, RescoreEvent* event = nullptr);
+
+  /// What one step of a whole-account rescore did.
+  struct RescoreProgress {
+    int64_t count = 0;  ///< leads scored in the step
+    bool done = false;  ///< the scan reached the account's last lead
+  };
+  /// One step of RescoreAll, in one write transaction: scores and stores the leads after
+  /// `*after` (empty: from the first lead), chunk by chunk (kChunkSize leads read, scored and
+  /// written at a time), for up to `max_chunks` chunks (0: the default, 64) while no other
+  /// writer waits for the transaction and for at most 250 ms (a step runs on the caller's
+  /// thread, an HTTP I/O thread for the REST call); then commits, feeds `sink` and moves
+  /// `*after` on. Grouping chunks is what makes a rescore cheap: every commit writes each page it
+  /// changed, and nearly every chunk moves entries on pages all over the score index, so the
+  /// same index pages would be written again by each 1,000-lead commit (docs/SCORING.md,
+  /// "Whole-account rescoring"). With `event`, the scores are collected (when some webhook
+  /// subscribes to `leads.scored`) and the last step writes the one `leads.scored` event of
+  /// the whole rescore in its transaction.
+  core::Result<RescoreProgress> RescoreStep(const domain::Principal& who, std::string* after,
+                                            const ScoreSink& sink, RescoreEvent* event = nullptr,
+                                            int max_chunks = 0);
 
   /// How the current rules score the lead now (nothing is stored). Errors: NotFound.
   core::Result<ScoreExplanation> Explain(const domain::Principal& who, const std::string& lead_id);
@@ -152,7 +164,7 @@ class ScoringService {
   }
   int64_t NowSeconds() const { return clock_.NowSeconds(); }
 
-  /// Leads read, scored and written per transaction by RescoreAll.
+  /// Leads read, scored and written at a time by RescoreStep.
   static constexpr int kChunkSize = 1000;
 
  private:

@@ -2,10 +2,8 @@
 
 #include "storage/sql/guard.h"
 
-// Row mapping shared by the SQLite and PostgreSQL stores. Both backends' statements offer the
-// same accessors (Bind, Text, Int, Double, OptText, OptInt, OptDouble, IsNull), and both stores
-// select and insert the same columns in the same order, so a row is mapped once, here; only the
-// SQL text (placeholders, types) differs per backend.
+// Rows of the statements of storage/sql/statements.h, mapped once for both backends' statements
+// (StatementBase's accessors).
 
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -58,11 +56,6 @@ void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead
   }
 }
 
-/// The `tags` column (a JSON array of strings; anything else in it is skipped).
-inline std::vector<std::string> ReadTags(const std::string& text) {
-  return domain::ReadStoredTags(text);
-}
-
 /// A lead row of both stores' lead SELECT: the stored columns, then (column 25) the attributes
 /// as a JSON array of [id, name, type, value], or NULL when it has none.
 template <typename Statement>
@@ -77,7 +70,7 @@ domain::Lead ReadLead(const Statement& s) {
   lead.longitude = s.OptDouble(17);
   lead.rating = s.OptDouble(18);
   lead.review_count = s.OptInt(19);
-  if (!s.IsNull(20)) lead.tags = ReadTags(s.Text(20));  // NULL: not scanned
+  if (!s.IsNull(20)) lead.tags = domain::ReadStoredTags(s.Text(20));  // NULL: not scanned
   lead.score = s.Double(21);
   lead.created_at = s.Int(22);
   lead.updated_at = s.Int(23);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -96,12 +97,10 @@ class AccountStore {
 class LeadStore {
  public:
   virtual ~LeadStore() = default;
-  /// Stores the lead with its dedup keys (computed once by the caller: dedup::ComputeLeadKeys
-  /// of its name, e-mail, phone and city, the same keys its dedup lookups used).
+  /// Stores the lead with its dedup keys (the caller's dedup::ComputeLeadKeys).
   virtual core::Status Insert(domain::AccountKey account, const domain::Lead& lead,
                               const dedup::LeadKeys& keys) = 0;
-  /// Stores new leads as Insert does each (`keys[i]` are `leads[i]`'s), in multi-row
-  /// statements (SQLite) or COPY (PostgreSQL): the bulk path of batch create and import.
+  /// Stores new leads as Insert does each (`keys[i]` are `leads[i]`'s), in bulk.
   virtual core::Status InsertMany(domain::AccountKey account,
                                   const std::vector<domain::Lead>& leads,
                                   const std::vector<dedup::LeadKeys>& keys) = 0;
@@ -115,15 +114,11 @@ class LeadStore {
   virtual core::Result<bool> Delete(domain::AccountKey account, std::string_view id) = 0;
   /// Number of leads of the account, counting no further than `up_to`.
   virtual core::Result<int64_t> Count(domain::AccountKey account, int64_t up_to) = 0;
-  /// Leads matching `query` (filters, sort, keyset position, limit; `query.account_key` is the
-  /// tenant). With a limit, `has_more` says whether more rows follow.
+  /// Leads matching `query` (`query.account_key` is the tenant).
   virtual core::Result<LeadPage> List(const query::ListQuery& query) = 0;
-  /// The distinct attribute names of the leads matching `query` (position and limit ignored),
-  /// sorted: the attribute columns of an export.
+  /// The sorted attribute names of the leads matching `query` (position and limit ignored).
   virtual core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& query) = 0;
 
-  // Dedup lookups, each one an indexed (account_key, key) probe of the keys stored by Insert
-  // and Update (dedup/keys.h).
   /// The oldest lead of the account whose `kind` key equals `key` (empty key: none).
   virtual core::Result<std::optional<std::string>> FindIdByKey(domain::AccountKey account,
                                                                DedupKey kind,
@@ -133,16 +128,13 @@ class LeadStore {
   /// Timestamps are left alone: a score is derived, not a change to the lead.
   virtual core::Status UpdateScores(domain::AccountKey account,
                                     const std::vector<std::pair<std::string, double>>& scores) = 0;
-  /// Up to `limit` leads in id order, strictly after `after_id` (from the first when empty): a
-  /// scan over every lead of the account in bounded chunks. Only `id`, `score` and what
-  /// `projection` names are read; every other field is left at its default. Errors: Internal
-  /// for a field name that is not a lead field.
+  /// Up to `limit` leads in id order after `after_id` ("": from the first), with only `id`,
+  /// `score` and what `projection` names read. Errors: Internal for an unknown field.
   virtual core::Result<std::vector<domain::Lead>> Scan(domain::AccountKey account,
                                                        std::string_view after_id, int limit,
                                                        const LeadProjection& projection) = 0;
   /// The account's lead aggregates (GET /api/v1/stats): `top` sources and cities, and leads
-  /// created per day from `since_seconds` on (Unix seconds). Grouping and counting happen in
-  /// the database.
+  /// created per day from `since_seconds` on (Unix seconds).
   virtual core::Result<LeadStats> Stats(domain::AccountKey account, int64_t since_seconds,
                                         int top) = 0;
 };
@@ -178,13 +170,9 @@ class RuleStore {
   virtual core::Result<int64_t> Count(domain::AccountKey account) = 0;
 };
 
-/// Webhooks: subscriptions, the outbox, deliveries and their attempts.
-/// Subscriptions and delivery logs are tenant data. Claiming is not: one dispatcher serves every
-/// account, and several server processes may share the database. A dispatcher claims a due
-/// delivery with a lease (claimed_by, claim_expires_at) before sending it; a claim whose lease
-/// ran out (its process died) is claimed again by whoever asks next. PostgreSQL claims with
-/// SELECT ... FOR UPDATE SKIP LOCKED; SQLite inside its write transaction. Times named `_ms`
-/// are Unix milliseconds.
+/// Webhooks: subscriptions, the outbox, deliveries and their attempts. Claims are not tenant
+/// data: a dispatcher (of any process) claims a due delivery with a lease before sending it, and
+/// a claim whose lease ran out is claimed again by whoever asks next. `_ms`: Unix milliseconds.
 class WebhookStore {
  public:
   virtual ~WebhookStore() = default;
@@ -201,14 +189,12 @@ class WebhookStore {
   virtual core::Result<bool> Delete(domain::AccountKey account, std::string_view id) = 0;
   virtual core::Result<int64_t> Count(domain::AccountKey account) = 0;
 
-  /// The outbox, written in the transaction of the change the event describes: stores `event`
-  /// and one pending delivery (a new UUID each), due at `due_ms`, for every active webhook of
-  /// event.account_key subscribed to event.type. Stores nothing when none subscribes. Returns
-  /// the number of deliveries created.
+  /// The outbox, written in the transaction of the change: stores `event` and a pending
+  /// delivery due at `due_ms` for every active webhook of its account subscribed to its type
+  /// (nothing when none is). Returns the number of deliveries.
   virtual core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event, int64_t due_ms) = 0;
-  /// Stores `event` with one pending delivery to webhook `webhook_id` of event.account_key,
-  /// whatever it subscribes to (the ping of POST /webhooks/{id}/test). Returns the delivery id.
-  /// NotFound when there is no such webhook.
+  /// Stores `event` with one pending delivery to webhook `webhook_id`, whatever it subscribes
+  /// to (the ping of POST /webhooks/{id}/test). Returns the delivery id; NotFound without it.
   virtual core::Result<std::string> EnqueueDelivery(const domain::WebhookEvent& event,
                                                     std::string_view webhook_id,
                                                     int64_t due_ms) = 0;
@@ -219,11 +205,9 @@ class WebhookStore {
                                                                          int64_t now_ms,
                                                                          int64_t lease_until_ms,
                                                                          int limit) = 0;
-  /// Records one attempt of a delivery `worker` holds: appends it to the attempt log, sets the
-  /// delivery's state, attempt count and next attempt (record.attempt.next_retry_ms), releases
-  /// the claim, and updates the webhook's health (success: last_success_ms set and
-  /// failing_since_ms cleared; failure: failing_since_ms set unless already set). Returns false,
-  /// recording nothing, when `worker` no longer holds the claim.
+  /// Records one attempt of a delivery `worker` holds: logs it, sets the delivery's state,
+  /// attempts and next attempt, releases the claim, and updates the webhook's health
+  /// (last_success_ms, failing_since_ms). False, recording nothing, when the claim was lost.
   virtual core::Result<bool> RecordAttempt(std::string_view worker,
                                            const domain::AttemptRecord& record) = 0;
   /// Gives back a claim without recording an attempt (a dispatcher stopping with work not
@@ -240,8 +224,7 @@ class WebhookStore {
   /// attempt is numbered after the last). False when the webhook has no such delivery.
   virtual core::Result<bool> Redeliver(domain::AccountKey account, std::string_view webhook_id,
                                        std::string_view delivery_id, int64_t due_ms) = 0;
-  /// Deliveries waiting to be delivered (state pending, claimed or not), across every account:
-  /// `klozeo_webhook_outbox_depth`.
+  /// Pending deliveries (claimed or not) of every account: `klozeo_webhook_outbox_depth`.
   virtual core::Result<int64_t> CountPending() = 0;
 };
 
@@ -350,10 +333,13 @@ class Tx {
   /// Makes the work durable. After Commit the Tx must not be used again.
   virtual core::Status Commit() = 0;
   /// For a large write whose remaining failures can only be the database's own (I/O, a full
-  /// disk): from here on its work is not undone alone. Where writes share one commit (SQLite
-  /// group commit), a failure of this Tx then fails every write of that commit, each answered
-  /// with the error, and spares the per-write savepoint's copy of every page this one dirties.
+  /// disk): from here on its work is not undone alone (SQLite group commit: its failure fails
+  /// every write of its commit), which spares a savepoint's copy of every page it dirties.
   virtual core::Status ShareFate() { return core::Ok(); }
+  /// For a long job that writes in several steps: true while another writer waits for this
+  /// transaction to end (SQLite's one writer), so the job commits now instead of taking its
+  /// next step in the same transaction. False where writers do not queue for one lock.
+  virtual bool WriterWanted() const { return false; }
 
   virtual AccountStore& accounts() = 0;
   virtual LeadStore& leads() = 0;
@@ -386,13 +372,15 @@ class Database {
   virtual std::string_view Dialect() const = 0;
   /// Connection pool usage now (for /metrics); zeros when the backend has no pool.
   virtual PoolStats PoolUsage() const { return {}; }
+  /// Tells the database where the server counts the write requests it is handling (`counter`
+  /// outlives the database): SQLite's group commit waits briefly for the ones that have not
+  /// reached the writer yet (docs/GROUP-COMMIT.md). Others ignore it.
+  virtual void CountWritesIn(const std::atomic<int>* /*counter*/) {}
 
-  // --- shared rate limits (PostgreSQL: several processes share one budget per account) ---
-  /// Counts `amount` requests of the account in its current window, shared by every process
-  /// on the database: a window starts at the first count after the previous window ended and
-  /// lasts `window_ms`. Returns the window (its start and its count including these), or
-  /// nullopt when this database does not share counters (SQLite: one process, counted in
-  /// memory).
+  /// Counts `amount` requests of the account in its window shared by every process on the
+  /// database (it starts at the first count after the previous one ended and lasts
+  /// `window_ms`). Returns the window with these counted, or nullopt when the database does not
+  /// share counters (SQLite: one process, counted in memory).
   struct RateWindow {
     int64_t start_ms = 0;
     int64_t count = 0;

@@ -1,8 +1,11 @@
 // Scoring rules and lead scores over real HTTP against the real server and a temp SQLite file.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "core/ids.h"
 #include "service/lead_service.h"
@@ -553,6 +556,97 @@ TEST(ScoresApi, BatchRecalculationCoversEveryLeadAcrossChunks) {
   json theirs = BatchRescore(other);
   EXPECT_EQ(theirs["count"], 1);
   EXPECT_EQ(theirs["leads"], (json::array({json{{"id", other_lead}, {"score", 0.0}}})));
+}
+
+// A whole-account rescore while the same leads are updated: every update keeps all its fields,
+// and every stored score is the rules' score of the lead as stored (a rescore that read a lead
+// in one transaction and wrote its score in another would leave the pre-update score; one that
+// rewrote whole rows would undo the updates).
+TEST(ScoresApi, BatchRecalculationLosesNoConcurrentUpdate) {
+  TestServer server;
+  auto api = server.NewAccount();
+  auto who = server.services().accounts().Authenticate(api.key());
+  ASSERT_TRUE(who.ok());
+  const int n = 6000;
+  std::vector<std::string> ids;
+  {
+    auto tx = std::move(server.services().db().Begin(storage::TxMode::kWrite).value());
+    for (int i = 0; i < n; ++i) {
+      domain::Lead lead;
+      lead.id = core::NewLeadId();
+      lead.name = "Lead " + std::to_string(i);
+      lead.source = "seed";
+      lead.rating = i % 5;
+      lead.created_at = lead.updated_at = lead.last_interaction_at = kStart;
+      ASSERT_TRUE(
+          tx->leads()
+              .Insert(who->account_key, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
+              .ok());
+      ids.push_back(lead.id);
+    }
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  std::sort(ids.begin(), ids.end());
+  CreateRule(api, {{"name", "r"}, {"expression", "rating * 10"}});
+  // Several rescores in a row, with updates spread over the account (ids in order, so they
+  // land both ahead of and behind the rescore's scan): rescores run back to back until at least
+  // 30 updates have been made while one ran (at most 30 rounds), and updates until they stop.
+  constexpr int kMaxRounds = 30;
+  std::atomic<bool> done{false};
+  std::atomic<int> during{0};
+  int rounds = 0;
+  int complete = 0;
+  std::thread rescorer([&] {
+    HttpClient client(server.port(), api.key());
+    while (rounds < kMaxRounds && (rounds < 2 || during.load() < 30)) {
+      json batch = BatchRescore(client);
+      ++rounds;
+      if (batch["count"] == n) ++complete;
+    }
+    done = true;
+  });
+  struct Written {
+    double rating;
+    std::string name;
+  };
+  std::map<std::string, Written> written;
+  for (size_t k = 0; !done; ++k) {
+    const std::string& id = ids[(k * 997) % ids.size()];
+    Written w{static_cast<double>((k * 7) % 11) / 2, "Renamed " + std::to_string(k)};
+    auto r = api.Put("/api/v1/leads/" + id, json{{"rating", w.rating}, {"name", w.name}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    if (r.status != 200) break;  // (the rescorer is joined below either way)
+    written[id] = w;
+    ++during;
+  }
+  rescorer.join();
+  EXPECT_EQ(complete, rounds) << "every rescore listed every lead";
+  EXPECT_GE(during.load(), 30) << "updates ran while the rescores did";
+  // Every lead, as the listing shows it.
+  std::map<std::string, json> stored;
+  std::string cursor;
+  while (true) {
+    auto page = api.Get("/api/v1/leads?limit=1000" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(page.status, 200) << page.body;
+    json body = page.json();
+    for (const auto& l : body["leads"]) stored[l["id"].get<std::string>()] = l;
+    if (!body["has_more"].get<bool>()) break;
+    cursor = body["next_cursor"].get<std::string>();
+  }
+  ASSERT_EQ(stored.size(), static_cast<size_t>(n));
+  int wrong = 0;
+  for (const auto& [id, lead] : stored) {
+    const double rating = lead["rating"].get<double>();
+    const double want = std::min(100.0, rating * 10);
+    if (lead["score"].get<double>() != want && ++wrong <= 5) {
+      ADD_FAILURE() << id << " has rating " << rating << " but score " << lead["score"];
+    }
+  }
+  EXPECT_EQ(wrong, 0) << "leads whose stored score is not their rating's";
+  for (const auto& [id, w] : written) {
+    EXPECT_EQ(stored[id]["rating"].get<double>(), w.rating) << id;
+    EXPECT_EQ(stored[id]["name"], w.name) << id;
+  }
 }
 
 TEST(ScoresApi, ExplainShowsEveryRuleAndErrors) {

@@ -268,5 +268,61 @@ TEST_F(GroupCommit, AWriteThatSharedTheGroupsFateCommitsWithItsGroup) {
   EXPECT_TRUE(Exists(*checker_, bulk.id));
 }
 
+// A lead whose two attributes share an id breaks the attributes' primary key in the
+// multi-row INSERT that stores them.
+domain::Lead WithClashingAttributes(const std::string& name) {
+  domain::Lead lead = NewLead(name);
+  for (const char* attribute : {"a", "b"}) {
+    lead.attributes.push_back({"3f2b8c1e-0000-4000-8000-000000000001", attribute,
+                               domain::AttributeType::kText, nlohmann::json("x")});
+  }
+  return lead;
+}
+
+// A single write that fails inside a group (its multi-row attribute INSERT breaks a
+// constraint) undoes its own work alone: on SQLite its savepoint guards it.
+TEST_F(GroupCommit, ASingleWriteFailingInAMultiRowInsertLeavesItsGroup) {
+  const domain::Lead first = NewLead("First");
+  const domain::Lead clash = WithClashingAttributes("Clash");
+  std::atomic<int> insert_failed{-1};
+  auto tx = db_->Begin(TxMode::kWrite);
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(Insert(**tx, first).ok());
+  std::thread second([&] {
+    auto t = db_->Begin(TxMode::kWrite);
+    insert_failed = t.ok() && !Insert(**t, clash).ok() ? 1 : 0;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE((*tx)->Commit().ok());
+  second.join();
+  EXPECT_EQ(insert_failed.load(), 1);
+  EXPECT_TRUE(Exists(*checker_, first.id));
+  EXPECT_FALSE(Exists(*checker_, clash.id));
+}
+
+// A bulk write past ShareFate whose multi-row INSERT breaks a constraint fails, stores none
+// of its leads, and leaves the writer usable.
+TEST_F(GroupCommit, ABulkWriteBreakingAConstraintStoresNothing) {
+  std::vector<domain::Lead> leads;
+  for (int i = 0; i < 5; ++i) leads.push_back(NewLead("Bulk " + std::to_string(i)));
+  leads.push_back(WithClashingAttributes("Clash"));
+  std::vector<dedup::LeadKeys> keys;
+  for (const auto& lead : leads)
+    keys.push_back(service::LeadKeysOf(lead, dedup::PhoneNormalizer()));
+  {
+    auto tx = db_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->ShareFate().ok());
+    EXPECT_FALSE((*tx)->leads().InsertMany(acc1, leads, keys).ok());
+  }
+  for (const auto& lead : leads) EXPECT_FALSE(Exists(*checker_, lead.id)) << lead.name;
+  const domain::Lead after = NewLead("After");
+  auto again = db_->Begin(TxMode::kWrite);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(Insert(**again, after).ok());
+  ASSERT_TRUE((*again)->Commit().ok());
+  EXPECT_TRUE(Exists(*checker_, after.id));
+}
+
 }  // namespace
 }  // namespace klozeo::storage

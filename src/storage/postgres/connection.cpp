@@ -40,21 +40,7 @@ core::Error NulError() {
 
 }  // namespace
 
-Statement::Statement(Statement&& other) noexcept
-    : conn_(other.conn_),
-      sql_(std::move(other.sql_)),
-      values_(std::move(other.values_)),
-      types_(std::move(other.types_)),
-      has_nul_(other.has_nul_),
-      result_(other.result_),
-      rows_(other.rows_),
-      row_(other.row_) {
-  other.result_ = nullptr;
-}
-
-Statement::~Statement() {
-  if (result_ != nullptr) PQclear(result_);
-}
+void Statement::Clear::operator()(pg_result* result) const { PQclear(result); }
 
 void Statement::Set(int index, std::optional<std::string> value, unsigned type) {
   auto i = static_cast<size_t>(index - 1);
@@ -86,8 +72,9 @@ Statement& Statement::BindNull(int i) {
 core::Result<bool> Statement::Step() {
   if (result_ == nullptr) {
     if (has_nul_) return NulError();
-    KLOZEO_ASSIGN_OR_RETURN(result_, conn_->Execute(sql_, types_, values_));
-    rows_ = PQntuples(result_);
+    KLOZEO_ASSIGN_OR_RETURN(PGresult * result, conn_->Execute(sql_, types_, values_));
+    result_.reset(result);
+    rows_ = PQntuples(result);
     row_ = -1;
   }
   if (row_ + 1 >= rows_) {
@@ -100,7 +87,7 @@ core::Result<bool> Statement::Step() {
 
 int64_t Statement::Changes() const {
   if (result_ == nullptr) return 0;
-  const char* n = PQcmdTuples(result_);
+  const char* n = PQcmdTuples(result_.get());
   return n == nullptr || *n == '\0' ? 0 : std::strtoll(n, nullptr, 10);
 }
 
@@ -127,23 +114,21 @@ core::Status Statement::AppendCopyRow(std::string& out) const {
   return core::Ok();
 }
 
-bool Statement::IsNull(int col) const { return PQgetisnull(result_, row_, col) != 0; }
+// A NULL reads as "" (PQgetvalue), so as 0 or an empty text.
+bool Statement::IsNull(int col) const { return PQgetisnull(result_.get(), row_, col) != 0; }
 int64_t Statement::Int(int col) const {
-  if (IsNull(col)) return 0;
-  return std::strtoll(PQgetvalue(result_, row_, col), nullptr, 10);
+  return std::strtoll(PQgetvalue(result_.get(), row_, col), nullptr, 10);
 }
 double Statement::Double(int col) const {
-  if (IsNull(col)) return 0;
-  return std::strtod(PQgetvalue(result_, row_, col), nullptr);
+  return std::strtod(PQgetvalue(result_.get(), row_, col), nullptr);
 }
 std::string Statement::Text(int col) const {
-  if (IsNull(col)) return std::string();
-  return std::string(PQgetvalue(result_, row_, col),
-                     static_cast<size_t>(PQgetlength(result_, row_, col)));
+  return std::string(PQgetvalue(result_.get(), row_, col),
+                     static_cast<size_t>(PQgetlength(result_.get(), row_, col)));
 }
 query::SqlValue Statement::Value(int col) const {
   if (IsNull(col)) return nullptr;
-  switch (PQftype(result_, col)) {
+  switch (PQftype(result_.get(), col)) {
     case kInt2:
     case kInt4:
     case kInt8:

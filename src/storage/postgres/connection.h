@@ -29,10 +29,6 @@ class Statement : public StatementBase<Statement> {
  public:
   using StatementBase<Statement>::Bind;
   Statement(Connection* conn, std::string sql) : conn_(conn), sql_(std::move(sql)) {}
-  Statement(Statement&& other) noexcept;
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement();
 
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, int64_t value);
@@ -42,7 +38,6 @@ class Statement : public StatementBase<Statement> {
   /// Advances to the next row: true with a row, false when done. Errors: BadRequest when a
   /// bound text holds U+0000 (PostgreSQL text cannot; libpq would cut the value short).
   core::Result<bool> Step();
-  /// Rows changed by the statement (after Run/Step).
   int64_t Changes() const;
   /// Appends the bound values to `out` as a row of COPY's text format, without running the
   /// statement. Errors: BadRequest as Step's.
@@ -63,7 +58,10 @@ class Statement : public StatementBase<Statement> {
   std::vector<std::optional<std::string>> values_;
   std::vector<unsigned> types_;
   bool has_nul_ = false;  ///< a text value holds U+0000, which PostgreSQL text cannot store
-  pg_result* result_ = nullptr;
+  struct Clear {
+    void operator()(pg_result* result) const;
+  };
+  std::unique_ptr<pg_result, Clear> result_;
   int rows_ = 0;
   int row_ = -1;
 };

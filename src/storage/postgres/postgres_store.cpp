@@ -1,7 +1,5 @@
 #include "storage/postgres/postgres_store.h"
 
-#include <chrono>
-#include <mutex>
 #include <set>
 
 #include "storage/postgres/connection.h"
@@ -25,26 +23,19 @@ constexpr const char* kCountRequests =
     "count = CASE WHEN $2 - r.start_ms >= $3 THEN $4 ELSE r.count + $4 END "
     "RETURNING start_ms, count";
 
-// A transaction-scoped advisory lock: serialises the write transactions of one account
-// across every process on the database (PgTx::Lock).
 constexpr const char* kLockKey = "SELECT pg_advisory_xact_lock($1)";
 
-/// The advisory lock of an account: its key in a range of its own (the migration lock, "klozeo", is
-/// below it).
+/// The advisory lock of an account, in a range of its own (above the migration lock's).
 int64_t LockKey(domain::AccountKey account) {
   return (int64_t{0x6b6c6f7a} << 32) + static_cast<int64_t>(account);
 }
 
 using Pool = ConnectionPool<Connection>;
-using Lease = Pool::Lease;
 
-/// A write Tx is a READ COMMITTED transaction that, before its first statement on an
-/// account's data, takes that account's transaction-scoped advisory lock (account and key
-/// management take one shared lock). So the write transactions of one account are
-/// serialised across every process, as SQLite serialises all writers: read-then-write use
-/// cases (the lead cap, the dedup tiers of POST /leads) see every earlier commit and cannot
-/// interleave. Other accounts write in parallel. A read Tx opens no transaction: each
-/// statement reads a consistent snapshot (a lead with its attributes is one statement).
+/// A write Tx is a READ COMMITTED transaction that takes an account's transaction-scoped
+/// advisory lock before its first statement on the account's data: one account's writes are
+/// serialised across processes (read-then-write use cases, the lead cap and dedup, cannot
+/// interleave), other accounts write in parallel. A read Tx opens no transaction.
 class PgTx final : public SqlTx<Backend> {
  public:
   PgTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
@@ -64,10 +55,8 @@ class PgTx final : public SqlTx<Backend> {
   }
 
  private:
-  // In a write Tx, takes the advisory lock of `account` (or kAccountsLock) the first time the
-  // transaction touches it. Only management operations touch kAccountsLock
-  // and they touch no tenant data, so two transactions never wait on each other's locks in
-  // opposite orders.
+  // Only management operations take kAccountsLock, and they touch no tenant data: two
+  // transactions never wait on each other's locks in opposite orders.
   Status Lock(domain::AccountKey account) override {
     if (!write_ || done_ || locked_.contains(account)) return core::Ok();
     auto s = owned_->Query(kLockKey);
@@ -90,14 +79,15 @@ class PgDatabase final : public SqlDatabase<Pool, PgTx> {
                     [conninfo = o.conninfo] { return Connection::Open(conninfo); }) {}
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     if (mode == TxMode::kWrite) KLOZEO_TRY(conn->Exec("BEGIN"));
-    return std::unique_ptr<Tx>(new PgTx(&pool_, conn.Take(), mode == TxMode::kWrite));
+    return std::unique_ptr<Tx>(
+        new PgTx(&pool_, std::unique_ptr<Connection>(conn.release()), mode == TxMode::kWrite));
   }
 
   Result<std::optional<RateWindow>> CountRequests(domain::AccountKey account, int64_t now_ms,
                                                   int64_t window_ms, int64_t amount) override {
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     auto s = conn->Query(kCountRequests);
     s.Bind(1, static_cast<int64_t>(account)).Bind(2, now_ms).Bind(3, window_ms).Bind(4, amount);
     KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());

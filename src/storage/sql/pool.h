@@ -78,28 +78,16 @@ class ConnectionPool {
     return PoolStats{size_, opened_ - idle, idle};
   }
 
-  /// A connection borrowed from the pool, given back on destruction (or handed on with Take).
-  class Lease {
-   public:
-    static core::Result<Lease> From(ConnectionPool& pool) {
-      KLOZEO_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
-      return Lease(pool, std::move(conn));
-    }
-    Lease(Lease&&) = default;
-    Lease& operator=(Lease&&) = delete;
-    ~Lease() {
-      if (conn_) pool_->Release(std::move(conn_));
-    }
-    Conn* operator->() { return conn_.get(); }
-    Conn& operator*() { return *conn_; }
-    std::unique_ptr<Conn> Take() { return std::move(conn_); }
-
-   private:
-    Lease(ConnectionPool& pool, std::unique_ptr<Conn> conn)
-        : pool_(&pool), conn_(std::move(conn)) {}
-    ConnectionPool* pool_;
-    std::unique_ptr<Conn> conn_;
+  struct GiveBack {
+    ConnectionPool* pool;
+    void operator()(Conn* conn) const { pool->Release(std::unique_ptr<Conn>(conn)); }
   };
+  /// A connection borrowed from the pool, given back on destruction (or handed on: release()).
+  using Lease = std::unique_ptr<Conn, GiveBack>;
+  core::Result<Lease> Borrow() {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, Acquire());
+    return Lease(conn.release(), GiveBack{this});
+  }
 
  private:
   const int size_;
@@ -111,23 +99,28 @@ class ConnectionPool {
   int opened_ = 0;
 };
 
-/// Server-wide secrets, cached. Read first: a secret that exists needs no write (reads keep
-/// working when writes fail); a missing one is inserted if absent and read back, so concurrent
-/// first uses in several processes agree on one. Thread-safe.
-class Secrets {
+/// What both backends' Database does the same way over its pool P and its Tx type T.
+template <typename P, typename T>
+class SqlDatabase : public Database {
  public:
-  template <typename Pool>
-  core::Result<std::string> From(Pool& pool, std::string_view name) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = cache_.find(std::string(name));
-    if (it != cache_.end()) return it->second;
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, Pool::Lease::From(pool));
+  core::Status Ping() override {
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
+    return conn->Exec("SELECT 1");
+  }
+  /// Cached. Read first: a secret that exists needs no write (reads keep working when writes
+  /// fail); a missing one is inserted if absent and read back, so concurrent first uses in
+  /// several processes agree on one.
+  core::Result<std::string> Secret(std::string_view name) override {
+    std::lock_guard<std::mutex> lock(secrets_mu_);
+    auto it = secrets_.find(std::string(name));
+    if (it != secrets_.end()) return it->second;
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     for (int pass = 0; pass < 2; ++pass) {
       {
         KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kGetMeta));
         s.Bind(1, name);
         KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-        if (row) return cache_.emplace(std::string(name), s.Text(0)).first->second;
+        if (row) return secrets_.emplace(std::string(name), s.Text(0)).first->second;
       }
       if (pass == 0) {
         KLOZEO_ASSIGN_OR_RETURN(auto s, conn->Prepare(sql::kInsertMeta));
@@ -137,27 +130,10 @@ class Secrets {
     }
     return core::Error::Internal("secret '" + std::string(name) + "' vanished");
   }
-
- private:
-  std::mutex mu_;
-  std::unordered_map<std::string, std::string> cache_;
-};
-
-/// What both backends' Database does the same way over its pool P and its Tx type T.
-template <typename P, typename T>
-class SqlDatabase : public Database {
- public:
-  core::Status Ping() override {
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
-    return conn->Exec("SELECT 1");
-  }
-  core::Result<std::string> Secret(std::string_view name) override {
-    return secrets_.From(pool_, name);
-  }
   /// One statement, so no explicit transaction: this runs on every request.
   core::Result<std::optional<domain::Account>> FindAccountByKeyHash(
       std::string_view key_hash) override {
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     return T::FindAccountByKey(*conn, key_hash);
   }
   std::string_view Dialect() const override {
@@ -169,7 +145,7 @@ class SqlDatabase : public Database {
   /// also keeps other processes starting on the same database out until it commits; then does
   /// what is left of dedup's backfill (ResumeDedupBackfill), in transactions opened the same way.
   core::Status Migrate(const char* begin) {
-    KLOZEO_ASSIGN_OR_RETURN(auto conn, P::Lease::From(pool_));
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     KLOZEO_TRY(conn->Exec(begin));
     core::Status applied = conn->Exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
@@ -198,7 +174,8 @@ class SqlDatabase : public Database {
   explicit SqlDatabase(Args&&... args) : pool_(std::forward<Args>(args)...) {}
 
   P pool_;
-  Secrets secrets_;
+  std::mutex secrets_mu_;
+  std::unordered_map<std::string, std::string> secrets_;
 };
 
 }  // namespace klozeo::storage

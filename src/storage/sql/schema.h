@@ -15,20 +15,13 @@
 
 namespace klozeo::storage {
 
-// The schema, written once in the neutral form of storage/sql/dialect.h; on PostgreSQL every
-// TEXT column is also COLLATE "C" (SchemaSql), so comparisons and ORDER BY are bytewise as in
-// SQLite whatever the database's locale (keyset cursors rely on one order everywhere).
-// Every tenant table is keyed by account_key first (accounts.account_key, an integer the
-// database assigns; the API shows accounts.id), and every tenant query filters on it, so the
-// tables can be distributed by it (docs/SCALING.md). `<field>_fold` columns hold
-// core::FoldText of the text column, the dedup `*_key` columns dedup/keys.h's keys; both are
-// written by the store, never by clients. Times ending in _ms are Unix milliseconds.
-// PostgreSQL has more: `leads.tags_fold` is jsonb with a GIN index (array_contains is `@>`);
-// `lead_attributes.value_items` (jsonb, a list's folded elements) and `value_sort` (the
-// order-preserving text key of query::AttributeSortKeyFor*, since a column has one type);
-// deliveries and attempts keyed by account first (the claim is the one cross-account query);
-// a few more indexes; and the rate-limit windows every process counts in (UNLOGGED: a crash
-// only gives accounts a fresh budget).
+// The schema in the neutral form of storage/sql/dialect.h. On PostgreSQL every TEXT column is
+// COLLATE "C" (SchemaSql): bytewise order as in SQLite, which keyset cursors rely on. Tenant
+// tables are keyed by the integer account_key first (docs/SCALING.md). The store writes the
+// `<field>_fold` columns (core::FoldText) and the dedup `*_key` columns (dedup/keys.h).
+// PostgreSQL only: jsonb tags_fold with a GIN index (array_contains is `@>`); an attribute's
+// folded list items and order-preserving sort key (query::AttributeSortKeyFor*); deliveries and
+// attempts keyed by account; the rate-limit windows (UNLOGGED: a crash only resets budgets).
 inline constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
@@ -202,13 +195,9 @@ CREATE UNLOGGED TABLE rate_windows (
 );}
 )sql";
 
-// The indexes, after the rows (an upgrade copies the rows in first). Sorting: an
-// (account_key, field, id) index per commonly sorted field that is not rewritten on every
-// write (score and the timestamps are: version 10 adds theirs). Dedup tier 2 seeks
-// leads_source_id_fold on SQLite (an exact match is also a folded one) and re-checks
-// source_id; name filters seek leads_name_sort; attribute sorts are lookups by
-// (account_key, lead_id, name), attribute filters may seek lead_attributes_fold or (10) _num.
-// The partial index on deliveries holds only pending ones, in due order: what a claim scans.
+// The indexes, created after an upgrade copied the rows in (docs/QUERY-PERFORMANCE.md). Dedup
+// tier 2 seeks leads_source_id_fold on SQLite; a claim scans the partial index of pending
+// deliveries in due order.
 inline constexpr const char* kSchemaIndexes = R"sql(
 CREATE INDEX leads_created ON leads (account_key, created_at, id);
 CREATE INDEX leads_email ON leads (account_key, email_fold);
@@ -252,11 +241,8 @@ struct Migration {
   int version;
   const char* sql;
 };
-// 9: dedup (docs/DEDUP.md, issue 15): per-account counts of name tokens (the token '' counts
-// the leads), the address and website-domain keys hints look leads up by, the pairs dismissed
-// as not duplicates (both directions), and what every merge overwrote. Without a backfill:
-// leads written before it (an upgraded database's) have no counted tokens (their words only
-// look rarer) and no match keys until they are written again.
+// 9: dedup (docs/DEDUP.md): per-account name-token counts (the token '' counts the leads), the
+// keys hints look leads up by, pairs dismissed as not duplicates, what every merge overwrote.
 inline constexpr const char* kDedupTables = R"sql(
 CREATE TABLE name_tokens (
   account_key BIGINT NOT NULL,
@@ -294,12 +280,8 @@ CREATE TABLE lead_merges (
   FOREIGN KEY (account_key, lead_id) REFERENCES leads (account_key, id) ON DELETE CASCADE
 ){sqlite: WITHOUT ROWID};
 )sql";
-// 10: listing at a million leads (issue 16; docs/QUERY-PERFORMANCE.md): the sorts people use
-// most get an (account_key, field, id) index, so a sorted page is an index walk (score,
-// updated_at and last_interaction_at are rewritten on writes: their cost is measured there),
-// and attribute comparisons seek the (account_key, name, value_num) index on SQLite too
-// (PostgreSQL has it from 8; text values seek lead_attributes_fold; both end with the primary
-// key, lead_id included). The SQLite list planner names these (query/plan.h): keep the names.
+// 10: sort and attribute-value indexes for listing (docs/QUERY-PERFORMANCE.md, "Indexes"). The
+// SQLite list planner names them (query/plan.h): keep the names.
 inline constexpr const char* kListIndexes = R"sql(
 CREATE INDEX IF NOT EXISTS leads_score ON leads (account_key, score, id);
 CREATE INDEX IF NOT EXISTS leads_updated ON leads (account_key, updated_at, id);
@@ -309,22 +291,12 @@ CREATE INDEX IF NOT EXISTS lead_attributes_num ON lead_attributes (account_key, 
 // 11: an unreleased build's first trigram index (eight fields indexed at every write: too
 // costly for creates), replaced by 12; nothing to do in a database that has not applied it.
 inline constexpr const char* kSuperseded = "SELECT 1";
-// 12: substring search and the status sort (issue 16; docs/QUERY-PERFORMANCE.md, "Substring
-// search"): contains, starts_with and ends_with on name find candidates through a trigram
-// index instead of reading the account; the LIKE on the column still decides.
-// SQLite: an FTS5 `trigram` table over name_fold, contentless (no second copy of the text), its
-// integer rowid given per lead by lead_text_rows; kept in sync by triggers on leads, so the
-// store writes leads as before. FTS5 writes a segment per transaction, which would cost single
-// creates dearly, so a new lead only gets its lead_text_rows row with pending = 1, and every
-// 128th one (by rid) indexes all the pending leads at once (CROSS JOIN: the pending rows first,
-// never a scan of leads); the planner reads the pending ones as candidates too (query/plan.h).
-// A rename re-indexes the lead at once (rare); other updates cost the WHEN test (rescoring is
-// untouched). The upgrade indexes the existing rows (and drops what 11 made). The planner names
-// these tables and columns (query/plan.h: kTextIndexFields). PostgreSQL: a pg_trgm GIN index on
-// name_fold, which its planner uses for LIKE by itself; a server without the extension (or a role
-// that may not create it) keeps working without it (a warning; substring filters scan, as before
-// 12). Both: the status sort's (account_key, status_fold, id) index (status rarely changes, so it
-// costs creates only).
+// 12: substring search on name and the status sort (docs/QUERY-PERFORMANCE.md, "Substring
+// search"). SQLite: a contentless FTS5 trigram table over name_fold, its rowid per lead given by
+// lead_text_rows and kept by triggers; a new lead is only marked pending, and every 128th
+// indexes all pending leads at once (one FTS5 segment per transaction would cost single creates
+// dearly); the planner reads pending leads as candidates (query/plan.h names these tables).
+// PostgreSQL: a pg_trgm GIN index, skipped with a warning where the extension is unavailable.
 inline constexpr const char* kTextSearch = R"sql({sqlite:
 DROP TRIGGER IF EXISTS lead_text_insert;
 DROP TRIGGER IF EXISTS lead_text_update;

@@ -1,15 +1,10 @@
 #pragma once
 
-// The one implementation of storage::Tx and its stores, written over a backend B that supplies:
-//   B::Connection  Prepare(const char* neutral_sql) -> Result<Statement> (rendered and cached),
-//                  PrepareDynamic(std::string sql) -> Result<Statement> (already rendered);
-//   B::Statement   Bind/BindNull/BindValue, Step, Run, Changes, Text/Int/Double/Opt*/IsNull,
-//                  Value (the accessors rows.h maps);
-//   PostgreSQL's also Connection::Query and Copy, Statement::AppendCopyRow (bulk inserts, COPY);
-//   B::kDialect    which also picks the filter compiler (B is SqlBackend<Connection, Statement,
-//                  Dialect>).
-// A backend's Tx derives from SqlTx<B>: it hands the connection back, begins, commits and rolls
-// back, and may take a lock per account before the first statement on its data (Lock).
+// The one implementation of storage::Tx and its stores, over a backend B (SqlBackend): its
+// Connection (Prepare a neutral constant, PrepareDynamic rendered SQL; PostgreSQL's also Query
+// and Copy), its Statement (StatementBase, Changes, Value; PostgreSQL's AppendCopyRow) and its
+// dialect. A backend's Tx derives from SqlTx<B>: it begins, commits, rolls back, gives the
+// connection back, and may take a lock per account before the first statement on its data.
 
 #include "storage/sql/guard.h"
 
@@ -46,14 +41,6 @@ auto CollectRows(S& s, Read read) -> core::Result<std::vector<decltype(read(s))>
     out.push_back(read(s));
   }
   return out;
-}
-
-/// The first row of `s` mapped with `read`, or nullopt when there is none.
-template <typename S, typename Read>
-auto FirstRow(S& s, Read read) -> core::Result<std::optional<decltype(read(s))>> {
-  KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<decltype(read(s))>();
-  return std::optional<decltype(read(s))>(read(s));
 }
 
 /// A PostgreSQL array literal of text ({"a","b"}), each element quoted and escaped.
@@ -164,15 +151,24 @@ class SqlTx : public Tx {
     KLOZEO_TRY(s->Run());
     return s->Changes() > 0;
   }
+  /// Ok when the statement changed a row, else NotFound("<what> not found").
+  static core::Status Found(Stmt s, std::string_view what) {
+    KLOZEO_ASSIGN_OR_RETURN(bool changed, Change(std::move(s)));
+    if (!changed) return core::Error::NotFound(std::string(what) + " not found");
+    return core::Ok();
+  }
   static core::Result<int64_t> Count(Stmt s) {
     if (!s.ok()) return std::move(s).error();
     KLOZEO_ASSIGN_OR_RETURN(bool row, s->Step());
     return row ? s->Int(0) : int64_t{0};
   }
+  /// The first row mapped with `read`, or nullopt when there is none.
   template <typename Read>
-  static auto First(Stmt s, Read read) -> decltype(FirstRow(*s, read)) {
+  static auto First(Stmt s, Read read) -> core::Result<std::optional<decltype(read(*s))>> {
     if (!s.ok()) return std::move(s).error();
-    return FirstRow(*s, read);
+    KLOZEO_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return std::optional<decltype(read(*s))>();
+    return std::optional(read(*s));
   }
   template <typename Read>
   static auto All(Stmt s, Read read) -> decltype(CollectRows(*s, read)) {
@@ -271,10 +267,9 @@ class SqlTx : public Tx {
       return All(t_.Admin(sql::kListAccounts), rows::ReadAccount<Statement>);
     }
     core::Status InsertKey(const domain::ApiKey& k) override {
-      KLOZEO_ASSIGN_OR_RETURN(bool stored, Change(t_.Admin(sql::kInsertKey, k.account_id, k.id,
-                                                           k.key_hash, k.prefix, k.created_at)));
-      if (!stored) return core::Error::NotFound("account not found");
-      return core::Ok();
+      return Found(
+          t_.Admin(sql::kInsertKey, k.account_id, k.id, k.key_hash, k.prefix, k.created_at),
+          "account");
     }
     core::Result<std::vector<domain::ApiKey>> ListKeys(domain::AccountKey account) override {
       return All(t_.Admin(sql::kListKeys, account), [&](const Statement& r) {
@@ -335,7 +330,7 @@ class SqlTx : public Tx {
                                                        : sql::kFindByNameCityKey;
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, text, key));
       if (!kPg && kind == DedupKey::kSourceId) s.Bind(3, core::FoldText(key));
-      return FirstRow(s, ReadText);
+      return First(std::move(s), ReadText);
     }
     core::Result<LeadStats> Stats(domain::AccountKey account, int64_t since_seconds,
                                   int top) override;
@@ -384,11 +379,9 @@ class SqlTx : public Tx {
       return All(t_.On(account, sql::kListRules), rows::ReadRule<Statement>);
     }
     core::Status Update(domain::AccountKey account, const domain::ScoringRule& r) override {
-      KLOZEO_ASSIGN_OR_RETURN(bool changed,
-                              Change(t_.On(account, sql::kUpdateRule, r.id, r.name, r.expression,
-                                           r.weight, r.priority, r.updated_at)));
-      if (!changed) return core::Error::NotFound("scoring rule not found");
-      return core::Ok();
+      return Found(t_.On(account, sql::kUpdateRule, r.id, r.name, r.expression, r.weight,
+                         r.priority, r.updated_at),
+                   "scoring rule");
     }
     core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
       return Change(t_.On(account, sql::kDeleteRule, id));
@@ -412,10 +405,7 @@ class SqlTx : public Tx {
       return All(t_.On(account, sql::kListWebhooks), rows::ReadWebhook<Statement>);
     }
     core::Status Update(domain::AccountKey account, const domain::Webhook& w) override {
-      KLOZEO_ASSIGN_OR_RETURN(
-          bool changed, Change(rows::BindWebhook(t_.On(account, sql::kUpdateWebhook), account, w)));
-      if (!changed) return core::Error::NotFound("webhook not found");
-      return core::Ok();
+      return Found(rows::BindWebhook(t_.On(account, sql::kUpdateWebhook), account, w), "webhook");
     }
     core::Result<bool> Delete(domain::AccountKey account, std::string_view id) override {
       return Change(t_.On(account, sql::kDeleteWebhook, id));
@@ -519,30 +509,19 @@ class SqlTx : public Tx {
   struct Dedup final : DedupStore {
     explicit Dedup(SqlTx& t) : t_(t) {}
     static DedupCandidate ReadDedupCandidate(const Statement& r) {
-      return DedupCandidate{r.Text(0), r.Text(1), r.OptText(2).value_or(""),
-                            r.OptText(3).value_or(""), r.OptText(4).value_or("")};
+      return DedupCandidate{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4)};
     }
     core::Status TokenStats(domain::AccountKey account, const std::vector<std::string>& tokens,
                             dedup::TokenStats& stats) override {
       std::vector<std::string> wanted = tokens;
       wanted.emplace_back();
-      KLOZEO_ASSIGN_OR_RETURN(
-          auto counts, All(t_.On(account, sql::kTokenCounts, TokenList(wanted)), ReadTextInt));
-      for (auto& [token, n] : counts) {
-        if (token.empty()) {
-          stats.names = n;
-        } else {
-          stats.counts[std::move(token)] = n;
-        }
-      }
-      return core::Ok();
+      KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kTokenCounts, TokenList(wanted)));
+      return ReadTokenCounts(s, stats);
     }
     core::Result<std::vector<DedupCandidate>> FindByPhone(domain::AccountKey account,
                                                           std::string_view phone_key,
                                                           int limit) override {
-      if (phone_key.empty()) return std::vector<DedupCandidate>();
-      return All(t_.On(account, sql::kFindDedupByPhone, phone_key, int64_t{limit}),
-                 ReadDedupCandidate);
+      return Candidates(account, sql::kFindDedupByPhone, phone_key, limit);
     }
     core::Result<std::vector<DedupCandidate>> FindByPhoneExchange(domain::AccountKey account,
                                                                   std::string_view exchange,
@@ -558,9 +537,7 @@ class SqlTx : public Tx {
     core::Result<std::vector<DedupCandidate>> FindByCityWord(domain::AccountKey account,
                                                              std::string_view key,
                                                              int limit) override {
-      if (key.empty()) return std::vector<DedupCandidate>();
-      return All(t_.On(account, sql::kFindDedupByCityWord, key, int64_t{limit}),
-                 ReadDedupCandidate);
+      return Candidates(account, sql::kFindDedupByCityWord, key, limit);
     }
     core::Result<std::vector<std::string>> FindByMatchKey(domain::AccountKey account, MatchKey kind,
                                                           std::string_view key,
@@ -608,6 +585,14 @@ class SqlTx : public Tx {
         }
         return m;
       });
+    }
+    /// Leads (id, name, address, city) filed under `key` (none for an empty key); a NULL
+    /// address or city reads as "".
+    core::Result<std::vector<DedupCandidate>> Candidates(domain::AccountKey account,
+                                                         const char* text, std::string_view key,
+                                                         int limit) {
+      if (key.empty()) return std::vector<DedupCandidate>();
+      return All(t_.On(account, text, key, int64_t{limit}), ReadDedupCandidate);
     }
     static std::string_view KindName(MatchKey kind) {
       return kind == MatchKey::kAddress  ? "address"

@@ -112,22 +112,8 @@ core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(domain::AccountKey
   KLOZEO_ASSIGN_OR_RETURN(auto out, CollectRows(scan, rows::ReadLead<Statement>));
   if (projection.attributes.empty() || out.empty()) return out;
 
-  std::string attributes = RenderSql(sql::kScanAttributes, B::kDialect);
-  if constexpr (!kPg) {
-    for (size_t i = 0; i < projection.attributes.size(); ++i) {
-      attributes += (i > 0 ? ", ?" : "?") + std::to_string(4 + i);
-    }
-  }
-  attributes += RenderSql(sql::kScanAttributesEnd, B::kDialect);
-  KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(attributes)));
-  s.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, out.back().id);
-  if constexpr (kPg) {
-    s.Bind(4, TextArrayLiteral(projection.attributes));
-  } else {
-    for (size_t i = 0; i < projection.attributes.size(); ++i) {
-      s.Bind(4 + static_cast<int>(i), projection.attributes[i]);
-    }
-  }
+  KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kScanAttributes, account, after_id, out.back().id,
+                                           TokenList(projection.attributes)));
   // Both sides are in lead id order: merge.
   size_t at = 0;
   while (true) {
@@ -168,12 +154,9 @@ core::Status SqlTx<B>::Leads::Update(domain::AccountKey account, const domain::L
   KLOZEO_TRY(t_.Lock(account));
   KLOZEO_ASSIGN_OR_RETURN(auto old_name, t_.StoredName(account, lead.id));
   if (!old_name) return core::Error::NotFound("lead not found");
-  {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kUpdateLead));
-    rows::BindLead(s, account, lead, keys);
-    KLOZEO_TRY(s.Run());
-    if (s.Changes() == 0) return core::Error::NotFound("lead not found");
-  }
+  KLOZEO_ASSIGN_OR_RETURN(auto update, t_.Query(sql::kUpdateLead));
+  rows::BindLead(update, account, lead, keys);
+  KLOZEO_TRY(Found(std::move(update), "lead"));
   KLOZEO_TRY(Run(t_.Query(sql::kDeleteAttributes, account, lead.id)));
   // Only the difference of the name-token counts is written; the lead count ('') stays.
   std::vector<std::string> old_tokens = dedup::CountedTokens(dedup::NameTokens(*old_name));
@@ -290,17 +273,14 @@ core::Result<LeadStats> SqlTx<B>::Leads::Stats(domain::AccountKey account, int64
   LeadStats stats;
   double score_sum = 0;
   std::map<std::string, int64_t> by_status;
-  {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kStatusBuckets));
-    while (true) {
-      KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      const int64_t count = s.Int(2);
-      stats.total += count;
-      score_sum += s.Double(3);
-      stats.score_histogram[static_cast<size_t>(std::clamp<int64_t>(s.Int(1), 0, 9))] += count;
-      by_status[s.Text(0)] += count;
-    }
+  KLOZEO_ASSIGN_OR_RETURN(auto buckets, All(t_.On(account, sql::kStatusBuckets), [](auto& r) {
+                            return std::tuple(r.Text(0), r.Int(1), r.Int(2), r.Double(3));
+                          }));
+  for (const auto& [status, bucket, count, sum] : buckets) {
+    stats.total += count;
+    score_sum += sum;
+    stats.score_histogram[static_cast<size_t>(std::clamp<int64_t>(bucket, 0, 9))] += count;
+    by_status[status] += count;
   }
   stats.by_status.assign(by_status.begin(), by_status.end());
   if (stats.total > 0) stats.average_score = score_sum / static_cast<double>(stats.total);

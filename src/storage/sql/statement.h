@@ -16,7 +16,8 @@ namespace klozeo::storage {
 /// What both backends' statements build on their own primitives the same way. A backend's
 /// statement S derives from StatementBase<S> (and says `using StatementBase<S>::Bind;`) and
 /// supplies Bind(int, std::string_view), Bind(int, int64_t), Bind(int, double), BindNull,
-/// Step, IsNull, Int, Double and Text; parameters are 1-based, columns 0-based.
+/// Step (true with a row, false when done), Changes (rows the statement changed), IsNull, Int,
+/// Double and Text; parameters are 1-based, columns 0-based.
 template <typename S>
 class StatementBase {
  public:

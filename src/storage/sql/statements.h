@@ -9,8 +9,7 @@
 namespace klozeo::storage::sql {
 
 // ---- accounts and API keys ----
-// Accounts get their integer key (accounts.account_key) from the database; every other table
-// is keyed by it. An API key is stored by its account's text id (resolved here, once).
+// The database assigns accounts.account_key; an API key is inserted by its account's text id.
 #define KLOZEO_ACCOUNT_COLUMNS "id, name, plan, created_at, account_key"
 inline constexpr const char* kInsertAccount =
     "INSERT INTO accounts (id, name, plan, created_at) VALUES (?1, ?2, ?3, ?4) "
@@ -39,37 +38,34 @@ inline constexpr const char* kInsertMeta =
     "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
 
 // ---- leads ----
-#define KLOZEO_LEAD_COLUMNS                                                               \
-  "id, name, source, description, email, phone, website, address, city, state, country, " \
-  "postal_code, category, source_id, logo_url, status, latitude, longitude, rating, "     \
+#define KLOZEO_LEAD_FIELDS                                                            \
+  "name, source, description, email, phone, website, address, city, state, country, " \
+  "postal_code, category, source_id, logo_url, status, latitude, longitude, rating, " \
   "review_count, tags, score, created_at, updated_at, last_interaction_at"
-
-/// Parameters: rows::BindLead.
+#define KLOZEO_LEAD_COLUMNS "id, " KLOZEO_LEAD_FIELDS
+// What an insert or update writes after the key and id, and its parameters (rows::BindLead).
+#define KLOZEO_LEAD_WRITTEN                                                              \
+  KLOZEO_LEAD_FIELDS                                                                     \
+  ", name_fold, source_fold, description_fold, email_fold, phone_fold, website_fold, "   \
+  "address_fold, city_fold, state_fold, country_fold, postal_code_fold, category_fold, " \
+  "source_id_fold, logo_url_fold, status_fold, tags_fold, email_key, phone_key, "        \
+  "name_city_key"
+#define KLOZEO_LEAD_PARAMETERS                                                               \
+  "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, " \
+  "?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, "    \
+  "?39, ?40, ?41, ?42::jsonb, ?43, ?44, ?45"
 inline constexpr const char* kInsertLead =
-    "INSERT INTO leads (account_key, " KLOZEO_LEAD_COLUMNS
-    ", name_fold, source_fold, description_fold, email_fold, phone_fold, website_fold, "
-    "address_fold, city_fold, state_fold, country_fold, postal_code_fold, category_fold, "
-    "source_id_fold, logo_url_fold, status_fold, tags_fold, email_key, phone_key, name_city_key) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, "
-    "?37, ?38, ?39, ?40, ?41, ?42::jsonb, ?43, ?44, ?45)";
-
+    "INSERT INTO leads (account_key, id, " KLOZEO_LEAD_WRITTEN
+    ") VALUES (?1, ?2, " KLOZEO_LEAD_PARAMETERS ")";
 inline constexpr const char* kUpdateLead =
-    "UPDATE leads SET name = ?3, source = ?4, description = ?5, email = ?6, phone = ?7, "
-    "website = ?8, address = ?9, city = ?10, state = ?11, country = ?12, postal_code = ?13, "
-    "category = ?14, source_id = ?15, logo_url = ?16, status = ?17, latitude = ?18, "
-    "longitude = ?19, rating = ?20, review_count = ?21, tags = ?22, score = ?23, "
-    "created_at = ?24, updated_at = ?25, last_interaction_at = ?26, name_fold = ?27, "
-    "source_fold = ?28, description_fold = ?29, email_fold = ?30, phone_fold = ?31, "
-    "website_fold = ?32, address_fold = ?33, city_fold = ?34, state_fold = ?35, "
-    "country_fold = ?36, postal_code_fold = ?37, category_fold = ?38, source_id_fold = ?39, "
-    "logo_url_fold = ?40, status_fold = ?41, tags_fold = ?42::jsonb, email_key = ?43, "
-    "phone_key = ?44, name_city_key = ?45 WHERE account_key = ?1 AND id = ?2";
+    "UPDATE leads SET (" KLOZEO_LEAD_WRITTEN ") = (" KLOZEO_LEAD_PARAMETERS
+    ") WHERE account_key = ?1 AND id = ?2";
+#undef KLOZEO_LEAD_PARAMETERS
+#undef KLOZEO_LEAD_WRITTEN
 
-// A lead row plus its attributes as one JSON array of [id, name, type, value] in id order (the
-// primary key's order), so a lead is read with a single statement. The array is concatenated
-// as text: ids are UUIDs, names match [A-Za-z0-9_], types are fixed words and values are
-// stored as valid JSON, so nothing needs escaping. A lead without attributes yields NULL.
+// A lead row plus its attributes as one JSON array of [id, name, type, value] in id order (NULL
+// without any), so a lead is one statement. Concatenated as text: ids are UUIDs, names match
+// [A-Za-z0-9_], types are fixed words and values valid JSON, so nothing needs escaping.
 #define KLOZEO_LEAD_SELECT                                                                        \
   KLOZEO_LEAD_COLUMNS                                                                             \
   ", (SELECT '[' || {sqlite:group_concat}{postgres:string_agg}('[\"' || a.id || '\",\"' || "      \
@@ -101,11 +97,11 @@ inline constexpr const char* kInsertAttribute =
 
 #undef KLOZEO_LEAD_SELECT
 #undef KLOZEO_LEAD_COLUMNS
+#undef KLOZEO_LEAD_FIELDS
 
-// ---- dedup lookups: oldest first (UUIDv7 ids are creation-ordered); the (account_key, key)
-// indexes end with the primary key, so no sort. SQLite's INDEXED BY: without statistics its
-// planner may prefer walking the primary key in id order, which scans the whole account.
-// source_id is exact; its folded copy's index (?3) narrows the rows on SQLite.
+// ---- dedup lookups: oldest first (UUIDv7 ids), off (account_key, key, id) indexes. SQLite's
+// INDEXED BY: without statistics it may walk the whole account in id order. source_id is exact;
+// its folded copy's index (?3) narrows the rows on SQLite.
 inline constexpr const char* kFindByEmailKey =
     "SELECT id FROM leads {sqlite:INDEXED BY leads_email_key }WHERE account_key = ?1 AND "
     "email_key = ?2 ORDER BY id LIMIT 1";
@@ -120,12 +116,11 @@ inline constexpr const char* kFindByNameCityKey =
 inline constexpr const char* kInsertNote =
     "INSERT INTO notes (account_key, id, lead_id, content, created_at, updated_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-inline constexpr const char* kGetNote =
-    "SELECT id, lead_id, content, created_at, updated_at FROM notes "
-    "WHERE account_key = ?1 AND id = ?2";
+#define KLOZEO_NOTE_SELECT "SELECT id, lead_id, content, created_at, updated_at FROM notes "
+inline constexpr const char* kGetNote = KLOZEO_NOTE_SELECT "WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kListNotes =
-    "SELECT id, lead_id, content, created_at, updated_at FROM notes "
-    "WHERE account_key = ?1 AND lead_id = ?2 ORDER BY id";
+    KLOZEO_NOTE_SELECT "WHERE account_key = ?1 AND lead_id = ?2 ORDER BY id";
+#undef KLOZEO_NOTE_SELECT
 inline constexpr const char* kUpdateNote =
     "UPDATE notes SET content = ?3, updated_at = ?4 WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kDeleteNote = "DELETE FROM notes WHERE account_key = ?1 AND id = ?2";
@@ -134,12 +129,12 @@ inline constexpr const char* kDeleteNote = "DELETE FROM notes WHERE account_key 
 inline constexpr const char* kInsertRule =
     "INSERT INTO scoring_rules (account_key, id, name, expression, weight, priority, created_at, "
     "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-inline constexpr const char* kGetRule =
-    "SELECT id, name, expression, weight, priority, created_at, updated_at FROM scoring_rules "
-    "WHERE account_key = ?1 AND id = ?2";
+#define KLOZEO_RULE_SELECT \
+  "SELECT id, name, expression, weight, priority, created_at, updated_at FROM scoring_rules "
+inline constexpr const char* kGetRule = KLOZEO_RULE_SELECT "WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kListRules =
-    "SELECT id, name, expression, weight, priority, created_at, updated_at FROM scoring_rules "
-    "WHERE account_key = ?1 ORDER BY priority, created_at, id";
+    KLOZEO_RULE_SELECT "WHERE account_key = ?1 ORDER BY priority, created_at, id";
+#undef KLOZEO_RULE_SELECT
 inline constexpr const char* kUpdateRule =
     "UPDATE scoring_rules SET name = ?3, expression = ?4, weight = ?5, priority = ?6, "
     "updated_at = ?7 WHERE account_key = ?1 AND id = ?2";
@@ -158,13 +153,12 @@ inline constexpr const char* kUpdateScores =
 // (no attributes). `id > ''` holds for every id, so the first chunk binds an empty string.
 inline constexpr const char* kScanFrom =
     ", NULL FROM leads WHERE account_key = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
-// The chunk's attributes with the wanted names, in one range read merged by lead id. SQLite
-// binds the names from ?4 on (the unary `+` keeps its planner on the primary key's sequential
-// lead_id range); PostgreSQL binds them as one array.
+// The chunk's attributes with the wanted names (?4, a list as TokenList binds it), in one range
+// read merged by lead id (SQLite's unary `+` keeps its planner on the primary key's range).
 inline constexpr const char* kScanAttributes =
     "SELECT lead_id, name, type, value FROM lead_attributes WHERE account_key = ?1 AND "
-    "lead_id > ?2 AND lead_id <= ?3 AND {sqlite:+name IN (}{postgres:name = ANY(?4::text[])}";
-inline constexpr const char* kScanAttributesEnd = "{sqlite:)} ORDER BY lead_id, id";
+    "lead_id > ?2 AND lead_id <= ?3 AND {sqlite:+name IN (SELECT value FROM json_each(?4))}"
+    "{postgres:name = ANY(?4::text[])} ORDER BY lead_id, id";
 
 // ---- idempotency keys ----
 inline constexpr const char* kGetIdempotency =
@@ -215,10 +209,9 @@ inline constexpr const char* kInsertDelivery =
     "INSERT INTO webhook_deliveries (id, account_key, webhook_id, event_id, event_type, state, "
     "attempts, next_attempt_ms, created_at_ms, updated_at_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?7)";
-// Due, unheld deliveries in due order, through the partial index on pending rows. SQLite marks
-// them claimed next, in its write transaction (kMarkClaimed). PostgreSQL locks them skipping
-// rows another claimer holds and marks them in the same statement, so two dispatchers never
-// take the same row and never wait for each other.
+// Due, unheld deliveries in due order (the partial index on pending rows). SQLite marks them
+// next in its write transaction (kMarkClaimed); PostgreSQL locks and marks them in one statement
+// skipping rows another claimer holds, so two dispatchers never take or wait for the same row.
 #define KLOZEO_CLAIM_WHERE                                        \
   "WHERE d.state = 'pending' AND d.next_attempt_ms <= ?1 "        \
   "AND (d.claim_expires_ms IS NULL OR d.claim_expires_ms <= ?1) " \
@@ -290,11 +283,9 @@ inline constexpr const char* kStatusBuckets =
     "SELECT status, CASE WHEN score >= 90 THEN 9 WHEN score < 10 THEN 0 ELSE "
     "{sqlite:CAST(score / 10 AS INTEGER)}{postgres:floor(score / 10)::bigint} END AS bucket, "
     "COUNT(*), SUM(score) FROM leads WHERE account_key = ?1 GROUP BY status, bucket";
-// Sources and cities group case-insensitively (as filters match), ties by folded name
-// (bytewise on both engines). Sources are counted over the rows (no index holds them) and show
-// their smallest spelling; cities are counted on the (account_key, city_fold) index alone and
-// show the spelling of the group's oldest lead (one index seek per listed city), which spares a
-// table read per lead.
+// Sources and cities group case-insensitively, ties by folded name. Sources show their smallest
+// spelling; cities are counted on the (account_key, city_fold) index alone and show the group's
+// oldest lead's spelling (one seek per listed city instead of a table read per lead).
 inline constexpr const char* kTopSources =
     "SELECT MIN(source{postgres: COLLATE \"C\"}), COUNT(*) AS n FROM leads WHERE account_key = ?1 "
     "GROUP BY source_fold ORDER BY n DESC, source_fold LIMIT ?2";
@@ -310,15 +301,13 @@ inline constexpr const char* kCreatedPerDay =
 // ---- dedup (docs/DEDUP.md): name-token counts, match keys, dismissed pairs, merge history ----
 // ?2 is a list of tokens: a JSON array on SQLite, a text array on PostgreSQL. The token ''
 // counts the account's leads.
-inline constexpr const char* kCountTokens =
-    "INSERT INTO name_tokens (account_key, token, n) {sqlite:SELECT ?1, value, ?3 FROM "
-    "json_each(?2) WHERE true}{postgres:SELECT ?1, t, ?3 FROM unnest(?2::text[]) AS t} "
-    "ON CONFLICT (account_key, token) DO UPDATE SET n = name_tokens.n + excluded.n";
-inline constexpr const char* kCountTokensReturning =
-    "INSERT INTO name_tokens (account_key, token, n) {sqlite:SELECT ?1, value, ?3 FROM "
-    "json_each(?2) WHERE true}{postgres:SELECT ?1, t, ?3 FROM unnest(?2::text[]) AS t} "
-    "ON CONFLICT (account_key, token) DO UPDATE SET n = name_tokens.n + excluded.n "
-    "RETURNING token, n";
+#define KLOZEO_COUNT_TOKENS                                                            \
+  "INSERT INTO name_tokens (account_key, token, n) {sqlite:SELECT ?1, value, ?3 FROM " \
+  "json_each(?2) WHERE true}{postgres:SELECT ?1, t, ?3 FROM unnest(?2::text[]) AS t} " \
+  "ON CONFLICT (account_key, token) DO UPDATE SET n = name_tokens.n + excluded.n"
+inline constexpr const char* kCountTokens = KLOZEO_COUNT_TOKENS;
+inline constexpr const char* kCountTokensReturning = KLOZEO_COUNT_TOKENS " RETURNING token, n";
+#undef KLOZEO_COUNT_TOKENS
 /// The account's lead count (the token ''), for plan steering (query::ProbeCap).
 inline constexpr const char* kAccountLeadCount =
     "SELECT n FROM name_tokens WHERE account_key = ?1 AND token = ''";

@@ -34,25 +34,15 @@ class Statement : public StatementBase<Statement> {
  public:
   using StatementBase<Statement>::Bind;
   Statement(Connection* conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
-  Statement(Statement&& other) noexcept : conn_(other.conn_), stmt_(other.stmt_) {
-    other.stmt_ = nullptr;
-  }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  ~Statement();
 
-  // Binding, 1-based like SQLite.
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, double value);
   Statement& BindNull(int index);
 
-  /// Advances to the next row: true with a row, false when done.
   core::Result<bool> Step();
-  /// Rows changed by the statement (after Run).
   int64_t Changes() const;
 
-  sqlite3_stmt* raw() const { return stmt_; }
   bool IsNull(int col) const;
   int64_t Int(int col) const;
   double Double(int col) const;
@@ -61,8 +51,11 @@ class Statement : public StatementBase<Statement> {
   query::SqlValue Value(int col) const;
 
  private:
+  struct Reset {
+    void operator()(sqlite3_stmt* stmt) const;
+  };
   Connection* conn_;
-  sqlite3_stmt* stmt_;
+  std::unique_ptr<sqlite3_stmt, Reset> stmt_;
 };
 
 /// One SQLite connection with its statement cache. Not thread-safe: a pool hands it to one

@@ -21,10 +21,8 @@ using core::Error;
 using core::Result;
 using core::Status;
 
-/// Checkpoints the WAL on a connection of its own, in the background: the writer only signals
-/// (through its WAL hook) that the log has grown past kPages, so a commit never waits for a
-/// checkpoint's copying and fsyncs, and the next writer is not held up behind one. PASSIVE
-/// checkpoints run beside readers and writers.
+/// Checkpoints the WAL (PASSIVE) on a connection of its own, in the background, once the
+/// writer's WAL hook signals it grew past kPages: no commit waits for a checkpoint's fsyncs.
 class Checkpointer {
  public:
   static constexpr int kPages = 4000;         // 16 MB of 4 KB pages
@@ -50,11 +48,9 @@ class Checkpointer {
  private:
   static int OnCommit(void* self, sqlite3* db, const char* name, int pages) {
     if (pages >= kWriterPages) {
-      // A writer that never pauses keeps the background checkpoint from ever catching up, and
-      // the log only restarts from its beginning once everything in it is copied: past this
-      // size the writer copies it itself before its next transaction (as SQLite's own
-      // auto-checkpoint would), so the log stays bounded. Busy (the background checkpoint is
-      // running): tried again on the next commit.
+      // A writer that never pauses keeps the background checkpoint from catching up (the log
+      // restarts only once all of it is copied): past this size the writer checkpoints itself,
+      // so the log stays bounded (busy: tried again on the next commit).
       (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else if (pages >= kPages) {
       auto* c = static_cast<Checkpointer*>(self);
@@ -79,8 +75,7 @@ class Checkpointer {
         auto opened = Connection::Open(path_, 1000);
         if (opened.ok()) conn = std::move(*opened);
       }
-      // A failed or partial checkpoint (readers still on old frames) is retried on a later
-      // commit; SQLite stays correct whatever the WAL's length.
+      // A failed or partial checkpoint is retried on a later commit.
       if (conn != nullptr) {
         (void)sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                         nullptr);
@@ -107,17 +102,15 @@ struct Group {
   Status result = core::Ok();  ///< the COMMIT's outcome, once done
 };
 
-/// The read connections, and the one writer that write transactions take in turn. SQLite
-/// admits one writer at a time anyway; queueing here instead of in SQLite's busy handler (which
-/// sleeps up to 100 ms between tries) hands the lock over as soon as it is free, and the
-/// writer's page cache stays warm: a connection's cache is dropped whenever another connection
-/// has written. A writer that finishes while others queue hands them its open transaction
-/// instead of committing it (Leave).
+/// The read connections, and the one writer that write transactions take in turn: queueing
+/// here instead of in SQLite's busy handler (which sleeps up to 100 ms) hands the lock over at
+/// once and keeps the writer's page cache warm. A writer that finishes while others queue hands
+/// them its open transaction instead of committing it (Leave).
 class Pool : public ConnectionPool<Connection> {
  public:
   /// Most members one transaction holds before it is committed (bounds the first member's wait).
   static constexpr int kMaxGroup = 64;
-  /// How long a finished member of a busy group waits for another writer to queue.
+  /// How long a finished member waits for another writer to queue, when more are coming.
   static constexpr std::chrono::microseconds kLinger{200};
 
   explicit Pool(Options options)
@@ -153,15 +146,10 @@ class Pool : public ConnectionPool<Connection> {
     return Writer{std::move(writer_), group_};
   }
 
-  /// Gives the writer back with no transaction open on it.
-  void ReleaseWriter(std::unique_ptr<Connection> conn) {
-    {
-      std::lock_guard<std::mutex> lock(writer_mu_);
-      writer_ = std::move(conn);
-      group_ = nullptr;
-      writer_busy_ = false;
-    }
-    writer_cv_.notify_one();
+  /// Whether some thread waits in AcquireWriter.
+  bool WriterWanted() {
+    std::lock_guard<std::mutex> lock(writer_mu_);
+    return waiting_ > 0;
   }
 
   /// A member of `group` is done: its savepoint was released (`kept`) or rolled back. While
@@ -173,16 +161,14 @@ class Pool : public ConnectionPool<Connection> {
     if (kept) ++group->kept;
     if (sqlite3_get_autocommit(conn->raw()) != 0) {
       // SQLite ended the transaction itself (an I/O error, a full disk), or a member that
-      // shared the group's fate (ShareFate) failed and rolled it back: every member's work
-      // that was waiting for the COMMIT is gone.
+      // shared the group's fate failed: the work of every member waiting for the COMMIT is gone.
       CloseLocked(lock, std::move(conn), group,
                   Error::Unavailable("the write transaction was rolled back by the database"));
       return kept ? group->result : core::Ok();
     }
-    if (waiting_ == 0 && group->members > 1 && group->members < kMaxGroup) {
-      // Writes are arriving concurrently (this group already has several): the others are
-      // likely still parsing their requests. A short wait for one to queue lets it share this
-      // commit instead of paying for its own.
+    if (waiting_ == 0 && group->members < kMaxGroup && MoreComing(*group, kept)) {
+      // Other writes are on their way (still parsing their requests): a short wait for one to
+      // queue lets it share this commit instead of paying for its own.
       arrival_cv_.wait_for(lock, kLinger, [&] { return waiting_ > 0; });
     }
     if (waiting_ > 0 && group->members < kMaxGroup) {
@@ -204,7 +190,21 @@ class Pool : public ConnectionPool<Connection> {
     return kept ? group->result : core::Ok();
   }
 
+  /// The server's count of the write requests it is handling (Database::CountWritesIn).
+  void CountWritesIn(const std::atomic<int>* counter) { in_flight_.store(counter); }
+
  private:
+  /// Whether writers that have not queued yet are about to: write requests the server is
+  /// handling beyond those already in the group (its kept members, waiting for the COMMIT, and
+  /// the one leaving) and those queued. Without the server's count, a group that already has
+  /// several members is taken as the sign.
+  bool MoreComing(const Group& group, bool kept) const {
+    const std::atomic<int>* in_flight = in_flight_.load(std::memory_order_relaxed);
+    if (in_flight == nullptr) return group.members > 1;
+    const int here = group.kept + (kept ? 0 : 1);
+    return in_flight->load(std::memory_order_relaxed) > here + waiting_;
+  }
+
   /// Ends `group` with `result`, wakes its members, and frees the writer.
   void CloseLocked(std::unique_lock<std::mutex>& lock, std::unique_ptr<Connection> conn,
                    const std::shared_ptr<Group>& group, Status result) {
@@ -227,16 +227,14 @@ class Pool : public ConnectionPool<Connection> {
   std::unique_ptr<Connection> writer_;
   std::shared_ptr<Group> group_;  ///< the transaction open on writer_, if any
   bool writer_busy_ = false;
-  int waiting_ = 0;                           ///< threads in AcquireWriter
-  Checkpointer checkpointer_{options_.path};  // declared after writer_: joined first
+  int waiting_ = 0;                                          ///< threads in AcquireWriter
+  std::atomic<const std::atomic<int>*> in_flight_{nullptr};  ///< CountWritesIn
+  Checkpointer checkpointer_{options_.path};                 // declared after writer_: joined first
 };
-using Lease = Pool::Lease;
 
-/// A write Tx is a member of a group: a savepoint in the transaction its group holds on the
-/// writer (BEGIN IMMEDIATE by the group's first member: the write lock is held from the start).
-/// Rolling back undoes this member's work alone. A read Tx opens no transaction: each of its
-/// statements reads a consistent snapshot on its own (a lead and its attributes are one
-/// statement), which spares two lock round trips per request.
+/// A write Tx is a member of a group: a savepoint in the group's transaction on the writer
+/// (begun IMMEDIATE by its first member); rolling back undoes its work alone. A read Tx opens no
+/// transaction: each statement reads a consistent snapshot (a lead with its attributes is one).
 class SqliteTx final : public SqlTx<Backend> {
  public:
   SqliteTx(Pool* pool, std::unique_ptr<Connection> conn, std::shared_ptr<Group> group,
@@ -271,15 +269,15 @@ class SqliteTx final : public SqlTx<Backend> {
     return core::Ok();
   }
 
+  bool WriterWanted() const override { return group_ != nullptr && pool_->WriterWanted(); }
+
   Status Commit() override {
     if (group_ == nullptr || owned_ == nullptr) return core::Ok();
     if (savepoint_) {
       Status released = owned_->RunCached("RELEASE member");
       if (!released.ok()) return released;  // the destructor rolls the member back
     }
-    // The writer goes back at once, not when the Tx object is destroyed: a caller that
-    // commits and then begins another write before this object goes out of scope must not
-    // wait for itself.
+    // The writer goes back now, not at destruction: a caller may begin another write first.
     return pool_->Leave(std::move(owned_), group_, true);
   }
 
@@ -293,44 +291,35 @@ class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
  public:
   explicit SqliteDatabase(Options options) : SqlDatabase(std::move(options)) {}
 
+  void CountWritesIn(const std::atomic<int>* counter) override { pool_.CountWritesIn(counter); }
+
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     if (mode == TxMode::kWrite) {
       KLOZEO_ASSIGN_OR_RETURN(Pool::Writer w, pool_.AcquireWriter());
-      if (w.group == nullptr) {
-        // IMMEDIATE takes the write lock up front, so read-then-write transactions (cap
-        // checks, dedup) never fail half-way with SQLITE_BUSY (another process may hold it).
-        Status begun = w.conn->RunCached("BEGIN IMMEDIATE");
-        if (!begun.ok()) {
-          pool_.ReleaseWriter(std::move(w.conn));
-          return std::move(begun).error();
-        }
-        w.group = std::make_shared<Group>();
-      }
-      // The group's first member needs no savepoint: nobody else's work is in the transaction
-      // yet, so rolling it back is a ROLLBACK (and a big first member, an import's batch,
-      // spares the savepoint's copy of every page it dirties).
-      const bool first = w.group->members == 0;
-      if (!first) {
-        Status saved = w.conn->RunCached("SAVEPOINT member");
-        if (!saved.ok()) {
-          (void)pool_.Leave(std::move(w.conn), w.group, false);
-          return std::move(saved).error();
-        }
+      const bool first = w.group == nullptr;
+      if (first) w.group = std::make_shared<Group>();
+      // IMMEDIATE takes the write lock up front, so read-then-write transactions (cap checks,
+      // dedup) never fail half-way with SQLITE_BUSY (another process may hold it). The group's
+      // first member needs no savepoint: rolling it back is a ROLLBACK (and a big first member,
+      // an import's batch, spares the savepoint's copy of every page it dirties).
+      Status begun = w.conn->RunCached(first ? "BEGIN IMMEDIATE" : "SAVEPOINT member");
+      if (!begun.ok()) {
+        // Without a transaction open, Leave frees the writer and ends the (new) group.
+        (void)pool_.Leave(std::move(w.conn), w.group, false);
+        return std::move(begun).error();
       }
       ++w.group->members;
       return std::unique_ptr<Tx>(
           new SqliteTx(&pool_, std::move(w.conn), std::move(w.group), !first));
     }
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
-    return std::unique_ptr<Tx>(new SqliteTx(&pool_, conn.Take(), nullptr, false));
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+    return std::unique_ptr<Tx>(new SqliteTx(&pool_, std::move(conn), nullptr, false));
   }
 
   Status Migrate() {
     KLOZEO_TRY(SqlDatabase::Migrate("BEGIN IMMEDIATE"));
-    // Planner statistics for tables that lack them or changed a lot since the last start, so
-    // SQLite weighs a filter's index against the sort's index with real row counts. Bounded
-    // sampling keeps this quick on large files.
-    KLOZEO_ASSIGN_OR_RETURN(Lease conn, Lease::From(pool_));
+    // Planner statistics for tables that lack them or changed a lot (bounded sampling).
+    KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     return conn->Exec("PRAGMA analysis_limit=1000; PRAGMA optimize=0x10002;");
   }
 };
@@ -343,9 +332,8 @@ Result<std::unique_ptr<Database>> OpenDatabase(const Options& options) {
   static std::once_flag configured;
   std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   auto db = std::make_unique<SqliteDatabase>(options);
-  // Processes starting together on a new file race to switch it to WAL and to migrate it;
-  // SQLite answers some of those lock conflicts with SQLITE_BUSY at once instead of calling
-  // the busy handler, so a busy start is retried for as long as the busy timeout.
+  // Processes starting together on a new file race to switch it to WAL and migrate it, and
+  // SQLite answers some of those conflicts with SQLITE_BUSY at once: retried for the timeout.
   const auto give_up =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
   while (true) {
