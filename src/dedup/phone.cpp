@@ -2,6 +2,7 @@
 
 #include <phonenumbers/phonenumberutil.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "core/strings.h"
@@ -135,6 +136,28 @@ std::string PhoneNormalizer::Normalize(std::string_view raw) const {
     }
   }
   return fallback;
+}
+
+std::string PhoneExchange(std::string_view key) {
+  const auto digits =
+      std::count_if(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits < 7) return {};
+  return std::string(key.substr(0, key.size() - 4));
+}
+
+bool PhonesNear(std::string_view a, std::string_view b) {
+  if (a.empty() || a.size() != b.size()) return false;
+  size_t first = a.size();
+  size_t differences = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == b[i]) continue;
+    if (++differences > 2) return false;
+    if (first == a.size()) first = i;
+  }
+  if (differences == 1) return true;
+  // Two differences: only a swap of neighbours counts.
+  return differences == 2 && first + 1 < a.size() && a[first] == b[first + 1] &&
+         a[first + 1] == b[first];
 }
 
 }  // namespace klozeo::dedup

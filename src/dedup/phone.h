@@ -30,4 +30,14 @@ class PhoneNormalizer {
   std::string default_region_;
 };
 
+/// The exchange of a phone key (PhoneNormalizer::Normalize): the key without its last four
+/// digits ("+13128507000" -> "+1312850", "8507000" -> "850"), the block of numbers an
+/// organisation's lines are usually numbered from. Empty for a key of fewer than 7 digits.
+std::string PhoneExchange(std::string_view key);
+
+/// True when two phone keys of the same length differ in exactly one digit, or by two
+/// neighbouring digits swapped ("7612300" / "7622300", "7612300" / "7613200"): a typing slip.
+/// False for equal or empty keys.
+bool PhonesNear(std::string_view a, std::string_view b);
+
 }  // namespace klozeo::dedup

@@ -261,7 +261,7 @@ void RegisterServerMetrics() {
   InFlightRequests();
   RateLimitRejections();
   for (auto tier : {"email", "source_id", "phone_name", "phone_hint", "address_hint", "domain_hint",
-                    "name_city_hint", "similar_name_hint", "none"}) {
+                    "phone_exchange_hint", "name_city_hint", "similar_name_hint", "none"}) {
     DedupOutcome(tier);
   }
   for (auto outcome : {"executed", "replayed", "conflict", "in_progress"}) {

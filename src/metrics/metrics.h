@@ -79,9 +79,8 @@ prometheus::Gauge& InFlightRequests();
 /// `klozeo_rate_limit_rejections_total`: requests refused with 429.
 prometheus::Counter& RateLimitRejections();
 /// `klozeo_dedup_outcomes_total{tier}`: POST /leads outcomes by dedup tier (`email`,
-/// `source_id`, `phone_name`, `phone_hint`, `address_hint`, `domain_hint`, `name_city_hint`,
-/// `similar_name_hint`,
-/// `none`).
+/// `source_id`, `phone_name`, `phone_hint`, `address_hint`, `domain_hint`,
+/// `phone_exchange_hint`, `name_city_hint`, `similar_name_hint`, `none`).
 prometheus::Counter& DedupOutcome(std::string_view tier);
 /// `klozeo_idempotency_requests_total{outcome}`: `executed`, `replayed`, `conflict`,
 /// `in_progress`.

@@ -35,6 +35,13 @@ constexpr double kPhoneHintSimilarity = 0.10;
 // lead has no city, is a hint. The new name's rarest words are looked up (kCityWordProbes of
 // them, kCityWordCandidates leads filed under each): calibrated on bench/dedup_quality.py.
 constexpr double kSimilarNameHintSimilarity = 0.90;
+// ... or more than this similar when the two phones differ by a typing slip (dedup::PhonesNear).
+constexpr double kNearPhoneHintSimilarity = 0.50;
+// The phone-exchange hint: a lead whose phone shares the new one's exchange (all but the last
+// four digits: dedup::PhoneExchange) and whose name is this similar. Up to
+// kMaxExchangeCandidates leads of the exchange are compared.
+constexpr double kExchangeHintSimilarity = 0.70;
+constexpr int kMaxExchangeCandidates = 32;
 constexpr int kCityWordProbes = 3;
 constexpr int kCityWordCandidates = 8;
 
@@ -149,9 +156,9 @@ std::vector<std::string> AgreeingFields(const dedup::LeadKeys& a, const dedup::L
 }
 
 int TierRank(std::string_view tier) {
-  constexpr std::string_view kOrder[] = {"email",          "source_id",        "phone_name",
-                                         "phone_hint",     "address_hint",     "domain_hint",
-                                         "name_city_hint", "similar_name_hint"};
+  constexpr std::string_view kOrder[] = {
+      "email",       "source_id",           "phone_name",     "phone_hint",       "address_hint",
+      "domain_hint", "phone_exchange_hint", "name_city_hint", "similar_name_hint"};
   for (size_t i = 0; i < std::size(kOrder); ++i) {
     if (kOrder[i] == tier) return static_cast<int>(i);
   }
@@ -253,6 +260,12 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
       return match;
     }
   }
+  KLOZEO_ASSIGN_OR_RETURN(auto exchange, SameExchange(tx, who.account_key, keys));
+  if (exchange) {
+    match.potential_id = std::move(exchange->id);
+    match.tier = "phone_exchange_hint";
+    return match;
+  }
   KLOZEO_ASSIGN_OR_RETURN(
       match.potential_id,
       tx.leads().FindIdByKey(who.account_key, storage::DedupKey::kNameCity, keys.name_city));
@@ -298,6 +311,13 @@ Result<std::vector<storage::DedupCandidate>> CityWordCandidates(storage::Tx& tx,
   return candidates;
 }
 
+// The similar-name hint's threshold for a candidate with phone key `other_phone`: lower when
+// the two phones differ by a typing slip.
+double SimilarNameThreshold(const dedup::LeadKeys& keys, std::string_view other_phone) {
+  return dedup::PhonesNear(keys.phone, other_phone) ? kNearPhoneHintSimilarity
+                                                    : kSimilarNameHintSimilarity;
+}
+
 // True when the similar-name hint may point a lead with `keys` at `other`: the cities do not
 // differ and neither do the names' branch markers.
 bool SimilarNameCompatible(const dedup::LeadKeys& keys,
@@ -329,7 +349,39 @@ Result<std::optional<LeadService::SimilarName>> LeadService::SimilarNameInCity(
       continue;
     }
     const double similarity = dedup::TokenNameSimilarity(keys.name_tokens, names[i], stats);
-    if (similarity > kSimilarNameHintSimilarity && (!best || similarity > best->similarity)) {
+    if (similarity > SimilarNameThreshold(keys, candidates[i].phone_key) &&
+        (!best || similarity > best->similarity)) {
+      best = SimilarName{candidates[i].id, similarity};
+    }
+  }
+  return best;
+}
+
+Result<std::optional<LeadService::SimilarName>> LeadService::SameExchange(
+    storage::Tx& tx, domain::AccountKey account, const dedup::LeadKeys& keys) {
+  const std::string exchange = dedup::PhoneExchange(keys.phone);
+  if (exchange.empty()) return std::optional<SimilarName>();
+  KLOZEO_ASSIGN_OR_RETURN(
+      auto candidates,
+      tx.dedup().FindByPhoneExchange(account, exchange, keys.phone, kMaxExchangeCandidates));
+  if (candidates.empty()) return std::optional<SimilarName>();
+  std::vector<std::vector<std::string>> names;
+  std::vector<std::string> tokens = keys.name_tokens;
+  for (const auto& c : candidates) {
+    names.push_back(dedup::NameTokens(c.name));
+    tokens.insert(tokens.end(), names.back().begin(), names.back().end());
+  }
+  dedup::TokenStats stats;
+  KLOZEO_TRY(tx.dedup().TokenStats(account, tokens, stats));
+  std::optional<SimilarName> best;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    // Keys of another length are another numbering (an extension, a foreign number).
+    if (candidates[i].phone_key.size() != keys.phone.size()) continue;
+    if (!SimilarNameCompatible(keys, names[i], dedup::NormalizeCityKey(candidates[i].city))) {
+      continue;
+    }
+    const double similarity = dedup::TokenNameSimilarity(keys.name_tokens, names[i], stats);
+    if (similarity > kExchangeHintSimilarity && (!best || similarity > best->similarity)) {
       best = SimilarName{candidates[i].id, similarity};
     }
   }
@@ -393,6 +445,10 @@ Result<std::vector<DuplicateCandidate>> LeadService::Duplicates(const Principal&
                                                                    kMaxMatchKeyCandidates));
     for (const auto& other : found) add(other);
   }
+  KLOZEO_ASSIGN_OR_RETURN(auto exchange, tx->dedup().FindByPhoneExchange(
+                                             who.account_key, dedup::PhoneExchange(keys.phone),
+                                             keys.phone, kMaxExchangeCandidates));
+  for (const auto& c : exchange) add(c.id);
   if (!dedup::CountedTokens(keys.name_tokens).empty()) {
     dedup::TokenStats own;
     KLOZEO_TRY(tx->dedup().TokenStats(who.account_key, keys.name_tokens, own));
@@ -437,9 +493,14 @@ Result<std::vector<DuplicateCandidate>> LeadService::Duplicates(const Principal&
       c.tier = "address_hint";
     } else if (agrees("website")) {
       c.tier = "domain_hint";
+    } else if (compatible && !keys.phone.empty() && other_keys.phone.size() == keys.phone.size() &&
+               !agrees("phone") &&
+               dedup::PhoneExchange(keys.phone) == dedup::PhoneExchange(other_keys.phone) &&
+               c.similarity > kExchangeHintSimilarity) {
+      c.tier = "phone_exchange_hint";
     } else if (agrees("name") && agrees("city")) {
       c.tier = "name_city_hint";
-    } else if (compatible && c.similarity > kSimilarNameHintSimilarity) {
+    } else if (compatible && c.similarity > SimilarNameThreshold(keys, other_keys.phone)) {
       c.tier = "similar_name_hint";
     } else {
       continue;  // shares only a weak phone match: not likely enough

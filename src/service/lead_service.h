@@ -26,8 +26,8 @@ struct CreateOutcome {
   bool duplicate = false;                             ///< merged into an existing lead (200)
   std::optional<std::string> potential_duplicate_id;  ///< low-confidence match hint (201)
   /// The dedup tier that matched: "email", "source_id", "phone_name", a hint ("phone_hint",
-  /// "address_hint", "domain_hint", "name_city_hint", "similar_name_hint") or
-  /// "none" (for metrics).
+  /// "address_hint", "domain_hint", "phone_exchange_hint", "name_city_hint",
+  /// "similar_name_hint") or "none" (for metrics).
   std::string_view dedup_tier = "none";
 };
 
@@ -49,8 +49,8 @@ dedup::LeadKeys LeadKeysOf(const domain::Lead& lead, const dedup::PhoneNormalize
 struct DuplicateCandidate {
   domain::Lead lead;
   /// The strongest rule the pair meets: "email", "source_id", "phone_name" (would merge on
-  /// POST /leads), or a hint: "phone_hint", "address_hint", "domain_hint", "name_city_hint",
-  /// "similar_name_hint".
+  /// POST /leads), or a hint: "phone_hint", "address_hint", "domain_hint",
+  /// "phone_exchange_hint", "name_city_hint", "similar_name_hint".
   std::string tier;
   double similarity = 0;              ///< dedup::TokenNameSimilarity of the names
   std::vector<std::string> agreeing;  ///< fields that agree: "email", "phone", "address", ...
@@ -221,6 +221,11 @@ class LeadService {
   core::Result<std::optional<SimilarName>> SimilarNameInCity(storage::Tx& tx,
                                                              domain::AccountKey account,
                                                              const dedup::LeadKeys& keys);
+  /// The phone-exchange hint (docs/DEDUP.md): the lead whose phone shares the exchange of the
+  /// one `keys` were made from (not the same phone) and whose name is the most similar, above
+  /// the floor, in the same city or where either has no city.
+  core::Result<std::optional<SimilarName>> SameExchange(storage::Tx& tx, domain::AccountKey account,
+                                                        const dedup::LeadKeys& keys);
   dedup::LeadKeys KeysOf(const domain::Lead& lead) const { return LeadKeysOf(lead, phones_); }
   /// Merges `patch` into lead `id` ("last touch wins") and commits.
   core::Result<CreateOutcome> MergeInto(std::unique_ptr<storage::Tx> tx,

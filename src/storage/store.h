@@ -252,8 +252,9 @@ class IdempotencyStore {
 struct DedupCandidate {
   std::string id;
   std::string name;
-  std::string address;  ///< the raw address ("" when none)
-  std::string city;     ///< the raw city ("" when none)
+  std::string address;    ///< the raw address ("" when none)
+  std::string city;       ///< the raw city ("" when none)
+  std::string phone_key;  ///< dedup::PhoneNormalizer::Normalize of its phone ("" when none)
 };
 
 /// The secondary keys a lead is found by for hints (dedup::LeadKeys::address and ::domain, and
@@ -292,6 +293,12 @@ class DedupStore {
   virtual core::Result<std::vector<DedupCandidate>> FindByPhone(domain::AccountKey account,
                                                                 std::string_view phone_key,
                                                                 int limit) = 0;
+  /// Up to `limit` leads whose normalised phone starts with `exchange` (dedup::PhoneExchange)
+  /// but is not `phone_key`, in phone-key order (empty exchange: none).
+  virtual core::Result<std::vector<DedupCandidate>> FindByPhoneExchange(domain::AccountKey account,
+                                                                        std::string_view exchange,
+                                                                        std::string_view phone_key,
+                                                                        int limit) = 0;
   /// Up to `limit` lead ids, oldest first, whose `kind` key equals `key` (empty key: none).
   virtual core::Result<std::vector<std::string>> FindByMatchKey(domain::AccountKey account,
                                                                 MatchKey kind, std::string_view key,

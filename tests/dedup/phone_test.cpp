@@ -169,5 +169,23 @@ TEST(Phone, SharedNormalizerIsThreadSafe) {
   for (int count : mismatches) EXPECT_EQ(count, 0);
 }
 
+TEST(PhoneExchangeTest, DropsTheLastFourDigitsOfKeysOfSevenDigitsOrMore) {
+  EXPECT_EQ(PhoneExchange("+13128507000"), "+1312850");
+  EXPECT_EQ(PhoneExchange("8507000"), "850");
+  EXPECT_EQ(PhoneExchange("850700"), "");
+  EXPECT_EQ(PhoneExchange(""), "");
+}
+
+TEST(PhonesNearTest, OneDigitOrOneSwapOfNeighbours) {
+  EXPECT_TRUE(PhonesNear("7612300", "7622300"));
+  EXPECT_TRUE(PhonesNear("7612300", "7613200"));
+  EXPECT_TRUE(PhonesNear("+13127612300", "+13127612301"));
+  EXPECT_FALSE(PhonesNear("7612300", "7612300"));   // equal: the same phone, not a slip
+  EXPECT_FALSE(PhonesNear("7612300", "7622301"));   // two digits apart
+  EXPECT_FALSE(PhonesNear("7612300", "7602310"));   // a swap of digits that are not neighbours
+  EXPECT_FALSE(PhonesNear("7612300", "76123000"));  // another length
+  EXPECT_FALSE(PhonesNear("", ""));
+}
+
 }  // namespace
 }  // namespace klozeo::dedup

@@ -154,6 +154,69 @@ TEST(DedupReview, SamePhoneInAnotherCityIsNotAHint) {
   EXPECT_EQ(here.json()["potential_duplicate_id"], office);
 }
 
+// Phones that differ by a typing slip lower the similar-name hint's bar; a phone of the same
+// exchange (all but its last four digits) with a similar name is a hint; a phone of neither
+// kind gives no hint for the same names.
+TEST(DedupReview, PhoneSlipAndSameExchangeAreHints) {
+  TestServer server;
+  // Two accounts with the same leads: the same new name with a phone one digit off, or far off.
+  auto setup = [&](const HttpClient& api) {
+    for (const char* name : {"Parents Association", "Tenants Association", "Lincoln Park Zoo"}) {
+      Create(api, {{"name", name}, {"city", "60623"}});
+    }
+    return Create(api, {{"name", "Marcy Newberry Association Fosco Abla Center"},
+                        {"phone", "773-761-2300"},
+                        {"city", "60623"}});
+  };
+  auto far_api = server.NewAccount();
+  setup(far_api);
+  auto far = far_api.Post("/api/v1/leads", json{{"name", "Marcy-Newberry Center"},
+                                                {"phone", "773-555-0142"},
+                                                {"city", "60623"},
+                                                {"source", "test"}});
+  ASSERT_EQ(far.status, 201) << far.body;
+  EXPECT_TRUE(far.json()["potential_duplicate_id"].is_null()) << far.body;
+  auto api = server.NewAccount();
+  const std::string marcy = setup(api);
+  auto slip = api.Post("/api/v1/leads", json{{"name", "Marcy-Newberry Center"},
+                                             {"phone", "773-762-2300"},
+                                             {"city", "60623"},
+                                             {"source", "test"}});
+  ASSERT_EQ(slip.status, 201) << slip.body;
+  EXPECT_EQ(slip.json()["potential_duplicate_id"], marcy) << slip.body;
+  const json slip_duplicates = Duplicates(api, slip.json()["id"]);
+  ASSERT_GE(slip_duplicates["count"].get<int>(), 1) << slip_duplicates;
+  EXPECT_EQ(slip_duplicates["duplicates"][0]["id"], marcy);
+  EXPECT_EQ(slip_duplicates["duplicates"][0]["tier"], "similar_name_hint");
+
+  const std::string college = Create(api, {{"name", "Malcolm X College Child Development Center"},
+                                           {"phone", "312-850-7000"},
+                                           {"city", "60612"}});
+  auto other_exchange = api.Post("/api/v1/leads", json{{"name", "Malcolm X College Child Lab"},
+                                                       {"phone", "312-851-7176"},
+                                                       {"city", "60612"},
+                                                       {"source", "test"}});
+  ASSERT_EQ(other_exchange.status, 201) << other_exchange.body;
+  EXPECT_TRUE(other_exchange.json()["potential_duplicate_id"].is_null()) << other_exchange.body;
+  auto same_exchange = api.Post("/api/v1/leads", json{{"name", "Malcolm X College Child Lab"},
+                                                      {"phone", "312-850-7176"},
+                                                      {"city", "60612"},
+                                                      {"source", "test"}});
+  ASSERT_EQ(same_exchange.status, 201) << same_exchange.body;
+  EXPECT_EQ(same_exchange.json()["potential_duplicate_id"], college) << same_exchange.body;
+  const json exchange_duplicates = Duplicates(api, same_exchange.json()["id"]);
+  ASSERT_GE(exchange_duplicates["count"].get<int>(), 1) << exchange_duplicates;
+  EXPECT_EQ(exchange_duplicates["duplicates"][0]["id"], college);
+  EXPECT_EQ(exchange_duplicates["duplicates"][0]["tier"], "phone_exchange_hint");
+  // In another city, the same exchange hints nothing.
+  auto elsewhere = api.Post("/api/v1/leads", json{{"name", "Malcolm X College Child Lab"},
+                                                  {"phone", "312-850-7177"},
+                                                  {"city", "60640"},
+                                                  {"source", "test"}});
+  ASSERT_EQ(elsewhere.status, 201) << elsewhere.body;
+  EXPECT_TRUE(elsewhere.json()["potential_duplicate_id"].is_null()) << elsewhere.body;
+}
+
 TEST(DedupReview, DuplicatesListsCandidatesWithTheirReasons) {
   TestServer server;
   auto api = server.NewAccount();

@@ -10,9 +10,11 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "support/command.h"
 #include "support/http_client.h"
@@ -66,8 +68,27 @@ class UpgradeTest : public ::testing::Test {
       url_ = "sqlite:" + path.string();
       manifest_ = json::parse(ReadFile(fixtures + "/manifest.json"));
     }
+    if (!start_server_) return;
     server_ = std::make_unique<ServeProcess>(KLOZEO_BINARY, url_);
     ASSERT_NE(server_->port(), 0) << server_->output();
+  }
+  /// Runs `sql` (statements without results) on the database.
+  void Exec(const std::string& sql) const {
+    if (database_.is_postgres()) {
+      PGconn* conn = PQconnectdb(url_.c_str());
+      ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+      PGresult* r = PQexec(conn, sql.c_str());
+      EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(conn);
+      PQclear(r);
+      PQfinish(conn);
+    } else {
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open(url_.substr(7).c_str(), &db), SQLITE_OK);
+      sqlite3_busy_timeout(db, 5000);
+      EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+          << sqlite3_errmsg(db);
+      sqlite3_close(db);
+    }
   }
   HttpClient Client(const char* key) const {
     return HttpClient(server_->port(), manifest_[key].get<std::string>());
@@ -89,6 +110,7 @@ class UpgradeTest : public ::testing::Test {
       sqlite3_stmt* s = nullptr;
       EXPECT_EQ(sqlite3_open_v2(url_.substr(7).c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
                 SQLITE_OK);
+      sqlite3_busy_timeout(db, 5000);
       EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK)
           << sqlite3_errmsg(db);
       while (sqlite3_step(s) == SQLITE_ROW) {
@@ -100,6 +122,7 @@ class UpgradeTest : public ::testing::Test {
     return out;
   }
 
+  bool start_server_ = true;
   TempDir dir_;
   TestDatabase database_;
   std::string url_;
@@ -306,6 +329,105 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
           .status,
       201);
   EXPECT_EQ(acme.Get("/api/v1/leads").json()["count"], 3);
+}
+
+// Dedup's backfill (schema 13) commits its progress batch by batch: a server killed half-way
+// through it resumes where it stopped at its next start, and ends with the same word counts and
+// match keys as a backfill that ran without a break.
+class UpgradeBackfillTest : public UpgradeTest {
+ protected:
+  void SetUp() override {
+    start_server_ = false;
+    UpgradeTest::SetUp();
+  }
+  /// Every row of both tables the backfill fills, as text, in a stable order.
+  std::vector<std::string> DedupState() const {
+    std::vector<std::string> out = Column(
+        "SELECT account_key || '|' || token || '|' || n FROM name_tokens ORDER BY account_key, "
+        "token");
+    for (auto& row : Column("SELECT account_key || '|' || lead_id || '|' || kind || '|' || key "
+                            "FROM lead_match_keys ORDER BY account_key, lead_id, kind, key")) {
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
+};
+
+TEST_F(UpgradeBackfillTest, ResumesWhereAKilledServerStoppedAndEndsTheSame) {
+  // 600 more leads in the old database, copies of one with other names, cities and addresses.
+  const std::string table = database_.is_postgres() ? "public.leads" : "leads";
+  std::string sql =
+      "CREATE TEMP TABLE seed AS SELECT * FROM " + table + " WHERE name = 'Acme Corporation';";
+  const char* words[] = {"North", "Harbor", "Bakery", "Clinic", "Studio", "Garage", "Market"};
+  for (int i = 0; i < 600; ++i) {
+    const std::string n = std::to_string(i);
+    const std::string name = std::string(words[i % 7]) + " " + words[(i / 7) % 7] + " W" + n;
+    sql += "UPDATE seed SET id = 'cl_backfill_" + n + "', name = '" + name + "', name_fold = '" +
+           name + "', city = " + (i % 3 == 0 ? "NULL" : "'City " + std::to_string(i % 5) + "'") +
+           ", address = '" + std::to_string(100 + i) +
+           " Main St', website = " + (i % 4 == 0 ? "'https://shop" + n + ".example'" : "NULL") +
+           "; INSERT INTO " + table + " SELECT * FROM seed;";
+  }
+  Exec(sql);
+
+  // Two leads per transaction: the backfill takes hundreds of them; kill the server once it has
+  // committed some, in either phase.
+  const std::string log = (dir_.path() / "server.log").string();
+  auto first = std::make_unique<ServeProcess>(
+      KLOZEO_BINARY, url_,
+      std::vector<std::pair<std::string, std::string>>{{"KLOZEO_DEDUP_BACKFILL_BATCH", "2"}}, log,
+      std::vector<std::string>{}, /*wait_listening=*/false);
+  std::vector<std::string> progress;
+  const std::string exists = database_.is_postgres()
+                                 ? "SELECT tablename FROM pg_tables WHERE tablename = "
+                                   "'dedup_backfill'"
+                                 : "SELECT name FROM sqlite_master WHERE name = 'dedup_backfill'";
+  for (int i = 0; i < 3000; ++i) {
+    // The table appears when the migration commits; the backfill's batches follow.
+    if (Column(exists).empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    progress = Column(
+        "SELECT phase || ':' || after_id FROM dedup_backfill WHERE after_id <> '' OR phase = 1");
+    if (!progress.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_FALSE(progress.empty()) << ReadFile(log);
+  EXPECT_EQ(first->SignalAndWait(SIGKILL), -SIGKILL);
+  // Killed half-way: its committed progress is there.
+  const auto stopped_at = Column("SELECT phase || ':' || after_id FROM dedup_backfill");
+  ASSERT_EQ(stopped_at.size(), 1u) << "the backfill ended before the kill";
+  const auto partial = DedupState();
+  EXPECT_FALSE(partial.empty());
+
+  // The next start resumes it and finishes before listening.
+  {
+    ServeProcess second(KLOZEO_BINARY, url_);
+    ASSERT_NE(second.port(), 0) << second.output();
+    EXPECT_EQ(Column("SELECT phase FROM dedup_backfill"), std::vector<std::string>{});
+    EXPECT_EQ(second.SignalAndWait(SIGTERM), 0);
+  }
+  const auto resumed = DedupState();
+  // 603 leads in acme's account (3 + 600), each copy with its address key.
+  EXPECT_EQ(Column("SELECT t.n FROM name_tokens t JOIN accounts a ON a.account_key = "
+                   "t.account_key WHERE a.name = 'acme' AND t.token = ''"),
+            std::vector<std::string>{"603"});
+  EXPECT_EQ(Column("SELECT count(*) FROM lead_match_keys WHERE kind = 'address' AND lead_id LIKE "
+                   "'cl_backfill_%'"),
+            std::vector<std::string>{"600"});
+
+  // The same backfill from the start, without a break, on the same leads.
+  Exec(
+      "DELETE FROM name_tokens; DELETE FROM lead_match_keys; INSERT INTO dedup_backfill "
+      "(singleton, phase, after_account, after_id) VALUES (1, 0, -1, '')");
+  {
+    ServeProcess third(KLOZEO_BINARY, url_);
+    ASSERT_NE(third.port(), 0) << third.output();
+    EXPECT_EQ(third.SignalAndWait(SIGTERM), 0);
+  }
+  EXPECT_EQ(resumed, DedupState());
+  EXPECT_NE(partial, resumed);
 }
 
 }  // namespace

@@ -363,7 +363,8 @@ END $$;}
 CREATE INDEX IF NOT EXISTS leads_status ON leads (account_key, status_fold, id);
 )sql";
 // 13: dedup's derived state rebuilt from the leads (docs/DEDUP.md, "Upgrades"): both tables
-// emptied here, then refilled by BackfillDedup in the same transaction: an upgraded database's
+// emptied here and the backfill filed (StartDedupBackfill); ResumeDedupBackfill refills them
+// after the migration commits, in batches that survive an interruption: an upgraded database's
 // leads get their word counts and match keys, and every lead its city-word key.
 inline constexpr const char* kDedupBackfill = R"sql(
 DELETE FROM name_tokens;
@@ -423,6 +424,7 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
     }
   }
   if (!applied.contains(kMigrations[0].version)) KLOZEO_TRY(exec(SchemaSql(kSchema, dialect)));
+  KLOZEO_TRY(exec(sql::kCreateDedupBackfill));  // the backfill's progress (dedup_backfill.h)
   if (upgrade) {
     // The new tables have the old ones' columns, account_id becomes account_key.
     for (const char* t : kSchemaTables) {
@@ -448,7 +450,7 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
   for (const Migration& m : kMigrations) {
     if (applied.contains(m.version)) continue;
     KLOZEO_TRY(exec(SchemaSql(m.sql != nullptr ? m.sql : kSchemaIndexes, dialect)));
-    if (m.version == kDedupBackfillVersion) KLOZEO_TRY(BackfillDedup(conn));
+    if (m.version == kDedupBackfillVersion) KLOZEO_TRY(StartDedupBackfill(conn));
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kRecordMigration));
     KLOZEO_TRY(s.Bind(1, int64_t{m.version}).Bind(2, core::WallMillis() / 1000).Run());
   }

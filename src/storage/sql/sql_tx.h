@@ -500,6 +500,9 @@ class SqlTx : public Tx {
 
   struct Dedup final : DedupStore {
     explicit Dedup(SqlTx& t) : t_(t) {}
+    static DedupCandidate ReadDedupCandidate(const Statement& r) {
+      return DedupCandidate{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4)};
+    }
     core::Status TokenStats(domain::AccountKey account, const std::vector<std::string>& tokens,
                             dedup::TokenStats& stats) override {
       std::vector<std::string> wanted = tokens;
@@ -511,6 +514,17 @@ class SqlTx : public Tx {
                                                           std::string_view phone_key,
                                                           int limit) override {
       return Candidates(account, sql::kFindDedupByPhone, phone_key, limit);
+    }
+    core::Result<std::vector<DedupCandidate>> FindByPhoneExchange(domain::AccountKey account,
+                                                                  std::string_view exchange,
+                                                                  std::string_view phone_key,
+                                                                  int limit) override {
+      if (exchange.empty()) return std::vector<DedupCandidate>();
+      // Phone keys are digits after an optional '+': ':' sorts right after '9'.
+      const std::string end = std::string(exchange) + ':';
+      return All(
+          t_.On(account, sql::kFindDedupByPhoneRange, exchange, end, phone_key, int64_t{limit}),
+          ReadDedupCandidate);
     }
     core::Result<std::vector<DedupCandidate>> FindByCityWord(domain::AccountKey account,
                                                              std::string_view key,
@@ -570,9 +584,7 @@ class SqlTx : public Tx {
                                                          const char* text, std::string_view key,
                                                          int limit) {
       if (key.empty()) return std::vector<DedupCandidate>();
-      return All(t_.On(account, text, key, int64_t{limit}), [](const Statement& r) {
-        return DedupCandidate{r.Text(0), r.Text(1), r.Text(2), r.Text(3)};
-      });
+      return All(t_.On(account, text, key, int64_t{limit}), ReadDedupCandidate);
     }
     static std::string_view KindName(MatchKey kind) {
       return kind == MatchKey::kAddress  ? "address"

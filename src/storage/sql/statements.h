@@ -324,10 +324,15 @@ inline constexpr const char* kFindByMatchKey =
     "SELECT lead_id FROM lead_match_keys WHERE account_key = ?1 AND kind = ?2 AND key = ?3 "
     "ORDER BY lead_id LIMIT ?4";
 inline constexpr const char* kFindDedupByPhone =
-    "SELECT id, name, address, city FROM leads {sqlite:INDEXED BY leads_phone_key }WHERE "
-    "account_key = ?1 AND phone_key = ?2 ORDER BY id LIMIT ?3";
+    "SELECT id, name, address, city, phone_key FROM leads {sqlite:INDEXED BY leads_phone_key }"
+    "WHERE account_key = ?1 AND phone_key = ?2 ORDER BY id LIMIT ?3";
+// Leads whose phone key lies in [?2, ?3) other than ?4: one range of leads_phone_key.
+inline constexpr const char* kFindDedupByPhoneRange =
+    "SELECT id, name, address, city, phone_key FROM leads {sqlite:INDEXED BY leads_phone_key }"
+    "WHERE account_key = ?1 AND phone_key >= ?2 AND phone_key < ?3 AND phone_key <> ?4 "
+    "ORDER BY phone_key, id LIMIT ?5";
 inline constexpr const char* kFindDedupByCityWord =
-    "SELECT l.id, l.name, l.address, l.city FROM lead_match_keys k JOIN leads l ON "
+    "SELECT l.id, l.name, l.address, l.city, l.phone_key FROM lead_match_keys k JOIN leads l ON "
     "l.account_key = k.account_key AND l.id = k.lead_id WHERE k.account_key = ?1 AND "
     "k.kind = 'city_word' AND k.key = ?2 ORDER BY k.lead_id LIMIT ?3";
 // The upgrade backfill (storage/sql/dedup_backfill.h): leads in primary-key order after
