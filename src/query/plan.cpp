@@ -8,6 +8,7 @@
 
 #include "core/strings.h"
 #include "query/fold.h"
+#include "query/sqlite_compiler.h"
 
 namespace klozeo::query {
 namespace {
@@ -77,6 +78,15 @@ size_t CodePoints(std::string_view text) {
   return n;
 }
 
+// A contains or ends_with the trigram index cannot serve, on a field with a sorted index: the
+// index holds the folded value, so the LIKE is tested in it (a full read of the account's part
+// of the index, a fraction of its rows) and only matches read their row.
+bool ScansFieldIndex(const Filter& filter) {
+  return filter.logic == Logic::kAnd && filter.field.kind == FieldKind::kText &&
+         (filter.op == Op::kContains || filter.op == Op::kEndsWith) &&
+         In(kIndexedText, filter.field.name) && !UsesTextIndex(filter);
+}
+
 }  // namespace
 
 bool UsesTextIndex(const Filter& filter) {
@@ -110,7 +120,8 @@ bool IsIndexable(const Filter& filter) {
   switch (filter.field.kind) {
     case FieldKind::kText:
       return In(kIndexedText, filter.field.name) &&
-             (filter.op == Op::kEq || filter.op == Op::kIn || filter.op == Op::kStartsWith);
+             (filter.op == Op::kEq || filter.op == Op::kIn || filter.op == Op::kStartsWith ||
+              ScansFieldIndex(filter));
     case FieldKind::kNumber:
       return In(kIndexedNumbers, filter.field.name) && IsComparison(filter.op);
     case FieldKind::kLocation:
@@ -184,12 +195,20 @@ std::vector<size_t> SameIndexFilters(const ListQuery& query, size_t index) {
   return out;
 }
 
-std::vector<size_t> ProbeCandidates(const ListQuery& query) {
+std::vector<size_t> ProbeCandidates(const ListQuery& query, const SqlDialect& dialect) {
   std::vector<size_t> out;
   for (size_t i = 0; i < query.filters.size(); ++i) {
-    if (IsIndexable(query.filters[i]) && SameIndexFilters(query, i).front() == i) out.push_back(i);
+    const Filter& f = query.filters[i];
+    if (!IsIndexable(f) || SameIndexFilters(query, i).front() != i) continue;
+    // Where an index is not read without the rows, reading it whole costs a scan.
+    if (ScansFieldIndex(f) && !dialect.ReadsIndexWithoutRows()) continue;
+    out.push_back(i);
   }
   return out;
+}
+
+std::vector<size_t> ProbeCandidates(const ListQuery& query) {
+  return ProbeCandidates(query, SqliteDialectInstance());
 }
 
 int64_t ProbeCap(int64_t leads, int page) {
@@ -199,7 +218,7 @@ int64_t ProbeCap(int64_t leads, int page) {
 }
 
 void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts,
-                  int64_t cap) {
+                  int64_t cap, const SqlDialect& dialect) {
   query.access = Access::kAuto;
   const std::pair<size_t, int64_t>* best = nullptr;
   for (const auto& c : counts) {
@@ -215,7 +234,8 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
     query.access = Access::kAttributeSort;  // its value indexes yield the order
     return;
   }
-  if (query.filters.empty() || !sort_index) return;
+  // An engine with statistics walks the sort index for common filters by itself.
+  if (dialect.HasStatistics() || query.filters.empty() || !sort_index) return;
   // No filter's index helps. A substring match the trigram index cannot serve (too short, or
   // a field it does not hold) may be rare or common: without an estimate the engine decides.
   if (counts.empty()) {
@@ -224,6 +244,15 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
     }
   }
   query.access = Access::kSortIndex;
+}
+
+}  // namespace klozeo::query
+
+namespace klozeo::query {
+
+void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts,
+                  int64_t cap) {
+  ChooseAccess(query, counts, cap, SqliteDialectInstance());
 }
 
 }  // namespace klozeo::query

@@ -27,6 +27,10 @@ class PostgresDialect final : public SqlDialect {
     return std::string(expr) + (text ? " || ''" : " + 0");
   }
   std::string IndexedBy(std::string_view /*index*/) const override { return {}; }
+  bool HasStatistics() const override { return true; }
+  bool HasTextIndexTable() const override { return false; }
+  bool ReadsIndexWithoutRows() const override { return false; }
+  std::string_view AttributeSortIndex() const override { return "lead_attributes_sort"; }
 };
 
 /// The dialect's instance (query/plan.h compiles probes with it).

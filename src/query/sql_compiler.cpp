@@ -141,7 +141,7 @@ class Compiler {
   /// `group`: the filters served by the driving filter's index (SameIndexFilters).
   void DrivingCondition(const std::vector<const Filter*>& group) {
     const Filter& filter = *group.front();
-    if (UsesTextIndex(filter)) {
+    if (UsesTextIndex(filter) && dialect_.HasTextIndexTable()) {
       // The trigram index's candidates (a superset), then the LIKE on the row decides.
       out_.Append("leads.id IN (");
       TextIndexRows(filter);
@@ -529,7 +529,10 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
   const bool ascending = IsAscending(query.sort);
   const std::string_view direction = ascending ? " ASC" : " DESC";
   const std::string_view cmp = ascending ? " > " : " < ";
-  enum Block { kNumbers, kText, kNone };
+  // kValues: the one sort-value column of an engine that has it (SqlDialect::AttributeSortIndex:
+  // its order is numbers, then text), in place of kNumbers and kText.
+  enum Block { kNumbers, kText, kValues, kNone };
+  const std::string_view values_index = dialect.AttributeSortIndex();
   bool numbers_only = false;
   bool has_value = false;
   std::vector<const Filter*> ranges;
@@ -557,10 +560,14 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
   if (query.after) {
     const SqlValue& v = query.after->last_value;
     cursor_block = std::holds_alternative<std::nullptr_t>(v) ? kNone
+                   : !values_index.empty()                   ? kValues
                    : std::holds_alternative<std::string>(v)  ? kText
                                                              : kNumbers;
   }
-  const Block order[] = {ascending ? kNumbers : kText, ascending ? kText : kNumbers, kNone};
+  const std::vector<Block> order =
+      !values_index.empty()
+          ? std::vector<Block>{kValues, kNone}
+          : std::vector<Block>{ascending ? kNumbers : kText, ascending ? kText : kNumbers, kNone};
   auto filters = [&] {
     for (const Filter& f : query.filters) {
       if (f.logic != Logic::kAnd) continue;
@@ -606,13 +613,17 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
       out.Append(" ORDER BY leads.id");
       out.Append(direction);
     } else {
-      const std::string column = block == kNumbers ? "a.value_num" : "a.value_fold";
+      const std::string column = block == kNumbers ? "a.value_num"
+                                 : block == kText  ? "a.value_fold"
+                                                   : std::string(dialect.AttributeSortValue());
+      const std::string_view index = block == kNumbers ? "lead_attributes_num"
+                                     : block == kText  ? "lead_attributes_fold"
+                                                       : values_index;
       out.Append(", s.sort_value AS ");
       out.Append(kSortKeyColumn);
       out.Append(
           " FROM (SELECT a.lead_id AS sort_lead, " + column +
-          " AS sort_value FROM lead_attributes a" +
-          dialect.IndexedBy(block == kNumbers ? "lead_attributes_num" : "lead_attributes_fold") +
+          " AS sort_value FROM lead_attributes a" + dialect.IndexedBy(index) +
           " WHERE a.account_key = ");
       out.Bind(query.account_key);
       out.Append(" AND a.name = ");
@@ -760,7 +771,7 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
   compiler.probe = true;
   const Filter& filter = query.filters.at(index);
   const std::vector<size_t> group = SameIndexFilters(query, index);
-  if (UsesTextIndex(filter)) {
+  if (UsesTextIndex(filter) && dialect.HasTextIndexTable()) {
     out.Append("SELECT count(*) FROM (");
     compiler.TextIndexRows(filter);
   } else if (filter.field.kind == FieldKind::kAttribute) {

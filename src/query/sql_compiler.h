@@ -74,6 +74,23 @@ class SqlDialect {
   virtual std::string IndexedBy(std::string_view index) const {
     return index.empty() ? std::string() : " INDEXED BY " + std::string(index);
   }
+  /// True when the engine's planner has value statistics (PostgreSQL's histograms): it walks a
+  /// sort index for common filters by itself, so query/plan.h only steers rare filters to their
+  /// index (where its estimate can be far off) and leaves the rest to it. SQLite has none.
+  virtual bool HasStatistics() const { return false; }
+  /// True when substring search finds its candidates through the trigram table
+  /// kTextIndexTable (SQLite's FTS5); false where the LIKE itself can use a trigram index
+  /// (PostgreSQL's pg_trgm), so a probe or a driving filter is the plain condition.
+  virtual bool HasTextIndexTable() const { return true; }
+  /// True when a condition on an indexed column is tested in the index, without reading the
+  /// row (SQLite always; PostgreSQL only on pages its visibility map marks all-visible): a
+  /// substring too short for the trigrams is then probed and found by reading the field's
+  /// sorted index, a fraction of the table (query/plan.h, IsIndexable).
+  virtual bool ReadsIndexWithoutRows() const { return true; }
+  /// The (account_key, name, sort value, lead_id) index of attribute sort values, when the
+  /// sort value is one column (PostgreSQL's value_sort): an attr: sort walks it as one block.
+  /// Empty where numbers and text sort from two indexes (SQLite).
+  virtual std::string_view AttributeSortIndex() const { return {}; }
 };
 
 /// Which index the engine should reach the rows through (query/plan.h chooses it from the

@@ -651,6 +651,9 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
       {"and.gt.attr:mixed.1"},
       {"and.eq.attr:mixed.b", "or.gt.rating.2", "or.is_empty.city"},
       {"and.is_empty.attr:industry"},
+      {"and.contains.name.ay"},
+      {"and.ends_with.city.is", "and.gte.score.10"},
+      {"and.contains.email.o", "and.contains.name.e"},
   };
   for (const auto& [field, order] : sorts) {
     for (const auto& filters : filter_sets) {

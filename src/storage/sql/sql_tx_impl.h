@@ -203,10 +203,10 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
   static const std::string select_list = RenderSql(sql::kLeadSelectList, B::kDialect);
   KLOZEO_TRY(t_.Lock(domain::AccountKey{q.account_key}));
   query::ListQuery planned = q;
-  if constexpr (!kPg) {
+  {
     // Plan steering (query/plan.h): count each indexable filter's rows, up to a cap that
     // grows with the account.
-    const std::vector<size_t> candidates = query::ProbeCandidates(q);
+    const std::vector<size_t> candidates = query::ProbeCandidates(q, PlanDialect());
     int64_t leads = 0;
     if (!candidates.empty()) {
       KLOZEO_ASSIGN_OR_RETURN(
@@ -221,7 +221,7 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
       KLOZEO_ASSIGN_OR_RETURN(bool row, p.Step());
       counts.emplace_back(i, row ? p.Int(0) : 0);
     }
-    query::ChooseAccess(planned, counts, cap);
+    query::ChooseAccess(planned, counts, cap, PlanDialect());
   }
   query::CompiledSql compiled = Compile(select_list.c_str(), planned);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
