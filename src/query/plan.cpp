@@ -78,16 +78,15 @@ size_t CodePoints(std::string_view text) {
   return n;
 }
 
-// A contains or ends_with the trigram index cannot serve, on a field with a sorted index: the
-// index holds the folded value, so the LIKE is tested in it (a full read of the account's part
-// of the index, a fraction of its rows) and only matches read their row.
+}  // namespace
+
 bool ScansFieldIndex(const Filter& filter) {
   return filter.logic == Logic::kAnd && filter.field.kind == FieldKind::kText &&
          (filter.op == Op::kContains || filter.op == Op::kEndsWith) &&
          In(kIndexedText, filter.field.name) && !UsesTextIndex(filter);
 }
 
-}  // namespace
+bool ProbeReadsIds(const Filter& filter) { return ScansFieldIndex(filter); }
 
 bool UsesTextIndex(const Filter& filter) {
   if (filter.logic != Logic::kAnd || filter.field.kind != FieldKind::kText) return false;
@@ -195,20 +194,12 @@ std::vector<size_t> SameIndexFilters(const ListQuery& query, size_t index) {
   return out;
 }
 
-std::vector<size_t> ProbeCandidates(const ListQuery& query, const SqlDialect& dialect) {
+std::vector<size_t> ProbeCandidates(const ListQuery& query) {
   std::vector<size_t> out;
   for (size_t i = 0; i < query.filters.size(); ++i) {
-    const Filter& f = query.filters[i];
-    if (!IsIndexable(f) || SameIndexFilters(query, i).front() != i) continue;
-    // Where an index is not read without the rows, reading it whole costs a scan.
-    if (ScansFieldIndex(f) && !dialect.ReadsIndexWithoutRows()) continue;
-    out.push_back(i);
+    if (IsIndexable(query.filters[i]) && SameIndexFilters(query, i).front() == i) out.push_back(i);
   }
   return out;
-}
-
-std::vector<size_t> ProbeCandidates(const ListQuery& query) {
-  return ProbeCandidates(query, SqliteDialectInstance());
 }
 
 int64_t ProbeCap(int64_t leads, int page) {

@@ -52,6 +52,17 @@ bool UsesTextIndex(const Filter& filter);
 /// the value (each of its trigrams, consecutive).
 std::string TextIndexMatch(const Filter& filter);
 
+/// True for an `and` contains or ends_with the trigram index cannot serve (UsesTextIndex) on a
+/// text field with a sorted index (name, city, email, source_id, status): the index holds the
+/// folded value, so the LIKE is tested reading the index (a fraction of the table) and only
+/// the matches read their row.
+bool ScansFieldIndex(const Filter& filter);
+
+/// True when the probe of this filter (CompileCountProbe) reads its matching lead ids rather
+/// than counting them: ScansFieldIndex filters, whose probe reads the whole index when the
+/// value is rare (so the query does not read it a second time: ListQuery::drive_ids).
+bool ProbeReadsIds(const Filter& filter);
+
 /// True when an index of the schema finds the rows of this `and` filter by itself: eq, in and
 /// starts_with on name, city, email, source_id and status; comparisons on the indexed numbers
 /// (rating, review_count, score, created_at, updated_at, last_interaction_at, latitude);
@@ -83,11 +94,11 @@ bool HasSortIndex(const ListQuery& query);
 /// in order: a two-sided range is two filters, probed and sought together.
 std::vector<size_t> SameIndexFilters(const ListQuery& query, size_t index);
 
-/// The filters worth a probe (indexes into query.filters; one per SameIndexFilters group) in
-/// `dialect`'s engine: a substring the trigrams cannot look up is probed through its field's
-/// sorted index only where the engine reads an index without the rows
-/// (SqlDialect::ReadsIndexWithoutRows). Without a dialect: SQLite's.
-std::vector<size_t> ProbeCandidates(const ListQuery& query, const SqlDialect& dialect);
+/// The filters worth a probe (indexes into query.filters; one per SameIndexFilters group), on
+/// both engines. On PostgreSQL a substring the trigrams cannot look up is read by its probe as
+/// on SQLite (ProbeReadsIds), through whatever its planner picks (a sequential scan, or the
+/// sorted index when its pages are all-visible): one pass over the account, then only the
+/// matches are read and sorted.
 std::vector<size_t> ProbeCandidates(const ListQuery& query);
 
 /// The probe cap for an account of `leads` leads (0 when unknown: kProbeCap) listed in pages of

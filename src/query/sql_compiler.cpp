@@ -135,6 +135,8 @@ class Compiler {
   /// Writing a count probe: only what the filter's index holds (an estimate may overcount:
   /// the attribute's type and the exact distance are left out, so no row is read).
   bool probe = false;
+  /// ListQuery::drive_ids of the query being written (nullptr: none).
+  const std::vector<std::string>* drive_ids = nullptr;
 
   /// The filter that drives the query through its index: an attribute filter becomes an
   /// uncorrelated `leads.id IN (...)` over the attribute value indexes.
@@ -147,6 +149,25 @@ class Compiler {
       TextIndexRows(filter);
       out_.Append(") AND ");
       return Condition(filter);
+    }
+    if (ScansFieldIndex(filter) && drive_ids != nullptr) {
+      // Its probe read every matching id already.
+      dialect_.AppendIdIn(out_, "leads.id", *drive_ids);
+      return;
+    }
+    if (ScansFieldIndex(filter)) {
+      // SQLite reads the row of every index entry it walks (a WITHOUT ROWID table has no
+      // deferred seek) unless the index covers the statement: this subquery only needs the
+      // index, so the LIKE is tested there and only the matches reach their rows.
+      out_.Append("leads.id IN (SELECT leads.id FROM leads" + dialect_.IndexedBy(IndexFor(filter)) +
+                  " WHERE leads.account_key = ");
+      out_.Bind(account_key_);
+      for (const Filter* f : group) {
+        out_.Append(" AND ");
+        Condition(*f);
+      }
+      out_.Append(")");
+      return;
     }
     if (filter.field.kind != FieldKind::kAttribute) return Condition(filter);
     out_.Append("leads.id IN (SELECT a.lead_id FROM lead_attributes a" +
@@ -621,10 +642,9 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
                                                        : values_index;
       out.Append(", s.sort_value AS ");
       out.Append(kSortKeyColumn);
-      out.Append(
-          " FROM (SELECT a.lead_id AS sort_lead, " + column +
-          " AS sort_value FROM lead_attributes a" + dialect.IndexedBy(index) +
-          " WHERE a.account_key = ");
+      out.Append(" FROM (SELECT a.lead_id AS sort_lead, " + column +
+                 " AS sort_value FROM lead_attributes a" + dialect.IndexedBy(index) +
+                 " WHERE a.account_key = ");
       out.Bind(query.account_key);
       out.Append(" AND a.name = ");
       out.Bind(query.sort.field.name);
@@ -686,6 +706,7 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   Compiler compiler(dialect, out, query.account_key);
   const bool driven = query.access == Access::kFilterIndex && query.drive < query.filters.size();
   const bool scan = query.access == Access::kScan;
+  if (driven && query.drive_ids) compiler.drive_ids = &*query.drive_ids;
   std::string_view direction = IsAscending(query.sort) ? " ASC" : " DESC";
 
   out.Append("SELECT ");
@@ -696,7 +717,7 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   out.Append(kSortKeyColumn);
   out.Append(" FROM leads");
   if (driven && query.filters[query.drive].field.kind != FieldKind::kAttribute &&
-      !UsesTextIndex(query.filters[query.drive])) {
+      !UsesTextIndex(query.filters[query.drive]) && !ScansFieldIndex(query.filters[query.drive])) {
     out.Append(dialect.IndexedBy(IndexFor(query.filters[query.drive])));
   } else if (query.access == Access::kSortIndex) {
     out.Append(dialect.IndexedBy(SortIndexFor(query.sort)));
@@ -771,6 +792,19 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
   compiler.probe = true;
   const Filter& filter = query.filters.at(index);
   const std::vector<size_t> group = SameIndexFilters(query, index);
+  if (ProbeReadsIds(filter)) {
+    // The ids themselves: a rare value's probe reads the whole index, the query will not.
+    out.Append("SELECT leads.id FROM leads" + dialect.IndexedBy(IndexFor(filter)) +
+               " WHERE leads.account_key = ");
+    out.Bind(query.account_key);
+    for (size_t j : group) {
+      out.Append(" AND ");
+      compiler.Condition(query.filters[j]);
+    }
+    out.Append(" LIMIT ");
+    out.Bind(std::int64_t{cap});
+    return std::move(out).Finish();
+  }
   if (UsesTextIndex(filter) && dialect.HasTextIndexTable()) {
     out.Append("SELECT count(*) FROM (");
     compiler.TextIndexRows(filter);

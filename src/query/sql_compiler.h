@@ -52,6 +52,9 @@ class SqlDialect {
   /// (list attributes are stored as given; tags_fold is folded already).
   virtual void AppendJsonArrayHas(SqlBuilder& out, std::string_view array_expr, bool fold_elements,
                                   std::string element) const = 0;
+  /// Appends a condition: `id_expr` is one of `ids` (bound as one JSON array).
+  virtual void AppendIdIn(SqlBuilder& out, std::string_view id_expr,
+                          const std::vector<std::string>& ids) const = 0;
   /// Appends a condition: the JSON array or object `json_expr` has at least one member.
   virtual void AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const = 0;
   /// Appends a REAL expression: the great-circle distance in km (GreatCircleKm) from the
@@ -82,11 +85,6 @@ class SqlDialect {
   /// kTextIndexTable (SQLite's FTS5); false where the LIKE itself can use a trigram index
   /// (PostgreSQL's pg_trgm), so a probe or a driving filter is the plain condition.
   virtual bool HasTextIndexTable() const { return true; }
-  /// True when a condition on an indexed column is tested in the index, without reading the
-  /// row (SQLite always; PostgreSQL only on pages its visibility map marks all-visible): a
-  /// substring too short for the trigrams is then probed and found by reading the field's
-  /// sorted index, a fraction of the table (query/plan.h, IsIndexable).
-  virtual bool ReadsIndexWithoutRows() const { return true; }
   /// The (account_key, name, sort value, lead_id) index of attribute sort values, when the
   /// sort value is one column (PostgreSQL's value_sort): an attr: sort walks it as one block.
   /// Empty where numbers and text sort from two indexes (SQLite).
@@ -121,6 +119,10 @@ struct ListQuery {
   /// The access path (kAuto unless query/plan.h chose one); `drive` indexes `filters`.
   Access access = Access::kAuto;
   size_t drive = 0;
+  /// With kFilterIndex: every lead id the driving filter matches, when its probe read them
+  /// (ProbeReadsIds: reading its whole index once is the cost, not twice); the query then
+  /// reads these leads only.
+  std::optional<std::vector<std::string>> drive_ids;
 };
 
 /// Compiles `query` into
@@ -150,7 +152,8 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
 /// Compiles `SELECT count(*)` of the account's leads (at most `cap`) that match the filter
 /// `query.filters[index]` and the others its index serves (SameIndexFilters), through that index
 /// (query/plan.h: only for filters IsIndexable accepts). An attribute filter counts its attribute
-/// rows (one per lead and name).
+/// rows (one per lead and name). A ProbeReadsIds filter's probe selects the matching lead ids
+/// instead (at most `cap` rows), which ListQuery::drive_ids can carry to the query.
 CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query, size_t index,
                               int cap);
 

@@ -199,6 +199,12 @@ class NumberedDialect final : public SqlDialect {
     out.Bind(std::move(element));
     out.Append(")");
   }
+  void AppendIdIn(SqlBuilder& out, std::string_view id_expr,
+                  const std::vector<std::string>& ids) const override {
+    out.Append(std::string(id_expr) + " IN ids(");
+    out.Bind(std::to_string(ids.size()));
+    out.Append(")");
+  }
   void AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const override {
     out.Append("members(" + std::string(json_expr) + ")");
   }
@@ -356,10 +362,29 @@ TEST(Plan, AShortSubstringIsProbedAndFoundInItsFieldsSortedIndex) {
   ChooseAccess(word, {{0, 3}});
   EXPECT_EQ(word.access, Access::kFilterIndex);
   CompiledSql sql = CompileSqliteListQuery("leads.id", word);
-  EXPECT_NE(sql.sql.find("FROM leads INDEXED BY leads_name_sort WHERE leads.account_key = ? AND "
-                         "leads.name_fold LIKE ?"),
+  // In a subquery the index covers, so only the matches read their row.
+  EXPECT_NE(sql.sql.find("leads.id IN (SELECT leads.id FROM leads INDEXED BY leads_name_sort WHERE "
+                         "leads.account_key = ? AND leads.name_fold LIKE ?"),
             std::string::npos)
       << sql.sql;
+  EXPECT_EQ(sql.sql.find("FROM leads INDEXED BY leads_name_sort WHERE leads.account_key = ? AND "
+                         "leads.id IN"),
+            std::string::npos)
+      << sql.sql;
+  // The probe read the ids (a rare value's probe reads the whole index): the query reads
+  // those leads, not the index again.
+  EXPECT_TRUE(ProbeReadsIds(word.filters[0]));
+  EXPECT_EQ(probe.sql.find("SELECT leads.id FROM leads INDEXED BY leads_name_sort"), 0u)
+      << probe.sql;
+  word.drive_ids = std::vector<std::string>{"cl_1", "cl_\"2"};
+  sql = CompileSqliteListQuery("leads.id", word);
+  EXPECT_NE(sql.sql.find("leads.id IN (SELECT value FROM json_each(?))"), std::string::npos)
+      << sql.sql;
+  EXPECT_EQ(sql.sql.find("leads_name_sort"), std::string::npos) << sql.sql;
+  EXPECT_NE(std::find(sql.binds.begin(), sql.binds.end(),
+                      SqlValue(std::string("[\"cl_1\",\"cl_\\\"2\"]"))),
+            sql.binds.end());
+  word.drive_ids.reset();
   // A common one walks the sort index and finds a page early.
   ChooseAccess(word, {{0, kProbeCap}});
   EXPECT_EQ(word.access, Access::kSortIndex);
@@ -367,14 +392,19 @@ TEST(Plan, AShortSubstringIsProbedAndFoundInItsFieldsSortedIndex) {
   EXPECT_EQ(ProbeCandidates(Query({"and.ends_with.name.q"})), (std::vector<size_t>{0}));
   EXPECT_EQ(IndexFor(Query({"and.contains.email.acme"}).filters[0]), "leads_email");
   EXPECT_EQ(IndexFor(Query({"and.contains.city.ri"}).filters[0]), "leads_city");
-  // PostgreSQL reads an index without the rows only on all-visible pages: not probed there.
-  EXPECT_TRUE(ProbeCandidates(word, PostgresDialectInstance()).empty());
+  // PostgreSQL reads the ids in one pass too (whatever its planner picks), then only those.
+  EXPECT_EQ(ProbeCandidates(word), (std::vector<size_t>{0}));
+  CompiledSql pg_probe = CompileCountProbe(PostgresDialectInstance(), word, 0, 10);
+  EXPECT_EQ(pg_probe.sql.find("SELECT leads.id FROM leads WHERE leads.account_key = $1 AND "
+                              "leads.name_fold LIKE $2"),
+            0u)
+      << pg_probe.sql;
 }
 
 TEST(Plan, PostgresIsSteeredToRareFiltersAndAttributeSortsOnly) {
   const SqlDialect& pg = PostgresDialectInstance();
   ListQuery rare = Query({"and.eq.review_count.1234"}, SortBy("score", "desc"));
-  EXPECT_EQ(ProbeCandidates(rare, pg), (std::vector<size_t>{0}));
+  EXPECT_EQ(ProbeCandidates(rare), (std::vector<size_t>{0}));
   ChooseAccess(rare, {{0, 40}}, kProbeCap, pg);
   EXPECT_EQ(rare.access, Access::kFilterIndex);
   // The order is written so that the score index cannot serve it: PostgreSQL seeks
@@ -388,7 +418,7 @@ TEST(Plan, PostgresIsSteeredToRareFiltersAndAttributeSortsOnly) {
   EXPECT_EQ(common.access, Access::kAuto);
   // A rare word: the probe and the driving filter are the LIKE itself (pg_trgm serves it).
   ListQuery word = Query({"and.contains.name.quokka"}, SortBy("score", "desc"));
-  EXPECT_EQ(ProbeCandidates(word, pg), (std::vector<size_t>{0}));
+  EXPECT_EQ(ProbeCandidates(word), (std::vector<size_t>{0}));
   CompiledSql probe = CompileCountProbe(pg, word, 0, 10);
   EXPECT_EQ(probe.sql.find("lead_text"), std::string::npos) << probe.sql;
   EXPECT_NE(probe.sql.find("FROM leads WHERE leads.account_key = $1 AND leads.name_fold LIKE $2"),

@@ -410,8 +410,12 @@ CREATE INDEX IF NOT EXISTS lead_attributes_sort
   ON lead_attributes (account_key, name, value_sort, lead_id);}
 )sql";
 inline constexpr Migration kMigrations[] = {
-    {8, nullptr},      {9, kDedupTables}, {10, kListIndexes},
-    {11, kSuperseded}, {12, kTextSearch}, {kDedupBackfillVersion, kDedupBackfill},
+    {8, nullptr},
+    {9, kDedupTables},
+    {10, kListIndexes},
+    {11, kSuperseded},
+    {12, kTextSearch},
+    {kDedupBackfillVersion, kDedupBackfill},
     {14, kPostgresListIndexes},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables

@@ -206,7 +206,7 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
   {
     // Plan steering (query/plan.h): count each indexable filter's rows, up to a cap that
     // grows with the account.
-    const std::vector<size_t> candidates = query::ProbeCandidates(q, PlanDialect());
+    const std::vector<size_t> candidates = query::ProbeCandidates(q);
     int64_t leads = 0;
     if (!candidates.empty()) {
       KLOZEO_ASSIGN_OR_RETURN(
@@ -214,14 +214,24 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     }
     const int64_t cap = query::ProbeCap(leads, q.limit.value_or(query::kDefaultLimit));
     std::vector<std::pair<size_t, int64_t>> counts;
+    std::vector<std::vector<std::string>> ids(q.filters.size());  // of ProbeReadsIds probes
     for (size_t i : candidates) {
       query::CompiledSql probe = CompileProbe(q, i, static_cast<int>(cap));
       KLOZEO_ASSIGN_OR_RETURN(auto p, t_.conn_->PrepareDynamic(std::move(probe.sql)));
       BindAll(p, probe.binds);
+      if (query::ProbeReadsIds(q.filters[i])) {
+        KLOZEO_ASSIGN_OR_RETURN(ids[i], CollectRows(p, ReadText));
+        counts.emplace_back(i, static_cast<int64_t>(ids[i].size()));
+        continue;
+      }
       KLOZEO_ASSIGN_OR_RETURN(bool row, p.Step());
       counts.emplace_back(i, row ? p.Int(0) : 0);
     }
     query::ChooseAccess(planned, counts, cap, PlanDialect());
+    if (planned.access == query::Access::kFilterIndex &&
+        query::ProbeReadsIds(q.filters.at(planned.drive))) {
+      planned.drive_ids = std::move(ids[planned.drive]);
+    }
   }
   query::CompiledSql compiled = Compile(select_list.c_str(), planned);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
