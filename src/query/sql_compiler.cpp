@@ -677,7 +677,7 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
       out.Append(" LIMIT ");
       out.Bind(std::int64_t{*query.limit} + 1);
     }
-    out.Append(")");
+    out.Append(") b" + std::to_string(static_cast<int>(block)));  // PostgreSQL needs an alias
   }
   if (first) {  // the cursor is past every block that can hold a row
     out.Append("SELECT ");
