@@ -79,6 +79,10 @@ std::string AttributeSortKeyForNumber(double value) {
   return hex;
 }
 
+std::optional<std::string> PostgresDialect::AttributeSortKey(double number) const {
+  return AttributeSortKeyForNumber(number);
+}
+
 std::string AttributeSortKeyForText(std::string_view folded) {
   std::string out = "1";
   out += folded;

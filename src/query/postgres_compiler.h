@@ -33,6 +33,7 @@ class PostgresDialect final : public SqlDialect {
   bool HasStatistics() const override { return true; }
   bool HasTextIndexTable() const override { return false; }
   std::string_view AttributeSortIndex() const override { return "lead_attributes_sort"; }
+  std::optional<std::string> AttributeSortKey(double number) const override;
 };
 
 /// The dialect's instance (query/plan.h compiles probes with it).

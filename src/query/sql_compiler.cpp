@@ -654,7 +654,16 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
         out.Append(" AND a.value_num");
         out.Append(ComparisonSql(range->op));
         out.Bind(std::get<double>(range->value));
+        // The same bound on the one sort-value column, so its index walk starts and stops
+        // there (the keys order numbers as numbers, all before text).
+        std::optional<std::string> key = dialect.AttributeSortKey(std::get<double>(range->value));
+        if (block == kValues && key) {
+          out.Append(" AND a.value_sort");
+          out.Append(ComparisonSql(range->op));
+          out.Bind(std::move(*key));
+        }
       }
+      if (block == kValues && numbers_only) out.Append(" AND a.value_sort < '1'");
       if (keyset) {
         out.Append(" AND (" + column + ", a.lead_id)");
         out.Append(cmp);

@@ -89,6 +89,12 @@ class SqlDialect {
   /// sort value is one column (PostgreSQL's value_sort): an attr: sort walks it as one block.
   /// Empty where numbers and text sort from two indexes (SQLite).
   virtual std::string_view AttributeSortIndex() const { return {}; }
+  /// The AttributeSortValue of a number (PostgreSQL: AttributeSortKeyForNumber), so that a
+  /// comparison on an attribute bounds the walk of AttributeSortIndex; nullopt where the sort
+  /// value is the number itself.
+  virtual std::optional<std::string> AttributeSortKey(double /*number*/) const {
+    return std::nullopt;
+  }
 };
 
 /// Which index the engine should reach the rows through (query/plan.h chooses it from the
