@@ -4,9 +4,11 @@
 Usage: query_matrix_report.py RUN_DIR LEADS REQUESTS "BACKENDS"
 """
 import datetime
-import json
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qm_table import cell as p99_cell, load, shape_order  # noqa: E402
 
 run, leads, requests, backends = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].split()
 
@@ -16,15 +18,8 @@ def read(name, default=""):
     return open(path).read().strip() if os.path.exists(path) else default
 
 
-matrix = {}
-for b in backends:
-    path = os.path.join(run, f"{b}_matrix.json")
-    matrix[b] = {r["shape"]: r for r in json.load(open(path))} if os.path.exists(path) else {}
-shapes = []
-for b in backends:
-    for name in matrix[b]:
-        if name not in shapes:
-            shapes.append(name)
+matrix = {b: load(os.path.join(run, f"{b}_matrix.json")) for b in backends}
+shapes = shape_order(matrix[b] for b in backends)
 
 
 def cell(r):
@@ -32,10 +27,7 @@ def cell(r):
         return "| | |"
     if "error" in r:
         return f"| {r['error']} | |"
-    p99 = r["p99"]
-    mark = "" if p99 < 50 else (" ⚠" if p99 < 500 else " ✗")
-    n = "" if r["n"] >= int(requests) else f" (n={r['n']})"
-    return f"| {r['p50']:.1f} | **{p99:.1f}**{mark}{n} |"
+    return f"| {r['p50']:.1f} | {p99_cell(r, full=int(requests), bold=True)} |"
 
 
 print()

@@ -8,6 +8,7 @@
 
 #include "core/strings.h"
 #include "query/fold.h"
+#include "query/sqlite_compiler.h"
 
 namespace klozeo::query {
 namespace {
@@ -79,6 +80,14 @@ size_t CodePoints(std::string_view text) {
 
 }  // namespace
 
+bool ScansFieldIndex(const Filter& filter) {
+  return filter.logic == Logic::kAnd && filter.field.kind == FieldKind::kText &&
+         (filter.op == Op::kContains || filter.op == Op::kEndsWith) &&
+         In(kIndexedText, filter.field.name) && !UsesTextIndex(filter);
+}
+
+bool ProbeReadsIds(const Filter& filter) { return ScansFieldIndex(filter); }
+
 bool UsesTextIndex(const Filter& filter) {
   if (filter.logic != Logic::kAnd || filter.field.kind != FieldKind::kText) return false;
   if (filter.op != Op::kContains && filter.op != Op::kEndsWith && filter.op != Op::kStartsWith) {
@@ -110,7 +119,8 @@ bool IsIndexable(const Filter& filter) {
   switch (filter.field.kind) {
     case FieldKind::kText:
       return In(kIndexedText, filter.field.name) &&
-             (filter.op == Op::kEq || filter.op == Op::kIn || filter.op == Op::kStartsWith);
+             (filter.op == Op::kEq || filter.op == Op::kIn || filter.op == Op::kStartsWith ||
+              ScansFieldIndex(filter));
     case FieldKind::kNumber:
       return In(kIndexedNumbers, filter.field.name) && IsComparison(filter.op);
     case FieldKind::kLocation:
@@ -199,7 +209,7 @@ int64_t ProbeCap(int64_t leads, int page) {
 }
 
 void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts,
-                  int64_t cap) {
+                  int64_t cap, const SqlDialect& dialect) {
   query.access = Access::kAuto;
   const std::pair<size_t, int64_t>* best = nullptr;
   for (const auto& c : counts) {
@@ -215,7 +225,8 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
     query.access = Access::kAttributeSort;  // its value indexes yield the order
     return;
   }
-  if (query.filters.empty() || !sort_index) return;
+  // An engine with statistics walks the sort index for common filters by itself.
+  if (dialect.HasStatistics() || query.filters.empty() || !sort_index) return;
   // No filter's index helps. A substring match the trigram index cannot serve (too short, or
   // a field it does not hold) may be rare or common: without an estimate the engine decides.
   if (counts.empty()) {
@@ -224,6 +235,15 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
     }
   }
   query.access = Access::kSortIndex;
+}
+
+}  // namespace klozeo::query
+
+namespace klozeo::query {
+
+void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts,
+                  int64_t cap) {
+  ChooseAccess(query, counts, cap, SqliteDialectInstance());
 }
 
 }  // namespace klozeo::query

@@ -52,11 +52,25 @@ bool UsesTextIndex(const Filter& filter);
 /// the value (each of its trigrams, consecutive).
 std::string TextIndexMatch(const Filter& filter);
 
+/// True for an `and` contains or ends_with the trigram index cannot serve (UsesTextIndex) on a
+/// text field with a sorted index (name, city, email, source_id, status): the index holds the
+/// folded value, so the LIKE is tested reading the index (a fraction of the table) and only
+/// the matches read their row.
+bool ScansFieldIndex(const Filter& filter);
+
+/// True when the probe of this filter (CompileCountProbe) reads its matching lead ids rather
+/// than counting them: ScansFieldIndex filters, whose probe reads the whole index when the
+/// value is rare (so the query does not read it a second time: ListQuery::drive_ids).
+bool ProbeReadsIds(const Filter& filter);
+
 /// True when an index of the schema finds the rows of this `and` filter by itself: eq, in and
 /// starts_with on name, city, email, source_id and status; comparisons on the indexed numbers
 /// (rating, review_count, score, created_at, updated_at, last_interaction_at, latitude);
 /// within_radius (the latitude index); eq, starts_with and comparisons on attributes (the
-/// value indexes); substring matches the trigram index serves (UsesTextIndex). Must match the
+/// value indexes); substring matches the trigram index serves (UsesTextIndex); contains and
+/// ends_with the trigrams cannot serve (fewer than 3 characters, or a field they do not hold)
+/// on those same text fields, whose sorted index holds the folded value: the LIKE is tested
+/// reading the index (a fraction of the table) and only matches read their row. Must match the
 /// schemas' indexes.
 bool IsIndexable(const Filter& filter);
 
@@ -80,7 +94,11 @@ bool HasSortIndex(const ListQuery& query);
 /// in order: a two-sided range is two filters, probed and sought together.
 std::vector<size_t> SameIndexFilters(const ListQuery& query, size_t index);
 
-/// The filters worth a probe (indexes into query.filters; one per SameIndexFilters group).
+/// The filters worth a probe (indexes into query.filters; one per SameIndexFilters group), on
+/// both engines. On PostgreSQL a substring the trigrams cannot look up is read by its probe as
+/// on SQLite (ProbeReadsIds), through whatever its planner picks (a sequential scan, or the
+/// sorted index when its pages are all-visible): one pass over the account, then only the
+/// matches are read and sorted.
 std::vector<size_t> ProbeCandidates(const ListQuery& query);
 
 /// The probe cap for an account of `leads` leads (0 when unknown: kProbeCap) listed in pages of
@@ -91,7 +109,11 @@ std::vector<size_t> ProbeCandidates(const ListQuery& query);
 int64_t ProbeCap(int64_t leads, int page);
 
 /// Sets query.access and query.drive from the probes' counts (filter index, rows up to `cap`,
-/// ProbeCap), as described above.
+/// ProbeCap), as described above, for `dialect`'s engine: one with statistics
+/// (SqlDialect::HasStatistics, PostgreSQL) is only steered to a rare filter's index or an
+/// attribute sort's value index, never told to walk a sort index. Without a dialect: SQLite's.
+void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts,
+                  int64_t cap, const SqlDialect& dialect);
 void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts,
                   int64_t cap = kProbeCap);
 

@@ -1,5 +1,7 @@
 #include "query/postgres_compiler.h"
 
+#include <nlohmann/json.hpp>
+
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -25,6 +27,13 @@ void PostgresDialect::AppendJsonArrayHas(SqlBuilder& out, std::string_view array
   out.Append(" @> jsonb_build_array(");
   out.Bind(std::move(element));
   out.Append("::text)");
+}
+
+void PostgresDialect::AppendIdIn(SqlBuilder& out, std::string_view id_expr,
+                                 const std::vector<std::string>& ids) const {
+  out.Append(std::string(id_expr) + " IN (SELECT jsonb_array_elements_text(CAST(");
+  out.Bind(nlohmann::json(ids).dump());
+  out.Append(" AS jsonb)))");
 }
 
 void PostgresDialect::AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const {
@@ -68,6 +77,10 @@ std::string AttributeSortKeyForNumber(double value) {
   char hex[18];
   std::snprintf(hex, sizeof hex, "0%016llx", static_cast<unsigned long long>(bits));
   return hex;
+}
+
+std::optional<std::string> PostgresDialect::AttributeSortKey(double number) const {
+  return AttributeSortKeyForNumber(number);
 }
 
 std::string AttributeSortKeyForText(std::string_view folded) {

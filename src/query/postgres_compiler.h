@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "query/sql_compiler.h"
 
@@ -18,6 +19,8 @@ class PostgresDialect final : public SqlDialect {
   std::string Placeholder(size_t index) const override;
   void AppendJsonArrayHas(SqlBuilder& out, std::string_view array_expr, bool fold_elements,
                           std::string element) const override;
+  void AppendIdIn(SqlBuilder& out, std::string_view id_expr,
+                  const std::vector<std::string>& ids) const override;
   void AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const override;
   void AppendDistanceKm(SqlBuilder& out, std::string_view lat_expr, std::string_view lng_expr,
                         double lat, double lng) const override;
@@ -27,6 +30,10 @@ class PostgresDialect final : public SqlDialect {
     return std::string(expr) + (text ? " || ''" : " + 0");
   }
   std::string IndexedBy(std::string_view /*index*/) const override { return {}; }
+  bool HasStatistics() const override { return true; }
+  bool HasTextIndexTable() const override { return false; }
+  std::string_view AttributeSortIndex() const override { return "lead_attributes_sort"; }
+  std::optional<std::string> AttributeSortKey(double number) const override;
 };
 
 /// The dialect's instance (query/plan.h compiles probes with it).

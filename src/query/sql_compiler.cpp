@@ -135,18 +135,39 @@ class Compiler {
   /// Writing a count probe: only what the filter's index holds (an estimate may overcount:
   /// the attribute's type and the exact distance are left out, so no row is read).
   bool probe = false;
+  /// ListQuery::drive_ids of the query being written (nullptr: none).
+  const std::vector<std::string>* drive_ids = nullptr;
 
   /// The filter that drives the query through its index: an attribute filter becomes an
   /// uncorrelated `leads.id IN (...)` over the attribute value indexes.
   /// `group`: the filters served by the driving filter's index (SameIndexFilters).
   void DrivingCondition(const std::vector<const Filter*>& group) {
     const Filter& filter = *group.front();
-    if (UsesTextIndex(filter)) {
+    if (UsesTextIndex(filter) && dialect_.HasTextIndexTable()) {
       // The trigram index's candidates (a superset), then the LIKE on the row decides.
       out_.Append("leads.id IN (");
       TextIndexRows(filter);
       out_.Append(") AND ");
       return Condition(filter);
+    }
+    if (ScansFieldIndex(filter) && drive_ids != nullptr) {
+      // Its probe read every matching id already.
+      dialect_.AppendIdIn(out_, "leads.id", *drive_ids);
+      return;
+    }
+    if (ScansFieldIndex(filter)) {
+      // SQLite reads the row of every index entry it walks (a WITHOUT ROWID table has no
+      // deferred seek) unless the index covers the statement: this subquery only needs the
+      // index, so the LIKE is tested there and only the matches reach their rows.
+      out_.Append("leads.id IN (SELECT leads.id FROM leads" + dialect_.IndexedBy(IndexFor(filter)) +
+                  " WHERE leads.account_key = ");
+      out_.Bind(account_key_);
+      for (const Filter* f : group) {
+        out_.Append(" AND ");
+        Condition(*f);
+      }
+      out_.Append(")");
+      return;
     }
     if (filter.field.kind != FieldKind::kAttribute) return Condition(filter);
     out_.Append("leads.id IN (SELECT a.lead_id FROM lead_attributes a" +
@@ -529,7 +550,10 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
   const bool ascending = IsAscending(query.sort);
   const std::string_view direction = ascending ? " ASC" : " DESC";
   const std::string_view cmp = ascending ? " > " : " < ";
-  enum Block { kNumbers, kText, kNone };
+  // kValues: the one sort-value column of an engine that has it (SqlDialect::AttributeSortIndex:
+  // its order is numbers, then text), in place of kNumbers and kText.
+  enum Block { kNumbers, kText, kValues, kNone };
+  const std::string_view values_index = dialect.AttributeSortIndex();
   bool numbers_only = false;
   bool has_value = false;
   std::vector<const Filter*> ranges;
@@ -557,10 +581,14 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
   if (query.after) {
     const SqlValue& v = query.after->last_value;
     cursor_block = std::holds_alternative<std::nullptr_t>(v) ? kNone
+                   : !values_index.empty()                   ? kValues
                    : std::holds_alternative<std::string>(v)  ? kText
                                                              : kNumbers;
   }
-  const Block order[] = {ascending ? kNumbers : kText, ascending ? kText : kNumbers, kNone};
+  const std::vector<Block> order =
+      !values_index.empty()
+          ? std::vector<Block>{kValues, kNone}
+          : std::vector<Block>{ascending ? kNumbers : kText, ascending ? kText : kNumbers, kNone};
   auto filters = [&] {
     for (const Filter& f : query.filters) {
       if (f.logic != Logic::kAnd) continue;
@@ -606,14 +634,17 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
       out.Append(" ORDER BY leads.id");
       out.Append(direction);
     } else {
-      const std::string column = block == kNumbers ? "a.value_num" : "a.value_fold";
+      const std::string column = block == kNumbers ? "a.value_num"
+                                 : block == kText  ? "a.value_fold"
+                                                   : std::string(dialect.AttributeSortValue());
+      const std::string_view index = block == kNumbers ? "lead_attributes_num"
+                                     : block == kText  ? "lead_attributes_fold"
+                                                       : values_index;
       out.Append(", s.sort_value AS ");
       out.Append(kSortKeyColumn);
-      out.Append(
-          " FROM (SELECT a.lead_id AS sort_lead, " + column +
-          " AS sort_value FROM lead_attributes a" +
-          dialect.IndexedBy(block == kNumbers ? "lead_attributes_num" : "lead_attributes_fold") +
-          " WHERE a.account_key = ");
+      out.Append(" FROM (SELECT a.lead_id AS sort_lead, " + column +
+                 " AS sort_value FROM lead_attributes a" + dialect.IndexedBy(index) +
+                 " WHERE a.account_key = ");
       out.Bind(query.account_key);
       out.Append(" AND a.name = ");
       out.Bind(query.sort.field.name);
@@ -623,7 +654,16 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
         out.Append(" AND a.value_num");
         out.Append(ComparisonSql(range->op));
         out.Bind(std::get<double>(range->value));
+        // The same bound on the one sort-value column, so its index walk starts and stops
+        // there (the keys order numbers as numbers, all before text).
+        std::optional<std::string> key = dialect.AttributeSortKey(std::get<double>(range->value));
+        if (block == kValues && key) {
+          out.Append(" AND a.value_sort");
+          out.Append(ComparisonSql(range->op));
+          out.Bind(std::move(*key));
+        }
       }
+      if (block == kValues && numbers_only) out.Append(" AND a.value_sort < '1'");
       if (keyset) {
         out.Append(" AND (" + column + ", a.lead_id)");
         out.Append(cmp);
@@ -646,7 +686,7 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
       out.Append(" LIMIT ");
       out.Bind(std::int64_t{*query.limit} + 1);
     }
-    out.Append(")");
+    out.Append(") b" + std::to_string(static_cast<int>(block)));  // PostgreSQL needs an alias
   }
   if (first) {  // the cursor is past every block that can hold a row
     out.Append("SELECT ");
@@ -675,6 +715,7 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   Compiler compiler(dialect, out, query.account_key);
   const bool driven = query.access == Access::kFilterIndex && query.drive < query.filters.size();
   const bool scan = query.access == Access::kScan;
+  if (driven && query.drive_ids) compiler.drive_ids = &*query.drive_ids;
   std::string_view direction = IsAscending(query.sort) ? " ASC" : " DESC";
 
   out.Append("SELECT ");
@@ -685,7 +726,7 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   out.Append(kSortKeyColumn);
   out.Append(" FROM leads");
   if (driven && query.filters[query.drive].field.kind != FieldKind::kAttribute &&
-      !UsesTextIndex(query.filters[query.drive])) {
+      !UsesTextIndex(query.filters[query.drive]) && !ScansFieldIndex(query.filters[query.drive])) {
     out.Append(dialect.IndexedBy(IndexFor(query.filters[query.drive])));
   } else if (query.access == Access::kSortIndex) {
     out.Append(dialect.IndexedBy(SortIndexFor(query.sort)));
@@ -760,7 +801,20 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
   compiler.probe = true;
   const Filter& filter = query.filters.at(index);
   const std::vector<size_t> group = SameIndexFilters(query, index);
-  if (UsesTextIndex(filter)) {
+  if (ProbeReadsIds(filter)) {
+    // The ids themselves: a rare value's probe reads the whole index, the query will not.
+    out.Append("SELECT leads.id FROM leads" + dialect.IndexedBy(IndexFor(filter)) +
+               " WHERE leads.account_key = ");
+    out.Bind(query.account_key);
+    for (size_t j : group) {
+      out.Append(" AND ");
+      compiler.Condition(query.filters[j]);
+    }
+    out.Append(" LIMIT ");
+    out.Bind(std::int64_t{cap});
+    return std::move(out).Finish();
+  }
+  if (UsesTextIndex(filter) && dialect.HasTextIndexTable()) {
     out.Append("SELECT count(*) FROM (");
     compiler.TextIndexRows(filter);
   } else if (filter.field.kind == FieldKind::kAttribute) {

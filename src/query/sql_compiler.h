@@ -52,6 +52,9 @@ class SqlDialect {
   /// (list attributes are stored as given; tags_fold is folded already).
   virtual void AppendJsonArrayHas(SqlBuilder& out, std::string_view array_expr, bool fold_elements,
                                   std::string element) const = 0;
+  /// Appends a condition: `id_expr` is one of `ids` (bound as one JSON array).
+  virtual void AppendIdIn(SqlBuilder& out, std::string_view id_expr,
+                          const std::vector<std::string>& ids) const = 0;
   /// Appends a condition: the JSON array or object `json_expr` has at least one member.
   virtual void AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const = 0;
   /// Appends a REAL expression: the great-circle distance in km (GreatCircleKm) from the
@@ -73,6 +76,24 @@ class SqlDialect {
   /// INDEXED BY; empty where the engine's own statistics decide.
   virtual std::string IndexedBy(std::string_view index) const {
     return index.empty() ? std::string() : " INDEXED BY " + std::string(index);
+  }
+  /// True when the engine's planner has value statistics (PostgreSQL's histograms): it walks a
+  /// sort index for common filters by itself, so query/plan.h only steers rare filters to their
+  /// index (where its estimate can be far off) and leaves the rest to it. SQLite has none.
+  virtual bool HasStatistics() const { return false; }
+  /// True when substring search finds its candidates through the trigram table
+  /// kTextIndexTable (SQLite's FTS5); false where the LIKE itself can use a trigram index
+  /// (PostgreSQL's pg_trgm), so a probe or a driving filter is the plain condition.
+  virtual bool HasTextIndexTable() const { return true; }
+  /// The (account_key, name, sort value, lead_id) index of attribute sort values, when the
+  /// sort value is one column (PostgreSQL's value_sort): an attr: sort walks it as one block.
+  /// Empty where numbers and text sort from two indexes (SQLite).
+  virtual std::string_view AttributeSortIndex() const { return {}; }
+  /// The AttributeSortValue of a number (PostgreSQL: AttributeSortKeyForNumber), so that a
+  /// comparison on an attribute bounds the walk of AttributeSortIndex; nullopt where the sort
+  /// value is the number itself.
+  virtual std::optional<std::string> AttributeSortKey(double /*number*/) const {
+    return std::nullopt;
   }
 };
 
@@ -104,6 +125,10 @@ struct ListQuery {
   /// The access path (kAuto unless query/plan.h chose one); `drive` indexes `filters`.
   Access access = Access::kAuto;
   size_t drive = 0;
+  /// With kFilterIndex: every lead id the driving filter matches, when its probe read them
+  /// (ProbeReadsIds: reading its whole index once is the cost, not twice); the query then
+  /// reads these leads only.
+  std::optional<std::vector<std::string>> drive_ids;
 };
 
 /// Compiles `query` into
@@ -133,7 +158,8 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
 /// Compiles `SELECT count(*)` of the account's leads (at most `cap`) that match the filter
 /// `query.filters[index]` and the others its index serves (SameIndexFilters), through that index
 /// (query/plan.h: only for filters IsIndexable accepts). An attribute filter counts its attribute
-/// rows (one per lead and name).
+/// rows (one per lead and name). A ProbeReadsIds filter's probe selects the matching lead ids
+/// instead (at most `cap` rows), which ListQuery::drive_ids can carry to the query.
 CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query, size_t index,
                               int cap);
 

@@ -1,5 +1,7 @@
 #include "query/sqlite_compiler.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <numbers>
@@ -24,6 +26,13 @@ void SqliteDialect::AppendJsonArrayHas(SqlBuilder& out, std::string_view array_e
   }
   out.Bind(std::move(element));
   out.Append(")");
+}
+
+void SqliteDialect::AppendIdIn(SqlBuilder& out, std::string_view id_expr,
+                               const std::vector<std::string>& ids) const {
+  out.Append(std::string(id_expr) + " IN (SELECT value FROM json_each(");
+  out.Bind(nlohmann::json(ids).dump());
+  out.Append("))");
 }
 
 void SqliteDialect::AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const {

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "query/sql_compiler.h"
 
@@ -18,6 +20,8 @@ class SqliteDialect final : public SqlDialect {
   std::string Placeholder(size_t index) const override;
   void AppendJsonArrayHas(SqlBuilder& out, std::string_view array_expr, bool fold_elements,
                           std::string element) const override;
+  void AppendIdIn(SqlBuilder& out, std::string_view id_expr,
+                  const std::vector<std::string>& ids) const override;
   void AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const override;
   void AppendDistanceKm(SqlBuilder& out, std::string_view lat_expr, std::string_view lng_expr,
                         double lat, double lng) const override;

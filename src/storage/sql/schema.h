@@ -371,9 +371,25 @@ DELETE FROM name_tokens;
 DELETE FROM lead_match_keys;
 )sql";
 inline constexpr int kDedupBackfillVersion = 13;
+// 14: PostgreSQL's own plans at a million leads (issue 16; docs/QUERY-PERFORMANCE.md). A list
+// sorts NULLs last both ways, and PostgreSQL's ascending index puts them last, so `rating DESC
+// NULLS LAST` cannot walk leads_rating backwards: leads_rating_desc is that order. An attr: sort
+// walks lead_attributes_sort (value_sort holds numbers, then text, in one order-preserving
+// text key) instead of computing every lead's sort value (query/plan.h: kAttributeSort).
+// SQLite needs neither (its index puts NULLs first, and an attr: sort walks _num and _fold).
+inline constexpr const char* kPostgresListIndexes = R"sql({sqlite:SELECT 1;}{postgres:
+CREATE INDEX IF NOT EXISTS leads_rating_desc ON leads (account_key, rating DESC NULLS LAST, id DESC);
+CREATE INDEX IF NOT EXISTS lead_attributes_sort
+  ON lead_attributes (account_key, name, value_sort, lead_id);}
+)sql";
 inline constexpr Migration kMigrations[] = {
-    {8, nullptr},      {9, kDedupTables}, {10, kListIndexes},
-    {11, kSuperseded}, {12, kTextSearch}, {kDedupBackfillVersion, kDedupBackfill},
+    {8, nullptr},
+    {9, kDedupTables},
+    {10, kListIndexes},
+    {11, kSuperseded},
+    {12, kTextSearch},
+    {kDedupBackfillVersion, kDedupBackfill},
+    {14, kPostgresListIndexes},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not

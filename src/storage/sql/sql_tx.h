@@ -184,6 +184,15 @@ class SqlTx : public Tx {
     return kPg ? query::CompilePostgresListQuery(select_list, q)
                : query::CompileSqliteListQuery(select_list, q);
   }
+  /// This backend's query dialect (query/plan.h's choices depend on it).
+  static const query::SqlDialect& PlanDialect() {
+    return kPg ? static_cast<const query::SqlDialect&>(query::PostgresDialectInstance())
+               : query::SqliteDialectInstance();
+  }
+  /// A capped count of the rows filter `filter` of `q` matches in its index (query/plan.h).
+  static query::CompiledSql CompileProbe(const query::ListQuery& q, size_t filter, int cap) {
+    return query::CompileCountProbe(PlanDialect(), q, filter, cap);
+  }
   static void BindAll(Statement& s, const std::vector<query::SqlValue>& binds) {
     for (size_t i = 0; i < binds.size(); ++i) s.BindValue(static_cast<int>(i + 1), binds[i]);
   }

@@ -186,10 +186,17 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
   static const std::string select_list = RenderSql(sql::kLeadSelectList, B::kDialect);
   KLOZEO_TRY(t_.Lock(domain::AccountKey{q.account_key}));
   query::ListQuery planned = q;
-  if constexpr (!kPg) {
+  {
     // Plan steering (query/plan.h): count each indexable filter's rows, up to a cap that
     // grows with the account.
-    const std::vector<size_t> candidates = query::ProbeCandidates(q);
+    std::vector<size_t> candidates = query::ProbeCandidates(q);
+    if constexpr (kPg) {
+      // PostgreSQL's own estimates decide, but for a substring no index can look up: a count
+      // through an index fetches heap pages when autovacuum has not marked them all-visible
+      // (after a rescore), and a steered rare filter may still be read by a sequential scan
+      // when its estimate is high (docs/QUERY-PERFORMANCE.md, bench/RESULTS.md).
+      std::erase_if(candidates, [&](size_t i) { return !query::ProbeReadsIds(q.filters[i]); });
+    }
     int64_t leads = 0;
     if (!candidates.empty()) {
       KLOZEO_ASSIGN_OR_RETURN(
@@ -197,15 +204,24 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     }
     const int64_t cap = query::ProbeCap(leads, q.limit.value_or(query::kDefaultLimit));
     std::vector<std::pair<size_t, int64_t>> counts;
+    std::vector<std::vector<std::string>> ids(q.filters.size());  // of ProbeReadsIds probes
     for (size_t i : candidates) {
-      query::CompiledSql probe =
-          query::CompileCountProbe(query::SqliteDialectInstance(), q, i, static_cast<int>(cap));
+      query::CompiledSql probe = CompileProbe(q, i, static_cast<int>(cap));
       KLOZEO_ASSIGN_OR_RETURN(auto p, t_.conn_->PrepareDynamic(std::move(probe.sql)));
       BindAll(p, probe.binds);
+      if (query::ProbeReadsIds(q.filters[i])) {
+        KLOZEO_ASSIGN_OR_RETURN(ids[i], CollectRows(p, ReadText));
+        counts.emplace_back(i, static_cast<int64_t>(ids[i].size()));
+        continue;
+      }
       KLOZEO_ASSIGN_OR_RETURN(bool row, p.Step());
       counts.emplace_back(i, row ? p.Int(0) : 0);
     }
-    query::ChooseAccess(planned, counts, cap);
+    query::ChooseAccess(planned, counts, cap, PlanDialect());
+    if (planned.access == query::Access::kFilterIndex &&
+        query::ProbeReadsIds(q.filters.at(planned.drive))) {
+      planned.drive_ids = std::move(ids[planned.drive]);
+    }
   }
   query::CompiledSql compiled = Compile(select_list.c_str(), planned);
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
