@@ -46,6 +46,21 @@ constexpr int kCityWordProbes = 3;
 constexpr int kCityWordCandidates = 8;
 
 // True when both cities are known (NormalizeCityKey) and differ.
+// The candidates' name tokens; `stats` gets the account's counts of those and of `keys`' own
+// tokens (the weights of dedup::TokenNameSimilarity), read in one lookup.
+Result<std::vector<std::vector<std::string>>> CandidateNames(
+    storage::Tx& tx, domain::AccountKey account, const dedup::LeadKeys& keys,
+    const std::vector<storage::DedupCandidate>& candidates, dedup::TokenStats& stats) {
+  std::vector<std::vector<std::string>> names;
+  std::vector<std::string> tokens = keys.name_tokens;
+  for (const auto& c : candidates) {
+    names.push_back(dedup::NameTokens(c.name));
+    tokens.insert(tokens.end(), names.back().begin(), names.back().end());
+  }
+  KLOZEO_TRY(tx.dedup().TokenStats(account, tokens, stats));
+  return names;
+}
+
 bool CitiesDiffer(std::string_view a, std::string_view b) {
   return !a.empty() && !b.empty() && a != b;
 }
@@ -210,14 +225,9 @@ Result<LeadService::DuplicateMatch> LeadService::FindDuplicate(storage::Tx& tx,
     KLOZEO_ASSIGN_OR_RETURN(
         auto candidates, tx.dedup().FindByPhone(who.account_key, keys.phone, kMaxPhoneCandidates));
     if (!candidates.empty()) {
-      std::vector<std::vector<std::string>> names;
-      std::vector<std::string> tokens = keys.name_tokens;
-      for (const auto& c : candidates) {
-        names.push_back(dedup::NameTokens(c.name));
-        tokens.insert(tokens.end(), names.back().begin(), names.back().end());
-      }
       dedup::TokenStats stats;
-      KLOZEO_TRY(tx.dedup().TokenStats(who.account_key, tokens, stats));
+      KLOZEO_ASSIGN_OR_RETURN(auto names,
+                              CandidateNames(tx, who.account_key, keys, candidates, stats));
       std::optional<std::pair<double, std::string>> best;
       for (size_t i = 0; i < candidates.size(); ++i) {
         const double similarity = dedup::TokenNameSimilarity(keys.name_tokens, names[i], stats);
@@ -365,14 +375,8 @@ Result<std::optional<LeadService::SimilarName>> LeadService::SameExchange(
       auto candidates,
       tx.dedup().FindByPhoneExchange(account, exchange, keys.phone, kMaxExchangeCandidates));
   if (candidates.empty()) return std::optional<SimilarName>();
-  std::vector<std::vector<std::string>> names;
-  std::vector<std::string> tokens = keys.name_tokens;
-  for (const auto& c : candidates) {
-    names.push_back(dedup::NameTokens(c.name));
-    tokens.insert(tokens.end(), names.back().begin(), names.back().end());
-  }
   dedup::TokenStats stats;
-  KLOZEO_TRY(tx.dedup().TokenStats(account, tokens, stats));
+  KLOZEO_ASSIGN_OR_RETURN(auto names, CandidateNames(tx, account, keys, candidates, stats));
   std::optional<SimilarName> best;
   for (size_t i = 0; i < candidates.size(); ++i) {
     // Keys of another length are another numbering (an extension, a foreign number).

@@ -49,6 +49,28 @@ json Explain(const HttpClient& api, const std::string& id) {
   return r.json();
 }
 
+// `n` leads of `api`'s account written straight through the store in one transaction (fast),
+// named "Lead i" and rated i % 5; their ids (empty if the write failed).
+std::vector<std::string> SeedThroughStore(TestServer& server, const HttpClient& api, int n) {
+  auto who = server.services().accounts().Authenticate(api.key());
+  auto tx = server.services().db().Begin(storage::TxMode::kWrite);
+  if (!who.ok() || !tx.ok()) return {};
+  std::vector<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    domain::Lead lead;
+    lead.id = core::NewLeadId();
+    lead.name = "Lead " + std::to_string(i);
+    lead.source = "seed";
+    lead.rating = i % 5;
+    lead.created_at = lead.updated_at = lead.last_interaction_at = kStart;
+    auto keys = service::LeadKeysOf(lead, dedup::PhoneNormalizer());
+    if (!(*tx)->leads().Insert(who->account_key, lead, keys).ok()) return {};
+    ids.push_back(lead.id);
+  }
+  if (!(*tx)->Commit().ok()) return {};
+  return ids;
+}
+
 json BatchRescore(const HttpClient& api) {
   auto r = api.Send("POST", "/api/v1/leads/score/batch", "");
   EXPECT_EQ(r.status, 200) << r.body.substr(0, 500);
@@ -514,27 +536,10 @@ TEST(ScoresApi, BatchRecalculationCoversEveryLeadAcrossChunks) {
   auto other = server.NewAccount();
   std::string other_lead = CreateLead(other, json{{"name", "O"}, {"source", "web"}, {"rating", 4}});
   // More leads than three chunks hold, written straight through the store (fast).
-  auto who = server.services().accounts().Authenticate(api.key());
-  ASSERT_TRUE(who.ok());
   const int n = 2345;
-  std::set<std::string> ids;
-  {
-    auto tx = std::move(server.services().db().Begin(storage::TxMode::kWrite).value());
-    for (int i = 0; i < n; ++i) {
-      domain::Lead lead;
-      lead.id = core::NewLeadId();
-      lead.name = "Lead " + std::to_string(i);
-      lead.source = "seed";
-      lead.rating = i % 5;
-      lead.created_at = lead.updated_at = lead.last_interaction_at = kStart;
-      ASSERT_TRUE(
-          tx->leads()
-              .Insert(who->account_key, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
-              .ok());
-      ids.insert(lead.id);
-    }
-    ASSERT_TRUE(tx->Commit().ok());
-  }
+  std::vector<std::string> seeded = SeedThroughStore(server, api, n);
+  ASSERT_EQ(seeded.size(), static_cast<size_t>(n));
+  const std::set<std::string> ids(seeded.begin(), seeded.end());
   CreateRule(api, {{"name", "r"}, {"expression", "rating * 10"}});
   json batch = BatchRescore(api);
   EXPECT_EQ(batch["count"], n);
@@ -565,27 +570,9 @@ TEST(ScoresApi, BatchRecalculationCoversEveryLeadAcrossChunks) {
 TEST(ScoresApi, BatchRecalculationLosesNoConcurrentUpdate) {
   TestServer server;
   auto api = server.NewAccount();
-  auto who = server.services().accounts().Authenticate(api.key());
-  ASSERT_TRUE(who.ok());
   const int n = 6000;
-  std::vector<std::string> ids;
-  {
-    auto tx = std::move(server.services().db().Begin(storage::TxMode::kWrite).value());
-    for (int i = 0; i < n; ++i) {
-      domain::Lead lead;
-      lead.id = core::NewLeadId();
-      lead.name = "Lead " + std::to_string(i);
-      lead.source = "seed";
-      lead.rating = i % 5;
-      lead.created_at = lead.updated_at = lead.last_interaction_at = kStart;
-      ASSERT_TRUE(
-          tx->leads()
-              .Insert(who->account_key, lead, service::LeadKeysOf(lead, dedup::PhoneNormalizer()))
-              .ok());
-      ids.push_back(lead.id);
-    }
-    ASSERT_TRUE(tx->Commit().ok());
-  }
+  std::vector<std::string> ids = SeedThroughStore(server, api, n);
+  ASSERT_EQ(ids.size(), static_cast<size_t>(n));
   std::sort(ids.begin(), ids.end());
   CreateRule(api, {{"name", "r"}, {"expression", "rating * 10"}});
   // Several rescores in a row, with updates spread over the account (ids in order, so they
