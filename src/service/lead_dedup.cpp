@@ -41,7 +41,7 @@ constexpr double kNearPhoneHintSimilarity = 0.50;
 // four digits: dedup::PhoneExchange) and whose name is this similar. Up to
 // kMaxExchangeCandidates leads of the exchange are compared.
 constexpr double kExchangeHintSimilarity = 0.70;
-constexpr int kMaxExchangeCandidates = 32;
+constexpr int kMaxExchangeCandidates = 8;
 constexpr int kCityWordProbes = 3;
 constexpr int kCityWordCandidates = 8;
 
