@@ -801,15 +801,19 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
   compiler.probe = true;
   const Filter& filter = query.filters.at(index);
   const std::vector<size_t> group = SameIndexFilters(query, index);
-  if (ProbeReadsIds(filter)) {
-    // The ids themselves: a rare value's probe reads the whole index, the query will not.
-    out.Append("SELECT leads.id FROM leads" + dialect.IndexedBy(IndexFor(filter)) +
+  // `select` of the account's leads the filter's index finds, every filter of its group tested.
+  auto leads_rows = [&](const std::string& select) {
+    out.Append(select + " FROM leads" + dialect.IndexedBy(IndexFor(filter)) +
                " WHERE leads.account_key = ");
     out.Bind(query.account_key);
     for (size_t j : group) {
       out.Append(" AND ");
       compiler.Condition(query.filters[j]);
     }
+  };
+  if (ProbeReadsIds(filter)) {
+    // The ids themselves: a rare value's probe reads the whole index, the query will not.
+    leads_rows("SELECT leads.id");
     out.Append(" LIMIT ");
     out.Bind(std::int64_t{cap});
     return std::move(out).Finish();
@@ -828,13 +832,7 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
       compiler.AttributeRow(query.filters[j]);
     }
   } else {
-    out.Append("SELECT count(*) FROM (SELECT 1 FROM leads" + dialect.IndexedBy(IndexFor(filter)) +
-               " WHERE leads.account_key = ");
-    out.Bind(query.account_key);
-    for (size_t j : group) {
-      out.Append(" AND ");
-      compiler.Condition(query.filters[j]);
-    }
+    leads_rows("SELECT count(*) FROM (SELECT 1");
   }
   out.Append(" LIMIT ");
   out.Bind(std::int64_t{cap});
