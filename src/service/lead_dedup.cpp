@@ -45,7 +45,6 @@ constexpr int kMaxExchangeCandidates = 8;
 constexpr int kCityWordProbes = 3;
 constexpr int kCityWordCandidates = 8;
 
-// True when both cities are known (NormalizeCityKey) and differ.
 // The candidates' name tokens; `stats` gets the account's counts of those and of `keys`' own
 // tokens (the weights of dedup::TokenNameSimilarity), read in one lookup.
 Result<std::vector<std::vector<std::string>>> CandidateNames(
@@ -61,6 +60,7 @@ Result<std::vector<std::vector<std::string>>> CandidateNames(
   return names;
 }
 
+// True when both cities are known (NormalizeCityKey) and differ.
 bool CitiesDiffer(std::string_view a, std::string_view b) {
   return !a.empty() && !b.empty() && a != b;
 }
