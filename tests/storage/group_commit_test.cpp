@@ -61,6 +61,16 @@ class GroupCommit : public ::testing::Test {
     ASSERT_TRUE((*tx)->Commit().ok());
   }
 
+  // The writer takes and commits a new lead (after a failed group, it must be usable again).
+  void ExpectWriterUsable() {
+    const domain::Lead after = NewLead("After");
+    auto again = db_->Begin(TxMode::kWrite);
+    ASSERT_TRUE(again.ok());
+    ASSERT_TRUE(Insert(**again, after).ok());
+    ASSERT_TRUE((*again)->Commit().ok());
+    EXPECT_TRUE(Exists(*checker_, after.id));
+  }
+
   testing::TestDatabase database_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Database> checker_;
@@ -240,12 +250,7 @@ TEST_F(GroupCommit, AFailedWriteThatSharedTheGroupsFateFailsTheWholeGroup) {
     EXPECT_EQ(second_committed.load(), 1);
   }
   // The writer is usable again afterwards.
-  const domain::Lead after = NewLead("After");
-  auto again = db_->Begin(TxMode::kWrite);
-  ASSERT_TRUE(again.ok());
-  ASSERT_TRUE(Insert(**again, after).ok());
-  ASSERT_TRUE((*again)->Commit().ok());
-  EXPECT_TRUE(Exists(*checker_, after.id));
+  ExpectWriterUsable();
 }
 
 // A bulk write that shares its group's fate and commits is stored with the rest of its group.
@@ -316,12 +321,7 @@ TEST_F(GroupCommit, ABulkWriteBreakingAConstraintStoresNothing) {
     EXPECT_FALSE((*tx)->leads().InsertMany(acc1, leads, keys).ok());
   }
   for (const auto& lead : leads) EXPECT_FALSE(Exists(*checker_, lead.id)) << lead.name;
-  const domain::Lead after = NewLead("After");
-  auto again = db_->Begin(TxMode::kWrite);
-  ASSERT_TRUE(again.ok());
-  ASSERT_TRUE(Insert(**again, after).ok());
-  ASSERT_TRUE((*again)->Commit().ok());
-  EXPECT_TRUE(Exists(*checker_, after.id));
+  ExpectWriterUsable();
 }
 
 }  // namespace
