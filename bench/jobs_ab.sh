@@ -22,22 +22,12 @@ bench_realistic_sqlite "${BENCH_JOBS_LEADS:-1000000}"
 BASE="http://127.0.0.1:$PORT/api/v1"
 
 job() {  # label, curl args...
-  local label=$1 cpu0 rss0 peak=0 sample pid
+  local label=$1
   shift
-  cpu0=$(bench_cpu_seconds "$SERVER")
-  rss0=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
-  curl -sf -o "$OUT/body" -w '%{time_total}\n' "$@" >"$OUT/time" &
-  pid=$!
-  while kill -0 $pid 2>/dev/null; do
-    sample=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
-    [ "$sample" -gt "$peak" ] && peak=$sample
-    sleep 0.1
-  done
-  wait $pid
-  printf '%-28s %6.2f s wall  %6.2f s CPU  %6.1f MB growth  load %s\n' "$label" \
-    "$(cat "$OUT/time")" "$(echo "$(bench_cpu_seconds "$SERVER") - $cpu0" | bc)" \
-    "$(echo "($peak - $rss0) / 1024" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
-  rm -f "$OUT/body"
+  bench_job "$SERVER" job "$@"
+  awk -v label="$label" 'NR == 1 {s = $1} NR == 2 {
+    printf "%-28s %6.2f s wall  %6.2f s CPU  %6.1f MB growth  load %s\n", label, s, $1 - $2, ($4 - $3) / 1024, $5 }' "$OUT/job.txt"
+  rm -f "$OUT/job.body"
 }
 
 for round in $(seq 1 "$ROUNDS"); do

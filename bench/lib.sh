@@ -134,6 +134,25 @@ bench_cpu_seconds() {
   awk -v t="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14 + $15) / t}' "/proc/$1/stat"
 }
 
+# bench_job SERVER_PID NAME curl args...: one request timed by curl while the server's resident
+# memory is sampled every 100 ms. The answer goes to $OUT/NAME.body; $OUT/NAME.txt gets
+# "seconds bytes", then "cpu_after cpu_before rss_before_kb rss_peak_kb load_1min".
+bench_job() {
+  local server=$1 name=$2 cpu0 rss0 peak=0 sample pid
+  shift 2
+  cpu0=$(bench_cpu_seconds "$server")
+  rss0=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+  curl -sf -o "$OUT/$name.body" -w '%{time_total} %{size_download}\n' "$@" >"$OUT/$name.txt" &
+  pid=$!
+  while kill -0 $pid 2>/dev/null; do
+    sample=$(awk '/VmRSS/ {print $2}' "/proc/$server/status")
+    [ "$sample" -gt "$peak" ] && peak=$sample
+    sleep 0.1
+  done
+  wait $pid
+  echo "$(bench_cpu_seconds "$server") $cpu0 $rss0 $peak $(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/$name.txt"
+}
+
 # wrk's figures, from $OUT/NAME.txt (wrk --latency output).
 rps() { awk '/Requests\/sec/ {print $2}' "$OUT/$1.txt"; }
 pct() { awk -v p="$2" '$1 == p {print $2}' "$OUT/$1.txt"; }

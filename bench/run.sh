@@ -131,20 +131,8 @@ if [ "$JOBS_LEADS" -gt 0 ] && want jobs; then
   # nothing to write.
   python3 bench/score_rules.py "$JOBS_BASE" "$BENCH_KEY"
   job() {  # name, curl args...: one request timed by curl, the server's CPU time and memory
-    local name=$1 cpu0 rss0 peak=0 sample
-    shift
-    cpu0=$(bench_cpu_seconds "$JOBS_SERVER")
-    rss0=$(awk '/VmRSS/ {print $2}' "/proc/$JOBS_SERVER/status")
-    curl -sf -o "$OUT/$name.body" -w '%{time_total} %{size_download}\n' "$@" >"$OUT/$name.txt" &
-    local pid=$!
-    while kill -0 $pid 2>/dev/null; do
-      sample=$(awk '/VmRSS/ {print $2}' "/proc/$JOBS_SERVER/status")
-      [ "$sample" -gt "$peak" ] && peak=$sample
-      sleep 0.1
-    done
-    wait $pid
-    echo "$(bench_cpu_seconds "$JOBS_SERVER") $cpu0 $rss0 $peak $(cut -d' ' -f1 /proc/loadavg)" >>"$OUT/$name.txt"
-    echo "$name: $(head -1 "$OUT/$name.txt") (seconds, bytes)"
+    bench_job "$JOBS_SERVER" "$@"
+    echo "$1: $(head -1 "$OUT/$1.txt") (seconds, bytes)"
   }
   job score_batch_first -X POST -H "X-API-Key: $BENCH_KEY" "$JOBS_BASE/leads/score/batch"
   job score_batch_again -X POST -H "X-API-Key: $BENCH_KEY" "$JOBS_BASE/leads/score/batch"
