@@ -97,7 +97,7 @@ echo "load after: $(uptime)" >&2
 
 loadof() { awk '$1 == "load" {print $2}' "$OUT/$1.txt"; }
 # The server's CPU milliseconds per request of a round (less sensitive to the load than req/s).
-cpums() { awk '$1 == "cpu" {c = $2} / requests in / {n = $1} END {printf "%.2f", 1000 * c / n}' "$OUT/$1.txt"; }
+cpums() { awk '$1 == "cpu" {c = $2} / requests in / {n = $1} END {printf "%.2f\n", 1000 * c / n}' "$OUT/$1.txt"; }
 echo "| phones | old creates/s (rounds) | new creates/s (rounds) | new/old (medians) | old p99 | new p99 | CPU ms/create old, new (medians) | load (rounds) |"
 echo "|---|---|---|---|---|---|---|---|"
 for phones in $PHONES; do
