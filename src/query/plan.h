@@ -19,7 +19,9 @@ namespace klozeo::query {
 /// counts the matching rows up to kProbeCap through that index (CompileCountProbe: an index
 /// range count, well under a millisecond); ChooseAccess then
 /// - drives the query by the filter with the fewest matches when that is under the cap
-///   (seek it, sort at most cap rows). The cap is sqrt(51 x N) for an account of N leads
+///   (seek it, sort at most cap rows), unless it is the only filter, it ChecksOnIndex and it
+///   matches at least cap / kCheckedWalkShare rows (then the sort index is walked, checking
+///   it by a seek per entry). The cap is sqrt(51 x N) for an account of N leads
 ///   (ProbeCap; the account's lead count is kept by dedup's word counts), at most kProbeCap,
 ///   about sqrt(51 x 1,000,000): a page of 50 found by walking the sort index reads about
 ///   51 x N / matches rows, the filter's index `matches` rows;
@@ -33,6 +35,9 @@ namespace klozeo::query {
 
 /// Most rows a probe counts.
 inline constexpr int kProbeCap = 8000;
+/// A lone filter that ChecksOnIndex and matches at least cap / kCheckedWalkShare rows is
+/// checked during a walk of the sort index rather than driving the query (ChooseAccess).
+inline constexpr int64_t kCheckedWalkShare = 3;
 
 /// The SQLite trigram index of substring search (storage/sql/schema.h, version 12): an FTS5
 /// table `lead_text` whose columns are these text fields' folded values, its rowid mapped to

@@ -177,11 +177,47 @@ class Compiler {
     out_.Bind(account_key_);
     out_.Append(" AND a.name = ");
     out_.Bind(filter.field.name);
+    // Only number and bool attributes have a value_num, a bool's being 0 or 1: when neither
+    // passes the comparisons, `a.type = 'number'` is implied and left out, so the subquery
+    // reads the value index only (not each attribute's row).
+    const bool saved_probe = probe;
+    probe = probe || ExcludesBools(group);
     for (const Filter* f : group) {
       out_.Append(" AND ");
       AttributeRow(*f);
     }
+    probe = saved_probe;
     out_.Append(")");
+  }
+
+  /// True when every filter of `group` is a comparison (gt, gte, lt, lte) and neither 0 nor 1
+  /// passes all of them.
+  static bool ExcludesBools(const std::vector<const Filter*>& group) {
+    for (double v : {0.0, 1.0}) {
+      bool passes = true;
+      for (const Filter* f : group) {
+        const auto* bound = std::get_if<double>(&f->value);
+        if (bound == nullptr) return false;
+        switch (f->op) {
+          case Op::kGt:
+            passes = passes && v > *bound;
+            break;
+          case Op::kGte:
+            passes = passes && v >= *bound;
+            break;
+          case Op::kLt:
+            passes = passes && v < *bound;
+            break;
+          case Op::kLte:
+            passes = passes && v <= *bound;
+            break;
+          default:
+            return false;
+        }
+      }
+      if (passes) return false;
+    }
+    return true;
   }
 
   /// `SELECT r.lead_id ...`: the account's leads whose trigram index entry matches the

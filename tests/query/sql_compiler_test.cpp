@@ -320,9 +320,27 @@ TEST(Plan, TheProbeCapGrowsWithTheAccount) {
   ListQuery small = Query({"and.eq.city.paris"}, SortBy("rating", "desc"));
   ChooseAccess(small, {{0, 1009}}, ProbeCap(20'000, 50));
   EXPECT_EQ(small.access, Access::kSortIndex);
-  ListQuery large = Query({"and.eq.city.paris"}, SortBy("rating", "desc"));
-  ChooseAccess(large, {{0, 4000}}, ProbeCap(1'000'000, 50));
+  ListQuery large = Query({"and.eq.city.paris", "and.gte.rating.1"}, SortBy("rating", "desc"));
+  ChooseAccess(large, {{0, 4000}, {1, kProbeCap}}, ProbeCap(1'000'000, 50));
   EXPECT_EQ(large.access, Access::kFilterIndex);
+}
+
+TEST(Plan, ALoneCheckedFilterWalksDownToAThirdOfTheCap) {
+  const int64_t cap = ProbeCap(1'000'000, 50);
+  // Checked on leads_city during the walk: 51 x N / 2,600 index entries, not 2,600 rows.
+  ListQuery city = Query({"and.eq.city.reykjavik"}, SortBy("score", "desc"));
+  ChooseAccess(city, {{0, 2600}}, cap);
+  EXPECT_EQ(city.access, Access::kSortIndex);
+  ChooseAccess(city, {{0, cap / kCheckedWalkShare - 1}}, cap);
+  EXPECT_EQ(city.access, Access::kFilterIndex);
+  // With another filter the walk could read far more entries: the filter drives.
+  ListQuery two = Query({"and.eq.city.reykjavik", "and.gte.score.90"}, SortBy("score", "desc"));
+  ChooseAccess(two, {{0, 2600}, {1, cap}}, cap);
+  EXPECT_EQ(two.access, Access::kFilterIndex);
+  // A filter no index checks (a range) drives as before.
+  ListQuery range = Query({"and.gt.review_count.5000"}, SortBy("score", "desc"));
+  ChooseAccess(range, {{0, 2600}}, cap);
+  EXPECT_EQ(range.access, Access::kFilterIndex);
 }
 
 TEST(Plan, CommonFiltersWalkTheSortIndex) {
@@ -505,6 +523,12 @@ TEST(Plan, AnAttributeFilterDrivesThroughItsValueIndex) {
                          "lead_attributes_num WHERE a.account_key = ?"),
             std::string::npos)
       << sql.sql;
+  // No bool (0 or 1) passes "> 9500": the type check is implied, the index covers the subquery.
+  EXPECT_NE(sql.sql.find("AND a.name = ? AND a.value_num > ?)"), std::string::npos) << sql.sql;
+  ListQuery low = Query({"and.gte.attr:employees.0", "and.lt.attr:employees.3"});
+  ChooseAccess(low, {{0, 10}});
+  sql = CompileSqliteListQuery("leads.id", low);
+  EXPECT_NE(sql.sql.find("a.type = 'number' AND a.value_num >= ?"), std::string::npos) << sql.sql;
   // A value that reads as a number or a bool also matches those types: no single index.
   EXPECT_FALSE(IsIndexable(Query({"and.eq.attr:employees.10"}).filters[0]));
   EXPECT_FALSE(IsIndexable(Query({"and.eq.attr:verified.true"}).filters[0]));

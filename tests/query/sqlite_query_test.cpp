@@ -659,6 +659,9 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
       {"and.eq.city.paris", "and.eq.attr:industry.software", "and.array_contains.tags.vip"},
       {"and.eq.rating.4.5", "and.in.status.new,won", "and.lt.score.90"},
       {"and.in.city.paris,berlin", "and.eq.name.cyberdyne", "or.gt.rating.4", "or.is_empty.email"},
+      // Comparisons a bool (0 or 1) passes keep the type check when they drive.
+      {"and.gt.attr:mixed.0.5"},
+      {"and.lt.attr:mixed.5", "and.gte.attr:mixed.0"},
   };
   for (const auto& [field, order] : sorts) {
     for (const auto& filters : filter_sets) {
