@@ -134,6 +134,22 @@ bool IsIndexable(const Filter& filter) {
   return false;
 }
 
+bool ChecksOnIndex(const Filter& filter) {
+  if (filter.logic != Logic::kAnd) return false;
+  switch (filter.field.kind) {
+    case FieldKind::kText:
+      return In(kIndexedText, filter.field.name) && (filter.op == Op::kEq || filter.op == Op::kIn);
+    case FieldKind::kNumber:
+      return In(kIndexedNumbers, filter.field.name) && filter.op == Op::kEq;
+    case FieldKind::kAttribute:
+      return IsPlainTextEquals(filter);
+    case FieldKind::kTags:
+    case FieldKind::kLocation:
+      break;
+  }
+  return false;
+}
+
 std::string_view IndexFor(const Filter& filter) {
   if (UsesTextIndex(filter)) return kTextIndexTable;
   switch (filter.field.kind) {

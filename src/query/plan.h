@@ -74,6 +74,16 @@ bool ProbeReadsIds(const Filter& filter);
 /// schemas' indexes.
 bool IsIndexable(const Filter& filter);
 
+/// True when a walk of the sort index (Access::kSortIndex) can test this `and` filter on the
+/// walked index entry, before the lead's row is read (SQLite reads the row of every entry a
+/// non-covering walk visits: a WITHOUT ROWID table has no deferred seek): eq and in on the
+/// indexed text fields and eq on the indexed numbers (a seek of (account_key, value, id) in
+/// the filter's index, IndexFor), and eq of a text value on an attribute (a seek of
+/// (account_key, name, value_fold, lead_id) in lead_attributes_fold). Other attribute filters
+/// read the lead's attribute rows, which costs about what reading the lead does. A filter on
+/// the sort field itself is tested on the walked index anyway.
+bool ChecksOnIndex(const Filter& filter);
+
 /// The index that serves an indexable filter (IsIndexable), by its schema name: SQLite is told
 /// to use it (INDEXED BY), since without statistics its planner would rather scan the account
 /// through the primary key.

@@ -331,9 +331,23 @@ TEST(Plan, CommonFiltersWalkTheSortIndex) {
   EXPECT_EQ(q.access, Access::kSortIndex);
   CompiledSql sql = CompileSqliteListQuery("leads.id", q);
   EXPECT_NE(sql.sql.find("FROM leads INDEXED BY leads_score WHERE"), std::string::npos) << sql.sql;
-  EXPECT_NE(sql.sql.find("(+leads.city_fold) = ?"), std::string::npos) << sql.sql;
+  // The city is checked on its own index (a seek by value and id) before the row is read.
+  EXPECT_NE(sql.sql.find("EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city WHERE "
+                         "x.account_key = leads.account_key AND x.city_fold = ? AND "
+                         "x.id = leads.id)"),
+            std::string::npos)
+      << sql.sql;
   // The range on the sort field stays seekable: the walk starts there.
   EXPECT_NE(sql.sql.find("leads.score >= ?"), std::string::npos) << sql.sql;
+  // A filter no index can check is tested on the row, through no index.
+  ListQuery tags =
+      Query({"and.array_contains.tags.vip", "and.gte.rating.2"}, SortBy("score", "desc"));
+  ChooseAccess(tags, {{1, kProbeCap}});
+  EXPECT_EQ(tags.access, Access::kSortIndex);
+  sql = CompileSqliteListQuery("leads.id", tags);
+  EXPECT_NE(sql.sql.find("FROM leads INDEXED BY leads_score WHERE"), std::string::npos) << sql.sql;
+  EXPECT_NE(sql.sql.find("(+leads.rating) >= ?"), std::string::npos) << sql.sql;
+  EXPECT_EQ(sql.sql.find("walk_id"), std::string::npos) << sql.sql;
 }
 
 TEST(Plan, UnindexedFiltersWalkTheSortIndexUnlessASubstringMayBeRare) {
