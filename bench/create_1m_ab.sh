@@ -17,7 +17,7 @@ OLD=${OLD_KLOZEO:-/work/wt/batch-old/build/release/klozeo}
 SEED=$(dirname "$OLD")/bench/seed_leads
 BUILD=${BUILD:-build/release}
 OUT=bench/out/create_ab
-N=${N:-1000000}; ROUNDS=${ROUNDS:-4}; DUR=${DUR:-5s}; PORT=${AB_PORT:-18931}
+N=${N:-1000000}; ROUNDS=${ROUNDS:-4}; DUR=${DUR:-5s}; PORT=${AB_PORT:-18967}
 PHONES=${PHONES:-sequential random}
 source bench/lib.sh
 mkdir -p $OUT
