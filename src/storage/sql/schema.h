@@ -8,7 +8,6 @@
 
 #include "core/clock.h"
 #include "core/result.h"
-#include "storage/sql/dedup_backfill.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/sql_tx.h"
 #include "storage/sql/statements.h"
@@ -363,9 +362,9 @@ END $$;}
 CREATE INDEX IF NOT EXISTS leads_status ON leads (account_key, status_fold, id);
 )sql";
 // 13: dedup's derived state rebuilt from the leads (docs/DEDUP.md, "Upgrades"): both tables
-// emptied here and the backfill filed (StartDedupBackfill); ResumeDedupBackfill refills them
-// after the migration commits, in batches that survive an interruption: an upgraded database's
-// leads get their word counts and match keys, and every lead its city-word key.
+// emptied here and the backfill filed (kStartDedupBackfill); service::ResumeDedupBackfill
+// refills them after the migration commits, in batches that survive an interruption: an upgraded
+// database's leads get their word counts and match keys, and every lead its city-word key.
 inline constexpr const char* kDedupBackfill = R"sql(
 DELETE FROM name_tokens;
 DELETE FROM lead_match_keys;
@@ -440,7 +439,7 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
     }
   }
   if (!applied.contains(kMigrations[0].version)) KLOZEO_TRY(exec(SchemaSql(kSchema, dialect)));
-  KLOZEO_TRY(exec(sql::kCreateDedupBackfill));  // the backfill's progress (dedup_backfill.h)
+  KLOZEO_TRY(exec(sql::kCreateDedupBackfill));
   if (upgrade) {
     // The new tables have the old ones' columns, account_id becomes account_key.
     for (const char* t : kSchemaTables) {
@@ -466,7 +465,7 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
   for (const Migration& m : kMigrations) {
     if (applied.contains(m.version)) continue;
     KLOZEO_TRY(exec(SchemaSql(m.sql != nullptr ? m.sql : kSchemaIndexes, dialect)));
-    if (m.version == kDedupBackfillVersion) KLOZEO_TRY(StartDedupBackfill(conn));
+    if (m.version == kDedupBackfillVersion) KLOZEO_TRY(exec(sql::kStartDedupBackfill));
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kRecordMigration));
     KLOZEO_TRY(s.Bind(1, int64_t{m.version}).Bind(2, core::WallMillis() / 1000).Run());
   }
