@@ -40,6 +40,50 @@ std::string QueryPlan(const std::string& path, const char* sql) {
   return plan;
 }
 
+std::string Scalar(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::string out;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+// Version 20 merges the trigram index into one segment and has FTS5 merge a level at 8
+// segments (storage/sql/schema.h): a database from before it (several segments, the default of
+// 4, as version 12's build and later flushes leave it) comes out merged, its rows still found.
+TEST(SqliteSchema, TheTrigramIndexIsMergedOnceAndMergesAtEightSegments) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "k.db").string();
+  { auto db = Open(path); }
+  EXPECT_EQ(Scalar(path, "SELECT v FROM lead_text_config WHERE k = 'automerge'"), "8");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  // Back to the state before version 20: three transactions, three segments.
+  for (const char* sql : {"INSERT INTO lead_text (lead_text, rank) VALUES ('automerge', 4)",
+                          "DELETE FROM schema_migrations WHERE version = 20",
+                          "INSERT INTO lead_text (rowid, name) VALUES (1, 'south shore academy')",
+                          "INSERT INTO lead_text (rowid, name) VALUES (2, 'south loop')",
+                          "INSERT INTO lead_text (rowid, name) VALUES (3, 'mckay elementary')"}) {
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  }
+  sqlite3_close(db);
+  ASSERT_EQ(Scalar(path, "SELECT count(DISTINCT segid) FROM lead_text_idx"), "3");
+  { auto reopened = Open(path); }
+  EXPECT_EQ(Scalar(path, "SELECT count(DISTINCT segid) FROM lead_text_idx"), "1");
+  EXPECT_EQ(Scalar(path, "SELECT v FROM lead_text_config WHERE k = 'automerge'"), "8");
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM schema_migrations WHERE version = 20"), "1");
+  EXPECT_EQ(Scalar(path,
+                   "SELECT group_concat(rowid) FROM lead_text WHERE lead_text MATCH "
+                   "'\"south\"'"),
+            "1,2");
+}
+
 TEST(DedupStore, EveryLookupUsesAnIndex) {
   testing::TempDir dir;
   auto path = (dir.path() / "k.db").string();

@@ -381,6 +381,15 @@ CREATE INDEX IF NOT EXISTS leads_rating_desc ON leads (account_key, rating DESC 
 CREATE INDEX IF NOT EXISTS lead_attributes_sort
   ON lead_attributes (account_key, name, value_sort, lead_id);}
 )sql";
+// 20: the trigram index's segments (SQLite; docs/QUERY-PERFORMANCE.md, "Substring search").
+// Version 12 builds it at once on an upgrade, which leaves FTS5 a backlog of merges that every
+// 128th create then pays for (1M leads: p99 of POST /leads several times the old release's):
+// merged into one segment here ('optimize', 2 s at 1,000,000 leads), and FTS5 merges a level
+// once it holds 8 segments instead of 4 ('automerge'), so a queue flush rarely starts one.
+inline constexpr const char* kTextIndexMerges = R"sql({sqlite:
+INSERT INTO lead_text (lead_text, rank) VALUES ('automerge', 8);
+INSERT INTO lead_text (lead_text) VALUES ('optimize');}{postgres:SELECT 1;}
+)sql";
 inline constexpr Migration kMigrations[] = {
     {8, nullptr},
     {9, kDedupTables},
@@ -389,6 +398,7 @@ inline constexpr Migration kMigrations[] = {
     {12, kTextSearch},
     {kDedupBackfillVersion, kDedupBackfill},
     {14, kPostgresListIndexes},
+    {20, kTextIndexMerges},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not
