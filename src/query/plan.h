@@ -19,7 +19,9 @@ namespace klozeo::query {
 /// counts the matching rows up to kProbeCap through that index (CompileCountProbe: an index
 /// range count, well under a millisecond); ChooseAccess then
 /// - drives the query by the filter with the fewest matches when that is under the cap
-///   (seek it, sort at most cap rows). The cap is sqrt(51 x N) for an account of N leads
+///   (seek it, sort at most cap rows), unless it is the only filter, it ChecksOnIndex and it
+///   matches at least cap / kCheckedWalkShare rows (then the sort index is walked, checking
+///   it by a seek per entry). The cap is sqrt(51 x N) for an account of N leads
 ///   (ProbeCap; the account's lead count is kept by dedup's word counts), at most kProbeCap,
 ///   about sqrt(51 x 1,000,000): a page of 50 found by walking the sort index reads about
 ///   51 x N / matches rows, the filter's index `matches` rows;
@@ -33,6 +35,9 @@ namespace klozeo::query {
 
 /// Most rows a probe counts.
 inline constexpr int kProbeCap = 8000;
+/// A lone filter that ChecksOnIndex and matches at least cap / kCheckedWalkShare rows is
+/// checked during a walk of the sort index rather than driving the query (ChooseAccess).
+inline constexpr int64_t kCheckedWalkShare = 3;
 
 /// The SQLite trigram index of substring search (storage/sql/schema.h, version 12): an FTS5
 /// table `lead_text` whose columns are these text fields' folded values, its rowid mapped to
@@ -73,6 +78,16 @@ bool ProbeReadsIds(const Filter& filter);
 /// reading the index (a fraction of the table) and only matches read their row. Must match the
 /// schemas' indexes.
 bool IsIndexable(const Filter& filter);
+
+/// True when a walk of the sort index (Access::kSortIndex) can test this `and` filter on the
+/// walked index entry, before the lead's row is read (SQLite reads the row of every entry a
+/// non-covering walk visits: a WITHOUT ROWID table has no deferred seek): eq and in on the
+/// indexed text fields and eq on the indexed numbers (a seek of (account_key, value, id) in
+/// the filter's index, IndexFor), and eq of a text value on an attribute (a seek of
+/// (account_key, name, value_fold, lead_id) in lead_attributes_fold). Other attribute filters
+/// read the lead's attribute rows, which costs about what reading the lead does. A filter on
+/// the sort field itself is tested on the walked index anyway.
+bool ChecksOnIndex(const Filter& filter);
 
 /// The index that serves an indexable filter (IsIndexable), by its schema name: SQLite is told
 /// to use it (INDEXED BY), since without statistics its planner would rather scan the account

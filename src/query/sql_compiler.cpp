@@ -137,6 +137,8 @@ class Compiler {
   bool probe = false;
   /// ListQuery::drive_ids of the query being written (nullptr: none).
   const std::vector<std::string>* drive_ids = nullptr;
+  /// The table (or alias) whose columns text and number conditions read.
+  std::string row = "leads";
 
   /// The filter that drives the query through its index: an attribute filter becomes an
   /// uncorrelated `leads.id IN (...)` over the attribute value indexes.
@@ -175,11 +177,47 @@ class Compiler {
     out_.Bind(account_key_);
     out_.Append(" AND a.name = ");
     out_.Bind(filter.field.name);
+    // Only number and bool attributes have a value_num, a bool's being 0 or 1: when neither
+    // passes the comparisons, `a.type = 'number'` is implied and left out, so the subquery
+    // reads the value index only (not each attribute's row).
+    const bool saved_probe = probe;
+    probe = probe || ExcludesBools(group);
     for (const Filter* f : group) {
       out_.Append(" AND ");
       AttributeRow(*f);
     }
+    probe = saved_probe;
     out_.Append(")");
+  }
+
+  /// True when every filter of `group` is a comparison (gt, gte, lt, lte) and neither 0 nor 1
+  /// passes all of them.
+  static bool ExcludesBools(const std::vector<const Filter*>& group) {
+    for (double v : {0.0, 1.0}) {
+      bool passes = true;
+      for (const Filter* f : group) {
+        const auto* bound = std::get_if<double>(&f->value);
+        if (bound == nullptr) return false;
+        switch (f->op) {
+          case Op::kGt:
+            passes = passes && v > *bound;
+            break;
+          case Op::kGte:
+            passes = passes && v >= *bound;
+            break;
+          case Op::kLt:
+            passes = passes && v < *bound;
+            break;
+          case Op::kLte:
+            passes = passes && v <= *bound;
+            break;
+          default:
+            return false;
+        }
+      }
+      if (passes) return false;
+    }
+    return true;
   }
 
   /// `SELECT r.lead_id ...`: the account's leads whose trigram index entry matches the
@@ -330,7 +368,7 @@ class Compiler {
 
   // Text fields match through their folded column. Negations are "NULL or not positive".
   void TextField(const Filter& filter) {
-    std::string column = Column("leads." + filter.field.name + "_fold", true, no_filter_index);
+    std::string column = Column(row + "." + filter.field.name + "_fold", true, no_filter_index);
     if (IsNegation(filter.op)) {
       out_.Append("(" + column + " IS NULL OR NOT (");
       PositiveText(Positive(filter.op), column, filter);
@@ -401,7 +439,7 @@ class Compiler {
   }
 
   void NumberField(const Filter& filter) {
-    std::string column = Column("leads." + filter.field.name, false, no_filter_index);
+    std::string column = Column(row + "." + filter.field.name, false, no_filter_index);
     double value = std::get<double>(filter.value);
     if (filter.op == Op::kNeq) {
       out_.Append("(" + column + " IS NULL OR " + column + " <> ");
@@ -703,12 +741,103 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
   return std::move(out).Finish();
 }
 
+// True when Access::kSortIndex is written as CompileCheckedWalk: some `and` filter on another
+// field than the sort's can be tested on the walked index entry (ChecksOnIndex).
+bool HasIndexCheck(const ListQuery& query) {
+  return std::any_of(query.filters.begin(), query.filters.end(), [&](const Filter& f) {
+    return ChecksOnIndex(f) && !(f.field == query.sort.field);
+  });
+}
+
+// Access::kSortIndex when some filter ChecksOnIndex (SQLite): the sort index is walked in a
+// subquery `w` that reads that index only (the walk, the filters on the sort field, the
+// keyset, and each ChecksOnIndex filter as a seek of its own index or of the lead's attribute
+// rows), and only the entries that pass read their lead's row (CROSS JOIN keeps the walk
+// outside), where the other filters are tested. SQLite flattens `w` into the join, so the
+// walk yields the order and stops at the page's LIMIT. A combination of common filters that
+// matches few rows (4 % x 25 % x 7 %) walks many index entries, each a seek or two instead of
+// a row read (docs/QUERY-PERFORMANCE.md, "Checked walks").
+CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view select_list,
+                               const ListQuery& query) {
+  SqlBuilder out(dialect);
+  Compiler compiler(dialect, out, query.account_key);
+  const std::string_view direction = IsAscending(query.sort) ? " ASC" : " DESC";
+  out.Append("SELECT ");
+  out.Append(select_list);
+  out.Append(", w.sort_value AS ");
+  out.Append(kSortKeyColumn);
+  out.Append(" FROM (SELECT leads.id AS walk_id, ");
+  compiler.SortExpression(query.sort);
+  out.Append(" AS sort_value FROM leads" + dialect.IndexedBy(SortIndexFor(query.sort)) +
+             " WHERE leads.account_key = ");
+  out.Bind(query.account_key);
+  auto on_sort_field = [&](const Filter& f) { return f.field == query.sort.field; };
+  // Each check is a seek of (account_key, value, id) in the filter's index, which covers it.
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kAnd || on_sort_field(f) || !ChecksOnIndex(f)) continue;
+    if (f.field.kind == FieldKind::kAttribute) {
+      out.Append(" AND EXISTS (SELECT 1 FROM lead_attributes a" + dialect.IndexedBy(IndexFor(f)) +
+                 " WHERE a.account_key = leads.account_key AND a.name = ");
+      out.Bind(f.field.name);
+      out.Append(" AND a.value_fold = ");
+      out.Bind(FoldText(Text(f)));
+      out.Append(" AND a.lead_id = leads.id)");
+      continue;
+    }
+    out.Append(" AND EXISTS (SELECT 1 FROM leads x" + dialect.IndexedBy(IndexFor(f)) +
+               " WHERE x.account_key = leads.account_key AND ");
+    compiler.row = "x";
+    compiler.Condition(f);
+    compiler.row = "leads";
+    out.Append(" AND x.id = leads.id)");
+  }
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kAnd || !on_sort_field(f)) continue;
+    out.Append(" AND ");
+    compiler.Condition(f);  // on the walked index: where the walk starts or stops
+  }
+  if (query.after) {
+    out.Append(" AND ");
+    compiler.Keyset(query.sort, *query.after, SortValueNeverNull(query));
+  }
+  out.Append(") w CROSS JOIN leads WHERE leads.account_key = ");
+  out.Bind(query.account_key);
+  out.Append(" AND leads.id = w.walk_id");
+  compiler.no_filter_index = true;
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kAnd || on_sort_field(f) || ChecksOnIndex(f)) continue;
+    out.Append(" AND ");
+    compiler.Condition(f);
+  }
+  bool first_or = true;
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kOr) continue;
+    out.Append(first_or ? " AND (" : " OR ");
+    first_or = false;
+    compiler.Condition(f);
+  }
+  if (!first_or) out.Append(")");
+  out.Append(" ORDER BY w.sort_value");
+  out.Append(direction);
+  if (!SortValueNeverNull(query)) out.Append(" NULLS LAST");
+  out.Append(", w.walk_id");
+  out.Append(direction);
+  if (query.limit) {
+    out.Append(" LIMIT ");
+    out.Bind(std::int64_t{*query.limit} + 1);
+  }
+  return std::move(out).Finish();
+}
+
 }  // namespace
 
 CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_list,
                              const ListQuery& query) {
   if (query.access == Access::kAttributeSort && query.sort.field.kind == FieldKind::kAttribute) {
     return CompileAttributeSortQuery(dialect, select_list, query);
+  }
+  if (query.access == Access::kSortIndex && HasIndexCheck(query)) {
+    return CompileCheckedWalk(dialect, select_list, query);
   }
   const bool never_null = SortValueNeverNull(query);
   SqlBuilder out(dialect);

@@ -320,9 +320,27 @@ TEST(Plan, TheProbeCapGrowsWithTheAccount) {
   ListQuery small = Query({"and.eq.city.paris"}, SortBy("rating", "desc"));
   ChooseAccess(small, {{0, 1009}}, ProbeCap(20'000, 50));
   EXPECT_EQ(small.access, Access::kSortIndex);
-  ListQuery large = Query({"and.eq.city.paris"}, SortBy("rating", "desc"));
-  ChooseAccess(large, {{0, 4000}}, ProbeCap(1'000'000, 50));
+  ListQuery large = Query({"and.eq.city.paris", "and.gte.rating.1"}, SortBy("rating", "desc"));
+  ChooseAccess(large, {{0, 4000}, {1, kProbeCap}}, ProbeCap(1'000'000, 50));
   EXPECT_EQ(large.access, Access::kFilterIndex);
+}
+
+TEST(Plan, ALoneCheckedFilterWalksDownToAThirdOfTheCap) {
+  const int64_t cap = ProbeCap(1'000'000, 50);
+  // Checked on leads_city during the walk: 51 x N / 2,600 index entries, not 2,600 rows.
+  ListQuery city = Query({"and.eq.city.reykjavik"}, SortBy("score", "desc"));
+  ChooseAccess(city, {{0, 2600}}, cap);
+  EXPECT_EQ(city.access, Access::kSortIndex);
+  ChooseAccess(city, {{0, cap / kCheckedWalkShare - 1}}, cap);
+  EXPECT_EQ(city.access, Access::kFilterIndex);
+  // With another filter the walk could read far more entries: the filter drives.
+  ListQuery two = Query({"and.eq.city.reykjavik", "and.gte.score.90"}, SortBy("score", "desc"));
+  ChooseAccess(two, {{0, 2600}, {1, cap}}, cap);
+  EXPECT_EQ(two.access, Access::kFilterIndex);
+  // A filter no index checks (a range) drives as before.
+  ListQuery range = Query({"and.gt.review_count.5000"}, SortBy("score", "desc"));
+  ChooseAccess(range, {{0, 2600}}, cap);
+  EXPECT_EQ(range.access, Access::kFilterIndex);
 }
 
 TEST(Plan, CommonFiltersWalkTheSortIndex) {
@@ -331,9 +349,23 @@ TEST(Plan, CommonFiltersWalkTheSortIndex) {
   EXPECT_EQ(q.access, Access::kSortIndex);
   CompiledSql sql = CompileSqliteListQuery("leads.id", q);
   EXPECT_NE(sql.sql.find("FROM leads INDEXED BY leads_score WHERE"), std::string::npos) << sql.sql;
-  EXPECT_NE(sql.sql.find("(+leads.city_fold) = ?"), std::string::npos) << sql.sql;
+  // The city is checked on its own index (a seek by value and id) before the row is read.
+  EXPECT_NE(sql.sql.find("EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city WHERE "
+                         "x.account_key = leads.account_key AND x.city_fold = ? AND "
+                         "x.id = leads.id)"),
+            std::string::npos)
+      << sql.sql;
   // The range on the sort field stays seekable: the walk starts there.
   EXPECT_NE(sql.sql.find("leads.score >= ?"), std::string::npos) << sql.sql;
+  // A filter no index can check is tested on the row, through no index.
+  ListQuery tags =
+      Query({"and.array_contains.tags.vip", "and.gte.rating.2"}, SortBy("score", "desc"));
+  ChooseAccess(tags, {{1, kProbeCap}});
+  EXPECT_EQ(tags.access, Access::kSortIndex);
+  sql = CompileSqliteListQuery("leads.id", tags);
+  EXPECT_NE(sql.sql.find("FROM leads INDEXED BY leads_score WHERE"), std::string::npos) << sql.sql;
+  EXPECT_NE(sql.sql.find("(+leads.rating) >= ?"), std::string::npos) << sql.sql;
+  EXPECT_EQ(sql.sql.find("walk_id"), std::string::npos) << sql.sql;
 }
 
 TEST(Plan, UnindexedFiltersWalkTheSortIndexUnlessASubstringMayBeRare) {
@@ -491,6 +523,12 @@ TEST(Plan, AnAttributeFilterDrivesThroughItsValueIndex) {
                          "lead_attributes_num WHERE a.account_key = ?"),
             std::string::npos)
       << sql.sql;
+  // No bool (0 or 1) passes "> 9500": the type check is implied, the index covers the subquery.
+  EXPECT_NE(sql.sql.find("AND a.name = ? AND a.value_num > ?)"), std::string::npos) << sql.sql;
+  ListQuery low = Query({"and.gte.attr:employees.0", "and.lt.attr:employees.3"});
+  ChooseAccess(low, {{0, 10}});
+  sql = CompileSqliteListQuery("leads.id", low);
+  EXPECT_NE(sql.sql.find("a.type = 'number' AND a.value_num >= ?"), std::string::npos) << sql.sql;
   // A value that reads as a number or a bool also matches those types: no single index.
   EXPECT_FALSE(IsIndexable(Query({"and.eq.attr:employees.10"}).filters[0]));
   EXPECT_FALSE(IsIndexable(Query({"and.eq.attr:verified.true"}).filters[0]));

@@ -78,6 +78,7 @@ CREATE INDEX leads_updated ON leads (account_key, updated_at, id);
 CREATE INDEX leads_review_count ON leads (account_key, review_count, id);
 CREATE INDEX leads_last_interaction ON leads (account_key, last_interaction_at, id);
 CREATE INDEX leads_source_id ON leads (account_key, source_id);
+CREATE INDEX leads_status ON leads (account_key, status_fold, id);
 CREATE TABLE lead_attributes (
   account_key INTEGER NOT NULL, lead_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL,
   type TEXT NOT NULL, value TEXT NOT NULL, value_fold TEXT, value_num REAL,
@@ -654,6 +655,13 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
       {"and.contains.name.ay"},
       {"and.ends_with.city.is", "and.gte.score.10"},
       {"and.contains.email.o", "and.contains.name.e"},
+      // Walks of the sort index that check filters on their own index before reading a row.
+      {"and.eq.city.paris", "and.eq.attr:industry.software", "and.array_contains.tags.vip"},
+      {"and.eq.rating.4.5", "and.in.status.new,won", "and.lt.score.90"},
+      {"and.in.city.paris,berlin", "and.eq.name.cyberdyne", "or.gt.rating.4", "or.is_empty.email"},
+      // Comparisons a bool (0 or 1) passes keep the type check when they drive.
+      {"and.gt.attr:mixed.0.5"},
+      {"and.lt.attr:mixed.5", "and.gte.attr:mixed.0"},
   };
   for (const auto& [field, order] : sorts) {
     for (const auto& filters : filter_sets) {
@@ -742,6 +750,57 @@ TEST_F(SqliteQuery, PagingStaysCorrectWhileRowsChange) {
   });
   EXPECT_EQ(paged.ids, (Ids{"cl_01", "cl_02", "cl_03", "cl_04", "cl_06", "cl_07", "cl_08", "cl_09",
                             "cl_10", "cl_11", "cl_12", "cl_21"}));
+}
+
+std::string QueryPlan(TestDb& db, const CompiledSql& compiled) {
+  std::string plan;
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db.handle(), ("EXPLAIN QUERY PLAN " + compiled.sql).c_str(), -1,
+                               &stmt, nullptr),
+            SQLITE_OK)
+      << compiled.sql;
+  EXPECT_TRUE(BindSqliteValues(stmt, compiled.binds).ok());
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    plan += "\n";
+  }
+  sqlite3_finalize(stmt);
+  return plan;
+}
+
+// A walk of the sort index checks eq filters on their own indexes (covering seeks) before the
+// lead's row is read, keeps the walk's order (no sort step) and seeks the cursor.
+TEST_F(SqliteQuery, CheckedWalkReadsTheIndexesBeforeTheRow) {
+  ListQuery query;
+  query.account_key = kAccount;
+  const std::vector<std::string> filters = {"and.eq.city.paris", "and.eq.status.new",
+                                            "and.eq.attr:industry.software",
+                                            "and.array_contains.tags.vip"};
+  query.filters = ParseFilters(filters).value();
+  query.sort = ParseSort("updated_at", "desc").value();
+  query.after = CursorAfter(query.sort, std::int64_t{900}, "cl_09");
+  query.limit = 10;
+  query.access = Access::kSortIndex;
+  const std::string plan = QueryPlan(db_, CompileSqliteListQuery("leads.id", query));
+  EXPECT_NE(plan.find("COVERING INDEX leads_updated (account_key=? AND (updated_at,id)<(?,?))"),
+            std::string::npos)
+      << plan;
+  EXPECT_NE(plan.find("COVERING INDEX leads_city (account_key=? AND city_fold=? AND id=?)"),
+            std::string::npos)
+      << plan;
+  EXPECT_NE(plan.find("COVERING INDEX leads_status (account_key=? AND status_fold=? AND id=?)"),
+            std::string::npos)
+      << plan;
+  EXPECT_NE(plan.find("COVERING INDEX lead_attributes_fold (account_key=? AND name=? AND "
+                      "value_fold=? AND lead_id=?)"),
+            std::string::npos)
+      << plan;
+  EXPECT_NE(plan.find("SEARCH leads USING PRIMARY KEY (account_key=? AND id=?)"), std::string::npos)
+      << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  Ids ids;
+  for (auto& [id, key] : db_.Run(CompileSqliteListQuery("leads.id", query))) ids.push_back(id);
+  EXPECT_EQ(ids, Ids{"cl_01"});
 }
 
 TEST_F(SqliteQuery, DefaultPageSeeksTheCreatedIndex) {
