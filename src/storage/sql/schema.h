@@ -381,6 +381,12 @@ CREATE INDEX IF NOT EXISTS leads_rating_desc ON leads (account_key, rating DESC 
 CREATE INDEX IF NOT EXISTS lead_attributes_sort
   ON lead_attributes (account_key, name, value_sort, lead_id);}
 )sql";
+// 16: the trigram rows of new leads are written by the store (SqlTx::InsertLeads), no longer by
+// an AFTER INSERT trigger: the trigger's statements made every multi-row INSERT INTO leads one
+// that may abort, so SQLite copied every page each statement touched into a statement journal,
+// and ran three statements for every row (issue 18; docs/GROUP-COMMIT.md, "Trigram rows").
+inline constexpr const char* kTextRowsByStore =
+    R"sql({sqlite:DROP TRIGGER IF EXISTS lead_text_insert;}{postgres:SELECT 1;})sql";
 // 20: the trigram index's segments (SQLite; docs/QUERY-PERFORMANCE.md, "Substring search").
 // Version 12 builds it at once on an upgrade, which leaves FTS5 a backlog of merges that every
 // 128th create then pays for (1M leads: p99 of POST /leads several times the old release's):
@@ -398,6 +404,7 @@ inline constexpr Migration kMigrations[] = {
     {12, kTextSearch},
     {kDedupBackfillVersion, kDedupBackfill},
     {14, kPostgresListIndexes},
+    {16, kTextRowsByStore},
     {20, kTextIndexMerges},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables

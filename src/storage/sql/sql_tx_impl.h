@@ -371,9 +371,23 @@ core::Status SqlTx<B>::FillAttempts(domain::WebhookDelivery& d) {
 template <typename B>
 core::Status SqlTx<B>::InsertLeads(domain::AccountKey account, std::span<const domain::Lead> leads,
                                    std::span<const dedup::LeadKeys> keys) {
-  KLOZEO_TRY((InsertRows<sql::kInsertLead, 45, 64>(leads.size(), [&](auto& row, size_t i) {
-    rows::BindLead(row, account, leads[i], keys[i]);
-  })));
+  auto bind = [&](auto& row, size_t i) { rows::BindLead(row, account, leads[i], keys[i]); };
+  if (leads.size() == 1) {
+    KLOZEO_TRY((InsertRows<sql::kInsertLead, 45, 64>(1, bind)));  // inside its savepoint
+  } else {
+    KLOZEO_TRY((InsertRows<sql::kInsertLeads, 45, 64>(leads.size(), bind)));
+  }
+  if constexpr (!kPg) {
+    // The trigram index's rows (schema 16: an insert trigger made every multi-row INSERT INTO
+    // leads keep a statement journal and ran three statements a row). A batch indexes its
+    // names at once; a single lead only every 128th time, as before.
+    KLOZEO_TRY((InsertRows<sql::kInsertTextRow, 2, 128>(leads.size(), [&](auto& row, size_t i) {
+      row.Bind(1, Arg(account)).Bind(2, leads[i].id);
+    })));
+    const int64_t every = leads.size() > 1 ? 1 : 128;
+    KLOZEO_TRY(Run(Query(sql::kIndexPendingText, every)));
+    KLOZEO_TRY(Run(Query(sql::kClearPendingText, every)));
+  }
   // The name-word counts (docs/DEDUP.md): one upsert per distinct count (most words of a batch
   // occur once).
   std::map<std::string, int64_t> counts;

@@ -57,11 +57,30 @@ inline constexpr const char* kInsertMeta =
 inline constexpr const char* kInsertLead =
     "INSERT INTO leads (account_key, id, " KLOZEO_LEAD_WRITTEN
     ") VALUES (?1, ?2, " KLOZEO_LEAD_PARAMETERS ")";
+// The same for a batch (past Tx::ShareFate, where any failure fails the transaction anyway): on
+// SQLite a failing row rolls the transaction back, so the multi-row statement cannot abort alone
+// and SQLite keeps no statement journal for it (docs/GROUP-COMMIT.md, "Trigram rows").
+inline constexpr const char* kInsertLeads =
+    "INSERT {sqlite:OR ROLLBACK }INTO leads (account_key, id, " KLOZEO_LEAD_WRITTEN
+    ") VALUES (?1, ?2, " KLOZEO_LEAD_PARAMETERS ")";
 inline constexpr const char* kUpdateLead =
     "UPDATE leads SET (" KLOZEO_LEAD_WRITTEN ") = (" KLOZEO_LEAD_PARAMETERS
     ") WHERE account_key = ?1 AND id = ?2";
 #undef KLOZEO_LEAD_PARAMETERS
 #undef KLOZEO_LEAD_WRITTEN
+
+// The trigram index's rows of new leads (SQLite, schema 16; docs/GROUP-COMMIT.md, "Trigram
+// rows"): a new lead is marked pending, and once max(rid) is a multiple of ?1 (128 for one lead,
+// 1 after a batch: at once) every pending lead is indexed and unmarked.
+inline constexpr const char* kInsertTextRow =
+    "INSERT OR REPLACE INTO lead_text_rows (account_key, lead_id, pending) VALUES (?1, ?2, 1)";
+inline constexpr const char* kIndexPendingText =
+    "INSERT INTO lead_text (rowid, name) SELECT r.rid, l.name_fold FROM lead_text_rows r "
+    "INDEXED BY lead_text_pending CROSS JOIN leads l ON l.account_key = r.account_key AND "
+    "l.id = r.lead_id WHERE r.pending = 1 AND (SELECT max(rid) FROM lead_text_rows) % ?1 = 0";
+inline constexpr const char* kClearPendingText =
+    "UPDATE lead_text_rows SET pending = 0 WHERE pending = 1 AND "
+    "(SELECT max(rid) FROM lead_text_rows) % ?1 = 0";
 
 // A lead row plus its attributes as one JSON array of [id, name, type, value] in id order (NULL
 // without any), so a lead is one statement. Concatenated as text: ids are UUIDs, names match
