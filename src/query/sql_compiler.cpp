@@ -74,6 +74,14 @@ std::string_view ComparisonSql(Op op) {
   }
 }
 
+// The number fields stored as INTEGER (bigint on PostgreSQL; storage/sql/schema.h).
+bool IsIntegerColumn(std::string_view name) {
+  return name == "review_count" || name == "created_at" || name == "updated_at" ||
+         name == "last_interaction_at";
+}
+// Doubles below this magnitude hold every integer exactly (2^53).
+constexpr double kExactIntegers = 9007199254740992.0;
+
 bool IsAscending(const Sort& sort) { return sort.direction == SortDirection::kAsc; }
 
 // The smallest string greater than every string that starts with `prefix` (bytewise, which is
@@ -393,14 +401,14 @@ class Compiler {
         out_.Append(kLikeEscape);
         return;
       case Op::kStartsWith: {
-        // The prefix is also a range, which an index on the column can seek (LIKE cannot use
-        // one here: SQLite's LIKE folds ASCII case, PostgreSQL's "C" columns have no
-        // pattern operator class). The LIKE stays as the definition.
+        // The prefix is also a range, which an index on the column can seek (SQLite's LIKE
+        // cannot use one here: it folds ASCII case; SqlDialect::LikeSeeksPrefix). The LIKE
+        // stays as the definition.
         std::string folded = FoldText(Text(filter));
         out_.Append(" LIKE ");
         out_.Bind(LikeLiteral(folded) + "%");
         out_.Append(kLikeEscape);
-        if (!no_filter_index && !folded.empty()) {
+        if (!no_filter_index && !folded.empty() && !dialect_.LikeSeeksPrefix()) {
           out_.Append(" AND ");
           out_.Append(column);
           out_.Append(" >= ");
@@ -445,6 +453,21 @@ class Compiler {
       out_.Append("(" + column + " IS NULL OR " + column + " <> ");
       out_.Bind(value);
       out_.Append(")");
+      return;
+    }
+    if (dialect_.NeedsIntegerBounds() && IsIntegerColumn(filter.field.name) &&
+        std::abs(value) < kExactIntegers) {
+      // The integer bound with the same matches: col > 4.5 is col > 4, col >= 4.5 is col >= 5;
+      // an integer column never equals 4.5.
+      const bool below = filter.op == Op::kGt || filter.op == Op::kLte;
+      const double bound = below ? std::floor(value) : std::ceil(value);
+      if (filter.op == Op::kEq && bound != value) {
+        out_.Append("1 = 0");
+        return;
+      }
+      out_.Append(column);
+      out_.Append(ComparisonSql(filter.op));
+      out_.Bind(static_cast<std::int64_t>(bound));
       return;
     }
     out_.Append(column);

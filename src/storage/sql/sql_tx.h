@@ -128,6 +128,14 @@ class SqlTx : public Tx {
   Stmt Query(const char* text, const Args&... args) {
     return Query(*conn_, text, args...);
   }
+  /// A listing's generated SQL, planned for its values (PostgreSQL: PrepareForValues).
+  Stmt PrepareListing(std::string text) {
+    if constexpr (kPg) {
+      return conn_->PrepareForValues(std::move(text));
+    } else {
+      return conn_->PrepareDynamic(text);
+    }
+  }
   /// A statement on the account's data, after Lock(account); the account key is ?1.
   template <typename... Args>
   Stmt On(domain::AccountKey account, const char* text, const Args&... args) {

@@ -202,7 +202,7 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     std::vector<std::vector<std::string>> ids(q.filters.size());  // of ProbeReadsIds probes
     for (size_t i : candidates) {
       query::CompiledSql probe = CompileProbe(q, i, static_cast<int>(cap));
-      KLOZEO_ASSIGN_OR_RETURN(auto p, t_.conn_->PrepareDynamic(std::move(probe.sql)));
+      KLOZEO_ASSIGN_OR_RETURN(auto p, t_.PrepareListing(std::move(probe.sql)));
       BindAll(p, probe.binds);
       if (query::ProbeReadsIds(q.filters[i])) {
         KLOZEO_ASSIGN_OR_RETURN(ids[i], CollectRows(p, ReadText));
@@ -219,7 +219,7 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     }
   }
   query::CompiledSql compiled = Compile(select_list.c_str(), planned);
-  KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
+  KLOZEO_ASSIGN_OR_RETURN(auto s, t_.PrepareListing(std::move(compiled.sql)));
   BindAll(s, compiled.binds);
   LeadPage page;
   while (true) {
@@ -259,7 +259,7 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
     std::string text = "SELECT n.name FROM unnest(?" + std::to_string(outer + 1) +
                        "::text[]) AS n(name) WHERE EXISTS (SELECT 1 FROM (" + matches.sql + exists +
                        "n.name)) ORDER BY n.name";
-    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(RenderSql(text, B::kDialect)));
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.PrepareListing(RenderSql(text, B::kDialect)));
     BindAll(s, matches.binds);
     s.Bind(outer, q.account_key).Bind(outer + 1, TextArrayLiteral(candidates));
     return CollectRows(s, ReadText);
