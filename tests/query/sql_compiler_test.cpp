@@ -343,6 +343,27 @@ TEST(Plan, ALoneCheckedFilterWalksDownToAThirdOfTheCap) {
   EXPECT_EQ(range.access, Access::kFilterIndex);
 }
 
+TEST(Plan, AnOrGroupOfEqualitiesIsCheckedOnTheWalk) {
+  ListQuery q = Query({"or.eq.city.lisbon", "or.eq.city.porto"}, SortBy("score", "desc"));
+  ChooseAccess(q, {});
+  EXPECT_EQ(q.access, Access::kSortIndex);
+  CompiledSql sql = CompileSqliteListQuery("leads.id", q);
+  EXPECT_NE(sql.sql.find(" AND (EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city WHERE "
+                         "x.account_key = leads.account_key AND x.city_fold = ? AND x.id = "
+                         "leads.id) OR EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city"),
+            std::string::npos)
+      << sql.sql;
+  EXPECT_EQ(sql.sql.find("+leads.city_fold"), std::string::npos) << sql.sql;
+  // One member no index checks (tags): the whole group is tested on the row.
+  ListQuery tags = Query({"or.eq.city.lisbon", "or.array_contains.tags.vip", "and.eq.status.new"},
+                         SortBy("score", "desc"));
+  ChooseAccess(tags, {{2, kProbeCap}});
+  sql = CompileSqliteListQuery("leads.id", tags);
+  EXPECT_NE(sql.sql.find("AND ((+leads.city_fold) = ? OR EXISTS (SELECT 1 FROM json_each"),
+            std::string::npos)
+      << sql.sql;
+}
+
 TEST(Plan, CommonFiltersWalkTheSortIndex) {
   ListQuery q = Query({"and.eq.city.paris", "and.gte.score.10"}, SortBy("score", "desc"));
   ChooseAccess(q, {{0, kProbeCap}, {1, kProbeCap}});
