@@ -745,7 +745,8 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
 // field than the sort's can be tested on the walked index entry (ChecksOnIndex).
 bool HasIndexCheck(const ListQuery& query) {
   return std::any_of(query.filters.begin(), query.filters.end(), [&](const Filter& f) {
-    return ChecksOnIndex(f) && !(f.field == query.sort.field);
+    return f.logic == Logic::kAnd && (ChecksOnIndex(f) || f.field.kind == FieldKind::kAttribute) &&
+           !(f.field == query.sort.field);
   });
 }
 
@@ -816,6 +817,15 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
     out.Append(" AND ");
     check(f);
   }
+  // Other attribute filters read the lead's attribute rows (by their primary key), about what
+  // reading the lead costs: still before the lead's row, which only the passing entries read.
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kAnd || ChecksOnIndex(f) || f.field.kind != FieldKind::kAttribute) {
+      continue;
+    }
+    out.Append(" AND ");
+    compiler.Condition(f);  // reads leads.account_key and leads.id only
+  }
   // An `or` group of checks (and conditions on the sort field) is tested on the walk too.
   const bool or_on_walk = OrGroupOnWalk(query);
   bool first_or = true;
@@ -844,7 +854,10 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   out.Append(" AND leads.id = w.walk_id");
   compiler.no_filter_index = true;
   for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kAnd || on_sort_field(f) || ChecksOnIndex(f)) continue;
+    if (f.logic != Logic::kAnd || on_sort_field(f) || ChecksOnIndex(f) ||
+        f.field.kind == FieldKind::kAttribute) {
+      continue;
+    }
     out.Append(" AND ");
     compiler.Condition(f);
   }

@@ -341,6 +341,20 @@ TEST(Plan, ALoneCheckedFilterWalksDownToAThirdOfTheCap) {
   ListQuery range = Query({"and.gt.review_count.5000"}, SortBy("score", "desc"));
   ChooseAccess(range, {{0, 2600}}, cap);
   EXPECT_EQ(range.access, Access::kFilterIndex);
+  // An attribute comparison is tested on the lead's attribute rows during the walk, before the
+  // lead's row is read, down to half the cap.
+  ListQuery attr = Query({"and.gt.attr:employees.9500"}, SortBy("created_at", "asc"));
+  ChooseAccess(attr, {{0, 4520}}, cap);
+  EXPECT_EQ(attr.access, Access::kSortIndex);
+  CompiledSql sql = CompileSqliteListQuery("leads.id", attr);
+  EXPECT_NE(sql.sql.find("INDEXED BY leads_created WHERE leads.account_key = ? AND EXISTS (SELECT "
+                         "1 FROM lead_attributes a WHERE a.account_key = leads.account_key AND "
+                         "a.lead_id = leads.id AND a.name = ? AND a.type = 'number' AND "
+                         "a.value_num > ?)) w CROSS JOIN leads"),
+            std::string::npos)
+      << sql.sql;
+  ChooseAccess(attr, {{0, cap / kAttributeWalkShare - 1}}, cap);
+  EXPECT_EQ(attr.access, Access::kFilterIndex);
 }
 
 TEST(Plan, AnOrGroupOfEqualitiesIsCheckedOnTheWalk) {
