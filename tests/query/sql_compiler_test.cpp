@@ -341,6 +341,41 @@ TEST(Plan, ALoneCheckedFilterWalksDownToAThirdOfTheCap) {
   ListQuery range = Query({"and.gt.review_count.5000"}, SortBy("score", "desc"));
   ChooseAccess(range, {{0, 2600}}, cap);
   EXPECT_EQ(range.access, Access::kFilterIndex);
+  // An attribute comparison is tested on the lead's attribute rows during the walk, before the
+  // lead's row is read, down to half the cap.
+  ListQuery attr = Query({"and.gt.attr:employees.9500"}, SortBy("created_at", "asc"));
+  ChooseAccess(attr, {{0, 4520}}, cap);
+  EXPECT_EQ(attr.access, Access::kSortIndex);
+  CompiledSql sql = CompileSqliteListQuery("leads.id", attr);
+  EXPECT_NE(sql.sql.find("INDEXED BY leads_created WHERE leads.account_key = ? AND EXISTS (SELECT "
+                         "1 FROM lead_attributes a WHERE a.account_key = leads.account_key AND "
+                         "a.lead_id = leads.id AND a.name = ? AND a.type = 'number' AND "
+                         "a.value_num > ?)) w CROSS JOIN leads"),
+            std::string::npos)
+      << sql.sql;
+  ChooseAccess(attr, {{0, cap / kAttributeWalkShare - 1}}, cap);
+  EXPECT_EQ(attr.access, Access::kFilterIndex);
+}
+
+TEST(Plan, AnOrGroupOfEqualitiesIsCheckedOnTheWalk) {
+  ListQuery q = Query({"or.eq.city.lisbon", "or.eq.city.porto"}, SortBy("score", "desc"));
+  ChooseAccess(q, {});
+  EXPECT_EQ(q.access, Access::kSortIndex);
+  CompiledSql sql = CompileSqliteListQuery("leads.id", q);
+  EXPECT_NE(sql.sql.find(" AND (EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city WHERE "
+                         "x.account_key = leads.account_key AND x.city_fold = ? AND x.id = "
+                         "leads.id) OR EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city"),
+            std::string::npos)
+      << sql.sql;
+  EXPECT_EQ(sql.sql.find("+leads.city_fold"), std::string::npos) << sql.sql;
+  // One member no index checks (tags): the whole group is tested on the row.
+  ListQuery tags = Query({"or.eq.city.lisbon", "or.array_contains.tags.vip", "and.eq.status.new"},
+                         SortBy("score", "desc"));
+  ChooseAccess(tags, {{2, kProbeCap}});
+  sql = CompileSqliteListQuery("leads.id", tags);
+  EXPECT_NE(sql.sql.find("AND ((+leads.city_fold) = ? OR EXISTS (SELECT 1 FROM json_each"),
+            std::string::npos)
+      << sql.sql;
 }
 
 TEST(Plan, CommonFiltersWalkTheSortIndex) {
