@@ -28,7 +28,7 @@ cat "$OUT/tables.sql" "$OUT/indexes.sql" >"$OUT/schema.sql"
 ACCT=1  # the account key of the one account created above
 # The rows of bench/import_csv.sh (users'-like: mixed statuses and cities, coordinates, spread
 # ratings, distinct phones, a number attribute and one of text, bool, list or number), as
-# klozeo stores them (folded columns and dedup keys filled in).
+# klozeo stores them (folded columns and dedup keys filled in, the names in the trigram index).
 load() {  # pragmas
   cat <<SQL
 $1
@@ -50,6 +50,10 @@ SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i), 'Import 
   'import co ' || i, 'import', 'imp' || i || '@example.com', '+1 ' || ac || ' ' || ex || ' ' || sub,
   lower(city), status, '["a","t' || (i % 9) || '"]', 'imp' || i || '@example.com',
   '+1' || ac || ex || sub, 'import co ' || i || '|' || lower(city) FROM v;
+-- The trigram index's rows and names, as the store writes them for a batch (schema 16).
+INSERT INTO lead_text_rows (account_key, lead_id) SELECT account_key, id FROM leads;
+INSERT INTO lead_text (rowid, name) SELECT r.rid, l.name_fold FROM lead_text_rows r
+  JOIN leads l ON l.account_key = r.account_key AND l.id = r.lead_id;
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1)
 INSERT INTO lead_attributes SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
   printf('0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, 2 * i), 'employees', 'number', i * 53 % 5000,

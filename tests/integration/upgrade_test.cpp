@@ -162,11 +162,11 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
 
   // Every later version is applied after the upgrade (8: integer keys, 9: dedup's tables, 10:
   // the list indexes, 11-12: the trigram indexes, 13: the dedup backfill, 14: PostgreSQL's list
-  // indexes, 20: the trigram index merged; PostgreSQL's release also recorded its own 1001),
-  // and the list indexes exist on the integer key.
+  // indexes, 16: trigram rows written by the store, 20: the trigram index merged; PostgreSQL's
+  // release also recorded its own 1001), and the list indexes exist on the integer key.
   EXPECT_EQ(Column("SELECT version FROM schema_migrations WHERE version BETWEEN 8 AND 999 "
                    "ORDER BY version"),
-            (std::vector<std::string>{"8", "9", "10", "11", "12", "13", "14", "20"}));
+            (std::vector<std::string>{"8", "9", "10", "11", "12", "13", "14", "16", "20"}));
   // 13 backfilled dedup's word counts and match keys from the migrated leads, per account.
   auto count = [&](const std::string& account, const std::string& token) {
     return Column(
@@ -301,6 +301,14 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
   ASSERT_EQ(fresh.status, 201) << fresh.body;
   const std::string fresh_id = fresh.json()["id"];
   EXPECT_EQ(acme.Get("/api/v1/leads/" + fresh_id).json()["score"], 10.0);
+  // 16: the store, not an insert trigger, files a new lead for substring search.
+  auto hooli = acme.Get("/api/v1/leads?filter=and.contains.name.OOL");
+  ASSERT_EQ(hooli.json()["count"], 1) << hooli.body;
+  EXPECT_EQ(hooli.json()["leads"][0]["id"], fresh_id);
+  if (!database_.is_postgres()) {
+    EXPECT_EQ(Column("SELECT count(*) FROM sqlite_master WHERE name = 'lead_text_insert'"),
+              (std::vector<std::string>{"0"}));
+  }
   EXPECT_EQ(acme.Post("/api/v1/leads/" + Lead("initech") + "/notes", {{"content", "new"}}).status,
             201);
   EXPECT_EQ(acme.Get("/api/v1/leads").json()["count"], 4);

@@ -8,7 +8,6 @@
 
 #include "core/clock.h"
 #include "core/result.h"
-#include "storage/sql/dedup_backfill.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/sql_tx.h"
 #include "storage/sql/statements.h"
@@ -363,9 +362,9 @@ END $$;}
 CREATE INDEX IF NOT EXISTS leads_status ON leads (account_key, status_fold, id);
 )sql";
 // 13: dedup's derived state rebuilt from the leads (docs/DEDUP.md, "Upgrades"): both tables
-// emptied here and the backfill filed (StartDedupBackfill); ResumeDedupBackfill refills them
-// after the migration commits, in batches that survive an interruption: an upgraded database's
-// leads get their word counts and match keys, and every lead its city-word key.
+// emptied here and the backfill filed (kStartDedupBackfill); service::ResumeDedupBackfill
+// refills them after the migration commits, in batches that survive an interruption: an upgraded
+// database's leads get their word counts and match keys, and every lead its city-word key.
 inline constexpr const char* kDedupBackfill = R"sql(
 DELETE FROM name_tokens;
 DELETE FROM lead_match_keys;
@@ -382,6 +381,12 @@ CREATE INDEX IF NOT EXISTS leads_rating_desc ON leads (account_key, rating DESC 
 CREATE INDEX IF NOT EXISTS lead_attributes_sort
   ON lead_attributes (account_key, name, value_sort, lead_id);}
 )sql";
+// 16: the trigram rows of new leads are written by the store (SqlTx::InsertLeads), no longer by
+// an AFTER INSERT trigger: the trigger's statements made every multi-row INSERT INTO leads one
+// that may abort, so SQLite copied every page each statement touched into a statement journal,
+// and ran three statements for every row (issue 18; docs/GROUP-COMMIT.md, "Trigram rows").
+inline constexpr const char* kTextRowsByStore =
+    R"sql({sqlite:DROP TRIGGER IF EXISTS lead_text_insert;}{postgres:SELECT 1;})sql";
 // 20: the trigram index's segments (SQLite; docs/QUERY-PERFORMANCE.md, "Substring search").
 // Version 12 builds it at once on an upgrade, which leaves FTS5 a backlog of merges that every
 // 128th create then pays for (1M leads: p99 of POST /leads several times the old release's):
@@ -399,6 +404,7 @@ inline constexpr Migration kMigrations[] = {
     {12, kTextSearch},
     {kDedupBackfillVersion, kDedupBackfill},
     {14, kPostgresListIndexes},
+    {16, kTextRowsByStore},
     {20, kTextIndexMerges},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
@@ -450,7 +456,7 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
     }
   }
   if (!applied.contains(kMigrations[0].version)) KLOZEO_TRY(exec(SchemaSql(kSchema, dialect)));
-  KLOZEO_TRY(exec(sql::kCreateDedupBackfill));  // the backfill's progress (dedup_backfill.h)
+  KLOZEO_TRY(exec(sql::kCreateDedupBackfill));
   if (upgrade) {
     // The new tables have the old ones' columns, account_id becomes account_key.
     for (const char* t : kSchemaTables) {
@@ -476,7 +482,7 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
   for (const Migration& m : kMigrations) {
     if (applied.contains(m.version)) continue;
     KLOZEO_TRY(exec(SchemaSql(m.sql != nullptr ? m.sql : kSchemaIndexes, dialect)));
-    if (m.version == kDedupBackfillVersion) KLOZEO_TRY(StartDedupBackfill(conn));
+    if (m.version == kDedupBackfillVersion) KLOZEO_TRY(exec(sql::kStartDedupBackfill));
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kRecordMigration));
     KLOZEO_TRY(s.Bind(1, int64_t{m.version}).Bind(2, core::WallMillis() / 1000).Run());
   }
