@@ -561,6 +561,20 @@ class Compiler {
 
 namespace {
 
+// Appends ` AND (a OR b ...)` over the query's `or` filters, each written by `write`; nothing
+// when there is none.
+template <typename Write>
+void OrGroup(SqlBuilder& out, const std::vector<Filter>& filters, Write write) {
+  bool first = true;
+  for (const Filter& f : filters) {
+    if (f.logic != Logic::kOr) continue;
+    out.Append(first ? " AND (" : " OR ");
+    first = false;
+    write(f);
+  }
+  if (!first) out.Append(")");
+}
+
 // True when no row of the result can have a NULL sort value: the field is never NULL, or an
 // `and` filter compares it positively (which NULL never satisfies). Then the order needs no
 // NULLS LAST and the keyset is a row-value comparison, so the engine seeks the
@@ -656,14 +670,7 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
       out.Append(" AND ");
       compiler.Condition(f);
     }
-    bool first_or = true;
-    for (const Filter& f : query.filters) {
-      if (f.logic != Logic::kOr) continue;
-      out.Append(first_or ? " AND (" : " OR ");
-      first_or = false;
-      compiler.Condition(f);
-    }
-    if (!first_or) out.Append(")");
+    OrGroup(out, query.filters, [&](const Filter& f) { compiler.Condition(f); });
   };
   bool started = !cursor_block.has_value();
   bool first = true;
@@ -851,18 +858,15 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   }
   // An `or` group of checks (and conditions on the sort field) is tested on the walk too.
   const bool or_on_walk = OrGroupOnWalk(query);
-  bool first_or = true;
-  for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kOr || !or_on_walk) continue;
-    out.Append(first_or ? " AND (" : " OR ");
-    first_or = false;
-    if (on_sort_field(f)) {
-      compiler.Condition(f);
-    } else {
-      check(f);
-    }
+  if (or_on_walk) {
+    OrGroup(out, query.filters, [&](const Filter& f) {
+      if (on_sort_field(f)) {
+        compiler.Condition(f);
+      } else {
+        check(f);
+      }
+    });
   }
-  if (!first_or) out.Append(")");
   for (const Filter& f : query.filters) {
     if (f.logic != Logic::kAnd || !on_sort_field(f)) continue;
     out.Append(" AND ");
@@ -884,14 +888,9 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
     out.Append(" AND ");
     compiler.Condition(f);
   }
-  first_or = true;
-  for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kOr || or_on_walk) continue;
-    out.Append(first_or ? " AND (" : " OR ");
-    first_or = false;
-    compiler.Condition(f);
+  if (!or_on_walk) {
+    OrGroup(out, query.filters, [&](const Filter& f) { compiler.Condition(f); });
   }
-  if (!first_or) out.Append(")");
   out.Append(" ORDER BY w.sort_value");
   out.Append(direction);
   if (!SortValueNeverNull(query)) out.Append(" NULLS LAST");
@@ -967,14 +966,7 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
     }
   }
   compiler.no_filter_index = query.access != Access::kAuto;
-  bool first_or = true;
-  for (const Filter& filter : query.filters) {
-    if (filter.logic != Logic::kOr) continue;
-    out.Append(first_or ? " AND (" : " OR ");
-    first_or = false;
-    compiler.Condition(filter);
-  }
-  if (!first_or) out.Append(")");
+  OrGroup(out, query.filters, [&](const Filter& f) { compiler.Condition(f); });
 
   if (query.after) {
     out.Append(" AND ");
