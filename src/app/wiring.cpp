@@ -6,6 +6,7 @@
 #include "core/strings.h"
 #include "dedup/phone.h"
 #include "http/errors.h"
+#include "service/dedup_backfill.h"
 #include "storage/postgres/postgres_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -33,17 +34,22 @@ Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url) {
 
 Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url, int pool_size) {
   KLOZEO_ASSIGN_OR_RETURN(auto parsed, ParseDatabaseUrl(url));
+  std::unique_ptr<storage::Database> db;
   if (parsed.kind == DatabaseUrl::Kind::kPostgres) {
     storage::postgres::Options options;
     options.conninfo = parsed.location;
     options.pool_size = pool_size > 0 ? pool_size : 8;
-    return storage::postgres::OpenDatabase(options);
+    KLOZEO_ASSIGN_OR_RETURN(db, storage::postgres::OpenDatabase(options));
+  } else {
+    if (parsed.location.empty()) return Error::BadRequest("SQLite database path is empty");
+    storage::sqlite::Options options;
+    options.path = parsed.location;
+    options.pool_size = pool_size > 0 ? pool_size : 8;
+    KLOZEO_ASSIGN_OR_RETURN(db, storage::sqlite::OpenDatabase(options));
   }
-  if (parsed.location.empty()) return Error::BadRequest("SQLite database path is empty");
-  storage::sqlite::Options options;
-  options.path = parsed.location;
-  options.pool_size = pool_size > 0 ? pool_size : 8;
-  return storage::sqlite::OpenDatabase(options);
+  // What an upgrade left of dedup's backfill, before anything is served.
+  KLOZEO_TRY(service::ResumeDedupBackfill(*db));
+  return db;
 }
 
 Result<std::unique_ptr<Services>> Services::Open(const std::string& db_url, int pool_size,

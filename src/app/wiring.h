@@ -39,7 +39,8 @@ struct DatabaseUrl {
 /// Errors: BadRequest for an unsupported scheme.
 core::Result<DatabaseUrl> ParseDatabaseUrl(const std::string& url);
 
-/// Opens the database named by `url` (the only place that names concrete storage).
+/// Opens the database named by `url` (the only place that names concrete storage): migrated,
+/// with what an upgrade left of dedup's backfill done (service::ResumeDedupBackfill).
 core::Result<std::unique_ptr<storage::Database>> OpenDatabase(const std::string& url,
                                                               int pool_size);
 

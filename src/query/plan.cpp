@@ -237,10 +237,14 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
     // walked entry, a fraction of a row read): walking reads 51 x N / matches index entries
     // and 51 rows, driving reads `matches` rows and sorts them, so the walk wins down to about
     // a third of the cap (bench/RESULTS.md, "checked walks").
+    // An attribute filter no index checks reads the lead's attribute rows instead (about a
+    // row read, but no sort and no row for the entries it rejects): down to half the cap.
     const Filter& only = query.filters[best->first];
-    if (!dialect.HasStatistics() && sort_index && query.filters.size() == 1 &&
-        ChecksOnIndex(only) && !(only.field == query.sort.field) &&
-        best->second >= cap / kCheckedWalkShare) {
+    const int64_t share = ChecksOnIndex(only)                        ? kCheckedWalkShare
+                          : only.field.kind == FieldKind::kAttribute ? kAttributeWalkShare
+                                                                     : 0;
+    if (!dialect.HasStatistics() && sort_index && query.filters.size() == 1 && share > 0 &&
+        !(only.field == query.sort.field) && best->second >= cap / share) {
       query.access = Access::kSortIndex;
       return;
     }

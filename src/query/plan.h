@@ -21,7 +21,8 @@ namespace klozeo::query {
 /// - drives the query by the filter with the fewest matches when that is under the cap
 ///   (seek it, sort at most cap rows), unless it is the only filter, it ChecksOnIndex and it
 ///   matches at least cap / kCheckedWalkShare rows (then the sort index is walked, checking
-///   it by a seek per entry). The cap is sqrt(51 x N) for an account of N leads
+///   it by a seek per entry; an other attribute filter: cap / kAttributeWalkShare, checked on
+///   the lead's attribute rows). The cap is sqrt(51 x N) for an account of N leads
 ///   (ProbeCap; the account's lead count is kept by dedup's word counts), at most kProbeCap,
 ///   about sqrt(51 x 1,000,000): a page of 50 found by walking the sort index reads about
 ///   51 x N / matches rows, the filter's index `matches` rows;
@@ -38,6 +39,9 @@ inline constexpr int kProbeCap = 8000;
 /// A lone filter that ChecksOnIndex and matches at least cap / kCheckedWalkShare rows is
 /// checked during a walk of the sort index rather than driving the query (ChooseAccess).
 inline constexpr int64_t kCheckedWalkShare = 3;
+/// The same for a lone attribute filter that does not ChecksOnIndex (a comparison, a prefix):
+/// the walk tests it on the lead's attribute rows before reading the lead.
+inline constexpr int64_t kAttributeWalkShare = 2;
 
 /// The SQLite trigram index of substring search (storage/sql/schema.h, version 12): an FTS5
 /// table `lead_text` whose columns are these text fields' folded values, its rowid mapped to

@@ -31,6 +31,8 @@ class PostgresDialect final : public SqlDialect {
   }
   std::string IndexedBy(std::string_view /*index*/) const override { return {}; }
   bool HasStatistics() const override { return true; }
+  bool NeedsIntegerBounds() const override { return true; }
+  bool LikeSeeksPrefix() const override { return true; }
   bool HasTextIndexTable() const override { return false; }
   std::string_view AttributeSortIndex() const override { return "lead_attributes_sort"; }
   std::optional<std::string> AttributeSortKey(double number) const override;

@@ -74,6 +74,14 @@ std::string_view ComparisonSql(Op op) {
   }
 }
 
+// The number fields stored as INTEGER (bigint on PostgreSQL; storage/sql/schema.h).
+bool IsIntegerColumn(std::string_view name) {
+  return name == "review_count" || name == "created_at" || name == "updated_at" ||
+         name == "last_interaction_at";
+}
+// Doubles below this magnitude hold every integer exactly (2^53).
+constexpr double kExactIntegers = 9007199254740992.0;
+
 bool IsAscending(const Sort& sort) { return sort.direction == SortDirection::kAsc; }
 
 // The smallest string greater than every string that starts with `prefix` (bytewise, which is
@@ -393,14 +401,14 @@ class Compiler {
         out_.Append(kLikeEscape);
         return;
       case Op::kStartsWith: {
-        // The prefix is also a range, which an index on the column can seek (LIKE cannot use
-        // one here: SQLite's LIKE folds ASCII case, PostgreSQL's "C" columns have no
-        // pattern operator class). The LIKE stays as the definition.
+        // The prefix is also a range, which an index on the column can seek (SQLite's LIKE
+        // cannot use one here: it folds ASCII case; SqlDialect::LikeSeeksPrefix). The LIKE
+        // stays as the definition.
         std::string folded = FoldText(Text(filter));
         out_.Append(" LIKE ");
         out_.Bind(LikeLiteral(folded) + "%");
         out_.Append(kLikeEscape);
-        if (!no_filter_index && !folded.empty()) {
+        if (!no_filter_index && !folded.empty() && !dialect_.LikeSeeksPrefix()) {
           out_.Append(" AND ");
           out_.Append(column);
           out_.Append(" >= ");
@@ -445,6 +453,21 @@ class Compiler {
       out_.Append("(" + column + " IS NULL OR " + column + " <> ");
       out_.Bind(value);
       out_.Append(")");
+      return;
+    }
+    if (dialect_.NeedsIntegerBounds() && IsIntegerColumn(filter.field.name) &&
+        std::abs(value) < kExactIntegers) {
+      // The integer bound with the same matches: col > 4.5 is col > 4, col >= 4.5 is col >= 5;
+      // an integer column never equals 4.5.
+      const bool below = filter.op == Op::kGt || filter.op == Op::kLte;
+      const double bound = below ? std::floor(value) : std::ceil(value);
+      if (filter.op == Op::kEq && bound != value) {
+        out_.Append("1 = 0");
+        return;
+      }
+      out_.Append(column);
+      out_.Append(ComparisonSql(filter.op));
+      out_.Bind(static_cast<std::int64_t>(bound));
       return;
     }
     out_.Append(column);
@@ -745,8 +768,30 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
 // field than the sort's can be tested on the walked index entry (ChecksOnIndex).
 bool HasIndexCheck(const ListQuery& query) {
   return std::any_of(query.filters.begin(), query.filters.end(), [&](const Filter& f) {
-    return ChecksOnIndex(f) && !(f.field == query.sort.field);
+    return f.logic == Logic::kAnd && (ChecksOnIndex(f) || f.field.kind == FieldKind::kAttribute) &&
+           !(f.field == query.sort.field);
   });
+}
+
+// `filter` as an `and` filter (ChecksOnIndex judges `and` filters).
+Filter AsAnd(const Filter& filter) {
+  Filter out = filter;
+  out.logic = Logic::kAnd;
+  return out;
+}
+
+// True when the query's `or` group can be tested on the walked index entry: every `or` filter
+// ChecksOnIndex (as an `and` filter) or is on the sort field, whose index is walked.
+bool OrGroupOnWalk(const ListQuery& query) {
+  bool any = false;
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kOr) continue;
+    any = true;
+    const bool sort_field = f.field == query.sort.field && (f.field.kind == FieldKind::kText ||
+                                                            f.field.kind == FieldKind::kNumber);
+    if (!sort_field && !ChecksOnIndex(AsAnd(f))) return false;
+  }
+  return any;
 }
 
 // Access::kSortIndex when some filter ChecksOnIndex (SQLite): the sort index is walked in a
@@ -773,24 +818,51 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   out.Bind(query.account_key);
   auto on_sort_field = [&](const Filter& f) { return f.field == query.sort.field; };
   // Each check is a seek of (account_key, value, id) in the filter's index, which covers it.
-  for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kAnd || on_sort_field(f) || !ChecksOnIndex(f)) continue;
+  auto check = [&](const Filter& f) {
     if (f.field.kind == FieldKind::kAttribute) {
-      out.Append(" AND EXISTS (SELECT 1 FROM lead_attributes a" + dialect.IndexedBy(IndexFor(f)) +
+      out.Append("EXISTS (SELECT 1 FROM lead_attributes a" + dialect.IndexedBy(IndexFor(f)) +
                  " WHERE a.account_key = leads.account_key AND a.name = ");
       out.Bind(f.field.name);
       out.Append(" AND a.value_fold = ");
       out.Bind(FoldText(Text(f)));
       out.Append(" AND a.lead_id = leads.id)");
-      continue;
+      return;
     }
-    out.Append(" AND EXISTS (SELECT 1 FROM leads x" + dialect.IndexedBy(IndexFor(f)) +
+    out.Append("EXISTS (SELECT 1 FROM leads x" + dialect.IndexedBy(IndexFor(AsAnd(f))) +
                " WHERE x.account_key = leads.account_key AND ");
     compiler.row = "x";
     compiler.Condition(f);
     compiler.row = "leads";
     out.Append(" AND x.id = leads.id)");
+  };
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kAnd || on_sort_field(f) || !ChecksOnIndex(f)) continue;
+    out.Append(" AND ");
+    check(f);
   }
+  // Other attribute filters read the lead's attribute rows (by their primary key), about what
+  // reading the lead costs: still before the lead's row, which only the passing entries read.
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kAnd || ChecksOnIndex(f) || f.field.kind != FieldKind::kAttribute) {
+      continue;
+    }
+    out.Append(" AND ");
+    compiler.Condition(f);  // reads leads.account_key and leads.id only
+  }
+  // An `or` group of checks (and conditions on the sort field) is tested on the walk too.
+  const bool or_on_walk = OrGroupOnWalk(query);
+  bool first_or = true;
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kOr || !or_on_walk) continue;
+    out.Append(first_or ? " AND (" : " OR ");
+    first_or = false;
+    if (on_sort_field(f)) {
+      compiler.Condition(f);
+    } else {
+      check(f);
+    }
+  }
+  if (!first_or) out.Append(")");
   for (const Filter& f : query.filters) {
     if (f.logic != Logic::kAnd || !on_sort_field(f)) continue;
     out.Append(" AND ");
@@ -805,13 +877,16 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   out.Append(" AND leads.id = w.walk_id");
   compiler.no_filter_index = true;
   for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kAnd || on_sort_field(f) || ChecksOnIndex(f)) continue;
+    if (f.logic != Logic::kAnd || on_sort_field(f) || ChecksOnIndex(f) ||
+        f.field.kind == FieldKind::kAttribute) {
+      continue;
+    }
     out.Append(" AND ");
     compiler.Condition(f);
   }
-  bool first_or = true;
+  first_or = true;
   for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kOr) continue;
+    if (f.logic != Logic::kOr || or_on_walk) continue;
     out.Append(first_or ? " AND (" : " OR ");
     first_or = false;
     compiler.Condition(f);
@@ -836,7 +911,7 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   if (query.access == Access::kAttributeSort && query.sort.field.kind == FieldKind::kAttribute) {
     return CompileAttributeSortQuery(dialect, select_list, query);
   }
-  if (query.access == Access::kSortIndex && HasIndexCheck(query)) {
+  if (query.access == Access::kSortIndex && (HasIndexCheck(query) || OrGroupOnWalk(query))) {
     return CompileCheckedWalk(dialect, select_list, query);
   }
   const bool never_null = SortValueNeverNull(query);

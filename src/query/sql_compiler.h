@@ -77,6 +77,16 @@ class SqlDialect {
   virtual std::string IndexedBy(std::string_view index) const {
     return index.empty() ? std::string() : " INDEXED BY " + std::string(index);
   }
+  /// True when an INTEGER column compared with a REAL value cannot seek its index: PostgreSQL
+  /// casts a bigint column to float8 for `col >= 500::float8`. The compiler then binds the
+  /// equivalent integer bound (col >= 500, col > 4.5 as col > 4), a bigint the index serves.
+  virtual bool NeedsIntegerBounds() const { return false; }
+  /// True when a LIKE with a literal prefix seeks the column's index by itself (PostgreSQL's
+  /// "C" columns: the planner derives the prefix's range and estimates it from the histogram).
+  /// Otherwise starts_with adds that range explicitly (SQLite's LIKE folds ASCII case, so it
+  /// cannot seek a bytewise index); on PostgreSQL the copy would count the range twice in its
+  /// estimate (571 rows for 55,574 measured).
+  virtual bool LikeSeeksPrefix() const { return false; }
   /// True when the engine's planner has value statistics (PostgreSQL's histograms): it walks a
   /// sort index for common filters by itself, so query/plan.h only steers rare filters to their
   /// index (where its estimate can be far off) and leaves the rest to it. SQLite has none.

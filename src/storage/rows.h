@@ -18,6 +18,7 @@
 #include "domain/scoring_rule.h"
 #include "domain/stored_lead.h"
 #include "domain/webhook.h"
+#include "storage/sql/statement.h"
 
 namespace klozeo::storage::rows {
 
@@ -32,20 +33,12 @@ inline std::optional<std::string> Folded(const std::optional<std::string>& text)
 template <typename Statement>
 void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead,
               const dedup::LeadKeys& keys) {
-  s.Bind(1, static_cast<int64_t>(account)).Bind(2, lead.id).Bind(3, lead.name).Bind(4, lead.source);
+  BindFrom(s, 1, static_cast<int64_t>(account), lead.id, lead.name, lead.source);
   for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(5 + i, lead.text[i]);
-  s.Bind(17, domain::LeadStatusName(lead.status))
-      .Bind(18, lead.latitude)
-      .Bind(19, lead.longitude)
-      .Bind(20, lead.rating)
-      .Bind(21, lead.review_count)
-      .Bind(22, nlohmann::json(lead.tags).dump())
-      .Bind(23, lead.score)
-      .Bind(24, lead.created_at)
-      .Bind(25, lead.updated_at)
-      .Bind(26, lead.last_interaction_at)
-      .Bind(27, core::FoldText(lead.name))
-      .Bind(28, core::FoldText(lead.source));
+  BindFrom(s, 17, domain::LeadStatusName(lead.status), lead.latitude, lead.longitude, lead.rating,
+           lead.review_count, nlohmann::json(lead.tags).dump(), lead.score, lead.created_at,
+           lead.updated_at, lead.last_interaction_at, core::FoldText(lead.name),
+           core::FoldText(lead.source));
   for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(29 + i, Folded(lead.text[i]));
   nlohmann::json folded_tags = nlohmann::json::array();
   for (const auto& t : lead.tags) folded_tags.push_back(core::FoldText(t));
@@ -143,16 +136,9 @@ template <typename Statement>
 core::Result<Statement> BindWebhook(core::Result<Statement> s, domain::AccountKey account,
                                     const domain::Webhook& w) {
   if (s.ok()) {
-    s->Bind(1, static_cast<int64_t>(account))
-        .Bind(2, w.id)
-        .Bind(3, w.url)
-        .Bind(4, EncodeEvents(w.events))
-        .Bind(5, w.secret)
-        .Bind(6, int64_t{w.active ? 1 : 0})
-        .Bind(7, w.created_at)
-        .Bind(8, w.updated_at)
-        .Bind(9, w.failing_since_ms)
-        .Bind(10, w.last_success_ms);
+    BindFrom(*s, 1, static_cast<int64_t>(account), w.id, w.url, EncodeEvents(w.events), w.secret,
+             int64_t{w.active ? 1 : 0}, w.created_at, w.updated_at, w.failing_since_ms,
+             w.last_success_ms);
   }
   return s;
 }

@@ -279,6 +279,14 @@ struct MergeRecord {
   std::vector<MergeChange> changes;
 };
 
+/// Where the rebuild of dedup's state after an upgrade stands (service/dedup_backfill.h): the
+/// phase (0: word counts, 1: match keys) and the last lead done, in (account key, id) order.
+struct BackfillProgress {
+  int64_t phase = 0;
+  domain::AccountKey after_account{-1};
+  std::string after_id;
+};
+
 /// What dedup keeps beside the leads (docs/DEDUP.md): per-account name-token counts and match
 /// keys (both kept by LeadStore's Insert, Update and Delete), dismissed pairs, merge history.
 class DedupStore {
@@ -289,6 +297,19 @@ class DedupStore {
   virtual core::Status TokenStats(domain::AccountKey account,
                                   const std::vector<std::string>& tokens,
                                   dedup::TokenStats& stats) = 0;
+  /// Adds `delta` to the account's count of each of `tokens` (the token '' counts its leads).
+  virtual core::Status CountTokens(domain::AccountKey account,
+                                   const std::vector<std::string>& tokens, int64_t delta) = 0;
+  /// Files stored leads under their address, domain and city-word keys (`keys[i]` are
+  /// `leads[i]`'s; the city word chosen by the account's counts now).
+  virtual core::Status InsertMatchKeys(domain::AccountKey account,
+                                       const std::vector<domain::Lead>& leads,
+                                       const std::vector<dedup::LeadKeys>& keys) = 0;
+  /// The backfill's progress, nullopt when none is filed. Waits while another process takes a
+  /// step of it (the lock of account management, held until this transaction ends).
+  virtual core::Result<std::optional<BackfillProgress>> Backfill() = 0;
+  /// Records the backfill's progress with this transaction's work; nullopt: it is done.
+  virtual core::Status SetBackfill(const std::optional<BackfillProgress>& progress) = 0;
   /// Up to `limit` leads, oldest first, whose normalised phone equals `phone_key`.
   virtual core::Result<std::vector<DedupCandidate>> FindByPhone(domain::AccountKey account,
                                                                 std::string_view phone_key,

@@ -170,6 +170,39 @@ TEST_F(ListPlans, ShortSubstringsFindExactlyTheirRows) {
   }
 }
 
+// Integer columns compared with fractional values (PostgreSQL binds the integer bound with the
+// same matches: query::SqlDialect::NeedsIntegerBounds): the rows are those of the comparison.
+TEST_F(ListPlans, FractionalBoundsOnIntegerColumnsMatchAsNumbers) {
+  std::vector<std::pair<int, std::string>> counted;
+  for (int reviews : {0, 4, 5, 6}) {
+    auto r = api_->Post("/api/v1/leads", json{{"name", "Counted " + std::to_string(reviews)},
+                                              {"source", "test"},
+                                              {"review_count", reviews}});
+    ASSERT_EQ(r.status, 201) << r.body;
+    counted.emplace_back(reviews, r.json()["id"]);
+  }
+  auto expect = [&](const std::string& op, double v, bool (*keep)(int, double)) {
+    std::vector<std::string> want;
+    for (const auto& [reviews, id] : counted) {
+      if (keep(reviews, v)) want.push_back(id);
+    }
+    std::sort(want.begin(), want.end());
+    char value[32];
+    std::snprintf(value, sizeof value, "%g", v);
+    std::vector<std::string> got = Walk(
+        "&sort_by=review_count&filter=" + UrlEncode("and." + op + ".review_count." + value), 2);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, want) << op << " " << value;
+  };
+  for (double v : {4.5, -4.5, 5.0, 4.999}) {
+    expect("gt", v, [](int r, double x) { return r > x; });
+    expect("gte", v, [](int r, double x) { return r >= x; });
+    expect("lt", v, [](int r, double x) { return r < x; });
+    expect("lte", v, [](int r, double x) { return r <= x; });
+    expect("eq", v, [](int r, double x) { return r == x; });
+  }
+}
+
 // PostgreSQL's planner, free to choose, can serve these orders from the new indexes (with
 // sorting and sequential scans off, any other plan costs more), and the steered rare filter
 // leaves the score index out.

@@ -341,6 +341,41 @@ TEST(Plan, ALoneCheckedFilterWalksDownToAThirdOfTheCap) {
   ListQuery range = Query({"and.gt.review_count.5000"}, SortBy("score", "desc"));
   ChooseAccess(range, {{0, 2600}}, cap);
   EXPECT_EQ(range.access, Access::kFilterIndex);
+  // An attribute comparison is tested on the lead's attribute rows during the walk, before the
+  // lead's row is read, down to half the cap.
+  ListQuery attr = Query({"and.gt.attr:employees.9500"}, SortBy("created_at", "asc"));
+  ChooseAccess(attr, {{0, 4520}}, cap);
+  EXPECT_EQ(attr.access, Access::kSortIndex);
+  CompiledSql sql = CompileSqliteListQuery("leads.id", attr);
+  EXPECT_NE(sql.sql.find("INDEXED BY leads_created WHERE leads.account_key = ? AND EXISTS (SELECT "
+                         "1 FROM lead_attributes a WHERE a.account_key = leads.account_key AND "
+                         "a.lead_id = leads.id AND a.name = ? AND a.type = 'number' AND "
+                         "a.value_num > ?)) w CROSS JOIN leads"),
+            std::string::npos)
+      << sql.sql;
+  ChooseAccess(attr, {{0, cap / kAttributeWalkShare - 1}}, cap);
+  EXPECT_EQ(attr.access, Access::kFilterIndex);
+}
+
+TEST(Plan, AnOrGroupOfEqualitiesIsCheckedOnTheWalk) {
+  ListQuery q = Query({"or.eq.city.lisbon", "or.eq.city.porto"}, SortBy("score", "desc"));
+  ChooseAccess(q, {});
+  EXPECT_EQ(q.access, Access::kSortIndex);
+  CompiledSql sql = CompileSqliteListQuery("leads.id", q);
+  EXPECT_NE(sql.sql.find(" AND (EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city WHERE "
+                         "x.account_key = leads.account_key AND x.city_fold = ? AND x.id = "
+                         "leads.id) OR EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city"),
+            std::string::npos)
+      << sql.sql;
+  EXPECT_EQ(sql.sql.find("+leads.city_fold"), std::string::npos) << sql.sql;
+  // One member no index checks (tags): the whole group is tested on the row.
+  ListQuery tags = Query({"or.eq.city.lisbon", "or.array_contains.tags.vip", "and.eq.status.new"},
+                         SortBy("score", "desc"));
+  ChooseAccess(tags, {{2, kProbeCap}});
+  sql = CompileSqliteListQuery("leads.id", tags);
+  EXPECT_NE(sql.sql.find("AND ((+leads.city_fold) = ? OR EXISTS (SELECT 1 FROM json_each"),
+            std::string::npos)
+      << sql.sql;
 }
 
 TEST(Plan, CommonFiltersWalkTheSortIndex) {
@@ -474,6 +509,52 @@ TEST(Plan, PostgresIsSteeredToRareFiltersAndAttributeSortsOnly) {
   EXPECT_NE(sql.sql.find("ORDER BY s.sort_value DESC, s.sort_lead DESC"), std::string::npos)
       << sql.sql;
   EXPECT_NE(sql.sql.find("ORDER BY leads.id DESC LIMIT $7) b3"), std::string::npos) << sql.sql;
+}
+
+// PostgreSQL casts a bigint column to float8 to compare it with a float8 value, and then no
+// index serves the filter: the integer columns get the integer bound with the same matches.
+TEST(PostgresCompiler, IntegerColumnsGetIntegerBounds) {
+  struct Case {
+    std::string filter, sql;
+    SqlValue bind;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"and.gte.review_count.500", "leads.review_count >= $2", SqlValue(std::int64_t{500})},
+           {"and.gt.review_count.4.5", "leads.review_count > $2", SqlValue(std::int64_t{4})},
+           {"and.gte.review_count.4.5", "leads.review_count >= $2", SqlValue(std::int64_t{5})},
+           {"and.lt.review_count.-4.5", "leads.review_count < $2", SqlValue(std::int64_t{-4})},
+           {"and.lte.review_count.-4.5", "leads.review_count <= $2", SqlValue(std::int64_t{-5})},
+           {"and.eq.created_at.1700000000", "leads.created_at = $2",
+            SqlValue(std::int64_t{1700000000})},
+           // Too large to be an exact integer in a double: compared as written.
+           {"and.gt.updated_at.1e300", "leads.updated_at > $2", SqlValue(1e300)},
+           // Not an integer column.
+           {"and.gt.rating.4.5", "leads.rating > $2", SqlValue(4.5)},
+       }) {
+    CompiledSql sql = CompilePostgresListQuery("leads.id", Query({c.filter}));
+    EXPECT_NE(sql.sql.find(c.sql), std::string::npos) << c.filter << ": " << sql.sql;
+    ASSERT_GE(sql.binds.size(), 2u) << c.filter;
+    EXPECT_EQ(sql.binds[1], c.bind) << c.filter;
+    // SQLite compares an INTEGER column with a REAL through its index: unchanged.
+    CompiledSql lite = CompileSqliteListQuery("leads.id", Query({c.filter}));
+    ASSERT_GE(lite.binds.size(), 2u) << c.filter;
+    EXPECT_TRUE(std::holds_alternative<double>(lite.binds[1])) << c.filter;
+  }
+  // An integer column never equals 4.5.
+  CompiledSql none = CompilePostgresListQuery("leads.id", Query({"and.eq.review_count.4.5"}));
+  EXPECT_NE(none.sql.find("WHERE leads.account_key = $1 AND 1 = 0"), std::string::npos) << none.sql;
+}
+
+// PostgreSQL derives a LIKE prefix's range on a "C" column by itself (and estimates it from its
+// histogram): the explicit copy SQLite needs would count the range twice in the estimate.
+TEST(PostgresCompiler, StartsWithIsTheLikeAlone) {
+  CompiledSql pg =
+      CompilePostgresListQuery("leads.id", Query({"and.starts_with.attr:industry.Soft"}));
+  EXPECT_NE(pg.sql.find("a.value_fold LIKE $3 ESCAPE"), std::string::npos) << pg.sql;
+  EXPECT_EQ(pg.sql.find("a.value_fold >="), std::string::npos) << pg.sql;
+  CompiledSql lite =
+      CompileSqliteListQuery("leads.id", Query({"and.starts_with.attr:industry.Soft"}));
+  EXPECT_NE(lite.sql.find("a.value_fold >= ?"), std::string::npos) << lite.sql;
 }
 
 TEST(Plan, ARareSubstringDrivesThroughTheTrigramIndex) {

@@ -659,6 +659,10 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
       {"and.eq.city.paris", "and.eq.attr:industry.software", "and.array_contains.tags.vip"},
       {"and.eq.rating.4.5", "and.in.status.new,won", "and.lt.score.90"},
       {"and.in.city.paris,berlin", "and.eq.name.cyberdyne", "or.gt.rating.4", "or.is_empty.email"},
+      // `or` groups checked on the walk (eq/in on indexed fields, the sort field itself).
+      {"or.eq.city.paris", "or.in.city.london,gotham"},
+      {"or.eq.city.berlin", "or.gt.rating.4", "and.gte.score.20"},
+      {"and.eq.attr:industry.software", "or.eq.city.paris", "or.eq.attr:industry.finance"},
       // Comparisons a bool (0 or 1) passes keep the type check when they drive.
       {"and.gt.attr:mixed.0.5"},
       {"and.lt.attr:mixed.5", "and.gte.attr:mixed.0"},

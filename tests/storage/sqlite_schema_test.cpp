@@ -1,6 +1,6 @@
 // What only SQLite checks: the store's dedup lookups (the real statements, rendered for SQLite)
-// each seeking an index, and a schema too old to upgrade. Writing and finding the keys runs on
-// both backends in store_test.cpp; the upgrade from the previous release in upgrade_test.cpp.
+// each seeking an index. Writing and finding the keys runs on both backends in store_test.cpp;
+// refused schemas in schema_test.cpp; the upgrade from the previous release in upgrade_test.cpp.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -40,52 +40,48 @@ std::string QueryPlan(const std::string& path, const char* sql) {
   return plan;
 }
 
-// A database older than the previous release's schema (version 7) is refused with a clear
-// error: only that release's databases are upgraded (storage/sql/schema.h).
-TEST(SqliteSchema, OlderThanThePreviousReleaseIsRefused) {
-  testing::TempDir dir;
-  auto path = (dir.path() / "k.db").string();
+std::string Scalar(const std::string& path, const char* sql) {
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at "
-                         "INTEGER NOT NULL); INSERT INTO schema_migrations VALUES (1, 0), (2, 0);",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::string out;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
   sqlite3_close(db);
-  Options options;
-  options.path = path;
-  auto opened = OpenDatabase(options);
-  ASSERT_FALSE(opened.ok());
-  EXPECT_NE(opened.error().ForLog().find("version 2 is too old"), std::string::npos)
-      << opened.error().ForLog();
+  return out;
 }
 
-// A database an unreleased build wrote (main's dedup migration 15 or its list indexes 1600,
-// keyed by text account_id, before integer keys) is refused with a clear error rather than
-// half-upgraded.
-TEST(SqliteSchema, AnUnreleasedBuildsDatabaseIsRefused) {
-  for (const std::string version : {"15", "1600"}) {
-    testing::TempDir dir;
-    auto path = (dir.path() / "k.db").string();
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    const std::string sql =
-        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT "
-        "NULL); INSERT INTO schema_migrations VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), "
-        "(6, 0), (7, 0), (" +
-        version + ", 0);";
-    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(db);
-    Options options;
-    options.path = path;
-    auto opened = OpenDatabase(options);
-    ASSERT_FALSE(opened.ok()) << version;
-    EXPECT_NE(
-        opened.error().ForLog().find("version " + version + " was written by an unreleased build"),
-        std::string::npos)
-        << opened.error().ForLog();
+// Version 20 merges the trigram index into one segment and has FTS5 merge a level at 8
+// segments (storage/sql/schema.h): a database from before it (several segments, the default of
+// 4, as version 12's build and later flushes leave it) comes out merged, its rows still found.
+TEST(SqliteSchema, TheTrigramIndexIsMergedOnceAndMergesAtEightSegments) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "k.db").string();
+  { auto db = Open(path); }
+  EXPECT_EQ(Scalar(path, "SELECT v FROM lead_text_config WHERE k = 'automerge'"), "8");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  // Back to the state before version 20: three transactions, three segments.
+  for (const char* sql : {"INSERT INTO lead_text (lead_text, rank) VALUES ('automerge', 4)",
+                          "DELETE FROM schema_migrations WHERE version = 20",
+                          "INSERT INTO lead_text (rowid, name) VALUES (1, 'south shore academy')",
+                          "INSERT INTO lead_text (rowid, name) VALUES (2, 'south loop')",
+                          "INSERT INTO lead_text (rowid, name) VALUES (3, 'mckay elementary')"}) {
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
   }
+  sqlite3_close(db);
+  ASSERT_EQ(Scalar(path, "SELECT count(DISTINCT segid) FROM lead_text_idx"), "3");
+  { auto reopened = Open(path); }
+  EXPECT_EQ(Scalar(path, "SELECT count(DISTINCT segid) FROM lead_text_idx"), "1");
+  EXPECT_EQ(Scalar(path, "SELECT v FROM lead_text_config WHERE k = 'automerge'"), "8");
+  EXPECT_EQ(Scalar(path, "SELECT count(*) FROM schema_migrations WHERE version = 20"), "1");
+  EXPECT_EQ(Scalar(path,
+                   "SELECT group_concat(rowid) FROM lead_text WHERE lead_text MATCH "
+                   "'\"south\"'"),
+            "1,2");
 }
 
 TEST(DedupStore, EveryLookupUsesAnIndex) {

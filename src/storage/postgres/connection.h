@@ -28,7 +28,8 @@ class Connection;
 class Statement : public StatementBase<Statement> {
  public:
   using StatementBase<Statement>::Bind;
-  Statement(Connection* conn, std::string sql) : conn_(conn), sql_(std::move(sql)) {}
+  Statement(Connection* conn, std::string sql, bool plan_each_run = false)
+      : conn_(conn), sql_(std::move(sql)), plan_each_run_(plan_each_run) {}
 
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, int64_t value);
@@ -55,6 +56,7 @@ class Statement : public StatementBase<Statement> {
 
   Connection* conn_;
   std::string sql_;
+  bool plan_each_run_;  ///< Connection::PrepareForValues
   std::vector<std::optional<std::string>> values_;
   std::vector<unsigned> types_;
   bool has_nul_ = false;  ///< a text value holds U+0000, which PostgreSQL text cannot store
@@ -84,6 +86,13 @@ class Connection {
   core::Result<Statement> Prepare(const char* sql);
   /// The same for generated SQL already in PostgreSQL's form.
   core::Result<Statement> PrepareDynamic(std::string sql) { return Query(std::move(sql)); }
+  /// Generated SQL whose best plan depends on its values (a listing: a rare value wants its
+  /// index, a common one the sort's): planned with the bound values at each run, as an unnamed
+  /// statement. A named one would switch to a generic plan after five runs, planned for no
+  /// value in particular (docs/QUERY-PERFORMANCE.md, "PostgreSQL").
+  core::Result<Statement> PrepareForValues(std::string sql) {
+    return Statement(this, std::move(sql), /*plan_each_run=*/true);
+  }
   /// Runs one or more statements without parameters or results (DDL, BEGIN, COMMIT).
   core::Status Exec(const char* sql);
   /// Runs `copy` (COPY ... FROM STDIN) with `data`, rows in COPY's text format.
@@ -98,12 +107,17 @@ class Connection {
   /// the caller owns the result.
   core::Result<pg_result*> Execute(const std::string& sql, const std::vector<unsigned>& types,
                                    const std::vector<std::optional<std::string>>& values);
+  /// The same, planned for these values and not kept (PrepareForValues).
+  core::Result<pg_result*> ExecuteOnce(const std::string& sql, const std::vector<unsigned>& types,
+                                       const std::vector<std::optional<std::string>>& values);
 
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}
   core::Error ResultError(pg_result* result, std::string_view what) const;
   /// `result` (cleared) when it failed or is not `want` (PGRES_COMMAND_OK: either OK status).
   core::Status Check(pg_result* result, int want, std::string_view what) const;
+  /// `result` when it succeeded (rows or a command), else its error (cleared).
+  core::Result<pg_result*> Checked(pg_result* result) const;
   pg_conn* conn_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL + types -> statement name
   std::unordered_map<const char*, std::string> rendered_;  // neutral SQL -> PostgreSQL SQL

@@ -142,8 +142,7 @@ class SqlDatabase : public Database {
   PoolStats PoolUsage() const override { return pool_.Stats(); }
 
   /// Brings the schema up to date (MigrateSchema) in one transaction opened by `begin`, which
-  /// also keeps other processes starting on the same database out until it commits; then does
-  /// what is left of dedup's backfill (ResumeDedupBackfill), in transactions opened the same way.
+  /// also keeps other processes starting on the same database out until it commits.
   core::Status Migrate(const char* begin) {
     KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
     KLOZEO_TRY(conn->Exec(begin));
@@ -159,14 +158,7 @@ class SqlDatabase : public Database {
       return core::Error::Storage(applied.error().code,
                                   "schema migration failed: " + applied.error().ForLog());
     }
-    KLOZEO_TRY(conn->Exec("COMMIT"));
-    // Dedup's backfill after an upgrade (schema 13), in transactions that each commit their
-    // progress: an interrupted one resumes here at the next start.
-    if (core::Status backfilled = ResumeDedupBackfill(*conn, begin); !backfilled.ok()) {
-      return core::Error::Storage(backfilled.error().code,
-                                  "dedup backfill failed: " + backfilled.error().ForLog());
-    }
-    return core::Ok();
+    return conn->Exec("COMMIT");
   }
 
  protected:

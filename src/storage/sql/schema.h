@@ -8,7 +8,6 @@
 
 #include "core/clock.h"
 #include "core/result.h"
-#include "storage/sql/dedup_backfill.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/sql_tx.h"
 #include "storage/sql/statements.h"
@@ -363,9 +362,9 @@ END $$;}
 CREATE INDEX IF NOT EXISTS leads_status ON leads (account_key, status_fold, id);
 )sql";
 // 13: dedup's derived state rebuilt from the leads (docs/DEDUP.md, "Upgrades"): both tables
-// emptied here and the backfill filed (StartDedupBackfill); ResumeDedupBackfill refills them
-// after the migration commits, in batches that survive an interruption: an upgraded database's
-// leads get their word counts and match keys, and every lead its city-word key.
+// emptied here and the backfill filed (kStartDedupBackfill); service::ResumeDedupBackfill
+// refills them after the migration commits, in batches that survive an interruption: an upgraded
+// database's leads get their word counts and match keys, and every lead its city-word key.
 inline constexpr const char* kDedupBackfill = R"sql(
 DELETE FROM name_tokens;
 DELETE FROM lead_match_keys;
@@ -388,6 +387,15 @@ CREATE INDEX IF NOT EXISTS lead_attributes_sort
 // and ran three statements for every row (issue 18; docs/GROUP-COMMIT.md, "Trigram rows").
 inline constexpr const char* kTextRowsByStore =
     R"sql({sqlite:DROP TRIGGER IF EXISTS lead_text_insert;}{postgres:SELECT 1;})sql";
+// 20: the trigram index's segments (SQLite; docs/QUERY-PERFORMANCE.md, "Substring search").
+// Version 12 builds it at once on an upgrade, which leaves FTS5 a backlog of merges that every
+// 128th create then pays for (1M leads: p99 of POST /leads several times the old release's):
+// merged into one segment here ('optimize', 2 s at 1,000,000 leads), and FTS5 merges a level
+// once it holds 8 segments instead of 4 ('automerge'), so a queue flush rarely starts one.
+inline constexpr const char* kTextIndexMerges = R"sql({sqlite:
+INSERT INTO lead_text (lead_text, rank) VALUES ('automerge', 8);
+INSERT INTO lead_text (lead_text) VALUES ('optimize');}{postgres:SELECT 1;}
+)sql";
 inline constexpr Migration kMigrations[] = {
     {8, nullptr},
     {9, kDedupTables},
@@ -397,6 +405,7 @@ inline constexpr Migration kMigrations[] = {
     {kDedupBackfillVersion, kDedupBackfill},
     {14, kPostgresListIndexes},
     {16, kTextRowsByStore},
+    {20, kTextIndexMerges},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not
@@ -447,7 +456,7 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
     }
   }
   if (!applied.contains(kMigrations[0].version)) KLOZEO_TRY(exec(SchemaSql(kSchema, dialect)));
-  KLOZEO_TRY(exec(sql::kCreateDedupBackfill));  // the backfill's progress (dedup_backfill.h)
+  KLOZEO_TRY(exec(sql::kCreateDedupBackfill));
   if (upgrade) {
     // The new tables have the old ones' columns, account_id becomes account_key.
     for (const char* t : kSchemaTables) {
@@ -473,7 +482,7 @@ core::Status MigrateSchema(Conn& conn, Dialect dialect) {
   for (const Migration& m : kMigrations) {
     if (applied.contains(m.version)) continue;
     KLOZEO_TRY(exec(SchemaSql(m.sql != nullptr ? m.sql : kSchemaIndexes, dialect)));
-    if (m.version == kDedupBackfillVersion) KLOZEO_TRY(StartDedupBackfill(conn));
+    if (m.version == kDedupBackfillVersion) KLOZEO_TRY(exec(sql::kStartDedupBackfill));
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(sql::kRecordMigration));
     KLOZEO_TRY(s.Bind(1, int64_t{m.version}).Bind(2, core::WallMillis() / 1000).Run());
   }

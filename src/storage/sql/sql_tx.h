@@ -115,8 +115,7 @@ class SqlTx : public Tx {
   template <typename... Args>
   static Stmt Query(Connection& conn, const char* text, const Args&... args) {
     KLOZEO_ASSIGN_OR_RETURN(auto s, conn.Prepare(text));
-    int index = 0;
-    (s.Bind(++index, Arg(args)), ...);
+    BindFrom(s, 1, Arg(args)...);
     return s;
   }
   /// A statement's parameter: account keys are bound as their integer.
@@ -128,6 +127,14 @@ class SqlTx : public Tx {
   template <typename... Args>
   Stmt Query(const char* text, const Args&... args) {
     return Query(*conn_, text, args...);
+  }
+  /// A listing's generated SQL, planned for its values (PostgreSQL: PrepareForValues).
+  Stmt PrepareListing(std::string text) {
+    if constexpr (kPg) {
+      return conn_->PrepareForValues(std::move(text));
+    } else {
+      return conn_->PrepareDynamic(text);
+    }
   }
   /// A statement on the account's data, after Lock(account); the account key is ?1.
   template <typename... Args>
@@ -207,10 +214,10 @@ class SqlTx : public Tx {
   /// The attribute rows of `leads` (kInsertAttribute).
   core::Status InsertAttributes(domain::AccountKey account, std::span<const domain::Lead> leads);
   /// The address, domain and city-word keys of `leads` (kInsertMatchKey); `counts` holds the
-  /// account's counts of their words once they are written (dedup::RarestWord).
+  /// account's counts of their words once they are written (dedup::RarestWord), read when null.
   core::Status InsertMatchKeys(domain::AccountKey account, std::span<const domain::Lead> leads,
                                std::span<const dedup::LeadKeys> keys,
-                               const dedup::TokenStats& counts);
+                               const dedup::TokenStats* counts = nullptr);
   /// A list of tokens as the dialect binds it (?2 of kCountTokens and kTokenCounts).
   static std::string TokenList(const std::vector<std::string>& tokens) {
     return kPg ? TextArrayLiteral(tokens) : TokensJson(tokens);
@@ -241,14 +248,6 @@ class SqlTx : public Tx {
   core::Result<std::optional<std::string>> StoredName(domain::AccountKey account,
                                                       std::string_view id) {
     return First(Query(sql::kLeadName, account, id), ReadText);
-  }
-  core::Status InsertEventRow(const domain::WebhookEvent& e) {
-    return Run(Query(sql::kInsertEvent, e.id, e.account_key, e.type, e.body, e.created_at_ms));
-  }
-  core::Status InsertDeliveryRow(const domain::WebhookEvent& e, std::string_view id,
-                                 std::string_view webhook_id, int64_t due_ms) {
-    return Run(Query(sql::kInsertDelivery, id, e.account_key, webhook_id, e.id, e.type, due_ms,
-                     e.created_at_ms));
   }
   core::Status FillAttempts(domain::WebhookDelivery& d);
 
@@ -419,10 +418,7 @@ class SqlTx : public Tx {
           auto subscribers,
           All(t_.On(event.account_key, sql::kSubscribers, "," + event.type + ","), ReadText));
       if (subscribers.empty()) return int64_t{0};
-      KLOZEO_TRY(t_.InsertEventRow(event));
-      for (const auto& webhook_id : subscribers) {
-        KLOZEO_TRY(t_.InsertDeliveryRow(event, core::NewUuidV7(), webhook_id, due_ms));
-      }
+      KLOZEO_TRY(Enqueue(event, subscribers, due_ms));
       return static_cast<int64_t>(subscribers.size());
     }
     core::Result<std::string> EnqueueDelivery(const domain::WebhookEvent& event,
@@ -432,9 +428,19 @@ class SqlTx : public Tx {
                               First(t_.On(event.account_key, sql::kWebhookExists, webhook_id),
                                     [](const Statement&) { return true; }));
       if (!exists) return core::Error::NotFound("webhook not found");
-      KLOZEO_TRY(t_.InsertEventRow(event));
-      std::string id = core::NewUuidV7();
-      KLOZEO_TRY(t_.InsertDeliveryRow(event, id, webhook_id, due_ms));
+      return Enqueue(event, {std::string(webhook_id)}, due_ms);
+    }
+    /// Stores `e` and a pending delivery of it to each of `webhooks`; returns the last one's id.
+    core::Result<std::string> Enqueue(const domain::WebhookEvent& e,
+                                      const std::vector<std::string>& webhooks, int64_t due_ms) {
+      KLOZEO_TRY(
+          Run(t_.Query(sql::kInsertEvent, e.id, e.account_key, e.type, e.body, e.created_at_ms)));
+      std::string id;
+      for (const auto& webhook_id : webhooks) {
+        id = core::NewUuidV7();
+        KLOZEO_TRY(Run(t_.Query(sql::kInsertDelivery, id, e.account_key, webhook_id, e.id, e.type,
+                                due_ms, e.created_at_ms)));
+      }
       return id;
     }
     // Claims, attempts and releases are the dispatcher's, across accounts: claims take no
@@ -518,6 +524,26 @@ class SqlTx : public Tx {
       wanted.emplace_back();
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kTokenCounts, TokenList(wanted)));
       return ReadTokenCounts(s, stats);
+    }
+    core::Status CountTokens(domain::AccountKey account, const std::vector<std::string>& tokens,
+                             int64_t delta) override {
+      KLOZEO_TRY(t_.Lock(account));
+      return t_.CountTokens(account, tokens, delta);
+    }
+    core::Status InsertMatchKeys(domain::AccountKey account, const std::vector<domain::Lead>& leads,
+                                 const std::vector<dedup::LeadKeys>& keys) override {
+      if (leads.size() != keys.size()) return core::Error::Internal("one key set per lead");
+      KLOZEO_TRY(t_.Lock(account));
+      return t_.InsertMatchKeys(account, leads, keys);
+    }
+    core::Result<std::optional<BackfillProgress>> Backfill() override {
+      return First(t_.Admin(sql::kDedupBackfillState), [](const Statement& r) {
+        return BackfillProgress{r.Int(0), domain::AccountKey{r.Int(1)}, r.Text(2)};
+      });
+    }
+    core::Status SetBackfill(const std::optional<BackfillProgress>& p) override {
+      if (!p) return Run(t_.Admin(sql::kEndDedupBackfill));
+      return Run(t_.Admin(sql::kMoveDedupBackfill, p->phase, p->after_account, p->after_id));
     }
     core::Result<std::vector<DedupCandidate>> FindByPhone(domain::AccountKey account,
                                                           std::string_view phone_key,

@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <map>
+#include <set>
 
 #include "query/limit.h"
 #include "query/plan.h"
@@ -170,13 +171,7 @@ core::Status SqlTx<B>::Leads::Update(domain::AccountKey account, const domain::L
     if (!diff.empty()) KLOZEO_TRY(t_.CountTokens(account, diff, delta));
   }
   KLOZEO_TRY(Run(t_.Query(sql::kDeleteMatchKeys, account, lead.id)));
-  // The counts of its words now: what the lead is filed under (dedup::RarestWord).
-  dedup::TokenStats counts;
-  if (!new_tokens.empty()) {
-    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kTokenCounts, account, TokenList(new_tokens)));
-    KLOZEO_TRY(ReadTokenCounts(s, counts));
-  }
-  KLOZEO_TRY(t_.InsertMatchKeys(account, std::span(&lead, 1), std::span(&keys, 1), counts));
+  KLOZEO_TRY(t_.InsertMatchKeys(account, std::span(&lead, 1), std::span(&keys, 1)));
   return t_.InsertAttributes(account, std::span(&lead, 1));
 }
 
@@ -207,7 +202,7 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     std::vector<std::vector<std::string>> ids(q.filters.size());  // of ProbeReadsIds probes
     for (size_t i : candidates) {
       query::CompiledSql probe = CompileProbe(q, i, static_cast<int>(cap));
-      KLOZEO_ASSIGN_OR_RETURN(auto p, t_.conn_->PrepareDynamic(std::move(probe.sql)));
+      KLOZEO_ASSIGN_OR_RETURN(auto p, t_.PrepareListing(std::move(probe.sql)));
       BindAll(p, probe.binds);
       if (query::ProbeReadsIds(q.filters[i])) {
         KLOZEO_ASSIGN_OR_RETURN(ids[i], CollectRows(p, ReadText));
@@ -224,7 +219,7 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     }
   }
   query::CompiledSql compiled = Compile(select_list.c_str(), planned);
-  KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(std::move(compiled.sql)));
+  KLOZEO_ASSIGN_OR_RETURN(auto s, t_.PrepareListing(std::move(compiled.sql)));
   BindAll(s, compiled.binds);
   LeadPage page;
   while (true) {
@@ -264,7 +259,7 @@ core::Result<std::vector<std::string>> SqlTx<B>::Leads::AttributeNames(const que
     std::string text = "SELECT n.name FROM unnest(?" + std::to_string(outer + 1) +
                        "::text[]) AS n(name) WHERE EXISTS (SELECT 1 FROM (" + matches.sql + exists +
                        "n.name)) ORDER BY n.name";
-    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.conn_->PrepareDynamic(RenderSql(text, B::kDialect)));
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.PrepareListing(RenderSql(text, B::kDialect)));
     BindAll(s, matches.binds);
     s.Bind(outer, q.account_key).Bind(outer + 1, TextArrayLiteral(candidates));
     return CollectRows(s, ReadText);
@@ -404,7 +399,7 @@ core::Status SqlTx<B>::InsertLeads(domain::AccountKey account, std::span<const d
   for (auto& [token, n] : counts) by_count[n].push_back(token);
   dedup::TokenStats after;  // the counts once the batch is in: what its leads are filed under
   for (const auto& [n, tokens] : by_count) KLOZEO_TRY(CountTokens(account, tokens, n, &after));
-  KLOZEO_TRY(InsertMatchKeys(account, leads, keys, after));
+  KLOZEO_TRY(InsertMatchKeys(account, leads, keys, &after));
   return InsertAttributes(account, leads);
 }
 
@@ -412,14 +407,27 @@ template <typename B>
 core::Status SqlTx<B>::InsertMatchKeys(domain::AccountKey account,
                                        std::span<const domain::Lead> leads,
                                        std::span<const dedup::LeadKeys> keys,
-                                       const dedup::TokenStats& counts) {
+                                       const dedup::TokenStats* counts) {
+  dedup::TokenStats read;  // the counts of their words now, when not given
+  if (counts == nullptr) {
+    std::set<std::string> tokens;
+    for (const auto& k : keys) {
+      for (auto& token : dedup::CountedTokens(k.name_tokens)) tokens.insert(std::move(token));
+    }
+    if (!tokens.empty()) {
+      KLOZEO_ASSIGN_OR_RETURN(
+          auto s, Query(sql::kTokenCounts, account, TokenList({tokens.begin(), tokens.end()})));
+      KLOZEO_TRY(ReadTokenCounts(s, read));
+    }
+    counts = &read;
+  }
   std::vector<std::string> city_words(leads.size());
   std::vector<std::tuple<const std::string*, std::string_view, const std::string*>> all;
   for (size_t i = 0; i < leads.size(); ++i) {
     if (!keys[i].address.empty()) all.emplace_back(&leads[i].id, "address", &keys[i].address);
     if (!keys[i].domain.empty()) all.emplace_back(&leads[i].id, "domain", &keys[i].domain);
     city_words[i] =
-        dedup::CityWordKey(keys[i].city, dedup::RarestWord(keys[i].name_tokens, counts));
+        dedup::CityWordKey(keys[i].city, dedup::RarestWord(keys[i].name_tokens, *counts));
     if (!city_words[i].empty()) all.emplace_back(&leads[i].id, "city_word", &city_words[i]);
   }
   return InsertRows<sql::kInsertMatchKey, 4, 128>(all.size(), [&](auto& row, size_t i) {

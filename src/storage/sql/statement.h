@@ -55,4 +55,10 @@ class StatementBase {
   }
 };
 
+/// Binds `values` to the parameters of `s` from `first` on.
+template <typename S, typename... T>
+void BindFrom(S& s, int first, const T&... values) {
+  (s.Bind(first++, values), ...);
+}
+
 }  // namespace klozeo::storage

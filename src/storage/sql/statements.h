@@ -354,20 +354,20 @@ inline constexpr const char* kFindDedupByCityWord =
     "SELECT l.id, l.name, l.address, l.city, l.phone_key FROM lead_match_keys k JOIN leads l ON "
     "l.account_key = k.account_key AND l.id = k.lead_id WHERE k.account_key = ?1 AND "
     "k.kind = 'city_word' AND k.key = ?2 ORDER BY k.lead_id LIMIT ?3";
-// The upgrade backfill (storage/sql/dedup_backfill.h): leads in primary-key order after
-// (?1, ?2); rows of a JSON array ?2 for account ?1 ([token, n] and [lead id, kind, key]).
-inline constexpr const char* kBackfillLeads =
-    "SELECT account_key, id, name, address, website, city FROM leads WHERE account_key > ?1 OR "
-    "(account_key = ?1 AND id > ?2) ORDER BY account_key, id LIMIT ?3";
-inline constexpr const char* kBackfillTokenCounts =
-    "INSERT INTO name_tokens (account_key, token, n) {sqlite:SELECT ?1, value ->> 0, value ->> 1 "
-    "FROM json_each(?2) WHERE true}{postgres:SELECT ?1, e ->> 0, (e ->> 1)::bigint FROM "
-    "jsonb_array_elements(?2::jsonb) AS e} "
-    "ON CONFLICT (account_key, token) DO UPDATE SET n = name_tokens.n + excluded.n";
-inline constexpr const char* kBackfillMatchKeys =
-    "INSERT INTO lead_match_keys (account_key, lead_id, kind, key) {sqlite:SELECT ?1, value ->> 0, "
-    "value ->> 1, value ->> 2 FROM json_each(?2)}{postgres:SELECT ?1, e ->> 0, e ->> 1, e ->> 2 "
-    "FROM jsonb_array_elements(?2::jsonb) AS e}";
+// The rebuild of dedup's state after an upgrade (service/dedup_backfill.h): its progress, one
+// row filed by schema version 13 (MigrateSchema creates the table at every start, so databases
+// that reached 13 before it existed have an empty one).
+inline constexpr const char* kCreateDedupBackfill =
+    "CREATE TABLE IF NOT EXISTS dedup_backfill (singleton INTEGER PRIMARY KEY, "
+    "phase INTEGER NOT NULL, after_account BIGINT NOT NULL, after_id TEXT NOT NULL)";
+inline constexpr const char* kStartDedupBackfill =
+    "INSERT INTO dedup_backfill (singleton, phase, after_account, after_id) VALUES (1, 0, -1, '') "
+    "ON CONFLICT (singleton) DO UPDATE SET phase = 0, after_account = -1, after_id = ''";
+inline constexpr const char* kDedupBackfillState =
+    "SELECT phase, after_account, after_id FROM dedup_backfill WHERE singleton = 1";
+inline constexpr const char* kMoveDedupBackfill =
+    "UPDATE dedup_backfill SET phase = ?1, after_account = ?2, after_id = ?3 WHERE singleton = 1";
+inline constexpr const char* kEndDedupBackfill = "DELETE FROM dedup_backfill";
 inline constexpr const char* kInsertDismissal =
     "INSERT INTO dedup_dismissals (account_key, lead_id, other_id, created_at) "
     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_key, lead_id, other_id) DO NOTHING";
