@@ -20,16 +20,6 @@ int64_t BatchSize() {
   return n > 0 ? n : kDefault;
 }
 
-/// Adds an account's word counts (the word '' counts its leads): one upsert per distinct count,
-/// as most words of a batch occur once.
-core::Status AddCounts(storage::Tx& tx, domain::AccountKey account,
-                       const std::map<std::string, int64_t>& counts) {
-  std::map<int64_t, std::vector<std::string>> by_count;
-  for (const auto& [token, n] : counts) by_count[n].push_back(token);
-  for (const auto& [n, tokens] : by_count) KLOZEO_TRY(tx.dedup().CountTokens(account, tokens, n));
-  return core::Ok();
-}
-
 /// One transaction's work: up to `batch` leads after `at`, in (account key, id) order, read
 /// 5,000 at a time. Returns the progress to record (nullopt: the backfill is done).
 core::Result<std::optional<BackfillProgress>> Step(storage::Tx& tx, BackfillProgress at,
@@ -67,7 +57,7 @@ core::Result<std::optional<BackfillProgress>> Step(storage::Tx& tx, BackfillProg
         }
       }
     }
-    KLOZEO_TRY(AddCounts(tx, account.key, counts));
+    KLOZEO_TRY(tx.dedup().AddTokenCounts(account.key, counts));
     if (batch == 0) return std::optional(at);
   }
   // This phase is over: the next starts from the first lead, or the work is done.

@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -297,9 +298,9 @@ class DedupStore {
   virtual core::Status TokenStats(domain::AccountKey account,
                                   const std::vector<std::string>& tokens,
                                   dedup::TokenStats& stats) = 0;
-  /// Adds `delta` to the account's count of each of `tokens` (the token '' counts its leads).
-  virtual core::Status CountTokens(domain::AccountKey account,
-                                   const std::vector<std::string>& tokens, int64_t delta) = 0;
+  /// Adds each token's count of `counts` to the account's (the token '' counts its leads).
+  virtual core::Status AddTokenCounts(domain::AccountKey account,
+                                      const std::map<std::string, int64_t>& counts) = 0;
   /// Files stored leads under their address, domain and city-word keys (`keys[i]` are
   /// `leads[i]`'s; the city word chosen by the account's counts now).
   virtual core::Status InsertMatchKeys(domain::AccountKey account,

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -230,6 +231,16 @@ class SqlTx : public Tx {
     KLOZEO_ASSIGN_OR_RETURN(auto s,
                             Query(sql::kCountTokensReturning, account, TokenList(tokens), delta));
     return ReadTokenCounts(s, *after);
+  }
+  /// Adds each token's count of `counts` to the account's ('' counts the leads): one upsert per
+  /// distinct count, as most words of a batch occur once. With `after`, as CountTokens.
+  core::Status AddTokenCounts(domain::AccountKey account,
+                              const std::map<std::string, int64_t>& counts,
+                              dedup::TokenStats* after = nullptr) {
+    std::map<int64_t, std::vector<std::string>> by_count;
+    for (const auto& [token, n] : counts) by_count[n].push_back(token);
+    for (const auto& [n, tokens] : by_count) KLOZEO_TRY(CountTokens(account, tokens, n, after));
+    return core::Ok();
   }
   /// Reads (token, n) rows into `stats` (the token '' is the lead count).
   static core::Status ReadTokenCounts(Statement& s, dedup::TokenStats& stats) {
@@ -525,10 +536,10 @@ class SqlTx : public Tx {
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kTokenCounts, TokenList(wanted)));
       return ReadTokenCounts(s, stats);
     }
-    core::Status CountTokens(domain::AccountKey account, const std::vector<std::string>& tokens,
-                             int64_t delta) override {
+    core::Status AddTokenCounts(domain::AccountKey account,
+                                const std::map<std::string, int64_t>& counts) override {
       KLOZEO_TRY(t_.Lock(account));
-      return t_.CountTokens(account, tokens, delta);
+      return t_.AddTokenCounts(account, counts);
     }
     core::Status InsertMatchKeys(domain::AccountKey account, const std::vector<domain::Lead>& leads,
                                  const std::vector<dedup::LeadKeys>& keys) override {

@@ -388,17 +388,14 @@ core::Status SqlTx<B>::InsertLeads(domain::AccountKey account, std::span<const d
     KLOZEO_TRY(Run(Query(sql::kIndexPendingText, every)));
     KLOZEO_TRY(Run(Query(sql::kClearPendingText, every)));
   }
-  // The name-word counts (docs/DEDUP.md): one upsert per distinct count (most words of a batch
-  // occur once).
+  // The name-word counts (docs/DEDUP.md).
   std::map<std::string, int64_t> counts;
   for (const auto& k : keys) {
     for (auto& token : dedup::CountedTokens(k.name_tokens)) ++counts[token];
   }
   counts[std::string()] = static_cast<int64_t>(leads.size());
-  std::map<int64_t, std::vector<std::string>> by_count;
-  for (auto& [token, n] : counts) by_count[n].push_back(token);
   dedup::TokenStats after;  // the counts once the batch is in: what its leads are filed under
-  for (const auto& [n, tokens] : by_count) KLOZEO_TRY(CountTokens(account, tokens, n, &after));
+  KLOZEO_TRY(AddTokenCounts(account, counts, &after));
   KLOZEO_TRY(InsertMatchKeys(account, leads, keys, &after));
   return InsertAttributes(account, leads);
 }
