@@ -80,6 +80,33 @@ size_t CodePoints(std::string_view text) {
 
 }  // namespace
 
+bool UsesTrigramTerms(const Filter& filter) {
+  if (filter.logic != Logic::kAnd || filter.field.kind != FieldKind::kText) return false;
+  if (filter.op != Op::kContains && filter.op != Op::kEndsWith) return false;
+  bool indexed = false;
+  for (std::string_view f : kTextIndexFields) indexed = indexed || f == filter.field.name;
+  const auto* text = std::get_if<std::string>(&filter.value);
+  if (!indexed || text == nullptr) return false;
+  std::string folded = FoldText(*text);
+  return core::IsValidUtf8(folded) && CodePoints(folded) == kTrigramMinLength - 1;
+}
+
+std::string TrigramTermsMatch(const Filter& filter, const std::vector<std::string>& terms) {
+  if (terms.empty()) return {};
+  std::string out = "{" + filter.field.name + "} : (";
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (i > 0) out += " OR ";
+    out += '"';
+    for (char c : terms[i]) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    out += '"';
+  }
+  out += ')';
+  return out;
+}
+
 bool ScansFieldIndex(const Filter& filter) {
   return filter.logic == Logic::kAnd && filter.field.kind == FieldKind::kText &&
          (filter.op == Op::kContains || filter.op == Op::kEndsWith) &&

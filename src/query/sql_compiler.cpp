@@ -161,8 +161,13 @@ class Compiler {
       return Condition(filter);
     }
     if (ScansFieldIndex(filter) && drive_ids != nullptr) {
-      // Its probe read every matching id already.
+      // Its probe read every matching id already; a trigram-terms probe (UsesTrigramTerms)
+      // read a superset (the pending leads): the LIKE on the row decides.
       dialect_.AppendIdIn(out_, "leads.id", *drive_ids);
+      if (UsesTrigramTerms(filter) && dialect_.HasTextIndexTable()) {
+        out_.Append(" AND ");
+        Condition(filter);
+      }
       return;
     }
     if (ScansFieldIndex(filter)) {
@@ -233,15 +238,20 @@ class Compiler {
   /// rows the filter matches. CROSS JOIN
   /// keeps the index first: SQLite would otherwise walk the account's rows and run the
   /// full-text query once per row.
-  void TextIndexRows(const Filter& filter) {
+  void TextIndexRows(const Filter& filter) { TextIndexRows(TextIndexMatch(filter)); }
+  /// The same for an FTS5 query `match` (none when empty: the pending leads only).
+  void TextIndexRows(std::string match) {
     const std::string table(kTextIndexTable);
-    out_.Append("SELECT r.lead_id FROM " + table + " CROSS JOIN " + table +
-                "_rows r ON r.rid = " + table + ".rowid WHERE " + table + " MATCH ");
-    out_.Bind(TextIndexMatch(filter));
-    out_.Append(" AND r.account_key = ");
-    out_.Bind(account_key_);
+    if (!match.empty()) {
+      out_.Append("SELECT r.lead_id FROM " + table + " CROSS JOIN " + table +
+                  "_rows r ON r.rid = " + table + ".rowid WHERE " + table + " MATCH ");
+      out_.Bind(std::move(match));
+      out_.Append(" AND r.account_key = ");
+      out_.Bind(account_key_);
+      out_.Append(" UNION ALL ");
+    }
     // The leads written since the last flush of the queue (at most 128 of all accounts).
-    out_.Append(" UNION ALL SELECT p.lead_id FROM " + table + "_rows p WHERE p.pending = 1 AND " +
+    out_.Append("SELECT p.lead_id FROM " + table + "_rows p WHERE p.pending = 1 AND " +
                 "p.account_key = ");
     out_.Bind(account_key_);
   }
@@ -1033,6 +1043,27 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
   out.Append(" LIMIT ");
   out.Bind(std::int64_t{cap});
   out.Append(") p");
+  return std::move(out).Finish();
+}
+
+CompiledSql CompileTrigramTermsProbe(const SqlDialect& dialect, const ListQuery& query,
+                                     size_t index, int cap, const std::string& match) {
+  SqlBuilder out(dialect);
+  Compiler compiler(dialect, out, query.account_key);
+  compiler.probe = true;
+  const Filter& filter = query.filters.at(index);
+  // Values of 3 code points or more: the trigrams that hold the pair, and the pending leads.
+  compiler.TextIndexRows(match);
+  // A value of exactly 2 code points holding the pair is the pair: its sorted index.
+  Filter pair = filter;
+  pair.op = Op::kEq;
+  out.Append(" UNION ALL SELECT leads.id FROM leads" + dialect.IndexedBy(IndexFor(pair)) +
+             " WHERE leads.account_key = ");
+  out.Bind(query.account_key);
+  out.Append(" AND ");
+  compiler.Condition(pair);
+  out.Append(" LIMIT ");
+  out.Bind(std::int64_t{cap});
   return std::move(out).Finish();
 }
 

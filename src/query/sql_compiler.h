@@ -173,4 +173,13 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
 CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query, size_t index,
                               int cap);
 
+/// The probe of a UsesTrigramTerms filter `query.filters[index]` (query/plan.h) on an engine
+/// with the trigram table (SqlDialect::HasTextIndexTable): at most `cap` ids of the account's
+/// leads whose indexed trigrams match `match` (TrigramTermsMatch of the terms that start or end
+/// with the pair; none when empty), the pending leads (not indexed yet: a superset, so the query
+/// tests the filter on the row), and the leads whose folded value is the pair itself. Like a
+/// ProbeReadsIds probe, its ids can drive the query (ListQuery::drive_ids).
+CompiledSql CompileTrigramTermsProbe(const SqlDialect& dialect, const ListQuery& query,
+                                     size_t index, int cap, const std::string& match);
+
 }  // namespace klozeo::query

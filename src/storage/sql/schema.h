@@ -396,6 +396,13 @@ inline constexpr const char* kTextIndexMerges = R"sql({sqlite:
 INSERT INTO lead_text (lead_text, rank) VALUES ('automerge', 8);
 INSERT INTO lead_text (lead_text) VALUES ('optimize');}{postgres:SELECT 1;}
 )sql";
+// 22: the trigram index's terms (SQLite; docs/QUERY-PERFORMANCE.md, "Two-character
+// substrings"): an fts5vocab table reading lead_text's term list, so a 2-character contains or
+// ends_with finds the trigrams that hold it (query/plan.h, UsesTrigramTerms). A view over the
+// index: nothing is written on inserts.
+inline constexpr const char* kTextIndexTerms = R"sql({sqlite:
+CREATE VIRTUAL TABLE IF NOT EXISTS lead_text_terms USING fts5vocab(lead_text, instance);}{postgres:SELECT 1;}
+)sql";
 inline constexpr Migration kMigrations[] = {
     {8, nullptr},
     {9, kDedupTables},
@@ -406,6 +413,7 @@ inline constexpr Migration kMigrations[] = {
     {14, kPostgresListIndexes},
     {16, kTextRowsByStore},
     {20, kTextIndexMerges},
+    {22, kTextIndexTerms},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not
