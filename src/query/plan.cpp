@@ -45,6 +45,10 @@ constexpr std::array<Indexed, 9> kSortIndexes = {{{"created_at", "leads_created"
                                                   {"city", "leads_city"},
                                                   {"status", "leads_status"}}};
 
+// The text fields whose folded column the created_at, updated_at and score indexes carry after
+// their key (storage/sql/schema.h, version 22).
+constexpr std::array<std::string_view, 3> kWalkedColumns = {"status", "city", "category"};
+
 template <size_t N>
 std::string_view Find(const std::array<Indexed, N>& list, std::string_view name) {
   for (const Indexed& item : list) {
@@ -208,6 +212,16 @@ std::string_view SortIndexFor(const Sort& sort) {
   return Find(kSortIndexes, sort.field.name);
 }
 
+bool OnWalkedEntry(const Filter& filter, const Sort& sort) {
+  if (filter.field.kind != FieldKind::kText) return false;
+  const std::string_view index = SortIndexFor(sort);
+  if (index != "leads_created" && index != "leads_updated" && index != "leads_score") return false;
+  for (std::string_view f : kWalkedColumns) {
+    if (f == filter.field.name) return true;
+  }
+  return false;
+}
+
 bool HasSortIndex(const ListQuery& query) {
   const FieldRef& field = query.sort.field;
   if (field.kind == FieldKind::kAttribute || !In(kSortIndexes, field.name)) return false;
@@ -267,7 +281,7 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
     // An attribute filter no index checks reads the lead's attribute rows instead (about a
     // row read, but no sort and no row for the entries it rejects): down to half the cap.
     const Filter& only = query.filters[best->first];
-    const int64_t share = ChecksOnIndex(only)                        ? kCheckedWalkShare
+    const int64_t share = ChecksOnIndex(only) || OnWalkedEntry(only, query.sort) ? kCheckedWalkShare
                           : only.field.kind == FieldKind::kAttribute ? kAttributeWalkShare
                                                                      : 0;
     if (!dialect.HasStatistics() && sort_index && query.filters.size() == 1 && share > 0 &&

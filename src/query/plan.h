@@ -125,6 +125,12 @@ std::vector<std::string_view> PlanIndexNames();
 /// The (account_key, field, id) index of the sort, when HasSortIndex.
 std::string_view SortIndexFor(const Sort& sort);
 
+/// True when the sort's index (SortIndexFor) carries this text filter's folded column after its
+/// key (schema 22: leads_created, leads_updated and leads_score end with status_fold, city_fold
+/// and category_fold), so a walk of it (Access::kSortIndex) tests the filter, whatever its
+/// operator, on the walked entry: no seek, no row read. Must match the schema.
+bool OnWalkedEntry(const Filter& filter, const Sort& sort);
+
 /// True when walking an index yields the rows in the sort's order (SQLite: NULLs sort first
 /// in an index, so a nullable field's ascending NULLS LAST order needs a sort step).
 bool HasSortIndex(const ListQuery& query);

@@ -785,7 +785,9 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
 // field than the sort's can be tested on the walked index entry (ChecksOnIndex).
 bool HasIndexCheck(const ListQuery& query) {
   return std::any_of(query.filters.begin(), query.filters.end(), [&](const Filter& f) {
-    return f.logic == Logic::kAnd && (ChecksOnIndex(f) || f.field.kind == FieldKind::kAttribute) &&
+    return f.logic == Logic::kAnd &&
+           (ChecksOnIndex(f) || f.field.kind == FieldKind::kAttribute ||
+            OnWalkedEntry(f, query.sort)) &&
            !(f.field == query.sort.field);
   });
 }
@@ -806,19 +808,19 @@ bool OrGroupOnWalk(const ListQuery& query) {
     any = true;
     const bool sort_field = f.field == query.sort.field && (f.field.kind == FieldKind::kText ||
                                                             f.field.kind == FieldKind::kNumber);
-    if (!sort_field && !ChecksOnIndex(AsAnd(f))) return false;
+    if (!sort_field && !ChecksOnIndex(AsAnd(f)) && !OnWalkedEntry(f, query.sort)) return false;
   }
   return any;
 }
 
-// Access::kSortIndex when some filter ChecksOnIndex (SQLite): the sort index is walked in a
-// subquery `w` that reads that index only (the walk, the filters on the sort field, the
-// keyset, and each ChecksOnIndex filter as a seek of its own index or of the lead's attribute
-// rows), and only the entries that pass read their lead's row (CROSS JOIN keeps the walk
-// outside), where the other filters are tested. SQLite flattens `w` into the join, so the
-// walk yields the order and stops at the page's LIMIT. A combination of common filters that
-// matches few rows (4 % x 25 % x 7 %) walks many index entries, each a seek or two instead of
-// a row read (docs/QUERY-PERFORMANCE.md, "Checked walks").
+// Access::kSortIndex when some filter ChecksOnIndex or is OnWalkedEntry (SQLite): the sort
+// index is walked in a subquery `w` that reads that index only (the walk, the filters on the
+// sort field and on the columns the index carries, the keyset, and each ChecksOnIndex filter
+// as a seek of its own index or of the lead's attribute rows), and only the entries that pass read
+// their lead's row (CROSS JOIN keeps the walk outside), where the other filters are tested. SQLite
+// flattens `w` into the join, so the walk yields the order and stops at the page's LIMIT. A
+// combination of common filters that matches few rows (4 % x 25 % x 7 %) walks many index entries,
+// each a seek or two instead of a row read (docs/QUERY-PERFORMANCE.md, "Checked walks").
 CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view select_list,
                                const ListQuery& query) {
   SqlBuilder out(dialect);
@@ -834,6 +836,13 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
              " WHERE leads.account_key = ");
   out.Bind(query.account_key);
   auto on_sort_field = [&](const Filter& f) { return f.field == query.sort.field; };
+  auto on_entry = [&](const Filter& f) { return OnWalkedEntry(f, query.sort); };
+  // Filters on a column the walked index carries are tested on its entry, first (no seek).
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kAnd || on_sort_field(f) || !on_entry(f)) continue;
+    out.Append(" AND ");
+    compiler.Condition(f);
+  }
   // Each check is a seek of (account_key, value, id) in the filter's index, which covers it.
   auto check = [&](const Filter& f) {
     if (f.field.kind == FieldKind::kAttribute) {
@@ -853,7 +862,7 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
     out.Append(" AND x.id = leads.id)");
   };
   for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kAnd || on_sort_field(f) || !ChecksOnIndex(f)) continue;
+    if (f.logic != Logic::kAnd || on_sort_field(f) || on_entry(f) || !ChecksOnIndex(f)) continue;
     out.Append(" AND ");
     check(f);
   }
@@ -870,7 +879,7 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   const bool or_on_walk = OrGroupOnWalk(query);
   if (or_on_walk) {
     OrGroup(out, query.filters, [&](const Filter& f) {
-      if (on_sort_field(f)) {
+      if (on_sort_field(f) || on_entry(f)) {
         compiler.Condition(f);
       } else {
         check(f);
@@ -891,7 +900,7 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   out.Append(" AND leads.id = w.walk_id");
   compiler.no_filter_index = true;
   for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kAnd || on_sort_field(f) || ChecksOnIndex(f) ||
+    if (f.logic != Logic::kAnd || on_sort_field(f) || ChecksOnIndex(f) || on_entry(f) ||
         f.field.kind == FieldKind::kAttribute) {
       continue;
     }
