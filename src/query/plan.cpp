@@ -268,6 +268,7 @@ int64_t ProbeCap(int64_t leads, int page) {
 void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts,
                   int64_t cap, const SqlDialect& dialect) {
   query.access = Access::kAuto;
+  query.walk_set.reset();
   const std::pair<size_t, int64_t>* best = nullptr;
   for (const auto& c : counts) {
     if (best == nullptr || c.second < best->second) best = &c;
@@ -287,6 +288,8 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
     if (!dialect.HasStatistics() && sort_index && query.filters.size() == 1 && share > 0 &&
         !(only.field == query.sort.field) && best->second >= cap / share) {
       query.access = Access::kSortIndex;
+      // Its matching lead ids (fewer than the cap) are one set the walk looks each entry up in.
+      if (only.field.kind == FieldKind::kAttribute) query.walk_set = best->first;
       return;
     }
     query.access = Access::kFilterIndex;

@@ -861,15 +861,35 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
     compiler.row = "leads";
     out.Append(" AND x.id = leads.id)");
   };
+  // An attribute filter whose matching leads are few (ListQuery::walk_set): one set of their
+  // ids, built once from its value index, which each walked entry is looked up in.
+  std::vector<size_t> in_set;
+  if (query.walk_set && *query.walk_set < query.filters.size() &&
+      query.filters[*query.walk_set].field.kind == FieldKind::kAttribute &&
+      IsIndexable(query.filters[*query.walk_set])) {
+    in_set = SameIndexFilters(query, *query.walk_set);
+    std::vector<const Filter*> group;
+    for (size_t j : in_set) group.push_back(&query.filters[j]);
+    out.Append(" AND ");
+    compiler.DrivingCondition(group);
+  }
+  auto in_walk_set = [&](const Filter& f) {
+    return std::any_of(in_set.begin(), in_set.end(),
+                       [&](size_t j) { return &query.filters[j] == &f; });
+  };
   for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kAnd || on_sort_field(f) || on_entry(f) || !ChecksOnIndex(f)) continue;
+    if (f.logic != Logic::kAnd || on_sort_field(f) || on_entry(f) || !ChecksOnIndex(f) ||
+        in_walk_set(f)) {
+      continue;
+    }
     out.Append(" AND ");
     check(f);
   }
   // Other attribute filters read the lead's attribute rows (by their primary key), about what
   // reading the lead costs: still before the lead's row, which only the passing entries read.
   for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kAnd || ChecksOnIndex(f) || f.field.kind != FieldKind::kAttribute) {
+    if (f.logic != Logic::kAnd || ChecksOnIndex(f) || f.field.kind != FieldKind::kAttribute ||
+        in_walk_set(f)) {
       continue;
     }
     out.Append(" AND ");

@@ -139,6 +139,12 @@ struct ListQuery {
   /// (ProbeReadsIds: reading its whole index once is the cost, not twice); the query then
   /// reads these leads only.
   std::optional<std::vector<std::string>> drive_ids;
+  /// With kSortIndex, an attribute filter (index into `filters`, with the others of its index:
+  /// SameIndexFilters) the walk tests as one set of lead ids, `leads.id IN (SELECT a.lead_id
+  /// ...)`, built once from its value index, instead of reading each walked lead's attribute
+  /// rows: a lone filter whose probe counted fewer rows than the cap (query/plan.h), so the
+  /// set is small.
+  std::optional<size_t> walk_set;
 };
 
 /// Compiles `query` into

@@ -346,7 +346,19 @@ TEST(Plan, ALoneCheckedFilterWalksDownToAThirdOfTheCap) {
   ListQuery attr = Query({"and.gt.attr:employees.9500"}, SortBy("created_at", "asc"));
   ChooseAccess(attr, {{0, 4520}}, cap);
   EXPECT_EQ(attr.access, Access::kSortIndex);
+  // Its 4,520 lead ids are one set, built once from the value index, which the walk looks
+  // each entry up in (ListQuery::walk_set).
+  EXPECT_EQ(attr.walk_set, std::optional<size_t>(0));
   CompiledSql sql = CompileSqliteListQuery("leads.id", attr);
+  EXPECT_NE(sql.sql.find("INDEXED BY leads_created WHERE leads.account_key = ? AND leads.id IN "
+                         "(SELECT a.lead_id FROM lead_attributes a INDEXED BY lead_attributes_num "
+                         "WHERE a.account_key = ? AND a.name = ? AND a.value_num > ?)) w CROSS "
+                         "JOIN leads"),
+            std::string::npos)
+      << sql.sql;
+  // Without the set (a walk chosen with other filters), each lead's attribute rows are read.
+  attr.walk_set.reset();
+  sql = CompileSqliteListQuery("leads.id", attr);
   EXPECT_NE(sql.sql.find("INDEXED BY leads_created WHERE leads.account_key = ? AND EXISTS (SELECT "
                          "1 FROM lead_attributes a WHERE a.account_key = leads.account_key AND "
                          "a.lead_id = leads.id AND a.name = ? AND a.type = 'number' AND "

@@ -698,6 +698,11 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
         drive.access = Access::kFilterIndex;
         drive.drive = i;
         steered.push_back(drive);
+        if (base.filters[i].field.kind == FieldKind::kAttribute && HasSortIndex(base)) {
+          ListQuery set = walk;  // the walk looks its entries up in the filter's set of ids
+          set.walk_set = i;
+          steered.push_back(set);
+        }
         // The probe counts at least what the filter alone matches (it may overcount: it reads
         // only the index), and at most the cap.
         ListQuery alone = base;
