@@ -11,6 +11,14 @@
 
 namespace klozeo::storage {
 
+namespace scan_detail {
+/// Where `name` is in `columns`, or -1.
+inline int ColumnIndex(const std::vector<std::string>& columns, std::string_view name) {
+  auto at = std::find(columns.begin(), columns.end(), name);
+  return at == columns.end() ? -1 : static_cast<int>(at - columns.begin());
+}
+}  // namespace scan_detail
+
 namespace bulk {
 
 /// One row's parameters of a multi-row statement: parameter i of the row is parameter
@@ -91,26 +99,34 @@ core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(domain::AccountKey
                                                               std::string_view after_id, int limit,
                                                               const LeadProjection& projection) {
   KLOZEO_TRY(t_.Lock(account));
-  // The lead SELECT's columns, those not projected as NULL (rows::ReadLead leaves their fields
-  // at their defaults). Only these column names reach the SQL, never client text.
+  // id, score, then the projected columns (only these names reach the SQL, never client text),
+  // each read by rows::ReadLeadColumn into its field; the others keep their defaults.
   static const std::vector<std::string> columns = bulk::SplitList(sql::kLeadColumns);
-  std::vector<bool> read(columns.size());
+  static const int kId = scan_detail::ColumnIndex(columns, "id");
+  static const int kScore = scan_detail::ColumnIndex(columns, "score");
+  std::vector<int> read{kId, kScore};
+  std::string text = "SELECT id, score";
   for (const std::string& field : projection.fields) {
-    auto at = std::find(columns.begin(), columns.end(), field);
-    if (at == columns.end()) {
-      return core::Error::Internal("cannot scan unknown lead field '" + field + "'");
-    }
-    read[static_cast<size_t>(at - columns.begin())] = true;
-  }
-  std::string text = "SELECT ";
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i > 0) text += ", ";
-    text += read[i] || columns[i] == "id" || columns[i] == "score" ? columns[i] : "NULL";
+    const int at = scan_detail::ColumnIndex(columns, field);
+    if (at < 0) return core::Error::Internal("cannot scan unknown lead field '" + field + "'");
+    if (std::find(read.begin(), read.end(), at) != read.end()) continue;
+    read.push_back(at);
+    text += ", ";
+    text += columns[static_cast<size_t>(at)];
   }
   text += RenderSql(sql::kScanFrom, B::kDialect);
   KLOZEO_ASSIGN_OR_RETURN(auto scan, t_.conn_->PrepareDynamic(std::move(text)));
   scan.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
-  KLOZEO_ASSIGN_OR_RETURN(auto out, CollectRows(scan, rows::ReadLead<Statement>));
+  std::vector<domain::Lead> out;
+  out.reserve(static_cast<size_t>(std::clamp(limit, 0, 100000)));
+  while (true) {
+    KLOZEO_ASSIGN_OR_RETURN(bool row, scan.Step());
+    if (!row) break;
+    domain::Lead& lead = out.emplace_back();
+    for (size_t i = 0; i < read.size(); ++i) {
+      rows::ReadLeadColumn(scan, static_cast<int>(i), read[i], lead);
+    }
+  }
   if (projection.attributes.empty() || out.empty()) return out;
 
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kScanAttributes, account, after_id, out.back().id,
