@@ -275,6 +275,16 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
   }
   const bool sort_index = HasSortIndex(query);
   if (best != nullptr && best->second < cap) {
+    // The rare filter is a range of the sort's own index (`starts_with.name` sorted by name,
+    // a score range by score): walking that range yields the order, so the page stops after
+    // its rows instead of reading and sorting every match.
+    const Filter& rare = query.filters[best->first];
+    if (!dialect.HasStatistics() && sort_index && rare.field == query.sort.field &&
+        !ProbeReadsIds(rare) && !UsesTextIndex(rare) &&
+        IndexFor(rare) == SortIndexFor(query.sort)) {
+      query.access = Access::kSortIndex;
+      return;
+    }
     // The only filter, checked on its own index during a walk of the sort index (a seek per
     // walked entry, a fraction of a row read): walking reads 51 x N / matches index entries
     // and 51 rows, driving reads `matches` rows and sorts them, so the walk wins down to about
@@ -282,14 +292,21 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
     // An attribute filter no index checks reads the lead's attribute rows instead (about a
     // row read, but no sort and no row for the entries it rejects): down to half the cap.
     const Filter& only = query.filters[best->first];
-    const int64_t share = ChecksOnIndex(only) || OnWalkedEntry(only, query.sort) ? kCheckedWalkShare
+    // A radius is walked too, its latitude band's ids one set (ListQuery::walk_set).
+    const bool radius = only.field.kind == FieldKind::kLocation && only.op == Op::kWithinRadius;
+    const bool on_index = ChecksOnIndex(only) || OnWalkedEntry(only, query.sort) || radius;
+    const int64_t share = on_index                                   ? kCheckedWalkShare
                           : only.field.kind == FieldKind::kAttribute ? kAttributeWalkShare
                                                                      : 0;
     if (!dialect.HasStatistics() && sort_index && query.filters.size() == 1 && share > 0 &&
         !(only.field == query.sort.field) && best->second >= cap / share) {
       query.access = Access::kSortIndex;
       // Its matching lead ids (fewer than the cap) are one set the walk looks each entry up in.
-      if (only.field.kind == FieldKind::kAttribute) query.walk_set = best->first;
+      // (A check on an index, such as a text eq on an attribute, is a seek per entry already:
+      // building the set would cost as much as the walk.)
+      if ((only.field.kind == FieldKind::kAttribute && !ChecksOnIndex(only)) || radius) {
+        query.walk_set = best->first;
+      }
       return;
     }
     query.access = Access::kFilterIndex;

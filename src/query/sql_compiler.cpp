@@ -784,6 +784,7 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
 // True when Access::kSortIndex is written as CompileCheckedWalk: some `and` filter on another
 // field than the sort's can be tested on the walked index entry (ChecksOnIndex).
 bool HasIndexCheck(const ListQuery& query) {
+  if (query.walk_set) return true;
   return std::any_of(query.filters.begin(), query.filters.end(), [&](const Filter& f) {
     return f.logic == Logic::kAnd &&
            (ChecksOnIndex(f) || f.field.kind == FieldKind::kAttribute ||
@@ -872,6 +873,21 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
     for (size_t j : in_set) group.push_back(&query.filters[j]);
     out.Append(" AND ");
     compiler.DrivingCondition(group);
+  } else if (query.walk_set && *query.walk_set < query.filters.size() &&
+             query.filters[*query.walk_set].field.kind == FieldKind::kLocation &&
+             query.filters[*query.walk_set].op == Op::kWithinRadius) {
+    // The leads of the circle's latitude band, read off leads_latitude: the distance is then
+    // tested on the rows of the entries found in it (the filter stays on the row).
+    const BoundingBox box =
+        BoundingBoxOf(std::get<GeoCircle>(query.filters[*query.walk_set].value));
+    out.Append(" AND leads.id IN (SELECT x.id FROM leads x" + dialect.IndexedBy("leads_latitude") +
+               " WHERE x.account_key = ");
+    out.Bind(query.account_key);
+    out.Append(" AND x.latitude BETWEEN ");
+    out.Bind(box.min_lat);
+    out.Append(" AND ");
+    out.Bind(box.max_lat);
+    out.Append(")");
   }
   auto in_walk_set = [&](const Filter& f) {
     return std::any_of(in_set.begin(), in_set.end(),

@@ -143,7 +143,8 @@ struct ListQuery {
   /// SameIndexFilters) the walk tests as one set of lead ids, `leads.id IN (SELECT a.lead_id
   /// ...)`, built once from its value index, instead of reading each walked lead's attribute
   /// rows: a lone filter whose probe counted fewer rows than the cap (query/plan.h), so the
-  /// set is small.
+  /// set is small. A within_radius filter likewise: the ids of its latitude band
+  /// (leads_latitude), the distance still tested on the row.
   std::optional<size_t> walk_set;
 };
 

@@ -367,6 +367,38 @@ TEST(Plan, ALoneCheckedFilterWalksDownToAThirdOfTheCap) {
       << sql.sql;
   ChooseAccess(attr, {{0, cap / kAttributeWalkShare - 1}}, cap);
   EXPECT_EQ(attr.access, Access::kFilterIndex);
+  EXPECT_EQ(attr.walk_set, std::nullopt);
+  // A rare prefix of the sort field: its range of the sort index is walked in order (the page
+  // stops after its rows), not read whole and sorted.
+  ListQuery prefix = Query({"and.starts_with.name.golden h"}, SortBy("name", "asc"));
+  ChooseAccess(prefix, {{0, 1674}}, cap);
+  EXPECT_EQ(prefix.access, Access::kSortIndex);
+  sql = CompileSqliteListQuery("leads.id", prefix);
+  EXPECT_NE(sql.sql.find("INDEXED BY leads_name_sort WHERE leads.account_key = ? AND "
+                         "leads.name_fold LIKE ? ESCAPE '\\' AND leads.name_fold >= ? AND "
+                         "leads.name_fold < ?"),
+            std::string::npos)
+      << sql.sql;
+  // Sorted by another field, the same filter drives.
+  ListQuery other = Query({"and.starts_with.name.golden h"}, SortBy("score", "desc"));
+  ChooseAccess(other, {{0, 1674}}, cap);
+  EXPECT_EQ(other.access, Access::kFilterIndex);
+  // A radius whose latitude band holds 2,464 leads: walked, the band's ids one set; the
+  // distance is tested on the row.
+  ListQuery radius =
+      Query({"and.within_radius.location.64.147,-21.942,25"}, SortBy("score", "desc"));
+  ChooseAccess(radius, {{0, 2464}}, cap);
+  EXPECT_EQ(radius.access, Access::kSortIndex);
+  EXPECT_EQ(radius.walk_set, std::optional<size_t>(0));
+  sql = CompileSqliteListQuery("leads.id", radius);
+  EXPECT_NE(sql.sql.find("INDEXED BY leads_score WHERE leads.account_key = ? AND leads.id IN "
+                         "(SELECT x.id FROM leads x INDEXED BY leads_latitude WHERE "
+                         "x.account_key = ? AND x.latitude BETWEEN ? AND ?)) w CROSS JOIN leads"),
+            std::string::npos)
+      << sql.sql;
+  EXPECT_NE(sql.sql.find("<= ?)"), std::string::npos) << sql.sql;  // the distance, on the row
+  ChooseAccess(radius, {{0, cap / kCheckedWalkShare - 1}}, cap);
+  EXPECT_EQ(radius.access, Access::kFilterIndex);
 }
 
 TEST(Plan, AnOrGroupOfEqualitiesIsCheckedOnTheWalk) {

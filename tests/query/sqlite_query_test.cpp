@@ -698,7 +698,9 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
         drive.access = Access::kFilterIndex;
         drive.drive = i;
         steered.push_back(drive);
-        if (base.filters[i].field.kind == FieldKind::kAttribute && HasSortIndex(base)) {
+        if ((base.filters[i].field.kind == FieldKind::kAttribute ||
+             base.filters[i].op == Op::kWithinRadius) &&
+            HasSortIndex(base)) {
           ListQuery set = walk;  // the walk looks its entries up in the filter's set of ids
           set.walk_set = i;
           steered.push_back(set);
