@@ -191,6 +191,10 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
       // (after a rescore), and a steered rare filter may still be read by a sequential scan
       // when its estimate is high (docs/QUERY-PERFORMANCE.md, bench/RESULTS.md).
       std::erase_if(candidates, [&](size_t i) { return !query::ProbeReadsIds(q.filters[i]); });
+      // And a list's element, which its planner cannot estimate (query::ProbedForPostgres).
+      for (size_t i = 0; i < q.filters.size(); ++i) {
+        if (query::ProbedForPostgres(q.filters[i])) candidates.push_back(i);
+      }
     }
     int64_t leads = 0;
     if (!candidates.empty()) {
@@ -204,7 +208,7 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
       query::CompiledSql probe = CompileProbe(q, i, static_cast<int>(cap));
       KLOZEO_ASSIGN_OR_RETURN(auto p, t_.PrepareListing(std::move(probe.sql)));
       BindAll(p, probe.binds);
-      if (query::ProbeReadsIds(q.filters[i])) {
+      if (query::ProbeReadsIds(q.filters[i], PlanDialect())) {
         KLOZEO_ASSIGN_OR_RETURN(ids[i], CollectRows(p, ReadText));
         counts.emplace_back(i, static_cast<int64_t>(ids[i].size()));
         continue;
@@ -214,7 +218,8 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     }
     query::ChooseAccess(planned, counts, cap, PlanDialect());
     if (planned.access == query::Access::kFilterIndex &&
-        query::ProbeReadsIds(q.filters.at(planned.drive))) {
+        query::ProbeReadsIds(q.filters.at(planned.drive), PlanDialect()) &&
+        static_cast<int64_t>(ids[planned.drive].size()) < cap) {  // all of them, not cap
       planned.drive_ids = std::move(ids[planned.drive]);
     }
   }
