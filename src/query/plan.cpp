@@ -90,7 +90,7 @@ bool ProbeReadsIds(const Filter& filter) { return ScansFieldIndex(filter); }
 
 bool ProbedForPostgres(const Filter& filter) {
   return filter.logic == Logic::kAnd && filter.field.kind == FieldKind::kAttribute &&
-         (filter.op == Op::kArrayContains || filter.op == Op::kArrayNotEmpty);
+         filter.op == Op::kArrayContains;
 }
 
 bool ProbeReadsIds(const Filter& filter, const SqlDialect& dialect) {

@@ -72,8 +72,7 @@ bool ScansFieldIndex(const Filter& filter);
 /// value is rare (so the query does not read it a second time: ListQuery::drive_ids).
 bool ProbeReadsIds(const Filter& filter);
 
-/// True for an `and` array_contains or array_not_empty on an attribute (a list's element, or
-/// any): on PostgreSQL the
+/// True for an `and` array_contains on an attribute (a list's element): on PostgreSQL the
 /// compiler writes it as a per-lead check its planner cannot estimate (sql_compiler.cpp), so the
 /// storage counts its rows first (CompileCountProbe, through the partial index of the lists)
 /// and ChooseAccess drives the query by it when it is rare, or when no index yields the order.

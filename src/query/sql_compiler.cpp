@@ -307,8 +307,12 @@ class Compiler {
         break;
       case Op::kArrayNotEmpty:
         if (dialect_.HasListItems()) {
-          // A list's items are its strings, folded: as many as its elements.
-          out_.Append("a.value_items <> '[]'");
+          // A list's items are its strings, folded: as many as its elements. Written so that it
+          // does not imply `value_items IS NOT NULL`: the partial index of the lists cannot
+          // count them by name, and driven by it PostgreSQL read every list of the account
+          // (884 ms at 1,000,000 leads, estimated 915 for 50,155); PostgreSQL estimates the
+          // attribute's name well, so a common one walks the sort index (18 ms).
+          out_.Append("COALESCE(jsonb_array_length(a.value_items), 0) > 0");
           break;
         }
         out_.Append("a.type = 'list' AND ");
@@ -567,8 +571,8 @@ class Compiler {
     out_.Append(" AND ");
     AttributeRow(filter);
     if (ProbedForPostgres(filter) && dialect_.HasListItems() && dialect_.HasStatistics()) {
-      // PostgreSQL cannot estimate a list's items under the attribute's name (it multiplies
-      // the two: 212 rows for 11,892, 915 for 50,155), so as a semi-join it would drive by the
+      // PostgreSQL cannot estimate a list's element under the attribute's name (it multiplies
+      // the two: 212 rows for 11,892), so as a semi-join it would drive by the
       // attribute and read every matching lead. OFFSET 0 keeps the EXISTS a per-lead check
       // (the lead's attribute row by its key), so a common element walks the sort index; the
       // storage probes the filter first and drives it when it is rare (query/plan.h).
