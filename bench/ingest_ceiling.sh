@@ -28,7 +28,8 @@ cat "$OUT/tables.sql" "$OUT/indexes.sql" >"$OUT/schema.sql"
 ACCT=1  # the account key of the one account created above
 # The rows of bench/import_csv.sh (users'-like: mixed statuses and cities, coordinates, spread
 # ratings, distinct phones, a number attribute and one of text, bool, list or number), as
-# klozeo stores them (folded columns and dedup keys filled in, the names in the trigram index).
+# klozeo stores them (folded columns and dedup keys filled in, the names in the trigram index,
+# the match-key rows and name-word counts of dedup).
 load() {  # pragmas
   cat <<SQL
 $1
@@ -54,6 +55,12 @@ SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i), 'Import 
 INSERT INTO lead_text_rows (account_key, lead_id) SELECT account_key, id FROM leads;
 INSERT INTO lead_text (rowid, name) SELECT r.rid, l.name_fold FROM lead_text_rows r
   JOIN leads l ON l.account_key = r.account_key AND l.id = r.lead_id;
+-- The dedup match keys and name-word counts, as the store writes them (docs/DEDUP.md): these
+-- rows have no address or company domain, so one key a lead, its city and rarest name word.
+INSERT INTO lead_match_keys (account_key, lead_id, kind, key)
+  SELECT account_key, id, 'city_word', city_fold || char(10) || 'import' FROM leads;
+INSERT INTO name_tokens (account_key, token, n) VALUES ($ACCT, '', $N), ($ACCT, 'co', $N),
+  ($ACCT, 'import', $N);
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1)
 INSERT INTO lead_attributes SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
   printf('0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, 2 * i), 'employees', 'number', i * 53 % 5000,

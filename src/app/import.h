@@ -11,11 +11,11 @@ namespace klozeo::app {
 
 /// What `klozeo import` is asked to do.
 struct ImportOptions {
-  std::string account;    ///< account name
-  std::string path;       ///< FILE.csv, FILE.json (an array of leads) or FILE.jsonl
-  bool dedup = false;     ///< each lead through the POST /leads rules (merge or create)
-  bool dry_run = false;   ///< validate only, write nothing
-  int batch_size = 5000;  ///< leads per write transaction without dedup
+  std::string account;     ///< account name
+  std::string path;        ///< FILE.csv, FILE.json (an array of leads) or FILE.jsonl
+  bool dedup = false;      ///< each lead through the POST /leads rules (merge or create)
+  bool dry_run = false;    ///< validate only, write nothing
+  int batch_size = 10000;  ///< leads per write transaction without dedup
 };
 
 /// Counts of an import. `failed_path` names the side file of failed rows (empty when none).

@@ -1,8 +1,10 @@
 #include "service/scoring_service.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
+#include <span>
 #include <unordered_set>
 #include <utility>
 
@@ -206,7 +208,10 @@ template <typename OnRule>
 double Evaluate(const std::vector<RuleSet::Entry>& entries, const Lead& lead, int64_t now,
                 OnRule&& on_rule) {
   Binder binder;
-  std::vector<expr::Value> slots;
+  // Slots live on the stack for the usual few fields (this runs once per lead of a rescore).
+  constexpr size_t kInlineSlots = 16;
+  std::array<expr::Value, kInlineSlots> inline_slots;
+  std::vector<expr::Value> more_slots;
   double total = 0;
   for (const RuleSet::Entry& entry : entries) {
     const CompiledExpression& compiled = *entry.compiled;
@@ -214,9 +219,12 @@ double Evaluate(const std::vector<RuleSet::Entry>& entries, const Lead& lead, in
     const std::string* error = &compiled.error;
     std::string evaluation_error;
     if (compiled.program) {
-      slots.clear();
-      for (const SlotBinding& b : compiled.slots) slots.push_back(binder.Bind(lead, b));
-      Result<double> result = compiled.program->Evaluate(slots, now);
+      const size_t n = compiled.slots.size();
+      if (n > kInlineSlots) more_slots.resize(n);
+      expr::Value* slots = n > kInlineSlots ? more_slots.data() : inline_slots.data();
+      for (size_t i = 0; i < n; ++i) slots[i] = binder.Bind(lead, compiled.slots[i]);
+      Result<double> result =
+          compiled.program->Evaluate(std::span<const expr::Value>(slots, n), now);
       if (result.ok()) {
         value = *result;
       } else {
@@ -465,11 +473,12 @@ Result<ScoringService::RescoreProgress> ScoringService::RescoreStep(const Princi
     if (chunk > 0 && (tx->WriterWanted() || std::chrono::steady_clock::now() >= deadline)) break;
     KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
                             tx->leads().Scan(who.account_key, cursor, kChunkSize, projection));
+    if (!leads.empty()) cursor = leads.back().id;
     changed.clear();
-    for (const Lead& lead : leads) {
+    for (Lead& lead : leads) {
       double score = rules.Score(lead, now);
       if (score != lead.score) changed.emplace_back(lead.id, score);
-      scored.emplace_back(lead.id, score);
+      scored.emplace_back(std::move(lead.id), score);  // the lead is not read again
     }
     if (!changed.empty()) {
       if (chunk > 0 && !shared) {
@@ -483,12 +492,15 @@ Result<ScoringService::RescoreProgress> ScoringService::RescoreStep(const Princi
       wrote = true;
     }
     step.count += static_cast<int64_t>(leads.size());
-    if (!leads.empty()) cursor = leads.back().id;
     // A short (or empty) chunk is the account's last.
     if (leads.size() < static_cast<size_t>(kChunkSize)) {
       step.done = true;
       break;
     }
+    // A step that has written nothing has no commit to share: it ends here, so its scores go
+    // out now (a streamed response sends them while the next chunk is scored; a step holding
+    // every chunk of a small account made each rescore wait for the whole body, issue 18).
+    if (!wrote) break;
   }
   if (event != nullptr) event->scores.insert(event->scores.end(), scored.begin(), scored.end());
   // The last step carries the whole rescore's one grouped event.

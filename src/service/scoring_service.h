@@ -136,7 +136,9 @@ class ScoringService {
   /// One step of RescoreAll, in one write transaction: scores and stores the leads after
   /// `*after` (empty: from the first lead), chunk by chunk (kChunkSize leads read, scored and
   /// written at a time), for up to `max_chunks` chunks (0: the default, 64) while no other
-  /// writer waits for the transaction and for at most 250 ms (a step runs on the caller's
+  /// writer waits for the transaction and for at most 250 ms, and only while it has written
+  /// something (a chunk that changed no score, first in its step, is a step: there is no commit
+  /// to share, and its scores go out at once) (a step runs on the caller's
   /// thread, an HTTP I/O thread for the REST call); then commits, feeds `sink` and moves
   /// `*after` on. Grouping chunks is what makes a rescore cheap: every commit writes each page it
   /// changed, and nearly every chunk moves entries on pages all over the score index, so the

@@ -49,26 +49,75 @@ void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead
   }
 }
 
+/// Reads column `col` of a statement into `lead`, the column being column `column` of
+/// kLeadColumns (0 id, 1 name, 2 source, 3-14 the text fields, 15 status, 16 latitude,
+/// 17 longitude, 18 rating, 19 review_count, 20 tags, 21 score, 22 created_at, 23 updated_at,
+/// 24 last_interaction_at): the one mapping of those columns, for whole rows (ReadLead) and
+/// projected scans (LeadStore::Scan), which select only some of them.
+template <typename Statement>
+void ReadLeadColumn(const Statement& s, int col, int column, domain::Lead& lead) {
+  constexpr int kFirstText = 3;
+  if (column >= kFirstText && column < kFirstText + domain::kTextFieldCount) {
+    lead.text[column - kFirstText] = s.OptText(col);
+    return;
+  }
+  switch (column) {
+    case 0:
+      lead.id = s.Text(col);
+      break;
+    case 1:
+      lead.name = s.Text(col);
+      break;
+    case 2:
+      lead.source = s.Text(col);
+      break;
+    case 15:
+      lead.status = domain::ParseLeadStatus(s.Text(col)).value_or(domain::LeadStatus::kNew);
+      break;
+    case 16:
+      lead.latitude = s.OptDouble(col);
+      break;
+    case 17:
+      lead.longitude = s.OptDouble(col);
+      break;
+    case 18:
+      lead.rating = s.OptDouble(col);
+      break;
+    case 19:
+      lead.review_count = s.OptInt(col);
+      break;
+    case 20:
+      if (!s.IsNull(col)) lead.tags = domain::ReadStoredTags(s.Text(col));
+      break;
+    case 21:
+      lead.score = s.Double(col);
+      break;
+    case 22:
+      lead.created_at = s.Int(col);
+      break;
+    case 23:
+      lead.updated_at = s.Int(col);
+      break;
+    case 24:
+      lead.last_interaction_at = s.Int(col);
+      break;
+    default:
+      break;
+  }
+}
+
+/// Columns of kLeadColumns (ReadLeadColumn).
+inline constexpr int kLeadColumnCount = 25;
+
 /// A lead row of both stores' lead SELECT: the stored columns, then (column 25) the attributes
 /// as a JSON array of [id, name, type, value], or NULL when it has none.
 template <typename Statement>
 domain::Lead ReadLead(const Statement& s) {
   domain::Lead lead;
-  lead.id = s.Text(0);
-  lead.name = s.Text(1);
-  lead.source = s.Text(2);
-  for (int i = 0; i < domain::kTextFieldCount; ++i) lead.text[i] = s.OptText(3 + i);
-  lead.status = domain::ParseLeadStatus(s.Text(15)).value_or(domain::LeadStatus::kNew);
-  lead.latitude = s.OptDouble(16);
-  lead.longitude = s.OptDouble(17);
-  lead.rating = s.OptDouble(18);
-  lead.review_count = s.OptInt(19);
-  if (!s.IsNull(20)) lead.tags = domain::ReadStoredTags(s.Text(20));  // NULL: not scanned
-  lead.score = s.Double(21);
-  lead.created_at = s.Int(22);
-  lead.updated_at = s.Int(23);
-  lead.last_interaction_at = s.Int(24);
-  if (!s.IsNull(25)) domain::ReadStoredAttributes(s.Text(25), lead.attributes);
+  for (int c = 0; c < kLeadColumnCount; ++c) ReadLeadColumn(s, c, c, lead);
+  if (!s.IsNull(kLeadColumnCount)) {
+    domain::ReadStoredAttributes(s.Text(kLeadColumnCount), lead.attributes);
+  }
   return lead;
 }
 

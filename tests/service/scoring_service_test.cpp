@@ -449,6 +449,35 @@ TEST_F(ScoringServiceTest, RescoreAllCoversEveryLeadInChunksAndStoresScores) {
   EXPECT_EQ(again, seen);
 }
 
+// A step that writes nothing has no commit to share: it ends after its first chunk, so a
+// streamed rescore sends those scores at once instead of after the whole account (issue 18).
+TEST_F(ScoringServiceTest, RescoreStepEndsAfterAChunkThatChangedNothing) {
+  ScoringService scoring(*db_, clock_);
+  const int n = 3 * ScoringService::kChunkSize + 10;
+  InsertLeads(who_, n);
+  ASSERT_TRUE(scoring.CreateRule(who_, Patch("r", "rating * 10")).ok());
+  ASSERT_EQ(*scoring.RescoreAll(who_, [](std::string_view, double) {}), n);
+  // Nothing changes now: every step is one chunk, each fed to the sink before the next begins.
+  std::string after;
+  int64_t total = 0;
+  int steps = 0;
+  while (true) {
+    int64_t fed = 0;
+    auto step = scoring.RescoreStep(who_, &after, [&fed](std::string_view, double) { ++fed; });
+    ASSERT_TRUE(step.ok()) << step.error().message;
+    EXPECT_EQ(fed, step->count);
+    ++steps;
+    total += step->count;
+    if (step->done) {
+      EXPECT_EQ(step->count, 10);
+      break;
+    }
+    EXPECT_EQ(step->count, ScoringService::kChunkSize) << "step " << steps;
+  }
+  EXPECT_EQ(total, n);
+  EXPECT_EQ(steps, 4);
+}
+
 // The batch reads only the projected fields (and merges the attributes it needs from a separate
 // range read): its scores must equal scoring the full leads.
 TEST_F(ScoringServiceTest, RescoreAllScoresLikeTheFullLead) {

@@ -11,6 +11,14 @@
 
 namespace klozeo::storage {
 
+namespace scan_detail {
+/// Where `name` is in `columns`, or -1.
+inline int ColumnIndex(const std::vector<std::string>& columns, std::string_view name) {
+  auto at = std::find(columns.begin(), columns.end(), name);
+  return at == columns.end() ? -1 : static_cast<int>(at - columns.begin());
+}
+}  // namespace scan_detail
+
 namespace bulk {
 
 /// One row's parameters of a multi-row statement: parameter i of the row is parameter
@@ -91,26 +99,34 @@ core::Result<std::vector<domain::Lead>> SqlTx<B>::Leads::Scan(domain::AccountKey
                                                               std::string_view after_id, int limit,
                                                               const LeadProjection& projection) {
   KLOZEO_TRY(t_.Lock(account));
-  // The lead SELECT's columns, those not projected as NULL (rows::ReadLead leaves their fields
-  // at their defaults). Only these column names reach the SQL, never client text.
+  // id, score, then the projected columns (only these names reach the SQL, never client text),
+  // each read by rows::ReadLeadColumn into its field; the others keep their defaults.
   static const std::vector<std::string> columns = bulk::SplitList(sql::kLeadColumns);
-  std::vector<bool> read(columns.size());
+  static const int kId = scan_detail::ColumnIndex(columns, "id");
+  static const int kScore = scan_detail::ColumnIndex(columns, "score");
+  std::vector<int> read{kId, kScore};
+  std::string text = "SELECT id, score";
   for (const std::string& field : projection.fields) {
-    auto at = std::find(columns.begin(), columns.end(), field);
-    if (at == columns.end()) {
-      return core::Error::Internal("cannot scan unknown lead field '" + field + "'");
-    }
-    read[static_cast<size_t>(at - columns.begin())] = true;
-  }
-  std::string text = "SELECT ";
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i > 0) text += ", ";
-    text += read[i] || columns[i] == "id" || columns[i] == "score" ? columns[i] : "NULL";
+    const int at = scan_detail::ColumnIndex(columns, field);
+    if (at < 0) return core::Error::Internal("cannot scan unknown lead field '" + field + "'");
+    if (std::find(read.begin(), read.end(), at) != read.end()) continue;
+    read.push_back(at);
+    text += ", ";
+    text += columns[static_cast<size_t>(at)];
   }
   text += RenderSql(sql::kScanFrom, B::kDialect);
   KLOZEO_ASSIGN_OR_RETURN(auto scan, t_.conn_->PrepareDynamic(std::move(text)));
   scan.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
-  KLOZEO_ASSIGN_OR_RETURN(auto out, CollectRows(scan, rows::ReadLead<Statement>));
+  std::vector<domain::Lead> out;
+  out.reserve(static_cast<size_t>(std::clamp(limit, 0, 100000)));
+  while (true) {
+    KLOZEO_ASSIGN_OR_RETURN(bool row, scan.Step());
+    if (!row) break;
+    domain::Lead& lead = out.emplace_back();
+    for (size_t i = 0; i < read.size(); ++i) {
+      rows::ReadLeadColumn(scan, static_cast<int>(i), read[i], lead);
+    }
+  }
   if (projection.attributes.empty() || out.empty()) return out;
 
   KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kScanAttributes, account, after_id, out.back().id,
@@ -205,7 +221,19 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     std::vector<std::pair<size_t, int64_t>> counts;
     std::vector<std::vector<std::string>> ids(q.filters.size());  // of ProbeReadsIds probes
     for (size_t i : candidates) {
-      query::CompiledSql probe = CompileProbe(q, i, static_cast<int>(cap));
+      std::optional<query::CompiledSql> by_terms;
+      if constexpr (!kPg) {
+        if (query::UsesTrigramTerms(q.filters[i])) {
+          KLOZEO_ASSIGN_OR_RETURN(auto terms, TrigramTerms(q.filters[i]));
+          if (terms) {
+            by_terms =
+                query::CompileTrigramTermsProbe(PlanDialect(), q, i, static_cast<int>(cap),
+                                                query::TrigramTermsMatch(q.filters[i], *terms));
+          }
+        }
+      }
+      query::CompiledSql probe =
+          by_terms ? std::move(*by_terms) : CompileProbe(q, i, static_cast<int>(cap));
       KLOZEO_ASSIGN_OR_RETURN(auto p, t_.PrepareListing(std::move(probe.sql)));
       BindAll(p, probe.binds);
       if (query::ProbeReadsIds(q.filters[i], PlanDialect())) {
@@ -238,6 +266,52 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     page.last_sort_key = s.Value(sql::kLeadSelectColumns);
   }
   return page;
+}
+
+template <typename B>
+core::Result<std::optional<std::vector<std::string>>> SqlTx<B>::Leads::TrigramTerms(
+    const query::Filter& f) {
+  const std::string pair = core::FoldText(std::get<std::string>(f.value));
+  static const std::string seek =
+      "SELECT term FROM " + std::string(query::kTextTermsTable) + " WHERE term >= ?1 LIMIT 1";
+  // The first term at or after `key` (bytewise, as FTS5 orders them).
+  auto at_or_after = [&](const std::string& key) -> core::Result<std::optional<std::string>> {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.PrepareListing(seek));
+    s.Bind(1, key);
+    return First(std::move(s), ReadText);
+  };
+  // A key after every term starting with `prefix` (whole code points) and before the others:
+  // its last byte plus one (at most 0xBF in UTF-8, so it never overflows).
+  auto past = [](std::string prefix) {
+    prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+    return prefix;
+  };
+  std::vector<std::string> terms;
+  if (f.op == query::Op::kContains) {
+    // Every term is 3 code points, so none extends another: seek each in turn.
+    for (std::string key = pair;;) {
+      KLOZEO_ASSIGN_OR_RETURN(auto term, at_or_after(key));
+      if (!term || !term->starts_with(pair)) break;
+      terms.push_back(*term);
+      key = past(*term);
+    }
+  }
+  // Those ending with it: one candidate per first code point of the index's terms (skip scan).
+  size_t firsts = 0;
+  for (std::string key;;) {
+    KLOZEO_ASSIGN_OR_RETURN(auto term, at_or_after(key));
+    if (!term || term->empty()) break;
+    if (++firsts > query::kMaxTrigramLeads) return std::optional<std::vector<std::string>>();
+    const auto lead = static_cast<unsigned char>(term->front());
+    const size_t width = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    std::string first = term->substr(0, width);
+    std::string candidate = first + pair;
+    if (std::find(terms.begin(), terms.end(), candidate) == terms.end()) {
+      terms.push_back(std::move(candidate));
+    }
+    key = past(std::move(first));
+  }
+  return std::optional(std::move(terms));
 }
 
 template <typename B>

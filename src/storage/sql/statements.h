@@ -168,10 +168,10 @@ inline constexpr const char* kUpdateScore =
 inline constexpr const char* kUpdateScores =
     "UPDATE leads l SET score = u.score FROM unnest(?2::text[], ?3::float8[]) AS u(id, score) "
     "WHERE l.account_key = ?1 AND l.id = u.id AND l.score IS DISTINCT FROM u.score";
-// The projected lead scan (LeadStore::Scan): kLeadColumns, each projected or NULL, then this
-// (no attributes). `id > ''` holds for every id, so the first chunk binds an empty string.
+// The projected lead scan (LeadStore::Scan): id, score and the projected columns of
+// kLeadColumns, then this. `id > ''` holds for every id, so the first chunk binds an empty string.
 inline constexpr const char* kScanFrom =
-    ", NULL FROM leads WHERE account_key = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+    " FROM leads WHERE account_key = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
 // The chunk's attributes with the wanted names (?4, a list as TokenList binds it), in one range
 // read merged by lead id (SQLite's unary `+` keeps its planner on the primary key's range).
 inline constexpr const char* kScanAttributes =

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -22,11 +23,16 @@ using core::Result;
 using core::Status;
 
 /// Checkpoints the WAL (PASSIVE) on a connection of its own, in the background, once the
-/// writer's WAL hook signals it grew past kPages: no commit waits for a checkpoint's fsyncs.
+/// writer's WAL hook signals that kPages frames were appended since the last checkpoint: no
+/// commit waits for a checkpoint's fsyncs. A checkpoint copies each page once, however many
+/// commits rewrote it since the last one, so the interval is counted in new frames, not in the
+/// log's size: a writer that never pauses keeps the log from restarting (it restarts only once
+/// all of it is copied), and counting the size would checkpoint after every commit, copying
+/// again the pages each commit rewrites (a bulk insert's scattered index pages).
 class Checkpointer {
  public:
-  static constexpr int kPages = 4000;         // 16 MB of 4 KB pages
-  static constexpr int kWriterPages = 16000;  // 64 MB
+  static constexpr int kPages = 16000;        // 64 MB of 4 KB pages appended since the last one
+  static constexpr int kWriterPages = 64000;  // 256 MB: the log's bound
 
   explicit Checkpointer(std::string path) : path_(std::move(path)) {}
   ~Checkpointer() {
@@ -47,17 +53,22 @@ class Checkpointer {
 
  private:
   static int OnCommit(void* self, sqlite3* db, const char* name, int pages) {
+    auto* c = static_cast<Checkpointer*>(self);
     if (pages >= kWriterPages) {
-      // A writer that never pauses keeps the background checkpoint from catching up (the log
-      // restarts only once all of it is copied): past this size the writer checkpoints itself,
-      // so the log stays bounded (busy: tried again on the next commit).
-      (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    } else if (pages >= kPages) {
-      auto* c = static_cast<Checkpointer*>(self);
-      {
-        std::lock_guard<std::mutex> lock(c->mu_);
-        c->pending_ = true;
-      }
+      // Past this size the writer checkpoints itself (what the background left), so the log
+      // restarts at its next transaction and stays bounded (busy: tried again next commit).
+      int copied = 0;
+      (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, &copied);
+      std::lock_guard<std::mutex> lock(c->mu_);
+      c->copied_ = std::max(copied, 0);
+      c->log_ = pages;
+      return SQLITE_OK;
+    }
+    std::lock_guard<std::mutex> lock(c->mu_);
+    if (pages < c->log_) c->copied_ = 0;  // the log restarted
+    c->log_ = pages;
+    if (pages - c->copied_ >= kPages) {
+      c->pending_ = true;
       c->cv_.notify_one();
     }
     return SQLITE_OK;
@@ -76,11 +87,15 @@ class Checkpointer {
         if (opened.ok()) conn = std::move(*opened);
       }
       // A failed or partial checkpoint is retried on a later commit.
+      int copied = -1;
       if (conn != nullptr) {
         (void)sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                        nullptr);
+                                        &copied);
       }
       lock.lock();
+      // Frames of the log this checkpoint saw (0 if it had restarted meanwhile: then OnCommit
+      // counts from 0 again as well).
+      if (copied > 0 && copied <= log_) copied_ = copied;
     }
   }
 
@@ -88,6 +103,8 @@ class Checkpointer {
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
+  int log_ = 0;     ///< the log's size in frames at the last commit
+  int copied_ = 0;  ///< frames of it checkpointed
   bool stop_ = false;
   std::thread thread_;
 };
