@@ -119,6 +119,15 @@ bool ScansFieldIndex(const Filter& filter) {
 
 bool ProbeReadsIds(const Filter& filter) { return ScansFieldIndex(filter); }
 
+bool ProbedForPostgres(const Filter& filter) {
+  return filter.logic == Logic::kAnd && filter.field.kind == FieldKind::kAttribute &&
+         filter.op == Op::kArrayContains;
+}
+
+bool ProbeReadsIds(const Filter& filter, const SqlDialect& dialect) {
+  return ProbeReadsIds(filter) || (ProbedForPostgres(filter) && dialect.HasListItems());
+}
+
 bool UsesTextIndex(const Filter& filter) {
   if (filter.logic != Logic::kAnd || filter.field.kind != FieldKind::kText) return false;
   if (filter.op != Op::kContains && filter.op != Op::kEndsWith && filter.op != Op::kStartsWith) {
@@ -315,6 +324,15 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
   }
   if (query.sort.field.kind == FieldKind::kAttribute) {
     query.access = Access::kAttributeSort;  // its value indexes yield the order
+    return;
+  }
+  // A list's element its planner cannot estimate (ProbedForPostgres) is checked per lead while
+  // walking the sort index; with no index for the order, that would check every lead: the
+  // element drives (it reads at most the attribute's lists).
+  if (dialect.HasStatistics() && best != nullptr && !sort_index &&
+      ProbedForPostgres(query.filters[best->first])) {
+    query.access = Access::kFilterIndex;
+    query.drive = best->first;
     return;
   }
   // An engine with statistics walks the sort index for common filters by itself.

@@ -92,6 +92,17 @@ bool ScansFieldIndex(const Filter& filter);
 /// value is rare (so the query does not read it a second time: ListQuery::drive_ids).
 bool ProbeReadsIds(const Filter& filter);
 
+/// True for an `and` array_contains on an attribute (a list's element): on PostgreSQL the
+/// compiler writes it as a per-lead check its planner cannot estimate (sql_compiler.cpp), so the
+/// storage counts its rows first (CompileCountProbe, through the partial index of the lists)
+/// and ChooseAccess drives the query by it when it is rare, or when no index yields the order.
+bool ProbedForPostgres(const Filter& filter);
+
+/// True when the probe of `filter` in `dialect` selects the matching lead ids (at most the
+/// cap) rather than counting them: ProbeReadsIds filters, and ProbedForPostgres ones where
+/// list attributes keep their items (SqlDialect::HasListItems).
+bool ProbeReadsIds(const Filter& filter, const SqlDialect& dialect);
+
 /// True when an index of the schema finds the rows of this `and` filter by itself: eq, in and
 /// starts_with on name, city, email, source_id and status; comparisons on the indexed numbers
 /// (rating, review_count, score, created_at, updated_at, last_interaction_at, latitude);

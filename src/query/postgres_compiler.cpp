@@ -9,6 +9,7 @@
 #include <numbers>
 #include <utility>
 
+#include "core/strings.h"
 #include "query/geo.h"
 
 namespace klozeo::query {
@@ -17,16 +18,24 @@ std::string PostgresDialect::Placeholder(size_t index) const { return "$" + std:
 
 void PostgresDialect::AppendJsonArrayHas(SqlBuilder& out, std::string_view array_expr,
                                          bool fold_elements, std::string element) const {
+  // Nothing stored holds text that is not UTF-8 (PostgreSQL would refuse the value).
+  if (!core::IsValidUtf8(element)) {
+    out.Append("(1 = 0)");
+    return;
+  }
   // List attributes (fold_elements) are matched through their folded copy, value_items;
-  // tags_fold is folded already. Containment (@>) can use a GIN index.
+  // tags_fold is folded already. Containment (@>) can use a GIN index. The array is bound as a
+  // jsonb constant, not built by jsonb_build_array (not immutable, so not folded at planning):
+  // the planner then estimates the containment from the column's statistics (most common
+  // arrays) instead of a fixed guess (docs/QUERY-PERFORMANCE.md).
   if (fold_elements) {
     out.Append("a.value_items");
   } else {
     out.Append(array_expr);
   }
-  out.Append(" @> jsonb_build_array(");
-  out.Bind(std::move(element));
-  out.Append("::text)");
+  out.Append(" @> CAST(");
+  out.Bind(nlohmann::json::array({std::move(element)}).dump());
+  out.Append(" AS jsonb)");
 }
 
 void PostgresDialect::AppendIdIn(SqlBuilder& out, std::string_view id_expr,
@@ -81,6 +90,10 @@ std::string AttributeSortKeyForNumber(double value) {
 
 std::optional<std::string> PostgresDialect::AttributeSortKey(double number) const {
   return AttributeSortKeyForNumber(number);
+}
+
+std::optional<std::string> PostgresDialect::AttributeTextSortKey(std::string_view folded) const {
+  return AttributeSortKeyForText(folded);
 }
 
 std::string AttributeSortKeyForText(std::string_view folded) {

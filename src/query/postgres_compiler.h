@@ -36,6 +36,8 @@ class PostgresDialect final : public SqlDialect {
   bool HasTextIndexTable() const override { return false; }
   std::string_view AttributeSortIndex() const override { return "lead_attributes_sort"; }
   std::optional<std::string> AttributeSortKey(double number) const override;
+  std::optional<std::string> AttributeTextSortKey(std::string_view folded) const override;
+  bool HasListItems() const override { return true; }
 };
 
 /// The dialect's instance (query/plan.h compiles probes with it).

@@ -99,6 +99,19 @@ class SqlDialect {
   /// sort value is one column (PostgreSQL's value_sort): an attr: sort walks it as one block.
   /// Empty where numbers and text sort from two indexes (SQLite).
   virtual std::string_view AttributeSortIndex() const { return {}; }
+  /// The AttributeSortValue of a text attribute whose folded value is `folded` (PostgreSQL:
+  /// AttributeSortKeyForText): eq and starts_with on a text attribute then compare that key,
+  /// which the (account_key, name, value_sort, lead_id) index holds with the lead, so a
+  /// per-lead check or a driving range reads the index alone. nullopt where the sort value is
+  /// not one column (SQLite: the conditions read value_fold).
+  virtual std::optional<std::string> AttributeTextSortKey(std::string_view /*folded*/) const {
+    return std::nullopt;
+  }
+  /// True when list attributes keep their folded elements in `a.value_items` (PostgreSQL,
+  /// jsonb, NULL for every other type): array_contains and array_not_empty read that column
+  /// alone, with no type test, so the partial index of the lists (lead_attributes_list) answers
+  /// them without reading rows. False: the JSON text `a.value` and `a.type = 'list'` (SQLite).
+  virtual bool HasListItems() const { return false; }
   /// The AttributeSortValue of a number (PostgreSQL: AttributeSortKeyForNumber), so that a
   /// comparison on an attribute bounds the walk of AttributeSortIndex; nullopt where the sort
   /// value is the number itself.

@@ -526,7 +526,7 @@ TEST(Plan, AShortSubstringIsProbedAndFoundInItsFieldsSortedIndex) {
   EXPECT_EQ(ProbeCandidates(word), (std::vector<size_t>{0}));
   CompiledSql pg_probe = CompileCountProbe(PostgresDialectInstance(), word, 0, 10);
   EXPECT_EQ(pg_probe.sql.find("SELECT leads.id FROM leads WHERE leads.account_key = $1 AND "
-                              "leads.name_fold LIKE $2"),
+                              "(leads.name_fold || '') LIKE $2"),
             0u)
       << pg_probe.sql;
 }
@@ -613,8 +613,13 @@ TEST(PostgresCompiler, IntegerColumnsGetIntegerBounds) {
 TEST(PostgresCompiler, StartsWithIsTheLikeAlone) {
   CompiledSql pg =
       CompilePostgresListQuery("leads.id", Query({"and.starts_with.attr:industry.Soft"}));
-  EXPECT_NE(pg.sql.find("a.value_fold LIKE $3 ESCAPE"), std::string::npos) << pg.sql;
-  EXPECT_EQ(pg.sql.find("a.value_fold >="), std::string::npos) << pg.sql;
+  // On the text's sort key ("1" + the folded text): a range of lead_attributes_sort.
+  EXPECT_NE(pg.sql.find("(a.value_sort LIKE $3 ESCAPE"), std::string::npos) << pg.sql;
+  EXPECT_EQ(pg.binds.at(2), SqlValue(std::string("1soft%")));
+  EXPECT_EQ(pg.sql.find("a.value_sort >="), std::string::npos) << pg.sql;
+  CompiledSql name = CompilePostgresListQuery("leads.id", Query({"and.starts_with.name.Soft"}));
+  EXPECT_NE(name.sql.find("leads.name_fold LIKE $2 ESCAPE"), std::string::npos) << name.sql;
+  EXPECT_EQ(name.sql.find("leads.name_fold >="), std::string::npos) << name.sql;
   CompiledSql lite =
       CompileSqliteListQuery("leads.id", Query({"and.starts_with.attr:industry.Soft"}));
   EXPECT_NE(lite.sql.find("a.value_fold >= ?"), std::string::npos) << lite.sql;
@@ -678,6 +683,109 @@ TEST(Plan, AnAttributeFilterDrivesThroughItsValueIndex) {
   EXPECT_FALSE(IsIndexable(Query({"and.eq.attr:verified.true"}).filters[0]));
   EXPECT_TRUE(IsIndexable(Query({"and.eq.attr:industry.retail"}).filters[0]));
   EXPECT_FALSE(IsIndexable(Query({"or.eq.city.paris"}).filters[0]));
+}
+
+}  // namespace
+}  // namespace klozeo::query
+
+namespace klozeo::query {
+namespace {
+
+// PostgreSQL (schema 21): attribute conditions on the columns its indexes hold with the lead
+// (value_sort, value_items), containment bound as a jsonb constant its statistics can estimate,
+// and a list's element as a per-lead check; SQLite's SQL is what it was.
+TEST(PostgresCompiler, AttributeConditionsReadTheIndexedKeys) {
+  auto pg = [](const std::string& filter) {
+    return CompilePostgresListQuery("leads.id", Query({filter}));
+  };
+  auto lite = [](const std::string& filter) {
+    return CompileSqliteListQuery("leads.id", Query({filter}));
+  };
+  // Text eq: the text's sort key; a value that reads as a number or a bool keeps the OR.
+  CompiledSql eq = pg("and.eq.attr:industry.Software");
+  EXPECT_NE(eq.sql.find("AND (a.value_sort = $3))"), std::string::npos) << eq.sql;
+  EXPECT_EQ(eq.binds.at(2), SqlValue(std::string("1software")));
+  EXPECT_NE(pg("and.eq.attr:industry.42").sql.find("a.value_fold = $3 OR (a.type = 'number'"),
+            std::string::npos);
+  EXPECT_NE(pg("and.eq.attr:verified.true").sql.find("a.type = 'bool'"), std::string::npos);
+  EXPECT_NE(lite("and.eq.attr:industry.Software").sql.find("(a.value_fold = ?)"),
+            std::string::npos);
+  // A comparison neither 0 nor 1 passes: the numbers' key range. Otherwise the typed value.
+  CompiledSql gt = pg("and.gt.attr:employees.9500");
+  EXPECT_NE(gt.sql.find("a.value_sort > $3 AND a.value_sort < '1'"), std::string::npos) << gt.sql;
+  EXPECT_EQ(gt.binds.at(2), SqlValue(AttributeSortKeyForNumber(9500)));
+  CompiledSql lt = pg("and.lt.attr:employees.-3");
+  EXPECT_NE(lt.sql.find("a.value_sort < $3)"), std::string::npos) << lt.sql;
+  EXPECT_EQ(lt.sql.find("< '1'"), std::string::npos) << lt.sql;
+  EXPECT_NE(pg("and.gte.attr:employees.0.5").sql.find("a.type = 'number' AND a.value_num >= $3"),
+            std::string::npos);
+  EXPECT_NE(lite("and.gt.attr:employees.9500").sql.find("a.type = 'number' AND a.value_num > ?"),
+            std::string::npos);
+  // Lists: the items column alone, the element a jsonb constant, the EXISTS kept per lead.
+  CompiledSql has = pg("and.array_contains.attr:channels.WhatsApp");
+  EXPECT_NE(has.sql.find("a.value_items @> CAST($3 AS jsonb) OFFSET 0)"), std::string::npos)
+      << has.sql;
+  EXPECT_EQ(has.sql.find("a.type"), std::string::npos) << has.sql;
+  EXPECT_EQ(has.binds.at(2), SqlValue(std::string("[\"whatsapp\"]")));
+  CompiledSql any = pg("and.array_not_empty.attr:channels");
+  EXPECT_NE(any.sql.find("COALESCE(jsonb_array_length(a.value_items), 0) > 0)"), std::string::npos)
+      << any.sql;
+  EXPECT_EQ(any.sql.find("OFFSET 0"), std::string::npos) << any.sql;
+  EXPECT_FALSE(ProbedForPostgres(Query({"and.array_not_empty.attr:channels"}).filters[0]));
+  // Negations are NOT EXISTS of the same condition, left to the planner.
+  CompiledSql none = pg("and.array_not_contains.attr:channels.sms");
+  EXPECT_NE(none.sql.find("NOT EXISTS ("), std::string::npos) << none.sql;
+  EXPECT_EQ(none.sql.find("OFFSET 0"), std::string::npos) << none.sql;
+  CompiledSql lite_has = lite("and.array_contains.attr:channels.WhatsApp");
+  EXPECT_NE(lite_has.sql.find("a.type = 'list' AND"), std::string::npos) << lite_has.sql;
+  EXPECT_EQ(lite_has.sql.find("OFFSET"), std::string::npos) << lite_has.sql;
+  // Tags: a jsonb constant (quotes and backslashes escaped as JSON).
+  CompiledSql tag = pg("and.array_contains.tags.Say \"hi\"");
+  EXPECT_NE(tag.sql.find("leads.tags_fold @> CAST($2 AS jsonb)"), std::string::npos) << tag.sql;
+  EXPECT_EQ(tag.binds.at(1), SqlValue(std::string("[\"say \\\"hi\\\"\"]")));
+}
+
+// The list filter is probed on PostgreSQL (its ids read off the lists), drives when rare or when
+// no index yields the order, and is otherwise left as the per-lead check.
+TEST(Plan, PostgresProbesAListsElement) {
+  const SqlDialect& pg = PostgresDialectInstance();
+  ListQuery q = Query({"and.array_contains.attr:channels.sms"});
+  EXPECT_TRUE(ProbedForPostgres(q.filters[0]));
+  EXPECT_TRUE(ProbeReadsIds(q.filters[0], pg));
+  EXPECT_FALSE(ProbeReadsIds(q.filters[0], SqliteDialectInstance()));
+  EXPECT_TRUE(ProbeCandidates(q).empty());  // SQLite does not probe it
+  CompiledSql probe = CompileCountProbe(pg, q, 0, 100);
+  EXPECT_EQ(probe.sql,
+            "SELECT a.lead_id FROM lead_attributes a WHERE a.account_key = $1 AND a.name = $2 "
+            "AND a.value_items @> CAST($3 AS jsonb) LIMIT $4");
+  ChooseAccess(q, {{0, 40}}, 100, pg);
+  EXPECT_EQ(q.access, Access::kFilterIndex);
+  q.drive_ids = std::vector<std::string>{"cl_1"};
+  CompiledSql driven = CompilePostgresListQuery("leads.id", q);
+  EXPECT_NE(driven.sql.find("leads.id IN (SELECT jsonb_array_elements_text("), std::string::npos)
+      << driven.sql;
+  ListQuery common = Query({"and.array_contains.attr:channels.sms"});
+  ChooseAccess(common, {{0, 100}}, 100, pg);
+  EXPECT_EQ(common.access, Access::kAuto);
+  ListQuery unsorted = Query({"and.array_contains.attr:channels.sms"}, SortBy("category", "asc"));
+  ChooseAccess(unsorted, {{0, 100}}, 100, pg);
+  EXPECT_EQ(unsorted.access, Access::kFilterIndex);
+}
+
+// A substring the trigrams cannot look up is written through no index on PostgreSQL, so pg_trgm's
+// index is not read whole for it.
+TEST(PostgresCompiler, ShortSubstringsUseNoTrigramIndex) {
+  CompiledSql probe =
+      CompileCountProbe(PostgresDialectInstance(), Query({"and.contains.name.zq"}), 0, 10);
+  EXPECT_EQ(probe.sql.find("SELECT leads.id FROM leads WHERE leads.account_key = $1 AND "
+                           "(leads.name_fold || '') LIKE $2"),
+            0u)
+      << probe.sql;
+  CompiledSql longer = CompilePostgresListQuery("leads.id", Query({"and.contains.name.zqx"}));
+  EXPECT_NE(longer.sql.find("AND leads.name_fold LIKE $2"), std::string::npos) << longer.sql;
+  CompiledSql lite =
+      CompileCountProbe(SqliteDialectInstance(), Query({"and.contains.name.zq"}), 0, 10);
+  EXPECT_NE(lite.sql.find("leads.name_fold LIKE ?"), std::string::npos) << lite.sql;
 }
 
 }  // namespace

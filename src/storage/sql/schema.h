@@ -396,6 +396,20 @@ inline constexpr const char* kTextIndexMerges = R"sql({sqlite:
 INSERT INTO lead_text (lead_text, rank) VALUES ('automerge', 8);
 INSERT INTO lead_text (lead_text) VALUES ('optimize');}{postgres:SELECT 1;}
 )sql";
+// 21: PostgreSQL's list elements and city order (issue 16; docs/QUERY-PERFORMANCE.md,
+// "PostgreSQL: lists, attribute keys, short substrings"). lead_attributes_items finds the lists
+// holding an element (`value_items @> '["x"]'`, only list rows have items: partial, so other
+// attributes write nothing to it); the storage reads a rare element's leads through it
+// (query::ProbedForPostgres). leads_city gains the id, so sorting by city walks it in the
+// listing's (city, id) order instead of sorting each city's leads (one index either way).
+// SQLite needs neither: its secondary indexes end with the primary key, and its list
+// conditions read the attribute's row.
+inline constexpr const char* kPostgresListItems = R"sql({sqlite:SELECT 1;}{postgres:
+CREATE INDEX IF NOT EXISTS lead_attributes_items ON lead_attributes
+  USING gin (value_items jsonb_path_ops) WHERE value_items IS NOT NULL;
+DROP INDEX IF EXISTS leads_city;
+CREATE INDEX leads_city ON leads (account_key, city_fold, id);}
+)sql";
 // 22 (SQLite; docs/QUERY-PERFORMANCE.md, "Two-character substrings" and "Facets on the walked
 // entry"):
 // - the trigram index's terms: an fts5vocab table reading lead_text's term list, so a
@@ -426,6 +440,7 @@ inline constexpr Migration kMigrations[] = {
     {14, kPostgresListIndexes},
     {16, kTextRowsByStore},
     {20, kTextIndexMerges},
+    {21, kPostgresListItems},
     {22, kTextIndexTerms},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
