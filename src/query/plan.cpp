@@ -45,6 +45,10 @@ constexpr std::array<Indexed, 9> kSortIndexes = {{{"created_at", "leads_created"
                                                   {"city", "leads_city"},
                                                   {"status", "leads_status"}}};
 
+// The text fields whose folded column the created_at, updated_at and score indexes carry after
+// their key (storage/sql/schema.h, version 22).
+constexpr std::array<std::string_view, 3> kWalkedColumns = {"status", "city", "category"};
+
 template <size_t N>
 std::string_view Find(const std::array<Indexed, N>& list, std::string_view name) {
   for (const Indexed& item : list) {
@@ -79,6 +83,33 @@ size_t CodePoints(std::string_view text) {
 }
 
 }  // namespace
+
+bool UsesTrigramTerms(const Filter& filter) {
+  if (filter.logic != Logic::kAnd || filter.field.kind != FieldKind::kText) return false;
+  if (filter.op != Op::kContains && filter.op != Op::kEndsWith) return false;
+  bool indexed = false;
+  for (std::string_view f : kTextIndexFields) indexed = indexed || f == filter.field.name;
+  const auto* text = std::get_if<std::string>(&filter.value);
+  if (!indexed || text == nullptr) return false;
+  std::string folded = FoldText(*text);
+  return core::IsValidUtf8(folded) && CodePoints(folded) == kTrigramMinLength - 1;
+}
+
+std::string TrigramTermsMatch(const Filter& filter, const std::vector<std::string>& terms) {
+  if (terms.empty()) return {};
+  std::string out = "{" + filter.field.name + "} : (";
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (i > 0) out += " OR ";
+    out += '"';
+    for (char c : terms[i]) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    out += '"';
+  }
+  out += ')';
+  return out;
+}
 
 bool ScansFieldIndex(const Filter& filter) {
   return filter.logic == Logic::kAnd && filter.field.kind == FieldKind::kText &&
@@ -181,6 +212,16 @@ std::string_view SortIndexFor(const Sort& sort) {
   return Find(kSortIndexes, sort.field.name);
 }
 
+bool OnWalkedEntry(const Filter& filter, const Sort& sort) {
+  if (filter.field.kind != FieldKind::kText) return false;
+  const std::string_view index = SortIndexFor(sort);
+  if (index != "leads_created" && index != "leads_updated" && index != "leads_score") return false;
+  for (std::string_view f : kWalkedColumns) {
+    if (f == filter.field.name) return true;
+  }
+  return false;
+}
+
 bool HasSortIndex(const ListQuery& query) {
   const FieldRef& field = query.sort.field;
   if (field.kind == FieldKind::kAttribute || !In(kSortIndexes, field.name)) return false;
@@ -227,6 +268,7 @@ int64_t ProbeCap(int64_t leads, int page) {
 void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>>& counts,
                   int64_t cap, const SqlDialect& dialect) {
   query.access = Access::kAuto;
+  query.walk_set.reset();
   const std::pair<size_t, int64_t>* best = nullptr;
   for (const auto& c : counts) {
     if (best == nullptr || c.second < best->second) best = &c;
@@ -240,12 +282,14 @@ void ChooseAccess(ListQuery& query, const std::vector<std::pair<size_t, int64_t>
     // An attribute filter no index checks reads the lead's attribute rows instead (about a
     // row read, but no sort and no row for the entries it rejects): down to half the cap.
     const Filter& only = query.filters[best->first];
-    const int64_t share = ChecksOnIndex(only)                        ? kCheckedWalkShare
+    const int64_t share = ChecksOnIndex(only) || OnWalkedEntry(only, query.sort) ? kCheckedWalkShare
                           : only.field.kind == FieldKind::kAttribute ? kAttributeWalkShare
                                                                      : 0;
     if (!dialect.HasStatistics() && sort_index && query.filters.size() == 1 && share > 0 &&
         !(only.field == query.sort.field) && best->second >= cap / share) {
       query.access = Access::kSortIndex;
+      // Its matching lead ids (fewer than the cap) are one set the walk looks each entry up in.
+      if (only.field.kind == FieldKind::kAttribute) query.walk_set = best->first;
       return;
     }
     query.access = Access::kFilterIndex;

@@ -61,6 +61,26 @@ bool UsesTextIndex(const Filter& filter);
 /// the value (each of its trigrams, consecutive).
 std::string TextIndexMatch(const Filter& filter);
 
+/// True for an `and` contains or ends_with on a field of kTextIndexTable whose folded value is
+/// valid UTF-8 of exactly kTrigramMinLength - 1 (2) code points: too short for a phrase, but
+/// every value of 3 code points or more that contains the pair has an indexed trigram that
+/// starts or ends with it (ends_with: ends with it), and a value of exactly 2 code points is
+/// the pair. So the storage reads the index's terms (kTextTermsTable, TrigramTermsMatch) and
+/// its probe finds the rows through them (CompileTrigramTermsProbe) instead of reading the
+/// field's whole sorted index (ScansFieldIndex, still true: PostgreSQL and the fallback).
+bool UsesTrigramTerms(const Filter& filter);
+
+/// The fts5vocab table (type `instance`) over kTextIndexTable (storage/sql/schema.h, version
+/// 22): `SELECT term FROM lead_text_terms WHERE term >= ? LIMIT 1` seeks the index's terms.
+inline constexpr std::string_view kTextTermsTable = "lead_text_terms";
+/// Most distinct first code points of the index's terms a UsesTrigramTerms probe enumerates;
+/// past it (an account writing in many scripts) the probe reads the sorted index as before.
+inline constexpr size_t kMaxTrigramLeads = 512;
+
+/// The FTS5 query matching any of `terms` (trigrams read from kTextTermsTable) in the filter's
+/// column: `{name} : ("abc" OR "xab")`, quotes doubled. Empty when `terms` is.
+std::string TrigramTermsMatch(const Filter& filter, const std::vector<std::string>& terms);
+
 /// True for an `and` contains or ends_with the trigram index cannot serve (UsesTextIndex) on a
 /// text field with a sorted index (name, city, email, source_id, status): the index holds the
 /// folded value, so the LIKE is tested reading the index (a fraction of the table) and only
@@ -104,6 +124,12 @@ std::vector<std::string_view> PlanIndexNames();
 
 /// The (account_key, field, id) index of the sort, when HasSortIndex.
 std::string_view SortIndexFor(const Sort& sort);
+
+/// True when the sort's index (SortIndexFor) carries this text filter's folded column after its
+/// key (schema 22: leads_created, leads_updated and leads_score end with status_fold, city_fold
+/// and category_fold), so a walk of it (Access::kSortIndex) tests the filter, whatever its
+/// operator, on the walked entry: no seek, no row read. Must match the schema.
+bool OnWalkedEntry(const Filter& filter, const Sort& sort);
 
 /// True when walking an index yields the rows in the sort's order (SQLite: NULLs sort first
 /// in an index, so a nullable field's ascending NULLS LAST order needs a sort step).

@@ -161,8 +161,13 @@ class Compiler {
       return Condition(filter);
     }
     if (ScansFieldIndex(filter) && drive_ids != nullptr) {
-      // Its probe read every matching id already.
+      // Its probe read every matching id already; a trigram-terms probe (UsesTrigramTerms)
+      // read a superset (the pending leads): the LIKE on the row decides.
       dialect_.AppendIdIn(out_, "leads.id", *drive_ids);
+      if (UsesTrigramTerms(filter) && dialect_.HasTextIndexTable()) {
+        out_.Append(" AND ");
+        Condition(filter);
+      }
       return;
     }
     if (ScansFieldIndex(filter)) {
@@ -233,15 +238,20 @@ class Compiler {
   /// rows the filter matches. CROSS JOIN
   /// keeps the index first: SQLite would otherwise walk the account's rows and run the
   /// full-text query once per row.
-  void TextIndexRows(const Filter& filter) {
+  void TextIndexRows(const Filter& filter) { TextIndexRows(TextIndexMatch(filter)); }
+  /// The same for an FTS5 query `match` (none when empty: the pending leads only).
+  void TextIndexRows(std::string match) {
     const std::string table(kTextIndexTable);
-    out_.Append("SELECT r.lead_id FROM " + table + " CROSS JOIN " + table +
-                "_rows r ON r.rid = " + table + ".rowid WHERE " + table + " MATCH ");
-    out_.Bind(TextIndexMatch(filter));
-    out_.Append(" AND r.account_key = ");
-    out_.Bind(account_key_);
+    if (!match.empty()) {
+      out_.Append("SELECT r.lead_id FROM " + table + " CROSS JOIN " + table +
+                  "_rows r ON r.rid = " + table + ".rowid WHERE " + table + " MATCH ");
+      out_.Bind(std::move(match));
+      out_.Append(" AND r.account_key = ");
+      out_.Bind(account_key_);
+      out_.Append(" UNION ALL ");
+    }
     // The leads written since the last flush of the queue (at most 128 of all accounts).
-    out_.Append(" UNION ALL SELECT p.lead_id FROM " + table + "_rows p WHERE p.pending = 1 AND " +
+    out_.Append("SELECT p.lead_id FROM " + table + "_rows p WHERE p.pending = 1 AND " +
                 "p.account_key = ");
     out_.Bind(account_key_);
   }
@@ -775,7 +785,9 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
 // field than the sort's can be tested on the walked index entry (ChecksOnIndex).
 bool HasIndexCheck(const ListQuery& query) {
   return std::any_of(query.filters.begin(), query.filters.end(), [&](const Filter& f) {
-    return f.logic == Logic::kAnd && (ChecksOnIndex(f) || f.field.kind == FieldKind::kAttribute) &&
+    return f.logic == Logic::kAnd &&
+           (ChecksOnIndex(f) || f.field.kind == FieldKind::kAttribute ||
+            OnWalkedEntry(f, query.sort)) &&
            !(f.field == query.sort.field);
   });
 }
@@ -796,19 +808,19 @@ bool OrGroupOnWalk(const ListQuery& query) {
     any = true;
     const bool sort_field = f.field == query.sort.field && (f.field.kind == FieldKind::kText ||
                                                             f.field.kind == FieldKind::kNumber);
-    if (!sort_field && !ChecksOnIndex(AsAnd(f))) return false;
+    if (!sort_field && !ChecksOnIndex(AsAnd(f)) && !OnWalkedEntry(f, query.sort)) return false;
   }
   return any;
 }
 
-// Access::kSortIndex when some filter ChecksOnIndex (SQLite): the sort index is walked in a
-// subquery `w` that reads that index only (the walk, the filters on the sort field, the
-// keyset, and each ChecksOnIndex filter as a seek of its own index or of the lead's attribute
-// rows), and only the entries that pass read their lead's row (CROSS JOIN keeps the walk
-// outside), where the other filters are tested. SQLite flattens `w` into the join, so the
-// walk yields the order and stops at the page's LIMIT. A combination of common filters that
-// matches few rows (4 % x 25 % x 7 %) walks many index entries, each a seek or two instead of
-// a row read (docs/QUERY-PERFORMANCE.md, "Checked walks").
+// Access::kSortIndex when some filter ChecksOnIndex or is OnWalkedEntry (SQLite): the sort
+// index is walked in a subquery `w` that reads that index only (the walk, the filters on the
+// sort field and on the columns the index carries, the keyset, and each ChecksOnIndex filter
+// as a seek of its own index or of the lead's attribute rows), and only the entries that pass read
+// their lead's row (CROSS JOIN keeps the walk outside), where the other filters are tested. SQLite
+// flattens `w` into the join, so the walk yields the order and stops at the page's LIMIT. A
+// combination of common filters that matches few rows (4 % x 25 % x 7 %) walks many index entries,
+// each a seek or two instead of a row read (docs/QUERY-PERFORMANCE.md, "Checked walks").
 CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view select_list,
                                const ListQuery& query) {
   SqlBuilder out(dialect);
@@ -824,6 +836,13 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
              " WHERE leads.account_key = ");
   out.Bind(query.account_key);
   auto on_sort_field = [&](const Filter& f) { return f.field == query.sort.field; };
+  auto on_entry = [&](const Filter& f) { return OnWalkedEntry(f, query.sort); };
+  // Filters on a column the walked index carries are tested on its entry, first (no seek).
+  for (const Filter& f : query.filters) {
+    if (f.logic != Logic::kAnd || on_sort_field(f) || !on_entry(f)) continue;
+    out.Append(" AND ");
+    compiler.Condition(f);
+  }
   // Each check is a seek of (account_key, value, id) in the filter's index, which covers it.
   auto check = [&](const Filter& f) {
     if (f.field.kind == FieldKind::kAttribute) {
@@ -842,15 +861,35 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
     compiler.row = "leads";
     out.Append(" AND x.id = leads.id)");
   };
+  // An attribute filter whose matching leads are few (ListQuery::walk_set): one set of their
+  // ids, built once from its value index, which each walked entry is looked up in.
+  std::vector<size_t> in_set;
+  if (query.walk_set && *query.walk_set < query.filters.size() &&
+      query.filters[*query.walk_set].field.kind == FieldKind::kAttribute &&
+      IsIndexable(query.filters[*query.walk_set])) {
+    in_set = SameIndexFilters(query, *query.walk_set);
+    std::vector<const Filter*> group;
+    for (size_t j : in_set) group.push_back(&query.filters[j]);
+    out.Append(" AND ");
+    compiler.DrivingCondition(group);
+  }
+  auto in_walk_set = [&](const Filter& f) {
+    return std::any_of(in_set.begin(), in_set.end(),
+                       [&](size_t j) { return &query.filters[j] == &f; });
+  };
   for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kAnd || on_sort_field(f) || !ChecksOnIndex(f)) continue;
+    if (f.logic != Logic::kAnd || on_sort_field(f) || on_entry(f) || !ChecksOnIndex(f) ||
+        in_walk_set(f)) {
+      continue;
+    }
     out.Append(" AND ");
     check(f);
   }
   // Other attribute filters read the lead's attribute rows (by their primary key), about what
   // reading the lead costs: still before the lead's row, which only the passing entries read.
   for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kAnd || ChecksOnIndex(f) || f.field.kind != FieldKind::kAttribute) {
+    if (f.logic != Logic::kAnd || ChecksOnIndex(f) || f.field.kind != FieldKind::kAttribute ||
+        in_walk_set(f)) {
       continue;
     }
     out.Append(" AND ");
@@ -860,7 +899,7 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   const bool or_on_walk = OrGroupOnWalk(query);
   if (or_on_walk) {
     OrGroup(out, query.filters, [&](const Filter& f) {
-      if (on_sort_field(f)) {
+      if (on_sort_field(f) || on_entry(f)) {
         compiler.Condition(f);
       } else {
         check(f);
@@ -881,7 +920,7 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   out.Append(" AND leads.id = w.walk_id");
   compiler.no_filter_index = true;
   for (const Filter& f : query.filters) {
-    if (f.logic != Logic::kAnd || on_sort_field(f) || ChecksOnIndex(f) ||
+    if (f.logic != Logic::kAnd || on_sort_field(f) || ChecksOnIndex(f) || on_entry(f) ||
         f.field.kind == FieldKind::kAttribute) {
       continue;
     }
@@ -1033,6 +1072,27 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
   out.Append(" LIMIT ");
   out.Bind(std::int64_t{cap});
   out.Append(") p");
+  return std::move(out).Finish();
+}
+
+CompiledSql CompileTrigramTermsProbe(const SqlDialect& dialect, const ListQuery& query,
+                                     size_t index, int cap, const std::string& match) {
+  SqlBuilder out(dialect);
+  Compiler compiler(dialect, out, query.account_key);
+  compiler.probe = true;
+  const Filter& filter = query.filters.at(index);
+  // Values of 3 code points or more: the trigrams that hold the pair, and the pending leads.
+  compiler.TextIndexRows(match);
+  // A value of exactly 2 code points holding the pair is the pair: its sorted index.
+  Filter pair = filter;
+  pair.op = Op::kEq;
+  out.Append(" UNION ALL SELECT leads.id FROM leads" + dialect.IndexedBy(IndexFor(pair)) +
+             " WHERE leads.account_key = ");
+  out.Bind(query.account_key);
+  out.Append(" AND ");
+  compiler.Condition(pair);
+  out.Append(" LIMIT ");
+  out.Bind(std::int64_t{cap});
   return std::move(out).Finish();
 }
 

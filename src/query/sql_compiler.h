@@ -139,6 +139,12 @@ struct ListQuery {
   /// (ProbeReadsIds: reading its whole index once is the cost, not twice); the query then
   /// reads these leads only.
   std::optional<std::vector<std::string>> drive_ids;
+  /// With kSortIndex, an attribute filter (index into `filters`, with the others of its index:
+  /// SameIndexFilters) the walk tests as one set of lead ids, `leads.id IN (SELECT a.lead_id
+  /// ...)`, built once from its value index, instead of reading each walked lead's attribute
+  /// rows: a lone filter whose probe counted fewer rows than the cap (query/plan.h), so the
+  /// set is small.
+  std::optional<size_t> walk_set;
 };
 
 /// Compiles `query` into
@@ -172,5 +178,14 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
 /// instead (at most `cap` rows), which ListQuery::drive_ids can carry to the query.
 CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query, size_t index,
                               int cap);
+
+/// The probe of a UsesTrigramTerms filter `query.filters[index]` (query/plan.h) on an engine
+/// with the trigram table (SqlDialect::HasTextIndexTable): at most `cap` ids of the account's
+/// leads whose indexed trigrams match `match` (TrigramTermsMatch of the terms that start or end
+/// with the pair; none when empty), the pending leads (not indexed yet: a superset, so the query
+/// tests the filter on the row), and the leads whose folded value is the pair itself. Like a
+/// ProbeReadsIds probe, its ids can drive the query (ListQuery::drive_ids).
+CompiledSql CompileTrigramTermsProbe(const SqlDialect& dialect, const ListQuery& query,
+                                     size_t index, int cap, const std::string& match);
 
 }  // namespace klozeo::query

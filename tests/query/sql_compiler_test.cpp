@@ -346,7 +346,19 @@ TEST(Plan, ALoneCheckedFilterWalksDownToAThirdOfTheCap) {
   ListQuery attr = Query({"and.gt.attr:employees.9500"}, SortBy("created_at", "asc"));
   ChooseAccess(attr, {{0, 4520}}, cap);
   EXPECT_EQ(attr.access, Access::kSortIndex);
+  // Its 4,520 lead ids are one set, built once from the value index, which the walk looks
+  // each entry up in (ListQuery::walk_set).
+  EXPECT_EQ(attr.walk_set, std::optional<size_t>(0));
   CompiledSql sql = CompileSqliteListQuery("leads.id", attr);
+  EXPECT_NE(sql.sql.find("INDEXED BY leads_created WHERE leads.account_key = ? AND leads.id IN "
+                         "(SELECT a.lead_id FROM lead_attributes a INDEXED BY lead_attributes_num "
+                         "WHERE a.account_key = ? AND a.name = ? AND a.value_num > ?)) w CROSS "
+                         "JOIN leads"),
+            std::string::npos)
+      << sql.sql;
+  // Without the set (a walk chosen with other filters), each lead's attribute rows are read.
+  attr.walk_set.reset();
+  sql = CompileSqliteListQuery("leads.id", attr);
   EXPECT_NE(sql.sql.find("INDEXED BY leads_created WHERE leads.account_key = ? AND EXISTS (SELECT "
                          "1 FROM lead_attributes a WHERE a.account_key = leads.account_key AND "
                          "a.lead_id = leads.id AND a.name = ? AND a.type = 'number' AND "
@@ -358,10 +370,19 @@ TEST(Plan, ALoneCheckedFilterWalksDownToAThirdOfTheCap) {
 }
 
 TEST(Plan, AnOrGroupOfEqualitiesIsCheckedOnTheWalk) {
-  ListQuery q = Query({"or.eq.city.lisbon", "or.eq.city.porto"}, SortBy("score", "desc"));
+  // leads_score carries city_fold: the group is tested on the walked entry.
+  ListQuery entry = Query({"or.eq.city.lisbon", "or.eq.city.porto"}, SortBy("score", "desc"));
+  ChooseAccess(entry, {});
+  EXPECT_EQ(entry.access, Access::kSortIndex);
+  CompiledSql sql = CompileSqliteListQuery("leads.id", entry);
+  EXPECT_NE(sql.sql.find(" AND (leads.city_fold = ? OR leads.city_fold = ?)) w CROSS JOIN"),
+            std::string::npos)
+      << sql.sql;
+  // leads_rating does not: each member is a seek of leads_city.
+  ListQuery q = Query({"or.eq.city.lisbon", "or.eq.city.porto"}, SortBy("rating", "desc"));
   ChooseAccess(q, {});
   EXPECT_EQ(q.access, Access::kSortIndex);
-  CompiledSql sql = CompileSqliteListQuery("leads.id", q);
+  sql = CompileSqliteListQuery("leads.id", q);
   EXPECT_NE(sql.sql.find(" AND (EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city WHERE "
                          "x.account_key = leads.account_key AND x.city_fold = ? AND x.id = "
                          "leads.id) OR EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city"),
@@ -384,12 +405,22 @@ TEST(Plan, CommonFiltersWalkTheSortIndex) {
   EXPECT_EQ(q.access, Access::kSortIndex);
   CompiledSql sql = CompileSqliteListQuery("leads.id", q);
   EXPECT_NE(sql.sql.find("FROM leads INDEXED BY leads_score WHERE"), std::string::npos) << sql.sql;
-  // The city is checked on its own index (a seek by value and id) before the row is read.
-  EXPECT_NE(sql.sql.find("EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city WHERE "
-                         "x.account_key = leads.account_key AND x.city_fold = ? AND "
-                         "x.id = leads.id)"),
+  // The city is read off the walked entry (leads_score carries city_fold), before the row.
+  EXPECT_NE(sql.sql.find("WHERE leads.account_key = ? AND leads.city_fold = ? AND"),
             std::string::npos)
       << sql.sql;
+  EXPECT_EQ(sql.sql.find("leads_city"), std::string::npos) << sql.sql;
+  // By rating (its index carries no city), the city is checked on its own index (a seek by
+  // value and id) before the row is read.
+  ListQuery rated = Query({"and.eq.city.paris", "and.gte.rating.1"}, SortBy("rating", "desc"));
+  ChooseAccess(rated, {{0, kProbeCap}, {1, kProbeCap}});
+  EXPECT_EQ(rated.access, Access::kSortIndex);
+  EXPECT_NE(CompileSqliteListQuery("leads.id", rated)
+                .sql.find("EXISTS (SELECT 1 FROM leads x INDEXED BY leads_city WHERE "
+                          "x.account_key = leads.account_key AND x.city_fold = ? AND "
+                          "x.id = leads.id)"),
+            std::string::npos)
+      << CompileSqliteListQuery("leads.id", rated).sql;
   // The range on the sort field stays seekable: the walk starts there.
   EXPECT_NE(sql.sql.find("leads.score >= ?"), std::string::npos) << sql.sql;
   // A filter no index can check is tested on the row, through no index.

@@ -65,7 +65,7 @@ CREATE TABLE leads (
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_interaction_at INTEGER NOT NULL,
   PRIMARY KEY (account_key, id)
 ) WITHOUT ROWID;
-CREATE INDEX leads_created ON leads (account_key, created_at, id);
+CREATE INDEX leads_created ON leads (account_key, created_at, id, status_fold, city_fold, category_fold);
 CREATE INDEX leads_email ON leads (account_key, email_fold);
 CREATE INDEX leads_source_id_fold ON leads (account_key, source_id_fold);
 CREATE INDEX leads_name_city ON leads (account_key, name_fold, city_fold);
@@ -73,8 +73,8 @@ CREATE INDEX leads_city ON leads (account_key, city_fold);
 CREATE INDEX leads_name_sort ON leads (account_key, name_fold, id);
 CREATE INDEX leads_rating ON leads (account_key, rating, id);
 CREATE INDEX leads_latitude ON leads (account_key, latitude);
-CREATE INDEX leads_score ON leads (account_key, score, id);
-CREATE INDEX leads_updated ON leads (account_key, updated_at, id);
+CREATE INDEX leads_score ON leads (account_key, score, id, status_fold, city_fold, category_fold);
+CREATE INDEX leads_updated ON leads (account_key, updated_at, id, status_fold, city_fold, category_fold);
 CREATE INDEX leads_review_count ON leads (account_key, review_count, id);
 CREATE INDEX leads_last_interaction ON leads (account_key, last_interaction_at, id);
 CREATE INDEX leads_source_id ON leads (account_key, source_id);
@@ -666,6 +666,12 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
       // Comparisons a bool (0 or 1) passes keep the type check when they drive.
       {"and.gt.attr:mixed.0.5"},
       {"and.lt.attr:mixed.5", "and.gte.attr:mixed.0"},
+      // Any operator on a column the walked index carries (status, city, category; created_at
+      // and score sorts): tested on the walked entry.
+      {"and.neq.city.paris", "and.in.status.new,won"},
+      {"and.is_empty.city", "or.eq.status.won", "or.starts_with.city.ber"},
+      {"and.contains.city.ar", "and.is_empty.category"},
+      {"and.not_contains.status.ne", "and.gte.score.20", "and.array_contains.tags.vip"},
   };
   for (const auto& [field, order] : sorts) {
     for (const auto& filters : filter_sets) {
@@ -692,6 +698,11 @@ TEST_F(SqliteQuery, SteeringNeverChangesResults) {
         drive.access = Access::kFilterIndex;
         drive.drive = i;
         steered.push_back(drive);
+        if (base.filters[i].field.kind == FieldKind::kAttribute && HasSortIndex(base)) {
+          ListQuery set = walk;  // the walk looks its entries up in the filter's set of ids
+          set.walk_set = i;
+          steered.push_back(set);
+        }
         // The probe counts at least what the filter alone matches (it may overcount: it reads
         // only the index), and at most the cap.
         ListQuery alone = base;
@@ -789,12 +800,9 @@ TEST_F(SqliteQuery, CheckedWalkReadsTheIndexesBeforeTheRow) {
   EXPECT_NE(plan.find("COVERING INDEX leads_updated (account_key=? AND (updated_at,id)<(?,?))"),
             std::string::npos)
       << plan;
-  EXPECT_NE(plan.find("COVERING INDEX leads_city (account_key=? AND city_fold=? AND id=?)"),
-            std::string::npos)
-      << plan;
-  EXPECT_NE(plan.find("COVERING INDEX leads_status (account_key=? AND status_fold=? AND id=?)"),
-            std::string::npos)
-      << plan;
+  // City and status are read off the walked entry (leads_updated carries them: OnWalkedEntry).
+  EXPECT_EQ(plan.find("leads_city"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("leads_status"), std::string::npos) << plan;
   EXPECT_NE(plan.find("COVERING INDEX lead_attributes_fold (account_key=? AND name=? AND "
                       "value_fold=? AND lead_id=?)"),
             std::string::npos)
@@ -805,6 +813,19 @@ TEST_F(SqliteQuery, CheckedWalkReadsTheIndexesBeforeTheRow) {
   Ids ids;
   for (auto& [id, key] : db_.Run(CompileSqliteListQuery("leads.id", query))) ids.push_back(id);
   EXPECT_EQ(ids, Ids{"cl_01"});
+  // A sort index that carries neither (rating): each is a seek of its own index.
+  ListQuery by_rating = query;
+  by_rating.sort = ParseSort("rating", "desc").value();
+  by_rating.after.reset();
+  const std::string seeks = QueryPlan(db_, CompileSqliteListQuery("leads.id", by_rating));
+  EXPECT_NE(seeks.find("COVERING INDEX leads_rating"), std::string::npos) << seeks;
+  EXPECT_NE(seeks.find("COVERING INDEX leads_city (account_key=? AND city_fold=? AND id=?)"),
+            std::string::npos)
+      << seeks;
+  EXPECT_NE(seeks.find("COVERING INDEX leads_status (account_key=? AND status_fold=? AND id=?)"),
+            std::string::npos)
+      << seeks;
+  EXPECT_EQ(seeks.find("TEMP B-TREE"), std::string::npos) << seeks;
 }
 
 TEST_F(SqliteQuery, DefaultPageSeeksTheCreatedIndex) {

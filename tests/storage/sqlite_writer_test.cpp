@@ -129,8 +129,9 @@ TEST(SqliteWriter, ACurrentSchemaOpensUnchanged) {
   // nothing is applied twice.
   RunSql(path, "INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0);");
   { auto db = Open(path); }
-  EXPECT_EQ(Column(path, "SELECT version FROM schema_migrations ORDER BY version"),
-            (std::vector<std::string>{"8", "9", "10", "11", "12", "13", "14", "16", "20", "99"}));
+  EXPECT_EQ(
+      Column(path, "SELECT version FROM schema_migrations ORDER BY version"),
+      (std::vector<std::string>{"8", "9", "10", "11", "12", "13", "14", "16", "20", "22", "99"}));
   EXPECT_EQ(Column(path, "SELECT count(*) FROM sqlite_master WHERE name = 'leads_created'"),
             (std::vector<std::string>{"1"}));
 }

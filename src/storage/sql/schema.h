@@ -396,6 +396,26 @@ inline constexpr const char* kTextIndexMerges = R"sql({sqlite:
 INSERT INTO lead_text (lead_text, rank) VALUES ('automerge', 8);
 INSERT INTO lead_text (lead_text) VALUES ('optimize');}{postgres:SELECT 1;}
 )sql";
+// 22 (SQLite; docs/QUERY-PERFORMANCE.md, "Two-character substrings" and "Facets on the walked
+// entry"):
+// - the trigram index's terms: an fts5vocab table reading lead_text's term list, so a
+//   2-character contains or ends_with finds the trigrams that hold it (query/plan.h,
+//   UsesTrigramTerms). A view over the index: nothing is written on inserts.
+// - the created_at, updated_at and score indexes end with status_fold, city_fold and
+//   category_fold (after the id, so the order and the keyset seeks are the same): a walk of
+//   them tests filters on those fields on the walked entry, without a seek or a row read
+//   (query/plan.h, OnWalkedEntry). Same names: the planner names them.
+inline constexpr const char* kTextIndexTerms = R"sql({sqlite:
+CREATE VIRTUAL TABLE IF NOT EXISTS lead_text_terms USING fts5vocab(lead_text, instance);
+DROP INDEX IF EXISTS leads_created;
+CREATE INDEX leads_created
+  ON leads (account_key, created_at, id, status_fold, city_fold, category_fold);
+DROP INDEX IF EXISTS leads_updated;
+CREATE INDEX leads_updated
+  ON leads (account_key, updated_at, id, status_fold, city_fold, category_fold);
+DROP INDEX IF EXISTS leads_score;
+CREATE INDEX leads_score ON leads (account_key, score, id, status_fold, city_fold, category_fold);}{postgres:SELECT 1;}
+)sql";
 inline constexpr Migration kMigrations[] = {
     {8, nullptr},
     {9, kDedupTables},
@@ -406,6 +426,7 @@ inline constexpr Migration kMigrations[] = {
     {14, kPostgresListIndexes},
     {16, kTextRowsByStore},
     {20, kTextIndexMerges},
+    {22, kTextIndexTerms},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not

@@ -332,6 +332,10 @@ class SqlTx : public Tx {
       return SqlTx::Count(t_.On(account, sql::kCountLeads, up_to));
     }
     core::Result<LeadPage> List(const query::ListQuery& q) override;
+    /// SQLite: the trigram index's terms holding a UsesTrigramTerms filter's pair as
+    /// TrigramTermsMatch wants them (those that start with it, for contains, and those that
+    /// end with it), read off kTextTermsTable; nullopt past kMaxTrigramLeads first code points.
+    core::Result<std::optional<std::vector<std::string>>> TrigramTerms(const query::Filter& f);
     core::Result<std::vector<std::string>> AttributeNames(const query::ListQuery& q) override;
     core::Result<std::optional<std::string>> FindIdByKey(domain::AccountKey account, DedupKey kind,
                                                          std::string_view key) override {

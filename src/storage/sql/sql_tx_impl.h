@@ -217,7 +217,19 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     std::vector<std::pair<size_t, int64_t>> counts;
     std::vector<std::vector<std::string>> ids(q.filters.size());  // of ProbeReadsIds probes
     for (size_t i : candidates) {
-      query::CompiledSql probe = CompileProbe(q, i, static_cast<int>(cap));
+      std::optional<query::CompiledSql> by_terms;
+      if constexpr (!kPg) {
+        if (query::UsesTrigramTerms(q.filters[i])) {
+          KLOZEO_ASSIGN_OR_RETURN(auto terms, TrigramTerms(q.filters[i]));
+          if (terms) {
+            by_terms =
+                query::CompileTrigramTermsProbe(PlanDialect(), q, i, static_cast<int>(cap),
+                                                query::TrigramTermsMatch(q.filters[i], *terms));
+          }
+        }
+      }
+      query::CompiledSql probe =
+          by_terms ? std::move(*by_terms) : CompileProbe(q, i, static_cast<int>(cap));
       KLOZEO_ASSIGN_OR_RETURN(auto p, t_.PrepareListing(std::move(probe.sql)));
       BindAll(p, probe.binds);
       if (query::ProbeReadsIds(q.filters[i])) {
@@ -249,6 +261,52 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
     page.last_sort_key = s.Value(sql::kLeadSelectColumns);
   }
   return page;
+}
+
+template <typename B>
+core::Result<std::optional<std::vector<std::string>>> SqlTx<B>::Leads::TrigramTerms(
+    const query::Filter& f) {
+  const std::string pair = core::FoldText(std::get<std::string>(f.value));
+  static const std::string seek =
+      "SELECT term FROM " + std::string(query::kTextTermsTable) + " WHERE term >= ?1 LIMIT 1";
+  // The first term at or after `key` (bytewise, as FTS5 orders them).
+  auto at_or_after = [&](const std::string& key) -> core::Result<std::optional<std::string>> {
+    KLOZEO_ASSIGN_OR_RETURN(auto s, t_.PrepareListing(seek));
+    s.Bind(1, key);
+    return First(std::move(s), ReadText);
+  };
+  // A key after every term starting with `prefix` (whole code points) and before the others:
+  // its last byte plus one (at most 0xBF in UTF-8, so it never overflows).
+  auto past = [](std::string prefix) {
+    prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+    return prefix;
+  };
+  std::vector<std::string> terms;
+  if (f.op == query::Op::kContains) {
+    // Every term is 3 code points, so none extends another: seek each in turn.
+    for (std::string key = pair;;) {
+      KLOZEO_ASSIGN_OR_RETURN(auto term, at_or_after(key));
+      if (!term || !term->starts_with(pair)) break;
+      terms.push_back(*term);
+      key = past(*term);
+    }
+  }
+  // Those ending with it: one candidate per first code point of the index's terms (skip scan).
+  size_t firsts = 0;
+  for (std::string key;;) {
+    KLOZEO_ASSIGN_OR_RETURN(auto term, at_or_after(key));
+    if (!term || term->empty()) break;
+    if (++firsts > query::kMaxTrigramLeads) return std::optional<std::vector<std::string>>();
+    const auto lead = static_cast<unsigned char>(term->front());
+    const size_t width = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    std::string first = term->substr(0, width);
+    std::string candidate = first + pair;
+    if (std::find(terms.begin(), terms.end(), candidate) == terms.end()) {
+      terms.push_back(std::move(candidate));
+    }
+    key = past(std::move(first));
+  }
+  return std::optional(std::move(terms));
 }
 
 template <typename B>
