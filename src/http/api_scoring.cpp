@@ -110,7 +110,8 @@ void Api::AddScoringRoutes() {
       };
     };
     KLOZEO_ASSIGN_OR_RETURN(
-        auto step, scoring_.RescoreStep(*who, &state->after, append(first_part), &state->event));
+        auto step, scoring_.RescoreStep(*who, &state->after, append(first_part), &state->event,
+                                        service::ScoringService::StepChunks(0)));
     state->count += step.count;
     state->done = step.done;
     Response r;
@@ -121,7 +122,8 @@ void Api::AddScoringRoutes() {
         first.clear();
       } else if (!state->done) {
         KLOZEO_ASSIGN_OR_RETURN(
-            auto next, scoring_.RescoreStep(*who, &state->after, append(out), &state->event));
+            auto next, scoring_.RescoreStep(*who, &state->after, append(out), &state->event,
+                                            service::ScoringService::StepChunks(state->count)));
         state->count += next.count;
         state->done = next.done;
       }

@@ -363,7 +363,7 @@ class RescoreRun final : public ToolRun {
           ++count_;
           if (progress && count_ % service::ScoringService::kChunkSize == 0) report();
         },
-        &event_);
+        &event_, service::ScoringService::StepChunks(count_));
     if (!step.ok()) return Fail(step.error());
     if (progress && sent_ != count_) report();
     if (step->done) return Ok(json{{"count", count_}, {"message", "scores recalculated"}});

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/fold.h"
@@ -114,7 +115,9 @@ inline constexpr int kLeadColumnCount = 25;
 template <typename Statement>
 domain::Lead ReadLead(const Statement& s) {
   domain::Lead lead;
-  for (int c = 0; c < kLeadColumnCount; ++c) ReadLeadColumn(s, c, c, lead);
+  // One call per column with a constant column number, so each call's switch folds away.
+  [&]<int... C>(std::integer_sequence<int, C...>) { (ReadLeadColumn(s, C, C, lead), ...); }
+  (std::make_integer_sequence<int, kLeadColumnCount>{});
   if (!s.IsNull(kLeadColumnCount)) {
     domain::ReadStoredAttributes(s.Text(kLeadColumnCount), lead.attributes);
   }

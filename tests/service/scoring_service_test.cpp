@@ -478,6 +478,36 @@ TEST_F(ScoringServiceTest, RescoreStepEndsAfterAChunkThatChangedNothing) {
   EXPECT_EQ(steps, 4);
 }
 
+// The first kSoloChunks chunks of a rescore are steps of one chunk each, writes included (each
+// committed and sent on its own, as the old release did); past them, steps share commits.
+TEST_F(ScoringServiceTest, StepChunksScoresSmallAccountsChunkByChunk) {
+  ScoringService scoring(*db_, clock_);
+  const int n = 3 * ScoringService::kChunkSize + 10;
+  auto ids = InsertLeads(who_, n);
+  ASSERT_TRUE(scoring.CreateRule(who_, Patch("r", "rating * 10")).ok());  // every score moves
+  std::string after;
+  int64_t done = 0;
+  int steps = 0;
+  while (true) {
+    auto step = scoring.RescoreStep(
+        who_, &after, [](std::string_view, double) {}, nullptr, ScoringService::StepChunks(done));
+    ASSERT_TRUE(step.ok()) << step.error().message;
+    ++steps;
+    done += step->count;
+    if (step->done) break;
+    EXPECT_EQ(step->count, ScoringService::kChunkSize) << "step " << steps;
+  }
+  EXPECT_EQ(done, n);
+  EXPECT_EQ(steps, 4);
+  EXPECT_DOUBLE_EQ(StoredScore(who_, ids[1]), 10.0);
+  EXPECT_DOUBLE_EQ(StoredScore(who_, ids.back()), ((n - 1) % 5) * 10.0);
+  EXPECT_EQ(ScoringService::StepChunks(0), 1);
+  EXPECT_EQ(
+      ScoringService::StepChunks(int64_t{ScoringService::kSoloChunks} * ScoringService::kChunkSize),
+      0)
+      << "deep into a big account, the default (shared commits)";
+}
+
 // The batch reads only the projected fields (and merges the attributes it needs from a separate
 // range read): its scores must equal scoring the full leads.
 TEST_F(ScoringServiceTest, RescoreAllScoresLikeTheFullLead) {
