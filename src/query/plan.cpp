@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -62,6 +63,11 @@ bool In(const std::array<Indexed, N>& list, std::string_view name) {
   return !Find(list, name).empty();
 }
 
+template <size_t N>
+bool In(const std::array<std::string_view, N>& list, std::string_view name) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+
 // An attribute eq whose value reads as a number or a bool also matches number and bool
 // attributes (an OR over both value indexes): left to the engine.
 bool IsPlainTextEquals(const Filter& filter) {
@@ -82,17 +88,35 @@ size_t CodePoints(std::string_view text) {
   return n;
 }
 
+// The code points of the folded value of an `and` filter on a field of kTextIndexTable, when
+// that value is valid UTF-8 text (UsesTextIndex and UsesTrigramTerms then look at its length).
+std::optional<size_t> IndexedTextLength(const Filter& filter) {
+  if (filter.logic != Logic::kAnd || filter.field.kind != FieldKind::kText ||
+      !In(kTextIndexFields, filter.field.name)) {
+    return std::nullopt;
+  }
+  const auto* text = std::get_if<std::string>(&filter.value);
+  if (text == nullptr) return std::nullopt;
+  std::string folded = FoldText(*text);
+  if (!core::IsValidUtf8(folded)) return std::nullopt;
+  return CodePoints(folded);
+}
+
+// Appends `text` as an FTS5 phrase: in double quotes, its own quotes doubled.
+void AppendPhrase(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
 }  // namespace
 
 bool UsesTrigramTerms(const Filter& filter) {
-  if (filter.logic != Logic::kAnd || filter.field.kind != FieldKind::kText) return false;
   if (filter.op != Op::kContains && filter.op != Op::kEndsWith) return false;
-  bool indexed = false;
-  for (std::string_view f : kTextIndexFields) indexed = indexed || f == filter.field.name;
-  const auto* text = std::get_if<std::string>(&filter.value);
-  if (!indexed || text == nullptr) return false;
-  std::string folded = FoldText(*text);
-  return core::IsValidUtf8(folded) && CodePoints(folded) == kTrigramMinLength - 1;
+  return IndexedTextLength(filter) == kTrigramMinLength - 1;
 }
 
 std::string TrigramTermsMatch(const Filter& filter, const std::vector<std::string>& terms) {
@@ -100,12 +124,7 @@ std::string TrigramTermsMatch(const Filter& filter, const std::vector<std::strin
   std::string out = "{" + filter.field.name + "} : (";
   for (size_t i = 0; i < terms.size(); ++i) {
     if (i > 0) out += " OR ";
-    out += '"';
-    for (char c : terms[i]) {
-      if (c == '"') out += '"';
-      out += c;
-    }
-    out += '"';
+    AppendPhrase(out, terms[i]);
   }
   out += ')';
   return out;
@@ -129,27 +148,17 @@ bool ProbeReadsIds(const Filter& filter, const SqlDialect& dialect) {
 }
 
 bool UsesTextIndex(const Filter& filter) {
-  if (filter.logic != Logic::kAnd || filter.field.kind != FieldKind::kText) return false;
   if (filter.op != Op::kContains && filter.op != Op::kEndsWith && filter.op != Op::kStartsWith) {
     return false;
   }
   if (filter.op == Op::kStartsWith && In(kIndexedText, filter.field.name)) return false;
-  bool indexed = false;
-  for (std::string_view f : kTextIndexFields) indexed = indexed || f == filter.field.name;
-  if (!indexed) return false;
-  const auto* text = std::get_if<std::string>(&filter.value);
-  if (text == nullptr) return false;
-  std::string folded = FoldText(*text);
-  return core::IsValidUtf8(folded) && CodePoints(folded) >= kTrigramMinLength;
+  const std::optional<size_t> length = IndexedTextLength(filter);
+  return length && *length >= kTrigramMinLength;
 }
 
 std::string TextIndexMatch(const Filter& filter) {
-  std::string out = "{" + filter.field.name + "} : \"";
-  for (char c : FoldText(std::get<std::string>(filter.value))) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
+  std::string out = "{" + filter.field.name + "} : ";
+  AppendPhrase(out, FoldText(std::get<std::string>(filter.value)));
   return out;
 }
 
@@ -225,10 +234,7 @@ bool OnWalkedEntry(const Filter& filter, const Sort& sort) {
   if (filter.field.kind != FieldKind::kText) return false;
   const std::string_view index = SortIndexFor(sort);
   if (index != "leads_created" && index != "leads_updated" && index != "leads_score") return false;
-  for (std::string_view f : kWalkedColumns) {
-    if (f == filter.field.name) return true;
-  }
-  return false;
+  return In(kWalkedColumns, filter.field.name);
 }
 
 bool HasSortIndex(const ListQuery& query) {
