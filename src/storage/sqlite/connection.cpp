@@ -1,4 +1,5 @@
 #include "storage/sqlite/connection.h"
+#include "storage/sqlite/wal_vfs.h"
 
 #include <sqlite3.h>
 
@@ -119,8 +120,9 @@ std::string Statement::Text(int col) const {
 core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
                                                            int busy_timeout_ms) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(
-      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           WalBufferVfs());
   if (rc != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close_v2(db);
