@@ -109,6 +109,60 @@ TEST(SqliteWriter, AnUncommittedWriteRollsBackAndFreesTheWriter) {
   EXPECT_EQ(*(*tx)->leads().Count(acct, 10), 0);
 }
 
+// The trigram index: a single lead is left pending (indexed with others every 128th); a batch
+// indexes the pending leads, then writes its own rows indexed under rowids of their own.
+TEST(SqliteWriter, ABatchIndexesThePendingLeadsAndItsOwn) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "t.db").string();
+  auto db = Open(path);
+  auto lead = [](std::string name) {
+    domain::Lead l;
+    l.id = core::NewLeadId();
+    l.name = std::move(name);
+    l.source = "test";
+    return l;
+  };
+  auto keys = [](const domain::Lead& l) {
+    return service::LeadKeysOf(l, dedup::PhoneNormalizer());
+  };
+  for (const char* name : {"Single One", "Single Two", "Single Three"}) {
+    auto tx = db->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->leads().Insert(acct, lead(name), keys(lead(name))).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(Column(path, "SELECT count(*) FROM lead_text_rows WHERE pending = 1"),
+            std::vector<std::string>{"3"});
+  std::vector<domain::Lead> batch;
+  std::vector<dedup::LeadKeys> batch_keys;
+  for (const char* name : {"Batch Alpha", "Batch Beta", "Batch Gamma", "Batch Delta"}) {
+    batch.push_back(lead(name));
+    batch_keys.push_back(keys(batch.back()));
+  }
+  {
+    auto tx = db->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE((*tx)->ShareFate().ok());
+    ASSERT_TRUE((*tx)->leads().InsertMany(acct, batch, batch_keys).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(Column(path,
+                   "SELECT count(*) || '/' || count(DISTINCT rid) || '/' || sum(pending) "
+                   "FROM lead_text_rows"),
+            std::vector<std::string>{"7/7/0"});
+  auto found = [&](const char* term) {
+    std::string sql =
+        "SELECT l.name FROM lead_text_rows r JOIN leads l ON l.account_key = r.account_key AND "
+        "l.id = r.lead_id WHERE r.rid IN (SELECT rowid FROM lead_text WHERE lead_text MATCH '" +
+        std::string(term) + "') ORDER BY l.name";
+    return Column(path, sql.c_str());
+  };
+  EXPECT_EQ(found("ngle"), (std::vector<std::string>{"Single One", "Single Three", "Single Two"}));
+  EXPECT_EQ(found("atch"),
+            (std::vector<std::string>{"Batch Alpha", "Batch Beta", "Batch Delta", "Batch Gamma"}));
+  EXPECT_EQ(found("gamm"), std::vector<std::string>{"Batch Gamma"});
+}
+
 // The list planner names indexes to SQLite (INDEXED BY); a missing one would fail the query.
 TEST(SqliteWriter, EveryIndexThePlannerNamesExists) {
   testing::TempDir dir;

@@ -81,6 +81,15 @@ inline constexpr const char* kIndexPendingText =
 inline constexpr const char* kClearPendingText =
     "UPDATE lead_text_rows SET pending = 0 WHERE pending = 1 AND "
     "(SELECT max(rid) FROM lead_text_rows) % ?1 = 0";
+// A batch's own rows go in indexed at once: rowids after the largest, names bound directly (no
+// pending mark to set, join on and clear again).
+inline constexpr const char* kLastTextRow = "SELECT coalesce(max(rid), 0) FROM lead_text_rows";
+inline constexpr const char* kInsertIndexedTextRow =
+    "INSERT OR ROLLBACK INTO lead_text_rows (rid, account_key, lead_id) VALUES (?1, ?2, ?3)";
+// The names as one JSON array, in one statement: every statement that writes the FTS5 table
+// and may abort makes it write its pending terms out as a segment of its own.
+inline constexpr const char* kInsertTextNames =
+    "INSERT INTO lead_text (rowid, name) SELECT ?1 + key, value FROM json_each(?2)";
 
 // A lead row plus its attributes as one JSON array of [id, name, type, value] in id order (NULL
 // without any), so a lead is one statement. Concatenated as text: ids are UUIDs, names match
