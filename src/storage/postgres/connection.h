@@ -103,13 +103,11 @@ class Connection {
   /// anything since (a restart's "terminating connection" notice), without a round trip.
   bool StillOpen();
 
-  /// Runs `sql` with text parameters of the given types (prepared and cached). On success
-  /// the caller owns the result.
+  /// Runs `sql` with text parameters of the given types, prepared and cached, or with `once`
+  /// planned for these values and not kept (PrepareForValues). The caller owns the result.
   core::Result<pg_result*> Execute(const std::string& sql, const std::vector<unsigned>& types,
-                                   const std::vector<std::optional<std::string>>& values);
-  /// The same, planned for these values and not kept (PrepareForValues).
-  core::Result<pg_result*> ExecuteOnce(const std::string& sql, const std::vector<unsigned>& types,
-                                       const std::vector<std::optional<std::string>>& values);
+                                   const std::vector<std::optional<std::string>>& values,
+                                   bool once);
 
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}
