@@ -83,6 +83,25 @@ class Shifted {
   int offset_;
 };
 
+/// `text` as a JSON string (UTF-8 kept as it is).
+inline void AppendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[(c >> 4) & 0xf];
+      out += kHex[c & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
 /// The multi-row form of the one-row INSERT `kSingle` (neutral SQL) for 1, 2, 4 ... kMaxRows
 /// rows on SQLite, each rendered once.
 template <const char* const& kSingle, int kStride, int kMaxRows>
@@ -262,14 +281,31 @@ class SqlTx : public Tx {
     }
     if constexpr (!kPg) {
       // The trigram index's rows (schema 16: an insert trigger made every multi-row INSERT INTO
-      // leads keep a statement journal and ran three statements a row). A batch indexes its
-      // names at once; a single lead only every 128th time, as before.
-      KLOZEO_TRY((InsertRows<sql::kInsertTextRow, 2, 128>(leads.size(), [&](auto& row, size_t i) {
-        row.Bind(1, Arg(account)).Bind(2, leads[i].id);
-      })));
-      const int64_t every = leads.size() > 1 ? 1 : 128;
-      KLOZEO_TRY(Run(Query(sql::kIndexPendingText, every)));
-      KLOZEO_TRY(Run(Query(sql::kClearPendingText, every)));
+      // leads keep a statement journal and ran three statements a row). A single lead is marked
+      // pending and indexed only every 128th time, with the others pending; a batch indexes the
+      // pending leads, then writes its own rows indexed, with their names.
+      if (leads.size() == 1) {
+        KLOZEO_TRY((InsertRows<sql::kInsertTextRow, 2, 128>(
+            1, [&](auto& row, size_t) { row.Bind(1, Arg(account)).Bind(2, leads[0].id); })));
+        KLOZEO_TRY(Run(Query(sql::kIndexPendingText, int64_t{128})));
+        KLOZEO_TRY(Run(Query(sql::kClearPendingText, int64_t{128})));
+      } else {
+        KLOZEO_TRY(Run(Query(sql::kIndexPendingText, int64_t{1})));
+        KLOZEO_TRY(Run(Query(sql::kClearPendingText, int64_t{1})));
+        KLOZEO_ASSIGN_OR_RETURN(const int64_t last, Count(Query(sql::kLastTextRow)));
+        auto rid = [&](size_t i) { return last + 1 + static_cast<int64_t>(i); };
+        KLOZEO_TRY(
+            (InsertRows<sql::kInsertIndexedTextRow, 3, 128>(leads.size(), [&](auto& row, size_t i) {
+              row.Bind(1, rid(i)).Bind(2, Arg(account)).Bind(3, leads[i].id);
+            })));
+        std::string names = "[";
+        for (const auto& lead : leads) {
+          if (names.size() > 1) names += ',';
+          bulk::AppendJsonString(names, core::FoldText(lead.name));
+        }
+        names += ']';
+        KLOZEO_TRY(Run(Query(sql::kInsertTextNames, rid(0), names)));
+      }
     }
     // The name-word counts (docs/DEDUP.md).
     std::map<std::string, int64_t> counts;
