@@ -11,6 +11,7 @@
 
 #include "core/result.h"
 #include "query/sql_value.h"
+#include "storage/sql/dialect.h"
 #include "storage/sql/statement.h"
 
 struct sqlite3;
@@ -62,6 +63,8 @@ class Statement : public StatementBase<Statement> {
 /// thread at a time.
 class Connection {
  public:
+  using Statement = sqlite::Statement;
+  static constexpr Dialect kDialect = Dialect::kSqlite;
   /// Opens (creating if needed) the file with WAL, foreign keys and a busy timeout.
   static core::Result<std::unique_ptr<Connection>> Open(const std::string& path,
                                                         int busy_timeout_ms);
