@@ -11,7 +11,7 @@ PACKAGES=(
   # libraries
   libboost-dev libboost-system-dev nlohmann-json3-dev libsqlite3-dev libssl-dev
   libspdlog-dev libcli11-dev libutf8proc-dev libphonenumber-dev libxlsxwriter-dev libpq-dev
-  libcurl4-openssl-dev
+  libcurl4-openssl-dev libjemalloc-dev
   prometheus-cpp-dev libtomlplusplus-dev
 )
 SCOPE="${1:-all}"
