@@ -130,6 +130,27 @@ std::string TrigramTermsMatch(const Filter& filter, const std::vector<std::strin
   return out;
 }
 
+std::optional<std::string> TrigramRegex(const Filter& filter,
+                                        const std::vector<std::string>& chars) {
+  if (!UsesTrigramTerms(filter) || chars.size() > kMaxRegexChars) return std::nullopt;
+  const std::string pair = FoldText(std::get<std::string>(filter.value));
+  for (char c : pair) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return std::nullopt;
+  }
+  std::string out = "(^|[\\x01-\\x7f";
+  for (const std::string& c : chars) {
+    // One code point of two bytes (U+0080 to U+07FF): pg_trgm expands it.
+    if (c.size() != 2 || (static_cast<unsigned char>(c[0]) & 0xE0) != 0xC0 ||
+        (static_cast<unsigned char>(c[1]) & 0xC0) != 0x80) {
+      return std::nullopt;
+    }
+    out += c;
+  }
+  out += "])" + pair;
+  if (filter.op == Op::kEndsWith) out += '$';
+  return out;
+}
+
 bool ScansFieldIndex(const Filter& filter) {
   return filter.logic == Logic::kAnd && filter.field.kind == FieldKind::kText &&
          (filter.op == Op::kContains || filter.op == Op::kEndsWith) &&
