@@ -117,6 +117,12 @@ bool ProbeReadsIds(const Filter& filter);
 /// and ChooseAccess drives the query by it when it is rare, or when no index yields the order.
 bool ProbedForPostgres(const Filter& filter);
 
+/// True for an `and` gt, gte, lt or lte on an attribute: on PostgreSQL, when it is a listing's
+/// only filter, the storage counts its rows (CompileCountProbe: a range of the attribute's
+/// value index) so that ChooseAccess can walk the sort index testing the filter's lead ids as
+/// one set (ListQuery::walk_set), which PostgreSQL's planner does not choose by itself.
+bool WalkedAsSetOnPostgres(const Filter& filter);
+
 /// True when the probe of `filter` in `dialect` selects the matching lead ids (at most the
 /// cap) rather than counting them: ProbeReadsIds filters, and ProbedForPostgres ones where
 /// list attributes keep their items (SqlDialect::HasListItems).

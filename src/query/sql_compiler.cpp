@@ -939,8 +939,12 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
     in_set = SameIndexFilters(query, *query.walk_set);
     std::vector<const Filter*> group;
     for (size_t j : in_set) group.push_back(&query.filters[j]);
-    out.Append(" AND ");
+    // PostgreSQL would pull the IN up into a join driven by the set, and sort its leads: as
+    // an expression it stays one hashed subplan, tested on each walked entry.
+    const bool hashed = dialect.HasStatistics();
+    out.Append(hashed ? " AND (" : " AND ");
     compiler.DrivingCondition(group);
+    if (hashed) out.Append(") IS TRUE");
   } else if (query.walk_set && *query.walk_set < query.filters.size() &&
              query.filters[*query.walk_set].field.kind == FieldKind::kLocation &&
              query.filters[*query.walk_set].op == Op::kWithinRadius) {

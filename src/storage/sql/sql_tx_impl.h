@@ -211,6 +211,10 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
       for (size_t i = 0; i < q.filters.size(); ++i) {
         if (query::ProbedForPostgres(q.filters[i])) candidates.push_back(i);
       }
+      // And a lone attribute comparison, which may be walked as a set (query::ChooseAccess).
+      if (q.filters.size() == 1 && query::WalkedAsSetOnPostgres(q.filters[0])) {
+        candidates.push_back(0);
+      }
     }
     int64_t leads = 0;
     if (!candidates.empty()) {
