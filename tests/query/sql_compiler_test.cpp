@@ -797,7 +797,10 @@ TEST(Plan, PostgresTrigramRegexOfAPair) {
             "(^|[\\x01-\\x7f\xC3\xA9\xC3\xA4])a1$");
   // Not a pair of letters or digits (pg_trgm indexes words), not a pair, not `and`, not name.
   EXPECT_EQ(TrigramRegex(filter("and.contains.name.a-"), {}), std::nullopt);
-  EXPECT_EQ(TrigramRegex(filter("and.contains.name.\xC3\xA9" "a"), {}), std::nullopt);
+  EXPECT_EQ(TrigramRegex(filter("and.contains.name.\xC3\xA9"
+                                "a"),
+                         {}),
+            std::nullopt);
   EXPECT_EQ(TrigramRegex(filter("and.contains.name.abc"), {}), std::nullopt);
   EXPECT_EQ(TrigramRegex(filter("or.contains.name.ab"), {}), std::nullopt);
   EXPECT_EQ(TrigramRegex(filter("and.contains.city.ab"), {}), std::nullopt);

@@ -236,8 +236,8 @@ core::Result<LeadPage> SqlTx<B>::Leads::List(const query::ListQuery& q) {
           c.Bind(1, q.account_key);
           KLOZEO_ASSIGN_OR_RETURN(auto chars, CollectRows(c, ReadText));
           if (auto regex = query::TrigramRegex(q.filters[i], chars)) {
-            by_terms = query::CompileTrigramRegexProbe(PlanDialect(), q, i, static_cast<int>(cap),
-                                                       *regex);
+            by_terms =
+                query::CompileTrigramRegexProbe(PlanDialect(), q, i, static_cast<int>(cap), *regex);
           }
         }
       } else {
