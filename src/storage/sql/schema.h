@@ -440,6 +440,11 @@ CREATE INDEX leads_score ON leads (account_key, score, id, status_fold, city_fol
 //   trigger on the leads whose folded name has one; never removed: a superset). With ASCII's,
 //   they are the characters that can precede a two-character substring, so its matches are
 //   those of a regular expression pg_trgm's index looks up (query::TrigramRegex).
+// - lead_attributes_lists: the lists' rows by (account_key, name, lead_id) with their items, so
+//   the probe of a common element (query::ProbedForPostgres) reads index entries up to the cap
+//   instead of rechecking each GIN candidate on the heap (jsonb_path_ops always rechecks: 6,400
+//   pages for 7,141 ids), and each walked lead's check is one index-only lookup. Partial: only
+//   list attributes write to it.
 inline constexpr const char* kPostgresWalkedEntries = R"sql({sqlite:SELECT 1;}{postgres:
 DROP INDEX IF EXISTS leads_created;
 CREATE INDEX leads_created
@@ -449,6 +454,8 @@ CREATE INDEX leads_updated
   ON leads (account_key, updated_at, id, status_fold, city_fold, category_fold);
 DROP INDEX IF EXISTS leads_score;
 CREATE INDEX leads_score ON leads (account_key, score, id, status_fold, city_fold, category_fold);
+CREATE INDEX IF NOT EXISTS lead_attributes_lists ON lead_attributes (account_key, name, lead_id)
+  INCLUDE (value_items) WHERE value_items IS NOT NULL;
 CREATE TABLE IF NOT EXISTS lead_name_chars (
   account_key BIGINT NOT NULL,
   ch TEXT NOT NULL,
