@@ -57,53 +57,28 @@ void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead
 /// projected scans (LeadStore::Scan), which select only some of them.
 template <typename Statement>
 void ReadLeadColumn(const Statement& s, int col, int column, domain::Lead& lead) {
+  using L = domain::Lead;
+  static constexpr std::string L::*kTexts[] = {&L::id, &L::name, &L::source};
+  static constexpr std::optional<double> L::*kOptDoubles[] = {&L::latitude, &L::longitude,
+                                                              &L::rating};
+  static constexpr int64_t L::*kTimes[] = {&L::created_at, &L::updated_at, &L::last_interaction_at};
   constexpr int kFirstText = 3;
-  if (column >= kFirstText && column < kFirstText + domain::kTextFieldCount) {
+  if (column < kFirstText) {
+    lead.*kTexts[column] = s.Text(col);
+  } else if (column < kFirstText + domain::kTextFieldCount) {
     lead.text[column - kFirstText] = s.OptText(col);
-    return;
-  }
-  switch (column) {
-    case 0:
-      lead.id = s.Text(col);
-      break;
-    case 1:
-      lead.name = s.Text(col);
-      break;
-    case 2:
-      lead.source = s.Text(col);
-      break;
-    case 15:
-      lead.status = domain::ParseLeadStatus(s.Text(col)).value_or(domain::LeadStatus::kNew);
-      break;
-    case 16:
-      lead.latitude = s.OptDouble(col);
-      break;
-    case 17:
-      lead.longitude = s.OptDouble(col);
-      break;
-    case 18:
-      lead.rating = s.OptDouble(col);
-      break;
-    case 19:
-      lead.review_count = s.OptInt(col);
-      break;
-    case 20:
-      if (!s.IsNull(col)) lead.tags = domain::ReadStoredTags(s.Text(col));
-      break;
-    case 21:
-      lead.score = s.Double(col);
-      break;
-    case 22:
-      lead.created_at = s.Int(col);
-      break;
-    case 23:
-      lead.updated_at = s.Int(col);
-      break;
-    case 24:
-      lead.last_interaction_at = s.Int(col);
-      break;
-    default:
-      break;
+  } else if (column == 15) {
+    lead.status = domain::ParseLeadStatus(s.Text(col)).value_or(domain::LeadStatus::kNew);
+  } else if (column < 19) {
+    lead.*kOptDoubles[column - 16] = s.OptDouble(col);
+  } else if (column == 19) {
+    lead.review_count = s.OptInt(col);
+  } else if (column == 20) {
+    if (!s.IsNull(col)) lead.tags = domain::ReadStoredTags(s.Text(col));
+  } else if (column == 21) {
+    lead.score = s.Double(col);
+  } else if (column < 25) {
+    lead.*kTimes[column - 22] = s.Int(col);
   }
 }
 
@@ -115,7 +90,7 @@ inline constexpr int kLeadColumnCount = 25;
 template <typename Statement>
 domain::Lead ReadLead(const Statement& s) {
   domain::Lead lead;
-  // One call per column with a constant column number, so each call's switch folds away.
+  // One call per column with a constant column number, so each call's branches fold away.
   [&]<int... C>(std::integer_sequence<int, C...>) { (ReadLeadColumn(s, C, C, lead), ...); }
   (std::make_integer_sequence<int, kLeadColumnCount>{});
   if (!s.IsNull(kLeadColumnCount)) {

@@ -33,13 +33,6 @@ std::string FormatDouble(double v) {
   return std::string(buf, end);
 }
 
-// libpq's view of bound values (NULL: a null pointer).
-std::vector<const char*> ParamPointers(const std::vector<std::optional<std::string>>& values) {
-  std::vector<const char*> params(values.size());
-  for (size_t i = 0; i < values.size(); ++i) params[i] = values[i] ? values[i]->c_str() : nullptr;
-  return params;
-}
-
 core::Error NulError() {
   return core::Error::BadRequest(
       "text must not contain the NUL character (U+0000): PostgreSQL cannot store it");
@@ -79,9 +72,8 @@ Statement& Statement::BindNull(int i) {
 core::Result<bool> Statement::Step() {
   if (result_ == nullptr) {
     if (has_nul_) return NulError();
-    KLOZEO_ASSIGN_OR_RETURN(PGresult * result, plan_each_run_
-                                                   ? conn_->ExecuteOnce(sql_, types_, values_)
-                                                   : conn_->Execute(sql_, types_, values_));
+    KLOZEO_ASSIGN_OR_RETURN(PGresult * result,
+                            conn_->Execute(sql_, types_, values_, plan_each_run_));
     result_.reset(result);
     rows_ = PQntuples(result);
     row_ = -1;
@@ -247,7 +239,15 @@ core::Status Connection::Copy(const std::string& copy, std::string_view data) {
 
 core::Result<PGresult*> Connection::Execute(const std::string& sql,
                                             const std::vector<unsigned>& types,
-                                            const std::vector<std::optional<std::string>>& values) {
+                                            const std::vector<std::optional<std::string>>& values,
+                                            bool once) {
+  // libpq's view of bound values (NULL: a null pointer).
+  std::vector<const char*> params(values.size());
+  for (size_t i = 0; i < values.size(); ++i) params[i] = values[i] ? values[i]->c_str() : nullptr;
+  const char* const* data = params.empty() ? nullptr : params.data();
+  const int n = static_cast<int>(params.size());
+  const Oid* oids = types.empty() ? nullptr : types.data();  // Oid is unsigned
+  if (once) return Checked(PQexecParams(conn_, sql.c_str(), n, oids, data, nullptr, nullptr, 0));
   std::string key = sql;
   key.push_back('\0');
   for (unsigned t : types) key += std::to_string(t) + ",";
@@ -259,25 +259,12 @@ core::Result<PGresult*> Connection::Execute(const std::string& sql,
       prepared_.clear();
     }
     std::string name = "k" + std::to_string(next_name_++);
-    std::vector<Oid> oids(types.begin(), types.end());
-    KLOZEO_TRY(Check(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(oids.size()),
-                               oids.empty() ? nullptr : oids.data()),
-                     PGRES_COMMAND_OK, "prepare"));
+    KLOZEO_TRY(
+        Check(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(types.size()), oids),
+              PGRES_COMMAND_OK, "prepare"));
     it = prepared_.emplace(std::move(key), std::move(name)).first;
   }
-  const std::vector<const char*> params = ParamPointers(values);
-  return Checked(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()),
-                                params.empty() ? nullptr : params.data(), nullptr, nullptr, 0));
-}
-
-core::Result<PGresult*> Connection::ExecuteOnce(
-    const std::string& sql, const std::vector<unsigned>& types,
-    const std::vector<std::optional<std::string>>& values) {
-  const std::vector<const char*> params = ParamPointers(values);
-  std::vector<Oid> oids(types.begin(), types.end());
-  return Checked(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()),
-                              oids.empty() ? nullptr : oids.data(),
-                              params.empty() ? nullptr : params.data(), nullptr, nullptr, 0));
+  return Checked(PQexecPrepared(conn_, it->second.c_str(), n, data, nullptr, nullptr, 0));
 }
 
 core::Result<PGresult*> Connection::Checked(PGresult* r) const {

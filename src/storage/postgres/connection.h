@@ -12,6 +12,7 @@
 
 #include "core/result.h"
 #include "query/sql_value.h"
+#include "storage/sql/dialect.h"
 #include "storage/sql/statement.h"
 
 struct pg_conn;
@@ -72,6 +73,8 @@ class Statement : public StatementBase<Statement> {
 /// one thread at a time.
 class Connection {
  public:
+  using Statement = postgres::Statement;
+  static constexpr Dialect kDialect = Dialect::kPostgres;
   /// Connects with a libpq connection string or URL. Errors: Unavailable.
   static core::Result<std::unique_ptr<Connection>> Open(const std::string& conninfo);
   ~Connection();
@@ -103,13 +106,11 @@ class Connection {
   /// anything since (a restart's "terminating connection" notice), without a round trip.
   bool StillOpen();
 
-  /// Runs `sql` with text parameters of the given types (prepared and cached). On success
-  /// the caller owns the result.
+  /// Runs `sql` with text parameters of the given types, prepared and cached, or with `once`
+  /// planned for these values and not kept (PrepareForValues). The caller owns the result.
   core::Result<pg_result*> Execute(const std::string& sql, const std::vector<unsigned>& types,
-                                   const std::vector<std::optional<std::string>>& values);
-  /// The same, planned for these values and not kept (PrepareForValues).
-  core::Result<pg_result*> ExecuteOnce(const std::string& sql, const std::vector<unsigned>& types,
-                                       const std::vector<std::optional<std::string>>& values);
+                                   const std::vector<std::optional<std::string>>& values,
+                                   bool once);
 
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}
