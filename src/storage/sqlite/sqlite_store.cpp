@@ -437,9 +437,9 @@ class SqliteTx final : public SqlTx<Connection> {
 
 /// The Tx a Database::Write's work gets: a savepoint on the writer, begun and ended by the
 /// runner (Pool::Run), which then takes the connection back.
-class JobTx final : public SqlTx<Backend> {
+class JobTx final : public SqlTx<Connection> {
  public:
-  explicit JobTx(std::unique_ptr<Connection> conn) : SqlTx<Backend>(std::move(conn)) {}
+  explicit JobTx(std::unique_ptr<Connection> conn) : SqlTx<Connection>(std::move(conn)) {}
   Status Commit() override { return Error::Internal("a Database::Write work must not commit"); }
   std::unique_ptr<Connection> Release() { return std::move(owned_); }
 };
