@@ -2,6 +2,7 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -17,8 +18,14 @@ constexpr auto kNameOptions =
     static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
                                    UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE);
 
-// NFKC, case-folded, marks stripped; text that is not UTF-8 is ASCII-lowercased.
+// NFKC, case-folded, marks stripped; text that is not UTF-8 is ASCII-lowercased. ASCII text is
+// its own NFKC form, holds no marks and no default-ignorable characters, and case-folds to its
+// lower case: it skips utf8proc's copy (most names; dedup folds every candidate's name).
 std::string FoldName(std::string_view text) {
+  if (std::all_of(text.begin(), text.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    return core::AsciiLower(text);
+  }
   utf8proc_uint8_t* mapped = nullptr;
   utf8proc_ssize_t length =
       utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),

@@ -374,16 +374,18 @@ Result<std::optional<LeadService::SimilarName>> LeadService::SameExchange(
   KLOZEO_ASSIGN_OR_RETURN(
       auto candidates,
       tx.dedup().FindByPhoneExchange(account, exchange, keys.phone, kMaxExchangeCandidates));
+  // Keys of another length are another numbering (an extension, a foreign number), and a lead
+  // of another city is never hinted: both left out before their names are split and weighed.
+  std::erase_if(candidates, [&](const storage::DedupCandidate& c) {
+    return c.phone_key.size() != keys.phone.size() ||
+           CitiesDiffer(keys.city, dedup::NormalizeCityKey(c.city));
+  });
   if (candidates.empty()) return std::optional<SimilarName>();
   dedup::TokenStats stats;
   KLOZEO_ASSIGN_OR_RETURN(auto names, CandidateNames(tx, account, keys, candidates, stats));
   std::optional<SimilarName> best;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    // Keys of another length are another numbering (an extension, a foreign number).
-    if (candidates[i].phone_key.size() != keys.phone.size()) continue;
-    if (!SimilarNameCompatible(keys, names[i], dedup::NormalizeCityKey(candidates[i].city))) {
-      continue;
-    }
+    if (dedup::BranchMarkersDiffer(keys.name_tokens, names[i])) continue;
     const double similarity = dedup::TokenNameSimilarity(keys.name_tokens, names[i], stats);
     if (similarity > kExchangeHintSimilarity && (!best || similarity > best->similarity)) {
       best = SimilarName{candidates[i].id, similarity};
@@ -392,10 +394,10 @@ Result<std::optional<LeadService::SimilarName>> LeadService::SameExchange(
   return best;
 }
 
-Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, const Principal& who,
-                                             const std::string& id, const domain::LeadPatch& patch,
-                                             std::string_view tier) {
-  KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(*tx, who, id));
+Result<Lead> LeadService::MergeInto(storage::Tx& tx, const Principal& who, const std::string& id,
+                                    const domain::LeadPatch& patch, std::string_view tier,
+                                    bool* queued) {
+  KLOZEO_ASSIGN_OR_RETURN(Lead lead, LoadLead(tx, who, id));
   const Lead before = lead;
   const int64_t now = clock_.NowSeconds();
   if (domain::ApplyMerge(lead, patch)) lead.updated_at = now;
@@ -403,21 +405,19 @@ Result<CreateOutcome> LeadService::MergeInto(std::unique_ptr<storage::Tx> tx, co
     return Error::BadRequest("a lead holds at most 200 attributes");
   }
   lead.last_interaction_at = now;
-  KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Update(who.account_key, lead, KeysOf(lead)));
+  KLOZEO_TRY(ScoreLead(tx, who, lead));
+  KLOZEO_TRY(tx.leads().Update(who.account_key, lead, KeysOf(lead)));
   // What the merge overwrote, so a wrong one can be seen and undone by hand. The incoming lead
   // is never stored: no source lead id.
   if (auto changes = Changes(before, lead); !changes.empty()) {
-    KLOZEO_TRY(tx->dedup().RecordMerge(
+    KLOZEO_TRY(tx.dedup().RecordMerge(
         who.account_key,
         storage::MergeRecord{core::NewUuidV7(), lead.id, std::string(), "automatic",
                              std::string(tier), now, std::move(changes)}));
   }
   // A merge is an update of the existing lead.
-  bool queued = false;
-  KLOZEO_TRY(Emit(*tx, who, "lead.updated", WebhookOutbox::LeadData(lead), &queued));
-  KLOZEO_TRY(CommitAndNotify(*tx, queued));
-  return CreateOutcome{std::move(lead), true, std::nullopt, tier};
+  KLOZEO_TRY(Emit(tx, who, "lead.updated", WebhookOutbox::LeadData(lead), queued));
+  return lead;
 }
 
 Result<std::vector<DuplicateCandidate>> LeadService::Duplicates(const Principal& who,

@@ -51,28 +51,39 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   lead.id = core::NewLeadId();
   domain::ApplyPatch(lead, patch);
   const dedup::LeadKeys keys = KeysOf(lead);  // once, for the lookups and the insert
-  KLOZEO_ASSIGN_OR_RETURN(auto tx, db_.Begin(storage::TxMode::kWrite));
-  // Dedup first, inside the write transaction: concurrent matching creates serialise, and a
-  // merge succeeds on a full account.
-  KLOZEO_ASSIGN_OR_RETURN(auto match, FindDuplicate(*tx, who, patch, keys));
-  if (match.merge_id) return MergeInto(std::move(tx), who, *match.merge_id, patch, match.tier);
-  if (who.limits.max_leads > 0) {
-    KLOZEO_ASSIGN_OR_RETURN(int64_t count,
-                            tx->leads().Count(who.account_key, who.limits.max_leads));
-    if (count >= who.limits.max_leads) {
-      return Error{core::ErrorCode::kLeadsLimitReached, "lead limit of " +
-                                                            std::to_string(who.limits.max_leads) +
-                                                            " for plan '" + who.plan + "' reached"};
-    }
-  }
-  const int64_t now = clock_.NowSeconds();
-  lead.created_at = lead.updated_at = lead.last_interaction_at = now;
-  KLOZEO_TRY(ScoreLead(*tx, who, lead));
-  KLOZEO_TRY(tx->leads().Insert(who.account_key, lead, keys));
+  CreateOutcome outcome;
   bool queued = false;
-  KLOZEO_TRY(Emit(*tx, who, "lead.created", WebhookOutbox::LeadData(lead), &queued));
-  KLOZEO_TRY(CommitAndNotify(*tx, queued));
-  return CreateOutcome{std::move(lead), false, std::move(match.potential_id), match.tier};
+  // Dedup first, inside the write: concurrent matching creates serialise (each sees the writes
+  // queued before it), and a merge succeeds on a full account. On SQLite the work runs on the
+  // thread that holds the writer, queued writes back to back (Database::Write).
+  const core::Status written = db_.Write([&](storage::Tx& tx) -> core::Status {
+    KLOZEO_ASSIGN_OR_RETURN(auto match, FindDuplicate(tx, who, patch, keys));
+    if (match.merge_id) {
+      KLOZEO_ASSIGN_OR_RETURN(Lead merged,
+                              MergeInto(tx, who, *match.merge_id, patch, match.tier, &queued));
+      outcome = CreateOutcome{std::move(merged), true, std::nullopt, match.tier};
+      return core::Ok();
+    }
+    if (who.limits.max_leads > 0) {
+      KLOZEO_ASSIGN_OR_RETURN(int64_t count,
+                              tx.leads().Count(who.account_key, who.limits.max_leads));
+      if (count >= who.limits.max_leads) {
+        return Error{core::ErrorCode::kLeadsLimitReached,
+                     "lead limit of " + std::to_string(who.limits.max_leads) + " for plan '" +
+                         who.plan + "' reached"};
+      }
+    }
+    const int64_t now = clock_.NowSeconds();
+    lead.created_at = lead.updated_at = lead.last_interaction_at = now;
+    KLOZEO_TRY(ScoreLead(tx, who, lead));
+    KLOZEO_TRY(tx.leads().Insert(who.account_key, lead, keys));
+    KLOZEO_TRY(Emit(tx, who, "lead.created", WebhookOutbox::LeadData(lead), &queued));
+    outcome = CreateOutcome{std::move(lead), false, std::move(match.potential_id), match.tier};
+    return core::Ok();
+  });
+  if (!written.ok()) return written.error();
+  if (outbox_ != nullptr) outbox_->Notify(queued);
+  return outcome;
 }
 
 Result<Lead> LeadService::Get(const Principal& who, const std::string& id) {

@@ -227,10 +227,10 @@ class LeadService {
   core::Result<std::optional<SimilarName>> SameExchange(storage::Tx& tx, domain::AccountKey account,
                                                         const dedup::LeadKeys& keys);
   dedup::LeadKeys KeysOf(const domain::Lead& lead) const { return LeadKeysOf(lead, phones_); }
-  /// Merges `patch` into lead `id` ("last touch wins") and commits.
-  core::Result<CreateOutcome> MergeInto(std::unique_ptr<storage::Tx> tx,
-                                        const domain::Principal& who, const std::string& id,
-                                        const domain::LeadPatch& patch, std::string_view tier);
+  /// Merges `patch` into lead `id` ("last touch wins") in `tx`; `*queued` as for Emit.
+  core::Result<domain::Lead> MergeInto(storage::Tx& tx, const domain::Principal& who,
+                                       const std::string& id, const domain::LeadPatch& patch,
+                                       std::string_view tier, bool* queued);
 
   /// Sets lead.score from the account's current rules as `tx` sees them (no scorer: unchanged).
   core::Status ScoreLead(storage::Tx& tx, const domain::Principal& who, domain::Lead& lead);

@@ -3,6 +3,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -381,6 +383,23 @@ class Database {
  public:
   virtual ~Database() = default;
   virtual core::Result<std::unique_ptr<Tx>> Begin(TxMode mode) = 0;
+  /// Runs `work` in a write transaction and commits it: returns once the COMMIT holding its
+  /// writes ran, with that outcome, or `work`'s error (its writes undone alone). `work` must not
+  /// call Commit. It may run on another thread than the caller's (SQLite: the thread that holds
+  /// the writer runs the works queued for it back to back, docs/GROUP-COMMIT.md), and sees every
+  /// write queued before it, as a Tx begun here would. An exception out of `work` is answered
+  /// as an internal error. By default: Begin, work, Commit.
+  virtual core::Status Write(const std::function<core::Status(Tx&)>& work) {
+    KLOZEO_ASSIGN_OR_RETURN(auto tx, Begin(TxMode::kWrite));
+    core::Status done = core::Ok();
+    try {
+      done = work(*tx);
+    } catch (const std::exception& e) {
+      done = core::Error::Internal(e.what());
+    }
+    if (!done.ok()) return done;
+    return tx->Commit();
+  }
   /// Cheap reachability check for /healthz.
   virtual core::Status Ping() = 0;
   /// A server-wide secret, created on first use and shared by every process on the database

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -322,6 +323,123 @@ TEST_F(GroupCommit, ABulkWriteBreakingAConstraintStoresNothing) {
   }
   for (const auto& lead : leads) EXPECT_FALSE(Exists(*checker_, lead.id)) << lead.name;
   ExpectWriterUsable();
+}
+
+// Database::Write (SQLite: the thread holding the writer runs the queued works back to back)
+// beside plain write Tx, many at once: a work that returns OK is committed and visible to
+// another pool when Write returns; a work that fails (an error, or an exception) leaves nothing
+// and is answered with its error, without touching the works grouped with it; the dedup
+// pattern inside a work sees every write queued before it (one lead per e-mail key).
+TEST_F(GroupCommit, WritesRunByTheWriterCommitExactlyWhatTheyAcknowledge) {
+  constexpr int kThreads = 12;
+  constexpr int kEach = 30;
+  constexpr int kKeys = 5;
+  std::atomic<int> failures{0};
+  std::atomic<int> invisible{0};
+  std::atomic<int> wrong_error{0};
+  std::mutex mu;
+  std::vector<std::string> committed;
+  std::vector<std::string> failed;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int n = t * kEach + i;
+        const domain::Lead lead = NewLead("Lead " + std::to_string(n));
+        if (n % 5 == 4) {  // a plain Tx among the works
+          auto tx = db_->Begin(TxMode::kWrite);
+          if (!tx.ok() || !Insert(**tx, lead).ok() || !(*tx)->Commit().ok()) {
+            ++failures;
+            continue;
+          }
+          if (!Exists(*checker_, lead.id)) ++invisible;
+          std::lock_guard<std::mutex> lock(mu);
+          committed.push_back(lead.id);
+          continue;
+        }
+        if (n % 5 == 0) {  // the dedup pattern: look the key up, insert when absent
+          const std::string email = "same" + std::to_string(n / 5 % kKeys) + "@example.com";
+          const domain::Lead same = NewLead("Same", email);
+          bool inserted = false;
+          core::Status written = db_->Write([&](Tx& tx) -> core::Status {
+            KLOZEO_ASSIGN_OR_RETURN(auto found,
+                                    tx.leads().FindIdByKey(acc1, DedupKey::kEmail, email));
+            if (found) return core::Ok();
+            inserted = true;
+            return Insert(tx, same);
+          });
+          if (!written.ok()) {
+            ++failures;
+            continue;
+          }
+          if (!inserted) continue;
+          if (!Exists(*checker_, same.id)) ++invisible;
+          std::lock_guard<std::mutex> lock(mu);
+          committed.push_back(same.id);
+          continue;
+        }
+        // n % 5: 1 commits, 2 fails with an error after its insert, 3 throws after it.
+        const int kind = n % 5;
+        core::Status written = db_->Write([&](Tx& tx) -> core::Status {
+          KLOZEO_TRY(Insert(tx, lead));
+          if (kind == 2) return core::Error::Conflict("refused after the insert");
+          if (kind == 3) throw std::runtime_error("thrown after the insert");
+          return core::Ok();
+        });
+        if (kind == 1) {
+          if (!written.ok()) {
+            ++failures;
+            continue;
+          }
+          if (!Exists(*checker_, lead.id)) ++invisible;
+          std::lock_guard<std::mutex> lock(mu);
+          committed.push_back(lead.id);
+          continue;
+        }
+        const core::ErrorCode expected =
+            kind == 2 ? core::ErrorCode::kConflict : core::ErrorCode::kInternal;
+        if (written.ok() || written.error().code != expected) ++wrong_error;
+        std::lock_guard<std::mutex> lock(mu);
+        failed.push_back(lead.id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(invisible.load(), 0);
+  EXPECT_EQ(wrong_error.load(), 0);
+  for (const auto& id : failed) EXPECT_FALSE(Exists(*checker_, id)) << id;
+  auto read = checker_->Begin(TxMode::kRead);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(committed.size()));
+  for (int k = 0; k < kKeys; ++k) {
+    auto found = (*read)->leads().FindIdByKey(acc1, DedupKey::kEmail,
+                                              "same" + std::to_string(k) + "@example.com");
+    ASSERT_TRUE(found.ok());
+    EXPECT_TRUE(found->has_value()) << k;
+  }
+  // Every fifth write is a dedup attempt over kKeys keys, two in five fail: the rest commit.
+  constexpr int kTotal = kThreads * kEach;
+  EXPECT_EQ(static_cast<int>(committed.size()), kKeys + kTotal / 5 * 2);
+  EXPECT_EQ(static_cast<int>(failed.size()), kTotal / 5 * 2);
+  ExpectWriterUsable();
+}
+
+// A work that fails: Write returns its error, nothing of it is stored, and the writer takes
+// other writes (a Tx, a Write) at once.
+TEST_F(GroupCommit, AFailingWriteLeavesTheWriterUsable) {
+  const domain::Lead lead = NewLead("Refused");
+  core::Status written = db_->Write([&](Tx& tx) -> core::Status {
+    KLOZEO_TRY(Insert(tx, lead));
+    return core::Error::BadRequest("no");
+  });
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().code, core::ErrorCode::kBadRequest);
+  EXPECT_FALSE(Exists(*checker_, lead.id));
+  ExpectWriterUsable();
+  const domain::Lead kept = NewLead("Kept");
+  ASSERT_TRUE(db_->Write([&](Tx& tx) { return Insert(tx, kept); }).ok());
+  EXPECT_TRUE(Exists(*checker_, kept.id));
 }
 
 }  // namespace

@@ -1076,8 +1076,15 @@ class SqlTx : public Tx {
     }
     core::Status TokenStats(domain::AccountKey account, const std::vector<std::string>& tokens,
                             dedup::TokenStats& stats) override {
-      std::vector<std::string> wanted = tokens;
-      wanted.emplace_back();
+      // Each counted word once (numbers are never counted: dedup::CountedTokens), and '' for
+      // the account's lead count.
+      std::vector<std::string> wanted{std::string()};
+      for (const auto& token : tokens) {
+        if (!dedup::IsNumberToken(token) &&
+            std::find(wanted.begin(), wanted.end(), token) == wanted.end()) {
+          wanted.push_back(token);
+        }
+      }
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.On(account, sql::kTokenCounts, TokenList(wanted)));
       return ReadTokenCounts(s, stats);
     }

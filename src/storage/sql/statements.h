@@ -339,9 +339,11 @@ inline constexpr const char* kCountTokensReturning = KLOZEO_COUNT_TOKENS " RETUR
 /// The account's lead count (the token ''), for plan steering (query::ProbeCap).
 inline constexpr const char* kAccountLeadCount =
     "SELECT n FROM name_tokens WHERE account_key = ?1 AND token = ''";
+// SQLite walks the list and seeks each token (an IN over a subquery would first copy the list
+// into a temporary b-tree, at every lookup); the list holds no duplicates.
 inline constexpr const char* kTokenCounts =
-    "SELECT token, n FROM name_tokens WHERE account_key = ?1 AND token "
-    "{sqlite:IN (SELECT value FROM json_each(?2))}{postgres:= ANY(?2::text[])}";
+    "SELECT token, n FROM {sqlite:json_each(?2) j CROSS JOIN name_tokens ON account_key = ?1 AND "
+    "token = j.value}{postgres:name_tokens WHERE account_key = ?1 AND token = ANY(?2::text[])}";
 inline constexpr const char* kLeadName =
     "SELECT name FROM leads WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kInsertMatchKey =

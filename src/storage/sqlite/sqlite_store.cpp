@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "storage/sql/pool.h"
 #include "storage/sql/sql_tx.h"
@@ -117,6 +120,17 @@ struct Group {
   Status result = core::Ok();  ///< the COMMIT's outcome, once done
 };
 
+/// A Database::Write queued for the writer: the thread that holds the writer runs it (Pool::Run).
+struct Job {
+  /// Runs the work as a member of the open transaction on the connection (moved in and back);
+  /// ok when its savepoint was released (its writes are to be committed).
+  std::function<Status(std::unique_ptr<Connection>&)> run;
+  bool done = false;  ///< answered: `result` holds the outcome
+  bool lead = false;  ///< its thread is to take the writer and run the queue (Pool::Run)
+  Status result = core::Ok();
+  std::condition_variable cv;  ///< signalled (under the pool's lock) when done or lead is set
+};
+
 /// The read connections, and the one writer that write transactions take in turn: queueing
 /// here instead of in SQLite's busy handler (which sleeps up to 100 ms) hands the lock over at
 /// once and keeps the writer's page cache warm. A writer that finishes while others queue hands
@@ -205,10 +219,127 @@ class Pool : public ConnectionPool<Connection> {
     return kept ? group->result : core::Ok();
   }
 
+  /// Database::Write: queues `job` for the writer. The thread that finds no runner becomes it
+  /// (Run): it takes the writer and runs the queued jobs back to back, each in a savepoint of one
+  /// transaction, without waking each job's thread in turn; the others wait for their answer.
+  Status RunQueued(Job& job) {
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    jobs_.push_back(&job);
+    if (running_) {
+      arrival_cv_.notify_one();  // a runner or a member lingering for more writes
+      job.cv.wait(lock, [&] { return job.done || job.lead; });
+      if (job.done) return job.result;
+    }
+    running_ = true;
+    lock.unlock();
+    return Run(job);
+  }
+
   /// The server's count of the write requests it is handling (Database::CountWritesIn).
   void CountWritesIn(const std::atomic<int>* counter) { in_flight_.store(counter); }
 
  private:
+  /// The runner's turn (RunQueued): `mine` is at the head of the queue. Takes the writer (and
+  /// the transaction open on it, if a group is under way), runs queued jobs while they come
+  /// (up to kMaxGroup members, lingering as Leave does), then hands the transaction to a Tx
+  /// queued in AcquireWriter or commits it, answers the jobs it ran, and passes the runner's
+  /// part to the first job still queued.
+  Status Run(Job& mine) {
+    auto acquired = AcquireWriter();
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    if (!acquired.ok()) {
+      // Nothing ran: every queued job gets the same answer (the writer stayed busy).
+      for (Job* job : std::exchange(jobs_, {})) Answer(*job, acquired.error());
+      running_ = false;
+      return std::move(acquired).error();
+    }
+    std::unique_ptr<Connection> conn = std::move(acquired->conn);
+    std::shared_ptr<Group> group = std::move(acquired->group);
+    if (group == nullptr) {
+      group = std::make_shared<Group>();
+      lock.unlock();
+      Status begun = conn->RunCached("BEGIN IMMEDIATE");
+      lock.lock();
+      if (!begun.ok()) {
+        CloseLocked(lock, std::move(conn), group, begun);
+        jobs_.pop_front();  // mine; the next job takes the writer in its turn
+        PassRunnerLocked();
+        return begun;
+      }
+    }
+    std::vector<Job*> kept;
+    // The first job (mine) runs whatever the group's size.
+    for (bool first = true;
+         sqlite3_get_autocommit(conn->raw()) == 0 && (first || group->members < kMaxGroup);
+         first = false) {
+      if (jobs_.empty() && waiting_ == 0 && MoreComing(*group, true)) {
+        arrival_cv_.wait_for(lock, kLinger, [&] { return waiting_ > 0 || !jobs_.empty(); });
+      }
+      if (jobs_.empty()) break;
+      Job* job = jobs_.front();
+      jobs_.pop_front();
+      ++group->members;
+      lock.unlock();
+      Status ran = job->run(conn);
+      lock.lock();
+      if (ran.ok()) {
+        ++group->kept;
+        kept.push_back(job);
+      } else if (job != &mine) {
+        Answer(*job, std::move(ran));
+      } else {
+        mine.result = std::move(ran);
+      }
+    }
+    bool passed = false;
+    if (sqlite3_get_autocommit(conn->raw()) != 0) {
+      CloseLocked(lock, std::move(conn), group,
+                  Error::Unavailable("the write transaction was rolled back by the database"));
+    } else if (waiting_ > 0 && group->members < kMaxGroup) {
+      // A Tx queued for the writer: the group goes on with it, and commits later.
+      writer_ = std::move(conn);
+      group_ = group;
+      writer_busy_ = false;
+      writer_cv_.notify_one();
+      PassRunnerLocked();
+      passed = true;
+      group_cv_.wait(lock, [&] { return group->done; });
+    } else {
+      lock.unlock();
+      Status result = group->kept > 0 ? conn->RunCached("COMMIT") : conn->RunCached("ROLLBACK");
+      if (!result.ok() && sqlite3_get_autocommit(conn->raw()) == 0) {
+        (void)conn->RunCached("ROLLBACK");  // a COMMIT that failed leaves the transaction open
+      }
+      lock.lock();
+      CloseLocked(lock, std::move(conn), group, std::move(result));
+    }
+    if (!passed) PassRunnerLocked();
+    for (Job* job : kept) {
+      if (job == &mine) {
+        mine.result = group->result;
+      } else {
+        Answer(*job, group->result);
+      }
+    }
+    return mine.result;
+  }
+
+  /// Gives `job` its outcome and wakes its thread.
+  static void Answer(Job& job, Status result) {
+    job.result = std::move(result);
+    job.done = true;
+    job.cv.notify_one();
+  }
+
+  /// Ends this thread's turn as the runner: the first queued job's thread takes it.
+  void PassRunnerLocked() {
+    running_ = !jobs_.empty();
+    if (running_) {
+      jobs_.front()->lead = true;
+      jobs_.front()->cv.notify_one();
+    }
+  }
+
   /// Whether writers that have not queued yet are about to: write requests the server is
   /// handling beyond those already in the group (its kept members, waiting for the COMMIT, and
   /// the one leaving) and those queued. Without the server's count, a group that already has
@@ -242,7 +373,9 @@ class Pool : public ConnectionPool<Connection> {
   std::unique_ptr<Connection> writer_;
   std::shared_ptr<Group> group_;  ///< the transaction open on writer_, if any
   bool writer_busy_ = false;
-  int waiting_ = 0;                                          ///< threads in AcquireWriter
+  int waiting_ = 0;        ///< threads in AcquireWriter
+  std::deque<Job*> jobs_;  ///< Database::Write's jobs not yet run (RunQueued)
+  bool running_ = false;   ///< a thread runs the queued jobs (or is about to)
   std::atomic<const std::atomic<int>*> in_flight_{nullptr};  ///< CountWritesIn
   Checkpointer checkpointer_{options_.path};                 // declared after writer_: joined first
 };
@@ -302,9 +435,42 @@ class SqliteTx final : public SqlTx<Connection> {
   bool savepoint_ = false;        ///< in a savepoint (not the group's first member)
 };
 
+/// The Tx a Database::Write's work gets: a savepoint on the writer, begun and ended by the
+/// runner (Pool::Run), which then takes the connection back.
+class JobTx final : public SqlTx<Connection> {
+ public:
+  explicit JobTx(std::unique_ptr<Connection> conn) : SqlTx<Connection>(std::move(conn)) {}
+  Status Commit() override { return Error::Internal("a Database::Write work must not commit"); }
+  std::unique_ptr<Connection> Release() { return std::move(owned_); }
+};
+
 class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
  public:
   explicit SqliteDatabase(Options options) : SqlDatabase(std::move(options)) {}
+
+  Status Write(const std::function<Status(Tx&)>& work) override {
+    Job job;
+    job.run = [&work](std::unique_ptr<Connection>& conn) -> Status {
+      KLOZEO_TRY(conn->RunCached("SAVEPOINT member"));
+      Status done = core::Ok();
+      {
+        JobTx tx(std::move(conn));
+        try {
+          done = work(tx);
+        } catch (const std::exception& e) {  // on the runner's thread: answered, not thrown
+          done = Error::Internal(e.what());
+        }
+        conn = tx.Release();
+      }
+      if (done.ok()) done = conn->RunCached("RELEASE member");
+      if (!done.ok()) {
+        (void)conn->RunCached("ROLLBACK TO member");
+        (void)conn->RunCached("RELEASE member");
+      }
+      return done;
+    };
+    return pool_.RunQueued(job);
+  }
 
   void CountWritesIn(const std::atomic<int>* counter) override { pool_.CountWritesIn(counter); }
 
