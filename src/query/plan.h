@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -81,6 +82,24 @@ inline constexpr size_t kMaxTrigramLeads = 512;
 /// column: `{name} : ("abc" OR "xab")`, quotes doubled. Empty when `terms` is.
 std::string TrigramTermsMatch(const Filter& filter, const std::vector<std::string>& terms);
 
+/// PostgreSQL (storage/sql/schema.h, version 23): most non-ASCII characters TrigramRegex puts
+/// in its bracket beside ASCII's 127; past it pg_trgm no longer extracts trigrams from the
+/// expression (measured: 100 work, 200 do not) and would read its whole index.
+inline constexpr size_t kMaxRegexChars = 120;
+
+/// PostgreSQL's UsesTrigramTerms: a regular expression matching exactly the values that
+/// contain (ends_with: end with) the filter's two-character pair, written so that pg_trgm's
+/// index finds them by trigrams: the pair at the start, or after any character the account's
+/// folded values hold (ASCII's, and `chars`, the non-ASCII ones of lead_name_chars):
+/// `(^|[\x01-\x7f<chars>])<pair>[$]`. Every value of 3 characters or more holding the pair
+/// has a trigram "Xpa" or " pa" (pg_trgm pads words with blanks), and pg_trgm looks each up.
+/// nullopt where that lookup would not help: a character of the pair is not an ASCII letter
+/// or digit (pg_trgm indexes words of letters and digits), `chars` holds more than
+/// kMaxRegexChars, or one at or above U+0800 (pg_trgm cannot expand those: it reads the whole
+/// index). The storage then reads the sorted index as before (ScansFieldIndex).
+std::optional<std::string> TrigramRegex(const Filter& filter,
+                                        const std::vector<std::string>& chars);
+
 /// True for an `and` contains or ends_with the trigram index cannot serve (UsesTextIndex) on a
 /// text field with a sorted index (name, city, email, source_id, status): the index holds the
 /// folded value, so the LIKE is tested reading the index (a fraction of the table) and only
@@ -97,6 +116,12 @@ bool ProbeReadsIds(const Filter& filter);
 /// storage counts its rows first (CompileCountProbe, through the partial index of the lists)
 /// and ChooseAccess drives the query by it when it is rare, or when no index yields the order.
 bool ProbedForPostgres(const Filter& filter);
+
+/// True for an `and` gt, gte, lt or lte on an attribute: on PostgreSQL, when it is a listing's
+/// only filter, the storage counts its rows (CompileCountProbe: a range of the attribute's
+/// value index) so that ChooseAccess can walk the sort index testing the filter's lead ids as
+/// one set (ListQuery::walk_set), which PostgreSQL's planner does not choose by itself.
+bool WalkedAsSetOnPostgres(const Filter& filter);
 
 /// True when the probe of `filter` in `dialect` selects the matching lead ids (at most the
 /// cap) rather than counting them: ProbeReadsIds filters, and ProbedForPostgres ones where

@@ -162,10 +162,11 @@ class Compiler {
     }
     if (drive_ids != nullptr) {
       // Its probe read every matching id already (ProbeReadsIds; a list's element on
-      // PostgreSQL); a trigram-terms probe (UsesTrigramTerms) read a superset (the pending
-      // leads): the LIKE on the row decides.
+      // PostgreSQL); a trigram-terms probe (UsesTrigramTerms) read a superset (SQLite: the
+      // pending leads; PostgreSQL: a character missing from lead_name_chars would be the
+      // only way): the LIKE on the row decides.
       dialect_.AppendIdIn(out_, "leads.id", *drive_ids);
-      if (UsesTrigramTerms(filter) && dialect_.HasTextIndexTable()) {
+      if (UsesTrigramTerms(filter)) {
         out_.Append(" AND ");
         Condition(filter);
       }
@@ -730,9 +731,14 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
       !values_index.empty()
           ? std::vector<Block>{kValues, kNone}
           : std::vector<Block>{ascending ? kNumbers : kText, ascending ? kText : kNumbers, kNone};
-  auto filters = [&] {
+  // `walked`: the ranges on the sorted attribute bound the walk of its one sort-value column
+  // (kValues) and are not tested again on each lead: PostgreSQL would multiply their
+  // estimates with the walk's (20,563 leads estimated at 2) and sort the whole range instead of
+  // walking it (bench/RESULTS.md, branch pgqm5).
+  auto filters = [&](bool walked = false) {
     for (const Filter& f : query.filters) {
       if (f.logic != Logic::kAnd) continue;
+      if (walked && std::find(ranges.begin(), ranges.end(), &f) != ranges.end()) continue;
       out.Append(" AND ");
       compiler.Condition(f);
     }
@@ -784,18 +790,24 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
       out.Bind(query.sort.field.name);
       out.Append(" AND " + column + " IS NOT NULL");
       if (block == kText) out.Append(" AND a.value_num IS NULL");
+      // Comparisons only match numbers: a bool's key (0 or 1) is in the walked range unless
+      // the ranges exclude both, so then only are they not tested again.
+      bool walked = block == kValues && Compiler::ExcludesBools(ranges);
       for (const Filter* range : ranges) {
-        out.Append(" AND a.value_num");
-        out.Append(ComparisonSql(range->op));
-        out.Bind(std::get<double>(range->value));
-        // The same bound on the one sort-value column, so its index walk starts and stops
-        // there (the keys order numbers as numbers, all before text).
+        // On the one sort-value column the bound is its key (the keys order numbers as
+        // numbers, all before text), so its index walk starts and stops there; the same bound
+        // on value_num would count the range twice in PostgreSQL's estimate.
         std::optional<std::string> key = dialect.AttributeSortKey(std::get<double>(range->value));
         if (block == kValues && key) {
           out.Append(" AND a.value_sort");
           out.Append(ComparisonSql(range->op));
           out.Bind(std::move(*key));
+          continue;
         }
+        walked = false;
+        out.Append(" AND a.value_num");
+        out.Append(ComparisonSql(range->op));
+        out.Bind(std::get<double>(range->value));
       }
       if (block == kValues && numbers_only) out.Append(" AND a.value_sort < '1'");
       if (keyset) {
@@ -810,7 +822,7 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
       out.Append(") s CROSS JOIN leads WHERE leads.account_key = ");
       out.Bind(query.account_key);
       out.Append(" AND leads.id = s.sort_lead");
-      filters();
+      filters(walked);
       out.Append(" ORDER BY s.sort_value");
       out.Append(direction);
       out.Append(", s.sort_lead");
@@ -927,8 +939,12 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
     in_set = SameIndexFilters(query, *query.walk_set);
     std::vector<const Filter*> group;
     for (size_t j : in_set) group.push_back(&query.filters[j]);
-    out.Append(" AND ");
+    // PostgreSQL would pull the IN up into a join driven by the set, and sort its leads: as
+    // an expression it stays one hashed subplan, tested on each walked entry.
+    const bool hashed = dialect.HasStatistics();
+    out.Append(hashed ? " AND (" : " AND ");
     compiler.DrivingCondition(group);
+    if (hashed) out.Append(") IS TRUE");
   } else if (query.walk_set && *query.walk_set < query.filters.size() &&
              query.filters[*query.walk_set].field.kind == FieldKind::kLocation &&
              query.filters[*query.walk_set].op == Op::kWithinRadius) {
@@ -1167,6 +1183,19 @@ CompiledSql CompileTrigramTermsProbe(const SqlDialect& dialect, const ListQuery&
   out.Bind(query.account_key);
   out.Append(" AND ");
   compiler.Condition(pair);
+  out.Append(" LIMIT ");
+  out.Bind(std::int64_t{cap});
+  return std::move(out).Finish();
+}
+
+CompiledSql CompileTrigramRegexProbe(const SqlDialect& dialect, const ListQuery& query,
+                                     size_t index, int cap, const std::string& regex) {
+  SqlBuilder out(dialect);
+  const Filter& filter = query.filters.at(index);
+  out.Append("SELECT leads.id FROM leads WHERE leads.account_key = ");
+  out.Bind(query.account_key);
+  out.Append(" AND leads." + filter.field.name + "_fold ~ ");
+  out.Bind(regex);
   out.Append(" LIMIT ");
   out.Bind(std::int64_t{cap});
   return std::move(out).Finish();

@@ -202,4 +202,11 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
 CompiledSql CompileTrigramTermsProbe(const SqlDialect& dialect, const ListQuery& query,
                                      size_t index, int cap, const std::string& match);
 
+/// PostgreSQL's probe of a UsesTrigramTerms filter `query.filters[index]`: at most `cap` ids of
+/// the account's leads whose folded field matches `regex` (TrigramRegex: exactly those that
+/// hold the pair, found through pg_trgm's index). Its ids can drive the query
+/// (ListQuery::drive_ids), as a ProbeReadsIds probe's.
+CompiledSql CompileTrigramRegexProbe(const SqlDialect& dialect, const ListQuery& query,
+                                     size_t index, int cap, const std::string& regex);
+
 }  // namespace klozeo::query

@@ -163,12 +163,13 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
   // Every later version is applied after the upgrade (8: integer keys, 9: dedup's tables, 10:
   // the list indexes, 11-12: the trigram indexes, 13: the dedup backfill, 14: PostgreSQL's list
   // indexes, 16: trigram rows written by the store, 20: the trigram index merged, 21:
-  // PostgreSQL's list-element and city indexes, 22: the trigram index's term list; PostgreSQL's
-  // release also recorded its own 1001), and the list indexes exist on the integer key.
-  EXPECT_EQ(
-      Column("SELECT version FROM schema_migrations WHERE version BETWEEN 8 AND 999 "
-             "ORDER BY version"),
-      (std::vector<std::string>{"8", "9", "10", "11", "12", "13", "14", "16", "20", "21", "22"}));
+  // PostgreSQL's list-element and city indexes, 22: the trigram index's term list, 23:
+  // PostgreSQL's walked entries and name characters; PostgreSQL's release also recorded its own
+  // 1001), and the list indexes exist on the integer key.
+  EXPECT_EQ(Column("SELECT version FROM schema_migrations WHERE version BETWEEN 8 AND 999 "
+                   "ORDER BY version"),
+            (std::vector<std::string>{"8", "9", "10", "11", "12", "13", "14", "16", "20", "21",
+                                      "22", "23"}));
   // 13 backfilled dedup's word counts and match keys from the migrated leads, per account.
   auto count = [&](const std::string& account, const std::string& token) {
     return Column(

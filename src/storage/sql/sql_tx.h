@@ -588,6 +588,10 @@ class SqlTx : public Tx {
           for (size_t i = 0; i < q.filters.size(); ++i) {
             if (query::ProbedForPostgres(q.filters[i])) candidates.push_back(i);
           }
+          // And a lone attribute comparison, which may be walked as a set (query::ChooseAccess).
+          if (q.filters.size() == 1 && query::WalkedAsSetOnPostgres(q.filters[0])) {
+            candidates.push_back(0);
+          }
         }
         int64_t leads = 0;
         if (!candidates.empty()) {
@@ -599,7 +603,21 @@ class SqlTx : public Tx {
         std::vector<std::vector<std::string>> ids(q.filters.size());  // of ProbeReadsIds probes
         for (size_t i : candidates) {
           std::optional<query::CompiledSql> by_terms;
-          if constexpr (!kPg) {
+          if constexpr (kPg) {
+            if (query::UsesTrigramTerms(q.filters[i])) {
+              // The characters that can precede the pair: pg_trgm then looks it up (schema 23).
+              static const std::string chars_sql =
+                  "SELECT ch FROM lead_name_chars WHERE account_key = $1 LIMIT " +
+                  std::to_string(query::kMaxRegexChars + 1);
+              KLOZEO_ASSIGN_OR_RETURN(auto c, t_.PrepareListing(chars_sql));
+              c.Bind(1, q.account_key);
+              KLOZEO_ASSIGN_OR_RETURN(auto chars, CollectRows(c, ReadText));
+              if (auto regex = query::TrigramRegex(q.filters[i], chars)) {
+                by_terms = query::CompileTrigramRegexProbe(PlanDialect(), q, i,
+                                                           static_cast<int>(cap), *regex);
+              }
+            }
+          } else {
             if (query::UsesTrigramTerms(q.filters[i])) {
               KLOZEO_ASSIGN_OR_RETURN(auto terms, TrigramTerms(q.filters[i]));
               if (terms) {
