@@ -23,12 +23,6 @@
 
 namespace klozeo::storage::rows {
 
-/// The case-folded form of an optional text (the `*_fold` columns).
-inline std::optional<std::string> Folded(const std::optional<std::string>& text) {
-  if (!text) return std::nullopt;
-  return core::FoldText(*text);
-}
-
 /// Binds the 45 lead parameters of both stores' lead INSERT/UPDATE: $1 account key, $2 id,
 /// stored fields, the folded columns, then the dedup keys (NULL when empty).
 template <typename Statement>
@@ -40,7 +34,9 @@ void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead
            lead.review_count, nlohmann::json(lead.tags).dump(), lead.score, lead.created_at,
            lead.updated_at, lead.last_interaction_at, core::FoldText(lead.name),
            core::FoldText(lead.source));
-  for (int i = 0; i < domain::kTextFieldCount; ++i) s.Bind(29 + i, Folded(lead.text[i]));
+  for (int i = 0; i < domain::kTextFieldCount; ++i) {
+    s.Bind(29 + i, lead.text[i] ? std::optional(core::FoldText(*lead.text[i])) : std::nullopt);
+  }
   nlohmann::json folded_tags = nlohmann::json::array();
   for (const auto& t : lead.tags) folded_tags.push_back(core::FoldText(t));
   s.Bind(41, domain::LeadStatusName(lead.status)).Bind(42, folded_tags.dump());

@@ -24,7 +24,7 @@
 
 namespace klozeo::storage {
 
-/// The parts of a lead a scan reads (Tx::ScanLeads): scoring reads only what its rules name.
+/// The parts of a lead a scan reads (LeadStore::Scan): scoring reads only what its rules name.
 struct LeadProjection {
   std::vector<std::string> fields;      ///< lead fields by JSON name: "rating", "email", "tags"...
   std::vector<std::string> attributes;  ///< custom attributes by name (read with type and value)
@@ -142,7 +142,6 @@ class LeadStore {
                                         int top) = 0;
 };
 
-/// Notes on leads.
 class NoteStore {
  public:
   virtual ~NoteStore() = default;
@@ -156,7 +155,6 @@ class NoteStore {
   virtual core::Result<bool> Delete(domain::AccountKey account, std::string_view note_id) = 0;
 };
 
-/// Scoring rules.
 class RuleStore {
  public:
   virtual ~RuleStore() = default;
