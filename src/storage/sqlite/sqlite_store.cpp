@@ -201,21 +201,12 @@ class Pool : public ConnectionPool<Connection> {
       arrival_cv_.wait_for(lock, kLinger, [&] { return waiting_ > 0; });
     }
     if (waiting_ > 0 && group->members < kMaxGroup) {
-      writer_ = std::move(conn);
-      group_ = group;
-      writer_busy_ = false;
-      writer_cv_.notify_one();
+      HandOnLocked(std::move(conn), group);
       if (!kept) return core::Ok();
       group_cv_.wait(lock, [&] { return group->done; });
       return group->result;
     }
-    lock.unlock();
-    Status result = group->kept > 0 ? conn->RunCached("COMMIT") : conn->RunCached("ROLLBACK");
-    if (!result.ok() && sqlite3_get_autocommit(conn->raw()) == 0) {
-      (void)conn->RunCached("ROLLBACK");  // a COMMIT that failed leaves the transaction open
-    }
-    lock.lock();
-    CloseLocked(lock, std::move(conn), group, std::move(result));
+    CommitLocked(lock, std::move(conn), group);
     return kept ? group->result : core::Ok();
   }
 
@@ -297,21 +288,12 @@ class Pool : public ConnectionPool<Connection> {
                   Error::Unavailable("the write transaction was rolled back by the database"));
     } else if (waiting_ > 0 && group->members < kMaxGroup) {
       // A Tx queued for the writer: the group goes on with it, and commits later.
-      writer_ = std::move(conn);
-      group_ = group;
-      writer_busy_ = false;
-      writer_cv_.notify_one();
+      HandOnLocked(std::move(conn), group);
       PassRunnerLocked();
       passed = true;
       group_cv_.wait(lock, [&] { return group->done; });
     } else {
-      lock.unlock();
-      Status result = group->kept > 0 ? conn->RunCached("COMMIT") : conn->RunCached("ROLLBACK");
-      if (!result.ok() && sqlite3_get_autocommit(conn->raw()) == 0) {
-        (void)conn->RunCached("ROLLBACK");  // a COMMIT that failed leaves the transaction open
-      }
-      lock.lock();
-      CloseLocked(lock, std::move(conn), group, std::move(result));
+      CommitLocked(lock, std::move(conn), group);
     }
     if (!passed) PassRunnerLocked();
     for (Job* job : kept) {
@@ -349,6 +331,28 @@ class Pool : public ConnectionPool<Connection> {
     if (in_flight == nullptr) return group.members > 1;
     const int here = group.kept + (kept ? 0 : 1);
     return in_flight->load(std::memory_order_relaxed) > here + waiting_;
+  }
+
+  /// Hands the transaction open on `conn` to the write Tx queued for the writer (AcquireWriter):
+  /// `group` goes on with it and commits later.
+  void HandOnLocked(std::unique_ptr<Connection> conn, const std::shared_ptr<Group>& group) {
+    writer_ = std::move(conn);
+    group_ = group;
+    writer_busy_ = false;
+    writer_cv_.notify_one();
+  }
+
+  /// Commits `group` (rolls it back when no member kept its work) outside the lock, then ends it
+  /// with the outcome (CloseLocked).
+  void CommitLocked(std::unique_lock<std::mutex>& lock, std::unique_ptr<Connection> conn,
+                    const std::shared_ptr<Group>& group) {
+    lock.unlock();
+    Status result = group->kept > 0 ? conn->RunCached("COMMIT") : conn->RunCached("ROLLBACK");
+    if (!result.ok() && sqlite3_get_autocommit(conn->raw()) == 0) {
+      (void)conn->RunCached("ROLLBACK");  // a COMMIT that failed leaves the transaction open
+    }
+    lock.lock();
+    CloseLocked(lock, std::move(conn), group, std::move(result));
   }
 
   /// Ends `group` with `result`, wakes its members, and frees the writer.
