@@ -389,13 +389,7 @@ class Database {
   /// as an internal error. By default: Begin, work, Commit.
   virtual core::Status Write(const std::function<core::Status(Tx&)>& work) {
     KLOZEO_ASSIGN_OR_RETURN(auto tx, Begin(TxMode::kWrite));
-    core::Status done = core::Ok();
-    try {
-      done = work(*tx);
-    } catch (const std::exception& e) {
-      done = core::Error::Internal(e.what());
-    }
-    if (!done.ok()) return done;
+    KLOZEO_TRY(RunWork(work, *tx));
     return tx->Commit();
   }
   /// Cheap reachability check for /healthz.
@@ -429,6 +423,16 @@ class Database {
                                                                 int64_t /*window_ms*/,
                                                                 int64_t /*amount*/) {
     return std::optional<RateWindow>();
+  }
+
+ protected:
+  /// `work(tx)` for Write: an exception out of it is answered as an internal error.
+  static core::Status RunWork(const std::function<core::Status(Tx&)>& work, Tx& tx) {
+    try {
+      return work(tx);
+    } catch (const std::exception& e) {
+      return core::Error::Internal(e.what());
+    }
   }
 };
 

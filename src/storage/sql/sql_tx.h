@@ -24,6 +24,7 @@
 #include "core/ids.h"
 #include "dedup/keys.h"
 #include "dedup/tokens.h"
+#include "domain/lead_codec.h"
 #include "query/limit.h"
 #include "query/plan.h"
 #include "query/postgres_compiler.h"
@@ -130,25 +131,6 @@ class Shifted {
   S& s_;
   int offset_;
 };
-
-/// `text` as a JSON string (UTF-8 kept as it is).
-inline void AppendJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[(c >> 4) & 0xf];
-      out += kHex[c & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
 
 /// The multi-row form of the one-row INSERT `kSingle` (neutral SQL) for 1, 2, 4 ... kMaxRows
 /// rows on SQLite, each rendered once.
@@ -329,7 +311,7 @@ class SqlTx : public Tx {
         std::string names = "[";
         for (const auto& lead : leads) {
           if (names.size() > 1) names += ',';
-          bulk::AppendJsonString(names, core::FoldText(lead.name));
+          domain::AppendJsonString(names, core::FoldText(lead.name));
         }
         names += ']';
         KLOZEO_TRY(Run(Query(sql::kInsertTextNames, rid(0), names)));

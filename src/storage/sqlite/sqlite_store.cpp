@@ -120,6 +120,12 @@ struct Group {
   Status result = core::Ok();  ///< the COMMIT's outcome, once done
 };
 
+/// Undoes a group member's writes and ends its savepoint ("member"), keeping the group's.
+void RollBackMember(Connection& conn) {
+  (void)conn.RunCached("ROLLBACK TO member");
+  (void)conn.RunCached("RELEASE member");
+}
+
 /// A Database::Write queued for the writer: the thread that holds the writer runs it (Pool::Run).
 struct Job {
   /// Runs the work as a member of the open transaction on the connection (moved in and back);
@@ -402,8 +408,7 @@ class SqliteTx final : public SqlTx<Connection> {
       return;
     }
     if (savepoint_) {
-      (void)owned_->RunCached("ROLLBACK TO member");
-      (void)owned_->RunCached("RELEASE member");
+      RollBackMember(*owned_);
     } else {
       // The group's first member, or one that shares the group's fate: the whole transaction
       // (Leave then answers every member waiting for it with an error).
@@ -459,18 +464,11 @@ class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
       Status done = core::Ok();
       {
         JobTx tx(std::move(conn));
-        try {
-          done = work(tx);
-        } catch (const std::exception& e) {  // on the runner's thread: answered, not thrown
-          done = Error::Internal(e.what());
-        }
+        done = RunWork(work, tx);  // on the runner's thread: an exception is answered
         conn = tx.Release();
       }
       if (done.ok()) done = conn->RunCached("RELEASE member");
-      if (!done.ok()) {
-        (void)conn->RunCached("ROLLBACK TO member");
-        (void)conn->RunCached("RELEASE member");
-      }
+      if (!done.ok()) RollBackMember(*conn);
       return done;
     };
     return pool_.RunQueued(job);
