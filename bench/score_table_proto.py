@@ -12,7 +12,7 @@ so score-sorted lists stay fast and consistent during a rescore (branch rescore2
 For comparison, the same harness runs main's way (UPDATE leads SET score, leads_score kept by
 SQLite) on the same leads.
 
-Usage: bench/score_table_proto.py COPY_OF_LEADS_DB [wide|indexed|writes]   (writes to the file given;
+Usage: bench/score_table_proto.py COPY_OF_LEADS_DB [wide] [indexed] | writes   (writes to the file given;
 "writes" after a first run: batch inserts with and without the tables, writes())
 CPU seconds are this process's (Python's per-row overhead included: an upper bound).
 """
@@ -122,7 +122,7 @@ COMMIT;""")
                 if n == 0:
                     break
     print(f"{'narrow: TOTAL':52s} {cpu() - total_c:6.2f} s CPU {time.time() - total_w:7.2f} s wall")
-    if len(sys.argv) > 2 and sys.argv[2] == "indexed":
+    if "indexed" in sys.argv[2:]:
         with Phase("indexed: lead_scores_1 (account_key, id) -> score + score index"):
             db.executescript("""
 BEGIN;
@@ -137,7 +137,7 @@ COMMIT;""")
                     db.executemany(
                         "UPDATE lead_scores_1 SET score = ?3 WHERE account_key = ?1 AND id = ?2 "
                         "AND score IS NOT ?3", [(A, i, score(r, c, f)) for i, r, c in rows])
-    if len(sys.argv) > 2 and sys.argv[2] == "wide":
+    if "wide" in sys.argv[2:]:
         with Phase("wide (main): read, score, UPDATE leads.score"):
             for rows in scan(db):
                 db.executemany(
