@@ -12,7 +12,7 @@ so score-sorted lists stay fast and consistent during a rescore (branch rescore2
 For comparison, the same harness runs main's way (UPDATE leads SET score, leads_score kept by
 SQLite) on the same leads.
 
-Usage: bench/score_table_proto.py COPY_OF_LEADS_DB [wide] [indexed] | writes   (writes to the file given;
+Usage: bench/score_table_proto.py COPY_OF_LEADS_DB [wide] [indexed] [facets] | writes   (writes to the file given;
 "writes" after a first run: batch inserts with and without the tables, writes())
 CPU seconds are this process's (Python's per-row overhead included: an upper bound).
 """
@@ -137,6 +137,33 @@ COMMIT;""")
                     db.executemany(
                         "UPDATE lead_scores_1 SET score = ?3 WHERE account_key = ?1 AND id = ?2 "
                         "AND score IS NOT ?3", [(A, i, score(r, c, f)) for i, r, c in rows])
+    if "facets" in sys.argv[2:]:
+        # The same, carrying leads_score's three facet columns (query/plan.h, OnWalkedEntry), so
+        # a score walk still tests status, city and category on the walked entry.
+        with Phase("facets: lead_scores_2 + (account_key, score, id, facets) index"):
+            db.executescript("""
+BEGIN;
+CREATE TABLE IF NOT EXISTS lead_scores_2 (account_key BIGINT NOT NULL, id TEXT NOT NULL,
+  score DOUBLE PRECISION NOT NULL, status_fold TEXT NOT NULL, city_fold TEXT,
+  category_fold TEXT, PRIMARY KEY (account_key, id)) WITHOUT ROWID;
+INSERT OR REPLACE INTO lead_scores_2
+  SELECT account_key, id, score, status_fold, city_fold, category_fold FROM leads;
+CREATE INDEX IF NOT EXISTS lead_scores_2_order ON lead_scores_2
+  (account_key, score, id, status_fold, city_fold, category_fold);
+COMMIT;""")
+        for f in (flip, not flip):
+            with Phase(f"facets: read, score, UPDATE lead_scores_2 in place"):
+                for rows in scan(db):
+                    db.executemany(
+                        "UPDATE lead_scores_2 SET score = ?3 WHERE account_key = ?1 AND id = ?2 "
+                        "AND score IS NOT ?3", [(A, i, score(r, c, f)) for i, r, c in rows])
+        with Phase("facets: category retail by score desc, 50 (on the entry)"):
+            n = len(db.execute(
+                "SELECT l.id, l.name, w.score FROM (SELECT id, score FROM lead_scores_2 "
+                "INDEXED BY lead_scores_2_order WHERE account_key = 1 AND category_fold = 'retail' "
+                "ORDER BY score DESC, id DESC LIMIT 51) w CROSS JOIN leads l "
+                "ON l.account_key = 1 AND l.id = w.id").fetchall())
+        print(f"{'':52s} ({n} rows)")
     if "wide" in sys.argv[2:]:
         with Phase("wide (main): read, score, UPDATE leads.score"):
             for rows in scan(db):
