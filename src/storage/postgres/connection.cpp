@@ -246,11 +246,8 @@ core::Result<PGresult*> Connection::Execute(const std::string& sql,
   for (size_t i = 0; i < values.size(); ++i) params[i] = values[i] ? values[i]->c_str() : nullptr;
   const char* const* data = params.empty() ? nullptr : params.data();
   const int n = static_cast<int>(params.size());
-  if (once) {
-    std::vector<Oid> oids(types.begin(), types.end());
-    return Checked(PQexecParams(conn_, sql.c_str(), n, oids.empty() ? nullptr : oids.data(), data,
-                                nullptr, nullptr, 0));
-  }
+  const Oid* oids = types.empty() ? nullptr : types.data();  // Oid is unsigned
+  if (once) return Checked(PQexecParams(conn_, sql.c_str(), n, oids, data, nullptr, nullptr, 0));
   std::string key = sql;
   key.push_back('\0');
   for (unsigned t : types) key += std::to_string(t) + ",";
@@ -262,10 +259,9 @@ core::Result<PGresult*> Connection::Execute(const std::string& sql,
       prepared_.clear();
     }
     std::string name = "k" + std::to_string(next_name_++);
-    std::vector<Oid> oids(types.begin(), types.end());
-    KLOZEO_TRY(Check(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(oids.size()),
-                               oids.empty() ? nullptr : oids.data()),
-                     PGRES_COMMAND_OK, "prepare"));
+    KLOZEO_TRY(
+        Check(PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(types.size()), oids),
+              PGRES_COMMAND_OK, "prepare"));
     it = prepared_.emplace(std::move(key), std::move(name)).first;
   }
   return Checked(PQexecPrepared(conn_, it->second.c_str(), n, data, nullptr, nullptr, 0));

@@ -12,6 +12,7 @@
 
 #include "core/result.h"
 #include "query/sql_value.h"
+#include "storage/sql/dialect.h"
 #include "storage/sql/statement.h"
 
 struct pg_conn;
@@ -72,6 +73,8 @@ class Statement : public StatementBase<Statement> {
 /// one thread at a time.
 class Connection {
  public:
+  using Statement = postgres::Statement;
+  static constexpr Dialect kDialect = Dialect::kPostgres;
   /// Connects with a libpq connection string or URL. Errors: Unavailable.
   static core::Result<std::unique_ptr<Connection>> Open(const std::string& conninfo);
   ~Connection();

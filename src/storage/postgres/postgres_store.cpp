@@ -8,8 +8,6 @@
 
 namespace klozeo::storage::postgres {
 
-using Backend = SqlBackend<Connection, Statement, Dialect::kPostgres>;
-
 namespace {
 
 using core::Error;
@@ -36,10 +34,10 @@ using Pool = ConnectionPool<Connection>;
 /// advisory lock before its first statement on the account's data: one account's writes are
 /// serialised across processes (read-then-write use cases, the lead cap and dedup, cannot
 /// interleave), other accounts write in parallel. A read Tx opens no transaction.
-class PgTx final : public SqlTx<Backend> {
+class PgTx final : public SqlTx<Connection> {
  public:
   PgTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
-      : SqlTx<Backend>(std::move(conn)),
+      : SqlTx<Connection>(std::move(conn)),
         pool_(pool),
         write_(in_transaction),
         done_(!in_transaction) {}

@@ -1,10 +1,10 @@
 #pragma once
 
-// The one implementation of storage::Tx and its stores, over a backend B (SqlBackend): its
-// Connection (Prepare a neutral constant, PrepareDynamic rendered SQL; PostgreSQL's also Query
-// and Copy), its Statement (StatementBase, Changes, Value; PostgreSQL's AppendCopyRow) and its
-// dialect. A backend's Tx derives from SqlTx<B>: it begins, commits, rolls back, gives the
-// connection back, and may take a lock per account before the first statement on its data.
+// The one implementation of storage::Tx and its stores, over a backend's Connection C: its
+// Statement type (StatementBase, Changes, Value; PostgreSQL's AppendCopyRow), its kDialect, Prepare
+// (a neutral constant) and PrepareDynamic (rendered SQL; PostgreSQL's also Query and Copy). A
+// backend's Tx derives from SqlTx<C>: it begins, commits, rolls back, gives the connection back,
+// and may take a lock per account before the first statement on its data.
 
 #include "storage/sql/guard.h"
 
@@ -108,32 +108,16 @@ inline int ColumnIndex(const std::vector<std::string>& columns, std::string_view
 /// The lock that serialises account and key management (not tenant data): no account has key 0.
 inline constexpr domain::AccountKey kAccountsLock{0};
 
-/// A backend of SqlTx: its connection and statement types and its dialect.
-template <typename C, typename S, Dialect D>
-struct SqlBackend {
-  using Connection = C;
-  using Statement = S;
-  static constexpr Dialect kDialect = D;
-};
-
-template <typename B>
+template <typename C>
 class SqlTx : public Tx {
  public:
-  using Connection = typename B::Connection;
-  using Statement = typename B::Statement;
+  using Connection = C;
+  using Statement = typename C::Statement;
   using Stmt = core::Result<Statement>;
-  static constexpr bool kPg = B::kDialect == Dialect::kPostgres;
+  static constexpr Dialect kDialect = C::kDialect;
+  static constexpr bool kPg = kDialect == Dialect::kPostgres;
 
-  explicit SqlTx(std::unique_ptr<Connection> conn)
-      : owned_(std::move(conn)),
-        conn_(owned_.get()),
-        accounts_(*this),
-        leads_(*this),
-        notes_(*this),
-        rules_(*this),
-        webhooks_(*this),
-        idempotency_(*this),
-        dedup_(*this) {}
+  explicit SqlTx(std::unique_ptr<Connection> conn) : owned_(std::move(conn)), conn_(owned_.get()) {}
 
   AccountStore& accounts() override { return accounts_; }
   LeadStore& leads() override { return leads_; }
@@ -243,10 +227,6 @@ class SqlTx : public Tx {
     return kPg ? static_cast<const query::SqlDialect&>(query::PostgresDialectInstance())
                : query::SqliteDialectInstance();
   }
-  /// A capped count of the rows filter `filter` of `q` matches in its index (query/plan.h).
-  static query::CompiledSql CompileProbe(const query::ListQuery& q, size_t filter, int cap) {
-    return query::CompileCountProbe(PlanDialect(), q, filter, cap);
-  }
   static void BindAll(Statement& s, const std::vector<query::SqlValue>& binds) {
     for (size_t i = 0; i < binds.size(); ++i) s.BindValue(static_cast<int>(i + 1), binds[i]);
   }
@@ -293,7 +273,7 @@ class SqlTx : public Tx {
     }
     if constexpr (kPg) {
       if (count == 0) return core::Ok();
-      static const std::string copy = bulk::CopyFrom(RenderSql(kSingle, B::kDialect));
+      static const std::string copy = bulk::CopyFrom(RenderSql(kSingle, kDialect));
       Statement row = conn_->Query(std::string());
       std::string data;
       for (size_t i = 0; i < count; ++i) {
@@ -543,7 +523,7 @@ class SqlTx : public Tx {
     }
     core::Result<LeadPage> List(const query::ListQuery& q) override {
       // The select list in this dialect, rendered once.
-      static const std::string select_list = RenderSql(sql::kLeadSelectList, B::kDialect);
+      static const std::string select_list = RenderSql(sql::kLeadSelectList, kDialect);
       KLOZEO_TRY(t_.Lock(domain::AccountKey{q.account_key}));
       query::ListQuery planned = q;
       {
@@ -582,7 +562,8 @@ class SqlTx : public Tx {
             }
           }
           query::CompiledSql probe =
-              by_terms ? std::move(*by_terms) : CompileProbe(q, i, static_cast<int>(cap));
+              by_terms ? std::move(*by_terms)
+                       : query::CompileCountProbe(PlanDialect(), q, i, static_cast<int>(cap));
           KLOZEO_ASSIGN_OR_RETURN(auto p, t_.PrepareListing(std::move(probe.sql)));
           BindAll(p, probe.binds);
           if (query::ProbeReadsIds(q.filters[i], PlanDialect())) {
@@ -685,7 +666,7 @@ class SqlTx : public Tx {
         std::string text = "SELECT n.name FROM unnest(?" + std::to_string(outer + 1) +
                            "::text[]) AS n(name) WHERE EXISTS (SELECT 1 FROM (" + matches.sql +
                            exists + "n.name)) ORDER BY n.name";
-        KLOZEO_ASSIGN_OR_RETURN(auto s, t_.PrepareListing(RenderSql(text, B::kDialect)));
+        KLOZEO_ASSIGN_OR_RETURN(auto s, t_.PrepareListing(RenderSql(text, kDialect)));
         BindAll(s, matches.binds);
         s.Bind(outer, q.account_key).Bind(outer + 1, TextArrayLiteral(candidates));
         return CollectRows(s, ReadText);
@@ -792,7 +773,7 @@ class SqlTx : public Tx {
         text += ", ";
         text += columns[static_cast<size_t>(at)];
       }
-      text += RenderSql(sql::kScanFrom, B::kDialect);
+      text += RenderSql(sql::kScanFrom, kDialect);
       KLOZEO_ASSIGN_OR_RETURN(auto scan, t_.conn_->PrepareDynamic(std::move(text)));
       scan.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
       std::vector<domain::Lead> out;
@@ -1150,13 +1131,13 @@ class SqlTx : public Tx {
     SqlTx& t_;
   };
 
-  Accounts accounts_;
-  Leads leads_;
-  Notes notes_;
-  Rules rules_;
-  Webhooks webhooks_;
-  Idempotency idempotency_;
-  Dedup dedup_;
+  Accounts accounts_{*this};
+  Leads leads_{*this};
+  Notes notes_{*this};
+  Rules rules_{*this};
+  Webhooks webhooks_{*this};
+  Idempotency idempotency_{*this};
+  Dedup dedup_{*this};
 };
 
 }  // namespace klozeo::storage

@@ -77,43 +77,11 @@ void Statement::Reset::operator()(sqlite3_stmt* stmt) const {
   sqlite3_clear_bindings(stmt);
 }
 
-Statement& Statement::Bind(int i, std::string_view text) {
-  sqlite3_bind_text(stmt_.get(), i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  return *this;
-}
-Statement& Statement::Bind(int i, int64_t v) {
-  sqlite3_bind_int64(stmt_.get(), i, v);
-  return *this;
-}
-Statement& Statement::Bind(int i, double v) {
-  sqlite3_bind_double(stmt_.get(), i, v);
-  return *this;
-}
-Statement& Statement::BindNull(int i) {
-  sqlite3_bind_null(stmt_.get(), i);
-  return *this;
-}
-
 core::Result<bool> Statement::Step() {
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   return conn_->LastError("step");
-}
-
-int64_t Statement::Changes() const { return sqlite3_changes64(sqlite3_db_handle(stmt_.get())); }
-
-query::SqlValue Statement::Value(int col) const { return ReadSqliteValue(stmt_.get(), col); }
-
-bool Statement::IsNull(int col) const {
-  return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
-}
-int64_t Statement::Int(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
-double Statement::Double(int col) const { return sqlite3_column_double(stmt_.get(), col); }
-std::string Statement::Text(int col) const {
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), col));
-  int n = sqlite3_column_bytes(stmt_.get(), col);
-  return p ? std::string(p, static_cast<size_t>(n)) : std::string();
 }
 
 core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path,

@@ -2,6 +2,8 @@
 
 #include "storage/sql/guard.h"
 
+#include <sqlite3.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -11,10 +13,8 @@
 
 #include "core/result.h"
 #include "query/sql_value.h"
+#include "storage/sql/dialect.h"
 #include "storage/sql/statement.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace klozeo::storage::sqlite {
 
@@ -35,20 +35,37 @@ class Statement : public StatementBase<Statement> {
   using StatementBase<Statement>::Bind;
   Statement(Connection* conn, sqlite3_stmt* stmt) : conn_(conn), stmt_(stmt) {}
 
-  Statement& Bind(int index, std::string_view text);
-  Statement& Bind(int index, int64_t value);
-  Statement& Bind(int index, double value);
-  Statement& BindNull(int index);
+  Statement& Bind(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Bind(int index, int64_t value) {
+    sqlite3_bind_int64(stmt_.get(), index, value);
+    return *this;
+  }
+  Statement& Bind(int index, double value) {
+    sqlite3_bind_double(stmt_.get(), index, value);
+    return *this;
+  }
+  Statement& BindNull(int index) {
+    sqlite3_bind_null(stmt_.get(), index);
+    return *this;
+  }
 
   core::Result<bool> Step();
-  int64_t Changes() const;
+  int64_t Changes() const { return sqlite3_changes64(sqlite3_db_handle(stmt_.get())); }
 
-  bool IsNull(int col) const;
-  int64_t Int(int col) const;
-  double Double(int col) const;
-  std::string Text(int col) const;
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL; }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
+  double Double(int col) const { return sqlite3_column_double(stmt_.get(), col); }
+  std::string Text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), col)))
+             : std::string();
+  }
   /// The column as NULL, INTEGER, REAL or TEXT (a BLOB is read as TEXT).
-  query::SqlValue Value(int col) const;
+  query::SqlValue Value(int col) const { return ReadSqliteValue(stmt_.get(), col); }
 
  private:
   struct Reset {
@@ -62,6 +79,8 @@ class Statement : public StatementBase<Statement> {
 /// thread at a time.
 class Connection {
  public:
+  using Statement = sqlite::Statement;
+  static constexpr Dialect kDialect = Dialect::kSqlite;
   /// Opens (creating if needed) the file with WAL, foreign keys and a busy timeout.
   static core::Result<std::unique_ptr<Connection>> Open(const std::string& path,
                                                         int busy_timeout_ms);

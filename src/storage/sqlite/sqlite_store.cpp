@@ -14,8 +14,6 @@
 
 namespace klozeo::storage::sqlite {
 
-using Backend = SqlBackend<Connection, Statement, Dialect::kSqlite>;
-
 namespace {
 
 using core::Error;
@@ -252,11 +250,11 @@ class Pool : public ConnectionPool<Connection> {
 /// A write Tx is a member of a group: a savepoint in the group's transaction on the writer
 /// (begun IMMEDIATE by its first member); rolling back undoes its work alone. A read Tx opens no
 /// transaction: each statement reads a consistent snapshot (a lead with its attributes is one).
-class SqliteTx final : public SqlTx<Backend> {
+class SqliteTx final : public SqlTx<Connection> {
  public:
   SqliteTx(Pool* pool, std::unique_ptr<Connection> conn, std::shared_ptr<Group> group,
            bool savepoint)
-      : SqlTx<Backend>(std::move(conn)),
+      : SqlTx<Connection>(std::move(conn)),
         pool_(pool),
         group_(std::move(group)),
         savepoint_(savepoint) {}
