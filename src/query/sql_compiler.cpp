@@ -1078,9 +1078,12 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
     return CompileAttributeSortQuery(dialect, select_list, query);
   }
   // A walk of lead_scores' order (SqlDialect::HasScoresTable) reads only that table: the
-  // checked walk joins each passing entry's lead.
-  if (query.access == Access::kSortIndex && (HasIndexCheck(query) || OrGroupOnWalk(query) ||
-                                             IsScoresIndex(dialect, SortIndexFor(query.sort)))) {
+  // checked walk joins each passing entry's lead. Unfiltered (kAuto), the engine would walk
+  // leads' sort index: there is none for the score.
+  const bool walk = query.access == Access::kSortIndex ||
+                    (query.access == Access::kAuto && query.filters.empty() && HasSortIndex(query));
+  if ((query.access == Access::kSortIndex && (HasIndexCheck(query) || OrGroupOnWalk(query))) ||
+      (walk && IsScoresIndex(dialect, SortIndexFor(query.sort)))) {
     return CompileCheckedWalk(dialect, select_list, query);
   }
   const bool never_null = SortValueNeverNull(query);
