@@ -430,7 +430,7 @@ CREATE INDEX leads_updated
 DROP INDEX IF EXISTS leads_score;
 CREATE INDEX leads_score ON leads (account_key, score, id, status_fold, city_fold, category_fold);}{postgres:SELECT 1;}
 )sql";
-// 24 (SQLite; issue 16, docs/SCORING.md "Where a score is kept"): a lead's score lives in a
+// 24 (SQLite; issue 16, docs/SCORING.md "Whole-account rescoring"): a lead's score lives in a
 // narrow table of its own, lead_scores, with leads_score's three facet columns, and its order in
 // lead_scores_order (the columns leads_score had, so a walk of it tests the same filters on its
 // entries): a rescore rewrites ~60-byte rows instead of each 45-column lead row, which wrote
