@@ -56,9 +56,12 @@ struct CompiledExpression {
 namespace {
 
 // A rescore step's bounds (ScoringService::RescoreStep): most chunks in one transaction, and
-// the time after which it starts no further chunk.
-constexpr int kMaxChunksPerStep = 64;
-constexpr std::chrono::milliseconds kMaxStepTime{250};
+// the time after which it starts no further chunk. A step ends sooner when a writer queues
+// (Tx::WriterWanted, checked before each chunk), so these bound only an uncontended step: its
+// commit count (each commit writes the score order's pages the step moved) and the scores
+// held for the streamed body (at most 256,000).
+constexpr int kMaxChunksPerStep = 256;
+constexpr std::chrono::milliseconds kMaxStepTime{1000};
 
 // Caching stops growing past this many accounts: the cache is emptied and refills on use.
 constexpr size_t kMaxCachedAccounts = 10000;

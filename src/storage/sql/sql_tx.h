@@ -866,8 +866,14 @@ class SqlTx : public Tx {
       static const std::vector<std::string> columns = bulk::SplitList(sql::kLeadColumns);
       static const int kId = ColumnIndex(columns, "id");
       static const int kScore = ColumnIndex(columns, "score");
-      std::vector<int> read{kId, kScore};
-      std::string text = "SELECT id, " + RenderSql(sql::kLeadScore, kDialect);
+      // SQLite reads the chunk's scores from lead_scores in one range read merged by id below
+      // (a lookup per lead cost a seek each); PostgreSQL reads its column.
+      std::vector<int> read{kId};
+      std::string text = "SELECT id";
+      if constexpr (kPg) {
+        read.push_back(kScore);
+        text += ", score";
+      }
       for (const std::string& field : projection.fields) {
         const int at = ColumnIndex(columns, field);
         if (at < 0) return core::Error::Internal("cannot scan unknown lead field '" + field + "'");
@@ -889,7 +895,21 @@ class SqlTx : public Tx {
           rows::ReadLeadColumn(scan, static_cast<int>(i), read[i], lead);
         }
       }
-      if (projection.attributes.empty() || out.empty()) return out;
+      if (out.empty()) return out;
+      if constexpr (!kPg) {
+        KLOZEO_ASSIGN_OR_RETURN(auto s,
+                                t_.Query(sql::kScanScores, account, after_id, out.back().id));
+        size_t at = 0;
+        while (true) {
+          KLOZEO_ASSIGN_OR_RETURN(bool row, s.Step());
+          if (!row) break;
+          const std::string lead_id = s.Text(0);
+          while (at < out.size() && out[at].id < lead_id) ++at;
+          if (at == out.size()) break;
+          if (out[at].id == lead_id) out[at].score = s.Double(1);
+        }
+      }
+      if (projection.attributes.empty()) return out;
 
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.Query(sql::kScanAttributes, account, after_id,
                                                out.back().id, TokenList(projection.attributes)));

@@ -49,8 +49,6 @@ inline constexpr const char* kInsertMeta =
 #define KLOZEO_LEAD_SCORE                                                                      \
   "{sqlite:(SELECT sc.score FROM lead_scores sc WHERE sc.account_key = leads.account_key AND " \
   "sc.id = leads.id)}{postgres:score}"
-/// A lead's score in a statement over `leads` (unaliased): kLeadColumns' `score` as read.
-inline constexpr const char* kLeadScore = KLOZEO_LEAD_SCORE;
 // What an insert or update writes after the key and id, and its parameters (rows::BindLead).
 #define KLOZEO_LEAD_WRITTEN                                                              \
   KLOZEO_LEAD_FIELDS                                                                     \
@@ -199,6 +197,10 @@ inline constexpr const char* kUpdateScores =
 // kLeadColumns, then this. `id > ''` holds for every id, so the first chunk binds an empty string.
 inline constexpr const char* kScanFrom =
     " FROM leads WHERE account_key = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+// SQLite: the chunk's scores (schema 24), one range of lead_scores in id order, merged by id.
+inline constexpr const char* kScanScores =
+    "SELECT id, score FROM lead_scores WHERE account_key = ?1 AND id > ?2 AND id <= ?3 "
+    "ORDER BY id";
 // The chunk's attributes with the wanted names (?4, a list as TokenList binds it), in one range
 // read merged by lead id (SQLite's unary `+` keeps its planner on the primary key's range).
 inline constexpr const char* kScanAttributes =
