@@ -323,19 +323,19 @@ class SqlTx : public Tx {
         names += ']';
         KLOZEO_TRY(Run(Query(sql::kInsertTextNames, rid(0), names)));
       }
-      // Their scores (schema 24), with the folded facets the score order carries.
-      static const int kCity = TextFieldIndex("city");
-      static const int kCategory = TextFieldIndex("category");
-      KLOZEO_TRY((InsertRows<sql::kInsertLeadScore, 6, 128>(leads.size(), [&](auto& row, size_t i) {
-        const domain::Lead& lead = leads[i];
-        row.Bind(1, Arg(account)).Bind(2, lead.id).Bind(3, lead.score);
-        row.Bind(4, domain::LeadStatusName(lead.status));
-        auto folded = [](const std::optional<std::string>& text) {
-          return text ? std::optional(core::FoldText(*text)) : std::nullopt;
-        };
-        row.Bind(5, folded(lead.text[kCity])).Bind(6, folded(lead.text[kCategory]));
-      })));
     }
+    // Their scores (schemas 24 and 25), with the folded facets the score order carries.
+    static const int kCity = TextFieldIndex("city");
+    static const int kCategory = TextFieldIndex("category");
+    KLOZEO_TRY((InsertRows<sql::kInsertLeadScore, 6, 128>(leads.size(), [&](auto& row, size_t i) {
+      const domain::Lead& lead = leads[i];
+      row.Bind(1, Arg(account)).Bind(2, lead.id).Bind(3, lead.score);
+      row.Bind(4, domain::LeadStatusName(lead.status));
+      auto folded = [](const std::optional<std::string>& text) {
+        return text ? std::optional(core::FoldText(*text)) : std::nullopt;
+      };
+      row.Bind(5, folded(lead.text[kCity])).Bind(6, folded(lead.text[kCategory]));
+    })));
     // The name-word counts (docs/DEDUP.md).
     std::map<std::string, int64_t> counts;
     for (const auto& k : keys) {
@@ -867,19 +867,20 @@ class SqlTx : public Tx {
       static const int kId = ColumnIndex(columns, "id");
       static const int kScore = ColumnIndex(columns, "score");
       // SQLite reads the chunk's scores from lead_scores in one range read merged by id below
-      // (a lookup per lead cost a seek each); PostgreSQL reads its column.
+      // (a lookup per lead cost a seek each); PostgreSQL joins them (kScanFrom).
       std::vector<int> read{kId};
-      std::string text = "SELECT id";
+      std::string text = "SELECT leads.id";
       if constexpr (kPg) {
         read.push_back(kScore);
-        text += ", score";
+        text += ", ";
+        text += RenderSql(sql::kScanScore, kDialect);
       }
       for (const std::string& field : projection.fields) {
         const int at = ColumnIndex(columns, field);
         if (at < 0) return core::Error::Internal("cannot scan unknown lead field '" + field + "'");
         if (std::find(read.begin(), read.end(), at) != read.end()) continue;
         read.push_back(at);
-        text += ", ";
+        text += ", leads.";
         text += columns[static_cast<size_t>(at)];
       }
       text += RenderSql(sql::kScanFrom, kDialect);
