@@ -5,11 +5,12 @@
 # binary, runs bench/query_matrix.py and stops it; the load average is printed before and after.
 # Usage: bench/query_matrix_pg_ab.sh OLD_KLOZEO NEW_KLOZEO PG_URL KEY [OUT_DIR]; env REQUESTS=20,
 # RUNS=1 (new, old, new), QM_PORT=18473, ONLY (a regular expression of shape names),
-# OLD_SQL, NEW_SQL.
+# OLD_SQL, NEW_SQL, OLD_POST_SQL / NEW_POST_SQL (run once the binary is up: its migration done,
+# e.g. VACUUM ANALYZE of what it built).
 set -euo pipefail
 OLD=$1; NEW=$2; PG_URL=$3; KEY=$4; OUT=${5:-bench/out/qm_pg_ab}; mkdir -p "$OUT"
 PORT=${QM_PORT:-18473}; REQUESTS=${REQUESTS:-20}; RUNS=${RUNS:-1}
-run() {  # label binary sql
+run() {  # label binary sql post_sql
   [ -n "$3" ] && psql -q "$PG_URL" -f "$3" >/dev/null
   "$2" serve --db "$PG_URL" --listen "127.0.0.1:$PORT" --log-level warn >"$OUT/server_$1.out" 2>&1 &
   local server=$!
@@ -18,14 +19,15 @@ run() {  # label binary sql
     kill -0 $server 2>/dev/null || { cat "$OUT/server_$1.out" >&2; exit 1; }
     sleep 0.2
   done
+  [ -n "${4:-}" ] && psql -q "$PG_URL" -f "$4" >/dev/null
   echo "$1: load before $(cut -d' ' -f1 /proc/loadavg)"
   python3 bench/query_matrix.py "http://127.0.0.1:$PORT/api/v1" "$KEY" "$OUT/$1.json" \
     --requests "$REQUESTS" ${ONLY:+--only "$ONLY"} >"$OUT/$1.txt" 2>&1
   echo "$1: load after $(cut -d' ' -f1 /proc/loadavg)"
   kill -TERM $server; wait $server || true
 }
-run new_0 "$NEW" "${NEW_SQL:-}"
+run new_0 "$NEW" "${NEW_SQL:-}" "${NEW_POST_SQL:-}"
 for r in $(seq 1 "$RUNS"); do
-  run "old_$r" "$OLD" "${OLD_SQL:-}"
-  run "new_$r" "$NEW" "${NEW_SQL:-}"
+  run "old_$r" "$OLD" "${OLD_SQL:-}" "${OLD_POST_SQL:-}"
+  run "new_$r" "$NEW" "${NEW_SQL:-}" "${NEW_POST_SQL:-}"
 done

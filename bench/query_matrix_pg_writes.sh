@@ -7,8 +7,10 @@
 # names its leads with a non-ASCII character ("Bench Co" -> "Bénch C", the same bytes), as 10 %
 # of the query matrix's names do, so the trigger of schema 23 runs as often.
 # Usage: bench/query_matrix_pg_writes.sh KLOZEO PG_URL KEY; env ROUNDS=2 (x ABBA), DUR=5s,
-# QM_PORT=18474, WITH_SQL, WITHOUT_SQL, PG_PID (the cluster's postmaster, for CPU). Prints one line
-# per run: state, requests and CPU ms per request (server + cluster) of each test, the load.
+# QM_PORT=18474, WITH_SQL, WITHOUT_SQL, PG_PID (the cluster's postmaster, for CPU), WITHOUT_BIN
+# (another binary for the "without" runs, e.g. main's against a branch's: WITHOUT_SQL then puts
+# the schema in its shape). Prints one line per run: state, requests and CPU ms per request
+# (server + cluster) of each test, the load.
 set -euo pipefail
 BIN=$1; PG_URL=$2; KEY=$3; OUT=bench/out/qm_pg_writes; mkdir -p "$OUT"
 PORT=${QM_PORT:-18474}; ROUNDS=${ROUNDS:-2}; DUR=${DUR:-5s}
@@ -36,9 +38,9 @@ cpu() {
   done
   echo "$t"
 }
-run() {  # state sql
+run() {  # state sql binary
   psql -q "$PG_URL" -f "$2" >/dev/null
-  "$BIN" serve --db "$PG_URL" --listen "127.0.0.1:$PORT" --log-level warn >"$OUT/server.out" 2>&1 &
+  "$3" serve --db "$PG_URL" --listen "127.0.0.1:$PORT" --log-level warn >"$OUT/server.out" 2>&1 &
   local server=$!
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
   local load; load=$(cut -d' ' -f1 /proc/loadavg)
@@ -57,5 +59,6 @@ run() {  # state sql
     "load $load"
 }
 for r in $(seq 1 "$ROUNDS"); do
-  run with "$WITH_SQL"; run without "$WITHOUT_SQL"; run without "$WITHOUT_SQL"; run with "$WITH_SQL"
+  run with "$WITH_SQL" "$BIN"; run without "$WITHOUT_SQL" "${WITHOUT_BIN:-$BIN}"
+  run without "$WITHOUT_SQL" "${WITHOUT_BIN:-$BIN}"; run with "$WITH_SQL" "$BIN"
 done

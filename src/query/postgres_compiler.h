@@ -38,6 +38,7 @@ class PostgresDialect final : public SqlDialect {
   std::optional<std::string> AttributeSortKey(double number) const override;
   std::optional<std::string> AttributeTextSortKey(std::string_view folded) const override;
   bool HasListItems() const override { return true; }
+  bool HasScoresTable() const override { return true; }
 };
 
 /// The dialect's instance (query/plan.h compiles probes with it).

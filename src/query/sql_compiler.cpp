@@ -170,10 +170,18 @@ class Compiler {
   /// (SqlDialect::HasScoresTable; FromIndex): the score is then its column.
   bool scores_row = false;
 
+  /// Set while the statement joins the lead's lead_scores row as `ls` (PostgreSQL; see
+  /// JoinsScores): the score of `leads` is then its column.
+  bool scores_joined = false;
+  /// The lead id the keyset compares with the sort value: the walked index's own (ls.lead_id where
+  /// the score sort walks lead_scores_order through the join).
+  std::string sort_id = "leads.id";
+
   /// The score of `table`'s lead: its column, or its lead_scores row's where the score lives
   /// there (SqlDialect::HasScoresTable) and `table` is leads.
   std::string ScoreOf(const std::string& table) const {
     if (!dialect_.HasScoresTable() || scores_row) return table + ".score";
+    if (scores_joined && table == "leads") return "ls.score";
     return "(SELECT sc.score FROM lead_scores sc WHERE sc.account_key = " + table +
            ".account_key AND sc.id = " + table + ".id)";
   }
@@ -428,7 +436,7 @@ class Compiler {
       // Inside the trailing NULL block: only the id moves on.
       out_.Append("(");
       SortExpression(sort);
-      out_.Append(" IS NULL AND leads.id");
+      out_.Append(" IS NULL AND " + sort_id);
       out_.Append(cmp);
       out_.Bind(after.last_id);
       out_.Append(")");
@@ -436,7 +444,7 @@ class Compiler {
       // A row-value comparison lets both engines seek the (account_key, <field>, id) index.
       out_.Append("(");
       SortExpression(sort);
-      out_.Append(", leads.id)");
+      out_.Append(", " + sort_id + ")");
       out_.Append(cmp);
       out_.Append("(");
       out_.Bind(after.last_value);
@@ -452,7 +460,7 @@ class Compiler {
       SortExpression(sort);
       out_.Append(" = ");
       out_.Bind(after.last_value);
-      out_.Append(" AND leads.id");
+      out_.Append(" AND " + sort_id);
       out_.Append(cmp);
       out_.Bind(after.last_id);
       out_.Append(") OR ");
@@ -1086,6 +1094,22 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   return std::move(out).Finish();
 }
 
+// True for the score field (a number column of leads, or of lead_scores).
+bool IsScore(const FieldRef& field) {
+  return field.kind == FieldKind::kNumber && field.name == "score";
+}
+
+// PostgreSQL (SqlDialect::HasScoresTable with statistics): a query that sorts or filters by the
+// score joins the lead's lead_scores row as `ls`, so that its planner weighs walking
+// lead_scores_order (the facets tested on its entries) against seeking a filter's index and
+// sorting, as it did with leads_score; a lookup per lead in an expression would make it sort
+// every matching lead. SQLite, told which index to use, reads lead_scores through FromIndex.
+bool JoinsScores(const SqlDialect& dialect, const ListQuery& query) {
+  if (!dialect.HasScoresTable() || !dialect.HasStatistics()) return false;
+  return IsScore(query.sort.field) || std::any_of(query.filters.begin(), query.filters.end(),
+                                                  [](const Filter& f) { return IsScore(f.field); });
+}
+
 }  // namespace
 
 CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_list,
@@ -1098,13 +1122,18 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   // leads' sort index: there is none for the score.
   const bool walk = query.access == Access::kSortIndex ||
                     (query.access == Access::kAuto && query.filters.empty() && HasSortIndex(query));
+  const bool join_scores = JoinsScores(dialect, query);
   if ((query.access == Access::kSortIndex && (HasIndexCheck(query) || OrGroupOnWalk(query))) ||
-      (walk && IsScoresIndex(dialect, SortIndexFor(query.sort)))) {
+      (walk && !join_scores && IsScoresIndex(dialect, SortIndexFor(query.sort)))) {
     return CompileCheckedWalk(dialect, select_list, query);
   }
   const bool never_null = SortValueNeverNull(query);
   SqlBuilder out(dialect);
   Compiler compiler(dialect, out, query.account_key);
+  compiler.scores_joined = join_scores;
+  // A score sort through the join walks lead_scores_order: the keyset seeks it on (score, id).
+  const bool walks_scores = join_scores && IsScore(query.sort.field);
+  if (walks_scores) compiler.sort_id = "ls.lead_id";
   const bool driven = query.access == Access::kFilterIndex && query.drive < query.filters.size();
   const bool scan = query.access == Access::kScan;
   if (driven && query.drive_ids) compiler.drive_ids = &*query.drive_ids;
@@ -1123,6 +1152,12 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
     out.Append(dialect.IndexedBy(IndexFor(query.filters[query.drive])));
   } else if (query.access == Access::kSortIndex) {
     out.Append(dialect.IndexedBy(SortIndexFor(query.sort)));
+  }
+  if (join_scores) {
+    // Its id renamed: the select list names the lead's columns unqualified.
+    out.Append(
+        " JOIN (SELECT account_key, id AS lead_id, score, status_fold, city_fold, category_fold "
+        "FROM lead_scores) ls ON ls.account_key = leads.account_key AND ls.lead_id = leads.id");
   }
   out.Append(" WHERE leads.account_key = ");
   out.Bind(query.account_key);
@@ -1152,10 +1187,34 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
       compiler.no_filter_index =
           query.access == Access::kFilterIndex || scan ||
           (query.access == Access::kSortIndex && !(filter.field == query.sort.field));
+      if (walks_scores && OnWalkedEntry(filter, query.sort)) {
+        // On lead_scores' copy of the facet (kept equal by triggers), which a walk of
+        // lead_scores_order tests on each entry. A city's also on the lead's own, for its index:
+        // a rare city is sought there, then sorted (the planner counts both, so it walks the
+        // score's order only for a common city). Statuses and categories are few: walked.
+        compiler.row = "ls";
+        compiler.Condition(filter);
+        compiler.row = "leads";
+        if (filter.field.name != "city") continue;
+        out.Append(" AND ");
+      }
       compiler.Condition(filter);
     }
   }
   compiler.no_filter_index = query.access != Access::kAuto;
+  // An `or` group of facets under a score walk: also on lead_scores' copies, tested on the walk.
+  const bool or_on_scores =
+      walks_scores &&
+      std::any_of(query.filters.begin(), query.filters.end(),
+                  [](const Filter& f) { return f.logic == Logic::kOr; }) &&
+      std::all_of(query.filters.begin(), query.filters.end(), [&](const Filter& f) {
+        return f.logic != Logic::kOr || OnWalkedEntry(f, query.sort);
+      });
+  if (or_on_scores) {
+    compiler.row = "ls";
+    OrGroup(out, query.filters, [&](const Filter& f) { compiler.Condition(f); });
+    compiler.row = "leads";
+  }
   OrGroup(out, query.filters, [&](const Filter& f) { compiler.Condition(f); });
 
   if (query.after) {

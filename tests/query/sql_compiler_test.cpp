@@ -549,15 +549,41 @@ TEST(Plan, PostgresIsSteeredToRareFiltersAndAttributeSortsOnly) {
   EXPECT_EQ(ProbeCandidates(rare), (std::vector<size_t>{0}));
   ChooseAccess(rare, {{0, 40}}, kProbeCap, pg);
   EXPECT_EQ(rare.access, Access::kFilterIndex);
-  // The order is written so that the score index cannot serve it: PostgreSQL seeks
-  // review_count's index and sorts the few matches.
+  // The order is written so that the score's index cannot serve it: PostgreSQL seeks
+  // review_count's index and sorts the few matches, their scores joined from lead_scores
+  // (schema 25).
   CompiledSql sql = CompilePostgresListQuery("leads.id", rare);
   EXPECT_NE(sql.sql.find("leads.review_count = $2"), std::string::npos) << sql.sql;
-  EXPECT_NE(sql.sql.find("ORDER BY (leads.score + 0) DESC"), std::string::npos) << sql.sql;
+  EXPECT_NE(sql.sql.find("ORDER BY (ls.score + 0) DESC"), std::string::npos) << sql.sql;
   // Common filters: its statistics decide (no sort-index walk forced).
   ListQuery common = Query({"and.eq.city.paris"}, SortBy("score", "desc"));
   ChooseAccess(common, {{0, kProbeCap}}, kProbeCap, pg);
   EXPECT_EQ(common.access, Access::kAuto);
+  // Through a join of lead_scores, whose order the planner may walk: the city on its copy
+  // (tested on the walked entry) and on the lead's (a rare one is sought in leads_city), the
+  // keyset on the walked (score, id).
+  common.after = Cursor{"score", SortDirection::kDesc, 50.0, "cl_x"};
+  sql = CompilePostgresListQuery("leads.id", common);
+  EXPECT_NE(sql.sql.find(" FROM leads JOIN (SELECT account_key, id AS lead_id, score, "
+                         "status_fold, city_fold, category_fold FROM lead_scores) ls ON "
+                         "ls.account_key = leads.account_key AND ls.lead_id = leads.id WHERE "
+                         "leads.account_key = $1 AND ls.city_fold = $2 AND leads.city_fold = $3"),
+            std::string::npos)
+      << sql.sql;
+  EXPECT_NE(sql.sql.find("(ls.score, ls.lead_id) < ($4, $5)"), std::string::npos) << sql.sql;
+  EXPECT_NE(sql.sql.find("ORDER BY sort_key DESC, leads.id DESC"), std::string::npos) << sql.sql;
+  // A status (few values) only on the copy: walked; a score range on the joined score.
+  ListQuery status = Query({"and.eq.status.new", "and.gte.score.40"}, SortBy("score", "desc"));
+  sql = CompilePostgresListQuery("leads.id", status);
+  EXPECT_NE(sql.sql.find("leads.account_key = $1 AND ls.status_fold = $2 AND ls.score >= $3"),
+            std::string::npos)
+      << sql.sql;
+  EXPECT_EQ(sql.sql.find("leads.status_fold"), std::string::npos) << sql.sql;
+  // Not sorted by the score, a score filter is on the joined score too (no lookup per lead).
+  ListQuery range = Query({"and.gte.score.90"});
+  sql = CompilePostgresListQuery("leads.id", range);
+  EXPECT_NE(sql.sql.find("JOIN (SELECT account_key, id AS lead_id"), std::string::npos) << sql.sql;
+  EXPECT_NE(sql.sql.find("AND ls.score >= $2"), std::string::npos) << sql.sql;
   // A rare word: the probe and the driving filter are the LIKE itself (pg_trgm serves it).
   ListQuery word = Query({"and.contains.name.quokka"}, SortBy("score", "desc"));
   EXPECT_EQ(ProbeCandidates(word), (std::vector<size_t>{0}));

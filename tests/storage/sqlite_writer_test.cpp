@@ -187,7 +187,7 @@ TEST(SqliteWriter, ACurrentSchemaOpensUnchanged) {
   { auto db = Open(path); }
   EXPECT_EQ(Column(path, "SELECT version FROM schema_migrations ORDER BY version"),
             (std::vector<std::string>{"8", "9", "10", "11", "12", "13", "14", "16", "20", "21",
-                                      "22", "23", "24", "99"}));
+                                      "22", "23", "24", "25", "99"}));
   EXPECT_EQ(Column(path, "SELECT count(*) FROM sqlite_master WHERE name = 'leads_created'"),
             (std::vector<std::string>{"1"}));
 }

@@ -512,6 +512,54 @@ CREATE TRIGGER lead_scores_delete AFTER DELETE ON leads BEGIN
   DELETE FROM lead_scores WHERE account_key = old.account_key AND id = old.id;
 END;}{postgres:SELECT 1;}
 )sql";
+// 25 (PostgreSQL; issue 16, docs/SCORING.md "PostgreSQL: scores in their own table"): SQLite's
+// lead_scores of 24 on PostgreSQL, with the same columns, order index and store statements. A
+// score updated in leads was a new version of the ~45-column row with an entry in each of its ~20
+// indexes (1M leads: a first rescore spent minutes of backend CPU in the index inserts); in
+// lead_scores it is a ~70-byte row and two entries. leads_score goes (the compiler walks
+// lead_scores_order). Triggers keep the row: a row trigger on updates of leads (only kUpdateLead
+// writes it, with the score it read from lead_scores) writes the row where the score or a facet
+// differs from it (not from leads' old values: leads.score is stale after a rescore), a statement
+// trigger with the deleted rows deletes theirs. No foreign key: its check would cost each new lead
+// a lookup. leads.score stays, holding the score a lead was last written with; it is not read.
+inline constexpr const char* kPostgresScoresTable = R"sql({sqlite:SELECT 1;}{postgres:
+CREATE TABLE lead_scores (
+  account_key BIGINT NOT NULL,
+  id TEXT NOT NULL,
+  score DOUBLE PRECISION NOT NULL,
+  status_fold TEXT NOT NULL,
+  city_fold TEXT,
+  category_fold TEXT,
+  PRIMARY KEY (account_key, id)
+);
+INSERT INTO lead_scores
+  SELECT account_key, id, score, status_fold, city_fold, category_fold FROM leads
+  ORDER BY account_key, id;
+CREATE INDEX lead_scores_order
+  ON lead_scores (account_key, score, id, status_fold, city_fold, category_fold);
+DROP INDEX IF EXISTS leads_score;
+CREATE FUNCTION klozeo_lead_scores_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE lead_scores SET score = NEW.score, status_fold = NEW.status_fold,
+    city_fold = NEW.city_fold, category_fold = NEW.category_fold
+  WHERE account_key = NEW.account_key AND id = NEW.id
+    AND (score IS DISTINCT FROM NEW.score OR status_fold IS DISTINCT FROM NEW.status_fold
+         OR city_fold IS DISTINCT FROM NEW.city_fold
+         OR category_fold IS DISTINCT FROM NEW.category_fold);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER lead_scores_update
+  AFTER UPDATE OF score, status_fold, city_fold, category_fold ON leads FOR EACH ROW
+  EXECUTE FUNCTION klozeo_lead_scores_update();
+CREATE FUNCTION klozeo_lead_scores_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM lead_scores s USING gone g WHERE s.account_key = g.account_key AND s.id = g.id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER lead_scores_delete AFTER DELETE ON leads REFERENCING OLD TABLE AS gone
+  FOR EACH STATEMENT EXECUTE FUNCTION klozeo_lead_scores_delete();
+ANALYZE lead_scores;}
+)sql";
 inline constexpr Migration kMigrations[] = {
     {8, nullptr},
     {9, kDedupTables},
@@ -526,6 +574,7 @@ inline constexpr Migration kMigrations[] = {
     {22, kTextIndexTerms},
     {23, kPostgresWalkedEntries},
     {24, kScoresTable},
+    {25, kPostgresScoresTable},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not

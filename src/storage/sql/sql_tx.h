@@ -323,19 +323,19 @@ class SqlTx : public Tx {
         names += ']';
         KLOZEO_TRY(Run(Query(sql::kInsertTextNames, rid(0), names)));
       }
-      // Their scores (schema 24), with the folded facets the score order carries.
-      static const int kCity = TextFieldIndex("city");
-      static const int kCategory = TextFieldIndex("category");
-      KLOZEO_TRY((InsertRows<sql::kInsertLeadScore, 6, 128>(leads.size(), [&](auto& row, size_t i) {
-        const domain::Lead& lead = leads[i];
-        row.Bind(1, Arg(account)).Bind(2, lead.id).Bind(3, lead.score);
-        row.Bind(4, domain::LeadStatusName(lead.status));
-        auto folded = [](const std::optional<std::string>& text) {
-          return text ? std::optional(core::FoldText(*text)) : std::nullopt;
-        };
-        row.Bind(5, folded(lead.text[kCity])).Bind(6, folded(lead.text[kCategory]));
-      })));
     }
+    // Their scores (schemas 24 and 25), with the folded facets the score order carries.
+    static const int kCity = TextFieldIndex("city");
+    static const int kCategory = TextFieldIndex("category");
+    KLOZEO_TRY((InsertRows<sql::kInsertLeadScore, 6, 128>(leads.size(), [&](auto& row, size_t i) {
+      const domain::Lead& lead = leads[i];
+      row.Bind(1, Arg(account)).Bind(2, lead.id).Bind(3, lead.score);
+      row.Bind(4, domain::LeadStatusName(lead.status));
+      auto folded = [](const std::optional<std::string>& text) {
+        return text ? std::optional(core::FoldText(*text)) : std::nullopt;
+      };
+      row.Bind(5, folded(lead.text[kCity])).Bind(6, folded(lead.text[kCategory]));
+    })));
     // The name-word counts (docs/DEDUP.md).
     std::map<std::string, int64_t> counts;
     for (const auto& k : keys) {
@@ -867,13 +867,13 @@ class SqlTx : public Tx {
       static const int kId = ColumnIndex(columns, "id");
       static const int kScore = ColumnIndex(columns, "score");
       std::vector<int> read{kId, kScore};
-      std::string text = "SELECT id, " + RenderSql(sql::kLeadScore, kDialect);
+      std::string text = "SELECT leads.id, " + RenderSql(sql::kScanScore, kDialect);
       for (const std::string& field : projection.fields) {
         const int at = ColumnIndex(columns, field);
         if (at < 0) return core::Error::Internal("cannot scan unknown lead field '" + field + "'");
         if (std::find(read.begin(), read.end(), at) != read.end()) continue;
         read.push_back(at);
-        text += ", ";
+        text += ", leads.";
         text += columns[static_cast<size_t>(at)];
       }
       text += RenderSql(sql::kScanFrom, kDialect);

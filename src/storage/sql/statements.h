@@ -45,12 +45,10 @@ inline constexpr const char* kInsertMeta =
 #define KLOZEO_LEAD_FIELDS_AFTER_SCORE ", created_at, updated_at, last_interaction_at"
 #define KLOZEO_LEAD_FIELDS KLOZEO_LEAD_FIELDS_BEFORE_SCORE "score" KLOZEO_LEAD_FIELDS_AFTER_SCORE
 #define KLOZEO_LEAD_COLUMNS "id, " KLOZEO_LEAD_FIELDS
-// A lead's score as read: on SQLite its lead_scores row (schema 24), on PostgreSQL the column.
+// A lead's score as read: its lead_scores row (SQLite's schema 24, PostgreSQL's 25).
 #define KLOZEO_LEAD_SCORE                                                                      \
-  "{sqlite:(SELECT sc.score FROM lead_scores sc WHERE sc.account_key = leads.account_key AND " \
-  "sc.id = leads.id)}{postgres:score}"
-/// A lead's score in a statement over `leads` (unaliased): kLeadColumns' `score` as read.
-inline constexpr const char* kLeadScore = KLOZEO_LEAD_SCORE;
+  "(SELECT sc.score FROM lead_scores sc WHERE sc.account_key = leads.account_key AND sc.id = " \
+  "leads.id)"
 // What an insert or update writes after the key and id, and its parameters (rows::BindLead).
 #define KLOZEO_LEAD_WRITTEN                                                              \
   KLOZEO_LEAD_FIELDS                                                                     \
@@ -138,10 +136,11 @@ inline constexpr const char* kInsertAttribute =
 #undef KLOZEO_LEAD_FIELDS_BEFORE_SCORE
 #undef KLOZEO_LEAD_FIELDS_AFTER_SCORE
 
-// A new lead's lead_scores row (SQLite, schema 24), written by the store rather than by an insert
-// trigger (which would make every multi-row INSERT INTO leads keep a statement journal).
+// A new lead's lead_scores row (schema 24 and 25), written by the store rather than by an insert
+// trigger (which would make every multi-row INSERT INTO leads keep a statement journal on SQLite,
+// and cost PostgreSQL a trigger call per row).
 inline constexpr const char* kInsertLeadScore =
-    "INSERT OR REPLACE INTO lead_scores (account_key, id, score, status_fold, city_fold, "
+    "INSERT {sqlite:OR REPLACE }INTO lead_scores (account_key, id, score, status_fold, city_fold, "
     "category_fold) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 // ---- dedup lookups: oldest first (UUIDv7 ids), off (account_key, key, id) indexes. SQLite's
@@ -187,18 +186,25 @@ inline constexpr const char* kDeleteRule =
     "DELETE FROM scoring_rules WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kCountRules =
     "SELECT COUNT(*) FROM scoring_rules WHERE account_key = ?1";
-// SQLite: one cached statement per lead (a local call each), into lead_scores (schema 24: the
-// lead's row is not rewritten). PostgreSQL: every score in one statement over parallel arrays
-// (one round trip). Only rows whose score changes are written.
+// Into lead_scores (schemas 24 and 25: the lead's row is not rewritten). SQLite: one cached
+// statement per lead (a local call each). PostgreSQL: every score of a chunk in one statement over
+// parallel arrays (one round trip). Only rows whose score changes are written.
 inline constexpr const char* kUpdateScore =
     "UPDATE lead_scores SET score = ?3 WHERE account_key = ?1 AND id = ?2 AND score IS NOT ?3";
 inline constexpr const char* kUpdateScores =
-    "UPDATE leads l SET score = u.score FROM unnest(?2::text[], ?3::float8[]) AS u(id, score) "
-    "WHERE l.account_key = ?1 AND l.id = u.id AND l.score IS DISTINCT FROM u.score";
-// The projected lead scan (LeadStore::Scan): id, score and the projected columns of
-// kLeadColumns, then this. `id > ''` holds for every id, so the first chunk binds an empty string.
+    "UPDATE lead_scores s SET score = u.score FROM unnest(?2::text[], ?3::float8[]) AS "
+    "u(id, score) WHERE s.account_key = ?1 AND s.id = u.id AND s.score IS DISTINCT FROM u.score";
+// The projected lead scan (LeadStore::Scan): leads.id, kScanScore and the projected columns of
+// kLeadColumns (as leads.<column>), then kScanFrom. `id > ''` holds for every id, so the first
+// chunk binds an empty string. PostgreSQL joins the chunk's lead_scores rows: both primary keys'
+// ranges merged in id order (0.6 ms for 1,000 leads, against 1.7 ms for a lookup per lead).
+inline constexpr const char* kScanScore =
+    "{sqlite:(SELECT sc.score FROM lead_scores sc WHERE sc.account_key = leads.account_key AND "
+    "sc.id = leads.id)}{postgres:sc.score}";
 inline constexpr const char* kScanFrom =
-    " FROM leads WHERE account_key = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+    " FROM leads{postgres: JOIN lead_scores sc ON sc.account_key = leads.account_key AND sc.id = "
+    "leads.id} WHERE leads.account_key = ?1 AND leads.id > ?2{postgres: AND sc.account_key = ?1 "
+    "AND sc.id > ?2} ORDER BY leads.id LIMIT ?3";
 // The chunk's attributes with the wanted names (?4, a list as TokenList binds it), in one range
 // read merged by lead id (SQLite's unary `+` keeps its planner on the primary key's range).
 inline constexpr const char* kScanAttributes =
@@ -324,13 +330,12 @@ inline constexpr const char* kCountPending =
     "SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'";
 
 // ---- lead statistics (GET /api/v1/stats) ----
-// Status and score bucket in one pass: the total, the average and both breakdowns (SQLite: off
-// lead_scores, which carries each lead's status).
+// Status and score bucket in one pass: the total, the average and both breakdowns, off
+// lead_scores, which carries each lead's status (folded: a status name is its folded form).
 inline constexpr const char* kStatusBuckets =
-    "SELECT {sqlite:status_fold AS }status, CASE WHEN score >= 90 THEN 9 WHEN score < 10 THEN 0 "
+    "SELECT status_fold AS status, CASE WHEN score >= 90 THEN 9 WHEN score < 10 THEN 0 "
     "ELSE {sqlite:CAST(score / 10 AS INTEGER)}{postgres:floor(score / 10)::bigint} END AS bucket, "
-    "COUNT(*), SUM(score) FROM {sqlite:lead_scores}{postgres:leads} WHERE account_key = ?1 "
-    "GROUP BY status, bucket";
+    "COUNT(*), SUM(score) FROM lead_scores WHERE account_key = ?1 GROUP BY status_fold, bucket";
 // Sources and cities group case-insensitively, ties by folded name. Sources show their smallest
 // spelling; cities are counted on the (account_key, city_fold) index alone and show the group's
 // oldest lead's spelling (one seek per listed city instead of a table read per lead).
