@@ -36,7 +36,7 @@ ACCT=1  # the account key of the one account created above
 # The rows of bench/import_csv.sh (users'-like: mixed statuses and cities, coordinates, spread
 # ratings, distinct phones, a number attribute and one of text, bool, list or number), as
 # klozeo stores them (folded columns and dedup keys filled in, the names in the trigram index,
-# the match-key rows and name-word counts of dedup).
+# the score rows, the match-key rows and name-word counts of dedup).
 load() {  # pragmas [rows a transaction: all of them by default]
   echo "$1"
   local tx="${2:-$N}" at=0 F R FID
@@ -69,6 +69,10 @@ INSERT INTO lead_text_rows (account_key, lead_id) SELECT account_key, id FROM le
 INSERT INTO lead_text (rowid, name) SELECT r.rid, l.name_fold FROM lead_text_rows r
   JOIN leads l ON l.account_key = r.account_key AND l.id = r.lead_id
   WHERE r.account_key = $ACCT AND r.lead_id >= '$FID';
+-- Each lead's score row (schema 24, SQLite: the store inserts it beside the lead).
+INSERT INTO lead_scores (account_key, id, score, status_fold, city_fold, category_fold)
+  SELECT account_key, id, score, status_fold, city_fold, category_fold FROM leads
+  WHERE account_key = $ACCT AND id >= '$FID';
 -- The dedup match keys and name-word counts, as the store writes them (docs/DEDUP.md): these
 -- rows have no address or company domain, so one key a lead, its city and rarest name word.
 INSERT INTO lead_match_keys (account_key, lead_id, kind, key)
