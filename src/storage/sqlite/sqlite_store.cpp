@@ -23,19 +23,32 @@ using core::Error;
 using core::Result;
 using core::Status;
 
-/// Checkpoints the WAL (PASSIVE) on a connection of its own, in the background, once the
-/// writer's WAL hook signals that kPages frames were appended since the last checkpoint: no
-/// commit waits for a checkpoint's fsyncs. A checkpoint copies each page once, however many
-/// commits rewrote it since the last one, so the interval is counted in new frames, not in the
-/// log's size: a writer that never pauses keeps the log from restarting (it restarts only once
-/// all of it is copied), and counting the size would checkpoint after every commit, copying
-/// again the pages each commit rewrites (a bulk insert's scattered index pages).
+/// Checkpoints the WAL off the commit path, on a connection of its own, and keeps the log
+/// bounded without stopping the writer for long (docs/GROUP-COMMIT.md, "Checkpoints").
+///
+/// A PASSIVE checkpoint runs in the background once the writer's WAL hook reports kPages frames
+/// appended since the last one: it copies each page once, however many commits rewrote it, so
+/// the interval is counted in new frames, not in the log's size. SQLite restarts the log (writes
+/// again from its start) only when a write transaction begins with every frame copied, which a
+/// writer that never pauses does not allow. So once the log holds kRestart frames, the
+/// background copies what was appended during its last pass, again, until at most kFinal frames
+/// are left, then takes the writer for the time of one last small pass (`while_idle`): the next
+/// write transaction restarts the log. The writer checkpoints on its own commit path only past
+/// kWriterPages (the background could not keep up, or readers held the log).
 class Checkpointer {
  public:
-  static constexpr int kPages = 16000;        // 64 MB of 4 KB pages appended since the last one
-  static constexpr int kWriterPages = 64000;  // 256 MB: the log's bound
+  static constexpr int kPages = 16000;        // 64 MB of 4 KB pages appended since the last pass
+  static constexpr int kRestart = 32000;      // 128 MB: the log is then brought to a restart
+  static constexpr int kFinal = 256;          // frames left for the pass that holds the writer
+  static constexpr int kCatchUpPasses = 8;    // background passes to get there
+  static constexpr int kWriterPages = 64000;  // 256 MB: the writer checkpoints itself
 
-  explicit Checkpointer(std::string path) : path_(std::move(path)) {}
+  /// Runs a function while the writer is idle (no write transaction open in this process, none
+  /// able to begin); false when it could not (then the restart is tried again later).
+  using WhileIdle = std::function<bool(const std::function<void()>&)>;
+
+  Checkpointer(std::string path, WhileIdle while_idle)
+      : path_(std::move(path)), while_idle_(std::move(while_idle)) {}
   ~Checkpointer() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -56,7 +69,7 @@ class Checkpointer {
   static int OnCommit(void* self, sqlite3* db, const char* name, int pages) {
     auto* c = static_cast<Checkpointer*>(self);
     if (pages >= kWriterPages) {
-      // Past this size the writer checkpoints itself (what the background left), so the log
+      // The background did not restart the log: the writer checkpoints what it left, so the log
       // restarts at its next transaction and stays bounded (busy: tried again next commit).
       int copied = 0;
       (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, &copied);
@@ -66,13 +79,29 @@ class Checkpointer {
       return SQLITE_OK;
     }
     std::lock_guard<std::mutex> lock(c->mu_);
-    if (pages < c->log_) c->copied_ = 0;  // the log restarted
+    if (pages < c->log_) {  // the log restarted
+      c->copied_ = 0;
+      c->restart_at_ = kRestart;
+    }
     c->log_ = pages;
-    if (pages - c->copied_ >= kPages) {
+    if (pages - c->copied_ >= kPages || pages >= c->restart_at_) {
       c->pending_ = true;
       c->cv_.notify_one();
     }
     return SQLITE_OK;
+  }
+
+  /// One PASSIVE checkpoint on the checkpointer's connection: the frames it copied, or -1.
+  int Pass(std::unique_ptr<Connection>& conn) {
+    if (conn == nullptr) {
+      auto opened = Connection::Open(path_, 1000);
+      if (!opened.ok()) return -1;
+      conn = std::move(*opened);
+    }
+    int copied = -1;
+    (void)sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                    &copied);
+    return copied;
   }
 
   void Run() {
@@ -82,30 +111,46 @@ class Checkpointer {
       cv_.wait(lock, [&] { return stop_ || pending_; });
       if (stop_) return;
       pending_ = false;
+      bool restart = log_ >= restart_at_;
       lock.unlock();
-      if (conn == nullptr) {
-        auto opened = Connection::Open(path_, 1000);
-        if (opened.ok()) conn = std::move(*opened);
-      }
       // A failed or partial checkpoint is retried on a later commit.
-      int copied = -1;
-      if (conn != nullptr) {
-        (void)sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                        &copied);
+      int copied = Pass(conn);
+      for (int pass = 1; restart && copied >= 0; ++pass) {
+        lock.lock();
+        // Frames of the log this pass saw (0 if it had restarted meanwhile).
+        if (copied > 0 && copied <= log_) copied_ = copied;
+        const int left = log_ - copied_;
+        restart = log_ >= restart_at_ && !stop_;
+        lock.unlock();
+        if (!restart) break;
+        if (left > kFinal && pass < kCatchUpPasses) {
+          copied = Pass(conn);
+          continue;
+        }
+        // Few frames left: copy them while no write can append more (if the writer could not be
+        // had, or readers kept frames in use, the log restarts at a later attempt).
+        (void)while_idle_([&] { copied = Pass(conn); });
+        lock.lock();
+        // Done or not, the next attempt waits for the log to restart (OnCommit resets this)
+        // or to grow by kPages more.
+        restart_at_ = log_ + kPages;
+        if (copied > 0 && copied <= log_) copied_ = copied;
+        lock.unlock();
+        break;
       }
       lock.lock();
-      // Frames of the log this checkpoint saw (0 if it had restarted meanwhile: then OnCommit
-      // counts from 0 again as well).
       if (copied > 0 && copied <= log_) copied_ = copied;
     }
   }
 
   std::string path_;
+  WhileIdle while_idle_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
-  int log_ = 0;     ///< the log's size in frames at the last commit
-  int copied_ = 0;  ///< frames of it checkpointed
+  int log_ = 0;                ///< the log's size in frames at the last commit
+  int copied_ = 0;             ///< frames of it checkpointed
+  int restart_at_ = kRestart;  ///< the log's size at which to bring it to a restart
   bool stop_ = false;
   std::thread thread_;
 };
@@ -163,13 +208,18 @@ class Pool : public ConnectionPool<Connection> {
     std::shared_ptr<Group> group;
   };
 
-  Result<Writer> AcquireWriter() {
+  /// `counted`: writers that finish meanwhile see this one queued (Leave hands it their open
+  /// transaction, a runner stops lingering). The checkpointer's wait is not counted: it takes
+  /// the writer between groups.
+  Result<Writer> AcquireWriter(bool counted = true) {
     std::unique_lock<std::mutex> lock(writer_mu_);
-    ++waiting_;
-    if (writer_busy_) arrival_cv_.notify_one();
+    if (counted) {
+      ++waiting_;
+      if (writer_busy_) arrival_cv_.notify_one();
+    }
     const bool free = writer_cv_.wait_for(lock, std::chrono::milliseconds(options_.busy_timeout_ms),
                                           [&] { return !writer_busy_; });
-    --waiting_;
+    if (counted) --waiting_;
     if (!free) return Error::Unavailable("the database stayed busy with other writes");
     if (writer_ == nullptr) {
       KLOZEO_ASSIGN_OR_RETURN(writer_, Open());
@@ -179,6 +229,28 @@ class Pool : public ConnectionPool<Connection> {
     }
     writer_busy_ = true;
     return Writer{std::move(writer_), group_};
+  }
+
+  /// Runs `fn` holding the writer between groups: no write transaction of this process is open
+  /// or can begin meanwhile (the Checkpointer's last pass before a restart of the log). False,
+  /// without running it, when the writer did not come free in time; a group handed over with the
+  /// writer is committed first (its members answered) and `fn` not run.
+  bool WhileWriterIdle(const std::function<void()>& fn) {
+    auto acquired = AcquireWriter(false);
+    if (!acquired.ok()) return false;
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    if (acquired->group != nullptr) {
+      CommitLocked(lock, std::move(acquired->conn), acquired->group);
+      return false;
+    }
+    lock.unlock();
+    fn();
+    lock.lock();
+    writer_ = std::move(acquired->conn);
+    writer_busy_ = false;
+    lock.unlock();
+    writer_cv_.notify_one();
+    return true;
   }
 
   /// Whether some thread waits in AcquireWriter.
@@ -387,7 +459,9 @@ class Pool : public ConnectionPool<Connection> {
   std::deque<Job*> jobs_;  ///< Database::Write's jobs not yet run (RunQueued)
   bool running_ = false;   ///< a thread runs the queued jobs (or is about to)
   std::atomic<const std::atomic<int>*> in_flight_{nullptr};  ///< CountWritesIn
-  Checkpointer checkpointer_{options_.path};                 // declared after writer_: joined first
+  /// Declared after writer_: joined first.
+  Checkpointer checkpointer_{
+      options_.path, [this](const std::function<void()>& fn) { return WhileWriterIdle(fn); }};
 };
 
 /// A write Tx is a member of a group: a savepoint in the group's transaction on the writer
