@@ -180,6 +180,9 @@ struct Job {
   bool lead = false;  ///< its thread is to take the writer and run the queue (Pool::Run)
   Status result = core::Ok();
   std::condition_variable cv;  ///< signalled (under the pool's lock) when done or lead is set
+  /// Database::WriteAsync: nobody waits for the job; this gets its outcome instead (called by
+  /// the runner, outside the pool's lock), and the job is then deleted.
+  std::function<void(Status)> then;
 };
 
 /// The read connections, and the one writer that write transactions take in turn: queueing
@@ -301,24 +304,97 @@ class Pool : public ConnectionPool<Connection> {
     }
     running_ = true;
     lock.unlock();
-    return Run(job);
+    return Run(&job);
+  }
+
+  /// Database::WriteAsync: queues `job` (owned by the pool from now on, `then` set) and
+  /// returns. When nobody runs the queue, the pool's runner thread takes that part.
+  void Queue(std::unique_ptr<Job> job) {
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    jobs_.push_back(job.release());
+    if (running_) {
+      arrival_cv_.notify_one();
+      return;
+    }
+    running_ = true;
+    WakeRunnerThreadLocked();
   }
 
   /// The server's count of the write requests it is handling (Database::CountWritesIn).
   void CountWritesIn(const std::atomic<int>* counter) { in_flight_.store(counter); }
 
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(writer_mu_);
+      stopping_ = true;
+    }
+    runner_cv_.notify_one();
+    if (runner_thread_.joinable()) runner_thread_.join();
+  }
+
  private:
-  /// The runner's turn (RunQueued): `mine` is at the head of the queue. Takes the writer (and
-  /// the transaction open on it, if a group is under way), runs queued jobs while they come
-  /// (up to kMaxGroup members, lingering as Leave does), then hands the transaction to a Tx
-  /// queued in AcquireWriter or commits it, answers the jobs it ran, and passes the runner's
-  /// part to the first job still queued.
-  Status Run(Job& mine) {
+  /// Gives the runner's part to the pool's own thread (started at its first use): the first
+  /// queued job is a WriteAsync one, whose caller does not wait.
+  void WakeRunnerThreadLocked() {
+    runner_wanted_ = true;
+    if (!runner_thread_.joinable()) {
+      runner_thread_ = std::thread([this] { RunnerThread(); });
+    } else {
+      runner_cv_.notify_one();
+    }
+  }
+
+  void RunnerThread() {
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    while (true) {
+      // Queued jobs are run even when stopping (their callers are owed an answer).
+      runner_cv_.wait(lock, [&] { return runner_wanted_ || stopping_; });
+      if (!runner_wanted_) return;
+      runner_wanted_ = false;
+      lock.unlock();
+      (void)Run(nullptr);
+      lock.lock();
+    }
+  }
+
+  /// The WriteAsync jobs a runner answered, called once the pool's lock is released.
+  class Callbacks {
+   public:
+    Callbacks() = default;
+    Callbacks(const Callbacks&) = delete;
+    Callbacks& operator=(const Callbacks&) = delete;
+    ~Callbacks() {
+      for (Job* job : jobs_) {
+        job->then(std::move(job->result));
+        delete job;
+      }
+    }
+    /// Gives `job` its outcome: wakes its thread, or keeps it for `then`.
+    void Answer(Job& job, Status result) {
+      if (!job.then) {
+        Pool::Answer(job, std::move(result));
+        return;
+      }
+      job.result = std::move(result);
+      jobs_.push_back(&job);
+    }
+
+   private:
+    std::vector<Job*> jobs_;
+  };
+
+  /// The runner's turn (RunQueued, or the runner thread with `mine` null): `mine` is at the
+  /// head of the queue. Takes the writer (and the transaction open on it, if a group is under
+  /// way), runs queued jobs while they come (up to kMaxGroup members, lingering as Leave does),
+  /// then hands the transaction to a Tx queued in AcquireWriter or commits it, answers the jobs
+  /// it ran, and passes the runner's part to the first job still queued.
+  Status Run(Job* mine) {
+    Callbacks callbacks;  // declared before the lock: run after it is released
     auto acquired = AcquireWriter();
     std::unique_lock<std::mutex> lock(writer_mu_);
     if (!acquired.ok()) {
       // Nothing ran: every queued job gets the same answer (the writer stayed busy).
-      for (Job* job : std::exchange(jobs_, {})) Answer(*job, acquired.error());
+      for (Job* job : std::exchange(jobs_, {})) callbacks.Answer(*job, acquired.error());
       running_ = false;
       return std::move(acquired).error();
     }
@@ -331,7 +407,12 @@ class Pool : public ConnectionPool<Connection> {
       lock.lock();
       if (!begun.ok()) {
         CloseLocked(lock, std::move(conn), group, begun);
-        jobs_.pop_front();  // mine; the next job takes the writer in its turn
+        // The first job (mine, if any) gets the error; the next takes the writer in its turn.
+        if (!jobs_.empty()) {
+          Job* first = jobs_.front();
+          jobs_.pop_front();
+          if (first != mine) callbacks.Answer(*first, begun);
+        }
         PassRunnerLocked();
         return begun;
       }
@@ -354,10 +435,10 @@ class Pool : public ConnectionPool<Connection> {
       if (ran.ok()) {
         ++group->kept;
         kept.push_back(job);
-      } else if (job != &mine) {
-        Answer(*job, std::move(ran));
+      } else if (job != mine) {
+        callbacks.Answer(*job, std::move(ran));
       } else {
-        mine.result = std::move(ran);
+        mine->result = std::move(ran);
       }
     }
     bool passed = false;
@@ -375,13 +456,13 @@ class Pool : public ConnectionPool<Connection> {
     }
     if (!passed) PassRunnerLocked();
     for (Job* job : kept) {
-      if (job == &mine) {
-        mine.result = group->result;
+      if (job == mine) {
+        mine->result = group->result;
       } else {
-        Answer(*job, group->result);
+        callbacks.Answer(*job, group->result);
       }
     }
-    return mine.result;
+    return mine != nullptr ? mine->result : core::Ok();
   }
 
   /// Gives `job` its outcome and wakes its thread.
@@ -391,13 +472,17 @@ class Pool : public ConnectionPool<Connection> {
     job.cv.notify_one();
   }
 
-  /// Ends this thread's turn as the runner: the first queued job's thread takes it.
+  /// Ends this thread's turn as the runner: the first queued job's thread takes it (the pool's
+  /// runner thread for a WriteAsync job).
   void PassRunnerLocked() {
     running_ = !jobs_.empty();
-    if (running_) {
-      jobs_.front()->lead = true;
-      jobs_.front()->cv.notify_one();
+    if (!running_) return;
+    if (jobs_.front()->then) {
+      WakeRunnerThreadLocked();  // nobody waits on that job: the pool's thread runs the queue
+      return;
     }
+    jobs_.front()->lead = true;
+    jobs_.front()->cv.notify_one();
   }
 
   /// Whether writers that have not queued yet are about to: write requests the server is
@@ -455,9 +540,13 @@ class Pool : public ConnectionPool<Connection> {
   std::unique_ptr<Connection> writer_;
   std::shared_ptr<Group> group_;  ///< the transaction open on writer_, if any
   bool writer_busy_ = false;
-  int waiting_ = 0;        ///< threads in AcquireWriter
-  std::deque<Job*> jobs_;  ///< Database::Write's jobs not yet run (RunQueued)
-  bool running_ = false;   ///< a thread runs the queued jobs (or is about to)
+  int waiting_ = 0;             ///< threads in AcquireWriter
+  std::deque<Job*> jobs_;       ///< Database::Write's jobs not yet run (RunQueued)
+  bool running_ = false;        ///< a thread runs the queued jobs (or is about to)
+  bool runner_wanted_ = false;  ///< the runner thread is to run the queue (WakeRunnerThreadLocked)
+  bool stopping_ = false;
+  std::condition_variable runner_cv_;
+  std::thread runner_thread_;  ///< runs the queue for WriteAsync jobs (started at first use)
   std::atomic<const std::atomic<int>*> in_flight_{nullptr};  ///< CountWritesIn
   /// Declared after writer_: joined first.
   Checkpointer checkpointer_{
@@ -534,21 +623,37 @@ class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
   Status Write(const std::function<Status(Tx&)>& work) override {
     Job job;
     job.run = [&work](std::unique_ptr<Connection>& conn) -> Status {
-      KLOZEO_TRY(conn->RunCached("SAVEPOINT member"));
-      Status done = core::Ok();
-      {
-        JobTx tx(std::move(conn));
-        done = RunWork(work, tx);  // on the runner's thread: an exception is answered
-        conn = tx.Release();
-      }
-      if (done.ok()) done = conn->RunCached("RELEASE member");
-      if (!done.ok()) RollBackMember(*conn);
-      return done;
+      return RunMember(work, conn);
     };
     return pool_.RunQueued(job);
   }
 
+  void WriteAsync(std::function<Status(Tx&)> work, std::function<void(Status)> then) override {
+    auto job = std::make_unique<Job>();
+    job->run = [work = std::move(work)](std::unique_ptr<Connection>& conn) -> Status {
+      return RunMember(work, conn);
+    };
+    job->then = std::move(then);
+    pool_.Queue(std::move(job));
+  }
+
   void CountWritesIn(const std::atomic<int>* counter) override { pool_.CountWritesIn(counter); }
+
+  /// A Write's work as a member of the group open on `conn`, in its own savepoint (released when
+  /// it succeeds, rolled back alone when it fails).
+  static Status RunMember(const std::function<Status(Tx&)>& work,
+                          std::unique_ptr<Connection>& conn) {
+    KLOZEO_TRY(conn->RunCached("SAVEPOINT member"));
+    Status done = core::Ok();
+    {
+      JobTx tx(std::move(conn));
+      done = RunWork(work, tx);  // on the runner's thread: an exception is answered
+      conn = tx.Release();
+    }
+    if (done.ok()) done = conn->RunCached("RELEASE member");
+    if (!done.ok()) RollBackMember(*conn);
+    return done;
+  }
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     if (mode == TxMode::kWrite) {
