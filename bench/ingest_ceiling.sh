@@ -7,11 +7,18 @@
 # only; primary keys only with the journal and syncs off (the unsafe floor). Then the time to
 # build the secondary indexes after loading. Prints a markdown table.
 # Usage: bench/ingest_ceiling.sh BUILD_DIR
+# Env BENCH_CEILING_DB=FILE: only the first layout (every index), into FILE (created with the
+# schema if missing, kept afterwards), rows BENCH_CEILING_FIRST (default 0) on: so that
+# bench/batch_ratio.sh inserts each round's rows into a file as large as the server's account
+# at the start of that round, as the server does (the rows of bench/batch_leads.lua's row
+# numbers). Without it, every layout starts from an empty file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build/release}"
 N="${BENCH_CEILING_ROWS:-100000}"
-OUT="bench/out/ceiling"
+FIRST="${BENCH_CEILING_FIRST:-0}"
+DB="${BENCH_CEILING_DB:-}"
+OUT="bench/out/ceiling${DB:+_$$}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$BUILD/klozeo" accounts create --db "sqlite:$OUT/schema.db" --name c --plan unlimited >/dev/null 2>&1
 # Statements may span lines: split by object type, not by line.
@@ -30,11 +37,16 @@ ACCT=1  # the account key of the one account created above
 # ratings, distinct phones, a number attribute and one of text, bool, list or number), as
 # klozeo stores them (folded columns and dedup keys filled in, the names in the trigram index,
 # the match-key rows and name-word counts of dedup).
-load() {  # pragmas
-  cat <<SQL
-$1
+load() {  # pragmas [rows a transaction: all of them by default]
+  echo "$1"
+  local tx="${2:-$N}" at=0 F R FID
+  while [ "$at" -lt "$N" ]; do
+    F=$((FIRST + at)) R=$((N - at < tx ? N - at : tx))
+    # The transaction's first lead id: ids are fixed-width, so its rows are the ids from it on.
+    FID=$(printf 'cl_0192f6c1-%04x-7bbb-8ccc-%012d' $((F / 65536)) "$F")
+    cat <<SQL
 BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1),
+WITH RECURSIVE n(i) AS (SELECT $F UNION ALL SELECT i + 1 FROM n WHERE i < $F + $R - 1),
 v AS (SELECT i,
   json_extract('["Lisbon","Porto","Berlin","Paris","Madrid","Rome","Vienna","Prague"]', '\$[' || (i % 8) || ']') AS city,
   json_extract('["new","contacted","qualified","disqualified","converted"]', '\$[' || (i % 5) || ']') AS status,
@@ -50,22 +62,25 @@ SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i), 'Import 
   i * 31 % 2000, '["a","t' || (i % 9) || '"]', 0, 1700000000, 1700000000, 1700000000,
   'import co ' || i, 'import', 'imp' || i || '@example.com', '+1 ' || ac || ' ' || ex || ' ' || sub,
   lower(city), status, '["a","t' || (i % 9) || '"]', 'imp' || i || '@example.com',
-  '+1' || ac || ex || sub, 'import co ' || i || '|' || lower(city) FROM v;
+  '+1' || ac || ex || sub, 'import co ' || i || char(10) || lower(city) FROM v;
 -- The trigram index's rows and names, as the store writes them for a batch (schema 16).
-INSERT INTO lead_text_rows (account_key, lead_id) SELECT account_key, id FROM leads;
+INSERT INTO lead_text_rows (account_key, lead_id) SELECT account_key, id FROM leads
+  WHERE account_key = $ACCT AND id >= '$FID';
 INSERT INTO lead_text (rowid, name) SELECT r.rid, l.name_fold FROM lead_text_rows r
-  JOIN leads l ON l.account_key = r.account_key AND l.id = r.lead_id;
+  JOIN leads l ON l.account_key = r.account_key AND l.id = r.lead_id
+  WHERE r.account_key = $ACCT AND r.lead_id >= '$FID';
 -- The dedup match keys and name-word counts, as the store writes them (docs/DEDUP.md): these
 -- rows have no address or company domain, so one key a lead, its city and rarest name word.
 INSERT INTO lead_match_keys (account_key, lead_id, kind, key)
-  SELECT account_key, id, 'city_word', city_fold || char(10) || 'import' FROM leads;
-INSERT INTO name_tokens (account_key, token, n) VALUES ($ACCT, '', $N), ($ACCT, 'co', $N),
-  ($ACCT, 'import', $N);
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1)
+  SELECT account_key, id, 'city_word', city_fold || char(10) || 'import' FROM leads
+  WHERE account_key = $ACCT AND id >= '$FID';
+INSERT INTO name_tokens (account_key, token, n) VALUES ($ACCT, '', $R), ($ACCT, 'co', $R),
+  ($ACCT, 'import', $R) ON CONFLICT (account_key, token) DO UPDATE SET n = n + excluded.n;
+WITH RECURSIVE n(i) AS (SELECT $F UNION ALL SELECT i + 1 FROM n WHERE i < $F + $R - 1)
 INSERT INTO lead_attributes SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
   printf('0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, 2 * i), 'employees', 'number', i * 53 % 5000,
   NULL, i * 53 % 5000 FROM n;
-WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < $N - 1)
+WITH RECURSIVE n(i) AS (SELECT $F UNION ALL SELECT i + 1 FROM n WHERE i < $F + $R - 1)
 INSERT INTO lead_attributes SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, i),
   printf('0192f6c1-%04x-7bbb-8ccc-%012d', i / 65536, 2 * i + 1), 'profile',
   CASE i % 4 WHEN 0 THEN 'text' WHEN 1 THEN 'bool' WHEN 2 THEN 'list' ELSE 'number' END,
@@ -75,13 +90,37 @@ INSERT INTO lead_attributes SELECT $ACCT, printf('cl_0192f6c1-%04x-7bbb-8ccc-%01
   CASE i % 4 WHEN 1 THEN 1 WHEN 3 THEN 1950 + i % 70 END FROM n;
 COMMIT;
 SQL
+    at=$((at + R))
+  done
 }
 cpu() {  # db, sql file -> CPU seconds of the sqlite3 process
   /usr/bin/time -f "%U %S" -o "$OUT/time.txt" sqlite3 "$1" <"$2" >/dev/null
   awk '{printf "%.2f", $1 + $2}' "$OUT/time.txt"
 }
-WAL="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-64000;"
-OFF="PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-64000;"
+# The server's writer settings (storage/sqlite): its cache, and its foreign keys checked (each
+# attribute and match-key row looks its lead up).
+WAL="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-64000; PRAGMA foreign_keys=ON;"
+OFF="PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-64000; PRAGMA foreign_keys=ON;"
+rate() { awk -v s="$1" -v n="$N" 'BEGIN {printf "%.0f", n / s}'; }
+if [ -n "$DB" ]; then
+  [ -f "$DB" ] || sqlite3 "$DB" <"$OUT/schema.sql"
+  # BENCH_CEILING_TX=R: R rows a transaction instead of one transaction, checkpointed every
+  # 16,000 new log frames as the server's writer is (docs/ARCHITECTURE.md).
+  TX="${BENCH_CEILING_TX:-$N}"
+  if [ "$TX" -lt "$N" ]; then
+    load "$WAL PRAGMA wal_autocheckpoint=16000;" "$TX" >"$OUT/wal.sql"
+    HOW="$TX rows a transaction"
+  else
+    load "$WAL" >"$OUT/wal.sql"
+    HOW="one transaction"
+  fi
+  ALL=$(cpu "$DB" "$OUT/wal.sql")
+  echo "| $N leads (rows $FIRST on, into $(sqlite3 "$DB" 'SELECT count(*) FROM leads') after), 2 attributes each, $HOW, SQL only | CPU s | leads/s per core |"
+  echo "|---|---|---|"
+  echo "| every index of the schema (WAL, synchronous=NORMAL) | $ALL | $(rate "$ALL") |"
+  rm -rf "$OUT"
+  exit 0
+fi
 load "$WAL" >"$OUT/wal.sql"
 load "$OFF" >"$OUT/off.sql"
 { echo "$WAL BEGIN;"; cat "$OUT/indexes.sql"; echo "COMMIT;"; } >"$OUT/build.sql"
@@ -92,7 +131,6 @@ ALL=$(cpu "$OUT/all.db" "$OUT/wal.sql")
 PK=$(cpu "$OUT/pk.db" "$OUT/wal.sql")
 OFFS=$(cpu "$OUT/off.db" "$OUT/off.sql")
 BUILD_S=$(cpu "$OUT/pk.db" "$OUT/build.sql")
-rate() { awk -v s="$1" -v n="$N" 'BEGIN {printf "%.0f", n / s}'; }
 echo "| $N leads, 2 attributes each, one transaction, SQL only | CPU s | leads/s per core |"
 echo "|---|---|---|"
 echo "| every index of the schema (WAL, synchronous=NORMAL) | $ALL | $(rate "$ALL") |"

@@ -14,7 +14,7 @@ BIN=$1; PG_URL=$2; KEY=$3; OUT=bench/out/qm_pg_writes; mkdir -p "$OUT"
 PORT=${QM_PORT:-18474}; ROUNDS=${ROUNDS:-2}; DUR=${DUR:-5s}
 for f in create_lead batch_leads; do
   from="Bench Co"; to="Bénch C"
-  [ $f = batch_leads ] && from="Batch Co" && to="Bätch C"
+  [ $f = batch_leads ] && from="Import Co" && to="Impört C"
   cat >"$OUT/$f.lua" <<LUA
 dofile("bench/$f.lua")
 local plain = request

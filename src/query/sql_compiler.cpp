@@ -27,6 +27,25 @@ constexpr std::string_view kAttributeRow =
     " AND a.lead_id = leads.id AND a.name = ";
 constexpr std::string_view kLikeEscape = " ESCAPE '\\'";
 
+// The plan's score index (query/plan.h names leads_score) where the score lives in lead_scores
+// (SqlDialect::HasScoresTable, SQLite's schema 24).
+bool IsScoresIndex(const SqlDialect& dialect, std::string_view index) {
+  return dialect.HasScoresTable() && index == "leads_score";
+}
+
+// " FROM leads[ alias]" read through `index`; for the score index where scores live in
+// lead_scores, that table under the alias (`leads` without one) through lead_scores_order: its
+// columns (account_key, id, score and the three facets) are named as leads' are, so the
+// conditions written on the alias read the same (with Compiler::scores_row set).
+std::string FromIndex(const SqlDialect& dialect, std::string_view alias, std::string_view index) {
+  if (IsScoresIndex(dialect, index)) {
+    return " FROM lead_scores AS " + std::string(alias.empty() ? "leads" : alias) +
+           dialect.IndexedBy("lead_scores_order");
+  }
+  return " FROM leads" + (alias.empty() ? std::string() : " " + std::string(alias)) +
+         dialect.IndexedBy(index);
+}
+
 // The positive operator a negative (or "empty") operator negates.
 Op Positive(Op op) {
   switch (op) {
@@ -147,6 +166,17 @@ class Compiler {
   const std::vector<std::string>* drive_ids = nullptr;
   /// The table (or alias) whose columns text and number conditions read.
   std::string row = "leads";
+  /// Set while `row` (and `leads` in sort expressions) names lead_scores rather than leads
+  /// (SqlDialect::HasScoresTable; FromIndex): the score is then its column.
+  bool scores_row = false;
+
+  /// The score of `table`'s lead: its column, or its lead_scores row's where the score lives
+  /// there (SqlDialect::HasScoresTable) and `table` is leads.
+  std::string ScoreOf(const std::string& table) const {
+    if (!dialect_.HasScoresTable() || scores_row) return table + ".score";
+    return "(SELECT sc.score FROM lead_scores sc WHERE sc.account_key = " + table +
+           ".account_key AND sc.id = " + table + ".id)";
+  }
 
   /// The filter that drives the query through its index: an attribute filter becomes an
   /// uncorrelated `leads.id IN (...)` over the attribute value indexes.
@@ -183,6 +213,21 @@ class Compiler {
         out_.Append(" AND ");
         Condition(*f);
       }
+      out_.Append(")");
+      return;
+    }
+    if (IsScoresIndex(dialect_, IndexFor(filter))) {
+      // The score's range off lead_scores_order (SqlDialect::HasScoresTable): its lead ids.
+      out_.Append("leads.id IN (SELECT leads.id" + FromIndex(dialect_, "", IndexFor(filter)) +
+                  " WHERE leads.account_key = ");
+      out_.Bind(account_key_);
+      const bool saved = scores_row;
+      scores_row = true;
+      for (const Filter* f : group) {
+        out_.Append(" AND ");
+        Condition(*f);
+      }
+      scores_row = saved;
       out_.Append(")");
       return;
     }
@@ -368,7 +413,9 @@ class Compiler {
         out_.Append(")");
         return;
       default:
-        out_.Append(Column("leads." + sort.field.name, false, no_sort_index));
+        out_.Append(
+            Column(sort.field.name == "score" ? ScoreOf("leads") : "leads." + sort.field.name,
+                   false, no_sort_index));
         return;
     }
   }
@@ -498,7 +545,9 @@ class Compiler {
   }
 
   void NumberField(const Filter& filter) {
-    std::string column = Column(row + "." + filter.field.name, false, no_filter_index);
+    std::string column =
+        Column(filter.field.name == "score" ? ScoreOf(row) : row + "." + filter.field.name, false,
+               no_filter_index);
     double value = std::get<double>(filter.value);
     if (filter.op == Op::kNeq) {
       out_.Append("(" + column + " IS NULL OR " + column + " <> ");
@@ -900,8 +949,11 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   out.Append(", w.sort_value AS ");
   out.Append(kSortKeyColumn);
   out.Append(" FROM (SELECT leads.id AS walk_id, ");
+  // The score's order is lead_scores' own where scores live there: walked under the alias
+  // `leads` (FromIndex), until the walk's end.
+  compiler.scores_row = IsScoresIndex(dialect, SortIndexFor(query.sort));
   compiler.SortExpression(query.sort);
-  out.Append(" AS sort_value FROM leads" + dialect.IndexedBy(SortIndexFor(query.sort)) +
+  out.Append(" AS sort_value" + FromIndex(dialect, "", SortIndexFor(query.sort)) +
              " WHERE leads.account_key = ");
   out.Bind(query.account_key);
   auto on_sort_field = [&](const Filter& f) { return f.field == query.sort.field; };
@@ -923,11 +975,14 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
       out.Append(" AND a.lead_id = leads.id)");
       return;
     }
-    out.Append("EXISTS (SELECT 1 FROM leads x" + dialect.IndexedBy(IndexFor(AsAnd(f))) +
+    out.Append("EXISTS (SELECT 1" + FromIndex(dialect, "x", IndexFor(AsAnd(f))) +
                " WHERE x.account_key = leads.account_key AND ");
+    const bool walk_scores = compiler.scores_row;
     compiler.row = "x";
+    compiler.scores_row = IsScoresIndex(dialect, IndexFor(AsAnd(f)));
     compiler.Condition(f);
     compiler.row = "leads";
+    compiler.scores_row = walk_scores;
     out.Append(" AND x.id = leads.id)");
   };
   // An attribute filter whose matching leads are few (ListQuery::walk_set): one set of their
@@ -1006,6 +1061,7 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   out.Append(") w CROSS JOIN leads WHERE leads.account_key = ");
   out.Bind(query.account_key);
   out.Append(" AND leads.id = w.walk_id");
+  compiler.scores_row = false;
   compiler.no_filter_index = true;
   for (const Filter& f : query.filters) {
     if (f.logic != Logic::kAnd || on_sort_field(f) || ChecksOnIndex(f) || on_entry(f) ||
@@ -1037,7 +1093,13 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   if (query.access == Access::kAttributeSort && query.sort.field.kind == FieldKind::kAttribute) {
     return CompileAttributeSortQuery(dialect, select_list, query);
   }
-  if (query.access == Access::kSortIndex && (HasIndexCheck(query) || OrGroupOnWalk(query))) {
+  // A walk of lead_scores' order (SqlDialect::HasScoresTable) reads only that table: the
+  // checked walk joins each passing entry's lead. Unfiltered (kAuto), the engine would walk
+  // leads' sort index: there is none for the score.
+  const bool walk = query.access == Access::kSortIndex ||
+                    (query.access == Access::kAuto && query.filters.empty() && HasSortIndex(query));
+  if ((query.access == Access::kSortIndex && (HasIndexCheck(query) || OrGroupOnWalk(query))) ||
+      (walk && IsScoresIndex(dialect, SortIndexFor(query.sort)))) {
     return CompileCheckedWalk(dialect, select_list, query);
   }
   const bool never_null = SortValueNeverNull(query);
@@ -1056,7 +1118,8 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   out.Append(kSortKeyColumn);
   out.Append(" FROM leads");
   if (driven && query.filters[query.drive].field.kind != FieldKind::kAttribute &&
-      !UsesTextIndex(query.filters[query.drive]) && !ScansFieldIndex(query.filters[query.drive])) {
+      !UsesTextIndex(query.filters[query.drive]) && !ScansFieldIndex(query.filters[query.drive]) &&
+      !IsScoresIndex(dialect, IndexFor(query.filters[query.drive]))) {
     out.Append(dialect.IndexedBy(IndexFor(query.filters[query.drive])));
   } else if (query.access == Access::kSortIndex) {
     out.Append(dialect.IndexedBy(SortIndexFor(query.sort)));
@@ -1126,9 +1189,9 @@ CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query,
   const std::vector<size_t> group = SameIndexFilters(query, index);
   // `select` of the account's leads the filter's index finds, every filter of its group tested.
   auto leads_rows = [&](const std::string& select) {
-    out.Append(select + " FROM leads" + dialect.IndexedBy(IndexFor(filter)) +
-               " WHERE leads.account_key = ");
+    out.Append(select + FromIndex(dialect, "", IndexFor(filter)) + " WHERE leads.account_key = ");
     out.Bind(query.account_key);
+    compiler.scores_row = IsScoresIndex(dialect, IndexFor(filter));
     for (size_t j : group) {
       out.Append(" AND ");
       compiler.Condition(query.filters[j]);

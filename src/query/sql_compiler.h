@@ -112,6 +112,12 @@ class SqlDialect {
   /// alone, with no type test, so the partial index of the lists (lead_attributes_list) answers
   /// them without reading rows. False: the JSON text `a.value` and `a.type = 'list'` (SQLite).
   virtual bool HasListItems() const { return false; }
+  /// True when a lead's score lives in `lead_scores (account_key, id, score, status_fold,
+  /// city_fold, category_fold)` with its order in `lead_scores_order` (SQLite, schema 24), not
+  /// in leads.score and leads_score (PostgreSQL): the score is read by a lookup, and what would
+  /// walk or seek leads_score reads lead_scores under the same alias (its columns are named as
+  /// leads' are).
+  virtual bool HasScoresTable() const { return false; }
   /// The AttributeSortValue of a number (PostgreSQL: AttributeSortKeyForNumber), so that a
   /// comparison on an attribute bounds the walk of AttributeSortIndex; nullopt where the sort
   /// value is the number itself.

@@ -25,6 +25,7 @@ class SqliteDialect final : public SqlDialect {
   void AppendJsonHasMembers(SqlBuilder& out, std::string_view json_expr) const override;
   void AppendDistanceKm(SqlBuilder& out, std::string_view lat_expr, std::string_view lng_expr,
                         double lat, double lng) const override;
+  bool HasScoresTable() const override { return true; }
 };
 
 /// The dialect's instance (query/plan.h compiles probes with it).

@@ -183,6 +183,75 @@ class TextSearch : public ::testing::Test {
     EXPECT_GT(steered, 40);
   }
 
+  // A third account of random names over `alphabet` (1 to `max_length` characters each, drawn
+  // by `seed`): 300 by one batch (SQLite indexes a batch's leads at once), then 20 single creates
+  // (pending); the other account holds the same batch. Items the API refuses (such as a blank
+  // name) are left out of `ids` and `names`.
+  struct RandomNames {
+    std::vector<std::string> alphabet;
+    std::mt19937 rng;
+    int max_length;
+    std::unique_ptr<HttpClient> client;
+    std::vector<std::string> ids;
+    std::vector<std::string> names;
+    size_t batched = 0;
+
+    std::string Draw() {
+      std::string name;
+      const int length = 1 + static_cast<int>(rng() % static_cast<unsigned>(max_length));
+      for (int i = 0; i < length; ++i) name += alphabet[rng() % alphabet.size()];
+      return name;
+    }
+  };
+
+  void MakeRandomNames(RandomNames& out) {
+    out.client = std::make_unique<HttpClient>(server_.NewAccount());
+    json batch = json::array();
+    std::vector<std::string> drawn;
+    for (int i = 0; i < 300; ++i) {
+      drawn.push_back(out.Draw());
+      batch.push_back({{"name", drawn.back()}, {"source", "rand"}});
+    }
+    auto b = out.client->Post("/api/v1/leads/batch", {{"leads", batch}});
+    ASSERT_TRUE(b.status == 201 || b.status == 207) << b.body;
+    const json created = b.json()["created"];  // named: a range-for over a temporary's member
+    for (const auto& c : created) {
+      out.ids.push_back(c["id"]);
+      out.names.push_back(drawn.at(c["index"].get<size_t>()));
+    }
+    ASSERT_GT(out.ids.size(), 250u) << b.body;
+    out.batched = out.ids.size();
+    other_->Post("/api/v1/leads/batch", {{"leads", batch}});
+    for (int i = 0; i < 20; ++i) {
+      std::string name = out.Draw();
+      auto r = out.client->Post("/api/v1/leads", {{"name", name}, {"source", "rand"}});
+      if (r.status != 201) continue;
+      out.ids.push_back(r.json()["id"]);
+      out.names.push_back(name);
+    }
+    ASSERT_GT(out.ids.size(), out.batched + 10);
+  }
+
+  // The ids a listing of `client` returns, walked by cursor in pages of `limit` (created_at,
+  // then id); each id once.
+  static std::set<std::string> Walk(HttpClient& client, const std::string& filter, int limit) {
+    std::set<std::string> out;
+    std::string cursor;
+    for (int page = 0; page < 400; ++page) {
+      std::string target =
+          "/api/v1/leads?limit=" + std::to_string(limit) + "&filter=" + UrlEncode(filter);
+      if (!cursor.empty()) target += "&cursor=" + UrlEncode(cursor);
+      auto r = client.Get(target);
+      EXPECT_EQ(r.status, 200) << target << " -> " << r.body;
+      if (r.status != 200) break;
+      const json body = r.json();
+      for (const auto& l : body["leads"]) EXPECT_TRUE(out.insert(l["id"]).second) << filter;
+      if (!body["has_more"].get<bool>()) break;
+      cursor = body["next_cursor"];
+    }
+    return out;
+  }
+
   TestServer server_;
   std::unique_ptr<HttpClient> api_;
   std::unique_ptr<HttpClient> other_;
@@ -246,66 +315,20 @@ TEST_F(TextSearch, IndexFollowsUpdatesAndDeletes) {
 // another account: every pair, contains and ends_with, `and` (trigram terms on SQLite) and
 // `or` (a scan), equal a substring test of the folded names; a few are paged by cursor.
 TEST_F(TextSearch, TwoCharacterSubstringsMatchTheScanOnRandomNames) {
-  const std::vector<std::string> alphabet = {
-      "a", "b", "Z", "q", " ", "\xC3\xA9", "\xC3\x9F", "%", "_", "\"", "\xE6\x97\xA5", "\xC4\xB0"};
-  std::mt19937 rng(16);
-  auto random_name = [&] {
-    std::string name;
-    const int length = 1 + static_cast<int>(rng() % 7);
-    for (int i = 0; i < length; ++i) name += alphabet[rng() % alphabet.size()];
-    return name;
-  };
-  auto third = std::make_unique<HttpClient>(server_.NewAccount());
-  std::vector<std::string> ids;
-  std::vector<std::string> names;
-  // A batch indexes its leads at once (SQLite); the single creates after it stay pending.
-  // (Items the API refuses, such as a blank name, are left out of the expected rows.)
-  json batch = json::array();
-  std::vector<std::string> drawn;
-  for (int i = 0; i < 300; ++i) {
-    drawn.push_back(random_name());
-    batch.push_back({{"name", drawn.back()}, {"source", "rand"}});
+  RandomNames random{
+      {"a", "b", "Z", "q", " ", "\xC3\xA9", "\xC3\x9F", "%", "_", "\"", "\xE6\x97\xA5", "\xC4\xB0"},
+      std::mt19937(16),
+      7};
+  ASSERT_NO_FATAL_FAILURE(MakeRandomNames(random));
+  const std::vector<std::string>& alphabet = random.alphabet;
+  const std::vector<std::string>& ids = random.ids;
+  std::vector<std::string>& names = random.names;
+  HttpClient& third = *random.client;
+  for (size_t i = 0; i < random.batched; i += 29) {
+    std::string name = random.Draw();
+    if (third.Put("/api/v1/leads/" + ids[i], {{"name", name}}).status == 200) names[i] = name;
   }
-  auto b = third->Post("/api/v1/leads/batch", {{"leads", batch}});
-  ASSERT_TRUE(b.status == 201 || b.status == 207) << b.body;
-  const json created = b.json()["created"];
-  for (const auto& c : created) {
-    ids.push_back(c["id"]);
-    names.push_back(drawn.at(c["index"].get<size_t>()));
-  }
-  ASSERT_GT(ids.size(), 250u) << b.body;
-  const size_t indexed = ids.size();
-  other_->Post("/api/v1/leads/batch", {{"leads", batch}});
-  for (int i = 0; i < 20; ++i) {
-    std::string name = random_name();
-    auto r = third->Post("/api/v1/leads", {{"name", name}, {"source", "rand"}});
-    if (r.status != 201) continue;
-    ids.push_back(r.json()["id"]);
-    names.push_back(name);
-  }
-  ASSERT_GT(ids.size(), indexed + 10);
-  for (size_t i = 0; i < indexed; i += 29) {
-    std::string name = random_name();
-    if (third->Put("/api/v1/leads/" + ids[i], {{"name", name}}).status == 200) names[i] = name;
-  }
-  // The ids a listing returns, walked by cursor in pages of `limit` (created_at, then id).
-  auto walk = [&](const std::string& filter, int limit) {
-    std::set<std::string> out;
-    std::string cursor;
-    for (int page = 0; page < 400; ++page) {
-      std::string target =
-          "/api/v1/leads?limit=" + std::to_string(limit) + "&filter=" + UrlEncode(filter);
-      if (!cursor.empty()) target += "&cursor=" + UrlEncode(cursor);
-      auto r = third->Get(target);
-      EXPECT_EQ(r.status, 200) << target << " -> " << r.body;
-      if (r.status != 200) break;
-      const json body = r.json();
-      for (const auto& l : body["leads"]) EXPECT_TRUE(out.insert(l["id"]).second) << filter;
-      if (!body["has_more"].get<bool>()) break;
-      cursor = body["next_cursor"];
-    }
-    return out;
-  };
+  auto walk = [&](const std::string& filter, int limit) { return Walk(third, filter, limit); };
   int pairs = 0;
   int paged = 0;
   for (const std::string& x : alphabet) {
@@ -339,67 +362,24 @@ TEST_F(TextSearch, TwoCharacterSubstringsMatchTheScanOnRandomNames) {
 // contains and ends_with, equals a substring test of the folded names; another account holds
 // the same names. On PostgreSQL the probe's plan reads pg_trgm's index.
 TEST_F(TextSearch, TwoCharacterPairsMatchTheScanThroughTheNamesCharacters) {
-  const std::vector<std::string> alphabet = {"a", "B", "z",        "q",        "1", " ",
-                                             "-", "%", "\xC3\xA9", "\xC3\xA4", "."};
-  std::mt19937 rng(23);
-  auto random_name = [&] {
-    std::string name;
-    const int length = 1 + static_cast<int>(rng() % 8);
-    for (int i = 0; i < length; ++i) name += alphabet[rng() % alphabet.size()];
-    return name;
-  };
-  auto third = std::make_unique<HttpClient>(server_.NewAccount());
-  std::vector<std::string> ids;
-  std::vector<std::string> names;
-  json batch = json::array();
-  std::vector<std::string> drawn;
-  for (int i = 0; i < 300; ++i) {
-    drawn.push_back(random_name());
-    batch.push_back({{"name", drawn.back()}, {"source", "rand"}});
-  }
-  auto b = third->Post("/api/v1/leads/batch", {{"leads", batch}});
-  ASSERT_TRUE(b.status == 201 || b.status == 207) << b.body;
-  const json created = b.json()["created"];  // named: a range-for over a temporary's member
-  for (const auto& c : created) {
-    ids.push_back(c["id"]);
-    names.push_back(drawn.at(c["index"].get<size_t>()));
-  }
-  ASSERT_GT(ids.size(), 250u) << b.body;
-  other_->Post("/api/v1/leads/batch", {{"leads", batch}});
-  for (int i = 0; i < 20; ++i) {
-    std::string name = random_name();
-    auto r = third->Post("/api/v1/leads", {{"name", name}, {"source", "rand"}});
-    if (r.status != 201) continue;
-    ids.push_back(r.json()["id"]);
-    names.push_back(name);
-  }
+  RandomNames random{
+      {"a", "B", "z", "q", "1", " ", "-", "%", "\xC3\xA9", "\xC3\xA4", "."}, std::mt19937(23), 8};
+  ASSERT_NO_FATAL_FAILURE(MakeRandomNames(random));
+  const std::vector<std::string>& alphabet = random.alphabet;
+  const std::vector<std::string>& ids = random.ids;
+  std::vector<std::string>& names = random.names;
+  HttpClient& third = *random.client;
   // A character no other name holds, brought by a rename: "\xC3\xB1ab" holds "ab" after it.
   for (size_t i = 0; i < 40; i += 13) {
     const std::string name = i == 0 ? "x\xC3\xB1"
                                       "ab"
-                                    : random_name();
-    if (third->Put("/api/v1/leads/" + ids[i], {{"name", name}}).status == 200) names[i] = name;
+                                    : random.Draw();
+    if (third.Put("/api/v1/leads/" + ids[i], {{"name", name}}).status == 200) names[i] = name;
   }
   ASSERT_EQ(names[0],
             "x\xC3\xB1"
             "ab");
-  auto list = [&](const std::string& filter, int limit) {
-    std::set<std::string> out;
-    std::string cursor;
-    for (int page = 0; page < 400; ++page) {
-      std::string target =
-          "/api/v1/leads?limit=" + std::to_string(limit) + "&filter=" + UrlEncode(filter);
-      if (!cursor.empty()) target += "&cursor=" + UrlEncode(cursor);
-      auto r = third->Get(target);
-      EXPECT_EQ(r.status, 200) << target << " -> " << r.body;
-      if (r.status != 200) break;
-      const json body = r.json();
-      for (const auto& l : body["leads"]) EXPECT_TRUE(out.insert(l["id"]).second) << filter;
-      if (!body["has_more"].get<bool>()) break;
-      cursor = body["next_cursor"];
-    }
-    return out;
-  };
+  auto list = [&](const std::string& filter, int limit) { return Walk(third, filter, limit); };
   const bool pg = server_.db_url().rfind("postgres", 0) == 0;
   PGconn* conn = pg ? PQconnectdb(server_.db_url().c_str()) : nullptr;
   auto rows = [&](const std::string& sql, const std::vector<std::string>& params) {

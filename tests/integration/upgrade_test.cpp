@@ -164,12 +164,13 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
   // the list indexes, 11-12: the trigram indexes, 13: the dedup backfill, 14: PostgreSQL's list
   // indexes, 16: trigram rows written by the store, 20: the trigram index merged, 21:
   // PostgreSQL's list-element and city indexes, 22: the trigram index's term list, 23:
-  // PostgreSQL's walked entries and name characters; PostgreSQL's release also recorded its own
-  // 1001), and the list indexes exist on the integer key.
+  // PostgreSQL's walked entries and name characters, 24: SQLite's scores in lead_scores;
+  // PostgreSQL's release also recorded its own 1001), and the list indexes exist on the integer
+  // key.
   EXPECT_EQ(Column("SELECT version FROM schema_migrations WHERE version BETWEEN 8 AND 999 "
                    "ORDER BY version"),
             (std::vector<std::string>{"8", "9", "10", "11", "12", "13", "14", "16", "20", "21",
-                                      "22", "23"}));
+                                      "22", "23", "24"}));
   // 13 backfilled dedup's word counts and match keys from the migrated leads, per account.
   auto count = [&](const std::string& account, const std::string& token) {
     return Column(
@@ -196,11 +197,21 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
                        ? "SELECT indexname FROM pg_indexes WHERE indexname IN ('leads_score', "
                          "'leads_updated', 'leads_last_interaction', 'lead_attributes_num') AND "
                          "indexdef LIKE '%(account_key, %' ORDER BY indexname"
-                       : "SELECT name FROM sqlite_master WHERE name IN ('leads_score', "
-                         "'leads_updated', 'leads_last_interaction', 'lead_attributes_num') AND "
-                         "sql LIKE '%(account_key, %' ORDER BY name"),
+                       : "SELECT replace(name, 'lead_scores_order', 'leads_score') FROM "
+                         "sqlite_master WHERE name IN ('lead_scores_order', 'leads_updated', "
+                         "'leads_last_interaction', 'lead_attributes_num') AND sql LIKE "
+                         "'%(account_key, %' ORDER BY 1"),
             (std::vector<std::string>{"lead_attributes_num", "leads_last_interaction",
                                       "leads_score", "leads_updated"}));
+  // SQLite keeps scores in lead_scores (schema 24): filled from the upgraded leads.
+  if (!database_.is_postgres()) {
+    EXPECT_EQ(Column("SELECT count(*) FROM leads l JOIN lead_scores s ON s.account_key = "
+                     "l.account_key AND s.id = l.id AND s.score = l.score AND s.status_fold = "
+                     "l.status_fold"),
+              Column("SELECT count(*) FROM leads"));
+    EXPECT_EQ(Column("SELECT count(*) FROM sqlite_master WHERE name = 'leads_score'"),
+              (std::vector<std::string>{"0"}));
+  }
   // A score-sorted list and an attribute comparison: on SQLite the planner names these indexes
   // (INDEXED BY: an unindexed filter walks the sort's index, a selective attribute comparison
   // seeks lead_attributes_num), which fails the query if the upgrade left one out.

@@ -73,7 +73,13 @@ CREATE INDEX leads_city ON leads (account_key, city_fold);
 CREATE INDEX leads_name_sort ON leads (account_key, name_fold, id);
 CREATE INDEX leads_rating ON leads (account_key, rating, id);
 CREATE INDEX leads_latitude ON leads (account_key, latitude);
-CREATE INDEX leads_score ON leads (account_key, score, id, status_fold, city_fold, category_fold);
+CREATE TABLE lead_scores (
+  account_key INTEGER NOT NULL, id TEXT NOT NULL, score REAL NOT NULL,
+  status_fold TEXT NOT NULL, city_fold TEXT, category_fold TEXT,
+  PRIMARY KEY (account_key, id)
+) WITHOUT ROWID;
+CREATE INDEX lead_scores_order
+  ON lead_scores (account_key, score, id, status_fold, city_fold, category_fold);
 CREATE INDEX leads_updated ON leads (account_key, updated_at, id, status_fold, city_fold, category_fold);
 CREATE INDEX leads_review_count ON leads (account_key, review_count, id);
 CREATE INDEX leads_last_interaction ON leads (account_key, last_interaction_at, id);
@@ -236,6 +242,10 @@ class TestDb {
         " last_interaction_at, tags, tags_fold)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         values);
+    // Its score row (schema 24: the SQLite compiler reads scores from lead_scores).
+    Run("INSERT INTO lead_scores SELECT account_key, id, score, status_fold, city_fold,"
+        " category_fold FROM leads WHERE id = ?",
+        {row.id});
     for (const Attr& attr : row.attrs) {
       nlohmann::json value = nlohmann::json::parse(attr.json);
       SqlValue fold = nullptr;
@@ -252,6 +262,7 @@ class TestDb {
 
   void Delete(std::string_view id) {
     Run("DELETE FROM leads WHERE id = ?", {std::string(id)});
+    Run("DELETE FROM lead_scores WHERE id = ?", {std::string(id)});
     Run("DELETE FROM lead_attributes WHERE lead_id = ?", {std::string(id)});
   }
 

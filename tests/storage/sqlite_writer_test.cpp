@@ -169,6 +169,8 @@ TEST(SqliteWriter, EveryIndexThePlannerNamesExists) {
   auto path = (dir.path() / "p.db").string();
   { auto db = Open(path); }
   for (std::string_view name : query::PlanIndexNames()) {
+    // The score's index is lead_scores' own on SQLite (schema 24; sql_compiler.cpp FromIndex).
+    if (name == "leads_score") name = "lead_scores_order";
     std::string sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND name = '" +
                       std::string(name) + "'";
     EXPECT_FALSE(Column(path, sql.c_str()).empty()) << name;
@@ -185,7 +187,7 @@ TEST(SqliteWriter, ACurrentSchemaOpensUnchanged) {
   { auto db = Open(path); }
   EXPECT_EQ(Column(path, "SELECT version FROM schema_migrations ORDER BY version"),
             (std::vector<std::string>{"8", "9", "10", "11", "12", "13", "14", "16", "20", "21",
-                                      "22", "23", "99"}));
+                                      "22", "23", "24", "99"}));
   EXPECT_EQ(Column(path, "SELECT count(*) FROM sqlite_master WHERE name = 'leads_created'"),
             (std::vector<std::string>{"1"}));
 }

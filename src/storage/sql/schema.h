@@ -477,6 +477,41 @@ INSERT INTO lead_name_chars (account_key, ch)
   WHERE octet_length(name_fold) <> char_length(name_fold) AND ascii(c) > 127
   ON CONFLICT DO NOTHING;}
 )sql";
+// 24 (SQLite; issue 16, docs/SCORING.md "Whole-account rescoring"): a lead's score lives in a
+// narrow table of its own, lead_scores, with leads_score's three facet columns, and its order in
+// lead_scores_order (the columns leads_score had, so a walk of it tests the same filters on its
+// entries): a rescore rewrites ~60-byte rows instead of each 45-column lead row, which wrote
+// every page of the leads table through the WAL (bench/RESULTS.md, "Rescoring at a million
+// leads"). The column is named `id` so the query compiler can walk it under the alias `leads`
+// (query/sql_compiler.cpp, FromIndex). The store inserts a new lead's row; the triggers keep it
+// when a lead's score or facets change or the lead goes. leads.score is no longer read on
+// SQLite (it holds the score a lead was last written with). PostgreSQL keeps leads.score.
+inline constexpr const char* kScoresTable = R"sql({sqlite:
+CREATE TABLE lead_scores (
+  account_key BIGINT NOT NULL,
+  id TEXT NOT NULL,
+  score DOUBLE PRECISION NOT NULL,
+  status_fold TEXT NOT NULL,
+  city_fold TEXT,
+  category_fold TEXT,
+  PRIMARY KEY (account_key, id)
+) WITHOUT ROWID;
+INSERT INTO lead_scores
+  SELECT account_key, id, score, status_fold, city_fold, category_fold FROM leads;
+CREATE INDEX lead_scores_order
+  ON lead_scores (account_key, score, id, status_fold, city_fold, category_fold);
+DROP INDEX IF EXISTS leads_score;
+CREATE TRIGGER lead_scores_update AFTER UPDATE OF score, status_fold, city_fold, category_fold
+  ON leads
+BEGIN
+  UPDATE lead_scores SET score = new.score, status_fold = new.status_fold,
+    city_fold = new.city_fold, category_fold = new.category_fold
+  WHERE account_key = new.account_key AND id = new.id;
+END;
+CREATE TRIGGER lead_scores_delete AFTER DELETE ON leads BEGIN
+  DELETE FROM lead_scores WHERE account_key = old.account_key AND id = old.id;
+END;}{postgres:SELECT 1;}
+)sql";
 inline constexpr Migration kMigrations[] = {
     {8, nullptr},
     {9, kDedupTables},
@@ -490,6 +525,7 @@ inline constexpr Migration kMigrations[] = {
     {21, kPostgresListItems},
     {22, kTextIndexTerms},
     {23, kPostgresWalkedEntries},
+    {24, kScoresTable},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not

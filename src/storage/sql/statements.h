@@ -38,11 +38,19 @@ inline constexpr const char* kInsertMeta =
     "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING";
 
 // ---- leads ----
-#define KLOZEO_LEAD_FIELDS                                                            \
+#define KLOZEO_LEAD_FIELDS_BEFORE_SCORE                                               \
   "name, source, description, email, phone, website, address, city, state, country, " \
   "postal_code, category, source_id, logo_url, status, latitude, longitude, rating, " \
-  "review_count, tags, score, created_at, updated_at, last_interaction_at"
+  "review_count, tags, "
+#define KLOZEO_LEAD_FIELDS_AFTER_SCORE ", created_at, updated_at, last_interaction_at"
+#define KLOZEO_LEAD_FIELDS KLOZEO_LEAD_FIELDS_BEFORE_SCORE "score" KLOZEO_LEAD_FIELDS_AFTER_SCORE
 #define KLOZEO_LEAD_COLUMNS "id, " KLOZEO_LEAD_FIELDS
+// A lead's score as read: on SQLite its lead_scores row (schema 24), on PostgreSQL the column.
+#define KLOZEO_LEAD_SCORE                                                                      \
+  "{sqlite:(SELECT sc.score FROM lead_scores sc WHERE sc.account_key = leads.account_key AND " \
+  "sc.id = leads.id)}{postgres:score}"
+/// A lead's score in a statement over `leads` (unaliased): kLeadColumns' `score` as read.
+inline constexpr const char* kLeadScore = KLOZEO_LEAD_SCORE;
 // What an insert or update writes after the key and id, and its parameters (rows::BindLead).
 #define KLOZEO_LEAD_WRITTEN                                                              \
   KLOZEO_LEAD_FIELDS                                                                     \
@@ -95,7 +103,7 @@ inline constexpr const char* kInsertTextNames =
 // without any), so a lead is one statement. Concatenated as text: ids are UUIDs, names match
 // [A-Za-z0-9_], types are fixed words and values valid JSON, so nothing needs escaping.
 #define KLOZEO_LEAD_SELECT                                                                        \
-  KLOZEO_LEAD_COLUMNS                                                                             \
+  "id, " KLOZEO_LEAD_FIELDS_BEFORE_SCORE KLOZEO_LEAD_SCORE KLOZEO_LEAD_FIELDS_AFTER_SCORE         \
   ", (SELECT '[' || {sqlite:group_concat}{postgres:string_agg}('[\"' || a.id || '\",\"' || "      \
   "a.name || '\",\"' || a.type || '\",' || a.value || ']', ','{postgres: ORDER BY a.id}) || "     \
   "']' FROM lead_attributes a WHERE a.account_key = leads.account_key AND a.lead_id = leads.id) " \
@@ -126,6 +134,15 @@ inline constexpr const char* kInsertAttribute =
 #undef KLOZEO_LEAD_SELECT
 #undef KLOZEO_LEAD_COLUMNS
 #undef KLOZEO_LEAD_FIELDS
+#undef KLOZEO_LEAD_SCORE
+#undef KLOZEO_LEAD_FIELDS_BEFORE_SCORE
+#undef KLOZEO_LEAD_FIELDS_AFTER_SCORE
+
+// A new lead's lead_scores row (SQLite, schema 24), written by the store rather than by an insert
+// trigger (which would make every multi-row INSERT INTO leads keep a statement journal).
+inline constexpr const char* kInsertLeadScore =
+    "INSERT OR REPLACE INTO lead_scores (account_key, id, score, status_fold, city_fold, "
+    "category_fold) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 // ---- dedup lookups: oldest first (UUIDv7 ids), off (account_key, key, id) indexes. SQLite's
 // INDEXED BY: without statistics it may walk the whole account in id order. source_id is exact;
@@ -170,10 +187,11 @@ inline constexpr const char* kDeleteRule =
     "DELETE FROM scoring_rules WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kCountRules =
     "SELECT COUNT(*) FROM scoring_rules WHERE account_key = ?1";
-// SQLite: one cached statement per lead (a local call each). PostgreSQL: every score in one
-// statement over parallel arrays (one round trip). Only rows whose score changes are written.
+// SQLite: one cached statement per lead (a local call each), into lead_scores (schema 24: the
+// lead's row is not rewritten). PostgreSQL: every score in one statement over parallel arrays
+// (one round trip). Only rows whose score changes are written.
 inline constexpr const char* kUpdateScore =
-    "UPDATE leads SET score = ?3 WHERE account_key = ?1 AND id = ?2 AND score IS NOT ?3";
+    "UPDATE lead_scores SET score = ?3 WHERE account_key = ?1 AND id = ?2 AND score IS NOT ?3";
 inline constexpr const char* kUpdateScores =
     "UPDATE leads l SET score = u.score FROM unnest(?2::text[], ?3::float8[]) AS u(id, score) "
     "WHERE l.account_key = ?1 AND l.id = u.id AND l.score IS DISTINCT FROM u.score";
@@ -306,11 +324,13 @@ inline constexpr const char* kCountPending =
     "SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'";
 
 // ---- lead statistics (GET /api/v1/stats) ----
-// Status and score bucket in one pass: the total, the average and both breakdowns.
+// Status and score bucket in one pass: the total, the average and both breakdowns (SQLite: off
+// lead_scores, which carries each lead's status).
 inline constexpr const char* kStatusBuckets =
-    "SELECT status, CASE WHEN score >= 90 THEN 9 WHEN score < 10 THEN 0 ELSE "
-    "{sqlite:CAST(score / 10 AS INTEGER)}{postgres:floor(score / 10)::bigint} END AS bucket, "
-    "COUNT(*), SUM(score) FROM leads WHERE account_key = ?1 GROUP BY status, bucket";
+    "SELECT {sqlite:status_fold AS }status, CASE WHEN score >= 90 THEN 9 WHEN score < 10 THEN 0 "
+    "ELSE {sqlite:CAST(score / 10 AS INTEGER)}{postgres:floor(score / 10)::bigint} END AS bucket, "
+    "COUNT(*), SUM(score) FROM {sqlite:lead_scores}{postgres:leads} WHERE account_key = ?1 "
+    "GROUP BY status, bucket";
 // Sources and cities group case-insensitively, ties by folded name. Sources show their smallest
 // spelling; cities are counted on the (account_key, city_fold) index alone and show the group's
 // oldest lead's spelling (one seek per listed city instead of a table read per lead).
