@@ -174,6 +174,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const ServeConfig& config,
     return api->RunsOnWriteThreads(req);
   };
   server_options.writes_in_flight = &app->writes_in_flight_;
+  server_options.async_handler = [api](http::Request& req, http::Api::Completion done) {
+    return api->HandleAsync(req, done);
+  };
   s.db().CountWritesIn(&app->writes_in_flight_);
   app->server_ = std::make_unique<http::Server>(
       server_options, [api](http::Request& req) { return api->Handle(req); });

@@ -152,11 +152,78 @@ Response Api::Route(Exchange& ex) {
       response = RunHandler(ex, handler, match.params);
     }
   }
+  SetRateHeaders(ex, response);
+  return response;
+}
+
+void Api::SetRateHeaders(const Exchange& ex, Response& response) {
   response.SetHeader("X-RateLimit-Limit",
                      std::to_string(ex.rate.limited ? ex.rate.limit : kUnlimitedHeaderValue));
   response.SetHeader("X-RateLimit-Remaining",
                      std::to_string(ex.rate.limited ? ex.rate.remaining : kUnlimitedHeaderValue));
-  return response;
+}
+
+// The stages of Handle for POST /api/v1/leads, the write left to the writer's runner: Route's
+// checks, the body's parse and the lead's keys here; the response made on the I/O thread once
+// the create committed (Respond there too, so the access log's duration covers the commit).
+bool Api::HandleAsync(Request& req, const Completion& done) {
+  if (req.method != "POST" || req.path != "/api/v1/leads" ||
+      !req.Header("idempotency-key").empty()) {
+    return false;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto ex = std::make_shared<Exchange>(Exchange{req, RequestIdFor(req)});
+  RequestIdScope request_id_scope(ex->request_id);
+  metrics::InFlightRequests().Increment();
+  ex->route_name = "/api/v1/leads";
+  // `make` runs on the I/O thread; `rated`: past the rate limiter (its headers are set).
+  auto answer = [this, ex, started, done](std::function<Response()> make, bool rated) {
+    done([this, ex, started, make = std::move(make), rated] {
+      RequestIdScope scope(ex->request_id);
+      Response response;
+      try {
+        response = make();
+      } catch (const std::exception& e) {
+        spdlog::error("request_id={} route={} unhandled exception: {}", ex->request_id,
+                      ex->route_name, e.what());
+        response = ErrorResponse(Error::Internal(e.what()));
+      }
+      if (rated) SetRateHeaders(*ex, response);
+      Respond(*ex, response, started);
+      metrics::InFlightRequests().Decrement();
+      return response;
+    });
+  };
+  if (auto refused = Authenticate(*ex)) {
+    answer([refused = std::move(*refused)] { return refused; }, false);
+    return true;
+  }
+  if (auto refused = RateLimit(*ex)) {
+    answer([refused = std::move(*refused)] { return refused; }, true);
+    return true;
+  }
+  Result<domain::LeadPatch> patch = Error::Internal("not parsed");
+  try {
+    patch = ParseLeadCreate(ex->request);
+  } catch (const std::exception& e) {
+    patch = Error::Internal(e.what());
+  }
+  if (!patch.ok()) {
+    Response refused = MapError(*ex, patch.error());
+    answer([refused = std::move(refused)] { return refused; }, true);
+    return true;
+  }
+  leads_.CreateAsync(
+      ex->principal, std::move(*patch), [this, ex, answer](Result<service::CreateOutcome> outcome) {
+        auto created = std::make_shared<Result<service::CreateOutcome>>(std::move(outcome));
+        answer(
+            [this, ex, created]() -> Response {
+              if (!created->ok()) return MapError(*ex, created->error());
+              return LeadCreatedResponse(**created);
+            },
+            true);
+      });
+  return true;
 }
 
 std::optional<Response> Api::Authenticate(Exchange& ex) {

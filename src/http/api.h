@@ -60,6 +60,15 @@ class Api {
 
   Response Handle(Request& request);
 
+  /// The answer to a request taken by HandleAsync: called once, from any thread, with a
+  /// function that makes the response (the server runs it on the connection's I/O thread).
+  using Completion = std::function<void(std::function<Response()>)>;
+  /// Serves `request` as Handle would, without waiting for its write to commit, when it can:
+  /// POST /api/v1/leads without an Idempotency-Key (LeadService::CreateAsync; `done` is called
+  /// once the write committed, or at once for a refusal). False, and nothing done, for every
+  /// other request (Handle serves those). `request` must stay valid until `done` is called.
+  bool HandleAsync(Request& request, const Completion& done);
+
   /// Whether `request` should run on the server's write threads (ServerOptions): POST, PUT,
   /// PATCH and DELETE, except a POST /mcp that only reads (a read-only tool, initialize, a
   /// listing): that one stays on the I/O thread like a REST GET. Decodes the JSON of a small
@@ -103,6 +112,13 @@ class Api {
   /// Sets X-Request-Id, records the request in the metrics and writes the access log line.
   void Respond(const Exchange& ex, Response& response,
                std::chrono::steady_clock::time_point started);
+
+  /// POST /api/v1/leads: the lead of the request's body, and the answer to its creation
+  /// (api_leads.cpp, shared by the route and HandleAsync).
+  static core::Result<domain::LeadPatch> ParseLeadCreate(const Request& request);
+  static Response LeadCreatedResponse(const service::CreateOutcome& outcome);
+  /// Sets the X-RateLimit-* headers of an authenticated route's answer.
+  static void SetRateHeaders(const Exchange& ex, Response& response);
 
   void AddRoutes();
   /// Leads, their attributes and notes (api_leads.cpp).

@@ -33,6 +33,25 @@ service::ListParams ListParamsOf(const Request& req) {
 
 }  // namespace
 
+Result<domain::LeadPatch> Api::ParseLeadCreate(const Request& request) {
+  KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(request));
+  return domain::ParseLeadPatch(body, true);
+}
+
+Response Api::LeadCreatedResponse(const service::CreateOutcome& outcome) {
+  metrics::DedupOutcome(outcome.dedup_tier).Increment();
+  json out{{"id", outcome.lead.id}, {"created_at", outcome.lead.created_at}};
+  if (outcome.duplicate) {
+    out["message"] = "Duplicate detected, existing lead updated";
+    out["duplicate"] = true;
+    return Json(200, out);
+  }
+  out["message"] = "Lead created successfully";
+  if (outcome.potential_duplicate_id)
+    out["potential_duplicate_id"] = *outcome.potential_duplicate_id;
+  return Json(201, out);
+}
+
 void Api::AddLeadRoutes() {
   // --- leads ---
   Add("GET", "/api/v1/leads", true, [this](Context& c) -> Result<Response> {
@@ -52,21 +71,11 @@ void Api::AddLeadRoutes() {
     return r;
   });
 
+  // Without an Idempotency-Key the server takes this route through HandleAsync instead.
   Add("POST", "/api/v1/leads", true, [this](Context& c) -> Result<Response> {
-    KLOZEO_ASSIGN_OR_RETURN(json body, ParseBody(c.request));
-    KLOZEO_ASSIGN_OR_RETURN(auto patch, domain::ParseLeadPatch(body, true));
+    KLOZEO_ASSIGN_OR_RETURN(auto patch, ParseLeadCreate(c.request));
     KLOZEO_ASSIGN_OR_RETURN(auto outcome, leads_.Create(c.principal, patch));
-    metrics::DedupOutcome(outcome.dedup_tier).Increment();
-    json out{{"id", outcome.lead.id}, {"created_at", outcome.lead.created_at}};
-    if (outcome.duplicate) {
-      out["message"] = "Duplicate detected, existing lead updated";
-      out["duplicate"] = true;
-      return Json(200, out);
-    }
-    out["message"] = "Lead created successfully";
-    if (outcome.potential_duplicate_id)
-      out["potential_duplicate_id"] = *outcome.potential_duplicate_id;
-    return Json(201, out);
+    return LeadCreatedResponse(outcome);
   });
 
   Add("GET", "/api/v1/leads/export", true, [this](Context& c) -> Result<Response> {

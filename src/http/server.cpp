@@ -136,6 +136,24 @@ class Session : public std::enable_shared_from_this<Session> {
     bool keep_alive = req.keep_alive();
     bool head = req.method() == bhttp::verb::head;
     const unsigned version = req.version();
+    if (shared_.options.async_handler && req.method() == bhttp::verb::post) {
+      // The request is kept (with the connection) until its answer is made.
+      auto held = std::make_shared<Request>(std::move(request));
+      std::atomic<int>* in_flight = shared_.options.writes_in_flight;
+      if (in_flight != nullptr) in_flight->fetch_add(1, std::memory_order_relaxed);
+      auto done =
+          [self = shared_from_this(), held, keep_alive, version, head, in_flight,
+           work = net::make_work_guard(stream_.get_executor())](std::function<Response()> make) {
+            if (in_flight != nullptr) in_flight->fetch_sub(1, std::memory_order_relaxed);
+            net::post(self->stream_.get_executor(), [self, held, make = std::move(make), keep_alive,
+                                                     version, head] {
+              self->Write(make(), keep_alive && !self->shared_.stopping.load(), version, head);
+            });
+          };
+      if (shared_.options.async_handler(*held, std::move(done))) return;
+      if (in_flight != nullptr) in_flight->fetch_sub(1, std::memory_order_relaxed);
+      request = std::move(*held);
+    }
     if (shared_.writers != nullptr &&
         (shared_.options.runs_on_write_threads ? shared_.options.runs_on_write_threads(request)
                                                : IsWrite(req.method()))) {

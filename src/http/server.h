@@ -25,6 +25,12 @@ struct ServerOptions {
   /// With write threads: counts the requests handed to them and not yet answered (may be null;
   /// must outlive the server). The SQLite store reads it (storage::Database::CountWritesIn).
   std::atomic<int>* writes_in_flight = nullptr;
+  /// Takes a POST request to answer later without holding a thread meanwhile (a write that
+  /// waits for a group commit: Api::HandleAsync), or returns false (the handler, or the write
+  /// threads, then serve it). It calls the function it is given once, from any thread, with a
+  /// function making the response, which runs on the connection's I/O thread; the request stays
+  /// valid until then. Such requests count in `writes_in_flight` too. Unset: none.
+  std::function<bool(Request&, std::function<void(std::function<Response()>)>)> async_handler;
   size_t max_body_bytes = 10 * 1024 * 1024;
   size_t max_header_bytes = 16 * 1024;            ///< request line + headers; above: 431
   std::chrono::milliseconds read_timeout{30000};  ///< to receive one whole request

@@ -46,6 +46,34 @@ core::Status LeadService::CommitAndNotify(storage::Tx& tx, bool queued) {
   return core::Ok();
 }
 
+core::Status LeadService::CreateIn(storage::Tx& tx, const Principal& who,
+                                   const domain::LeadPatch& patch, Lead& lead,
+                                   const dedup::LeadKeys& keys, CreateOutcome& outcome,
+                                   bool& queued) {
+  KLOZEO_ASSIGN_OR_RETURN(auto match, FindDuplicate(tx, who, patch, keys));
+  if (match.merge_id) {
+    KLOZEO_ASSIGN_OR_RETURN(Lead merged,
+                            MergeInto(tx, who, *match.merge_id, patch, match.tier, &queued));
+    outcome = CreateOutcome{std::move(merged), true, std::nullopt, match.tier};
+    return core::Ok();
+  }
+  if (who.limits.max_leads > 0) {
+    KLOZEO_ASSIGN_OR_RETURN(int64_t count, tx.leads().Count(who.account_key, who.limits.max_leads));
+    if (count >= who.limits.max_leads) {
+      return Error{core::ErrorCode::kLeadsLimitReached, "lead limit of " +
+                                                            std::to_string(who.limits.max_leads) +
+                                                            " for plan '" + who.plan + "' reached"};
+    }
+  }
+  const int64_t now = clock_.NowSeconds();
+  lead.created_at = lead.updated_at = lead.last_interaction_at = now;
+  KLOZEO_TRY(ScoreLead(tx, who, lead));
+  KLOZEO_TRY(tx.leads().Insert(who.account_key, lead, keys));
+  KLOZEO_TRY(Emit(tx, who, "lead.created", WebhookOutbox::LeadData(lead), &queued));
+  outcome = CreateOutcome{std::move(lead), false, std::move(match.potential_id), match.tier};
+  return core::Ok();
+}
+
 Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::LeadPatch& patch) {
   Lead lead;
   lead.id = core::NewLeadId();
@@ -57,33 +85,43 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   // queued before it), and a merge succeeds on a full account. On SQLite the work runs on the
   // thread that holds the writer, queued writes back to back (Database::Write).
   const core::Status written = db_.Write([&](storage::Tx& tx) -> core::Status {
-    KLOZEO_ASSIGN_OR_RETURN(auto match, FindDuplicate(tx, who, patch, keys));
-    if (match.merge_id) {
-      KLOZEO_ASSIGN_OR_RETURN(Lead merged,
-                              MergeInto(tx, who, *match.merge_id, patch, match.tier, &queued));
-      outcome = CreateOutcome{std::move(merged), true, std::nullopt, match.tier};
-      return core::Ok();
-    }
-    if (who.limits.max_leads > 0) {
-      KLOZEO_ASSIGN_OR_RETURN(int64_t count,
-                              tx.leads().Count(who.account_key, who.limits.max_leads));
-      if (count >= who.limits.max_leads) {
-        return Error{core::ErrorCode::kLeadsLimitReached,
-                     "lead limit of " + std::to_string(who.limits.max_leads) + " for plan '" +
-                         who.plan + "' reached"};
-      }
-    }
-    const int64_t now = clock_.NowSeconds();
-    lead.created_at = lead.updated_at = lead.last_interaction_at = now;
-    KLOZEO_TRY(ScoreLead(tx, who, lead));
-    KLOZEO_TRY(tx.leads().Insert(who.account_key, lead, keys));
-    KLOZEO_TRY(Emit(tx, who, "lead.created", WebhookOutbox::LeadData(lead), &queued));
-    outcome = CreateOutcome{std::move(lead), false, std::move(match.potential_id), match.tier};
-    return core::Ok();
+    return CreateIn(tx, who, patch, lead, keys, outcome, queued);
   });
   if (!written.ok()) return written.error();
   if (outbox_ != nullptr) outbox_->Notify(queued);
   return outcome;
+}
+
+void LeadService::CreateAsync(const Principal& who, domain::LeadPatch patch,
+                              std::function<void(Result<CreateOutcome>)> then) {
+  // What the write and its answer share, kept until the answer is given.
+  struct State {
+    Principal who;
+    domain::LeadPatch patch;
+    Lead lead;
+    dedup::LeadKeys keys;
+    CreateOutcome outcome;
+    bool queued = false;
+  };
+  auto state = std::make_shared<State>();
+  state->who = who;
+  state->patch = std::move(patch);
+  state->lead.id = core::NewLeadId();
+  domain::ApplyPatch(state->lead, state->patch);
+  state->keys = KeysOf(state->lead);
+  db_.WriteAsync(
+      [this, state](storage::Tx& tx) -> core::Status {
+        return CreateIn(tx, state->who, state->patch, state->lead, state->keys, state->outcome,
+                        state->queued);
+      },
+      [this, state, then = std::move(then)](core::Status written) {
+        if (!written.ok()) {
+          then(std::move(written).error());
+          return;
+        }
+        if (outbox_ != nullptr) outbox_->Notify(state->queued);
+        then(std::move(state->outcome));
+      });
 }
 
 Result<Lead> LeadService::Get(const Principal& who, const std::string& id) {

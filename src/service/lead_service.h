@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -128,6 +130,11 @@ class LeadService {
   /// API-CONTRACT section 7, checked before the cap, in the same write transaction).
   /// Errors: LeadsLimitReached at the plan's cap when a new lead would be stored.
   core::Result<CreateOutcome> Create(const domain::Principal& who, const domain::LeadPatch& patch);
+  /// Create, answered through `then` (called once, on any thread: on SQLite the thread that ran
+  /// the write's group, right after its COMMIT; storage::Database::WriteAsync) instead of a
+  /// return: the caller's thread does not wait for the commit.
+  void CreateAsync(const domain::Principal& who, domain::LeadPatch patch,
+                   std::function<void(core::Result<CreateOutcome>)> then);
 
   /// Creates every valid item of `items` (already parsed; an Error is that item's failure) in
   /// one transaction, without dedup. Items beyond the plan's lead cap fail with
@@ -201,6 +208,12 @@ class LeadService {
                                       const std::string& id);
   core::Result<query::ListQuery> ParseListQuery(const domain::Principal& who,
                                                 const ListParams& params, bool paged);
+
+  /// Create's write (run by storage::Database::Write or WriteAsync): dedup, then the merge or
+  /// the cap check and the insert of `lead` (its id and fields set, `keys` its keys).
+  core::Status CreateIn(storage::Tx& tx, const domain::Principal& who,
+                        const domain::LeadPatch& patch, domain::Lead& lead,
+                        const dedup::LeadKeys& keys, CreateOutcome& outcome, bool& queued);
 
   /// The dedup match of a new lead (lead_dedup.cpp): a lead to merge into, or a hint.
   struct DuplicateMatch {

@@ -392,6 +392,14 @@ class Database {
     KLOZEO_TRY(RunWork(work, *tx));
     return tx->Commit();
   }
+  /// Write, answered through `then` instead of a return: `then(outcome)` is called once, with
+  /// what Write would return, on any thread (SQLite: the thread that ran the group, right after
+  /// its COMMIT, so it must be quick and must not wait for another write; by default the
+  /// caller's, before WriteAsync returns). `work` is kept until it has run.
+  virtual void WriteAsync(std::function<core::Status(Tx&)> work,
+                          std::function<void(core::Status)> then) {
+    then(Write(work));
+  }
   /// Cheap reachability check for /healthz.
   virtual core::Status Ping() = 0;
   /// A server-wide secret, created on first use and shared by every process on the database

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -422,6 +423,112 @@ TEST_F(GroupCommit, WritesRunByTheWriterCommitExactlyWhatTheyAcknowledge) {
   constexpr int kTotal = kThreads * kEach;
   EXPECT_EQ(static_cast<int>(committed.size()), kKeys + kTotal / 5 * 2);
   EXPECT_EQ(static_cast<int>(failed.size()), kTotal / 5 * 2);
+  ExpectWriterUsable();
+}
+
+// WriteAsync from many threads, mixed with Write and Tx writes: every work is answered exactly
+// once, an answer of success comes only once its write is visible to another pool (committed),
+// failed works leave nothing, and the dedup pattern stays race-free (one lead per key).
+TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
+  constexpr int kThreads = 8;
+  constexpr int kEach = 40;
+  constexpr int kKeys = 4;
+  std::mutex mu;
+  std::condition_variable all_answered;
+  int answers = 0;
+  int twice = 0;
+  int invisible = 0;
+  int failures = 0;
+  int wrong_error = 0;
+  std::vector<std::string> committed;
+  std::vector<std::string> failed;
+  std::atomic<int> dedup_inserts{0};
+  // Records an answer; `id` is checked against another pool when the write succeeded.
+  auto record = [&](const std::string& id, const core::Status& written, bool expect_ok,
+                    std::shared_ptr<std::atomic<int>> calls) {
+    const bool visible = written.ok() && !id.empty() && Exists(*checker_, id);
+    std::lock_guard<std::mutex> lock(mu);
+    if (calls->fetch_add(1) > 0) ++twice;
+    ++answers;
+    if (expect_ok) {
+      if (!written.ok()) {
+        ++failures;
+      } else if (!id.empty()) {
+        if (!visible) ++invisible;
+        committed.push_back(id);
+      }
+    } else {
+      if (written.ok() || written.error().code != core::ErrorCode::kConflict) ++wrong_error;
+      failed.push_back(id);
+    }
+    all_answered.notify_all();
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int n = t * kEach + i;
+        auto calls = std::make_shared<std::atomic<int>>(0);
+        if (n % 4 == 3) {  // a synchronous Write among them
+          const domain::Lead lead = NewLead("Sync " + std::to_string(n));
+          core::Status written = db_->Write([&](Tx& tx) { return Insert(tx, lead); });
+          record(lead.id, written, true, calls);
+          continue;
+        }
+        if (n % 4 == 0) {  // the dedup pattern
+          const std::string email = "async" + std::to_string(n / 4 % kKeys) + "@example.com";
+          auto same = std::make_shared<domain::Lead>(NewLead("Same", email));
+          auto inserted = std::make_shared<bool>(false);
+          db_->WriteAsync(
+              [&, same, inserted, email](Tx& tx) -> core::Status {
+                KLOZEO_ASSIGN_OR_RETURN(auto found,
+                                        tx.leads().FindIdByKey(acc1, DedupKey::kEmail, email));
+                if (found) return core::Ok();
+                *inserted = true;
+                ++dedup_inserts;
+                return Insert(tx, *same);
+              },
+              [&, same, inserted, calls](core::Status written) {
+                record(*inserted ? same->id : std::string(), written, true, calls);
+              });
+          continue;
+        }
+        // 1: commits; 2: fails after its insert.
+        auto lead = std::make_shared<domain::Lead>(NewLead("Async " + std::to_string(n)));
+        const bool fails = n % 4 == 2;
+        db_->WriteAsync(
+            [&, lead, fails](Tx& tx) -> core::Status {
+              KLOZEO_TRY(Insert(tx, *lead));
+              if (fails) return core::Error::Conflict("refused after the insert");
+              return core::Ok();
+            },
+            [&, lead, fails, calls](core::Status written) {
+              record(lead->id, written, !fails, calls);
+            });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  constexpr int kTotal = kThreads * kEach;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(
+        all_answered.wait_for(lock, std::chrono::seconds(30), [&] { return answers >= kTotal; }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a late second answer shows
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(answers, kTotal);
+  EXPECT_EQ(twice, 0);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(invisible, 0);
+  EXPECT_EQ(wrong_error, 0);
+  EXPECT_EQ(dedup_inserts.load(), kKeys);  // each key inserted once: every lookup saw the others
+  for (const auto& id : failed) EXPECT_FALSE(Exists(*checker_, id)) << id;
+  auto read = checker_->Begin(TxMode::kRead);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(committed.size()));
+  EXPECT_EQ(static_cast<int>(committed.size()), kKeys + kTotal / 4 * 2);
+  EXPECT_EQ(static_cast<int>(failed.size()), kTotal / 4);
   ExpectWriterUsable();
 }
 

@@ -23,19 +23,32 @@ using core::Error;
 using core::Result;
 using core::Status;
 
-/// Checkpoints the WAL (PASSIVE) on a connection of its own, in the background, once the
-/// writer's WAL hook signals that kPages frames were appended since the last checkpoint: no
-/// commit waits for a checkpoint's fsyncs. A checkpoint copies each page once, however many
-/// commits rewrote it since the last one, so the interval is counted in new frames, not in the
-/// log's size: a writer that never pauses keeps the log from restarting (it restarts only once
-/// all of it is copied), and counting the size would checkpoint after every commit, copying
-/// again the pages each commit rewrites (a bulk insert's scattered index pages).
+/// Checkpoints the WAL off the commit path, on a connection of its own, and keeps the log
+/// bounded without stopping the writer for long (docs/GROUP-COMMIT.md, "Checkpoints").
+///
+/// A PASSIVE checkpoint runs in the background once the writer's WAL hook reports kPages frames
+/// appended since the last one: it copies each page once, however many commits rewrote it, so
+/// the interval is counted in new frames, not in the log's size. SQLite restarts the log (writes
+/// again from its start) only when a write transaction begins with every frame copied, which a
+/// writer that never pauses does not allow. So once the log holds kRestart frames, the
+/// background copies what was appended during its last pass, again, until at most kFinal frames
+/// are left, then takes the writer for the time of one last small pass (`while_idle`): the next
+/// write transaction restarts the log. The writer checkpoints on its own commit path only past
+/// kWriterPages (the background could not keep up, or readers held the log).
 class Checkpointer {
  public:
-  static constexpr int kPages = 16000;        // 64 MB of 4 KB pages appended since the last one
-  static constexpr int kWriterPages = 64000;  // 256 MB: the log's bound
+  static constexpr int kPages = 16000;        // 64 MB of 4 KB pages appended since the last pass
+  static constexpr int kRestart = 32000;      // 128 MB: the log is then brought to a restart
+  static constexpr int kFinal = 256;          // frames left for the pass that holds the writer
+  static constexpr int kCatchUpPasses = 8;    // background passes to get there
+  static constexpr int kWriterPages = 64000;  // 256 MB: the writer checkpoints itself
 
-  explicit Checkpointer(std::string path) : path_(std::move(path)) {}
+  /// Runs a function while the writer is idle (no write transaction open in this process, none
+  /// able to begin); false when it could not (then the restart is tried again later).
+  using WhileIdle = std::function<bool(const std::function<void()>&)>;
+
+  Checkpointer(std::string path, WhileIdle while_idle)
+      : path_(std::move(path)), while_idle_(std::move(while_idle)) {}
   ~Checkpointer() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -56,7 +69,7 @@ class Checkpointer {
   static int OnCommit(void* self, sqlite3* db, const char* name, int pages) {
     auto* c = static_cast<Checkpointer*>(self);
     if (pages >= kWriterPages) {
-      // Past this size the writer checkpoints itself (what the background left), so the log
+      // The background did not restart the log: the writer checkpoints what it left, so the log
       // restarts at its next transaction and stays bounded (busy: tried again next commit).
       int copied = 0;
       (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, &copied);
@@ -66,13 +79,29 @@ class Checkpointer {
       return SQLITE_OK;
     }
     std::lock_guard<std::mutex> lock(c->mu_);
-    if (pages < c->log_) c->copied_ = 0;  // the log restarted
+    if (pages < c->log_) {  // the log restarted
+      c->copied_ = 0;
+      c->restart_at_ = kRestart;
+    }
     c->log_ = pages;
-    if (pages - c->copied_ >= kPages) {
+    if (pages - c->copied_ >= kPages || pages >= c->restart_at_) {
       c->pending_ = true;
       c->cv_.notify_one();
     }
     return SQLITE_OK;
+  }
+
+  /// One PASSIVE checkpoint on the checkpointer's connection: the frames it copied, or -1.
+  int Pass(std::unique_ptr<Connection>& conn) {
+    if (conn == nullptr) {
+      auto opened = Connection::Open(path_, 1000);
+      if (!opened.ok()) return -1;
+      conn = std::move(*opened);
+    }
+    int copied = -1;
+    (void)sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                    &copied);
+    return copied;
   }
 
   void Run() {
@@ -82,30 +111,46 @@ class Checkpointer {
       cv_.wait(lock, [&] { return stop_ || pending_; });
       if (stop_) return;
       pending_ = false;
+      bool restart = log_ >= restart_at_;
       lock.unlock();
-      if (conn == nullptr) {
-        auto opened = Connection::Open(path_, 1000);
-        if (opened.ok()) conn = std::move(*opened);
-      }
       // A failed or partial checkpoint is retried on a later commit.
-      int copied = -1;
-      if (conn != nullptr) {
-        (void)sqlite3_wal_checkpoint_v2(conn->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                        &copied);
+      int copied = Pass(conn);
+      for (int pass = 1; restart && copied >= 0; ++pass) {
+        lock.lock();
+        // Frames of the log this pass saw (0 if it had restarted meanwhile).
+        if (copied > 0 && copied <= log_) copied_ = copied;
+        const int left = log_ - copied_;
+        restart = log_ >= restart_at_ && !stop_;
+        lock.unlock();
+        if (!restart) break;
+        if (left > kFinal && pass < kCatchUpPasses) {
+          copied = Pass(conn);
+          continue;
+        }
+        // Few frames left: copy them while no write can append more (if the writer could not be
+        // had, or readers kept frames in use, the log restarts at a later attempt).
+        (void)while_idle_([&] { copied = Pass(conn); });
+        lock.lock();
+        // Done or not, the next attempt waits for the log to restart (OnCommit resets this)
+        // or to grow by kPages more.
+        restart_at_ = log_ + kPages;
+        if (copied > 0 && copied <= log_) copied_ = copied;
+        lock.unlock();
+        break;
       }
       lock.lock();
-      // Frames of the log this checkpoint saw (0 if it had restarted meanwhile: then OnCommit
-      // counts from 0 again as well).
       if (copied > 0 && copied <= log_) copied_ = copied;
     }
   }
 
   std::string path_;
+  WhileIdle while_idle_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
-  int log_ = 0;     ///< the log's size in frames at the last commit
-  int copied_ = 0;  ///< frames of it checkpointed
+  int log_ = 0;                ///< the log's size in frames at the last commit
+  int copied_ = 0;             ///< frames of it checkpointed
+  int restart_at_ = kRestart;  ///< the log's size at which to bring it to a restart
   bool stop_ = false;
   std::thread thread_;
 };
@@ -135,6 +180,9 @@ struct Job {
   bool lead = false;  ///< its thread is to take the writer and run the queue (Pool::Run)
   Status result = core::Ok();
   std::condition_variable cv;  ///< signalled (under the pool's lock) when done or lead is set
+  /// Database::WriteAsync: nobody waits for the job; this gets its outcome instead (called by
+  /// the runner, outside the pool's lock), and the job is then deleted.
+  std::function<void(Status)> then;
 };
 
 /// The read connections, and the one writer that write transactions take in turn: queueing
@@ -163,13 +211,18 @@ class Pool : public ConnectionPool<Connection> {
     std::shared_ptr<Group> group;
   };
 
-  Result<Writer> AcquireWriter() {
+  /// `counted`: writers that finish meanwhile see this one queued (Leave hands it their open
+  /// transaction, a runner stops lingering). The checkpointer's wait is not counted: it takes
+  /// the writer between groups.
+  Result<Writer> AcquireWriter(bool counted = true) {
     std::unique_lock<std::mutex> lock(writer_mu_);
-    ++waiting_;
-    if (writer_busy_) arrival_cv_.notify_one();
+    if (counted) {
+      ++waiting_;
+      if (writer_busy_) arrival_cv_.notify_one();
+    }
     const bool free = writer_cv_.wait_for(lock, std::chrono::milliseconds(options_.busy_timeout_ms),
                                           [&] { return !writer_busy_; });
-    --waiting_;
+    if (counted) --waiting_;
     if (!free) return Error::Unavailable("the database stayed busy with other writes");
     if (writer_ == nullptr) {
       KLOZEO_ASSIGN_OR_RETURN(writer_, Open());
@@ -179,6 +232,28 @@ class Pool : public ConnectionPool<Connection> {
     }
     writer_busy_ = true;
     return Writer{std::move(writer_), group_};
+  }
+
+  /// Runs `fn` holding the writer between groups: no write transaction of this process is open
+  /// or can begin meanwhile (the Checkpointer's last pass before a restart of the log). False,
+  /// without running it, when the writer did not come free in time; a group handed over with the
+  /// writer is committed first (its members answered) and `fn` not run.
+  bool WhileWriterIdle(const std::function<void()>& fn) {
+    auto acquired = AcquireWriter(false);
+    if (!acquired.ok()) return false;
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    if (acquired->group != nullptr) {
+      CommitLocked(lock, std::move(acquired->conn), acquired->group);
+      return false;
+    }
+    lock.unlock();
+    fn();
+    lock.lock();
+    writer_ = std::move(acquired->conn);
+    writer_busy_ = false;
+    lock.unlock();
+    writer_cv_.notify_one();
+    return true;
   }
 
   /// Whether some thread waits in AcquireWriter.
@@ -229,24 +304,97 @@ class Pool : public ConnectionPool<Connection> {
     }
     running_ = true;
     lock.unlock();
-    return Run(job);
+    return Run(&job);
+  }
+
+  /// Database::WriteAsync: queues `job` (owned by the pool from now on, `then` set) and
+  /// returns. When nobody runs the queue, the pool's runner thread takes that part.
+  void Queue(std::unique_ptr<Job> job) {
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    jobs_.push_back(job.release());
+    if (running_) {
+      arrival_cv_.notify_one();
+      return;
+    }
+    running_ = true;
+    WakeRunnerThreadLocked();
   }
 
   /// The server's count of the write requests it is handling (Database::CountWritesIn).
   void CountWritesIn(const std::atomic<int>* counter) { in_flight_.store(counter); }
 
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lock(writer_mu_);
+      stopping_ = true;
+    }
+    runner_cv_.notify_one();
+    if (runner_thread_.joinable()) runner_thread_.join();
+  }
+
  private:
-  /// The runner's turn (RunQueued): `mine` is at the head of the queue. Takes the writer (and
-  /// the transaction open on it, if a group is under way), runs queued jobs while they come
-  /// (up to kMaxGroup members, lingering as Leave does), then hands the transaction to a Tx
-  /// queued in AcquireWriter or commits it, answers the jobs it ran, and passes the runner's
-  /// part to the first job still queued.
-  Status Run(Job& mine) {
+  /// Gives the runner's part to the pool's own thread (started at its first use): the first
+  /// queued job is a WriteAsync one, whose caller does not wait.
+  void WakeRunnerThreadLocked() {
+    runner_wanted_ = true;
+    if (!runner_thread_.joinable()) {
+      runner_thread_ = std::thread([this] { RunnerThread(); });
+    } else {
+      runner_cv_.notify_one();
+    }
+  }
+
+  void RunnerThread() {
+    std::unique_lock<std::mutex> lock(writer_mu_);
+    while (true) {
+      // Queued jobs are run even when stopping (their callers are owed an answer).
+      runner_cv_.wait(lock, [&] { return runner_wanted_ || stopping_; });
+      if (!runner_wanted_) return;
+      runner_wanted_ = false;
+      lock.unlock();
+      (void)Run(nullptr);
+      lock.lock();
+    }
+  }
+
+  /// The WriteAsync jobs a runner answered, called once the pool's lock is released.
+  class Callbacks {
+   public:
+    Callbacks() = default;
+    Callbacks(const Callbacks&) = delete;
+    Callbacks& operator=(const Callbacks&) = delete;
+    ~Callbacks() {
+      for (Job* job : jobs_) {
+        job->then(std::move(job->result));
+        delete job;
+      }
+    }
+    /// Gives `job` its outcome: wakes its thread, or keeps it for `then`.
+    void Answer(Job& job, Status result) {
+      if (!job.then) {
+        Pool::Answer(job, std::move(result));
+        return;
+      }
+      job.result = std::move(result);
+      jobs_.push_back(&job);
+    }
+
+   private:
+    std::vector<Job*> jobs_;
+  };
+
+  /// The runner's turn (RunQueued, or the runner thread with `mine` null): `mine` is at the
+  /// head of the queue. Takes the writer (and the transaction open on it, if a group is under
+  /// way), runs queued jobs while they come (up to kMaxGroup members, lingering as Leave does),
+  /// then hands the transaction to a Tx queued in AcquireWriter or commits it, answers the jobs
+  /// it ran, and passes the runner's part to the first job still queued.
+  Status Run(Job* mine) {
+    Callbacks callbacks;  // declared before the lock: run after it is released
     auto acquired = AcquireWriter();
     std::unique_lock<std::mutex> lock(writer_mu_);
     if (!acquired.ok()) {
       // Nothing ran: every queued job gets the same answer (the writer stayed busy).
-      for (Job* job : std::exchange(jobs_, {})) Answer(*job, acquired.error());
+      for (Job* job : std::exchange(jobs_, {})) callbacks.Answer(*job, acquired.error());
       running_ = false;
       return std::move(acquired).error();
     }
@@ -259,7 +407,12 @@ class Pool : public ConnectionPool<Connection> {
       lock.lock();
       if (!begun.ok()) {
         CloseLocked(lock, std::move(conn), group, begun);
-        jobs_.pop_front();  // mine; the next job takes the writer in its turn
+        // The first job (mine, if any) gets the error; the next takes the writer in its turn.
+        if (!jobs_.empty()) {
+          Job* first = jobs_.front();
+          jobs_.pop_front();
+          if (first != mine) callbacks.Answer(*first, begun);
+        }
         PassRunnerLocked();
         return begun;
       }
@@ -282,10 +435,10 @@ class Pool : public ConnectionPool<Connection> {
       if (ran.ok()) {
         ++group->kept;
         kept.push_back(job);
-      } else if (job != &mine) {
-        Answer(*job, std::move(ran));
+      } else if (job != mine) {
+        callbacks.Answer(*job, std::move(ran));
       } else {
-        mine.result = std::move(ran);
+        mine->result = std::move(ran);
       }
     }
     bool passed = false;
@@ -303,13 +456,13 @@ class Pool : public ConnectionPool<Connection> {
     }
     if (!passed) PassRunnerLocked();
     for (Job* job : kept) {
-      if (job == &mine) {
-        mine.result = group->result;
+      if (job == mine) {
+        mine->result = group->result;
       } else {
-        Answer(*job, group->result);
+        callbacks.Answer(*job, group->result);
       }
     }
-    return mine.result;
+    return mine != nullptr ? mine->result : core::Ok();
   }
 
   /// Gives `job` its outcome and wakes its thread.
@@ -319,13 +472,17 @@ class Pool : public ConnectionPool<Connection> {
     job.cv.notify_one();
   }
 
-  /// Ends this thread's turn as the runner: the first queued job's thread takes it.
+  /// Ends this thread's turn as the runner: the first queued job's thread takes it (the pool's
+  /// runner thread for a WriteAsync job).
   void PassRunnerLocked() {
     running_ = !jobs_.empty();
-    if (running_) {
-      jobs_.front()->lead = true;
-      jobs_.front()->cv.notify_one();
+    if (!running_) return;
+    if (jobs_.front()->then) {
+      WakeRunnerThreadLocked();  // nobody waits on that job: the pool's thread runs the queue
+      return;
     }
+    jobs_.front()->lead = true;
+    jobs_.front()->cv.notify_one();
   }
 
   /// Whether writers that have not queued yet are about to: write requests the server is
@@ -383,11 +540,17 @@ class Pool : public ConnectionPool<Connection> {
   std::unique_ptr<Connection> writer_;
   std::shared_ptr<Group> group_;  ///< the transaction open on writer_, if any
   bool writer_busy_ = false;
-  int waiting_ = 0;        ///< threads in AcquireWriter
-  std::deque<Job*> jobs_;  ///< Database::Write's jobs not yet run (RunQueued)
-  bool running_ = false;   ///< a thread runs the queued jobs (or is about to)
+  int waiting_ = 0;             ///< threads in AcquireWriter
+  std::deque<Job*> jobs_;       ///< Database::Write's jobs not yet run (RunQueued)
+  bool running_ = false;        ///< a thread runs the queued jobs (or is about to)
+  bool runner_wanted_ = false;  ///< the runner thread is to run the queue (WakeRunnerThreadLocked)
+  bool stopping_ = false;
+  std::condition_variable runner_cv_;
+  std::thread runner_thread_;  ///< runs the queue for WriteAsync jobs (started at first use)
   std::atomic<const std::atomic<int>*> in_flight_{nullptr};  ///< CountWritesIn
-  Checkpointer checkpointer_{options_.path};                 // declared after writer_: joined first
+  /// Declared after writer_: joined first.
+  Checkpointer checkpointer_{
+      options_.path, [this](const std::function<void()>& fn) { return WhileWriterIdle(fn); }};
 };
 
 /// A write Tx is a member of a group: a savepoint in the group's transaction on the writer
@@ -460,21 +623,37 @@ class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
   Status Write(const std::function<Status(Tx&)>& work) override {
     Job job;
     job.run = [&work](std::unique_ptr<Connection>& conn) -> Status {
-      KLOZEO_TRY(conn->RunCached("SAVEPOINT member"));
-      Status done = core::Ok();
-      {
-        JobTx tx(std::move(conn));
-        done = RunWork(work, tx);  // on the runner's thread: an exception is answered
-        conn = tx.Release();
-      }
-      if (done.ok()) done = conn->RunCached("RELEASE member");
-      if (!done.ok()) RollBackMember(*conn);
-      return done;
+      return RunMember(work, conn);
     };
     return pool_.RunQueued(job);
   }
 
+  void WriteAsync(std::function<Status(Tx&)> work, std::function<void(Status)> then) override {
+    auto job = std::make_unique<Job>();
+    job->run = [work = std::move(work)](std::unique_ptr<Connection>& conn) -> Status {
+      return RunMember(work, conn);
+    };
+    job->then = std::move(then);
+    pool_.Queue(std::move(job));
+  }
+
   void CountWritesIn(const std::atomic<int>* counter) override { pool_.CountWritesIn(counter); }
+
+  /// A Write's work as a member of the group open on `conn`, in its own savepoint (released when
+  /// it succeeds, rolled back alone when it fails).
+  static Status RunMember(const std::function<Status(Tx&)>& work,
+                          std::unique_ptr<Connection>& conn) {
+    KLOZEO_TRY(conn->RunCached("SAVEPOINT member"));
+    Status done = core::Ok();
+    {
+      JobTx tx(std::move(conn));
+      done = RunWork(work, tx);  // on the runner's thread: an exception is answered
+      conn = tx.Release();
+    }
+    if (done.ok()) done = conn->RunCached("RELEASE member");
+    if (!done.ok()) RollBackMember(*conn);
+    return done;
+  }
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     if (mode == TxMode::kWrite) {
