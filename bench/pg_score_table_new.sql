@@ -1,5 +1,5 @@
 -- bench/query_matrix_pg_ab.sh, bench/rescore_pg.sh, bench/query_matrix_pg_writes.sh: NEW_SQL (WITH_SQL):
--- schema 25 (storage/sql/schema.h, kPostgresScoresTable, as rendered) rebuilt and vacuumed, so a run
+-- schema 24 on PostgreSQL (storage/sql/schema.h, kScoresTable, as rendered) rebuilt and vacuumed, so a run
 -- does not pay the migration's autovacuum (bench/RESULTS.md, "PostgreSQL's scores in lead_scores").
 -- main's shape: no lead_scores, leads_score back (leads.score as main's last rescore left it)
 DROP TRIGGER IF EXISTS lead_scores_update ON leads;
@@ -7,7 +7,7 @@ DROP TRIGGER IF EXISTS lead_scores_delete ON leads;
 DROP FUNCTION IF EXISTS klozeo_lead_scores_update();
 DROP FUNCTION IF EXISTS klozeo_lead_scores_delete();
 DROP TABLE IF EXISTS lead_scores;
--- schema 25 applied by hand (the branch's migration text), then vacuumed
+-- schema 24 applied by hand (its PostgreSQL text), then vacuumed
 
 CREATE TABLE lead_scores (
   account_key BIGINT NOT NULL,

@@ -164,9 +164,9 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
   // the list indexes, 11-12: the trigram indexes, 13: the dedup backfill, 14: PostgreSQL's list
   // indexes, 16: trigram rows written by the store, 20: the trigram index merged, 21:
   // PostgreSQL's list-element and city indexes, 22: the trigram index's term list, 23:
-  // PostgreSQL's walked entries and name characters, 24 and 25: scores in lead_scores (SQLite,
-  // PostgreSQL); PostgreSQL's release also recorded its own 1001), and the list indexes exist on
-  // the integer key.
+  // PostgreSQL's walked entries and name characters, 24: scores in lead_scores, 25: nothing (24
+  // on PostgreSQL before a release); PostgreSQL's release also recorded its own 1001), and the list
+  // indexes exist on the integer key.
   EXPECT_EQ(Column("SELECT version FROM schema_migrations WHERE version BETWEEN 8 AND 999 "
                    "ORDER BY version"),
             (std::vector<std::string>{"8", "9", "10", "11", "12", "13", "14", "16", "20", "21",
@@ -204,7 +204,7 @@ TEST_F(UpgradeTest, EverythingReadsBackAndNewWritesWork) {
                          "'%(account_key, %' ORDER BY 1"),
             (std::vector<std::string>{"lead_attributes_num", "leads_last_interaction",
                                       "leads_score", "leads_updated"}));
-  // Both keep scores in lead_scores (SQLite's schema 24, PostgreSQL's 25): filled from the
+  // Both keep scores in lead_scores (schema 24): filled from the
   // upgraded leads, with their facets, and leads_score is gone.
   EXPECT_EQ(Column("SELECT count(*) FROM leads l JOIN lead_scores s ON s.account_key = "
                    "l.account_key AND s.id = l.id AND s.score = l.score AND s.status_fold = "

@@ -551,7 +551,7 @@ TEST(Plan, PostgresIsSteeredToRareFiltersAndAttributeSortsOnly) {
   EXPECT_EQ(rare.access, Access::kFilterIndex);
   // The order is written so that the score's index cannot serve it: PostgreSQL seeks
   // review_count's index and sorts the few matches, their scores joined from lead_scores
-  // (schema 25).
+  // (schema 24).
   CompiledSql sql = CompilePostgresListQuery("leads.id", rare);
   EXPECT_NE(sql.sql.find("leads.review_count = $2"), std::string::npos) << sql.sql;
   EXPECT_NE(sql.sql.find("ORDER BY (ls.score + 0) DESC"), std::string::npos) << sql.sql;

@@ -477,16 +477,22 @@ INSERT INTO lead_name_chars (account_key, ch)
   WHERE octet_length(name_fold) <> char_length(name_fold) AND ascii(c) > 127
   ON CONFLICT DO NOTHING;}
 )sql";
-// 24 (SQLite; issue 16, docs/SCORING.md "Whole-account rescoring"): a lead's score lives in a
-// narrow table of its own, lead_scores, with leads_score's three facet columns, and its order in
-// lead_scores_order (the columns leads_score had, so a walk of it tests the same filters on its
-// entries): a rescore rewrites ~60-byte rows instead of each 45-column lead row, which wrote
-// every page of the leads table through the WAL (bench/RESULTS.md, "Rescoring at a million
-// leads"). The column is named `id` so the query compiler can walk it under the alias `leads`
-// (query/sql_compiler.cpp, FromIndex). The store inserts a new lead's row; the triggers keep it
-// when a lead's score or facets change or the lead goes. leads.score is no longer read on
-// SQLite (it holds the score a lead was last written with). PostgreSQL keeps leads.score.
-inline constexpr const char* kScoresTable = R"sql({sqlite:
+// 24 (issue 16, docs/SCORING.md "Whole-account rescoring" and "PostgreSQL: scores in their own
+// table"): a lead's score lives in a narrow table of its own, lead_scores, with leads_score's three
+// facet columns, and its order in lead_scores_order (the columns leads_score had, so a walk of it
+// tests the same filters on its entries). A rescore rewrites ~60-byte rows: on SQLite each
+// 45-column lead row was rewritten, every page of the leads table through the WAL; on PostgreSQL
+// each score was a new version of that row with an entry in each of its ~20 indexes
+// (bench/RESULTS.md, "Rescoring at a million leads", "PostgreSQL's scores in lead_scores").
+// leads_score goes. The column is named `id` so the SQLite compiler can walk it under the alias
+// `leads` (query/sql_compiler.cpp, FromIndex). The store inserts a new lead's row; triggers keep
+// it when a lead's score or facets change or the lead goes. On PostgreSQL the update trigger
+// writes the row only where the score or a facet differs from it (not from leads' old values:
+// leads.score is stale after a rescore; only kUpdateLead writes it, with the score it read from
+// lead_scores), and a statement trigger with the deleted rows deletes theirs; no foreign key (its
+// check would cost each new lead a lookup). leads.score stays, holding the score a lead was last
+// written with; it is not read.
+inline constexpr const char* kScoresTable = R"sql(
 CREATE TABLE lead_scores (
   account_key BIGINT NOT NULL,
   id TEXT NOT NULL,
@@ -495,12 +501,13 @@ CREATE TABLE lead_scores (
   city_fold TEXT,
   category_fold TEXT,
   PRIMARY KEY (account_key, id)
-) WITHOUT ROWID;
+){sqlite: WITHOUT ROWID};
 INSERT INTO lead_scores
-  SELECT account_key, id, score, status_fold, city_fold, category_fold FROM leads;
+  SELECT account_key, id, score, status_fold, city_fold, category_fold FROM leads
+  ORDER BY account_key, id;
 CREATE INDEX lead_scores_order
   ON lead_scores (account_key, score, id, status_fold, city_fold, category_fold);
-DROP INDEX IF EXISTS leads_score;
+DROP INDEX IF EXISTS leads_score;{sqlite:
 CREATE TRIGGER lead_scores_update AFTER UPDATE OF score, status_fold, city_fold, category_fold
   ON leads
 BEGIN
@@ -510,34 +517,7 @@ BEGIN
 END;
 CREATE TRIGGER lead_scores_delete AFTER DELETE ON leads BEGIN
   DELETE FROM lead_scores WHERE account_key = old.account_key AND id = old.id;
-END;}{postgres:SELECT 1;}
-)sql";
-// 25 (PostgreSQL; issue 16, docs/SCORING.md "PostgreSQL: scores in their own table"): SQLite's
-// lead_scores of 24 on PostgreSQL, with the same columns, order index and store statements. A
-// score updated in leads was a new version of the ~45-column row with an entry in each of its ~20
-// indexes (1M leads: a first rescore spent minutes of backend CPU in the index inserts); in
-// lead_scores it is a ~70-byte row and two entries. leads_score goes (the compiler walks
-// lead_scores_order). Triggers keep the row: a row trigger on updates of leads (only kUpdateLead
-// writes it, with the score it read from lead_scores) writes the row where the score or a facet
-// differs from it (not from leads' old values: leads.score is stale after a rescore), a statement
-// trigger with the deleted rows deletes theirs. No foreign key: its check would cost each new lead
-// a lookup. leads.score stays, holding the score a lead was last written with; it is not read.
-inline constexpr const char* kPostgresScoresTable = R"sql({sqlite:SELECT 1;}{postgres:
-CREATE TABLE lead_scores (
-  account_key BIGINT NOT NULL,
-  id TEXT NOT NULL,
-  score DOUBLE PRECISION NOT NULL,
-  status_fold TEXT NOT NULL,
-  city_fold TEXT,
-  category_fold TEXT,
-  PRIMARY KEY (account_key, id)
-);
-INSERT INTO lead_scores
-  SELECT account_key, id, score, status_fold, city_fold, category_fold FROM leads
-  ORDER BY account_key, id;
-CREATE INDEX lead_scores_order
-  ON lead_scores (account_key, score, id, status_fold, city_fold, category_fold);
-DROP INDEX IF EXISTS leads_score;
+END;}{postgres:
 CREATE FUNCTION klozeo_lead_scores_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE lead_scores SET score = NEW.score, status_fold = NEW.status_fold,
@@ -560,6 +540,10 @@ CREATE TRIGGER lead_scores_delete AFTER DELETE ON leads REFERENCING OLD TABLE AS
   FOR EACH STATEMENT EXECUTE FUNCTION klozeo_lead_scores_delete();
 ANALYZE lead_scores;}
 )sql";
+// 25: nothing. Before any release, 24 created lead_scores on SQLite only and 25 on PostgreSQL;
+// both are now 24 (one text over both dialects). A database a development build took to 25 has
+// the table either way.
+inline constexpr const char* kScoresTableFolded = "SELECT 1;";
 inline constexpr Migration kMigrations[] = {
     {8, nullptr},
     {9, kDedupTables},
@@ -574,7 +558,7 @@ inline constexpr Migration kMigrations[] = {
     {22, kTextIndexTerms},
     {23, kPostgresWalkedEntries},
     {24, kScoresTable},
-    {25, kPostgresScoresTable},
+    {25, kScoresTableFolded},
 };
 /// Versions only unreleased builds recorded, keyed by text account_id (main's dedup tables
 /// numbered 15 and its list indexes 1600 before integer keys): such a database is refused, not
