@@ -23,6 +23,11 @@
 
 namespace klozeo::storage::rows {
 
+/// A text field as its folded column holds it (NULL stays NULL).
+inline std::optional<std::string> FoldedText(const std::optional<std::string>& text) {
+  return text ? std::optional(core::FoldText(*text)) : std::nullopt;
+}
+
 /// Binds the 45 lead parameters of both stores' lead INSERT/UPDATE: $1 account key, $2 id,
 /// stored fields, the folded columns, then the dedup keys (NULL when empty).
 template <typename Statement>
@@ -35,7 +40,7 @@ void BindLead(Statement& s, domain::AccountKey account, const domain::Lead& lead
            lead.updated_at, lead.last_interaction_at, core::FoldText(lead.name),
            core::FoldText(lead.source));
   for (int i = 0; i < domain::kTextFieldCount; ++i) {
-    s.Bind(29 + i, lead.text[i] ? std::optional(core::FoldText(*lead.text[i])) : std::nullopt);
+    s.Bind(29 + i, FoldedText(lead.text[i]));
   }
   nlohmann::json folded_tags = nlohmann::json::array();
   for (const auto& t : lead.tags) folded_tags.push_back(core::FoldText(t));

@@ -280,13 +280,6 @@ class SqlTx : public Tx {
     for (size_t i = 0; i < binds.size(); ++i) s.BindValue(static_cast<int>(i + 1), binds[i]);
   }
 
-  /// The index of a text field in domain::Lead::text.
-  static int TextFieldIndex(std::string_view name) {
-    for (int i = 0; i < domain::kTextFieldCount; ++i) {
-      if (name == domain::kTextFieldNames[i]) return i;
-    }
-    return -1;
-  }
   /// Stores new leads with their attributes, name-token counts and match keys.
   core::Status InsertLeads(domain::AccountKey account, std::span<const domain::Lead> leads,
                            std::span<const dedup::LeadKeys> keys) {
@@ -325,16 +318,12 @@ class SqlTx : public Tx {
       }
     }
     // Their scores (schemas 24 and 25), with the folded facets the score order carries.
-    static const int kCity = TextFieldIndex("city");
-    static const int kCategory = TextFieldIndex("category");
     KLOZEO_TRY((InsertRows<sql::kInsertLeadScore, 6, 128>(leads.size(), [&](auto& row, size_t i) {
       const domain::Lead& lead = leads[i];
       row.Bind(1, Arg(account)).Bind(2, lead.id).Bind(3, lead.score);
       row.Bind(4, domain::LeadStatusName(lead.status));
-      auto folded = [](const std::optional<std::string>& text) {
-        return text ? std::optional(core::FoldText(*text)) : std::nullopt;
-      };
-      row.Bind(5, folded(lead.text[kCity])).Bind(6, folded(lead.text[kCategory]));
+      row.Bind(5, rows::FoldedText(lead.text[domain::kCity]))
+          .Bind(6, rows::FoldedText(lead.text[domain::kCategory]));
     })));
     // The name-word counts (docs/DEDUP.md).
     std::map<std::string, int64_t> counts;
