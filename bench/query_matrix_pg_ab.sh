@@ -8,17 +8,14 @@
 # OLD_SQL, NEW_SQL, OLD_POST_SQL / NEW_POST_SQL (run once the binary is up: its migration done,
 # e.g. VACUUM ANALYZE of what it built).
 set -euo pipefail
+source bench/lib.sh  # bench_wait_healthy
 OLD=$1; NEW=$2; PG_URL=$3; KEY=$4; OUT=${5:-bench/out/qm_pg_ab}; mkdir -p "$OUT"
 PORT=${QM_PORT:-18473}; REQUESTS=${REQUESTS:-20}; RUNS=${RUNS:-1}
 run() {  # label binary sql post_sql
   [ -n "$3" ] && psql -q "$PG_URL" -f "$3" >/dev/null
   "$2" serve --db "$PG_URL" --listen "127.0.0.1:$PORT" --log-level warn >"$OUT/server_$1.out" 2>&1 &
   local server=$!
-  for _ in $(seq 1 3000); do
-    curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-    kill -0 $server 2>/dev/null || { cat "$OUT/server_$1.out" >&2; exit 1; }
-    sleep 0.2
-  done
+  bench_wait_healthy "$PORT" $server "$OUT/server_$1.out" || exit 1
   [ -n "${4:-}" ] && psql -q "$PG_URL" -f "$4" >/dev/null
   echo "$1: load before $(cut -d' ' -f1 /proc/loadavg)"
   python3 bench/query_matrix.py "http://127.0.0.1:$PORT/api/v1" "$KEY" "$OUT/$1.json" \

@@ -11,6 +11,7 @@
 # (the rules unchanged: a rescore that writes nothing),
 # PORT=28202, OLD_SQL, NEW_SQL. Prints one line per run.
 set -euo pipefail
+source bench/lib.sh  # bench_wait_healthy
 OLD=$1; NEW=$2; PG_URL=$3; KEY=$4; PGDATA=$5
 PORT=${PORT:-28202}; RUNS=${RUNS:-1}
 OUT=${OUT:-bench/out/rescore_pg}; mkdir -p "$OUT"
@@ -26,11 +27,7 @@ run() {  # label binary sql post_sql
   [ -n "$3" ] && psql -q "$PG_URL" -f "$3" >/dev/null
   "$2" serve --db "$PG_URL" --listen "127.0.0.1:$PORT" --log-level warn >"$OUT/server_$1.out" 2>&1 &
   local server=$!
-  for _ in $(seq 1 3000); do
-    curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
-    kill -0 $server 2>/dev/null || { cat "$OUT/server_$1.out" >&2; exit 1; }
-    sleep 0.2
-  done
+  bench_wait_healthy "$PORT" $server "$OUT/server_$1.out" || exit 1
   [ -n "${4:-}" ] && psql -q "$PG_URL" -f "$4" >/dev/null
   if [ "${SAME_RULES:-0}" = 1 ]; then echo same >"$OUT/$1.weight"; else
     python3 bench/score_rules.py "http://127.0.0.1:$PORT/api/v1" "$KEY" "$OUT/$1.weight"
