@@ -46,6 +46,28 @@ std::string FromIndex(const SqlDialect& dialect, std::string_view alias, std::st
          dialect.IndexedBy(index);
 }
 
+// The score of `table`'s lead where the statement has it nowhere at hand: a lookup of its
+// lead_scores row where scores live there (SqlDialect::HasScoresTable), else its column.
+std::string ScoreLookup(const SqlDialect& dialect, const std::string& table) {
+  if (!dialect.HasScoresTable()) return table + ".score";
+  return "(SELECT sc.score FROM lead_scores sc WHERE sc.account_key = " + table +
+         ".account_key AND sc.id = " + table + ".id)";
+}
+
+// `select_list` with its kScoreSlot (if any) written as `score`, an expression the statement has
+// at hand (`at_hand`: a column it reads anyway) or ScoreLookup's; a lookup is written as NULL
+// instead when the caller reads the scores itself (ListQuery::score_later), which `later` then
+// says.
+std::string WithScore(std::string_view select_list, const std::string& score, bool at_hand,
+                      const ListQuery& query, bool& later) {
+  std::string out(select_list);
+  const size_t at = out.find(kScoreSlot);
+  if (at == std::string::npos) return out;
+  later = query.score_later && !at_hand;
+  out.replace(at, kScoreSlot.size(), later ? std::string("NULL") : score);
+  return out;
+}
+
 // The positive operator a negative (or "empty") operator negates.
 Op Positive(Op op) {
   switch (op) {
@@ -182,8 +204,7 @@ class Compiler {
   std::string ScoreOf(const std::string& table) const {
     if (!dialect_.HasScoresTable() || scores_row) return table + ".score";
     if (scores_joined && table == "leads") return "ls.score";
-    return "(SELECT sc.score FROM lead_scores sc WHERE sc.account_key = " + table +
-           ".account_key AND sc.id = " + table + ".id)";
+    return ScoreLookup(dialect_, table);
   }
 
   /// The filter that drives the query through its index: an attribute filter becomes an
@@ -746,6 +767,14 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
   SqlBuilder out(dialect);
   Compiler compiler(dialect, out, query.account_key);
   compiler.no_filter_index = true;
+  bool score_later = false;
+  const std::string selected = WithScore(select_list, ScoreLookup(dialect, "leads"),
+                                         !dialect.HasScoresTable(), query, score_later);
+  auto finish = [&] {
+    CompiledSql compiled = std::move(out).Finish();
+    compiled.score_later = score_later;
+    return compiled;
+  };
   const bool ascending = IsAscending(query.sort);
   const std::string_view direction = ascending ? " ASC" : " DESC";
   const std::string_view cmp = ascending ? " > " : " < ";
@@ -811,7 +840,7 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
     out.Append(first ? "SELECT * FROM (" : " UNION ALL SELECT * FROM (");
     first = false;
     out.Append("SELECT ");
-    out.Append(select_list);
+    out.Append(selected);
     if (block == kNone) {
       out.Append(", NULL AS ");
       out.Append(kSortKeyColumn);
@@ -893,17 +922,17 @@ CompiledSql CompileAttributeSortQuery(const SqlDialect& dialect, std::string_vie
   }
   if (first) {  // the cursor is past every block that can hold a row
     out.Append("SELECT ");
-    out.Append(select_list);
+    out.Append(selected);
     out.Append(", NULL AS ");
     out.Append(kSortKeyColumn);
     out.Append(" FROM leads WHERE 1 = 0");
-    return std::move(out).Finish();
+    return finish();
   }
   if (query.limit) {
     out.Append(" LIMIT ");
     out.Bind(std::int64_t{*query.limit} + 1);
   }
-  return std::move(out).Finish();
+  return finish();
 }
 
 // True when Access::kSortIndex is written as CompileCheckedWalk: some `and` filter on another
@@ -952,14 +981,20 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
   SqlBuilder out(dialect);
   Compiler compiler(dialect, out, query.account_key);
   const std::string_view direction = IsAscending(query.sort) ? " ASC" : " DESC";
+  // The score's order is lead_scores' own where scores live there: walked under the alias
+  // `leads` (FromIndex), until the walk's end; each entry carries its score, which the select
+  // list then reads (not a lookup per row).
+  const bool walks_scores = IsScoresIndex(dialect, SortIndexFor(query.sort));
+  bool score_later = false;
   out.Append("SELECT ");
-  out.Append(select_list);
+  out.Append(WithScore(select_list,
+                       walks_scores ? std::string("w.walk_score") : ScoreLookup(dialect, "leads"),
+                       walks_scores || !dialect.HasScoresTable(), query, score_later));
   out.Append(", w.sort_value AS ");
   out.Append(kSortKeyColumn);
   out.Append(" FROM (SELECT leads.id AS walk_id, ");
-  // The score's order is lead_scores' own where scores live there: walked under the alias
-  // `leads` (FromIndex), until the walk's end.
-  compiler.scores_row = IsScoresIndex(dialect, SortIndexFor(query.sort));
+  if (walks_scores) out.Append("leads.score AS walk_score, ");
+  compiler.scores_row = walks_scores;
   compiler.SortExpression(query.sort);
   out.Append(" AS sort_value" + FromIndex(dialect, "", SortIndexFor(query.sort)) +
              " WHERE leads.account_key = ");
@@ -1091,7 +1126,9 @@ CompiledSql CompileCheckedWalk(const SqlDialect& dialect, std::string_view selec
     out.Append(" LIMIT ");
     out.Bind(std::int64_t{*query.limit} + 1);
   }
-  return std::move(out).Finish();
+  CompiledSql compiled = std::move(out).Finish();
+  compiled.score_later = score_later;
+  return compiled;
 }
 
 // True for the score field (a number column of leads, or of lead_scores).
@@ -1139,8 +1176,11 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
   if (driven && query.drive_ids) compiler.drive_ids = &*query.drive_ids;
   std::string_view direction = IsAscending(query.sort) ? " ASC" : " DESC";
 
+  // The score: the joined row's where the statement joins lead_scores.
+  bool score_later = false;
   out.Append("SELECT ");
-  out.Append(select_list);
+  out.Append(WithScore(select_list, compiler.ScoreOf("leads"),
+                       join_scores || !dialect.HasScoresTable(), query, score_later));
   out.Append(", ");
   compiler.SortExpression(query.sort);
   out.Append(" AS ");
@@ -1236,7 +1276,9 @@ CompiledSql CompileListQuery(const SqlDialect& dialect, std::string_view select_
     out.Append(" LIMIT ");
     out.Bind(std::int64_t{*query.limit} + 1);
   }
-  return std::move(out).Finish();
+  CompiledSql compiled = std::move(out).Finish();
+  compiled.score_later = score_later;
+  return compiled;
 }
 
 CompiledSql CompileCountProbe(const SqlDialect& dialect, const ListQuery& query, size_t index,

@@ -16,7 +16,17 @@ namespace klozeo::query {
 struct CompiledSql {
   std::string sql;
   std::vector<SqlValue> binds;
+  /// Set when the select list's kScoreSlot was written as NULL (ListQuery::score_later): the
+  /// caller reads the rows' scores itself.
+  bool score_later = false;
 };
+
+/// Where a select list handed to CompileListQuery holds the lead's score (not SQL: a list that
+/// keeps it fails to prepare). The compiler writes the score as its statement has it at hand:
+/// the joined lead_scores row's column (`ls.score`, PostgreSQL's score lists), the walked
+/// lead_scores entry's (SQLite's score walks), or else a lookup of the lead's lead_scores row
+/// per returned row (NULL with ListQuery::score_later).
+inline constexpr std::string_view kScoreSlot = "<score>";
 
 class SqlDialect;
 
@@ -165,6 +175,10 @@ struct ListQuery {
   /// set is small. A within_radius filter likewise: the ids of its latitude band
   /// (leads_latitude), the distance still tested on the row.
   std::optional<size_t> walk_set;
+  /// The caller reads the page's scores itself (a range of lead_scores merged by id, for the
+  /// large pages of a scan): kScoreSlot is written as NULL unless the statement reads the score
+  /// anyway (CompiledSql::score_later says which).
+  bool score_later = false;
 };
 
 /// Compiles `query` into

@@ -543,6 +543,58 @@ TEST(Plan, AShortSubstringIsProbedAndFoundInItsFieldsSortedIndex) {
       << pg_probe.sql;
 }
 
+// kScoreSlot: the score as the statement has it at hand (the joined or walked lead_scores row),
+// else a lookup of the lead's row per returned row, or NULL where the caller reads the page's
+// scores itself (ListQuery::score_later, CompiledSql::score_later).
+TEST(Plan, TheScoreSlotIsWrittenAsTheStatementHasTheScore) {
+  const std::string list = "leads.id, " + std::string(kScoreSlot) + " AS s";
+  const std::string lookup =
+      "leads.id, (SELECT sc.score FROM lead_scores sc WHERE sc.account_key = leads.account_key "
+      "AND sc.id = leads.id) AS s, ";
+  for (bool later : {false, true}) {
+    SCOPED_TRACE(later);
+    // Not sorted nor filtered by score: a lookup (both engines), or NULL.
+    ListQuery plain = Query({"and.eq.city.paris"}, SortBy("name", "asc"));
+    plain.score_later = later;
+    for (const CompiledSql& sql :
+         {CompileSqliteListQuery(list, plain), CompilePostgresListQuery(list, plain)}) {
+      EXPECT_EQ(sql.sql.find(later ? "SELECT leads.id, NULL AS s, " : "SELECT " + lookup), 0u)
+          << sql.sql;
+      EXPECT_EQ(sql.score_later, later);
+      EXPECT_EQ(sql.sql.find(kScoreSlot), std::string::npos) << sql.sql;
+    }
+    // PostgreSQL, sorted by score: the joined row's.
+    ListQuery by_score = Query({"and.eq.city.paris"}, SortBy("score", "desc"));
+    by_score.score_later = later;
+    CompiledSql pg = CompilePostgresListQuery(list, by_score);
+    EXPECT_EQ(pg.sql.find("SELECT leads.id, ls.score AS s, "), 0u) << pg.sql;
+    EXPECT_FALSE(pg.score_later);
+    // SQLite walks lead_scores_order: the walked entry's.
+    ListQuery walked = Query({}, SortBy("score", "desc"));
+    walked.score_later = later;
+    CompiledSql sqlite = CompileSqliteListQuery(list, walked);
+    EXPECT_EQ(sqlite.sql.find("SELECT leads.id, w.walk_score AS s, w.sort_value AS sort_key FROM "
+                              "(SELECT leads.id AS walk_id, leads.score AS walk_score, "),
+              0u)
+        << sqlite.sql;
+    EXPECT_FALSE(sqlite.score_later);
+    // Sorted by an attribute: a lookup, or NULL.
+    ListQuery attribute = Query({}, SortBy("attr:employees", "desc"));
+    attribute.access = Access::kAttributeSort;
+    attribute.score_later = later;
+    CompiledSql by_attribute = CompileSqliteListQuery(list, attribute);
+    EXPECT_NE(by_attribute.sql.find(later ? "SELECT leads.id, NULL AS s, " : "SELECT " + lookup),
+              std::string::npos)
+        << by_attribute.sql;
+    EXPECT_EQ(by_attribute.score_later, later);
+  }
+  // A select list without the slot is written as given.
+  ListQuery q = Query({}, SortBy("score", "desc"));
+  q.score_later = true;
+  EXPECT_FALSE(CompileSqliteListQuery("leads.id", q).score_later);
+  EXPECT_FALSE(CompilePostgresListQuery("leads.id", Query({})).score_later);
+}
+
 TEST(Plan, PostgresIsSteeredToRareFiltersAndAttributeSortsOnly) {
   const SqlDialect& pg = PostgresDialectInstance();
   ListQuery rare = Query({"and.eq.review_count.1234"}, SortBy("score", "desc"));

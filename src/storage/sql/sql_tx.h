@@ -598,6 +598,8 @@ class SqlTx : public Tx {
     core::Result<LeadPage> List(const query::ListQuery& q) override {
       // The select list in this dialect, rendered once.
       static const std::string select_list = RenderSql(sql::kLeadSelectList, kDialect);
+      static_assert(std::string_view(sql::kLeadSelectList).find(query::kScoreSlot) !=
+                    std::string_view::npos);
       KLOZEO_TRY(t_.Lock(domain::AccountKey{q.account_key}));
       query::ListQuery planned = q;
       {
@@ -673,6 +675,9 @@ class SqlTx : public Tx {
           planned.drive_ids = std::move(ids[planned.drive]);
         }
       }
+      // A large page (a scan's chunk) reads its scores after the page, in one range of
+      // lead_scores (ReadPageScores): a lookup per lead is a seek each.
+      planned.score_later = !q.limit || *q.limit >= kScoresLaterRows;
       query::CompiledSql compiled = Compile(select_list.c_str(), planned);
       KLOZEO_ASSIGN_OR_RETURN(auto s, t_.PrepareListing(std::move(compiled.sql)));
       BindAll(s, compiled.binds);
@@ -687,7 +692,48 @@ class SqlTx : public Tx {
         page.leads.push_back(rows::ReadLead(s));
         page.last_sort_key = s.Value(sql::kLeadSelectColumns);
       }
+      if (compiled.score_later) {
+        KLOZEO_TRY(ReadPageScores(domain::AccountKey{q.account_key}, page.leads));
+      }
       return page;
+    }
+    /// Pages of at least this many rows read their scores after the page (ListQuery::score_later).
+    static constexpr int kScoresLaterRows = 256;
+    /// The scores of `leads` (a page whose select list left them NULL): the range of lead_scores
+    /// from their least id to their greatest, in id order, merged with them sorted by id. A scan
+    /// in created order reads about its own leads' rows there (ids are UUIDv7, in creation
+    /// order); where the page's ids are spread (another sort, a rare filter) the range read stops
+    /// after twice the page's rows, and the leads past it are looked up one by one.
+    core::Status ReadPageScores(domain::AccountKey account, std::vector<domain::Lead>& leads) {
+      if (leads.empty()) return core::Ok();
+      std::vector<domain::Lead*> by_id;
+      by_id.reserve(leads.size());
+      for (domain::Lead& lead : leads) by_id.push_back(&lead);
+      std::sort(by_id.begin(), by_id.end(),
+                [](const domain::Lead* a, const domain::Lead* b) { return a->id < b->id; });
+      const auto most = static_cast<int64_t>(2 * by_id.size() + 64);
+      size_t at = 0;  // by_id[at..] are not read yet
+      int64_t rows = 0;
+      {
+        KLOZEO_ASSIGN_OR_RETURN(auto range, t_.Query(sql::kPageScores, account, by_id.front()->id,
+                                                     by_id.back()->id, most));
+        while (at < by_id.size()) {
+          KLOZEO_ASSIGN_OR_RETURN(bool row, range.Step());
+          if (!row) break;
+          ++rows;
+          const std::string id = range.Text(0);
+          // A lead the range passed has no lead_scores row (never so): its score stays 0.
+          while (at < by_id.size() && by_id[at]->id < id) ++at;
+          if (at < by_id.size() && by_id[at]->id == id) by_id[at++]->score = range.Double(1);
+        }
+      }
+      if (rows < most) return core::Ok();  // the range was read to its end
+      for (; at < by_id.size(); ++at) {
+        KLOZEO_ASSIGN_OR_RETURN(auto one, t_.Query(sql::kLeadScore, account, by_id[at]->id));
+        KLOZEO_ASSIGN_OR_RETURN(bool row, one.Step());
+        if (row) by_id[at]->score = one.Double(0);
+      }
+      return core::Ok();
     }
     /// SQLite: the trigram index's terms holding a UsesTrigramTerms filter's pair as
     /// TrigramTermsMatch wants them (those that start with it, for contains, and those that

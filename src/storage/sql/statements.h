@@ -100,8 +100,8 @@ inline constexpr const char* kInsertTextNames =
 // A lead row plus its attributes as one JSON array of [id, name, type, value] in id order (NULL
 // without any), so a lead is one statement. Concatenated as text: ids are UUIDs, names match
 // [A-Za-z0-9_], types are fixed words and values valid JSON, so nothing needs escaping.
-#define KLOZEO_LEAD_SELECT                                                                        \
-  "id, " KLOZEO_LEAD_FIELDS_BEFORE_SCORE KLOZEO_LEAD_SCORE KLOZEO_LEAD_FIELDS_AFTER_SCORE         \
+#define KLOZEO_LEAD_SELECT(score)                                                                 \
+  "id, " KLOZEO_LEAD_FIELDS_BEFORE_SCORE score KLOZEO_LEAD_FIELDS_AFTER_SCORE                     \
   ", (SELECT '[' || {sqlite:group_concat}{postgres:string_agg}('[\"' || a.id || '\",\"' || "      \
   "a.name || '\",\"' || a.type || '\",' || a.value || ']', ','{postgres: ORDER BY a.id}) || "     \
   "']' FROM lead_attributes a WHERE a.account_key = leads.account_key AND a.lead_id = leads.id) " \
@@ -111,10 +111,19 @@ inline constexpr const char* kInsertTextNames =
 inline constexpr const char* kLeadColumns = KLOZEO_LEAD_COLUMNS;
 /// Columns of kLeadSelectList (rows::ReadLead); a listing's sort key follows them.
 inline constexpr int kLeadSelectColumns = 26;
-inline constexpr const char* kGetLead =
-    "SELECT " KLOZEO_LEAD_SELECT " FROM leads WHERE account_key = ?1 AND id = ?2";
-/// The select list handed to the filter compiler for lead listings (kGetLead's columns).
-inline constexpr const char* kLeadSelectList = KLOZEO_LEAD_SELECT;
+inline constexpr const char* kGetLead = "SELECT " KLOZEO_LEAD_SELECT(
+    KLOZEO_LEAD_SCORE) " FROM leads WHERE account_key = ?1 AND id = ?2";
+/// The select list handed to the filter compiler for lead listings (kGetLead's columns), the
+/// score in query::kScoreSlot: the compiler writes it as its statement has it at hand.
+inline constexpr const char* kLeadSelectList = KLOZEO_LEAD_SELECT("<score>");
+// The scores of a page's leads (ListQuery::score_later): one range of lead_scores in id order
+// from the page's least id to its greatest, at most ?4 rows, merged with the page by id.
+inline constexpr const char* kPageScores =
+    "SELECT id, score FROM lead_scores WHERE account_key = ?1 AND id >= ?2 AND id <= ?3 "
+    "ORDER BY id LIMIT ?4";
+// One lead's score, for those of a page past kPageScores' rows.
+inline constexpr const char* kLeadScore =
+    "SELECT score FROM lead_scores WHERE account_key = ?1 AND id = ?2";
 inline constexpr const char* kDistinctAttributeNames =
     "SELECT DISTINCT name FROM lead_attributes WHERE account_key = ?1 ORDER BY name";
 inline constexpr const char* kDeleteLead = "DELETE FROM leads WHERE account_key = ?1 AND id = ?2";
