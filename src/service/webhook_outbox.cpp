@@ -29,6 +29,17 @@ core::Result<bool> WebhookOutbox::Add(storage::Tx& tx, domain::AccountKey accoun
   return queued > 0;
 }
 
+core::Result<bool> WebhookOutbox::AddLazily(storage::Tx& tx, domain::AccountKey account,
+                                            std::string_view type,
+                                            const std::function<std::string()>& data) const {
+  KLOZEO_ASSIGN_OR_RETURN(auto subscribers, tx.webhooks().Subscribers(account, type));
+  if (subscribers.empty()) return false;
+  domain::WebhookEvent event{core::NewUuidV7(), account, std::string(type), Body(type, data()),
+                             clock_.NowMillis()};
+  KLOZEO_TRY(tx.webhooks().EnqueueTo(event, subscribers, WallMillis()));
+  return true;
+}
+
 void WebhookOutbox::Notify(bool queued) const {
   if (queued && listener_) listener_();
 }

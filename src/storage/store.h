@@ -194,6 +194,14 @@ class WebhookStore {
   /// delivery due at `due_ms` for every active webhook of its account subscribed to its type
   /// (nothing when none is). Returns the number of deliveries.
   virtual core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event, int64_t due_ms) = 0;
+  /// The active webhooks of the account subscribed to events of `type` (EnqueueEvent's
+  /// recipients): a caller that finds none need not build the event (WebhookOutbox::Add).
+  virtual core::Result<std::vector<std::string>> Subscribers(domain::AccountKey account,
+                                                             std::string_view type) = 0;
+  /// Stores `event` with a pending delivery due at `due_ms` to each of `webhooks` (as
+  /// Subscribers returned them).
+  virtual core::Status EnqueueTo(const domain::WebhookEvent& event,
+                                 const std::vector<std::string>& webhooks, int64_t due_ms) = 0;
   /// Stores `event` with one pending delivery to webhook `webhook_id`, whatever it subscribes
   /// to (the ping of POST /webhooks/{id}/test). Returns the delivery id; NotFound without it.
   virtual core::Result<std::string> EnqueueDelivery(const domain::WebhookEvent& event,

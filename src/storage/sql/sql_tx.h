@@ -297,8 +297,12 @@ class SqlTx : public Tx {
       if (leads.size() == 1) {
         KLOZEO_TRY((InsertRows<sql::kInsertTextRow, 2, 128>(
             1, [&](auto& row, size_t) { row.Bind(1, Arg(account)).Bind(2, leads[0].id); })));
-        KLOZEO_TRY(Run(Query(sql::kIndexPendingText, int64_t{128})));
-        KLOZEO_TRY(Run(Query(sql::kClearPendingText, int64_t{128})));
+        // The new row's rid is the largest: the two statements' own condition, checked here
+        // first, so the 127 creates of 128 that index nothing run neither.
+        if (conn_->LastInsertRowid() % 128 == 0) {
+          KLOZEO_TRY(Run(Query(sql::kIndexPendingText, int64_t{128})));
+          KLOZEO_TRY(Run(Query(sql::kClearPendingText, int64_t{128})));
+        }
       } else {
         KLOZEO_TRY(Run(Query(sql::kIndexPendingText, int64_t{1})));
         KLOZEO_TRY(Run(Query(sql::kClearPendingText, int64_t{1})));
@@ -995,12 +999,25 @@ class SqlTx : public Tx {
       return SqlTx::Count(t_.On(account, sql::kCountWebhooks));
     }
     core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event, int64_t due_ms) override {
-      KLOZEO_ASSIGN_OR_RETURN(
-          auto subscribers,
-          All(t_.On(event.account_key, sql::kSubscribers, "," + event.type + ","), ReadText));
+      KLOZEO_ASSIGN_OR_RETURN(auto subscribers, Subscribers(event.account_key, event.type));
       if (subscribers.empty()) return int64_t{0};
       KLOZEO_TRY(Enqueue(event, subscribers, due_ms));
       return static_cast<int64_t>(subscribers.size());
+    }
+    core::Result<std::vector<std::string>> Subscribers(domain::AccountKey account,
+                                                       std::string_view type) override {
+      std::string pattern;
+      pattern.reserve(type.size() + 2);
+      pattern += ',';
+      pattern += type;
+      pattern += ',';
+      return All(t_.On(account, sql::kSubscribers, pattern), ReadText);
+    }
+    core::Status EnqueueTo(const domain::WebhookEvent& event,
+                           const std::vector<std::string>& webhooks, int64_t due_ms) override {
+      if (webhooks.empty()) return core::Ok();
+      KLOZEO_TRY(Enqueue(event, webhooks, due_ms));
+      return core::Ok();
     }
     core::Result<std::string> EnqueueDelivery(const domain::WebhookEvent& event,
                                               std::string_view webhook_id,
