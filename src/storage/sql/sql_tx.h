@@ -850,9 +850,17 @@ class SqlTx : public Tx {
         return core::Ok();
       }
     }
+    core::Result<std::vector<std::string>> ChunkEnds(domain::AccountKey account,
+                                                     std::string_view after_id, int size,
+                                                     int count) override {
+      if (size <= 0 || count <= 0) return std::vector<std::string>();
+      return All(t_.On(account, sql::kChunkEnds, after_id, int64_t{size} * count, int64_t{size}),
+                 ReadText);
+    }
     core::Result<std::vector<domain::Lead>> Scan(domain::AccountKey account,
                                                  std::string_view after_id, int limit,
-                                                 const LeadProjection& projection) override {
+                                                 const LeadProjection& projection,
+                                                 std::string_view until_id) override {
       KLOZEO_TRY(t_.Lock(account));
       // id, score, then the projected columns (only these names reach the SQL, never client text),
       // each read by rows::ReadLeadColumn into its field; the others keep their defaults.
@@ -877,8 +885,11 @@ class SqlTx : public Tx {
         text += columns[static_cast<size_t>(at)];
       }
       text += RenderSql(sql::kScanFrom, kDialect);
+      if (!until_id.empty()) text += RenderSql(sql::kScanUntil, kDialect);
+      text += RenderSql(sql::kScanOrder, kDialect);
       KLOZEO_ASSIGN_OR_RETURN(auto scan, t_.conn_->PrepareDynamic(std::move(text)));
       scan.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+      if (!until_id.empty()) scan.Bind(4, until_id);
       std::vector<domain::Lead> out;
       out.reserve(static_cast<size_t>(std::clamp(limit, 0, 100000)));
       while (true) {
