@@ -258,6 +258,19 @@ double RoundTo2(double x) {
   return r == 0 ? 0.0 : r;
 }
 
+/// Scores one chunk read by a rescore: every lead's id and score into `scored` (the leads are
+/// not read again), and into `changed` (cleared first) those whose stored score differs.
+void ScoreChunk(const RuleSet& rules, int64_t now, std::vector<Lead>& leads,
+                std::vector<std::pair<std::string, double>>& changed,
+                std::vector<std::pair<std::string, double>>& scored) {
+  changed.clear();
+  for (Lead& lead : leads) {
+    double score = rules.Score(lead, now);
+    if (score != lead.score) changed.emplace_back(lead.id, score);
+    scored.emplace_back(std::move(lead.id), score);
+  }
+}
+
 }  // namespace
 
 double FinalScore(double total) {
@@ -477,12 +490,7 @@ Result<ScoringService::RescoreProgress> ScoringService::RescoreStep(const Princi
     KLOZEO_ASSIGN_OR_RETURN(std::vector<Lead> leads,
                             tx->leads().Scan(who.account_key, cursor, kChunkSize, projection, {}));
     if (!leads.empty()) cursor = leads.back().id;
-    changed.clear();
-    for (Lead& lead : leads) {
-      double score = rules.Score(lead, now);
-      if (score != lead.score) changed.emplace_back(lead.id, score);
-      scored.emplace_back(std::move(lead.id), score);  // the lead is not read again
-    }
+    ScoreChunk(rules, now, leads, changed, scored);
     if (!changed.empty()) {
       if (chunk > 0 && !shared) {
         // A step of several chunks writes a lot: in a shared commit (SQLite group commit), a
@@ -614,12 +622,7 @@ core::Status ScoringService::RescoreLane(const Principal& who, const std::string
         tx->leads().Scan(who.account_key, cursor, kChunkSize, projection, until));
     if (leads.empty()) break;
     cursor = leads.back().id;
-    changed.clear();
-    for (Lead& lead : leads) {
-      double score = rules.Score(lead, now);
-      if (score != lead.score) changed.emplace_back(lead.id, score);
-      scored->emplace_back(std::move(lead.id), score);
-    }
+    ScoreChunk(rules, now, leads, changed, *scored);
     if (!changed.empty()) {
       KLOZEO_TRY(tx->leads().UpdateScores(who.account_key, changed));
       wrote = true;

@@ -23,10 +23,7 @@ std::string WebhookOutbox::Body(std::string_view type, std::string_view data_jso
 
 core::Result<bool> WebhookOutbox::Add(storage::Tx& tx, domain::AccountKey account,
                                       std::string_view type, std::string_view data_json) const {
-  domain::WebhookEvent event{core::NewUuidV7(), account, std::string(type), Body(type, data_json),
-                             clock_.NowMillis()};
-  KLOZEO_ASSIGN_OR_RETURN(int64_t queued, tx.webhooks().EnqueueEvent(event, WallMillis()));
-  return queued > 0;
+  return AddLazily(tx, account, type, [data_json] { return std::string(data_json); });
 }
 
 core::Result<bool> WebhookOutbox::AddLazily(storage::Tx& tx, domain::AccountKey account,
