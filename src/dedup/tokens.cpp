@@ -91,6 +91,9 @@ std::string_view DirectionOf(std::string_view token) {
       {"eastern", "e"},
       {"western", "w"},
   }};
+  // Every direction word is 2 to 9 letters and starts with n, s, e or w (most tokens are not).
+  if (token.size() < 2 || token.size() > 9) return {};
+  if (const char c = token[0]; c != 'n' && c != 's' && c != 'e' && c != 'w') return {};
   for (const auto& [word, direction] : kDirections) {
     if (token == word) return direction;
   }

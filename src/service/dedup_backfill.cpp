@@ -41,7 +41,7 @@ core::Result<std::optional<BackfillProgress>> Step(storage::Tx& tx, BackfillProg
     for (int64_t read = kChunk; read == kChunk && batch > 0;) {
       const int want = static_cast<int>(std::min(kChunk, batch));
       KLOZEO_ASSIGN_OR_RETURN(auto leads,
-                              tx.leads().Scan(account.key, at.after_id, want, projection));
+                              tx.leads().Scan(account.key, at.after_id, want, projection, {}));
       if (leads.empty()) break;
       read = static_cast<int64_t>(leads.size());
       batch -= read;

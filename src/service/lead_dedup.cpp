@@ -349,7 +349,8 @@ Result<std::optional<LeadService::SimilarName>> LeadService::SimilarNameInCity(
   for (const auto& c : candidates) {
     names.push_back(dedup::NameTokens(c.name));
     for (const auto& t : names.back()) {
-      if (!stats.counts.contains(t)) missing.push_back(t);
+      // Numbers are never counted (TokenStats reads none): only words can be missing.
+      if (!dedup::IsNumberToken(t) && !stats.counts.contains(t)) missing.push_back(t);
     }
   }
   if (!missing.empty()) KLOZEO_TRY(tx.dedup().TokenStats(account, missing, stats));

@@ -69,7 +69,13 @@ core::Status LeadService::CreateIn(storage::Tx& tx, const Principal& who,
   lead.created_at = lead.updated_at = lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(tx, who, lead));
   KLOZEO_TRY(tx.leads().Insert(who.account_key, lead, keys));
-  KLOZEO_TRY(Emit(tx, who, "lead.created", WebhookOutbox::LeadData(lead), &queued));
+  if (outbox_ != nullptr) {
+    // The event's JSON is made only for an account that subscribes to it.
+    KLOZEO_ASSIGN_OR_RETURN(bool q, outbox_->AddLazily(tx, who.account_key, "lead.created", [&] {
+      return WebhookOutbox::LeadData(lead);
+    }));
+    queued = queued || q;
+  }
   outcome = CreateOutcome{std::move(lead), false, std::move(match.potential_id), match.tier};
   return core::Ok();
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -168,6 +169,15 @@ class ScoringService {
 
   /// Leads read, scored and written at a time by RescoreStep.
   static constexpr int kChunkSize = 1000;
+  /// On PostgreSQL, the chunks a step (other than a rescore's first kSoloChunks over HTTP)
+  /// scores at once: each in a kScoreWrite transaction of its own, on its own connection and
+  /// thread (docs/SCORING.md, "PostgreSQL: chunks at once").
+  static constexpr int kPgLanes = 4;
+  /// The lanes of a step where the pool opens `pool_size` connections (0: no pool): at most
+  /// kPgLanes, and half the pool (but at least 2), so that other requests keep connections.
+  static int PgLanes(int pool_size) {
+    return pool_size <= 0 ? kPgLanes : std::clamp(pool_size / 2, 2, kPgLanes);
+  }
   /// Chunks a rescore takes one step each before its steps share commits (StepChunks).
   static constexpr int kSoloChunks = 32;
   /// The `max_chunks` for the next RescoreStep of a rescore that has scored `done` leads: 1
@@ -178,6 +188,23 @@ class ScoringService {
   static int StepChunks(int64_t done) { return done < int64_t{kSoloChunks} * kChunkSize ? 1 : 0; }
 
  private:
+  /// RescoreStep on PostgreSQL: up to kPgLanes whole chunks after `*after` scored at once,
+  /// each committed by itself; nullopt (nothing done) where fewer than two whole chunks are
+  /// left, which RescoreStep scores chunk by chunk (its last step carries the event).
+  core::Result<std::optional<RescoreProgress>> RescoreLanes(const domain::Principal& who,
+                                                            std::string* after,
+                                                            const ScoreSink& sink,
+                                                            RescoreEvent* event);
+  /// One chunk of RescoreLanes: the leads after `from` up to `until` (included) read, scored
+  /// and their changed scores written in one kScoreWrite transaction; `scored` receives every
+  /// lead's id and score once it is committed.
+  core::Status RescoreLane(const domain::Principal& who, const std::string& from,
+                           const std::string& until,
+                           std::vector<std::pair<std::string, double>>* scored);
+  /// Reads once per rescore whether some active webhook subscribes to leads.scored; nullptr
+  /// when no event will be sent (no outbox, no subscriber).
+  core::Result<RescoreEvent*> EventFor(storage::Tx& tx, domain::AccountKey account,
+                                       RescoreEvent* event);
   /// The account's rules read through `tx`, compiled through the cache.
   core::Result<RuleSet> LoadRules(storage::Tx& tx, domain::AccountKey account);
   void Remember(domain::AccountKey account, const std::string& rule_id,

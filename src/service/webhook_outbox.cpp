@@ -23,10 +23,18 @@ std::string WebhookOutbox::Body(std::string_view type, std::string_view data_jso
 
 core::Result<bool> WebhookOutbox::Add(storage::Tx& tx, domain::AccountKey account,
                                       std::string_view type, std::string_view data_json) const {
-  domain::WebhookEvent event{core::NewUuidV7(), account, std::string(type), Body(type, data_json),
+  return AddLazily(tx, account, type, [data_json] { return std::string(data_json); });
+}
+
+core::Result<bool> WebhookOutbox::AddLazily(storage::Tx& tx, domain::AccountKey account,
+                                            std::string_view type,
+                                            const std::function<std::string()>& data) const {
+  KLOZEO_ASSIGN_OR_RETURN(auto subscribers, tx.webhooks().Subscribers(account, type));
+  if (subscribers.empty()) return false;
+  domain::WebhookEvent event{core::NewUuidV7(), account, std::string(type), Body(type, data()),
                              clock_.NowMillis()};
-  KLOZEO_ASSIGN_OR_RETURN(int64_t queued, tx.webhooks().EnqueueEvent(event, WallMillis()));
-  return queued > 0;
+  KLOZEO_TRY(tx.webhooks().EnqueueTo(event, subscribers, WallMillis()));
+  return true;
 }
 
 void WebhookOutbox::Notify(bool queued) const {

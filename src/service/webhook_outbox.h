@@ -27,6 +27,10 @@ class WebhookOutbox {
   /// account. Returns true when a delivery was queued (then call Notify after the commit).
   core::Result<bool> Add(storage::Tx& tx, domain::AccountKey account, std::string_view type,
                          std::string_view data_json) const;
+  /// As Add, with the data made by `data` only when the account has a subscriber to `type`
+  /// (most creates: nothing to build on the writer's serial path).
+  core::Result<bool> AddLazily(storage::Tx& tx, domain::AccountKey account, std::string_view type,
+                               const std::function<std::string()>& data) const;
   /// The event body `{"event","timestamp","data"}` with the clock's time.
   std::string Body(std::string_view type, std::string_view data_json) const;
 

@@ -131,11 +131,19 @@ class LeadStore {
   /// Timestamps are left alone: a score is derived, not a change to the lead.
   virtual core::Status UpdateScores(domain::AccountKey account,
                                     const std::vector<std::pair<std::string, double>>& scores) = 0;
-  /// Up to `limit` leads in id order after `after_id` ("": from the first), with only `id`,
-  /// `score` and what `projection` names read. Errors: Internal for an unknown field.
+  /// Up to `limit` leads in id order after `after_id` ("": from the first) and, unless
+  /// `until_id` is empty, up to `until_id` included, with only `id`, `score` and what
+  /// `projection` names read. Errors: Internal for an unknown field.
   virtual core::Result<std::vector<domain::Lead>> Scan(domain::AccountKey account,
                                                        std::string_view after_id, int limit,
-                                                       const LeadProjection& projection) = 0;
+                                                       const LeadProjection& projection,
+                                                       std::string_view until_id) = 0;
+  /// The ids that end the next `count` chunks of `size` leads after `after_id`, in id order:
+  /// the `size`-th lead's, the `2 * size`-th's... (fewer where the account ends first; a last
+  /// partial chunk has no end here). For a job that works on several chunks at once.
+  virtual core::Result<std::vector<std::string>> ChunkEnds(domain::AccountKey account,
+                                                           std::string_view after_id, int size,
+                                                           int count) = 0;
   /// The account's lead aggregates (GET /api/v1/stats): `top` sources and cities, and leads
   /// created per day from `since_seconds` on (Unix seconds).
   virtual core::Result<LeadStats> Stats(domain::AccountKey account, int64_t since_seconds,
@@ -194,6 +202,14 @@ class WebhookStore {
   /// delivery due at `due_ms` for every active webhook of its account subscribed to its type
   /// (nothing when none is). Returns the number of deliveries.
   virtual core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event, int64_t due_ms) = 0;
+  /// The active webhooks of the account subscribed to events of `type` (EnqueueEvent's
+  /// recipients): a caller that finds none need not build the event (WebhookOutbox::Add).
+  virtual core::Result<std::vector<std::string>> Subscribers(domain::AccountKey account,
+                                                             std::string_view type) = 0;
+  /// Stores `event` with a pending delivery due at `due_ms` to each of `webhooks` (as
+  /// Subscribers returned them).
+  virtual core::Status EnqueueTo(const domain::WebhookEvent& event,
+                                 const std::vector<std::string>& webhooks, int64_t due_ms) = 0;
   /// Stores `event` with one pending delivery to webhook `webhook_id`, whatever it subscribes
   /// to (the ping of POST /webhooks/{id}/test). Returns the delivery id; NotFound without it.
   virtual core::Result<std::string> EnqueueDelivery(const domain::WebhookEvent& event,
@@ -374,7 +390,12 @@ class Tx {
 
 /// kWrite: one atomic, isolated unit of work holding the write lock. kRead: every statement
 /// sees a consistent snapshot by itself; a lead is always read with its attributes at once.
-enum class TxMode { kRead, kWrite };
+/// kScoreWrite: a kWrite that only reads an account's leads and writes their scores (a chunk
+/// of a whole-account rescore, ScoringService::RescoreStep). On PostgreSQL it takes the
+/// account's lock shared, so several run at once (they write different leads' scores, or the
+/// same scores from the same leads), while every kWrite of the account waits for them and
+/// they for it; elsewhere it is a kWrite.
+enum class TxMode { kRead, kWrite, kScoreWrite };
 
 /// A database: hands out transactions. Thread-safe.
 class Database {

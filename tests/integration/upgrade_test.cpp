@@ -39,6 +39,12 @@ std::string ReadFile(const std::string& path) {
 constexpr const char* kOldEdit =
     "UPDATE leads SET address = '650 E. 85Th St', website = 'https://www.acme.example/about' "
     "WHERE name = 'Acme Corporation'";
+// The fixture's idempotency record was written on 2026-11-27, and records are kept 24 hours: it
+// is dated now in the copy, so that the replay below tests the upgrade, not the fixture's age.
+constexpr const char* kRefreshIdempotency[] = {
+    "UPDATE idempotency_keys SET created_at_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000",
+    "UPDATE public.idempotency_keys SET created_at_ms = "
+    "CAST(extract(epoch FROM now()) * 1000 AS BIGINT)"};
 
 class UpgradeTest : public ::testing::Test {
  protected:
@@ -50,8 +56,9 @@ class UpgradeTest : public ::testing::Test {
       PGresult* loaded = PQexec(conn, ReadFile(fixtures + "/klozeo.pg.sql").c_str());
       EXPECT_EQ(PQresultStatus(loaded), PGRES_COMMAND_OK) << PQerrorMessage(conn);
       PQclear(loaded);
-      PGresult* edited =
-          PQexec(conn, (std::string("SET search_path = public; ") + kOldEdit).c_str());
+      PGresult* edited = PQexec(conn, (std::string("SET search_path = public; ") + kOldEdit + "; " +
+                                       kRefreshIdempotency[1])
+                                          .c_str());
       EXPECT_EQ(PQresultStatus(edited), PGRES_COMMAND_OK) << PQerrorMessage(conn);
       PQclear(edited);
       PQfinish(conn);
@@ -63,6 +70,8 @@ class UpgradeTest : public ::testing::Test {
       sqlite3* db = nullptr;
       ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
       EXPECT_EQ(sqlite3_exec(db, kOldEdit, nullptr, nullptr, nullptr), SQLITE_OK)
+          << sqlite3_errmsg(db);
+      EXPECT_EQ(sqlite3_exec(db, kRefreshIdempotency[0], nullptr, nullptr, nullptr), SQLITE_OK)
           << sqlite3_errmsg(db);
       sqlite3_close(db);
       url_ = "sqlite:" + path.string();

@@ -163,6 +163,39 @@ TEST(SqliteWriter, ABatchIndexesThePendingLeadsAndItsOwn) {
   EXPECT_EQ(found("gamm"), std::vector<std::string>{"Batch Gamma"});
 }
 
+// Single leads: the 128th row (its rid a multiple of 128) indexes every pending one, itself
+// included, and the creates between index nothing (InsertLeads checks the new rid first).
+TEST(SqliteWriter, EveryHundredTwentyEighthSingleLeadIndexesThePendingOnes) {
+  testing::TempDir dir;
+  auto path = (dir.path() / "t.db").string();
+  auto db = Open(path);
+  auto insert = [&](const std::string& name) {
+    domain::Lead l;
+    l.id = core::NewLeadId();
+    l.name = name;
+    l.source = "test";
+    auto tx = db->Begin(TxMode::kWrite);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(
+        (*tx)->leads().Insert(acct, l, service::LeadKeysOf(l, dedup::PhoneNormalizer())).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  };
+  auto pending = [&] {
+    return Column(path, "SELECT count(*) || '/' || sum(pending) FROM lead_text_rows");
+  };
+  for (int i = 1; i <= 127; ++i) insert("Pending Name " + std::to_string(i));
+  EXPECT_EQ(pending(), std::vector<std::string>{"127/127"});
+  auto indexed = [&] {
+    return Column(path, "SELECT count(*) FROM lead_text WHERE lead_text MATCH 'ndin'");
+  };
+  EXPECT_EQ(indexed(), std::vector<std::string>{"0"});
+  insert("Pending Name 128");
+  EXPECT_EQ(pending(), std::vector<std::string>{"128/0"});
+  insert("Pending Name 129");
+  EXPECT_EQ(pending(), std::vector<std::string>{"129/1"});
+  EXPECT_EQ(indexed(), std::vector<std::string>{"128"});
+}
+
 // The list planner names indexes to SQLite (INDEXED BY); a missing one would fail the query.
 TEST(SqliteWriter, EveryIndexThePlannerNamesExists) {
   testing::TempDir dir;

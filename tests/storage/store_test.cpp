@@ -403,7 +403,8 @@ TEST_F(StoreTest, ScoringRulesAndScores) {
   EXPECT_TRUE(*tx->rules().Delete(acc1, "r2"));
   EXPECT_FALSE(*tx->rules().Delete(acc1, "r2"));
   ASSERT_TRUE(tx->leads().UpdateScores(acc1, {{lead.id, 42.5}, {"cl_gone", 1}}).ok());
-  auto scanned = tx->leads().Scan(acc1, "", 10, LeadProjection{{"rating", "city"}, {"employees"}});
+  auto scanned =
+      tx->leads().Scan(acc1, "", 10, LeadProjection{{"rating", "city"}, {"employees"}}, {});
   ASSERT_TRUE(scanned.ok()) << scanned.error().message;
   ASSERT_EQ(scanned->size(), 1u);
   EXPECT_EQ((*scanned)[0].score, 42.5);
@@ -412,7 +413,7 @@ TEST_F(StoreTest, ScoringRulesAndScores) {
   EXPECT_FALSE((*scanned)[0].email().has_value());  // not projected
   ASSERT_EQ((*scanned)[0].attributes.size(), 1u);
   EXPECT_EQ((*scanned)[0].attributes[0].value, 250);
-  EXPECT_TRUE(tx->leads().Scan(acc1, lead.id, 10, {})->empty());
+  EXPECT_TRUE(tx->leads().Scan(acc1, lead.id, 10, {}, {})->empty());
 }
 
 // A listed lead's score is its lead_scores row's after a rescore, however the listing reads it:

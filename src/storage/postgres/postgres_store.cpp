@@ -22,6 +22,7 @@ constexpr const char* kCountRequests =
     "RETURNING start_ms, count";
 
 constexpr const char* kLockKey = "SELECT pg_advisory_xact_lock($1)";
+constexpr const char* kLockKeyShared = "SELECT pg_advisory_xact_lock_shared($1)";
 
 /// The advisory lock of an account, in a range of its own (above the migration lock's).
 int64_t LockKey(domain::AccountKey account) {
@@ -33,14 +34,17 @@ using Pool = ConnectionPool<Connection>;
 /// A write Tx is a READ COMMITTED transaction that takes an account's transaction-scoped
 /// advisory lock before its first statement on the account's data: one account's writes are
 /// serialised across processes (read-then-write use cases, the lead cap and dedup, cannot
-/// interleave), other accounts write in parallel. A read Tx opens no transaction.
+/// interleave), other accounts write in parallel. A read Tx opens no transaction. A
+/// kScoreWrite Tx takes the lock shared: the chunks of a rescore run at once, each still
+/// alone with the leads it reads (every other write of the account waits for it).
 class PgTx final : public SqlTx<Connection> {
  public:
-  PgTx(Pool* pool, std::unique_ptr<Connection> conn, bool in_transaction)
+  PgTx(Pool* pool, std::unique_ptr<Connection> conn, TxMode mode)
       : SqlTx<Connection>(std::move(conn)),
         pool_(pool),
-        write_(in_transaction),
-        done_(!in_transaction) {}
+        write_(mode != TxMode::kRead),
+        shared_(mode == TxMode::kScoreWrite),
+        done_(mode == TxMode::kRead) {}
   ~PgTx() override {
     if (!done_) (void)owned_->Exec("ROLLBACK");
     pool_->Release(std::move(owned_));
@@ -57,7 +61,7 @@ class PgTx final : public SqlTx<Connection> {
   // transactions never wait on each other's locks in opposite orders.
   Status Lock(domain::AccountKey account) override {
     if (!write_ || done_ || locked_.contains(account)) return core::Ok();
-    auto s = owned_->Query(kLockKey);
+    auto s = owned_->Query(shared_ ? kLockKeyShared : kLockKey);
     s.Bind(1, LockKey(account));
     KLOZEO_TRY(s.Run());
     locked_.insert(account);
@@ -66,6 +70,7 @@ class PgTx final : public SqlTx<Connection> {
 
   Pool* pool_;
   bool write_;
+  bool shared_;
   bool done_;
   std::set<domain::AccountKey> locked_;
 };
@@ -78,9 +83,8 @@ class PgDatabase final : public SqlDatabase<Pool, PgTx> {
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
     KLOZEO_ASSIGN_OR_RETURN(auto conn, pool_.Borrow());
-    if (mode == TxMode::kWrite) KLOZEO_TRY(conn->Exec("BEGIN"));
-    return std::unique_ptr<Tx>(
-        new PgTx(&pool_, std::unique_ptr<Connection>(conn.release()), mode == TxMode::kWrite));
+    if (mode != TxMode::kRead) KLOZEO_TRY(conn->Exec("BEGIN"));
+    return std::unique_ptr<Tx>(new PgTx(&pool_, std::unique_ptr<Connection>(conn.release()), mode));
   }
 
   Result<std::optional<RateWindow>> CountRequests(domain::AccountKey account, int64_t now_ms,

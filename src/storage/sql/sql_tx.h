@@ -297,8 +297,12 @@ class SqlTx : public Tx {
       if (leads.size() == 1) {
         KLOZEO_TRY((InsertRows<sql::kInsertTextRow, 2, 128>(
             1, [&](auto& row, size_t) { row.Bind(1, Arg(account)).Bind(2, leads[0].id); })));
-        KLOZEO_TRY(Run(Query(sql::kIndexPendingText, int64_t{128})));
-        KLOZEO_TRY(Run(Query(sql::kClearPendingText, int64_t{128})));
+        // The new row's rid is the largest: the two statements' own condition, checked here
+        // first, so the 127 creates of 128 that index nothing run neither.
+        if (conn_->LastInsertRowid() % 128 == 0) {
+          KLOZEO_TRY(Run(Query(sql::kIndexPendingText, int64_t{128})));
+          KLOZEO_TRY(Run(Query(sql::kClearPendingText, int64_t{128})));
+        }
       } else {
         KLOZEO_TRY(Run(Query(sql::kIndexPendingText, int64_t{1})));
         KLOZEO_TRY(Run(Query(sql::kClearPendingText, int64_t{1})));
@@ -892,9 +896,17 @@ class SqlTx : public Tx {
         return core::Ok();
       }
     }
+    core::Result<std::vector<std::string>> ChunkEnds(domain::AccountKey account,
+                                                     std::string_view after_id, int size,
+                                                     int count) override {
+      if (size <= 0 || count <= 0) return std::vector<std::string>();
+      return All(t_.On(account, sql::kChunkEnds, after_id, int64_t{size} * count, int64_t{size}),
+                 ReadText);
+    }
     core::Result<std::vector<domain::Lead>> Scan(domain::AccountKey account,
                                                  std::string_view after_id, int limit,
-                                                 const LeadProjection& projection) override {
+                                                 const LeadProjection& projection,
+                                                 std::string_view until_id) override {
       KLOZEO_TRY(t_.Lock(account));
       // id, score, then the projected columns (only these names reach the SQL, never client text),
       // each read by rows::ReadLeadColumn into its field; the others keep their defaults.
@@ -919,8 +931,11 @@ class SqlTx : public Tx {
         text += columns[static_cast<size_t>(at)];
       }
       text += RenderSql(sql::kScanFrom, kDialect);
+      if (!until_id.empty()) text += RenderSql(sql::kScanUntil, kDialect);
+      text += RenderSql(sql::kScanOrder, kDialect);
       KLOZEO_ASSIGN_OR_RETURN(auto scan, t_.conn_->PrepareDynamic(std::move(text)));
       scan.Bind(1, Arg(account)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+      if (!until_id.empty()) scan.Bind(4, until_id);
       std::vector<domain::Lead> out;
       out.reserve(static_cast<size_t>(std::clamp(limit, 0, 100000)));
       while (true) {
@@ -1041,12 +1056,25 @@ class SqlTx : public Tx {
       return SqlTx::Count(t_.On(account, sql::kCountWebhooks));
     }
     core::Result<int64_t> EnqueueEvent(const domain::WebhookEvent& event, int64_t due_ms) override {
-      KLOZEO_ASSIGN_OR_RETURN(
-          auto subscribers,
-          All(t_.On(event.account_key, sql::kSubscribers, "," + event.type + ","), ReadText));
+      KLOZEO_ASSIGN_OR_RETURN(auto subscribers, Subscribers(event.account_key, event.type));
       if (subscribers.empty()) return int64_t{0};
       KLOZEO_TRY(Enqueue(event, subscribers, due_ms));
       return static_cast<int64_t>(subscribers.size());
+    }
+    core::Result<std::vector<std::string>> Subscribers(domain::AccountKey account,
+                                                       std::string_view type) override {
+      std::string pattern;
+      pattern.reserve(type.size() + 2);
+      pattern += ',';
+      pattern += type;
+      pattern += ',';
+      return All(t_.On(account, sql::kSubscribers, pattern), ReadText);
+    }
+    core::Status EnqueueTo(const domain::WebhookEvent& event,
+                           const std::vector<std::string>& webhooks, int64_t due_ms) override {
+      if (webhooks.empty()) return core::Ok();
+      KLOZEO_TRY(Enqueue(event, webhooks, due_ms));
+      return core::Ok();
     }
     core::Result<std::string> EnqueueDelivery(const domain::WebhookEvent& event,
                                               std::string_view webhook_id,

@@ -212,7 +212,15 @@ inline constexpr const char* kScanScore = "sc.score";
 inline constexpr const char* kScanFrom =
     " FROM leads{postgres: JOIN lead_scores sc ON sc.account_key = leads.account_key AND sc.id = "
     "leads.id} WHERE leads.account_key = ?1 AND leads.id > ?2{postgres: AND sc.account_key = ?1 "
-    "AND sc.id > ?2} ORDER BY leads.id LIMIT ?3";
+    "AND sc.id > ?2}";
+// A scan with an end (until_id, ?4), then the order and limit of every scan.
+inline constexpr const char* kScanUntil = " AND leads.id <= ?4{postgres: AND sc.id <= ?4}";
+inline constexpr const char* kScanOrder = " ORDER BY leads.id LIMIT ?3";
+// LeadStore::ChunkEnds: every ?4-th id of the ?3 after ?2 (PostgreSQL: one walk of the leads
+// primary key, index only once the table is vacuumed).
+inline constexpr const char* kChunkEnds =
+    "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM leads "
+    "WHERE account_key = ?1 AND id > ?2 ORDER BY id LIMIT ?3) c WHERE n % ?4 = 0 ORDER BY id";
 // SQLite: the chunk's scores (schema 24), one range of lead_scores in id order, merged by id
 // (a lookup per lead cost a seek each: 0.3-0.5 s of CPU per 1,000,000 leads).
 inline constexpr const char* kScanScores =

@@ -104,6 +104,8 @@ class Connection {
   /// An Error describing the connection's last failure.
   core::Error LastError(std::string_view what) const;
   sqlite3* raw() { return db_; }
+  /// The rowid of the last row an INSERT on this connection added.
+  int64_t LastInsertRowid() { return sqlite3_last_insert_rowid(db_); }
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}

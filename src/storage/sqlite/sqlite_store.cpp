@@ -656,7 +656,7 @@ class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
   }
 
   Result<std::unique_ptr<Tx>> Begin(TxMode mode) override {
-    if (mode == TxMode::kWrite) {
+    if (mode != TxMode::kRead) {  // kScoreWrite too: SQLite has one writer
       KLOZEO_ASSIGN_OR_RETURN(Pool::Writer w, pool_.AcquireWriter());
       const bool first = w.group == nullptr;
       if (first) w.group = std::make_shared<Group>();
