@@ -5,7 +5,7 @@
 # BENCH_QUERY_REQUESTS sequential requests, one client), CSV export, and GET /stats.
 # Appends a "Query engine" section to bench/RESULTS.md. Called by bench/run.sh (make bench).
 #
-# Seeding 1,000,000 leads takes minutes (PostgreSQL: many), so the data is seeded once and
+# Seeding 1,000,000 leads takes minutes (8 on PostgreSQL here), so the data is seeded once and
 # kept in bench/out/qm/: the SQLite file, and a PostgreSQL cluster of its own (started for the
 # run, stopped after). It is reseeded when bench/seed_leads.cpp or the lead count changes; a
 # new schema migrates the kept databases as it would a user's. BENCH_QUERY_FRESH=1 reseeds.
