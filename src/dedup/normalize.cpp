@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <memory>
 
@@ -56,6 +57,26 @@ bool IsApostrophe(utf8proc_int32_t cp) {
   return cp == 0x27 || cp == 0x60 || cp == 0x2018 || cp == 0x2019 || cp == 0x02BC;
 }
 
+// utf8proc's answers for the ASCII code points, read from it once: most names are ASCII, and
+// CollapseSeparators then classifies a byte by a table instead of two category lookups.
+struct AsciiClasses {
+  std::array<bool, 128> separator{};    // IsSeparatorSpace
+  std::array<bool, 128> punctuation{};  // IsPunctuationOrSymbol and not IsApostrophe
+  std::array<bool, 128> apostrophe{};   // IsApostrophe
+  AsciiClasses() {
+    for (utf8proc_int32_t cp = 0; cp < 128; ++cp) {
+      separator[cp] = IsSeparatorSpace(cp);
+      punctuation[cp] = IsPunctuationOrSymbol(cp) && !IsApostrophe(cp);
+      apostrophe[cp] = IsApostrophe(cp);
+    }
+  }
+};
+
+const AsciiClasses& Ascii() {
+  static const AsciiClasses classes;
+  return classes;
+}
+
 // Copies `text` collapsing every run of white space (and, when `punctuation_separates`, of
 // punctuation and symbols) into one ASCII space, trimmed at both ends. Apostrophes are dropped
 // when `punctuation_separates` so that "Joe's" and "Joes" agree. Bytes that are not UTF-8
@@ -64,16 +85,26 @@ std::string CollapseSeparators(std::string_view text, bool punctuation_separates
   std::string out;
   out.reserve(text.size());
   bool pending_space = false;
+  const AsciiClasses& ascii = Ascii();
   const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
   auto remaining = static_cast<utf8proc_ssize_t>(text.size());
   while (remaining > 0) {
-    utf8proc_int32_t cp = -1;
-    utf8proc_ssize_t length = utf8proc_iterate(bytes, remaining, &cp);
-    if (length <= 0) length = 1;  // not UTF-8: keep the byte, treat it as a letter
-    bool is_separator =
-        cp >= 0 && (IsSeparatorSpace(cp) ||
-                    (punctuation_separates && IsPunctuationOrSymbol(cp) && !IsApostrophe(cp)));
-    bool is_dropped = cp >= 0 && punctuation_separates && IsApostrophe(cp);
+    utf8proc_ssize_t length = 1;
+    bool is_separator = false;
+    bool is_dropped = false;
+    if (*bytes < 0x80) {  // ASCII: one byte, its own code point
+      const auto c = *bytes;
+      is_separator = ascii.separator[c] || (punctuation_separates && ascii.punctuation[c]);
+      is_dropped = punctuation_separates && ascii.apostrophe[c];
+    } else {
+      utf8proc_int32_t cp = -1;
+      length = utf8proc_iterate(bytes, remaining, &cp);
+      if (length <= 0) length = 1;  // not UTF-8: keep the byte, treat it as a letter
+      is_separator =
+          cp >= 0 && (IsSeparatorSpace(cp) ||
+                      (punctuation_separates && IsPunctuationOrSymbol(cp) && !IsApostrophe(cp)));
+      is_dropped = cp >= 0 && punctuation_separates && IsApostrophe(cp);
+    }
     if (is_separator) {
       pending_space = !out.empty();
     } else if (!is_dropped) {

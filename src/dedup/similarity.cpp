@@ -74,26 +74,30 @@ double MatchedWeight(const std::vector<std::string>& from, const std::vector<dou
   return total;
 }
 
-// The numbers (or directions, with `direction`) a name holds, in their comparison form.
-std::vector<std::string> Markers(const std::vector<std::string>& tokens, bool direction) {
-  std::vector<std::string> out;
-  for (const std::string& token : tokens) {
-    if (direction) {
-      if (std::string_view d = DirectionOf(token); !d.empty()) out.emplace_back(d);
-    } else if (IsNumberToken(token)) {
-      out.push_back(token);
-    }
-  }
-  return out;
+// The token's branch marker: its direction (with `direction`: DirectionOf), or the token itself
+// when it is a number (IsNumberToken); empty when it is neither.
+std::string_view MarkerOf(const std::string& token, bool direction) {
+  if (direction) return DirectionOf(token);
+  return IsNumberToken(token) ? std::string_view(token) : std::string_view();
 }
 
-// True when both lists are non-empty and share no element.
-bool Disagree(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  if (a.empty() || b.empty()) return false;
+// True when both names hold markers of the kind (numbers, or directions with `direction`) and
+// share none. Compares in place: no list of markers is built (dedup compares every candidate's
+// name this way, on the writer's thread).
+bool MarkersDisagree(const std::vector<std::string>& a, const std::vector<std::string>& b,
+                     bool direction) {
+  bool a_has = false;
   for (const std::string& x : a) {
-    if (std::find(b.begin(), b.end(), x) != b.end()) return false;
+    const std::string_view marker = MarkerOf(x, direction);
+    if (marker.empty()) continue;
+    a_has = true;
+    for (const std::string& y : b) {
+      if (MarkerOf(y, direction) == marker) return false;
+    }
   }
-  return true;
+  if (!a_has) return false;
+  return std::any_of(b.begin(), b.end(),
+                     [&](const std::string& y) { return !MarkerOf(y, direction).empty(); });
 }
 
 }  // namespace
@@ -133,14 +137,13 @@ double TokenNameSimilarity(const std::vector<std::string>& a, const std::vector<
   for (const std::string& t : a) total += wa.emplace_back(stats.Weight(t));
   for (const std::string& t : b) total += wb.emplace_back(stats.Weight(t));
   double score = (MatchedWeight(a, wa, b) + MatchedWeight(b, wb, a)) / total;
-  if (Disagree(Markers(a, false), Markers(b, false))) score *= kMismatchPenalty;
-  if (Disagree(Markers(a, true), Markers(b, true))) score *= kMismatchPenalty;
+  if (MarkersDisagree(a, b, false)) score *= kMismatchPenalty;
+  if (MarkersDisagree(a, b, true)) score *= kMismatchPenalty;
   return std::clamp(score, 0.0, 1.0);
 }
 
 bool BranchMarkersDiffer(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  return Disagree(Markers(a, false), Markers(b, false)) ||
-         Disagree(Markers(a, true), Markers(b, true));
+  return MarkersDisagree(a, b, false) || MarkersDisagree(a, b, true);
 }
 
 double TokenNameSimilarity(std::string_view a, std::string_view b, const TokenStats& stats) {

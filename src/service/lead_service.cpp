@@ -47,9 +47,10 @@ core::Status LeadService::CommitAndNotify(storage::Tx& tx, bool queued) {
 }
 
 core::Status LeadService::CreateIn(storage::Tx& tx, const Principal& who,
-                                   const domain::LeadPatch& patch, Lead& lead,
+                                   const domain::LeadPatch& patch, const Lead& proposed,
                                    const dedup::LeadKeys& keys, CreateOutcome& outcome,
                                    bool& queued) {
+  queued = false;  // this run's events only (an earlier run's were rolled back)
   KLOZEO_ASSIGN_OR_RETURN(auto match, FindDuplicate(tx, who, patch, keys));
   if (match.merge_id) {
     KLOZEO_ASSIGN_OR_RETURN(Lead merged,
@@ -65,6 +66,7 @@ core::Status LeadService::CreateIn(storage::Tx& tx, const Principal& who,
                                                             " for plan '" + who.plan + "' reached"};
     }
   }
+  Lead lead = proposed;
   const int64_t now = clock_.NowSeconds();
   lead.created_at = lead.updated_at = lead.last_interaction_at = now;
   KLOZEO_TRY(ScoreLead(tx, who, lead));
@@ -89,10 +91,13 @@ Result<CreateOutcome> LeadService::Create(const Principal& who, const domain::Le
   bool queued = false;
   // Dedup first, inside the write: concurrent matching creates serialise (each sees the writes
   // queued before it), and a merge succeeds on a full account. On SQLite the work runs on the
-  // thread that holds the writer, queued writes back to back (Database::Write).
-  const core::Status written = db_.Write([&](storage::Tx& tx) -> core::Status {
-    return CreateIn(tx, who, patch, lead, keys, outcome, queued);
-  });
+  // thread that holds the writer, queued writes back to back, without a savepoint of its own
+  // (Database::Write, Rerun::kYes: CreateIn may run again).
+  const core::Status written = db_.Write(
+      [&](storage::Tx& tx) -> core::Status {
+        return CreateIn(tx, who, patch, lead, keys, outcome, queued);
+      },
+      storage::Rerun::kYes);
   if (!written.ok()) return written.error();
   if (outbox_ != nullptr) outbox_->Notify(queued);
   return outcome;
@@ -127,7 +132,8 @@ void LeadService::CreateAsync(const Principal& who, domain::LeadPatch patch,
         }
         if (outbox_ != nullptr) outbox_->Notify(state->queued);
         then(std::move(state->outcome));
-      });
+      },
+      storage::Rerun::kYes);
 }
 
 Result<Lead> LeadService::Get(const Principal& who, const std::string& id) {

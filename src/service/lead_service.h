@@ -209,9 +209,11 @@ class LeadService {
                                                 const ListParams& params, bool paged);
 
   /// Create's write (run by storage::Database::Write or WriteAsync): dedup, then the merge or
-  /// the cap check and the insert of `lead` (its id and fields set, `keys` its keys).
+  /// the cap check and the insert of a copy of `lead` (its id and fields set, `keys` its keys).
+  /// It may run more than once (storage::Rerun::kYes): each run sets `outcome` and `queued`
+  /// afresh and leaves `lead` as it was.
   core::Status CreateIn(storage::Tx& tx, const domain::Principal& who,
-                        const domain::LeadPatch& patch, domain::Lead& lead,
+                        const domain::LeadPatch& patch, const domain::Lead& lead,
                         const dedup::LeadKeys& keys, CreateOutcome& outcome, bool& queued);
 
   /// The dedup match of a new lead (lead_dedup.cpp): a lead to merge into, or a hint.

@@ -397,6 +397,9 @@ class Tx {
 /// they for it; elsewhere it is a kWrite.
 enum class TxMode { kRead, kWrite, kScoreWrite };
 
+/// Whether a Database::Write's work may run more than once (Database::Write).
+enum class Rerun { kNo, kYes };
+
 /// A database: hands out transactions. Thread-safe.
 class Database {
  public:
@@ -408,7 +411,16 @@ class Database {
   /// the writer runs the works queued for it back to back, docs/GROUP-COMMIT.md), and sees every
   /// write queued before it, as a Tx begun here would. An exception out of `work` is answered
   /// as an internal error. By default: Begin, work, Commit.
-  virtual core::Status Write(const std::function<core::Status(Tx&)>& work) {
+  ///
+  /// With Rerun::kYes the work may run more than once, and must be written so that only its
+  /// last run counts: it keeps nothing from a run but what it writes and what it sets again on
+  /// every run. SQLite then runs it without a savepoint of its own (each savepoint copies every
+  /// page its work first dirties): should a work of its group fail after writing, the group's
+  /// transaction is rolled back and the works that had run are run again, each in a savepoint,
+  /// before any of them is answered (docs/GROUP-COMMIT.md, "Members without a savepoint").
+  virtual core::Status Write(const std::function<core::Status(Tx&)>& work,
+                             Rerun rerun = Rerun::kNo) {
+    (void)rerun;
     KLOZEO_ASSIGN_OR_RETURN(auto tx, Begin(TxMode::kWrite));
     KLOZEO_TRY(RunWork(work, *tx));
     return tx->Commit();
@@ -418,8 +430,8 @@ class Database {
   /// its COMMIT, so it must be quick and must not wait for another write; by default the
   /// caller's, before WriteAsync returns). `work` is kept until it has run.
   virtual void WriteAsync(std::function<core::Status(Tx&)> work,
-                          std::function<void(core::Status)> then) {
-    then(Write(work));
+                          std::function<void(core::Status)> then, Rerun rerun = Rerun::kNo) {
+    then(Write(work, rerun));
   }
   /// Cheap reachability check for /healthz.
   virtual core::Status Ping() = 0;

@@ -1,7 +1,9 @@
 #include "dedup/normalize.h"
 
 #include <gtest/gtest.h>
+#include <utf8proc.h>
 
+#include <cctype>
 #include <string>
 
 namespace klozeo::dedup {
@@ -77,6 +79,26 @@ TEST(NormalizeName, AsciiFoldsAsUtf8procDoes) {
   for (int c = 1; c < 0x80; ++c) {
     const std::string name = std::string("Ab") + static_cast<char>(c) + "Cd";
     EXPECT_EQ(NormalizeName(name + "\xC3\xA9"), NormalizeName(name) + "e") << c;
+  }
+}
+
+// ASCII bytes are classified by a table read from utf8proc once (CollapseSeparators): each one
+// separates words, is dropped (an apostrophe) or is kept exactly as utf8proc's categories say.
+TEST(NormalizeName, AsciiSeparatorsFollowUtf8procCategories) {
+  for (int c = 1; c < 0x80; ++c) {
+    const utf8proc_category_t category = utf8proc_category(c);
+    const bool space = category == UTF8PROC_CATEGORY_ZS || category == UTF8PROC_CATEGORY_ZL ||
+                       category == UTF8PROC_CATEGORY_ZP || category == UTF8PROC_CATEGORY_CC;
+    const bool punctuation = category >= UTF8PROC_CATEGORY_PC && category <= UTF8PROC_CATEGORY_SO;
+    const bool apostrophe = c == '\'' || c == '`';
+    const std::string kept = std::string("ab") + static_cast<char>(std::tolower(c)) + "cd";
+    const std::string raw = std::string("ab") + static_cast<char>(c) + "cd";
+    EXPECT_EQ(NormalizeName(raw), apostrophe             ? std::string("abcd")
+                                  : space || punctuation ? std::string("ab cd")
+                                                         : kept)
+        << c;
+    // Cities: only white space and controls separate.
+    EXPECT_EQ(NormalizeCityKey(raw), space ? std::string("ab cd") : kept) << c;
   }
 }
 

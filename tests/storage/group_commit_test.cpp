@@ -532,6 +532,191 @@ TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
   ExpectWriterUsable();
 }
 
+// Works that may run again (Rerun::kYes; SQLite runs them without a savepoint and, when one
+// fails after writing, rolls the group back and runs the others again) mixed with works that
+// may not, from many threads: every work is answered once, a success only once its last run's
+// write is committed, a failure leaves nothing, a work that may not run again runs exactly
+// once, and the dedup pattern inserts each key once (every run sees the writes queued before).
+TEST_F(GroupCommit, WorksThatMayRunAgainCommitOnlyTheirLastRun) {
+  constexpr int kThreads = 8;
+  constexpr int kEach = 40;
+  constexpr int kKeys = 4;
+  std::mutex mu;
+  std::condition_variable all_answered;
+  int answers = 0;
+  int twice = 0;
+  int invisible = 0;
+  int failures = 0;
+  int wrong_error = 0;
+  int ran_again = 0;  // runs of kNo works beyond their first
+  std::vector<std::string> committed;
+  std::vector<std::string> failed;
+  auto record = [&](const std::string& id, const core::Status& written, bool expect_ok,
+                    std::shared_ptr<std::atomic<int>> calls) {
+    const bool visible = written.ok() && !id.empty() && Exists(*checker_, id);
+    std::lock_guard<std::mutex> lock(mu);
+    if (calls->fetch_add(1) > 0) ++twice;
+    ++answers;
+    if (expect_ok) {
+      if (!written.ok()) {
+        ++failures;
+      } else if (!id.empty()) {
+        if (!visible) ++invisible;
+        committed.push_back(id);
+      }
+    } else {
+      if (written.ok() || written.error().code != core::ErrorCode::kConflict) ++wrong_error;
+      failed.push_back(id);
+    }
+    all_answered.notify_all();
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const int n = t * kEach + i;
+        auto calls = std::make_shared<std::atomic<int>>(0);
+        if (n % 4 == 0) {  // the dedup pattern; `inserted` is set afresh by every run
+          const std::string email = "again" + std::to_string(n / 4 % kKeys) + "@example.com";
+          auto same = std::make_shared<domain::Lead>(NewLead("Same", email));
+          auto inserted = std::make_shared<bool>(false);
+          db_->WriteAsync(
+              [&, same, inserted, email](Tx& tx) -> core::Status {
+                *inserted = false;
+                KLOZEO_ASSIGN_OR_RETURN(auto found,
+                                        tx.leads().FindIdByKey(acc1, DedupKey::kEmail, email));
+                if (found) return core::Ok();
+                *inserted = true;
+                return Insert(tx, *same);
+              },
+              [&, same, inserted, calls](core::Status written) {
+                record(*inserted ? same->id : std::string(), written, true, calls);
+              },
+              Rerun::kYes);
+          continue;
+        }
+        if (n % 4 == 3) {  // may not run again: counts its runs
+          auto lead = std::make_shared<domain::Lead>(NewLead("Once " + std::to_string(n)));
+          auto runs = std::make_shared<int>(0);
+          db_->WriteAsync(
+              [&, lead, runs](Tx& tx) -> core::Status {
+                if (++*runs > 1) {
+                  std::lock_guard<std::mutex> lock(mu);
+                  ++ran_again;
+                }
+                return Insert(tx, *lead);
+              },
+              [&, lead, calls](core::Status written) { record(lead->id, written, true, calls); });
+          continue;
+        }
+        // 1: commits; 2: fails after its insert, which is then undone with its group's.
+        auto lead = std::make_shared<domain::Lead>(NewLead("Again " + std::to_string(n)));
+        const bool fails = n % 4 == 2;
+        db_->WriteAsync(
+            [&, lead, fails](Tx& tx) -> core::Status {
+              KLOZEO_TRY(Insert(tx, *lead));
+              if (fails) return core::Error::Conflict("refused after the insert");
+              return core::Ok();
+            },
+            [&, lead, fails, calls](core::Status written) {
+              record(lead->id, written, !fails, calls);
+            },
+            Rerun::kYes);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  constexpr int kTotal = kThreads * kEach;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(
+        all_answered.wait_for(lock, std::chrono::seconds(30), [&] { return answers >= kTotal; }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a late second answer shows
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(answers, kTotal);
+  EXPECT_EQ(twice, 0);
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(invisible, 0);
+  EXPECT_EQ(wrong_error, 0);
+  EXPECT_EQ(ran_again, 0);
+  for (const auto& id : failed) EXPECT_FALSE(Exists(*checker_, id)) << id;
+  auto read = checker_->Begin(TxMode::kRead);
+  ASSERT_TRUE(read.ok());
+  // Each key once, and nothing but what was answered as written.
+  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(committed.size()));
+  EXPECT_EQ(static_cast<int>(committed.size()), kKeys + kTotal / 4 * 2);
+  EXPECT_EQ(static_cast<int>(failed.size()), kTotal / 4);
+  ExpectWriterUsable();
+}
+
+// A work that may run again fails after writing while its group holds others that already ran
+// (SQLite: written without a savepoint): the group is rolled back and those run again; each
+// that succeeds is committed once, the failed one leaves nothing. The first work waits until
+// the others are queued (SQLite), so that the four form one group.
+TEST_F(GroupCommit, AFailedWorkThatMayRunAgainIsUndoneAndTheOthersRunAgain) {
+  std::mutex mu;
+  std::condition_variable cv;
+  // Elsewhere WriteAsync runs the work before it returns: nothing to wait for.
+  bool all_queued = db_->Dialect() != "sqlite";
+  int answered = 0;
+  std::vector<int> runs(4, 0);
+  std::vector<core::Status> outcomes(4, core::Ok());
+  std::vector<domain::Lead> leads;
+  for (int i = 0; i < 4; ++i) leads.push_back(NewLead("Queued " + std::to_string(i)));
+  for (int i = 0; i < 4; ++i) {
+    db_->WriteAsync(
+        [&, i](Tx& tx) -> core::Status {
+          {
+            std::unique_lock<std::mutex> lock(mu);
+            ++runs[i];
+            cv.wait(lock, [&] { return all_queued; });
+          }
+          KLOZEO_TRY(Insert(tx, leads[i]));
+          if (i == 2) return core::Error::Conflict("refused after the insert");
+          return core::Ok();
+        },
+        [&, i](core::Status written) {
+          std::lock_guard<std::mutex> lock(mu);
+          outcomes[i] = std::move(written);
+          ++answered;
+          cv.notify_all();
+        },
+        Rerun::kYes);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    all_queued = true;
+  }
+  cv.notify_all();
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return answered == 4; }));
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (i == 2) {
+      ASSERT_FALSE(outcomes[i].ok());
+      EXPECT_EQ(outcomes[i].error().code, core::ErrorCode::kConflict);
+      EXPECT_FALSE(Exists(*checker_, leads[i].id));
+    } else {
+      EXPECT_TRUE(outcomes[i].ok()) << i;
+      EXPECT_TRUE(Exists(*checker_, leads[i].id)) << i;
+    }
+  }
+  auto read = checker_->Begin(TxMode::kRead);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(*(*read)->leads().Count(acc1, 100), 3);
+  // On SQLite the two that ran before the failed one, in its group and without a savepoint, ran
+  // once more; elsewhere (one transaction each) every work ran once.
+  std::lock_guard<std::mutex> lock(mu);
+  const bool sqlite = db_->Dialect() == "sqlite";
+  EXPECT_EQ(runs[0], sqlite ? 2 : 1);
+  EXPECT_EQ(runs[1], sqlite ? 2 : 1);
+  EXPECT_EQ(runs[2], 1);
+  EXPECT_EQ(runs[3], 1);
+  ExpectWriterUsable();
+}
+
 // A work that fails: Write returns its error, nothing of it is stored, and the writer takes
 // other writes (a Tx, a Write) at once.
 TEST_F(GroupCommit, AFailingWriteLeavesTheWriterUsable) {

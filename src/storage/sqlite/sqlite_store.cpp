@@ -173,9 +173,12 @@ void RollBackMember(Connection& conn) {
 
 /// A Database::Write queued for the writer: the thread that holds the writer runs it (Pool::Run).
 struct Job {
-  /// Runs the work as a member of the open transaction on the connection (moved in and back);
-  /// ok when its savepoint was released (its writes are to be committed).
-  std::function<Status(std::unique_ptr<Connection>&)> run;
+  /// Runs the work as a member of the open transaction on the connection (moved in and back),
+  /// in a savepoint when `guarded` (else its writes, even a failed run's, stay in the
+  /// transaction); ok when its writes are to be committed.
+  std::function<Status(std::unique_ptr<Connection>&, bool guarded)> run;
+  /// Database::Write with Rerun::kYes: the work may run again (Pool::Run).
+  bool rerunnable = false;
   bool done = false;  ///< answered: `result` holds the outcome
   bool lead = false;  ///< its thread is to take the writer and run the queue (Pool::Run)
   Status result = core::Ok();
@@ -400,6 +403,10 @@ class Pool : public ConnectionPool<Connection> {
     }
     std::unique_ptr<Connection> conn = std::move(acquired->conn);
     std::shared_ptr<Group> group = std::move(acquired->group);
+    // Members run without a savepoint while the group is this runner's alone (begun here) and
+    // every member kept so far may run again: if one then fails, the group is rolled back and
+    // the kept ones run again (Redo).
+    bool unguarded = group == nullptr;
     if (group == nullptr) {
       group = std::make_shared<Group>();
       lock.unlock();
@@ -429,12 +436,30 @@ class Pool : public ConnectionPool<Connection> {
       Job* job = jobs_.front();
       jobs_.pop_front();
       ++group->members;
+      const bool guarded = !(unguarded && job->rerunnable);
       lock.unlock();
-      Status ran = job->run(conn);
+      Status ran = job->run(conn, guarded);
+      std::vector<std::pair<Job*, Status>> redone_failed;
+      if (!ran.ok() && !guarded && sqlite3_get_autocommit(conn->raw()) == 0) {
+        // Its writes are in the transaction, unguarded: the group starts again without them.
+        redone_failed = Redo(conn, kept);
+      }
       lock.lock();
+      if (!guarded && !ran.ok()) {
+        unguarded = false;  // the rest of this group runs in savepoints
+        group->kept = static_cast<int>(kept.size());
+        for (auto& [other, error] : redone_failed) {
+          if (other != mine) {
+            callbacks.Answer(*other, std::move(error));
+          } else {
+            mine->result = std::move(error);
+          }
+        }
+      }
       if (ran.ok()) {
         ++group->kept;
         kept.push_back(job);
+        unguarded = unguarded && job->rerunnable;
       } else if (job != mine) {
         callbacks.Answer(*job, std::move(ran));
       } else {
@@ -463,6 +488,34 @@ class Pool : public ConnectionPool<Connection> {
       }
     }
     return mine != nullptr ? mine->result : core::Ok();
+  }
+
+  /// A member that ran without a savepoint failed: rolls the group's transaction back, begins it
+  /// again and runs the members it had kept again, each in a savepoint (they may run again:
+  /// Job::rerunnable). Returns those that failed now, with their errors, to be answered under
+  /// the pool's lock (they leave `kept`). If the transaction cannot begin again or SQLite ends
+  /// it, the connection is left in autocommit and Run answers what is kept with an error. Runs
+  /// without the pool's lock, holding the writer.
+  static std::vector<std::pair<Job*, Status>> Redo(std::unique_ptr<Connection>& conn,
+                                                   std::vector<Job*>& kept) {
+    std::vector<std::pair<Job*, Status>> failed;
+    (void)conn->RunCached("ROLLBACK");
+    if (!conn->RunCached("BEGIN IMMEDIATE").ok()) return failed;
+    std::vector<Job*> still;
+    for (size_t i = 0; i < kept.size(); ++i) {
+      if (sqlite3_get_autocommit(conn->raw()) != 0) {
+        still.insert(still.end(), kept.begin() + static_cast<std::ptrdiff_t>(i), kept.end());
+        break;
+      }
+      Status ran = kept[i]->run(conn, true);
+      if (ran.ok()) {
+        still.push_back(kept[i]);
+      } else {
+        failed.emplace_back(kept[i], std::move(ran));
+      }
+    }
+    kept = std::move(still);
+    return failed;
   }
 
   /// Gives `job` its outcome and wakes its thread.
@@ -620,36 +673,41 @@ class SqliteDatabase final : public SqlDatabase<Pool, SqliteTx> {
  public:
   explicit SqliteDatabase(Options options) : SqlDatabase(std::move(options)) {}
 
-  Status Write(const std::function<Status(Tx&)>& work) override {
+  Status Write(const std::function<Status(Tx&)>& work, Rerun rerun) override {
     Job job;
-    job.run = [&work](std::unique_ptr<Connection>& conn) -> Status {
-      return RunMember(work, conn);
+    job.run = [&work](std::unique_ptr<Connection>& conn, bool guarded) -> Status {
+      return RunMember(work, conn, guarded);
     };
+    job.rerunnable = rerun == Rerun::kYes;
     return pool_.RunQueued(job);
   }
 
-  void WriteAsync(std::function<Status(Tx&)> work, std::function<void(Status)> then) override {
+  void WriteAsync(std::function<Status(Tx&)> work, std::function<void(Status)> then,
+                  Rerun rerun) override {
     auto job = std::make_unique<Job>();
-    job->run = [work = std::move(work)](std::unique_ptr<Connection>& conn) -> Status {
-      return RunMember(work, conn);
+    job->run = [work = std::move(work)](std::unique_ptr<Connection>& conn, bool guarded) -> Status {
+      return RunMember(work, conn, guarded);
     };
+    job->rerunnable = rerun == Rerun::kYes;
     job->then = std::move(then);
     pool_.Queue(std::move(job));
   }
 
   void CountWritesIn(const std::atomic<int>* counter) override { pool_.CountWritesIn(counter); }
 
-  /// A Write's work as a member of the group open on `conn`, in its own savepoint (released when
-  /// it succeeds, rolled back alone when it fails).
-  static Status RunMember(const std::function<Status(Tx&)>& work,
-                          std::unique_ptr<Connection>& conn) {
-    KLOZEO_TRY(conn->RunCached("SAVEPOINT member"));
+  /// A Write's work as a member of the group open on `conn`: `guarded`, in its own savepoint
+  /// (released when it succeeds, rolled back alone when it fails); else straight in the group's
+  /// transaction (Pool::Run undoes a failed one by rolling the group back: Pool::Redo).
+  static Status RunMember(const std::function<Status(Tx&)>& work, std::unique_ptr<Connection>& conn,
+                          bool guarded) {
+    if (guarded) KLOZEO_TRY(conn->RunCached("SAVEPOINT member"));
     Status done = core::Ok();
     {
       JobTx tx(std::move(conn));
       done = RunWork(work, tx);  // on the runner's thread: an exception is answered
       conn = tx.Release();
     }
+    if (!guarded) return done;
     if (done.ok()) done = conn->RunCached("RELEASE member");
     if (!done.ok()) RollBackMember(*conn);
     return done;
