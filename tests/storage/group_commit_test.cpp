@@ -426,13 +426,11 @@ TEST_F(GroupCommit, WritesRunByTheWriterCommitExactlyWhatTheyAcknowledge) {
   ExpectWriterUsable();
 }
 
-// WriteAsync from many threads, mixed with Write and Tx writes: every work is answered exactly
-// once, an answer of success comes only once its write is visible to another pool (committed),
-// failed works leave nothing, and the dedup pattern stays race-free (one lead per key).
-TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
-  constexpr int kThreads = 8;
-  constexpr int kEach = 40;
-  constexpr int kKeys = 4;
+// The answers of many async works (the two mixed-writes tests below): each work's answer is
+// recorded once per call, a success checked against another pool (its write committed), a
+// failure expected to be the works' Conflict.
+struct AsyncAnswers {
+  Database& checker;
   std::mutex mu;
   std::condition_variable all_answered;
   int answers = 0;
@@ -442,11 +440,11 @@ TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
   int wrong_error = 0;
   std::vector<std::string> committed;
   std::vector<std::string> failed;
-  std::atomic<int> dedup_inserts{0};
-  // Records an answer; `id` is checked against another pool when the write succeeded.
-  auto record = [&](const std::string& id, const core::Status& written, bool expect_ok,
-                    std::shared_ptr<std::atomic<int>> calls) {
-    const bool visible = written.ok() && !id.empty() && Exists(*checker_, id);
+
+  // `id` empty: a success that wrote nothing (a dedup work that found its key).
+  void Record(const std::string& id, const core::Status& written, bool expect_ok,
+              const std::shared_ptr<std::atomic<int>>& calls) {
+    const bool visible = written.ok() && !id.empty() && Exists(checker, id);
     std::lock_guard<std::mutex> lock(mu);
     if (calls->fetch_add(1) > 0) ++twice;
     ++answers;
@@ -462,7 +460,36 @@ TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
       failed.push_back(id);
     }
     all_answered.notify_all();
-  };
+  }
+
+  // Waits for `total` answers (30 s at most), then a moment for a late second one, and checks
+  // each was answered once, as expected, and no failed work's lead exists.
+  void ExpectAllAnsweredOnce(int total) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      ASSERT_TRUE(
+          all_answered.wait_for(lock, std::chrono::seconds(30), [&] { return answers >= total; }));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a late second answer shows
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(answers, total);
+    EXPECT_EQ(twice, 0);
+    EXPECT_EQ(failures, 0);
+    EXPECT_EQ(invisible, 0);
+    EXPECT_EQ(wrong_error, 0);
+    for (const auto& id : failed) EXPECT_FALSE(Exists(checker, id)) << id;
+  }
+};
+
+// WriteAsync from many threads, mixed with Write and Tx writes: every work is answered exactly
+// once, an answer of success comes only once its write is visible to another pool (committed),
+// failed works leave nothing, and the dedup pattern stays race-free (one lead per key).
+TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
+  constexpr int kThreads = 8;
+  constexpr int kEach = 40;
+  constexpr int kKeys = 4;
+  AsyncAnswers log{*checker_};
+  std::atomic<int> dedup_inserts{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -472,7 +499,7 @@ TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
         if (n % 4 == 3) {  // a synchronous Write among them
           const domain::Lead lead = NewLead("Sync " + std::to_string(n));
           core::Status written = db_->Write([&](Tx& tx) { return Insert(tx, lead); });
-          record(lead.id, written, true, calls);
+          log.Record(lead.id, written, true, calls);
           continue;
         }
         if (n % 4 == 0) {  // the dedup pattern
@@ -489,7 +516,7 @@ TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
                 return Insert(tx, *same);
               },
               [&, same, inserted, calls](core::Status written) {
-                record(*inserted ? same->id : std::string(), written, true, calls);
+                log.Record(*inserted ? same->id : std::string(), written, true, calls);
               });
           continue;
         }
@@ -503,32 +530,21 @@ TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
               return core::Ok();
             },
             [&, lead, fails, calls](core::Status written) {
-              record(lead->id, written, !fails, calls);
+              log.Record(lead->id, written, !fails, calls);
             });
       }
     });
   }
   for (auto& t : threads) t.join();
   constexpr int kTotal = kThreads * kEach;
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(
-        all_answered.wait_for(lock, std::chrono::seconds(30), [&] { return answers >= kTotal; }));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a late second answer shows
-  std::lock_guard<std::mutex> lock(mu);
-  EXPECT_EQ(answers, kTotal);
-  EXPECT_EQ(twice, 0);
-  EXPECT_EQ(failures, 0);
-  EXPECT_EQ(invisible, 0);
-  EXPECT_EQ(wrong_error, 0);
+  log.ExpectAllAnsweredOnce(kTotal);
+  std::lock_guard<std::mutex> lock(log.mu);
   EXPECT_EQ(dedup_inserts.load(), kKeys);  // each key inserted once: every lookup saw the others
-  for (const auto& id : failed) EXPECT_FALSE(Exists(*checker_, id)) << id;
   auto read = checker_->Begin(TxMode::kRead);
   ASSERT_TRUE(read.ok());
-  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(committed.size()));
-  EXPECT_EQ(static_cast<int>(committed.size()), kKeys + kTotal / 4 * 2);
-  EXPECT_EQ(static_cast<int>(failed.size()), kTotal / 4);
+  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(log.committed.size()));
+  EXPECT_EQ(static_cast<int>(log.committed.size()), kKeys + kTotal / 4 * 2);
+  EXPECT_EQ(static_cast<int>(log.failed.size()), kTotal / 4);
   ExpectWriterUsable();
 }
 
@@ -541,35 +557,8 @@ TEST_F(GroupCommit, WorksThatMayRunAgainCommitOnlyTheirLastRun) {
   constexpr int kThreads = 8;
   constexpr int kEach = 40;
   constexpr int kKeys = 4;
-  std::mutex mu;
-  std::condition_variable all_answered;
-  int answers = 0;
-  int twice = 0;
-  int invisible = 0;
-  int failures = 0;
-  int wrong_error = 0;
+  AsyncAnswers log{*checker_};
   int ran_again = 0;  // runs of kNo works beyond their first
-  std::vector<std::string> committed;
-  std::vector<std::string> failed;
-  auto record = [&](const std::string& id, const core::Status& written, bool expect_ok,
-                    std::shared_ptr<std::atomic<int>> calls) {
-    const bool visible = written.ok() && !id.empty() && Exists(*checker_, id);
-    std::lock_guard<std::mutex> lock(mu);
-    if (calls->fetch_add(1) > 0) ++twice;
-    ++answers;
-    if (expect_ok) {
-      if (!written.ok()) {
-        ++failures;
-      } else if (!id.empty()) {
-        if (!visible) ++invisible;
-        committed.push_back(id);
-      }
-    } else {
-      if (written.ok() || written.error().code != core::ErrorCode::kConflict) ++wrong_error;
-      failed.push_back(id);
-    }
-    all_answered.notify_all();
-  };
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -590,7 +579,7 @@ TEST_F(GroupCommit, WorksThatMayRunAgainCommitOnlyTheirLastRun) {
                 return Insert(tx, *same);
               },
               [&, same, inserted, calls](core::Status written) {
-                record(*inserted ? same->id : std::string(), written, true, calls);
+                log.Record(*inserted ? same->id : std::string(), written, true, calls);
               },
               Rerun::kYes);
           continue;
@@ -601,12 +590,14 @@ TEST_F(GroupCommit, WorksThatMayRunAgainCommitOnlyTheirLastRun) {
           db_->WriteAsync(
               [&, lead, runs](Tx& tx) -> core::Status {
                 if (++*runs > 1) {
-                  std::lock_guard<std::mutex> lock(mu);
+                  std::lock_guard<std::mutex> lock(log.mu);
                   ++ran_again;
                 }
                 return Insert(tx, *lead);
               },
-              [&, lead, calls](core::Status written) { record(lead->id, written, true, calls); });
+              [&, lead, calls](core::Status written) {
+                log.Record(lead->id, written, true, calls);
+              });
           continue;
         }
         // 1: commits; 2: fails after its insert, which is then undone with its group's.
@@ -619,7 +610,7 @@ TEST_F(GroupCommit, WorksThatMayRunAgainCommitOnlyTheirLastRun) {
               return core::Ok();
             },
             [&, lead, fails, calls](core::Status written) {
-              record(lead->id, written, !fails, calls);
+              log.Record(lead->id, written, !fails, calls);
             },
             Rerun::kYes);
       }
@@ -627,26 +618,15 @@ TEST_F(GroupCommit, WorksThatMayRunAgainCommitOnlyTheirLastRun) {
   }
   for (auto& t : threads) t.join();
   constexpr int kTotal = kThreads * kEach;
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(
-        all_answered.wait_for(lock, std::chrono::seconds(30), [&] { return answers >= kTotal; }));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a late second answer shows
-  std::lock_guard<std::mutex> lock(mu);
-  EXPECT_EQ(answers, kTotal);
-  EXPECT_EQ(twice, 0);
-  EXPECT_EQ(failures, 0);
-  EXPECT_EQ(invisible, 0);
-  EXPECT_EQ(wrong_error, 0);
+  log.ExpectAllAnsweredOnce(kTotal);
+  std::lock_guard<std::mutex> lock(log.mu);
   EXPECT_EQ(ran_again, 0);
-  for (const auto& id : failed) EXPECT_FALSE(Exists(*checker_, id)) << id;
   auto read = checker_->Begin(TxMode::kRead);
   ASSERT_TRUE(read.ok());
   // Each key once, and nothing but what was answered as written.
-  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(committed.size()));
-  EXPECT_EQ(static_cast<int>(committed.size()), kKeys + kTotal / 4 * 2);
-  EXPECT_EQ(static_cast<int>(failed.size()), kTotal / 4);
+  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(log.committed.size()));
+  EXPECT_EQ(static_cast<int>(log.committed.size()), kKeys + kTotal / 4 * 2);
+  EXPECT_EQ(static_cast<int>(log.failed.size()), kTotal / 4);
   ExpectWriterUsable();
 }
 
