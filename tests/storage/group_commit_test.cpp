@@ -479,6 +479,16 @@ struct AsyncAnswers {
     EXPECT_EQ(wrong_error, 0);
     for (const auto& id : failed) EXPECT_FALSE(Exists(checker, id)) << id;
   }
+
+  // The account holds exactly the leads answered as committed, `committed_count` of them, and
+  // `failed_count` works failed. Call after ExpectAllAnsweredOnce, holding `mu`.
+  void ExpectStored(int committed_count, int failed_count) {
+    auto read = checker.Begin(TxMode::kRead);
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(committed.size()));
+    EXPECT_EQ(static_cast<int>(committed.size()), committed_count);
+    EXPECT_EQ(static_cast<int>(failed.size()), failed_count);
+  }
 };
 
 // WriteAsync from many threads, mixed with Write and Tx writes: every work is answered exactly
@@ -540,11 +550,7 @@ TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
   log.ExpectAllAnsweredOnce(kTotal);
   std::lock_guard<std::mutex> lock(log.mu);
   EXPECT_EQ(dedup_inserts.load(), kKeys);  // each key inserted once: every lookup saw the others
-  auto read = checker_->Begin(TxMode::kRead);
-  ASSERT_TRUE(read.ok());
-  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(log.committed.size()));
-  EXPECT_EQ(static_cast<int>(log.committed.size()), kKeys + kTotal / 4 * 2);
-  EXPECT_EQ(static_cast<int>(log.failed.size()), kTotal / 4);
+  log.ExpectStored(kKeys + kTotal / 4 * 2, kTotal / 4);
   ExpectWriterUsable();
 }
 
@@ -621,12 +627,8 @@ TEST_F(GroupCommit, WorksThatMayRunAgainCommitOnlyTheirLastRun) {
   log.ExpectAllAnsweredOnce(kTotal);
   std::lock_guard<std::mutex> lock(log.mu);
   EXPECT_EQ(ran_again, 0);
-  auto read = checker_->Begin(TxMode::kRead);
-  ASSERT_TRUE(read.ok());
   // Each key once, and nothing but what was answered as written.
-  EXPECT_EQ(*(*read)->leads().Count(acc1, 10000), static_cast<int64_t>(log.committed.size()));
-  EXPECT_EQ(static_cast<int>(log.committed.size()), kKeys + kTotal / 4 * 2);
-  EXPECT_EQ(static_cast<int>(log.failed.size()), kTotal / 4);
+  log.ExpectStored(kKeys + kTotal / 4 * 2, kTotal / 4);
   ExpectWriterUsable();
 }
 
