@@ -425,6 +425,14 @@ class Pool : public ConnectionPool<Connection> {
       }
     }
     std::vector<Job*> kept;
+    // A job's outcome: mine is returned by this call, another's is answered after the lock.
+    auto answer = [&](Job& job, Status result) {
+      if (&job == mine) {
+        mine->result = std::move(result);
+      } else {
+        callbacks.Answer(job, std::move(result));
+      }
+    };
     // The first job (mine) runs whatever the group's size.
     for (bool first = true;
          sqlite3_get_autocommit(conn->raw()) == 0 && (first || group->members < kMaxGroup);
@@ -448,22 +456,14 @@ class Pool : public ConnectionPool<Connection> {
       if (!guarded && !ran.ok()) {
         unguarded = false;  // the rest of this group runs in savepoints
         group->kept = static_cast<int>(kept.size());
-        for (auto& [other, error] : redone_failed) {
-          if (other != mine) {
-            callbacks.Answer(*other, std::move(error));
-          } else {
-            mine->result = std::move(error);
-          }
-        }
+        for (auto& [other, error] : redone_failed) answer(*other, std::move(error));
       }
       if (ran.ok()) {
         ++group->kept;
         kept.push_back(job);
         unguarded = unguarded && job->rerunnable;
-      } else if (job != mine) {
-        callbacks.Answer(*job, std::move(ran));
       } else {
-        mine->result = std::move(ran);
+        answer(*job, std::move(ran));
       }
     }
     bool passed = false;
@@ -480,13 +480,7 @@ class Pool : public ConnectionPool<Connection> {
       CommitLocked(lock, std::move(conn), group);
     }
     if (!passed) PassRunnerLocked();
-    for (Job* job : kept) {
-      if (job == mine) {
-        mine->result = group->result;
-      } else {
-        callbacks.Answer(*job, group->result);
-      }
-    }
+    for (Job* job : kept) answer(*job, group->result);
     return mine != nullptr ? mine->result : core::Ok();
   }
 
