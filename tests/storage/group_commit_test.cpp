@@ -480,6 +480,23 @@ struct AsyncAnswers {
     for (const auto& id : failed) EXPECT_FALSE(Exists(checker, id)) << id;
   }
 
+  // Queues on `db` the insert of a new lead named `name` that, when `fails`, is refused (a
+  // Conflict) after its insert; its answer is recorded here.
+  void QueueInsert(Database& db, const std::string& name, bool fails,
+                   std::shared_ptr<std::atomic<int>> calls, Rerun rerun) {
+    auto lead = std::make_shared<domain::Lead>(NewLead(name));
+    db.WriteAsync(
+        [lead, fails](Tx& tx) -> core::Status {
+          KLOZEO_TRY(Insert(tx, *lead));
+          if (fails) return core::Error::Conflict("refused after the insert");
+          return core::Ok();
+        },
+        [this, lead, fails, calls](core::Status written) {
+          Record(lead->id, written, !fails, calls);
+        },
+        rerun);
+  }
+
   // The account holds exactly the leads answered as committed, `committed_count` of them, and
   // `failed_count` works failed. Call after ExpectAllAnsweredOnce, holding `mu`.
   void ExpectStored(int committed_count, int failed_count) {
@@ -531,17 +548,7 @@ TEST_F(GroupCommit, AsyncWritesAreAnsweredOnceTheirCommitRan) {
           continue;
         }
         // 1: commits; 2: fails after its insert.
-        auto lead = std::make_shared<domain::Lead>(NewLead("Async " + std::to_string(n)));
-        const bool fails = n % 4 == 2;
-        db_->WriteAsync(
-            [&, lead, fails](Tx& tx) -> core::Status {
-              KLOZEO_TRY(Insert(tx, *lead));
-              if (fails) return core::Error::Conflict("refused after the insert");
-              return core::Ok();
-            },
-            [&, lead, fails, calls](core::Status written) {
-              log.Record(lead->id, written, !fails, calls);
-            });
+        log.QueueInsert(*db_, "Async " + std::to_string(n), n % 4 == 2, calls, Rerun::kNo);
       }
     });
   }
@@ -607,18 +614,7 @@ TEST_F(GroupCommit, WorksThatMayRunAgainCommitOnlyTheirLastRun) {
           continue;
         }
         // 1: commits; 2: fails after its insert, which is then undone with its group's.
-        auto lead = std::make_shared<domain::Lead>(NewLead("Again " + std::to_string(n)));
-        const bool fails = n % 4 == 2;
-        db_->WriteAsync(
-            [&, lead, fails](Tx& tx) -> core::Status {
-              KLOZEO_TRY(Insert(tx, *lead));
-              if (fails) return core::Error::Conflict("refused after the insert");
-              return core::Ok();
-            },
-            [&, lead, fails, calls](core::Status written) {
-              log.Record(lead->id, written, !fails, calls);
-            },
-            Rerun::kYes);
+        log.QueueInsert(*db_, "Again " + std::to_string(n), n % 4 == 2, calls, Rerun::kYes);
       }
     });
   }
